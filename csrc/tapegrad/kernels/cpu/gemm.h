@@ -1,0 +1,28 @@
+// General matrix multiply for the CPU, BLIS-style: packed panels, MC/KC/NC cache blocking and
+// register-blocked micro-kernels chosen at run time from the CPU's features.
+#pragma once
+
+#include <cstdint>
+
+namespace tg::cpu {
+
+// C = alpha * A·B + beta * C with A m×k, B k×n, C m×n. Every operand is addressed by a row stride
+// and a column stride in elements, so transposed and sliced operands need no copy (backward uses
+// A^T·G and G·B^T directly). beta == 0 means C is write-only: whatever it held (NaN included) is
+// ignored. Any of m, n, k may be zero. Threads (OpenMP) are used above a work threshold.
+template <typename T>
+void gemm(int64_t m, int64_t n, int64_t k, T alpha,
+          const T* a, int64_t a_row_stride, int64_t a_col_stride,
+          const T* b, int64_t b_row_stride, int64_t b_col_stride,
+          T beta, T* c, int64_t c_row_stride, int64_t c_col_stride);
+
+// The instruction-set level of the micro-kernels. The best one the CPU supports is chosen on first
+// use; the environment variable TAPEGRAD_CPU=generic|avx2|avx512 or set_isa() can force a lower
+// one (asking for one the CPU lacks is an error).
+enum class Isa { Generic, Avx2, Avx512 };
+Isa detected_isa();   // what the CPU supports
+Isa active_isa();     // what gemm uses now
+void set_isa(Isa isa);
+const char* isa_name(Isa isa);
+
+}  // namespace tg::cpu
