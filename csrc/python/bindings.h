@@ -1,0 +1,68 @@
+// Shared by the binding files: how a tg::Tensor crosses into Python (as the TensorImpl object it
+// holds, so the same tensor is the same Python object and keeps its attributes), and the parsers
+// for the arguments every op takes. Bindings hold no logic beyond argument conversion.
+#pragma once
+
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "tapegrad/autograd/node.h"
+#include "tapegrad/core/scalar.h"
+#include "tapegrad/core/tensor.h"
+
+namespace py = pybind11;
+
+namespace pybind11::detail {
+
+template <>
+struct type_caster<tg::Tensor> {
+  PYBIND11_TYPE_CASTER(tg::Tensor, const_name("Tensor"));
+  using Holder = std::shared_ptr<tg::TensorImpl>;
+
+  bool load(handle source, bool convert) {
+    copyable_holder_caster<tg::TensorImpl, Holder> holder;
+    if (source.is_none() || !holder.load(source, convert)) return false;
+    value = tg::Tensor(static_cast<Holder&>(holder));
+    return true;
+  }
+  // An undefined tensor is None; otherwise pybind11 finds the existing Python object of this
+  // TensorImpl, if any, and makes one otherwise.
+  static handle cast(const tg::Tensor& source, return_value_policy, handle) {
+    if (!source.defined()) return none().release();
+    return copyable_holder_caster<tg::TensorImpl, Holder>::cast(source.impl_ptr(), return_value_policy::take_ownership, {});
+  }
+};
+
+}  // namespace pybind11::detail
+
+namespace tg::python {
+
+using TensorClass = py::class_<TensorImpl, std::shared_ptr<TensorImpl>>;
+
+// Argument parsing. Each raises TypeError naming `op` on a value of the wrong kind.
+bool is_tensor(py::handle object);
+Tensor as_tensor(py::handle object);  // the tensor in a Python object already known to be one
+bool is_scalar(py::handle object);    // bool, int, float, or a NumPy scalar of those
+Scalar to_scalar(py::handle object, const char* op);
+DType to_dtype(py::handle object, const char* op);  // tapegrad dtypes, Python float/int/bool, NumPy dtypes
+py::object dtype_object(DType dtype);
+Device to_device(py::handle object, const char* op);
+// Shapes as PyTorch takes them: f(2, 3), f((2, 3)), f([2, 3]) or f(Size).
+DimVector to_shape(const py::args& args, const char* op);
+DimVector to_shape(py::handle sequence, const char* op);
+// A tapegrad.Size (the tuple subclass shape returns).
+py::object make_size(const DimVector& sizes);
+
+// One bind function per family, each in its own file.
+void bind_tensor(py::module_& module, TensorClass& tensor);
+void bind_autograd(py::module_& module, TensorClass& tensor);
+void bind_creation(py::module_& module, TensorClass& tensor);
+void bind_interop(py::module_& module, TensorClass& tensor);
+void bind_view(py::module_& module, TensorClass& tensor);
+void bind_index(py::module_& module, TensorClass& tensor);
+void bind_elementwise(py::module_& module, TensorClass& tensor);
+void bind_reduce(py::module_& module, TensorClass& tensor);
+void bind_matmul(py::module_& module, TensorClass& tensor);
+void bind_nn(py::module_& module, TensorClass& tensor);
+
+}  // namespace tg::python

@@ -1,0 +1,157 @@
+#include "tapegrad/autograd/node.h"
+
+#include "tapegrad/ops/copy.h"
+#include "tapegrad/ops/elementwise.h"
+
+namespace tg {
+
+namespace {
+// Creation order within a thread: the engine runs the newest node first, which walks the tape
+// backwards and guarantees a node runs after every node that feeds it gradient.
+thread_local uint64_t t_next_sequence_nr = 0;
+}  // namespace
+
+Node::Node() : sequence_nr_(t_next_sequence_nr++) {}
+
+void Node::add_output_hook(uint32_t output_nr, TensorHook hook) { output_hooks_.emplace_back(output_nr, std::move(hook)); }
+
+void Node::retain_output_grad(uint32_t output_nr, const std::shared_ptr<TensorImpl>& tensor) {
+  retained_outputs_.emplace_back(output_nr, tensor);
+}
+
+void Node::run_output_hooks(uint32_t output_nr, Tensor& grad) {
+  if (!grad.defined()) return;
+  for (auto& [hooked_output, hook] : output_hooks_) {
+    if (hooked_output != output_nr) continue;
+    Tensor replacement = hook(grad);
+    if (replacement.defined()) grad = replacement;
+  }
+  for (auto& [retained_output, weak_tensor] : retained_outputs_) {
+    if (retained_output != output_nr) continue;
+    auto tensor_impl = weak_tensor.lock();
+    if (!tensor_impl) continue;
+    Tensor tensor(tensor_impl);
+    const Tensor previous = tensor.grad();
+    NoGradGuard no_grad;
+    tensor.set_grad(previous.defined() ? add(previous, grad) : clone(grad));
+  }
+}
+
+void Node::add_next_edge(const Tensor& input) { next_edges_.push_back(gradient_edge(input)); }
+
+void Node::add_output(Tensor& output) {
+  AutogradMeta& meta = output.impl()->ensure_autograd();
+  meta.grad_fn = shared_from_this();
+  meta.output_nr = static_cast<uint32_t>(output_meta_.size());
+  add_output_meta(output);
+}
+
+void Node::connect(std::initializer_list<const Tensor*> inputs, std::initializer_list<Tensor*> outputs) {
+  next_edges_.reserve(inputs.size());
+  for (const Tensor* input : inputs) add_next_edge(*input);
+  for (Tensor* output : outputs) add_output(*output);
+}
+
+void Node::connect(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) {
+  next_edges_.reserve(inputs.size());
+  for (const Tensor& input : inputs) add_next_edge(input);
+  for (Tensor& output : outputs) add_output(output);
+}
+
+bool any_needs_grad(const std::vector<Tensor>& inputs) {
+  if (!GradMode::is_enabled()) return false;
+  for (const Tensor& input : inputs)
+    if (input.defined() && input.requires_grad()) return true;
+  return false;
+}
+
+Edge gradient_edge(const Tensor& tensor) {
+  if (!tensor.defined()) return {};
+  AutogradMeta* meta = tensor.impl()->autograd();
+  if (!meta) return {};
+  if (meta->grad_fn) return {meta->grad_fn, meta->output_nr};
+  if (!meta->requires_grad) return {};
+  std::shared_ptr<Node> accumulator = meta->grad_accumulator.lock();
+  if (!accumulator) {
+    accumulator = make_node<AccumulateGrad>(tensor);
+    meta->grad_accumulator = accumulator;
+  }
+  return {accumulator, 0};
+}
+
+void delete_node(Node* node) {
+  // Destroying a node drops its edges and saved tensors, which may drop the last reference to
+  // further nodes; those land back here and are queued instead of destroyed recursively.
+  thread_local std::vector<Node*> pending;
+  thread_local bool draining = false;
+  pending.push_back(node);
+  if (draining) return;
+  draining = true;
+  while (!pending.empty()) {
+    Node* next = pending.back();
+    pending.pop_back();
+    delete next;
+  }
+  draining = false;
+}
+
+AccumulateGrad::AccumulateGrad(Tensor variable) : variable_(std::move(variable)) { add_output_meta(variable_); }
+
+void AccumulateGrad::run_leaf_hooks(Tensor& grad) const {
+  for (const TensorHook& hook : variable_.impl()->autograd()->hooks) {
+    Tensor replacement = hook(grad);
+    if (replacement.defined()) grad = replacement;
+  }
+}
+
+TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
+  Tensor grad = std::move(grad_outputs[0]);
+  if (!grad.defined()) return {};
+  run_leaf_hooks(grad);
+  AutogradMeta* meta = variable_.impl()->autograd();
+  if (!meta->grad.defined()) {
+    // Keep the incoming gradient itself when nobody else holds it (the usual case), else a copy,
+    // so that a later in-place accumulation cannot write into another tensor. Under create_graph
+    // the gradient keeps its history, so that it can be differentiated again.
+    const bool exclusive =
+        grad.impl_ptr().use_count() == 1 && grad.impl()->storage().use_count() == 1 && grad.is_contiguous();
+    meta->grad = GradMode::is_enabled() ? grad : (exclusive ? grad.detach() : clone(grad.detach()));
+  } else if (GradMode::is_enabled()) {
+    meta->grad = add(meta->grad, grad);
+  } else {
+    add_(meta->grad, grad);
+  }
+  return {};
+}
+
+SavedTensor::SavedTensor(const Tensor& tensor, bool is_output)
+    : saved_version_(tensor.impl()->version()), is_output_(is_output), requires_grad_(tensor.requires_grad()) {
+  if (is_output) {
+    data_ = tensor.detach();
+    output_nr_ = tensor.output_nr();
+  } else {
+    data_ = tensor;
+  }
+}
+
+Tensor SavedTensor::unpack(Node& node) const {
+  TG_CHECK(!released_,
+           "[", node.name(), "] trying to backward through the graph a second time (or to read saved tensors after "
+           "they were freed). Saved values are freed by backward() and autograd.grad(); pass retain_graph=True to "
+           "the first call if you need to backward through the graph again.");
+  if (!data_.defined()) return {};
+  const uint32_t current_version = data_.impl()->version();
+  TG_CHECK(current_version == saved_version_,
+           "[", node.name(), "] one of the tensors needed for gradient computation has been modified by an in-place "
+           "operation: it is at version ", current_version, "; expected version ", saved_version_,
+           " instead. Use out-of-place ops (or .clone()) on tensors that autograd saves.");
+  if (!is_output_ || !requires_grad_) return data_;
+  // Give the output back its history, so that formulas using it stay differentiable.
+  Tensor output = data_.detach();
+  AutogradMeta& meta = output.impl()->ensure_autograd();
+  meta.grad_fn = node.shared_from_this();
+  meta.output_nr = output_nr_;
+  return output;
+}
+
+}  // namespace tg

@@ -1,0 +1,142 @@
+// The tape's pieces, named as in PyTorch so its documentation explains ours:
+//   Node         one recorded op; apply() maps the gradients of its outputs to those of its inputs
+//   Edge         (node, input_nr): where a gradient flows next
+//   SavedTensor  a tensor kept for backward, with the version it had when it was saved
+// A Node's next_edges() has one entry per differentiable input of the forward op, in order.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tapegrad/autograd/grad_mode.h"
+#include "tapegrad/core/tensor.h"
+
+namespace tg {
+
+using TensorList = std::vector<Tensor>;
+
+struct Edge {
+  std::shared_ptr<Node> node;
+  uint32_t input_nr = 0;
+  bool is_valid() const { return node != nullptr; }
+};
+
+// What the gradient of one forward output must look like: the engine reduces broadcast gradients
+// to this shape (sum_to) and casts them to this dtype, in one place, before a node sees them.
+struct OutputMeta {
+  DimVector sizes;
+  DType dtype;
+};
+
+class Node : public std::enable_shared_from_this<Node> {
+ public:
+  Node();
+  virtual ~Node() = default;
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Gradients of the forward outputs in (undefined where none arrived), gradients of the forward
+  // inputs out (undefined where an input needs none). Runs with grad mode on only under
+  // create_graph, so formulas written with tapegrad ops give higher-order gradients for free.
+  virtual TensorList apply(TensorList&& grad_outputs) = 0;
+  virtual std::string name() const = 0;
+  // Frees saved tensors after a backward without retain_graph.
+  virtual void release_saved() {}
+
+  uint64_t sequence_nr() const { return sequence_nr_; }
+  std::vector<Edge>& next_edges() { return next_edges_; }
+  const std::vector<Edge>& next_edges() const { return next_edges_; }
+  const std::vector<OutputMeta>& output_meta() const { return output_meta_; }
+  size_t num_outputs() const { return output_meta_.size(); }
+  // True when the gradient of forward input i is wanted: skip computing it otherwise.
+  bool needs_input_grad(size_t i) const { return i < next_edges_.size() && next_edges_[i].is_valid(); }
+
+  // Hooks on a non-leaf tensor (this node's output output_nr) and retain_grad() targets.
+  void add_output_hook(uint32_t output_nr, TensorHook hook);
+  void retain_output_grad(uint32_t output_nr, const std::shared_ptr<TensorImpl>& tensor);
+  // Runs those hooks on the gradient arriving for output output_nr, then fills retained grads.
+  void run_output_hooks(uint32_t output_nr, Tensor& grad);
+
+  bool is_released() const { return released_; }
+  void mark_released() { released_ = true; release_saved(); }
+
+  // Wires this node into the graph: its next edges from `inputs`, and it becomes the grad_fn of
+  // `outputs` (their output_nr is their position).
+  void connect(std::initializer_list<const Tensor*> inputs, std::initializer_list<Tensor*> outputs);
+  void connect(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs);
+  void add_next_edge(const Tensor& input);
+  void add_output(Tensor& output);
+
+ protected:
+  // The gradient expected for the next forward output, without making this node its grad_fn.
+  void add_output_meta(const Tensor& output) { output_meta_.push_back({output.sizes(), output.dtype()}); }
+
+  std::vector<Edge> next_edges_;
+
+ private:
+  std::vector<OutputMeta> output_meta_;
+  std::vector<std::pair<uint32_t, TensorHook>> output_hooks_;
+  std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retained_outputs_;
+  uint64_t sequence_nr_;
+  bool released_ = false;
+};
+
+// Nodes are destroyed through this, which defers nested destructions to a loop: freeing the last
+// reference to a chain of a million nodes must not recurse a million frames deep.
+void delete_node(Node* node);
+
+template <typename N, typename... Args>
+std::shared_ptr<N> make_node(Args&&... args) {
+  return std::shared_ptr<N>(new N(std::forward<Args>(args)...), [](N* node) { delete_node(node); });
+}
+
+// True when an op on these inputs must be recorded: grad mode is on and one of them requires grad.
+template <typename... Ts>
+bool needs_grad(const Ts&... inputs) {
+  return GradMode::is_enabled() && (inputs.requires_grad() || ...);
+}
+bool any_needs_grad(const std::vector<Tensor>& inputs);
+
+// Where a tensor's gradient goes: its grad_fn for a non-leaf, its accumulate-grad sink for a leaf
+// that requires grad, nowhere otherwise.
+Edge gradient_edge(const Tensor& tensor);
+
+// The leaf's sink, writing (accumulating) into .grad.
+class AccumulateGrad final : public Node {
+ public:
+  explicit AccumulateGrad(Tensor variable);
+  TensorList apply(TensorList&& grad_outputs) override;
+  std::string name() const override { return "AccumulateGrad"; }
+  const Tensor& variable() const { return variable_; }
+  // The leaf's own hooks, run on a gradient before it is accumulated or captured.
+  void run_leaf_hooks(Tensor& grad) const;
+
+ private:
+  Tensor variable_;
+};
+
+class SavedTensor {
+ public:
+  SavedTensor() = default;
+  // `is_output`: the tensor is an output of the node that saves it. It is then kept without its
+  // grad_fn (which would be a reference cycle) and given it back on unpack.
+  SavedTensor(const Tensor& tensor, bool is_output = false);
+  // The saved tensor, or a RuntimeError if it was freed by a backward without retain_graph or
+  // modified in place since it was saved (the message names `node` and both versions).
+  Tensor unpack(Node& node) const;
+  Tensor unpack(const std::shared_ptr<Node>& node) const { return unpack(*node); }
+  void reset() { data_ = Tensor(); released_ = true; }
+  bool defined() const { return data_.defined() || released_; }
+
+ private:
+  Tensor data_;
+  uint32_t saved_version_ = 0;
+  uint32_t output_nr_ = 0;
+  bool is_output_ = false;
+  bool requires_grad_ = false;
+  bool released_ = false;
+};
+
+}  // namespace tg

@@ -1,0 +1,24 @@
+// Ops that copy data: clone, contiguous, dtype conversion, copy_ and fill_.
+#pragma once
+
+#include "tapegrad/core/scalar.h"
+#include "tapegrad/core/tensor.h"
+
+namespace tg {
+
+Tensor clone(const Tensor& self);
+// self when already contiguous, else a contiguous copy.
+Tensor contiguous(const Tensor& self);
+// self when it already has `dtype` (unless copy), else a converted copy. Differentiable between
+// floating dtypes.
+Tensor to_dtype(const Tensor& self, DType dtype, bool copy = false);
+// Writes src (broadcast, converted) into self. Differentiable with respect to src.
+Tensor& copy_(Tensor& self, const Tensor& src);
+Tensor& fill_(Tensor& self, Scalar value);
+Tensor& zero_(Tensor& self);
+
+// Refuses in-place writes autograd cannot follow: into a leaf that requires grad, or into a view
+// of a tensor with history. Call before writing into `self` in any in-place op.
+void check_inplace(const Tensor& self, const char* op, bool other_requires_grad = false);
+
+}  // namespace tg

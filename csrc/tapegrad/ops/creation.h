@@ -1,0 +1,43 @@
+// Tensors from nothing: filled, ranges, identity, random. RNG streams come from one generator
+// seeded by manual_seed, so a seeded program is reproducible.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+#include "tapegrad/core/scalar.h"
+#include "tapegrad/core/tensor.h"
+
+namespace tg {
+
+struct TensorOptions {
+  DType dtype = DType::Float32;
+  Device device;
+};
+
+Tensor empty(const DimVector& sizes, DType dtype, Device device = {});
+Tensor zeros(const DimVector& sizes, DType dtype, Device device = {});
+Tensor ones(const DimVector& sizes, DType dtype, Device device = {});
+Tensor full(const DimVector& sizes, Scalar value, DType dtype, Device device = {});
+Tensor empty_like(const Tensor& like);
+Tensor zeros_like(const Tensor& like);
+Tensor ones_like(const Tensor& like);
+Tensor full_like(const Tensor& like, Scalar value);
+// A 0-dim tensor holding `value`.
+Tensor scalar_tensor(Scalar value, DType dtype, Device device = {});
+
+Tensor arange(Scalar start, Scalar end, Scalar step, DType dtype, Device device = {});
+Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device = {});
+Tensor eye(int64_t rows, int64_t cols, DType dtype, Device device = {});
+
+void manual_seed(uint64_t seed);
+uint64_t initial_seed();
+Tensor rand(const DimVector& sizes, DType dtype, Device device = {});
+Tensor randn(const DimVector& sizes, DType dtype, Device device = {});
+Tensor randint(int64_t low, int64_t high, const DimVector& sizes, DType dtype, Device device = {});
+Tensor randperm(int64_t n, DType dtype, Device device = {});
+// In place, under no_grad by nature (they are initialisers).
+Tensor& uniform_(Tensor& self, double low, double high);
+Tensor& normal_(Tensor& self, double mean, double std);
+
+}  // namespace tg

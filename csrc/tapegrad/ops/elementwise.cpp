@@ -1,0 +1,570 @@
+#include "tapegrad/ops/elementwise.h"
+
+#include <cmath>
+
+#include "tapegrad/autograd/node.h"
+#include "tapegrad/core/shape.h"
+#include "tapegrad/kernels/kernels.h"
+#include "tapegrad/ops/copy.h"
+#include "tapegrad/ops/creation.h"
+
+namespace tg {
+
+using kernels::BinaryOp;
+using kernels::UnaryOp;
+
+// ---- type promotion --------------------------------------------------------------------------
+
+namespace {
+
+int category(DType dtype) { return dtype == DType::Bool ? 0 : is_floating(dtype) ? 2 : 1; }
+
+// PyTorch's rule: tensors with dims decide; a 0-dim tensor or a Python number changes the result
+// only when it is of a higher category (bool < integer < floating).
+DType promote_with_lower_priority(DType decided, DType other) {
+  return category(other) > category(decided) ? promote_types(decided, other) : decided;
+}
+
+const char* binary_name(BinaryOp op) {
+  static const char* const names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
+                                      "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
+  return names[static_cast<int>(op)];
+}
+
+}  // namespace
+
+DType result_type(const Tensor& a, const Tensor& b) {
+  if ((a.dim() == 0) == (b.dim() == 0)) return promote_types(a.dtype(), b.dtype());
+  return a.dim() > 0 ? promote_with_lower_priority(a.dtype(), b.dtype())
+                     : promote_with_lower_priority(b.dtype(), a.dtype());
+}
+
+DType result_type(const Tensor& a, Scalar b) {
+  // A float number with an integer tensor gives the default float dtype, not float64.
+  return promote_with_lower_priority(a.dtype(), b.default_dtype_for());
+}
+
+// ---- backward nodes --------------------------------------------------------------------------
+
+namespace {
+
+Tensor as_dtype_of(const Tensor& mask, const Tensor& like) { return to_dtype(mask, like.dtype()); }
+
+struct AddBackward0 final : Node {
+  std::optional<Scalar> alpha;  // set only when it is not 1
+  TensorList apply(TensorList&& grads) override {
+    const Tensor& grad = grads[0];
+    return {grad, alpha ? mul(grad, *alpha) : grad};
+  }
+  std::string name() const override { return "AddBackward0"; }
+};
+
+struct SubBackward0 final : Node {
+  TensorList apply(TensorList&& grads) override {
+    return {grads[0], needs_input_grad(1) ? neg(grads[0]) : Tensor()};
+  }
+  std::string name() const override { return "SubBackward0"; }
+};
+
+struct MulBackward0 final : Node {
+  SavedTensor a, b;
+  TensorList apply(TensorList&& grads) override {
+    const Tensor& grad = grads[0];
+    return {needs_input_grad(0) ? mul(grad, b.unpack(*this)) : Tensor(),
+            needs_input_grad(1) ? mul(grad, a.unpack(*this)) : Tensor()};
+  }
+  void release_saved() override { a.reset(); b.reset(); }
+  std::string name() const override { return "MulBackward0"; }
+};
+
+struct DivBackward0 final : Node {
+  SavedTensor a, b;
+  TensorList apply(TensorList&& grads) override {
+    const Tensor& grad = grads[0];
+    const Tensor denominator = b.unpack(*this);
+    Tensor grad_a, grad_b;
+    if (needs_input_grad(0)) grad_a = div(grad, denominator);
+    if (needs_input_grad(1)) grad_b = neg(div(mul(grad, a.unpack(*this)), mul(denominator, denominator)));
+    return {grad_a, grad_b};
+  }
+  void release_saved() override { a.reset(); b.reset(); }
+  std::string name() const override { return "DivBackward0"; }
+};
+
+struct PowBackward1 final : Node {  // tensor ** tensor
+  SavedTensor base, exponent, result;
+  TensorList apply(TensorList&& grads) override {
+    const Tensor& grad = grads[0];
+    const Tensor x = base.unpack(*this), y = exponent.unpack(*this);
+    Tensor grad_base, grad_exponent;
+    if (needs_input_grad(0)) grad_base = mul(grad, mul(y, pow(x, sub(y, Scalar(1)))));
+    if (needs_input_grad(1)) {
+      // d/dy x^y = x^y log x, taken as 0 where x == 0 and y >= 0 (PyTorch's convention).
+      const Tensor out = result.unpack(*this);
+      const Tensor safe = where(compare(Comparison::Eq, x, Scalar(0)), Scalar(0.0), mul(out, log(x)));
+      grad_exponent = mul(grad, safe);
+    }
+    return {grad_base, grad_exponent};
+  }
+  void release_saved() override { base.reset(); exponent.reset(); result.reset(); }
+  std::string name() const override { return "PowBackward1"; }
+};
+
+struct PowBackward0 final : Node {  // tensor ** number
+  SavedTensor base;
+  Scalar exponent;
+  explicit PowBackward0(Scalar e) : exponent(e) {}
+  TensorList apply(TensorList&& grads) override {
+    if (exponent.to_double() == 0.0) return {zeros_like(grads[0])};
+    const Tensor x = base.unpack(*this);
+    return {mul(grads[0], mul(pow(x, Scalar(exponent.to_double() - 1.0)), exponent))};
+  }
+  void release_saved() override { base.reset(); }
+  std::string name() const override { return "PowBackward0"; }
+};
+
+struct PowBackward2 final : Node {  // number ** tensor
+  SavedTensor result;
+  double log_base;
+  explicit PowBackward2(double lb) : log_base(lb) {}
+  TensorList apply(TensorList&& grads) override { return {mul(grads[0], mul(result.unpack(*this), log_base))}; }
+  void release_saved() override { result.reset(); }
+  std::string name() const override { return "PowBackward2"; }
+};
+
+// maximum/minimum: the gradient goes to the winner; on a tie each side gets half.
+struct MaxMinBackward final : Node {
+  SavedTensor a, b;
+  bool is_max;
+  explicit MaxMinBackward(bool max) : is_max(max) {}
+  TensorList apply(TensorList&& grads) override {
+    const Tensor& grad = grads[0];
+    const Tensor x = a.unpack(*this), y = b.unpack(*this);
+    const Tensor tie = mul(as_dtype_of(compare(Comparison::Eq, x, y), grad), Scalar(0.5));
+    const Comparison wins = is_max ? Comparison::Gt : Comparison::Lt;
+    Tensor grad_a, grad_b;
+    if (needs_input_grad(0)) grad_a = mul(grad, add(as_dtype_of(compare(wins, x, y), grad), tie));
+    if (needs_input_grad(1)) grad_b = mul(grad, add(as_dtype_of(compare(wins, y, x), grad), tie));
+    return {grad_a, grad_b};
+  }
+  void release_saved() override { a.reset(); b.reset(); }
+  std::string name() const override { return is_max ? "MaximumBackward0" : "MinimumBackward0"; }
+};
+
+struct WhereBackward0 final : Node {
+  SavedTensor condition;
+  TensorList apply(TensorList&& grads) override {
+    const Tensor& grad = grads[0];
+    const Tensor c = condition.unpack(*this);
+    return {needs_input_grad(0) ? where(c, grad, Scalar(0)) : Tensor(),
+            needs_input_grad(1) ? where(c, Scalar(0), grad) : Tensor()};
+  }
+  void release_saved() override { condition.reset(); }
+  std::string name() const override { return "WhereBackward0"; }
+};
+
+// Unary ops whose derivative is a formula in the input x and/or the result y.
+struct UnaryBackward final : Node {
+  UnaryOp op;
+  SavedTensor input, result;
+  explicit UnaryBackward(UnaryOp o) : op(o) {}
+  TensorList apply(TensorList&& grads) override {
+    const Tensor& g = grads[0];
+    switch (op) {
+      case UnaryOp::Neg: return {neg(g)};
+      case UnaryOp::Exp: return {mul(g, result.unpack(*this))};
+      case UnaryOp::Log: return {div(g, input.unpack(*this))};
+      case UnaryOp::Sqrt: return {div(g, mul(result.unpack(*this), Scalar(2)))};
+      case UnaryOp::Rsqrt: return {mul(g, mul(pow(result.unpack(*this), Scalar(3)), Scalar(-0.5)))};
+      case UnaryOp::Abs: return {mul(g, sign(input.unpack(*this)))};
+      case UnaryOp::Sign: return {zeros_like(g)};
+      case UnaryOp::Sin: return {mul(g, cos(input.unpack(*this)))};
+      case UnaryOp::Cos: return {neg(mul(g, sin(input.unpack(*this))))};
+      case UnaryOp::Tanh: {
+        const Tensor y = result.unpack(*this);
+        return {mul(g, rsub(mul(y, y), Scalar(1)))};
+      }
+      case UnaryOp::Sigmoid: {
+        const Tensor y = result.unpack(*this);
+        return {mul(g, mul(y, rsub(y, Scalar(1))))};
+      }
+      case UnaryOp::Relu: return {threshold_backward(g, result.unpack(*this))};
+      case UnaryOp::LogicalNot: break;
+    }
+    return {Tensor()};
+  }
+  void release_saved() override { input.reset(); result.reset(); }
+  std::string name() const override {
+    static const char* const names[] = {"NegBackward0",  "ExpBackward0",  "LogBackward0",  "SqrtBackward0",
+                                        "RsqrtBackward0", "AbsBackward0", "SignBackward0", "SinBackward0",
+                                        "CosBackward0",  "TanhBackward0", "SigmoidBackward0", "ReluBackward0",
+                                        "LogicalNotBackward0"};
+    return names[static_cast<int>(op)];
+  }
+};
+
+struct ClampBackward1 final : Node {
+  SavedTensor input;
+  std::optional<Scalar> min, max;
+  ClampBackward1(std::optional<Scalar> lo, std::optional<Scalar> hi) : min(lo), max(hi) {}
+  TensorList apply(TensorList&& grads) override {
+    const Tensor x = input.unpack(*this);
+    Tensor pass;
+    if (min) pass = compare(Comparison::Ge, x, *min);
+    if (max) {
+      const Tensor below = compare(Comparison::Le, x, *max);
+      pass = pass.defined() ? mul(pass, below) : below;
+    }
+    return {pass.defined() ? where(pass, grads[0], Scalar(0)) : grads[0]};
+  }
+  void release_saved() override { input.reset(); }
+  std::string name() const override { return "ClampBackward1"; }
+};
+
+struct ThresholdBackwardBackward0 final : Node {
+  SavedTensor output;
+  TensorList apply(TensorList&& grads) override { return {threshold_backward(grads[0], output.unpack(*this)), Tensor()}; }
+  void release_saved() override { output.reset(); }
+  std::string name() const override { return "ThresholdBackwardBackward0"; }
+};
+
+// ---- forward helpers -------------------------------------------------------------------------
+
+// Runs a binary kernel on a and b converted to `compute` into a fresh tensor of `out_dtype`.
+Tensor binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, DType compute, DType out_dtype) {
+  TG_CHECK(a.device() == b.device(), "[", binary_name(op), "] expected both tensors on the same device, got ",
+           a.device().str(), " and ", b.device().str());
+  const DimVector shape = a.sizes() == b.sizes() ? a.sizes() : broadcast_shapes(a.sizes(), b.sizes(), binary_name(op));
+  Tensor out = Tensor::empty(shape, out_dtype, a.device(), binary_name(op));
+  NoGradGuard no_grad;  // the conversions are part of this op, not separate graph nodes
+  kernels::binary(op, out, to_dtype(a, compute), to_dtype(b, compute));
+  return out;
+}
+
+// A number as a 0-dim tensor of `dtype`, so scalar and tensor operands share one kernel path.
+Tensor wrap(Scalar value, DType dtype, const Tensor& like) { return scalar_tensor(value, dtype, like.device()); }
+
+DType floating_result(DType dtype) { return is_floating(dtype) ? dtype : default_dtype(); }
+
+Tensor arithmetic(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
+  if (dtype == DType::Bool && op != BinaryOp::Mul && op != BinaryOp::Add && op != BinaryOp::Maximum &&
+      op != BinaryOp::Minimum)
+    fail<TypeError>("[", binary_name(op), "] not supported for bool tensors");
+  return binary_kernel(op, a, b, dtype, dtype);
+}
+
+// Records a node with both operands as inputs (a wrapped number never requires grad).
+template <typename N>
+std::shared_ptr<N> record_binary(std::shared_ptr<N> node, const Tensor& a, const Tensor& b, Tensor& out) {
+  node->connect({&a, &b}, {&out});
+  return node;
+}
+
+Tensor add_impl(const Tensor& a, const Tensor& b, DType dtype, std::optional<Scalar> alpha) {
+  Tensor out = alpha ? arithmetic(BinaryOp::Add, a, binary_kernel(BinaryOp::Mul, b, wrap(*alpha, dtype, b), dtype, dtype), dtype)
+                     : arithmetic(BinaryOp::Add, a, b, dtype);
+  if (needs_grad(a, b)) {
+    auto node = make_node<AddBackward0>();
+    node->alpha = alpha;
+    record_binary(node, a, b, out);
+  }
+  return out;
+}
+
+Tensor sub_impl(const Tensor& a, const Tensor& b, DType dtype) {
+  TG_CHECK_TYPE(dtype != DType::Bool, "[sub] subtraction with two bool tensors is not supported; use logical ops");
+  Tensor out = arithmetic(BinaryOp::Sub, a, b, dtype);
+  if (needs_grad(a, b)) record_binary(make_node<SubBackward0>(), a, b, out);
+  return out;
+}
+
+Tensor mul_impl(const Tensor& a, const Tensor& b, DType dtype) {
+  Tensor out = arithmetic(BinaryOp::Mul, a, b, dtype);
+  if (needs_grad(a, b)) {
+    auto node = make_node<MulBackward0>();
+    if (b.requires_grad()) node->a = SavedTensor(a);
+    if (a.requires_grad()) node->b = SavedTensor(b);
+    record_binary(node, a, b, out);
+  }
+  return out;
+}
+
+Tensor div_impl(const Tensor& a, const Tensor& b, DType dtype) {
+  Tensor out = arithmetic(BinaryOp::Div, a, b, dtype);
+  if (needs_grad(a, b)) {
+    auto node = make_node<DivBackward0>();
+    node->a = SavedTensor(a);
+    node->b = SavedTensor(b);
+    record_binary(node, a, b, out);
+  }
+  return out;
+}
+
+Tensor unary_op(UnaryOp op, const Tensor& a, DType out_dtype, bool save_input, bool save_result) {
+  Tensor out = Tensor::empty(a.sizes(), out_dtype, a.device(), "unary");
+  {
+    NoGradGuard no_grad;
+    kernels::unary(op, out, to_dtype(a, out_dtype));
+  }
+  if (needs_grad(a) && is_floating(out_dtype)) {
+    auto node = make_node<UnaryBackward>(op);
+    if (save_input) node->input = SavedTensor(a);
+    node->connect({&a}, {&out});
+    if (save_result) node->result = SavedTensor(out, /*is_output=*/true);
+  }
+  return out;
+}
+
+Tensor floating_unary(UnaryOp op, const Tensor& a, bool save_input, bool save_result) {
+  return unary_op(op, a, floating_result(a.dtype()), save_input, save_result);
+}
+
+}  // namespace
+
+// ---- binary ------------------------------------------------------------------------------------
+
+Tensor add(const Tensor& a, const Tensor& b) { return add_impl(a, b, result_type(a, b), std::nullopt); }
+Tensor add(const Tensor& a, const Tensor& b, Scalar alpha) {
+  return alpha.to_double() == 1.0 ? add(a, b) : add_impl(a, b, result_type(a, b), alpha);
+}
+Tensor add(const Tensor& a, Scalar b) {
+  const DType dtype = result_type(a, b);
+  return add_impl(a, wrap(b, dtype, a), dtype, std::nullopt);
+}
+Tensor sub(const Tensor& a, const Tensor& b) { return sub_impl(a, b, result_type(a, b)); }
+Tensor sub(const Tensor& a, Scalar b) {
+  const DType dtype = result_type(a, b);
+  return sub_impl(a, wrap(b, dtype, a), dtype);
+}
+Tensor rsub(const Tensor& a, Scalar b) {
+  const DType dtype = result_type(a, b);
+  return sub_impl(wrap(b, dtype, a), a, dtype);
+}
+Tensor mul(const Tensor& a, const Tensor& b) { return mul_impl(a, b, result_type(a, b)); }
+Tensor mul(const Tensor& a, Scalar b) {
+  const DType dtype = result_type(a, b);
+  return mul_impl(a, wrap(b, dtype, a), dtype);
+}
+Tensor div(const Tensor& a, const Tensor& b) { return div_impl(a, b, floating_result(result_type(a, b))); }
+Tensor div(const Tensor& a, Scalar b) {
+  const DType dtype = floating_result(result_type(a, b));
+  return div_impl(a, wrap(b, dtype, a), dtype);
+}
+Tensor rdiv(const Tensor& a, Scalar b) {
+  const DType dtype = floating_result(result_type(a, b));
+  return div_impl(wrap(b, dtype, a), a, dtype);
+}
+
+Tensor pow(const Tensor& a, const Tensor& b) {
+  const DType dtype = result_type(a, b);
+  TG_CHECK_TYPE(dtype != DType::Bool, "[pow] not supported for bool tensors");
+  Tensor out = binary_kernel(BinaryOp::Pow, a, b, dtype, dtype);
+  if (needs_grad(a, b)) {
+    auto node = make_node<PowBackward1>();
+    node->base = SavedTensor(a);
+    node->exponent = SavedTensor(b);
+    record_binary(node, a, b, out);
+    node->result = SavedTensor(out, /*is_output=*/true);
+  }
+  return out;
+}
+
+Tensor pow(const Tensor& a, Scalar exponent) {
+  const DType dtype = result_type(a, exponent);
+  TG_CHECK_TYPE(dtype != DType::Bool, "[pow] not supported for bool tensors");
+  Tensor out = binary_kernel(BinaryOp::Pow, a, wrap(exponent, dtype, a), dtype, dtype);
+  if (needs_grad(a)) {
+    auto node = make_node<PowBackward0>(exponent);
+    node->base = SavedTensor(a);
+    node->connect({&a}, {&out});
+  }
+  return out;
+}
+
+Tensor pow(Scalar base, const Tensor& exponent) {
+  const DType dtype = result_type(exponent, base);
+  TG_CHECK_TYPE(dtype != DType::Bool, "[pow] not supported for bool tensors");
+  Tensor out = binary_kernel(BinaryOp::Pow, wrap(base, dtype, exponent), exponent, dtype, dtype);
+  if (needs_grad(exponent)) {
+    auto node = make_node<PowBackward2>(std::log(base.to_double()));
+    node->connect({&exponent}, {&out});
+    node->result = SavedTensor(out, /*is_output=*/true);
+  }
+  return out;
+}
+
+namespace {
+Tensor maximum_minimum(const Tensor& a, const Tensor& b, bool is_max) {
+  const DType dtype = result_type(a, b);
+  Tensor out = binary_kernel(is_max ? BinaryOp::Maximum : BinaryOp::Minimum, a, b, dtype, dtype);
+  if (needs_grad(a, b)) {
+    auto node = make_node<MaxMinBackward>(is_max);
+    node->a = SavedTensor(a);
+    node->b = SavedTensor(b);
+    record_binary(node, a, b, out);
+  }
+  return out;
+}
+}  // namespace
+
+Tensor maximum(const Tensor& a, const Tensor& b) { return maximum_minimum(a, b, true); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return maximum_minimum(a, b, false); }
+
+Tensor compare(Comparison op, const Tensor& a, const Tensor& b) {
+  const auto kernel_op = static_cast<BinaryOp>(static_cast<int>(BinaryOp::Eq) + static_cast<int>(op));
+  return binary_kernel(kernel_op, a, b, result_type(a, b), DType::Bool);
+}
+
+Tensor compare(Comparison op, const Tensor& a, Scalar b) {
+  const DType dtype = result_type(a, b);
+  return compare(op, to_dtype(a, dtype), wrap(b, dtype, a));
+}
+
+// ---- where -------------------------------------------------------------------------------------
+
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
+  TG_CHECK_TYPE(condition.dtype() == DType::Bool, "[where] condition must be a bool tensor, got ",
+                dtype_name(condition.dtype()));
+  const DType dtype = result_type(a, b);
+  const DimVector shape = broadcast_shapes(condition.sizes(), broadcast_shapes(a.sizes(), b.sizes(), "where"), "where");
+  Tensor out = Tensor::empty(shape, dtype, a.device(), "where");
+  {
+    NoGradGuard no_grad;
+    kernels::where(out, condition, to_dtype(a, dtype), to_dtype(b, dtype));
+  }
+  if (needs_grad(a, b)) {
+    auto node = make_node<WhereBackward0>();
+    node->condition = SavedTensor(condition);
+    record_binary(node, a, b, out);
+  }
+  return out;
+}
+
+Tensor where(const Tensor& condition, const Tensor& a, Scalar b) {
+  const DType dtype = result_type(a, b);
+  return where(condition, a, wrap(b, dtype, a));
+}
+
+Tensor where(const Tensor& condition, Scalar a, const Tensor& b) {
+  const DType dtype = result_type(b, a);
+  return where(condition, wrap(a, dtype, b), b);
+}
+
+// ---- unary -------------------------------------------------------------------------------------
+
+Tensor neg(const Tensor& a) {
+  TG_CHECK_TYPE(a.dtype() != DType::Bool, "[neg] negation of a bool tensor is not supported; use logical_not()");
+  return unary_op(UnaryOp::Neg, a, a.dtype(), false, false);
+}
+Tensor exp(const Tensor& a) { return floating_unary(UnaryOp::Exp, a, false, true); }
+Tensor log(const Tensor& a) { return floating_unary(UnaryOp::Log, a, true, false); }
+Tensor sqrt(const Tensor& a) { return floating_unary(UnaryOp::Sqrt, a, false, true); }
+Tensor rsqrt(const Tensor& a) { return floating_unary(UnaryOp::Rsqrt, a, false, true); }
+Tensor abs(const Tensor& a) { return unary_op(UnaryOp::Abs, a, a.dtype(), true, false); }
+Tensor sign(const Tensor& a) { return unary_op(UnaryOp::Sign, a, a.dtype(), false, false); }
+Tensor sin(const Tensor& a) { return floating_unary(UnaryOp::Sin, a, true, false); }
+Tensor cos(const Tensor& a) { return floating_unary(UnaryOp::Cos, a, true, false); }
+Tensor tanh(const Tensor& a) { return floating_unary(UnaryOp::Tanh, a, false, true); }
+Tensor sigmoid(const Tensor& a) { return floating_unary(UnaryOp::Sigmoid, a, false, true); }
+Tensor relu(const Tensor& a) { return unary_op(UnaryOp::Relu, a, a.dtype(), false, true); }
+Tensor logical_not(const Tensor& a) { return unary_op(UnaryOp::LogicalNot, a, DType::Bool, false, false); }
+
+Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
+  TG_CHECK(min || max, "[clamp] at least one of 'min' or 'max' must not be None");
+  DType dtype = a.dtype();
+  if (min) dtype = result_type(a, *min);
+  if (max) dtype = promote_types(dtype, result_type(a, *max));
+  Tensor out = Tensor::empty(a.sizes(), dtype, a.device(), "clamp");
+  {
+    NoGradGuard no_grad;
+    kernels::clamp(out, to_dtype(a, dtype), min, max);
+  }
+  if (needs_grad(a)) {
+    auto node = make_node<ClampBackward1>(min, max);
+    node->input = SavedTensor(a);
+    node->connect({&a}, {&out});
+  }
+  return out;
+}
+
+Tensor threshold_backward(const Tensor& grad, const Tensor& out) {
+  Tensor result = Tensor::empty(grad.sizes(), grad.dtype(), grad.device(), "threshold_backward");
+  kernels::threshold_backward(result, grad, out);
+  if (needs_grad(grad)) {
+    auto node = make_node<ThresholdBackwardBackward0>();
+    node->output = SavedTensor(out);
+    node->connect({&grad, &out}, {&result});
+  }
+  return result;
+}
+
+// ---- in place ----------------------------------------------------------------------------------
+// With autograd recording, an in-place op computes out of place from a copy of self's old value
+// (so no saved tensor is the one being overwritten), writes the result into self and hands self
+// the result's history. Without autograd it writes straight into self.
+
+namespace {
+
+bool can_cast(DType from, DType to) { return category(from) <= category(to); }
+
+template <typename OutOfPlace>
+Tensor& inplace(Tensor& self, const char* op, DType result, bool other_requires_grad, OutOfPlace compute) {
+  TG_CHECK(can_cast(result, self.dtype()), "[", op, "] result type ", dtype_name(result),
+           " can't be cast to the desired output type ", dtype_name(self.dtype()));
+  check_inplace(self, op, other_requires_grad);
+  const bool record = GradMode::is_enabled() && (self.requires_grad() || other_requires_grad);
+  Tensor value = compute(record ? clone(self) : self);
+  TG_CHECK(value.sizes() == self.sizes(), "[", op, "] output with shape ", self.sizes(),
+           " doesn't match the broadcast shape ", value.sizes());
+  {
+    NoGradGuard no_grad;
+    kernels::copy(self, value);
+  }
+  self.impl()->bump_version();
+  if (record) {
+    AutogradMeta& meta = self.impl()->ensure_autograd();
+    meta.grad_fn = value.grad_fn();
+    meta.output_nr = value.output_nr();
+  }
+  return self;
+}
+
+}  // namespace
+
+Tensor& add_(Tensor& self, const Tensor& other, Scalar alpha) {
+  return inplace(self, "add_", result_type(self, other), other.requires_grad(),
+                 [&](const Tensor& s) { return add(s, other, alpha); });
+}
+Tensor& add_(Tensor& self, Scalar other) {
+  return inplace(self, "add_", result_type(self, other), false, [&](const Tensor& s) { return add(s, other); });
+}
+Tensor& sub_(Tensor& self, const Tensor& other) {
+  return inplace(self, "sub_", result_type(self, other), other.requires_grad(),
+                 [&](const Tensor& s) { return sub(s, other); });
+}
+Tensor& sub_(Tensor& self, Scalar other) {
+  return inplace(self, "sub_", result_type(self, other), false, [&](const Tensor& s) { return sub(s, other); });
+}
+Tensor& mul_(Tensor& self, const Tensor& other) {
+  return inplace(self, "mul_", result_type(self, other), other.requires_grad(),
+                 [&](const Tensor& s) { return mul(s, other); });
+}
+Tensor& mul_(Tensor& self, Scalar other) {
+  return inplace(self, "mul_", result_type(self, other), false, [&](const Tensor& s) { return mul(s, other); });
+}
+Tensor& div_(Tensor& self, const Tensor& other) {
+  return inplace(self, "div_", floating_result(result_type(self, other)), other.requires_grad(),
+                 [&](const Tensor& s) { return div(s, other); });
+}
+Tensor& div_(Tensor& self, Scalar other) {
+  return inplace(self, "div_", floating_result(result_type(self, other)), false,
+                 [&](const Tensor& s) { return div(s, other); });
+}
+Tensor& clamp_(Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max) {
+  return inplace(self, "clamp_", self.dtype(), false, [&](const Tensor& s) { return clamp(s, min, max); });
+}
+Tensor& relu_(Tensor& self) {
+  return inplace(self, "relu_", self.dtype(), false, [&](const Tensor& s) { return relu(s); });
+}
+
+}  // namespace tg

@@ -1,0 +1,84 @@
+// Elementwise math with PyTorch's broadcasting and type promotion. Python numbers enter as Scalar
+// and are "wrapped numbers" for promotion: int tensor * 2 stays int, int tensor * 2.5 is float.
+#pragma once
+
+#include <optional>
+
+#include "tapegrad/core/scalar.h"
+#include "tapegrad/core/tensor.h"
+
+namespace tg {
+
+// The dtype PyTorch gives an op on these operands.
+DType result_type(const Tensor& a, const Tensor& b);
+DType result_type(const Tensor& a, Scalar b);
+
+Tensor add(const Tensor& a, const Tensor& b);
+Tensor add(const Tensor& a, const Tensor& b, Scalar alpha);  // a + alpha * b
+Tensor add(const Tensor& a, Scalar b);
+Tensor sub(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, Scalar b);
+Tensor rsub(const Tensor& a, Scalar b);  // b - a
+Tensor mul(const Tensor& a, const Tensor& b);
+Tensor mul(const Tensor& a, Scalar b);
+Tensor div(const Tensor& a, const Tensor& b);  // true division: integers give floats
+Tensor div(const Tensor& a, Scalar b);
+Tensor rdiv(const Tensor& a, Scalar b);  // b / a
+Tensor pow(const Tensor& a, const Tensor& b);
+Tensor pow(const Tensor& a, Scalar exponent);
+Tensor pow(Scalar base, const Tensor& exponent);
+Tensor maximum(const Tensor& a, const Tensor& b);  // ties split the gradient evenly, as PyTorch
+Tensor minimum(const Tensor& a, const Tensor& b);
+
+// Comparisons give bool tensors and are not differentiable.
+enum class Comparison { Eq, Ne, Lt, Le, Gt, Ge };
+Tensor compare(Comparison op, const Tensor& a, const Tensor& b);
+Tensor compare(Comparison op, const Tensor& a, Scalar b);
+
+Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
+Tensor where(const Tensor& condition, const Tensor& a, Scalar b);
+Tensor where(const Tensor& condition, Scalar a, const Tensor& b);
+
+Tensor neg(const Tensor& a);
+Tensor exp(const Tensor& a);
+Tensor log(const Tensor& a);
+Tensor sqrt(const Tensor& a);
+Tensor rsqrt(const Tensor& a);
+Tensor abs(const Tensor& a);
+Tensor sign(const Tensor& a);
+Tensor sin(const Tensor& a);
+Tensor cos(const Tensor& a);
+Tensor tanh(const Tensor& a);
+Tensor sigmoid(const Tensor& a);
+Tensor relu(const Tensor& a);
+Tensor logical_not(const Tensor& a);
+// Bounds are inclusive; the gradient flows where min <= a <= max, as in PyTorch.
+Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
+// grad where out > 0, else 0: relu's backward as one kernel.
+Tensor threshold_backward(const Tensor& grad, const Tensor& out);
+
+// In place: self's dtype is kept (the result must be castable to it) and its version bumped.
+Tensor& add_(Tensor& self, const Tensor& other, Scalar alpha = Scalar(1));
+Tensor& add_(Tensor& self, Scalar other);
+Tensor& sub_(Tensor& self, const Tensor& other);
+Tensor& sub_(Tensor& self, Scalar other);
+Tensor& mul_(Tensor& self, const Tensor& other);
+Tensor& mul_(Tensor& self, Scalar other);
+Tensor& div_(Tensor& self, const Tensor& other);
+Tensor& div_(Tensor& self, Scalar other);
+Tensor& clamp_(Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);
+Tensor& relu_(Tensor& self);
+
+// Operators for C++ programs.
+inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+inline Tensor operator+(const Tensor& a, Scalar b) { return add(a, b); }
+inline Tensor operator-(const Tensor& a, Scalar b) { return sub(a, b); }
+inline Tensor operator*(const Tensor& a, Scalar b) { return mul(a, b); }
+inline Tensor operator/(const Tensor& a, Scalar b) { return div(a, b); }
+inline Tensor operator*(Scalar a, const Tensor& b) { return mul(b, a); }
+inline Tensor operator-(const Tensor& a) { return neg(a); }
+
+}  // namespace tg

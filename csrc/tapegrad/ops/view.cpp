@@ -1,0 +1,302 @@
+#include "tapegrad/ops/view.h"
+
+#include <numeric>
+
+#include "tapegrad/autograd/node.h"
+#include "tapegrad/core/shape.h"
+#include "tapegrad/ops/copy.h"
+#include "tapegrad/ops/creation.h"
+#include "tapegrad/ops/reduce.h"
+
+namespace tg {
+
+namespace {
+
+Tensor make_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t storage_offset) {
+  auto impl = std::make_shared<TensorImpl>(self.impl()->storage(), std::move(sizes), std::move(strides),
+                                           storage_offset, self.dtype());
+  impl->mark_view();
+  return Tensor(std::move(impl));
+}
+
+// Reshape-like views (view, reshape, squeeze, unsqueeze, flatten): the gradient is reshaped back.
+struct ReshapeAliasBackward final : Node {
+  DimVector input_sizes;
+  const char* node_name;
+  ReshapeAliasBackward(DimVector sizes, const char* name) : input_sizes(std::move(sizes)), node_name(name) {}
+  TensorList apply(TensorList&& grads) override { return {reshape(grads[0], input_sizes)}; }
+  std::string name() const override { return node_name; }
+};
+
+struct TransposeBackward0 final : Node {
+  int64_t dim0, dim1;
+  TransposeBackward0(int64_t a, int64_t b) : dim0(a), dim1(b) {}
+  TensorList apply(TensorList&& grads) override { return {transpose(grads[0], dim0, dim1)}; }
+  std::string name() const override { return "TransposeBackward0"; }
+};
+
+struct PermuteBackward0 final : Node {
+  DimVector inverse;
+  explicit PermuteBackward0(DimVector dims) : inverse(std::move(dims)) {}
+  TensorList apply(TensorList&& grads) override { return {permute(grads[0], inverse)}; }
+  std::string name() const override { return "PermuteBackward0"; }
+};
+
+struct ExpandBackward0 final : Node {
+  DimVector input_sizes;
+  explicit ExpandBackward0(DimVector sizes) : input_sizes(std::move(sizes)) {}
+  TensorList apply(TensorList&& grads) override { return {sum_to(grads[0], input_sizes)}; }
+  std::string name() const override { return "ExpandBackward0"; }
+};
+
+// Strided sub-views (slice, select, narrow, basic indexing, as_strided): the view's geometry is
+// kept relative to a contiguous tensor of the input's shape, so backward can scatter into one.
+struct StridedViewBackward final : Node {
+  DimVector input_sizes, sizes, strides;
+  int64_t offset;
+  const char* node_name;
+  StridedViewBackward(DimVector in, DimVector s, DimVector st, int64_t o, const char* name)
+      : input_sizes(std::move(in)), sizes(std::move(s)), strides(std::move(st)), offset(o), node_name(name) {}
+  TensorList apply(TensorList&& grads) override {
+    return {view_scatter(grads[0], input_sizes, sizes, strides, offset)};
+  }
+  std::string name() const override { return node_name; }
+};
+
+struct ViewScatterBackward final : Node {
+  DimVector sizes, strides;
+  int64_t offset;
+  ViewScatterBackward(DimVector s, DimVector st, int64_t o) : sizes(std::move(s)), strides(std::move(st)), offset(o) {}
+  TensorList apply(TensorList&& grads) override {
+    const Tensor grad = contiguous(grads[0]);
+    return {as_strided(grad, sizes, strides, grad.storage_offset() + offset)};
+  }
+  std::string name() const override { return "ViewScatterBackward"; }
+};
+
+// Records a strided sub-view. `relative_strides`/`relative_offset` describe it over a contiguous
+// input, which is what backward scatters into.
+Tensor strided_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t storage_offset,
+                    DimVector relative_strides, int64_t relative_offset, const char* node_name) {
+  Tensor out = make_view(self, sizes, std::move(strides), storage_offset);
+  if (needs_grad(self))
+    make_node<StridedViewBackward>(self.sizes(), std::move(sizes), std::move(relative_strides), relative_offset,
+                                   node_name)->connect({&self}, {&out});
+  return out;
+}
+
+Tensor reshape_alias(const Tensor& self, DimVector sizes, DimVector strides, const char* node_name) {
+  Tensor out = make_view(self, std::move(sizes), std::move(strides), self.storage_offset());
+  if (needs_grad(self)) make_node<ReshapeAliasBackward>(self.sizes(), node_name)->connect({&self}, {&out});
+  return out;
+}
+
+}  // namespace
+
+Tensor as_strided(const Tensor& self, const DimVector& sizes, const DimVector& strides, int64_t storage_offset) {
+  TG_CHECK(sizes.size() == strides.size(), "[as_strided] got ", sizes.size(), " sizes but ", strides.size(), " strides");
+  int64_t extent = 0;
+  bool empty = false;
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    TG_CHECK(sizes[d] >= 0 && strides[d] >= 0, "[as_strided] negative size or stride in sizes ", sizes,
+             " strides ", strides);
+    empty = empty || sizes[d] == 0;
+    extent += (sizes[d] - 1) * strides[d];
+  }
+  const int64_t capacity = static_cast<int64_t>(self.impl()->storage()->nbytes() / itemsize(self.dtype()));
+  TG_CHECK(storage_offset >= 0 && (empty || storage_offset + extent < capacity), "[as_strided] sizes ", sizes,
+           " strides ", strides, " offset ", storage_offset, " reach outside a storage of ", capacity, " elements");
+  const int64_t relative_offset = storage_offset - self.storage_offset();
+  TG_CHECK(self.is_contiguous() || !self.requires_grad(),
+           "[as_strided] differentiating as_strided of a non-contiguous tensor is not supported");
+  return strided_view(self, sizes, strides, storage_offset, strides, relative_offset, "AsStridedBackward0");
+}
+
+Tensor view(const Tensor& self, const DimVector& shape) {
+  DimVector sizes = infer_shape(shape, self.numel(), "view");
+  auto strides = view_strides(self.sizes(), self.strides(), sizes);
+  TG_CHECK(strides.has_value(), "[view] size ", sizes, " is not compatible with input of size ", self.sizes(),
+           " and stride ", self.strides(), " (at least one dimension spans across two contiguous subspaces). "
+           "Use .reshape(...) instead.");
+  return reshape_alias(self, std::move(sizes), std::move(*strides), "ViewBackward0");
+}
+
+Tensor reshape(const Tensor& self, const DimVector& shape) {
+  DimVector sizes = infer_shape(shape, self.numel(), "reshape");
+  if (auto strides = view_strides(self.sizes(), self.strides(), sizes))
+    return reshape_alias(self, std::move(sizes), std::move(*strides), "ViewBackward0");
+  return view(clone(self), sizes);
+}
+
+Tensor transpose(const Tensor& self, int64_t dim0, int64_t dim1) {
+  const int64_t ndim = self.dim();
+  dim0 = wrap_dim(dim0, ndim, "transpose");
+  dim1 = wrap_dim(dim1, ndim, "transpose");
+  DimVector sizes = self.sizes(), strides = self.strides();
+  if (ndim > 0) {
+    std::swap(sizes[dim0], sizes[dim1]);
+    std::swap(strides[dim0], strides[dim1]);
+  }
+  Tensor out = make_view(self, std::move(sizes), std::move(strides), self.storage_offset());
+  if (needs_grad(self)) make_node<TransposeBackward0>(dim0, dim1)->connect({&self}, {&out});
+  return out;
+}
+
+Tensor t(const Tensor& self) {
+  TG_CHECK(self.dim() <= 2, "[t] expects a tensor with <= 2 dimensions, but self is ", self.dim(), "-D");
+  return self.dim() < 2 ? transpose(self, 0, 0) : transpose(self, 0, 1);
+}
+
+Tensor permute(const Tensor& self, const DimVector& dims) {
+  const int64_t ndim = self.dim();
+  TG_CHECK(static_cast<int64_t>(dims.size()) == ndim, "[permute] number of dims don't match: input has ", ndim,
+           " dims but got permutation ", dims);
+  DimVector sizes(ndim), strides(ndim), inverse(ndim);
+  std::vector<bool> seen(ndim, false);
+  for (int64_t i = 0; i < ndim; ++i) {
+    const int64_t dim = wrap_dim(dims[i], ndim, "permute");
+    TG_CHECK(!seen[dim], "[permute] repeated dim ", dim, " in permutation ", dims);
+    seen[dim] = true;
+    sizes[i] = self.sizes()[dim];
+    strides[i] = self.strides()[dim];
+    inverse[dim] = i;
+  }
+  Tensor out = make_view(self, std::move(sizes), std::move(strides), self.storage_offset());
+  if (needs_grad(self)) make_node<PermuteBackward0>(std::move(inverse))->connect({&self}, {&out});
+  return out;
+}
+
+Tensor squeeze(const Tensor& self) { return squeeze(self, {}); }
+
+Tensor squeeze(const Tensor& self, const DimVector& dims) {
+  const std::vector<bool> listed = dims_to_mask(dims, self.dim(), "squeeze");
+  DimVector sizes, strides;
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    if (listed[d] && self.sizes()[d] == 1) continue;
+    sizes.push_back(self.sizes()[d]);
+    strides.push_back(self.strides()[d]);
+  }
+  return reshape_alias(self, std::move(sizes), std::move(strides), "SqueezeBackward0");
+}
+
+Tensor unsqueeze(const Tensor& self, int64_t dim) {
+  dim = wrap_dim(dim, self.dim() + 1, "unsqueeze");
+  DimVector sizes = self.sizes(), strides = self.strides();
+  const int64_t stride = dim < self.dim() ? sizes[dim] * strides[dim] : 1;
+  sizes.insert(dim, 1);
+  strides.insert(dim, stride);
+  return reshape_alias(self, std::move(sizes), std::move(strides), "UnsqueezeBackward0");
+}
+
+Tensor expand(const Tensor& self, const DimVector& requested) {
+  const int64_t ndim = static_cast<int64_t>(requested.size());
+  TG_CHECK(ndim >= self.dim(), "[expand] the number of sizes provided (", ndim,
+           ") must be greater or equal to the number of dimensions in the tensor (", self.dim(), ")");
+  DimVector sizes(ndim), strides(ndim);
+  const int64_t leading = ndim - self.dim();
+  for (int64_t d = ndim - 1; d >= 0; --d) {
+    const int64_t wanted = requested[d];
+    if (d < leading) {
+      TG_CHECK(wanted >= 0, "[expand] the expanded size ", wanted, " is not allowed in a leading, new dimension");
+      sizes[d] = wanted;
+      strides[d] = 0;
+      continue;
+    }
+    const int64_t have = self.sizes()[d - leading];
+    if (wanted == -1 || wanted == have) {
+      sizes[d] = have;
+      strides[d] = self.strides()[d - leading];
+    } else {
+      TG_CHECK(have == 1, "[expand] the expanded size of the tensor (", wanted,
+               ") must match the existing size (", have, ") at non-singleton dimension ", d, ". Target sizes: ",
+               requested, ". Tensor sizes: ", self.sizes());
+      TG_CHECK(wanted >= 0, "[expand] invalid size ", wanted, " in ", requested);
+      sizes[d] = wanted;
+      strides[d] = 0;
+    }
+  }
+  if (sizes == self.sizes()) return reshape_alias(self, std::move(sizes), std::move(strides), "ExpandBackward0");
+  Tensor out = make_view(self, std::move(sizes), std::move(strides), self.storage_offset());
+  if (needs_grad(self)) make_node<ExpandBackward0>(self.sizes())->connect({&self}, {&out});
+  return out;
+}
+
+Tensor flatten(const Tensor& self, int64_t start_dim, int64_t end_dim) {
+  if (self.dim() == 0) return reshape(self, {1});
+  start_dim = wrap_dim(start_dim, self.dim(), "flatten");
+  end_dim = wrap_dim(end_dim, self.dim(), "flatten");
+  TG_CHECK(start_dim <= end_dim, "[flatten] start_dim (", start_dim, ") cannot come after end_dim (", end_dim, ")");
+  if (start_dim == end_dim) return self;
+  DimVector shape;
+  for (int64_t d = 0; d < start_dim; ++d) shape.push_back(self.sizes()[d]);
+  int64_t merged = 1;
+  for (int64_t d = start_dim; d <= end_dim; ++d) merged *= self.sizes()[d];
+  shape.push_back(merged);
+  for (int64_t d = end_dim + 1; d < self.dim(); ++d) shape.push_back(self.sizes()[d]);
+  return reshape(self, shape);
+}
+
+Tensor slice(const Tensor& self, int64_t dim, int64_t start, int64_t end, int64_t step) {
+  TG_CHECK(self.dim() > 0, "[slice] cannot slice a 0-d tensor");
+  dim = wrap_dim(dim, self.dim(), "slice");
+  TG_CHECK_VALUE(step > 0, "[slice] step must be greater than zero, got ", step);
+  const int64_t size = self.sizes()[dim];
+  auto clamp_bound = [size](int64_t bound) {
+    if (bound < 0) bound += size;
+    return std::clamp<int64_t>(bound, 0, size);
+  };
+  start = clamp_bound(start);
+  end = std::max(clamp_bound(end), start);
+  DimVector sizes = self.sizes(), strides = self.strides();
+  sizes[dim] = (end - start + step - 1) / step;
+  strides[dim] *= step;
+  DimVector relative = contiguous_strides(self.sizes());
+  const int64_t relative_offset = start * relative[dim];
+  relative[dim] *= step;
+  return strided_view(self, std::move(sizes), std::move(strides), self.storage_offset() + start * self.strides()[dim],
+                      std::move(relative), relative_offset, "SliceBackward0");
+}
+
+Tensor narrow(const Tensor& self, int64_t dim, int64_t start, int64_t length) {
+  TG_CHECK(self.dim() > 0, "[narrow] cannot be applied to a 0-dim tensor");
+  dim = wrap_dim(dim, self.dim(), "narrow");
+  const int64_t size = self.sizes()[dim];
+  TG_CHECK_INDEX(start >= -size && start <= size, "[narrow] start (", start, ") is out of bounds for dimension ", dim,
+                 " of size ", size);
+  if (start < 0) start += size;
+  TG_CHECK(length >= 0 && start + length <= size, "[narrow] start (", start, ") + length (", length,
+           ") exceeds dimension size (", size, ")");
+  return slice(self, dim, start, start + length, 1);
+}
+
+Tensor select(const Tensor& self, int64_t dim, int64_t index) {
+  TG_CHECK_INDEX(self.dim() > 0, "[select] invalid index of a 0-dim tensor");
+  dim = wrap_dim(dim, self.dim(), "select");
+  const int64_t size = self.sizes()[dim];
+  TG_CHECK_INDEX(index >= -size && index < size, "[select] index ", index, " is out of bounds for dimension ", dim,
+                 " with size ", size);
+  if (index < 0) index += size;
+  DimVector sizes = self.sizes(), strides = self.strides();
+  DimVector relative = contiguous_strides(self.sizes());
+  const int64_t relative_offset = index * relative[dim];
+  const int64_t offset = self.storage_offset() + index * strides[dim];
+  sizes.erase(dim);
+  strides.erase(dim);
+  relative.erase(dim);
+  return strided_view(self, std::move(sizes), std::move(strides), offset, std::move(relative), relative_offset,
+                      "SelectBackward0");
+}
+
+Tensor view_scatter(const Tensor& grad, const DimVector& input_sizes, const DimVector& sizes,
+                    const DimVector& strides, int64_t offset) {
+  Tensor out = zeros(input_sizes, grad.dtype(), grad.device());
+  {
+    NoGradGuard no_grad;
+    Tensor window = make_view(out, sizes, strides, offset);
+    copy_(window, grad);
+  }
+  if (needs_grad(grad)) make_node<ViewScatterBackward>(sizes, strides, offset)->connect({&grad}, {&out});
+  return out;
+}
+
+}  // namespace tg

@@ -1,0 +1,36 @@
+// Views: new sizes, strides and offset over the same storage, no data moved. Each is
+// differentiable; gradients of strided views scatter back into the input's shape.
+#pragma once
+
+#include "tapegrad/core/tensor.h"
+
+namespace tg {
+
+// The general view: any geometry over self's storage. `storage_offset` is absolute.
+Tensor as_strided(const Tensor& self, const DimVector& sizes, const DimVector& strides, int64_t storage_offset);
+
+// Legal exactly where PyTorch's view is; a RuntimeError suggesting reshape() otherwise. One -1 allowed.
+Tensor view(const Tensor& self, const DimVector& shape);
+// A view when possible, else a contiguous copy.
+Tensor reshape(const Tensor& self, const DimVector& shape);
+Tensor transpose(const Tensor& self, int64_t dim0, int64_t dim1);
+Tensor t(const Tensor& self);  // 2-D transpose; 0-D and 1-D come back as they are
+Tensor permute(const Tensor& self, const DimVector& dims);
+Tensor squeeze(const Tensor& self);                         // every size-1 dim
+Tensor squeeze(const Tensor& self, const DimVector& dims);  // the listed size-1 dims
+Tensor unsqueeze(const Tensor& self, int64_t dim);
+// Sizes of -1 keep the dim; new leading dims may be added. Broadcast dims get stride 0.
+Tensor expand(const Tensor& self, const DimVector& sizes);
+Tensor flatten(const Tensor& self, int64_t start_dim = 0, int64_t end_dim = -1);
+Tensor narrow(const Tensor& self, int64_t dim, int64_t start, int64_t length);
+Tensor select(const Tensor& self, int64_t dim, int64_t index);
+// Python slice semantics on one dim: bounds clamp, negative bounds count from the end, step > 0.
+Tensor slice(const Tensor& self, int64_t dim, int64_t start, int64_t end, int64_t step = 1);
+
+// The inverse of a strided view for gradients: zeros of `input_sizes` with `grad` written into
+// the elements the view (sizes, strides, offset, relative to a contiguous input) covered.
+// Differentiable: its own gradient is that view of the incoming gradient.
+Tensor view_scatter(const Tensor& grad, const DimVector& input_sizes, const DimVector& sizes,
+                    const DimVector& strides, int64_t offset);
+
+}  // namespace tg
