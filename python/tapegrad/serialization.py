@@ -94,31 +94,27 @@ def _flatten(obj, path, tensors):
     if isinstance(obj, dict):
         if all(isinstance(k, str) for k in obj) and not any(k in _TAGS for k in obj):
             return {k: _flatten(v, path + [_escape(k)], tensors) for k, v in obj.items()}
-        for k in obj:
-            if k is not None and not isinstance(k, (str, bool, numbers.Integral, float)):
-                raise TypeError(f"[save] {where}: dict key {k!r} of type {type(k).__name__} "
-                                "cannot be saved")
-        return {_TAG_DICT: [[_plain(k), _flatten(v, path + [_escape(k)], tensors)]
+        return {_TAG_DICT: [[_plain(k, f"{where} key {k!r}"),
+                             _flatten(v, path + [_escape(k)], tensors)]
                             for k, v in obj.items()]}
     if isinstance(obj, tuple):
         return {_TAG_TUPLE: [_flatten(v, path + [str(i)], tensors) for i, v in enumerate(obj)]}
     if isinstance(obj, list):
         return [_flatten(v, path + [str(i)], tensors) for i, v in enumerate(obj)]
-    if obj is None or isinstance(obj, (str, bool, numbers.Number, np.generic)):
-        return _plain(obj)
-    raise TypeError(f"[save] {where}: cannot save a value of type {type(obj).__name__}")
+    return _plain(obj, where)
 
 
-def _plain(value):
+def _plain(value, where="<key>"):
+    """value as a JSON scalar: None, bool, str, int or float (NumPy scalars included)."""
     if isinstance(value, np.generic):
         value = value.item()
-    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, numbers.Integral):
         return int(value)
-    if isinstance(value, numbers.Real) and not isinstance(value, (bool, int)):
+    if isinstance(value, numbers.Real):
         return float(value)
-    if isinstance(value, numbers.Complex):
-        raise TypeError(f"[save] complex value {value!r} cannot be saved")
-    return value
+    raise TypeError(f"[save] {where}: cannot save a value of type {type(value).__name__}")
 
 
 def _unflatten(node, tensors, path):
@@ -158,7 +154,8 @@ def _write(path, arrays: dict, metadata: dict | None) -> None:
         if dtype not in _NAMES:
             raise TypeError(f"[save] {path}: tensor {name!r} has dtype {array.dtype}; "
                             f"supported: {', '.join(_DTYPES)}")
-        data = np.ascontiguousarray(array, dtype=_DTYPES[_NAMES[dtype]])
+        # np.ascontiguousarray would turn a 0-d array into shape (1,).
+        data = np.require(array, dtype=_DTYPES[_NAMES[dtype]], requirements="C")
         size = data.nbytes
         header[name] = {"dtype": _NAMES[dtype], "shape": list(data.shape),
                         "data_offsets": [offset, offset + size]}
