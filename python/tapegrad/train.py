@@ -154,15 +154,14 @@ def train_epoch(model, loader, loss_fn, optimizer, progress):
 
 
 def run(args) -> float:
+    # The data comes first: a missing data set is reported before anything else is set up.
+    test_x, test_y = load_split(args.dataset, args.data, train=False)
+
     import tapegrad
-    from tapegrad import nn
-    from tapegrad.utils.data import DataLoader, TensorDataset
-    from tqdm import tqdm
 
     if args.threads is not None:
         tapegrad.set_num_threads(args.threads)
     tapegrad.manual_seed(args.seed)
-    test_x, test_y = load_split(args.dataset, args.data, train=False)
 
     if args.evaluate:
         try:
@@ -173,6 +172,10 @@ def run(args) -> float:
         model = build_model(sizes)
         model.load_state_dict(state)
         return evaluate(model, test_x, test_y)
+
+    from tapegrad import nn
+    from tapegrad.utils.data import DataLoader, TensorDataset
+    from tqdm import tqdm
 
     train_x, train_y = load_split(args.dataset, args.data, train=True)
     model = build_model([NUM_FEATURES, *args.hidden, NUM_CLASSES])
