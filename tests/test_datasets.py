@@ -286,6 +286,12 @@ def test_download_with_wrong_md5_keeps_nothing(tmp_path, monkeypatch):
     assert not cache.exists() or os.listdir(cache) == []
 
 
+def test_getitem_takes_only_an_int_index(tmp_path):
+    write_split(tmp_path)
+    with pytest.raises(TypeError):
+        FashionMNIST(root=tmp_path, download=False)[1:3]
+
+
 # -- tensors (need the core) ------------------------------------------------------------------
 
 

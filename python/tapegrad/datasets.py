@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
+import operator
 import os
 import urllib.request
 import zlib
@@ -80,7 +82,7 @@ def read_idx(path, expected_ndim: int) -> np.ndarray:
     if len(raw) < header_len:
         raise ValueError(f"{path}: truncated IDX header ({len(raw)} of {header_len} bytes)")
     dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected_len = header_len + int(np.prod(dims, dtype=np.int64))
+    expected_len = header_len + math.prod(dims)  # Python ints: a corrupt header cannot overflow
     if len(raw) != expected_len:
         what = "truncated" if len(raw) < expected_len else "has trailing bytes"
         raise ValueError(
@@ -231,6 +233,7 @@ class _IdxDataset:
 
     def __getitem__(self, index):
         """(image float32 tensor (1, 28, 28) in [0, 1], label int), as torchvision's ToTensor."""
+        index = operator.index(index)  # a slice would silently give a batch of the wrong shape
         import tapegrad
 
         image = self.data_numpy[index].astype(np.float32)[None] / np.float32(255)

@@ -216,8 +216,9 @@ def _read_header(path, f, file_size):
         raise ValueError(f"{path}: {file_size} bytes is too short for a safetensors file")
     (header_len,) = struct.unpack("<Q", f.read(8))
     if header_len > file_size - 8 or header_len > MAX_HEADER_BYTES:
-        raise ValueError(f"{path}: header length {header_len} exceeds the file's "
-                         f"{file_size - 8} bytes after the length field")
+        raise ValueError(f"{path}: header length {header_len} exceeds the "
+                         f"{file_size - 8} bytes after the length field (or the "
+                         f"{MAX_HEADER_BYTES}-byte limit)")
     raw = f.read(header_len)
     try:
         header = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)

@@ -148,7 +148,8 @@ def train_epoch(model, loader, loss_fn, optimizer, progress):
         progress.update(1)
         if step % 20 == 0:
             rate = seen / max(time.perf_counter() - start, 1e-9)
-            progress.set_postfix(loss=f"{total_loss / seen:.4f}", samples_s=f"{rate:,.0f}")
+            progress.set_postfix({"loss": f"{total_loss / seen:.4f}",
+                                  "samples/s": f"{rate:,.0f}"})
     elapsed = max(time.perf_counter() - start, 1e-9)
     return total_loss / max(seen, 1), seen / elapsed
 

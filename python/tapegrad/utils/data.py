@@ -5,8 +5,8 @@ indexing operation per tensor (a slice when not shuffling), never sample by samp
 Any other dataset is read sample by sample and collated by ``default_collate``.
 
 Shuffling draws from a NumPy ``Generator``. Its seed comes from ``seed=``, or from ``generator=``:
-an int, a ``numpy.random.Generator`` (used as is), or any object with ``initial_seed()`` (as
-``torch.Generator`` and ``tapegrad.Generator`` have) or an int ``.seed`` attribute. A loader made
+an int, a ``numpy.random.Generator`` (used as is, so its state advances), or any object with
+``initial_seed()`` (as ``torch.Generator`` has) or an int ``.seed`` attribute. A loader made
 with the same seed yields the same batches, epoch after epoch: each pass over it draws the next
 permutation from its generator, so epochs differ from each other but not between runs. With
 neither, the permutations come from fresh OS entropy.
