@@ -132,7 +132,7 @@ def test_inplace_on_non_leaf_is_recorded():
     tx = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
     for lib, v in ((tg, x), (torch, tx)):
         y = v * 2
-        y.mul_(y)
+        y.mul_(v)
         y.add_(v)
         y.sub_(1.0)
         (y * y).sum().backward()
