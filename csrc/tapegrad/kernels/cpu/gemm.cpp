@@ -12,12 +12,13 @@
 // This file is compiled for baseline x86-64: no intrinsics above SSE2 may appear here.
 #include "tapegrad/kernels/cpu/gemm.h"
 
+#include <emmintrin.h>  // SSE2 only: this file is built for baseline x86-64
 #include <omp.h>
+#include <xmmintrin.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
-#include <cstring>
 #include <new>
 #include <stdexcept>
 #include <string>
@@ -170,45 +171,77 @@ constexpr int64_t round_up(int64_t value, int64_t multiple) {
 
 // ---- Packing ----------------------------------------------------------------------------------
 
-// Copies rows [0, rows) × columns [0, depth) of A into one MR-row panel laid out k-major
-// (panel[p * mr + i]), zero-filling rows rows..mr-1. The loop order follows the smaller stride so
-// the reads stay sequential whether A is row-major or transposed.
+// Writes the transpose of a rows×depth block whose rows are contiguous (source[r * source_stride
+// + p]) into a k-major panel (panel[p * width + r]). Packing a row-major A or a transposed B is
+// exactly this, and it is the costly case: done element by element it has one strided store per
+// element, which for the 128×784 operands of an MLP layer took as long as half the multiply. So
+// 4×4 (float) or 2×2 (double) blocks go through SSE2 registers, the baseline every x86-64 has.
 template <typename T>
-void pack_a_panel(const T* a, int64_t row_stride, int64_t col_stride, int64_t rows, int64_t depth,
-                  int mr, T* __restrict panel) {
-  if (rows < mr) std::fill(panel, panel + depth * mr, T(0));
-  if (col_stride == 1 || std::abs(col_stride) < std::abs(row_stride)) {
-    for (int64_t i = 0; i < rows; ++i) {
-      const T* source = a + i * row_stride;
-      for (int64_t p = 0; p < depth; ++p) panel[p * mr + i] = source[p * col_stride];
+void transpose_into_panel(const T* source, int64_t source_stride, int64_t rows, int64_t depth,
+                          int width, T* __restrict panel);
+
+template <>
+void transpose_into_panel<float>(const float* source, int64_t source_stride, int64_t rows,
+                                 int64_t depth, int width, float* __restrict panel) {
+  const int64_t full_rows = rows / 4 * 4;
+  const int64_t full_depth = depth / 4 * 4;
+  for (int64_t r = 0; r < full_rows; r += 4) {
+    const float* row = source + r * source_stride;
+    for (int64_t p = 0; p < full_depth; p += 4) {
+      __m128 row0 = _mm_loadu_ps(row + p);
+      __m128 row1 = _mm_loadu_ps(row + source_stride + p);
+      __m128 row2 = _mm_loadu_ps(row + 2 * source_stride + p);
+      __m128 row3 = _mm_loadu_ps(row + 3 * source_stride + p);
+      _MM_TRANSPOSE4_PS(row0, row1, row2, row3);
+      _mm_storeu_ps(panel + p * width + r, row0);
+      _mm_storeu_ps(panel + (p + 1) * width + r, row1);
+      _mm_storeu_ps(panel + (p + 2) * width + r, row2);
+      _mm_storeu_ps(panel + (p + 3) * width + r, row3);
     }
-  } else {
-    for (int64_t p = 0; p < depth; ++p) {
-      const T* source = a + p * col_stride;
-      for (int64_t i = 0; i < rows; ++i) panel[p * mr + i] = source[i * row_stride];
-    }
+    for (int64_t p = full_depth; p < depth; ++p)
+      for (int64_t i = r; i < r + 4; ++i) panel[p * width + i] = source[i * source_stride + p];
   }
+  for (int64_t r = full_rows; r < rows; ++r)
+    for (int64_t p = 0; p < depth; ++p) panel[p * width + r] = source[r * source_stride + p];
 }
 
-// Copies rows [0, depth) × columns [0, cols) of B into one NR-column panel laid out k-major
-// (panel[p * nr + j]), zero-filling columns cols..nr-1.
+template <>
+void transpose_into_panel<double>(const double* source, int64_t source_stride, int64_t rows,
+                                  int64_t depth, int width, double* __restrict panel) {
+  const int64_t full_rows = rows / 2 * 2;
+  const int64_t full_depth = depth / 2 * 2;
+  for (int64_t r = 0; r < full_rows; r += 2) {
+    const double* row = source + r * source_stride;
+    for (int64_t p = 0; p < full_depth; p += 2) {
+      const __m128d row0 = _mm_loadu_pd(row + p);
+      const __m128d row1 = _mm_loadu_pd(row + source_stride + p);
+      _mm_storeu_pd(panel + p * width + r, _mm_unpacklo_pd(row0, row1));
+      _mm_storeu_pd(panel + (p + 1) * width + r, _mm_unpackhi_pd(row0, row1));
+    }
+    for (int64_t p = full_depth; p < depth; ++p)
+      for (int64_t i = r; i < r + 2; ++i) panel[p * width + i] = source[i * source_stride + p];
+  }
+  for (int64_t r = full_rows; r < rows; ++r)
+    for (int64_t p = 0; p < depth; ++p) panel[p * width + r] = source[r * source_stride + p];
+}
+
+// Copies a rows×depth block, element (r, p) at source[r * row_stride + p * depth_stride], into a
+// k-major panel of the given width (panel[p * width + r]), zero-filling rows rows..width-1. This
+// is both packings: A's MR-row panels (r = row of A) and B's NR-column panels (r = column of B).
 template <typename T>
-void pack_b_panel(const T* b, int64_t row_stride, int64_t col_stride, int64_t depth, int64_t cols,
-                  int nr, T* __restrict panel) {
-  if (cols < nr) std::fill(panel, panel + depth * nr, T(0));
-  if (col_stride == 1) {
+void pack_panel(const T* source, int64_t row_stride, int64_t depth_stride, int64_t rows,
+                int64_t depth, int width, T* __restrict panel) {
+  if (rows < width) std::fill(panel, panel + depth * width, T(0));
+  if (row_stride == 1) {
+    // The panel's own layout: each k step is one contiguous copy.
     for (int64_t p = 0; p < depth; ++p)
-      std::memcpy(panel + p * nr, b + p * row_stride, static_cast<std::size_t>(cols) * sizeof(T));
-  } else if (std::abs(row_stride) < std::abs(col_stride)) {
-    for (int64_t j = 0; j < cols; ++j) {
-      const T* source = b + j * col_stride;
-      for (int64_t p = 0; p < depth; ++p) panel[p * nr + j] = source[p * row_stride];
-    }
+      std::copy(source + p * depth_stride, source + p * depth_stride + rows, panel + p * width);
+  } else if (depth_stride == 1) {
+    transpose_into_panel(source, row_stride, rows, depth, width, panel);
   } else {
-    for (int64_t p = 0; p < depth; ++p) {
-      const T* source = b + p * row_stride;
-      for (int64_t j = 0; j < cols; ++j) panel[p * nr + j] = source[j * col_stride];
-    }
+    for (int64_t p = 0; p < depth; ++p)
+      for (int64_t r = 0; r < rows; ++r)
+        panel[p * width + r] = source[r * row_stride + p * depth_stride];
   }
 }
 
@@ -266,9 +299,10 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
 #pragma omp for schedule(static)
       for (int64_t panel = 0; panel < n_panels; ++panel) {
         const int64_t j0 = panel * nr;
-        pack_b_panel(problem.b + pc * problem.b_row_stride + (jc + j0) * problem.b_col_stride,
-                     problem.b_row_stride, problem.b_col_stride, kc,
-                     std::min<int64_t>(nr, nc - j0), nr, b_buffer + panel * nr * kc);
+        // A panel of B holds NR of its columns: the panel's "rows" are B's columns.
+        pack_panel(problem.b + pc * problem.b_row_stride + (jc + j0) * problem.b_col_stride,
+                   problem.b_col_stride, problem.b_row_stride, std::min<int64_t>(nr, nc - j0), kc,
+                   nr, b_buffer + panel * nr * kc);
       }
 
       for (int64_t ic = 0; ic < problem.m; ic += config.mc) {
@@ -278,9 +312,9 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
 #pragma omp for schedule(static)
         for (int64_t panel = 0; panel < m_panels; ++panel) {
           const int64_t i0 = panel * mr;
-          pack_a_panel(problem.a + (ic + i0) * problem.a_row_stride + pc * problem.a_col_stride,
-                       problem.a_row_stride, problem.a_col_stride,
-                       std::min<int64_t>(mr, mc - i0), kc, mr, a_buffer + panel * mr * kc);
+          pack_panel(problem.a + (ic + i0) * problem.a_row_stride + pc * problem.a_col_stride,
+                     problem.a_row_stride, problem.a_col_stride, std::min<int64_t>(mr, mc - i0),
+                     kc, mr, a_buffer + panel * mr * kc);
         }
 
         // Tiles are numbered column-panel-major so a thread's contiguous share reuses each B

@@ -45,7 +45,8 @@ void micro_kernel(int64_t k, const typename V::Scalar* __restrict a_panel,
                   int64_t c_row_stride, typename V::Scalar alpha, typename V::Scalar beta) {
   constexpr int nr = kVectors * V::kLanes;
   // Keep this function free of anything that needs extra registers (C prefetches, more live
-  // pointers): with GCC 12 they made the 12×32 kernel spill a B vector to the stack, costing 30%.
+  // pointers): with GCC 12 they made the AVX-512 twin of this kernel spill a B vector to the
+  // stack, costing 30%.
   typename V::Vector acc[kRows][kVectors];
 #pragma GCC unroll 6
   for (int i = 0; i < kRows; ++i)
