@@ -19,8 +19,8 @@ using MicroKernel = void (*)(int64_t k, const T* a_panel, const T* b_panel, T* c
                              int64_t c_row_stride, T alpha, T beta);
 
 // A micro-kernel together with the blocking that suits it. The driver packs an MC×KC block of A
-// (kept in L2) and a KC×NC block of B (kept in L3); each KC×NR micro-panel of B is reused from L1
-// by every MR-row panel of the A block.
+// (kept in L2) and a KC×NC block of B (kept in L3); each KC×NR micro-panel of B is reused, from
+// L1 or L2, by every MR-row panel of the A block.
 template <typename T>
 struct KernelConfig {
   MicroKernel<T> kernel;
