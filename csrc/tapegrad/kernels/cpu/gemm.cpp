@@ -34,13 +34,14 @@ namespace {
 // is 8 xmm accumulators, leaving room for B and the broadcast in 16 registers).
 template <typename T, int MR, int NR>
 void generic_micro_kernel(int64_t k, const T* __restrict a_panel, const T* __restrict b_panel,
-                          T* __restrict c, int64_t c_row_stride, T alpha, T beta) {
+                          int64_t b_row_stride, T* __restrict c, int64_t c_row_stride, T alpha,
+                          T beta) {
   T acc[MR][NR] = {};
   for (int64_t p = 0; p < k; ++p) {
     for (int i = 0; i < MR; ++i)
       for (int j = 0; j < NR; ++j) acc[i][j] += a_panel[i] * b_panel[j];
     a_panel += MR;
-    b_panel += NR;
+    b_panel += b_row_stride;
   }
   for (int i = 0; i < MR; ++i) {
     T* row = c + i * c_row_stride;
@@ -138,7 +139,7 @@ const KernelConfig<double>& kernel_config<double>(Isa isa) {
 
 // ---- Workspace --------------------------------------------------------------------------------
 
-constexpr std::size_t kPanelAlignment = 64;  // one cache line; the kernels use aligned loads of B
+constexpr std::size_t kPanelAlignment = 64;  // one cache line, so no vector load splits two
 
 // Packing buffers reused across calls by the calling thread, so small GEMMs (the common case in
 // training loops) pay no allocation. Worker threads of a team read the caller's buffers.
@@ -286,6 +287,10 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
   const int mr = config.mr;
   const int nr = config.nr;
   const bool c_columns_contiguous = problem.c_col_stride == 1;
+  // Packing B pays for itself by being reused from cache by every MR-row panel of A. With a
+  // single panel (m <= MR, e.g. G2^T·h with 10 classes) there is no reuse, and copying B cost a
+  // third of the time, so full column panels of a B with contiguous rows are read in place.
+  const bool b_in_place = problem.m <= mr && problem.b_col_stride == 1;
 
   for (int64_t jc = 0; jc < problem.n; jc += config.nc) {
     const int64_t nc = std::min<int64_t>(config.nc, problem.n - jc);
@@ -299,6 +304,7 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
 #pragma omp for schedule(static)
       for (int64_t panel = 0; panel < n_panels; ++panel) {
         const int64_t j0 = panel * nr;
+        if (b_in_place && j0 + nr <= nc) continue;
         // A panel of B holds NR of its columns: the panel's "rows" are B's columns.
         pack_panel(problem.b + pc * problem.b_row_stride + (jc + j0) * problem.b_col_stride,
                    problem.b_col_stride, problem.b_row_stride, std::min<int64_t>(nr, nc - j0), kc,
@@ -328,13 +334,20 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
           const int64_t rows = std::min<int64_t>(mr, mc - i0);
           const int64_t cols = std::min<int64_t>(nr, nc - j0);
           const T* a_packed = a_buffer + a_panel * mr * kc;
-          const T* b_packed = b_buffer + b_panel * nr * kc;
+          const T* b_source = b_buffer + b_panel * nr * kc;
+          int64_t b_row_stride = nr;
+          if (b_in_place && cols == nr) {
+            b_source = problem.b + pc * problem.b_row_stride + (jc + j0);
+            b_row_stride = problem.b_row_stride;
+          }
           T* c = problem.c + (ic + i0) * problem.c_row_stride + (jc + j0) * problem.c_col_stride;
           if (rows == mr && cols == nr && c_columns_contiguous) {
-            config.kernel(kc, a_packed, b_packed, c, problem.c_row_stride, problem.alpha, beta);
+            config.kernel(kc, a_packed, b_source, b_row_stride, c, problem.c_row_stride,
+                          problem.alpha, beta);
           } else {
             alignas(kPanelAlignment) T tile_buffer[detail::kMaxMr * detail::kMaxNr];
-            config.kernel(kc, a_packed, b_packed, tile_buffer, nr, problem.alpha, T(0));
+            config.kernel(kc, a_packed, b_source, b_row_stride, tile_buffer, nr, problem.alpha,
+                          T(0));
             merge_tile(tile_buffer, nr, rows, cols, beta, c, problem.c_row_stride,
                        problem.c_col_stride);
           }
@@ -401,7 +414,7 @@ void gemm_impl(Problem<T> problem) {
   const int64_t a_elements = round_up(std::min<int64_t>(config.mc, problem.m), config.mr) * kc;
   const int64_t b_elements = round_up(std::min<int64_t>(config.nc, problem.n), config.nr) * kc;
   // Both buffers share one allocation; A's part is rounded up to whole cache lines so that B's
-  // panels, which the kernels read with aligned loads, start on one.
+  // panels start on one.
   const int64_t a_span = round_up(a_elements, kPanelAlignment / sizeof(T));
   thread_local Workspace workspace;
   T* a_buffer = static_cast<T*>(workspace.reserve((a_span + b_elements) * sizeof(T)));

@@ -20,7 +20,6 @@ struct FloatVectors {
   using Vector = __m512;
   static constexpr int kLanes = 16;
   static Vector zero() { return _mm512_setzero_ps(); }
-  static Vector load(const float* p) { return _mm512_load_ps(p); }
   static Vector loadu(const float* p) { return _mm512_loadu_ps(p); }
   static void storeu(float* p, Vector v) { _mm512_storeu_ps(p, v); }
   static Vector broadcast(float x) { return _mm512_set1_ps(x); }
@@ -33,7 +32,6 @@ struct DoubleVectors {
   using Vector = __m512d;
   static constexpr int kLanes = 8;
   static Vector zero() { return _mm512_setzero_pd(); }
-  static Vector load(const double* p) { return _mm512_load_pd(p); }
   static Vector loadu(const double* p) { return _mm512_loadu_pd(p); }
   static void storeu(double* p, Vector v) { _mm512_storeu_pd(p, v); }
   static Vector broadcast(double x) { return _mm512_set1_pd(x); }
@@ -46,9 +44,9 @@ constexpr int kVectors = 2;
 
 template <typename V>
 void micro_kernel(int64_t k, const typename V::Scalar* __restrict a_panel,
-                  const typename V::Scalar* __restrict b_panel, typename V::Scalar* __restrict c,
-                  int64_t c_row_stride, typename V::Scalar alpha, typename V::Scalar beta) {
-  constexpr int nr = kVectors * V::kLanes;
+                  const typename V::Scalar* __restrict b_panel, int64_t b_row_stride,
+                  typename V::Scalar* __restrict c, int64_t c_row_stride, typename V::Scalar alpha,
+                  typename V::Scalar beta) {
   // Keep this function free of anything that needs extra registers (C prefetches, more live
   // pointers): with GCC 12 they made the 12×32 kernel spill a B vector to the stack, costing 30%.
   typename V::Vector acc[kRows][kVectors];
@@ -61,7 +59,7 @@ void micro_kernel(int64_t k, const typename V::Scalar* __restrict a_panel,
   for (int64_t p = 0; p < k; ++p) {
     typename V::Vector b[kVectors];
 #pragma GCC unroll 2
-    for (int v = 0; v < kVectors; ++v) b[v] = V::load(b_panel + v * V::kLanes);
+    for (int v = 0; v < kVectors; ++v) b[v] = V::loadu(b_panel + v * V::kLanes);
 #pragma GCC unroll 12
     for (int i = 0; i < kRows; ++i) {
       const typename V::Vector a = V::broadcast(a_panel[i]);
@@ -69,7 +67,7 @@ void micro_kernel(int64_t k, const typename V::Scalar* __restrict a_panel,
       for (int v = 0; v < kVectors; ++v) acc[i][v] = V::fmadd(a, b[v], acc[i][v]);
     }
     a_panel += kRows;
-    b_panel += nr;
+    b_panel += b_row_stride;
   }
 
   const typename V::Vector alpha_vector = V::broadcast(alpha);
