@@ -342,6 +342,12 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
           }
           T* c = problem.c + (ic + i0) * problem.c_row_stride + (jc + j0) * problem.c_col_stride;
           if (rows == mr && cols == nr && c_columns_contiguous) {
+            // The kernel itself has no registers to spare for this.
+            for (int i = 0; i < mr; ++i) {
+              const char* row = reinterpret_cast<const char*>(c + i * problem.c_row_stride);
+              _mm_prefetch(row, _MM_HINT_T0);
+              _mm_prefetch(row + (nr * sizeof(T) - 1), _MM_HINT_T0);
+            }
             config.kernel(kc, a_packed, b_source, b_row_stride, c, problem.c_row_stride,
                           problem.alpha, beta);
           } else {
