@@ -5,9 +5,11 @@
 //   jc over n by NC   pack a KC×NC block of B into NR-column panels      (lives in L3)
 //   pc over k by KC
 //   ic over m by MC   pack an MC×KC block of A into MR-row panels        (lives in L2)
-//   tiles jr × ir     one MR×NR micro-kernel call per tile                (B micro-panel in L1)
-// Packing reads through both strides, so transposed or sliced operands cost nothing extra, and it
-// zero-pads the last panel so the micro-kernels never see a partial tile of A or B.
+//   tiles jr × ir     one micro-kernel call per MR×NR tile               (B micro-panel in L1/L2)
+// Packing reads through both strides, so transposed or sliced operands need no copy of their own,
+// and zero-pads the last panel of each operand so the kernels never read past it. Tiles cut short
+// by m are handled by the kernels (they take a row count); tiles cut short by n, and any C whose
+// columns are not contiguous, go through a small temporary tile.
 //
 // This file is compiled for baseline x86-64: no intrinsics above SSE2 may appear here.
 #include "tapegrad/kernels/cpu/gemm.h"
