@@ -11,6 +11,9 @@
 //   g++ $F -mavx512f -mavx512vl -mavx512dq -mavx512bw -mavx2 -mfma -c $K/gemm_avx512.cpp
 //   g++ $F -c $R/tests/cpp/test_gemm.cpp
 //   g++ -fopenmp gemm.o gemm_avx2.o gemm_avx512.o test_gemm.o -o test_gemm && ./test_gemm
+// or against the library as the project's CMake builds it:
+//   cmake -S $R -B /tmp/tg_cmake -DTAPEGRAD_BUILD_PYTHON=OFF && cmake --build /tmp/tg_cmake -j2
+//   g++ $F $R/tests/cpp/test_gemm.cpp /tmp/tg_cmake/libtapegrad_core.a -o /tmp/test_gemm && /tmp/test_gemm
 #include <omp.h>
 
 #include <cmath>
