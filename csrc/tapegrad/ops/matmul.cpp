@@ -162,7 +162,7 @@ void check_operands(const char* op, const Tensor& a, const Tensor& b) {
            a.device().str(), " and ", b.device().str());
   TG_CHECK(a.dtype() == b.dtype(), "[", op, "] expected both operands to have the same dtype, got ",
            dtype_name(a.dtype()), " for shape ", a.sizes(), " and ", dtype_name(b.dtype()), " for shape ", b.sizes());
-  TG_CHECK_TYPE(a.dtype() != DType::Bool, "[", op, "] not implemented for bool tensors");
+  if (a.dtype() == DType::Bool) fail<NotImplementedError>("[", op, "] not implemented for bool tensors");
 }
 
 // ---- matmul and its backward -----------------------------------------------------------------
@@ -324,8 +324,10 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   shape.push_back(out_features);
   if (bias.defined()) {
     check_operands("linear", input, bias);
-    TG_CHECK(broadcast_shapes(bias.sizes(), shape, "linear") == shape, "[linear] bias of shape ", bias.sizes(),
-             " does not broadcast to the output shape ", shape);
+    bool broadcasts = bias.dim() <= static_cast<int64_t>(shape.size());
+    for (int64_t d = 1; broadcasts && d <= bias.dim(); ++d)
+      broadcasts = bias.size(-d) == 1 || bias.size(-d) == shape[shape.size() - d];
+    TG_CHECK(broadcasts, "[linear] bias of shape ", bias.sizes(), " does not broadcast to the output shape ", shape);
   }
 
   Tensor out = Tensor::empty(shape, input.dtype(), input.device(), "linear");
