@@ -11,6 +11,9 @@
 //   g++ $F -mavx512f -mavx512vl -mavx512dq -mavx512bw -mavx2 -mfma -c $K/gemm_avx512.cpp
 //   g++ $F -c $R/tests/cpp/test_gemm.cpp
 //   g++ -fopenmp gemm.o gemm_avx2.o gemm_avx512.o test_gemm.o -o test_gemm && ./test_gemm
+// or against the library as the project's CMake builds it:
+//   cmake -S $R -B /tmp/tg_cmake -DTAPEGRAD_BUILD_PYTHON=OFF && cmake --build /tmp/tg_cmake -j2
+//   g++ $F $R/tests/cpp/test_gemm.cpp /tmp/tg_cmake/libtapegrad_core.a -o /tmp/test_gemm && /tmp/test_gemm
 #include <omp.h>
 
 #include <cmath>
@@ -250,9 +253,48 @@ void test_isa_selection(std::vector<Isa>& isas) {
   }
 }
 
+// TAPEGRAD_CPU is read once per process, so each value is checked in a child process running
+// this program with --print-active-isa.
+void test_environment_variable(const char* self) {
+  const auto child_says = [&](const std::string& value) {
+    const std::string command = "TAPEGRAD_CPU=" + value + " '" + self + "' --print-active-isa";
+    std::string output;
+    if (FILE* pipe = popen(command.c_str(), "r")) {
+      char buffer[256];
+      while (std::fgets(buffer, sizeof buffer, pipe) != nullptr) output += buffer;
+      pclose(pipe);
+    }
+    while (!output.empty() && output.back() == '\n') output.pop_back();
+    return output;
+  };
+  const Isa detected = tg::cpu::detected_isa();
+  for (Isa isa : {Isa::Generic, Isa::Avx2, Isa::Avx512}) {
+    const std::string name = tg::cpu::isa_name(isa);
+    const std::string said = child_says(name);
+    if (static_cast<int>(isa) <= static_cast<int>(detected)) {
+      check(said == name, "TAPEGRAD_CPU=" + name + " selects " + name + " (got '" + said + "')");
+    } else {
+      check(said.rfind("[gemm]", 0) == 0,
+            "TAPEGRAD_CPU=" + name + " on a CPU without it is an error (got '" + said + "')");
+    }
+  }
+  const std::string said = child_says("sse9");
+  check(said.rfind("[gemm]", 0) == 0, "TAPEGRAD_CPU=sse9 is an error (got '" + said + "')");
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "--print-active-isa") {
+    try {
+      std::printf("%s\n", tg::cpu::isa_name(tg::cpu::active_isa()));
+    } catch (const std::invalid_argument& error) {
+      std::printf("%s\n", error.what());
+    }
+    return 0;
+  }
+  test_environment_variable(argv[0]);
+
   std::mt19937 rng(12345);
   std::vector<Isa> isas;
   test_isa_selection(isas);

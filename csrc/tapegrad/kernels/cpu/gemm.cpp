@@ -5,9 +5,11 @@
 //   jc over n by NC   pack a KC×NC block of B into NR-column panels      (lives in L3)
 //   pc over k by KC
 //   ic over m by MC   pack an MC×KC block of A into MR-row panels        (lives in L2)
-//   tiles jr × ir     one MR×NR micro-kernel call per tile                (B micro-panel in L1)
-// Packing reads through both strides, so transposed or sliced operands cost nothing extra, and it
-// zero-pads the last panel so the micro-kernels never see a partial tile of A or B.
+//   tiles jr × ir     one micro-kernel call per MR×NR tile               (B micro-panel in L1/L2)
+// Packing reads through both strides, so transposed or sliced operands need no copy of their own,
+// and zero-pads the last panel of each operand so the kernels never read past it. Tiles cut short
+// by m are handled by the kernels (they take a row count); tiles cut short by n, and any C whose
+// columns are not contiguous, go through a small temporary tile.
 //
 // This file is compiled for baseline x86-64: no intrinsics above SSE2 may appear here.
 #include "tapegrad/kernels/cpu/gemm.h"
@@ -33,9 +35,9 @@ namespace {
 // registers and vectorises along the columns with whatever the baseline offers (SSE2: 4×8 float
 // is 8 xmm accumulators, leaving room for B and the broadcast in 16 registers).
 template <typename T, int MR, int NR>
-void generic_micro_kernel(int64_t k, const T* __restrict a_panel, const T* __restrict b_panel,
-                          int64_t b_row_stride, T* __restrict c, int64_t c_row_stride, T alpha,
-                          T beta) {
+void generic_micro_kernel(int64_t k, int rows, const T* __restrict a_panel,
+                          const T* __restrict b_panel, int64_t b_row_stride, T* __restrict c,
+                          int64_t c_row_stride, T alpha, T beta) {
   T acc[MR][NR] = {};
   for (int64_t p = 0; p < k; ++p) {
     for (int i = 0; i < MR; ++i)
@@ -43,7 +45,8 @@ void generic_micro_kernel(int64_t k, const T* __restrict a_panel, const T* __res
     a_panel += MR;
     b_panel += b_row_stride;
   }
-  for (int i = 0; i < MR; ++i) {
+  // All MR rows are computed (the padding rows of A are zero); only `rows` are stored.
+  for (int i = 0; i < rows; ++i) {
     T* row = c + i * c_row_stride;
     if (beta == T(0)) {
       for (int j = 0; j < NR; ++j) row[j] = alpha * acc[i][j];
@@ -261,8 +264,8 @@ struct Problem {
   int64_t c_row_stride, c_col_stride;
 };
 
-// C = alpha * tile + beta * C for the valid rows × cols corner of a temporary MR×NR tile: the
-// edge of C and any C whose columns are not contiguous.
+// C = tile + beta * C for the valid rows × cols corner of a temporary MR×NR tile (alpha is
+// already applied): a partial column panel, or any C whose columns are not contiguous.
 template <typename T>
 void merge_tile(const T* tile, int nr, int64_t rows, int64_t cols, T beta, T* c,
                 int64_t c_row_stride, int64_t c_col_stride) {
@@ -341,19 +344,19 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
             b_row_stride = problem.b_row_stride;
           }
           T* c = problem.c + (ic + i0) * problem.c_row_stride + (jc + j0) * problem.c_col_stride;
-          if (rows == mr && cols == nr && c_columns_contiguous) {
+          if (cols == nr && c_columns_contiguous) {
             // The kernel itself has no registers to spare for this.
-            for (int i = 0; i < mr; ++i) {
+            for (int i = 0; i < rows; ++i) {
               const char* row = reinterpret_cast<const char*>(c + i * problem.c_row_stride);
               _mm_prefetch(row, _MM_HINT_T0);
               _mm_prefetch(row + (nr * sizeof(T) - 1), _MM_HINT_T0);
             }
-            config.kernel(kc, a_packed, b_source, b_row_stride, c, problem.c_row_stride,
-                          problem.alpha, beta);
+            config.kernel(kc, static_cast<int>(rows), a_packed, b_source, b_row_stride, c,
+                          problem.c_row_stride, problem.alpha, beta);
           } else {
             alignas(kPanelAlignment) T tile_buffer[detail::kMaxMr * detail::kMaxNr];
-            config.kernel(kc, a_packed, b_source, b_row_stride, tile_buffer, nr, problem.alpha,
-                          T(0));
+            config.kernel(kc, static_cast<int>(rows), a_packed, b_source, b_row_stride,
+                          tile_buffer, nr, problem.alpha, T(0));
             merge_tile(tile_buffer, nr, rows, cols, beta, c, problem.c_row_stride,
                        problem.c_col_stride);
           }
@@ -376,19 +379,16 @@ void scale_c(const Problem<T>& problem) {
   }
 }
 
-// Elements of C the micro-kernels compute for an m×n C, zero padding included.
-int64_t padded_area(int64_t m, int64_t n, int mr, int nr) {
-  return round_up(m, mr) * round_up(n, nr);
-}
-
 // Computing C^T = B^T·A^T instead is the same GEMM with m/n, A/B and the strides swapped. It pays
 // off when C is column-major (then the transposed C has contiguous rows for the kernel's vector
 // stores) or when n is so small against NR that most of each tile would be padding (an m×10 C
-// with NR = 32). Going through the temporary tile costs roughly a quarter of a full tile.
+// with NR = 32). The cost counts the elements of C computed: columns are padded to NR, rows are
+// not (the kernels take a row count). Going through the temporary tile costs roughly a quarter of
+// a full tile.
 template <typename T>
 bool compute_transposed(const Problem<T>& problem, const KernelConfig<T>& config) {
   const auto cost = [&](int64_t m, int64_t n, bool contiguous) {
-    const double area = static_cast<double>(padded_area(m, n, config.mr, config.nr));
+    const double area = static_cast<double>(m) * static_cast<double>(round_up(n, config.nr));
     return contiguous ? area : 1.25 * area;
   };
   const double direct = cost(problem.m, problem.n, problem.c_col_stride == 1);
@@ -428,11 +428,13 @@ void gemm_impl(Problem<T> problem) {
   T* a_buffer = static_cast<T*>(workspace.reserve((a_span + b_elements) * sizeof(T)));
   T* b_buffer = a_buffer + a_span;
 
-  const int64_t work = problem.m * problem.n * problem.k;
-  int64_t threads = omp_in_parallel() ? 1 : omp_get_max_threads();
-  threads = std::max<int64_t>(1, std::min<int64_t>(threads, work / kMinWorkPerThread));
+  // In double: m·n·k can overflow int64 for shapes whose operands still fit in memory.
+  const double work = static_cast<double>(problem.m) * static_cast<double>(problem.n) *
+                      static_cast<double>(problem.k);
+  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  threads = static_cast<int>(std::max(1.0, std::min<double>(threads, work / kMinWorkPerThread)));
   if (threads > 1) {
-#pragma omp parallel num_threads(static_cast<int>(threads))
+#pragma omp parallel num_threads(threads)
     run_blocked(problem, config, a_buffer, b_buffer);
   } else {
     run_blocked(problem, config, a_buffer, b_buffer);

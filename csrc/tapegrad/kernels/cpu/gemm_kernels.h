@@ -8,16 +8,16 @@
 
 namespace tg::cpu::detail {
 
-// Computes one full MR×NR tile of C from panels of A and B:
+// Computes the first `rows` rows (1 <= rows <= MR) of an MR×NR tile of C from panels of A and B:
 //   C[i, j] = alpha * sum_p a_panel[p * MR + i] * b_panel[p * b_row_stride + j] + beta * C[i, j]
-// for 0 <= i < MR, 0 <= j < NR and 0 <= p < k. The A panel is packed and zero-padded by the driver,
-// so the kernel never checks bounds. The B panel is either packed (b_row_stride == NR, zero-padded)
-// or, when packing would not pay, NR full columns read in place from a B with unit column stride.
-// C is row-major with unit column stride (the driver routes other layouts and edge tiles through a
-// temporary tile). beta == 0 means C is not read. k may be 0 (then C = beta * C, or 0).
+// for 0 <= i < rows, 0 <= j < NR and 0 <= p < k. The A panel is packed by the driver (zero-padded
+// to MR rows). The B panel is either packed (b_row_stride == NR, zero-padded) or, when packing
+// would not pay, NR full columns read in place from a B with unit column stride. C is row-major
+// with unit column stride: the driver routes other layouts and partial column panels through a
+// temporary tile. beta == 0 means C is not read. k may be 0 (then C = beta * C, or 0).
 template <typename T>
-using MicroKernel = void (*)(int64_t k, const T* a_panel, const T* b_panel, int64_t b_row_stride,
-                             T* c, int64_t c_row_stride, T alpha, T beta);
+using MicroKernel = void (*)(int64_t k, int rows, const T* a_panel, const T* b_panel,
+                             int64_t b_row_stride, T* c, int64_t c_row_stride, T alpha, T beta);
 
 // A micro-kernel together with the blocking that suits it. The driver packs an MC×KC block of A
 // (kept in L2) and a KC×NC block of B (kept in L3); each KC×NR micro-panel of B is reused, from
