@@ -114,6 +114,20 @@ def test_matmul_expanded_batch_operand():
     np.testing.assert_allclose(ours.numpy(), a @ b, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_matmul_many_small_products_split_across_threads(threads):
+    """A batch of products each too small for the GEMM's threads is split across threads instead."""
+    rng = np.random.default_rng(11)
+    a, b = rng.standard_normal((8, 12, 32, 48)), rng.standard_normal((12, 48, 40))
+    previous = tg.get_num_threads()
+    tg.set_num_threads(threads)
+    try:
+        ours = tg.matmul(tg.tensor(a).transpose(-1, -2).contiguous().transpose(-1, -2), tg.tensor(b))
+    finally:
+        tg.set_num_threads(previous)
+    np.testing.assert_allclose(ours.numpy(), a @ b, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("shape_a, shape_b", [((3, 4), (4, 2)), ((4,), (4,)), ((3, 4), (4,)), ((4,), (4, 2)),
                                               ((2, 3, 4), (4, 2)), ((2, 1, 3, 4), (3, 4, 2)), ((4,), (2, 4, 3))])
 def test_matmul_gradcheck(shape_a, shape_b):

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <type_traits>
 
+#include <omp.h>
+
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/kernels/cpu/gemm.h"
@@ -20,6 +22,10 @@ namespace tg {
 // ---- the batched product kernel --------------------------------------------------------------
 
 namespace {
+
+// The GEMM's own threshold for a thread team (gemm.cpp): below this many multiply-adds per thread,
+// a team costs more than it saves on a loaded machine.
+constexpr double kMinWorkPerThread = 1 << 21;
 
 // One matrix of a batch: its first element and how rows and columns are addressed.
 template <typename T>
@@ -129,21 +135,39 @@ void product_into(const Tensor& out, const Tensor& a_in, const Tensor& b_in, boo
       }
     }
 
-    // Otherwise one GEMM per batch element, walking the batch index like an odometer.
-    DimVector index(batch.size(), 0);
-    int64_t a_offset = 0, b_offset = 0;
-    for (int64_t item = 0; item < batch_count; ++item) {
-      gemm_2d<T>(m, n, k, {a_data + a_offset, a_matrix.row_stride, a_matrix.col_stride},
-                 {b_data + b_offset, b_matrix.row_stride, b_matrix.col_stride}, accumulate,
-                 {c_data + item * m * n, n, 1});
-      for (int64_t d = static_cast<int64_t>(batch.size()) - 1; d >= 0; --d) {
-        a_offset += a_batch[d];
-        b_offset += b_batch[d];
-        if (++index[d] < batch[d]) break;
-        a_offset -= a_batch[d] * batch[d];
-        b_offset -= b_batch[d] * batch[d];
-        index[d] = 0;
+    // Otherwise one GEMM per batch element.
+    const auto run_items = [&](int64_t begin, int64_t end) {
+      for (int64_t item = begin; item < end; ++item) {
+        int64_t a_offset = 0, b_offset = 0, rest = item;
+        for (int64_t d = static_cast<int64_t>(batch.size()) - 1; d >= 0; --d) {
+          const int64_t index = rest % batch[d];
+          rest /= batch[d];
+          a_offset += index * a_batch[d];
+          b_offset += index * b_batch[d];
+        }
+        gemm_2d<T>(m, n, k, {a_data + a_offset, a_matrix.row_stride, a_matrix.col_stride},
+                   {b_data + b_offset, b_matrix.row_stride, b_matrix.col_stride}, accumulate,
+                   {c_data + item * m * n, n, 1});
       }
+    };
+    // When each product is too small for the GEMM to use threads, the batch is split across
+    // threads instead.
+    const double item_work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
+    const bool split_batch = batch_count > 1 && omp_get_max_threads() > 1 && !omp_in_parallel() &&
+                             item_work < 2 * kMinWorkPerThread &&
+                             item_work * static_cast<double>(batch_count) >= 2 * kMinWorkPerThread;
+    if (!split_batch) {
+      run_items(0, batch_count);
+      return;
+    }
+#pragma omp parallel
+    {
+      const int64_t threads = omp_get_num_threads(), thread = omp_get_thread_num();
+      const int64_t begin = batch_count * thread / threads, end = batch_count * (thread + 1) / threads;
+      // The GEMM's work-sharing loops bind to the innermost enclosing team: without a team of its
+      // own, each thread's GEMM would be split across this one.
+#pragma omp parallel num_threads(1)
+      run_items(begin, end);
     }
   });
 }
