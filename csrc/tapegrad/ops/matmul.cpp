@@ -114,8 +114,8 @@ void product_into(const Tensor& out, const Tensor& a_in, const Tensor& b_in, boo
   const int64_t m = out.size(-2), n = out.size(-1), k = a.size(-1);
   const DimVector batch(out.sizes().begin(), out.sizes().end() - 2);
   const DimVector a_batch = batch_strides(a, batch), b_batch = batch_strides(b, batch);
-  const int64_t batch_count = out.numel() == 0 ? 0 : out.numel() / std::max<int64_t>(m * n, 1);
   if (out.numel() == 0) return;
+  const int64_t batch_count = out.numel() / (m * n);
 
   dispatch_numeric(out.dtype(), "matmul", [&](auto tag) {
     using T = typename decltype(tag)::type;
