@@ -324,8 +324,9 @@ struct LinearBackward final : Node {
       const int64_t rows = leading_rows(x.sizes());
       grad_weight = matmul(transpose(reshape(grad, {rows, grad.size(-1)}), 0, 1), reshape(x, {rows, x.size(-1)}));
     }
+    if (!has_bias) return {grad_input, grad_weight};
     // The bias's gradient is grad itself: the engine sums it over the rows it was broadcast to.
-    return {grad_input, grad_weight, has_bias && needs_input_grad(2) ? grad : Tensor()};
+    return {grad_input, grad_weight, needs_input_grad(2) ? grad : Tensor()};
   }
   void release_saved() override { input.reset(); weight.reset(); }
   std::string name() const override { return has_bias ? "AddmmBackward0" : "MmBackward0"; }
