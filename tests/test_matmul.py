@@ -451,3 +451,11 @@ def test_large_products_in_threads():
         thread.join()
     for result in results:
         np.testing.assert_allclose(result, expected, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape_a, shape_b", [((3, 5), (5, 4)), ((13, 40), (40, 33)), ((2, 40), (40, 70))])
+def test_matmul_nan_and_inf_propagate(shape_a, shape_b):
+    rng = np.random.default_rng(12)
+    a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
+    a[1, 2], b[3, 1], b[0, 2] = np.nan, np.inf, -np.inf
+    check_op(lambda lib, a, b: lib.matmul(a, b), inputs=(a, b), grad=False, layouts=("contiguous", "transposed"))
