@@ -1,9 +1,8 @@
 // The extension module tapegrad._C: exception types, dtype objects, argument parsers, and the
 // call into each family's bind function.
-#include <omp.h>
-
 #include "bindings.h"
 #include "tapegrad/core/error.h"
+#include "tapegrad/core/threads.h"
 
 namespace tg::python {
 
@@ -163,11 +162,8 @@ PYBIND11_MODULE(_C, module) {
   bind_dtypes(module);
   g_numpy_generic = py::module_::import("numpy").attr("generic");
   module.def("_set_size_type", [](py::object type) { g_size_type = std::move(type); });
-  module.def("set_num_threads", [](int threads) {
-    TG_CHECK_VALUE(threads > 0, "[set_num_threads] expected a positive number of threads, got ", threads);
-    omp_set_num_threads(threads);
-  });
-  module.def("get_num_threads", [] { return omp_get_max_threads(); });
+  module.def("set_num_threads", &tg::set_num_threads, py::arg("threads"));
+  module.def("get_num_threads", &tg::get_num_threads);
   // Python objects held in statics must go before the interpreter does.
   py::module_::import("atexit").attr("register")(py::cpp_function([] {
     for (auto& object : g_dtype_objects) object = py::object();
