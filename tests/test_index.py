@@ -444,3 +444,12 @@ def test_split_and_chunk():
         tg.zeros(3).split([1, 1])
     with pytest.raises(ValueError, match=r"\[chunk\]"):
         tg.zeros(3).chunk(0)
+
+
+def test_index_modified_after_forward_is_refused_in_backward():
+    x = tg.ones(4, requires_grad=True)
+    positions = tg.tensor([0, 1])
+    y = x[positions]
+    positions[0] = 3
+    with pytest.raises(RuntimeError, match=r"\[IndexBackward0\].*modified by an in-place operation"):
+        y.sum().backward()

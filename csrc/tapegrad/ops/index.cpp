@@ -274,44 +274,62 @@ AdvancedLayout advanced_layout(const Tensor& self, const std::vector<Tensor>& in
   return layout;
 }
 
+// Index tensors kept for backward, version-checked like any saved tensor: an index modified in
+// place after the forward would silently scatter the gradient to the wrong places.
+struct SavedIndices {
+  std::vector<SavedTensor> saved;
+  explicit SavedIndices(const std::vector<Tensor>& indices) {
+    for (const Tensor& index : indices) saved.push_back(index.defined() ? SavedTensor(index) : SavedTensor());
+  }
+  std::vector<Tensor> unpack(Node& node) const {
+    std::vector<Tensor> indices;
+    for (const SavedTensor& index : saved) indices.push_back(index.unpack(node));
+    return indices;
+  }
+  void reset() {
+    for (SavedTensor& index : saved) index.reset();
+  }
+};
+
 // The gradient of a gather is a scatter-add into zeros, itself differentiable.
 struct IndexBackward0 final : Node {
   DimVector input_sizes;
-  std::vector<Tensor> indices;  // int64 or undefined, one per input dim: no version to watch
-  IndexBackward0(DimVector sizes, std::vector<Tensor> index) : input_sizes(std::move(sizes)), indices(std::move(index)) {}
+  SavedIndices indices;
+  IndexBackward0(DimVector sizes, const std::vector<Tensor>& index) : input_sizes(std::move(sizes)), indices(index) {}
   TensorList apply(TensorList&& grads) override {
-    return {index_put(zeros(input_sizes, grads[0].dtype(), grads[0].device()), indices, grads[0], true)};
+    return {index_put(zeros(input_sizes, grads[0].dtype(), grads[0].device()), indices.unpack(*this), grads[0], true)};
   }
-  void release_saved() override { indices.clear(); }
+  void release_saved() override { indices.reset(); }
   std::string name() const override { return "IndexBackward0"; }
 };
 
 // index_put_: values take the indexed places (or add to them); the rest of self's gradient passes.
 struct IndexPutBackward0 final : Node {
-  std::vector<Tensor> indices;
+  SavedIndices indices;
   bool accumulate;
-  IndexPutBackward0(std::vector<Tensor> index, bool add) : indices(std::move(index)), accumulate(add) {}
+  IndexPutBackward0(const std::vector<Tensor>& index, bool add) : indices(index), accumulate(add) {}
   TensorList apply(TensorList&& grads) override {
     const Tensor& grad = grads[0];
+    const std::vector<Tensor> positions = indices.unpack(*this);
     Tensor grad_self, grad_values;
     if (needs_input_grad(0))
-      grad_self = accumulate ? grad : index_put(grad, indices, scalar_tensor(Scalar(0), grad.dtype(), grad.device()));
-    if (needs_input_grad(1)) grad_values = index(grad, indices);
+      grad_self = accumulate ? grad : index_put(grad, positions, scalar_tensor(Scalar(0), grad.dtype(), grad.device()));
+    if (needs_input_grad(1)) grad_values = index(grad, positions);
     return {grad_self, grad_values};
   }
-  void release_saved() override { indices.clear(); }
+  void release_saved() override { indices.reset(); }
   std::string name() const override { return "IndexPutBackward0"; }
 };
 
-Tensor index_with_expanded(const Tensor& self, std::vector<Tensor> indices) {
+Tensor index_with_expanded(const Tensor& self, const std::vector<Tensor>& indices) {
   const AdvancedLayout layout = advanced_layout(self, indices, "index");
   Tensor out = Tensor::empty(layout.result_sizes, self.dtype(), self.device(), "index");
   kernels::index_gather(out, self, layout.offsets);
-  if (needs_grad(self)) make_node<IndexBackward0>(self.sizes(), std::move(indices))->connect({&self}, {&out});
+  if (needs_grad(self)) make_node<IndexBackward0>(self.sizes(), indices)->connect({&self}, {&out});
   return out;
 }
 
-Tensor& index_put_with_expanded(Tensor& self, std::vector<Tensor> indices, const Tensor& values, bool accumulate) {
+Tensor& index_put_with_expanded(Tensor& self, const std::vector<Tensor>& indices, const Tensor& values, bool accumulate) {
   check_inplace(self, "index_put_", values.requires_grad());
   const AdvancedLayout layout = advanced_layout(self, indices, "index_put_");
   TG_CHECK(broadcasts_to(values.sizes(), layout.result_sizes),
@@ -326,7 +344,7 @@ Tensor& index_put_with_expanded(Tensor& self, std::vector<Tensor> indices, const
   }
   kernels::index_put(self, converted, layout.offsets, accumulate);
   self.impl()->bump_version();
-  if (needs_grad(self, values)) make_node<IndexPutBackward0>(std::move(indices), accumulate)->connect({&self, &values}, {&self});
+  if (needs_grad(self, values)) make_node<IndexPutBackward0>(indices, accumulate)->connect({&self, &values}, {&self});
   return self;
 }
 
@@ -377,11 +395,11 @@ void assign(Tensor& self, const std::vector<TensorIndex>& key, const Tensor* val
   const Tensor values = value ? *value : scalar_tensor(scalar, self.dtype(), self.device());
   // A key like x[:, idx] indexes self itself, which keeps the assignment differentiable.
   if (same_geometry(self, plan)) {
-    index_put_with_expanded(self, std::move(plan.advanced), values, false);
+    index_put_with_expanded(self, plan.advanced, values, false);
     return;
   }
   Tensor window = basic_view(self, plan);
-  index_put_with_expanded(window, std::move(plan.advanced), values, false);
+  index_put_with_expanded(window, plan.advanced, values, false);
 }
 
 }  // namespace
@@ -390,7 +408,7 @@ Tensor index(const Tensor& self, const std::vector<TensorIndex>& key) {
   KeyPlan plan = plan_key(self, key);
   if (!plan.has_advanced) return basic_view(self, plan);
   const Tensor base = same_geometry(self, plan) ? self : basic_view(self, plan);
-  return index_with_expanded(base, std::move(plan.advanced));
+  return index_with_expanded(base, plan.advanced);
 }
 
 void index_assign_(Tensor& self, const std::vector<TensorIndex>& key, const Tensor& value) {
