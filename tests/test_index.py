@@ -86,6 +86,7 @@ def test_basic_index_is_one_node():
     y = x[1:, None, ::2]
     assert y.grad_fn.name() == "SliceBackward0"
     assert x[0].grad_fn.name() == "SelectBackward0"
+    assert x[None].grad_fn.name() == "UnsqueezeBackward0"
     assert y.grad_fn.next_functions[0][0].name() == "AccumulateGrad"  # one node for the whole key
 
 
@@ -282,6 +283,13 @@ def test_setitem_overlapping_value_and_lists():
     np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
     ours[2:4] = [9, 9]
     assert ours.tolist()[2:4] == [9.0, 9.0]
+    # Overlapping source and target (PyTorch refuses these): the value is read before the write.
+    shifted = tg.tensor(np.arange(6.0))
+    shifted[1:] = shifted[:-1]
+    assert shifted.tolist() == [0.0, 0.0, 1.0, 2.0, 3.0, 4.0]
+    permuted = tg.tensor(np.arange(4.0))
+    permuted[[3, 2, 1, 0]] = permuted
+    assert permuted.tolist() == [3.0, 2.0, 1.0, 0.0]
 
 
 def test_setitem_gradients():

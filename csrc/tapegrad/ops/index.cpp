@@ -23,7 +23,7 @@ struct KeyPlan {
   DimVector sizes, strides, relative_strides;
   int64_t offset = 0, relative_offset = 0;
   std::vector<Tensor> advanced;
-  bool has_advanced = false, has_slice = false, has_integer = false;
+  bool has_advanced = false, has_slice = false, has_integer = false, has_none = false;
 };
 
 Tensor make_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t offset) {
@@ -109,7 +109,10 @@ KeyPlan plan_key(const Tensor& self, const std::vector<TensorIndex>& key) {
         ++dim;
         break;
       }
-      case Kind::None: new_dim(); break;
+      case Kind::None:
+        new_dim();
+        plan.has_none = true;
+        break;
       case Kind::Ellipsis:
         for (int64_t end = dim + ndim - consumed; dim < end; ++dim) keep_dim(dim);
         break;
@@ -165,7 +168,10 @@ struct BasicIndexBackward final : Node {
 Tensor basic_view(const Tensor& self, const KeyPlan& plan) {
   Tensor out = make_view(self, plan.sizes, plan.strides, plan.offset);
   if (needs_grad(self)) {
-    const char* name = plan.has_slice ? "SliceBackward0" : plan.has_integer ? "SelectBackward0" : "AliasBackward0";
+    const char* name = plan.has_slice     ? "SliceBackward0"
+                       : plan.has_integer ? "SelectBackward0"
+                       : plan.has_none    ? "UnsqueezeBackward0"
+                                          : "AliasBackward0";
     make_node<BasicIndexBackward>(self.sizes(), plan.sizes, plan.relative_strides, plan.relative_offset, name)
         ->connect({&self}, {&out});
   }
