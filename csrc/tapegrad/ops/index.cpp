@@ -474,7 +474,7 @@ Tensor gather(const Tensor& self, int64_t dim, const Tensor& index_tensor) {
 
 namespace {
 
-void check_mask(const Tensor& self, const Tensor& mask, const char* op) {
+void check_mask(const Tensor& mask, const char* op) {
   TG_CHECK(mask.dtype() == DType::Bool, "[", op, "] only supports boolean masks, got ", dtype_name(mask.dtype()));
 }
 
@@ -489,12 +489,12 @@ struct MaskedFillBackward0 final : Node {
 }  // namespace
 
 Tensor masked_fill(const Tensor& self, const Tensor& mask, Scalar value) {
-  check_mask(self, mask, "masked_fill");
+  check_mask(mask, "masked_fill");
   return where(mask, scalar_tensor(value, self.dtype(), self.device()), self);
 }
 
 Tensor& masked_fill_(Tensor& self, const Tensor& mask, Scalar value) {
-  check_mask(self, mask, "masked_fill_");
+  check_mask(mask, "masked_fill_");
   TG_CHECK(broadcasts_to(mask.sizes(), self.sizes()), "[masked_fill_] mask of shape ", mask.sizes(),
            " cannot be broadcast to the tensor's shape ", self.sizes());
   check_inplace(self, "masked_fill_");
