@@ -199,6 +199,12 @@ def test_dataloader_gather_fast_path():
     np.testing.assert_array_equal(tg.tensor(data)[:, 2:][tg.tensor(idx)].numpy(), data[:, 2:][idx])
 
 
+def test_advanced_index_zero_size():
+    check_op(lambda lib, a: a[lib.tensor([], dtype=lib.int64)], (0, 3))
+    check_op(lambda lib, a: a[:, lib.tensor([0, 2])], (0, 3))
+    check_op(lambda lib, a: a[lib.tensor([1, 0]), 1:1], (2, 3))
+
+
 def test_repeated_indices_accumulate_in_backward():
     check_op(lambda lib, a: a[lib.tensor([1, 1, 0, 1])] * 2, (3, 2))
     gradcheck_op(lambda lib, a: a[lib.tensor([[0, 2], [2, 2]]), 1:] ** 2, (3, 4))
@@ -241,6 +247,8 @@ SETITEM_CASES = [  # (key builder, value builder)
     (lambda lib: (slice(None), lib.tensor([2, 0])), lambda lib: lib.tensor([[1.0], [2.0], [3.0], [4.0]])),
     (lambda lib: lib.tensor([True, False, True, False]), lambda lib: lib.tensor([9.0, 8.0, 7.0])),
     (lambda lib: (1, lib.tensor([0, 1])), lambda lib: lib.tensor([5, 6])),
+    (lambda lib: 2, lambda lib: lib.tensor([[[1.0, 2.0, 3.0]]])),  # leading size-1 dims are dropped
+    (lambda lib: lib.tensor([1, 3]), lambda lib: lib.tensor([[[1.0], [2.0]]])),
 ]
 
 
@@ -369,6 +377,7 @@ def test_masked_fill():
     check_op(lambda lib, a: a.masked_fill(mask(lib), 0.5), (3, 4))
     check_op(lambda lib, a: lib.masked_fill(a, mask(lib), float("-inf")).exp(), (3, 4))
     check_op(lambda lib, a: (a * 1).masked_fill_(mask(lib), 2.0), (3, 4))
+    gradcheck_op(lambda lib, a: a.masked_fill(lib.tensor([True, False]), 0.0) * a, (3, 2))
     ours = tg.tensor([1, 2, 3]).masked_fill(tg.tensor([True, False, True]), 1.7)
     assert ours.dtype == tg.int64 and ours.tolist() == [1, 2, 1]
     with pytest.raises(RuntimeError, match=r"\[masked_fill\].*boolean"):
@@ -433,6 +442,7 @@ def test_stack():
     check_op(lambda lib, a, b: lib.stack([a, b, a], dim=-1), (2, 3), (2, 3))
     check_op(lambda lib, a, b: lib.stack((a, b), 1), (0, 2), (0, 2))
     check_op(lambda lib, a, b: lib.stack([a, b]), (), ())
+    gradcheck_op(lambda lib, a, b: lib.stack([a * b, b], 1), (2, 3), (2, 3))
     assert tg.stack([tg.tensor([1, 2]), tg.tensor([0.5, 1.0])]).dtype == tg.float32
     with pytest.raises(RuntimeError, match=r"\[stack\] expects each tensor to be equal size.*\(2,\).*\(3,\)"):
         tg.stack([tg.zeros(2), tg.zeros(3)])
@@ -461,3 +471,17 @@ def test_index_modified_after_forward_is_refused_in_backward():
     positions[0] = 3
     with pytest.raises(RuntimeError, match=r"\[IndexBackward0\].*modified by an in-place operation"):
         y.sum().backward()
+
+
+@pytest.mark.parametrize("key", [(slice(1, None),), ([0, 2],), (slice(None), None)], ids=repr)
+def test_setitem_broadcast_value_gradient(key):
+    grads = []
+    for lib in (tg, torch):
+        a = lib.tensor(np.linspace(-1, 1, 12).reshape(3, 4), requires_grad=True)
+        v = lib.tensor([1.0, 2.0, 3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        out = a * 1
+        out[key] = v * v
+        (out * lib.tensor(np.arange(12.0).reshape(3, 4))).sum().backward()
+        grads.append((a.grad.numpy(), v.grad.numpy()))
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs)

@@ -395,10 +395,21 @@ void assign_basic(Tensor& self, const KeyPlan& plan, const Tensor* value, Scalar
   }
 }
 
+// As in PyTorch's setitem, a value's leading size-1 dims are ignored: x[0] = ones(1, 4) fills a row.
+Tensor without_leading_ones(const Tensor& value) {
+  int64_t leading = 0;
+  while (leading < value.dim() && value.sizes()[leading] == 1) ++leading;
+  if (leading == 0) return value;
+  DimVector sizes;
+  for (int64_t d = leading; d < value.dim(); ++d) sizes.push_back(value.sizes()[d]);
+  return reshape(value, sizes);
+}
+
 void assign(Tensor& self, const std::vector<TensorIndex>& key, const Tensor* value, Scalar scalar) {
   KeyPlan plan = plan_key(self, key);
-  if (!plan.has_advanced) return assign_basic(self, plan, value, scalar);
-  const Tensor values = value ? *value : scalar_tensor(scalar, self.dtype(), self.device());
+  const Tensor stripped = value ? without_leading_ones(*value) : Tensor();
+  if (!plan.has_advanced) return assign_basic(self, plan, value ? &stripped : nullptr, scalar);
+  const Tensor values = value ? stripped : scalar_tensor(scalar, self.dtype(), self.device());
   // A key like x[:, idx] indexes self itself, which keeps the assignment differentiable.
   if (same_geometry(self, plan)) {
     index_put_with_expanded(self, plan.advanced, values, false);
