@@ -133,6 +133,8 @@ def test_basic_index_errors():
         x[1.5]
     with pytest.raises(IndexError, match=r"\[index\].*valid indices"):
         x["a"]
+    with pytest.raises(TypeError, match=r"\[index\] slice indices must be integers or None, got float"):
+        x[0.5:]
     with pytest.raises(IndexError, match=r"\[index\] too many indices"):
         tg.tensor(1.0)[0]
 
@@ -460,6 +462,8 @@ def test_split_and_chunk():
     assert pieces[1].storage_offset() == 4
     with pytest.raises(RuntimeError, match=r"\[split\].*sum to 3"):
         tg.zeros(3).split([1, 1])
+    with pytest.raises(TypeError, match=r"\[split\] split_size must be an int"):
+        tg.zeros(3).split(1.5)
     with pytest.raises(ValueError, match=r"\[chunk\]"):
         tg.zeros(3).chunk(0)
 

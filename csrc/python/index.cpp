@@ -19,7 +19,10 @@ std::string type_name(py::handle object) {
 // integer index that large is out of bounds either way).
 int64_t to_index_integer(py::handle object) {
   PyObject* number = PyNumber_Index(object.ptr());
-  if (!number) throw py::error_already_set();
+  if (!number) {
+    PyErr_Clear();
+    fail<TypeError>("[index] slice indices must be integers or None, got ", type_name(object));
+  }
   int overflow = 0;
   const long long value = PyLong_AsLongLongAndOverflow(number, &overflow);
   Py_DECREF(number);
@@ -186,7 +189,9 @@ void bind_index(py::module_& module, TensorClass& tensor) {
   auto split_function = [](const Tensor& self, py::handle split_size, int64_t dim) {
     if (PyList_Check(split_size.ptr()) || PyTuple_Check(split_size.ptr()))
       return to_python_list(split(self, to_shape(split_size, "split"), dim));
-    return to_python_list(split(self, to_index_integer(split_size), dim));
+    TG_CHECK_TYPE(PyLong_Check(split_size.ptr()) && !PyBool_Check(split_size.ptr()),
+                  "[split] split_size must be an int or a list of ints, got ", type_name(split_size));
+    return to_python_list(split(self, split_size.cast<int64_t>(), dim));
   };
   tensor.def("split", split_function, py::arg("split_size"), py::arg("dim") = 0);
   module.def("split", split_function, py::arg("tensor"), py::arg("split_size_or_sections"), py::arg("dim") = 0);
