@@ -40,15 +40,11 @@ def _softmax_dim(ndim):
 
 
 def softmax(input, dim=None, dtype=None):
-    if dtype is not None:
-        input = input.to(dtype)
-    return _core("softmax")(input, _softmax_dim(input.dim()) if dim is None else dim)
+    return _core("softmax")(input, _softmax_dim(input.dim()) if dim is None else dim, dtype)
 
 
 def log_softmax(input, dim=None, dtype=None):
-    if dtype is not None:
-        input = input.to(dtype)
-    return _core("log_softmax")(input, _softmax_dim(input.dim()) if dim is None else dim)
+    return _core("log_softmax")(input, _softmax_dim(input.dim()) if dim is None else dim, dtype)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):
