@@ -158,7 +158,13 @@ void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool
     target.out_strides.push_back(reduced[d] ? 0 : out.strides()[keepdim ? d : out_dim]);
     if (!reduced[d]) ++out_dim;
   }
-  const Dims kept = coalesce(kept_dims), red = coalesce(reduced_dims);
+  const Dims kept = coalesce(kept_dims);
+  Dims red = coalesce(reduced_dims);
+  if (red.sizes.empty()) {  // nothing (or only size-1 dims) reduced: one element per output
+    red.sizes.push_back(1);
+    red.strides.push_back(0);
+    red.out_strides.push_back(0);
+  }
   const int64_t outputs = product(kept.sizes), count = product(red.sizes);
   if (outputs == 0) return;
   if (count == 0) {
