@@ -99,9 +99,7 @@ class GraphTask {
                  "they were freed). Saved values are freed by backward() and autograd.grad(); pass "
                  "retain_graph=True to the first call if you need to backward through the graph again.");
         input_grads = node->apply(std::move(grads));
-        // A leaf's sink saves nothing and is shared by every graph that leaf enters later: only
-        // real op nodes are spent by a backward without retain_graph.
-        if (!keep_graph_ && !accumulator) node->mark_released();
+        if (!keep_graph_) node->mark_released();
       }
 
       const std::vector<Edge>& edges = node->next_edges();
