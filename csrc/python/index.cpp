@@ -1,7 +1,198 @@
+// Indexing, assignment by index, and cat/stack/split. Keys are parsed here into TensorIndex
+// entries: the common x[i], x[a:b], x[:, 0] cost one pass over the key tuple, no Python calls.
+#include <climits>
+
 #include "bindings.h"
+#include "tapegrad/ops/creation.h"
+#include "tapegrad/ops/index.h"
+#include "tapegrad/ops/view.h"
 
 namespace tg::python {
 
-void bind_index(py::module_& module, TensorClass& tensor) {}
+namespace {
+
+std::string type_name(py::handle object) {
+  return py::str(py::type::of(object).attr("__name__")).cast<std::string>();
+}
+
+// An int-like object as int64; out-of-range values saturate (slice bounds clamp anyway, and an
+// integer index that large is out of bounds either way).
+int64_t to_index_integer(py::handle object) {
+  PyObject* number = PyNumber_Index(object.ptr());
+  if (!number) throw py::error_already_set();
+  int overflow = 0;
+  const long long value = PyLong_AsLongLongAndOverflow(number, &overflow);
+  Py_DECREF(number);
+  if (overflow != 0) return overflow > 0 ? INT64_MAX : INT64_MIN;
+  return value;
+}
+
+TensorIndex parse_slice(py::handle object) {
+  auto* slice = reinterpret_cast<PySliceObject*>(object.ptr());
+  const int64_t step = slice->step == Py_None ? 1 : to_index_integer(slice->step);
+  TG_CHECK_VALUE(step > 0, "[index] slice step must be positive, got ", step);
+  const int64_t start = slice->start == Py_None ? 0 : to_index_integer(slice->start);
+  const int64_t stop = slice->stop == Py_None ? INT64_MAX : to_index_integer(slice->stop);
+  return TensorIndex::slice(start, stop, step);
+}
+
+// Lists, tuples inside a key, and NumPy arrays become index tensors (int64, or bool masks).
+Tensor sequence_to_tensor(py::handle object) {
+  if (py::len(object) == 0) return empty({0}, DType::Int64);
+  return as_tensor(py::module_::import("tapegrad").attr("tensor")(object));
+}
+
+TensorIndex parse_entry(py::handle item) {
+  PyObject* raw = item.ptr();
+  if (PyLong_CheckExact(raw)) return TensorIndex::integer(to_index_integer(item));
+  if (PySlice_Check(raw)) return parse_slice(item);
+  if (raw == Py_None) return TensorIndex::none();
+  if (raw == Py_Ellipsis) return TensorIndex::ellipsis();
+  if (PyBool_Check(raw)) return TensorIndex::boolean(raw == Py_True);
+  if (is_tensor(item)) {
+    Tensor tensor = as_tensor(item);
+    // As PyTorch: a 0-dim integer tensor selects like a Python int (a view, not a copy).
+    if (tensor.dim() == 0 && (tensor.dtype() == DType::Int64 || tensor.dtype() == DType::Int32))
+      return TensorIndex::integer(tensor.dtype() == DType::Int64 ? *tensor.data_ptr<int64_t>() : *tensor.data_ptr<int32_t>());
+    return TensorIndex::of(std::move(tensor));
+  }
+  if (PyLong_Check(raw)) return TensorIndex::integer(to_index_integer(item));
+  if (is_scalar(item)) {
+    const Scalar value = to_scalar(item, "index");
+    if (value.kind() == Scalar::Kind::Int) return TensorIndex::integer(value.to<int64_t>());
+    if (value.kind() == Scalar::Kind::Bool) return TensorIndex::boolean(value.to<bool>());
+  } else if (PyList_Check(raw) || PyTuple_Check(raw) || py::hasattr(item, "__array_interface__")) {
+    return TensorIndex::of(sequence_to_tensor(item));
+  } else if (py::hasattr(item, "__index__")) {
+    return TensorIndex::integer(to_index_integer(item));
+  }
+  fail<IndexError>("[index] only integers, slices (`:`), ellipsis (`...`), None, and integer or boolean "
+                   "tensors, lists or arrays are valid indices (got ", type_name(item), ")");
+}
+
+std::vector<TensorIndex> parse_key(py::handle key) {
+  std::vector<TensorIndex> entries;
+  if (PyTuple_Check(key.ptr())) {
+    const Py_ssize_t count = PyTuple_GET_SIZE(key.ptr());
+    entries.reserve(static_cast<size_t>(count));
+    for (Py_ssize_t i = 0; i < count; ++i) entries.push_back(parse_entry(PyTuple_GET_ITEM(key.ptr(), i)));
+  } else {
+    entries.push_back(parse_entry(key));
+  }
+  return entries;
+}
+
+// A value to store: a tensor, or data (lists, arrays) made into one.
+Tensor to_value_tensor(py::handle value) {
+  if (is_tensor(value)) return as_tensor(value);
+  return as_tensor(py::module_::import("tapegrad").attr("tensor")(value));
+}
+
+std::vector<Tensor> to_tensor_list(py::handle sequence, const char* op) {
+  TG_CHECK_TYPE(PyTuple_Check(sequence.ptr()) || PyList_Check(sequence.ptr()), "[", op,
+                "] expected a tuple or list of tensors, got ", type_name(sequence));
+  std::vector<Tensor> tensors;
+  for (py::handle item : sequence) {
+    TG_CHECK_TYPE(is_tensor(item), "[", op, "] expected a sequence of tensors, got an element of type ", type_name(item));
+    tensors.push_back(as_tensor(item));
+  }
+  return tensors;
+}
+
+// index_put_'s indices: tensors, None (the whole dim), or data made into index tensors.
+std::vector<Tensor> to_index_list(py::handle sequence, const char* op) {
+  TG_CHECK_TYPE(PyTuple_Check(sequence.ptr()) || PyList_Check(sequence.ptr()), "[", op,
+                "] expected a tuple or list of index tensors, got ", type_name(sequence));
+  std::vector<Tensor> indices;
+  for (py::handle item : sequence) {
+    if (item.is_none()) indices.emplace_back();
+    else indices.push_back(is_tensor(item) ? as_tensor(item) : sequence_to_tensor(item));
+  }
+  return indices;
+}
+
+// masked_fill's value: a number or a one-element tensor.
+Scalar to_fill_value(py::handle value, const char* op) {
+  if (is_tensor(value)) {
+    const Tensor tensor = as_tensor(value);
+    TG_CHECK(tensor.dim() == 0, "[", op, "] only supports a 0-dimensional value tensor, got shape ", tensor.sizes());
+    return to_scalar(value.attr("item")(), op);
+  }
+  return to_scalar(value, op);
+}
+
+py::list to_python_list(const std::vector<Tensor>& tensors) {
+  py::list list;
+  for (const Tensor& tensor : tensors) list.append(py::cast(tensor));
+  return list;
+}
+
+}  // namespace
+
+void bind_index(py::module_& module, TensorClass& tensor) {
+  tensor.def("__getitem__", [](const Tensor& self, py::handle key) { return index(self, parse_key(key)); });
+  tensor.def("__setitem__", [](Tensor& self, py::handle key, py::handle value) {
+    const std::vector<TensorIndex> entries = parse_key(key);
+    if (is_scalar(value)) index_assign_(self, entries, to_scalar(value, "__setitem__"));
+    else index_assign_(self, entries, to_value_tensor(value));
+  });
+
+  auto index_put_method = [](Tensor& self, py::handle indices, py::handle values, bool accumulate) {
+    const Tensor value_tensor = is_scalar(values) ? scalar_tensor(to_scalar(values, "index_put_"), self.dtype())
+                                                  : to_value_tensor(values);
+    return index_put_(self, to_index_list(indices, "index_put_"), value_tensor, accumulate);
+  };
+  tensor.def("index_put_", index_put_method, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
+  auto index_put_function = [](const Tensor& self, py::handle indices, py::handle values, bool accumulate) {
+    const Tensor value_tensor = is_scalar(values) ? scalar_tensor(to_scalar(values, "index_put"), self.dtype())
+                                                  : to_value_tensor(values);
+    return index_put(self, to_index_list(indices, "index_put"), value_tensor, accumulate);
+  };
+  tensor.def("index_put", index_put_function, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
+  module.def("index_put", index_put_function, py::arg("input"), py::arg("indices"), py::arg("values"),
+             py::arg("accumulate") = false);
+
+  tensor.def("index_select", &index_select, py::arg("dim"), py::arg("index"));
+  module.def("index_select", &index_select, py::arg("input"), py::arg("dim"), py::arg("index"));
+  tensor.def("gather", &gather, py::arg("dim"), py::arg("index"));
+  module.def("gather", &gather, py::arg("input"), py::arg("dim"), py::arg("index"));
+
+  auto masked_fill_function = [](const Tensor& self, const Tensor& mask, py::handle value) {
+    return masked_fill(self, mask, to_fill_value(value, "masked_fill"));
+  };
+  tensor.def("masked_fill", masked_fill_function, py::arg("mask"), py::arg("value"));
+  module.def("masked_fill", masked_fill_function, py::arg("input"), py::arg("mask"), py::arg("value"));
+  tensor.def("masked_fill_", [](Tensor& self, const Tensor& mask, py::handle value) {
+    return masked_fill_(self, mask, to_fill_value(value, "masked_fill_"));
+  }, py::arg("mask"), py::arg("value"));
+
+  auto nonzero_function = [](const Tensor& self, bool as_tuple) -> py::object {
+    const Tensor coordinates = nonzero(self);
+    if (!as_tuple) return py::cast(coordinates);
+    py::tuple columns(coordinates.sizes()[1]);
+    for (int64_t d = 0; d < coordinates.sizes()[1]; ++d) columns[d] = py::cast(tg::select(coordinates, 1, d));
+    return std::move(columns);
+  };
+  tensor.def("nonzero", nonzero_function, py::kw_only(), py::arg("as_tuple") = false);
+  module.def("nonzero", nonzero_function, py::arg("input"), py::kw_only(), py::arg("as_tuple") = false);
+
+  for (const char* name : {"cat", "concat", "concatenate"}) {
+    module.def(name, [](py::handle tensors, int64_t dim) { return cat(to_tensor_list(tensors, "cat"), dim); },
+               py::arg("tensors"), py::arg("dim") = 0);
+  }
+  module.def("stack", [](py::handle tensors, int64_t dim) { return stack(to_tensor_list(tensors, "stack"), dim); },
+             py::arg("tensors"), py::arg("dim") = 0);
+
+  auto split_function = [](const Tensor& self, py::handle split_size, int64_t dim) {
+    if (PyList_Check(split_size.ptr()) || PyTuple_Check(split_size.ptr()))
+      return to_python_list(split(self, to_shape(split_size, "split"), dim));
+    return to_python_list(split(self, to_index_integer(split_size), dim));
+  };
+  tensor.def("split", split_function, py::arg("split_size"), py::arg("dim") = 0);
+  module.def("split", split_function, py::arg("tensor"), py::arg("split_size_or_sections"), py::arg("dim") = 0);
+  auto chunk_function = [](const Tensor& self, int64_t chunks, int64_t dim) { return to_python_list(chunk(self, chunks, dim)); };
+  tensor.def("chunk", chunk_function, py::arg("chunks"), py::arg("dim") = 0);
+  module.def("chunk", chunk_function, py::arg("input"), py::arg("chunks"), py::arg("dim") = 0);
+}
 
 }  // namespace tg::python

@@ -30,6 +30,22 @@ void where(const Tensor& out, const Tensor& condition, const Tensor& a, const Te
 // out = output > 0 ? grad : 0
 void threshold_backward(const Tensor& out, const Tensor& grad, const Tensor& output);
 
+// ---- index: gather/scatter through precomputed element offsets (ops/index.cpp computes them) --
+// Element (p, j, a) of an advanced index sits at outer[p] + index[j] + inner[a] in the indexed
+// tensor and at (p * |index| + j) * |inner| + a in the contiguous result.
+struct IndexOffsets {
+  std::vector<int64_t> outer, index, inner;
+  bool inner_is_run = false;  // inner[a] == a: rows copy with memcpy
+};
+// out (contiguous) = src at the offsets.
+void index_gather(const Tensor& out, const Tensor& src, const IndexOffsets& offsets);
+// dst at the offsets = (or += when accumulate) values (contiguous, dst's dtype, the result's shape).
+// Repeated offsets accumulate; without accumulate the last write wins.
+void index_put(const Tensor& dst, const Tensor& values, const IndexOffsets& offsets, bool accumulate);
+int64_t count_nonzero(const Tensor& self);
+// out: (count_nonzero(self), self.dim()) int64, contiguous.
+void nonzero(const Tensor& out, const Tensor& self);
+
 }  // namespace tg::kernels
 
 // ---- reductions and softmax (kernels/cpu/reduce.cpp) ---------------------------------------------

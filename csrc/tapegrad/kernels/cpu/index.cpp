@@ -1,0 +1,103 @@
+#include <cstring>
+
+#include "tapegrad/kernels/cpu/loops.h"
+#include "tapegrad/kernels/kernels.h"
+
+namespace tg::kernels {
+
+void index_gather(const Tensor& out, const Tensor& src, const IndexOffsets& offsets) {
+  require_cpu("index", out);
+  require_cpu("index", src);
+  const int64_t rows = static_cast<int64_t>(offsets.outer.size() * offsets.index.size());
+  const int64_t row_length = static_cast<int64_t>(offsets.inner.size());
+  if (rows == 0 || row_length == 0) return;
+  const int64_t index_count = static_cast<int64_t>(offsets.index.size());
+  dispatch_all(src.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* source = static_cast<const T*>(src.raw_data());
+    T* destination = static_cast<T*>(out.raw_data());
+    const int64_t* inner = offsets.inner.data();
+    // Rows are independent, so threads split them once the copy is large enough to pay for a team.
+#pragma omp parallel for if (rows * row_length >= cpu::kGrainSize && !omp_in_parallel())
+    for (int64_t row = 0; row < rows; ++row) {
+      const T* from = source + offsets.outer[row / index_count] + offsets.index[row % index_count];
+      T* to = destination + row * row_length;
+      if (offsets.inner_is_run) {
+        std::memcpy(to, from, static_cast<size_t>(row_length) * sizeof(T));
+      } else {
+        for (int64_t a = 0; a < row_length; ++a) to[a] = from[inner[a]];
+      }
+    }
+  });
+}
+
+void index_put(const Tensor& dst, const Tensor& values, const IndexOffsets& offsets, bool accumulate) {
+  require_cpu("index_put_", dst);
+  require_cpu("index_put_", values);
+  const int64_t index_count = static_cast<int64_t>(offsets.index.size());
+  const int64_t rows = static_cast<int64_t>(offsets.outer.size()) * index_count;
+  const int64_t row_length = static_cast<int64_t>(offsets.inner.size());
+  dispatch_all(dst.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T* source = static_cast<const T*>(values.raw_data());
+    T* destination = static_cast<T*>(dst.raw_data());
+    // One thread: repeated indices must accumulate (or overwrite) in a fixed order.
+    for (int64_t row = 0; row < rows; ++row) {
+      T* to = destination + offsets.outer[row / index_count] + offsets.index[row % index_count];
+      const T* from = source + row * row_length;
+      if (accumulate) {
+        for (int64_t a = 0; a < row_length; ++a) to[offsets.inner[a]] = static_cast<T>(to[offsets.inner[a]] + from[a]);
+      } else if (offsets.inner_is_run) {
+        std::memcpy(to, from, static_cast<size_t>(row_length) * sizeof(T));
+      } else {
+        for (int64_t a = 0; a < row_length; ++a) to[offsets.inner[a]] = from[a];
+      }
+    }
+  });
+}
+
+namespace {
+
+// Calls visit(flat_position, element) over self in row-major order.
+template <typename T, typename Visit>
+void for_each_element(const Tensor& self, Visit&& visit) {
+  const T* data = static_cast<const T*>(self.raw_data());
+  const int64_t ndim = self.dim();
+  DimVector position(ndim, 0);
+  int64_t offset = 0;
+  for (int64_t flat = 0; flat < self.numel(); ++flat) {
+    visit(position, data[offset]);
+    for (int64_t d = ndim - 1; d >= 0; --d) {
+      offset += self.strides()[d];
+      if (++position[d] < self.sizes()[d]) break;
+      offset -= position[d] * self.strides()[d];
+      position[d] = 0;
+    }
+  }
+}
+
+}  // namespace
+
+int64_t count_nonzero(const Tensor& self) {
+  require_cpu("nonzero", self);
+  int64_t count = 0;
+  dispatch_all(self.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for_each_element<T>(self, [&](const DimVector&, T value) { count += value != T(0); });
+  });
+  return count;
+}
+
+void nonzero(const Tensor& out, const Tensor& self) {
+  require_cpu("nonzero", self);
+  int64_t* coordinates = static_cast<int64_t*>(out.raw_data());
+  dispatch_all(self.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    for_each_element<T>(self, [&](const DimVector& position, T value) {
+      if (value == T(0)) return;
+      for (size_t d = 0; d < position.size(); ++d) *coordinates++ = position[d];
+    });
+  });
+}
+
+}  // namespace tg::kernels

@@ -1,0 +1,641 @@
+#include "tapegrad/ops/index.h"
+
+#include <algorithm>
+
+#include "tapegrad/autograd/node.h"
+#include "tapegrad/core/shape.h"
+#include "tapegrad/kernels/kernels.h"
+#include "tapegrad/ops/copy.h"
+#include "tapegrad/ops/creation.h"
+#include "tapegrad/ops/elementwise.h"
+#include "tapegrad/ops/view.h"
+
+namespace tg {
+
+namespace {
+
+// ---- basic indexing: one view --------------------------------------------------------------
+
+// What the basic part of a key selects, both over self's storage and (relative_*) over a
+// contiguous tensor of self's shape, which is what backward scatters into. `advanced` has one
+// entry per result dim: the int64 index tensor applied to that dim afterwards, or undefined.
+struct KeyPlan {
+  DimVector sizes, strides, relative_strides;
+  int64_t offset = 0, relative_offset = 0;
+  std::vector<Tensor> advanced;
+  bool has_advanced = false, has_slice = false, has_integer = false, has_none = false;
+};
+
+Tensor make_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t offset) {
+  auto impl = std::make_shared<TensorImpl>(self.impl()->storage(), std::move(sizes), std::move(strides), offset,
+                                           self.dtype());
+  impl->mark_view();
+  return Tensor(std::move(impl));
+}
+
+// (n, k) coordinates of a mask's true elements as k int64 index tensors of length n.
+std::vector<Tensor> mask_to_indices(const Tensor& mask) {
+  NoGradGuard no_grad;
+  const Tensor coordinates = nonzero(mask);
+  std::vector<Tensor> columns;
+  for (int64_t d = 0; d < mask.dim(); ++d) columns.push_back(select(coordinates, 1, d));
+  return columns;
+}
+
+void check_index_dtype(const Tensor& index, const char* op) {
+  TG_CHECK_INDEX(index.dtype() == DType::Int64 || index.dtype() == DType::Int32 || index.dtype() == DType::Bool,
+                 "[", op, "] tensors used as indices must be int64, int32 or bool tensors, got ",
+                 dtype_name(index.dtype()));
+}
+
+KeyPlan plan_key(const Tensor& self, const std::vector<TensorIndex>& key) {
+  using Kind = TensorIndex::Kind;
+  const int64_t ndim = self.dim();
+  int64_t consumed = 0, ellipses = 0;
+  for (const TensorIndex& entry : key) {
+    if (entry.kind == Kind::Integer || entry.kind == Kind::Slice) ++consumed;
+    else if (entry.kind == Kind::Tensor) consumed += entry.tensor.dtype() == DType::Bool ? entry.tensor.dim() : 1;
+    else if (entry.kind == Kind::Ellipsis) ++ellipses;
+  }
+  TG_CHECK_INDEX(ellipses <= 1, "[index] an index can only have a single ellipsis ('...')");
+  TG_CHECK_INDEX(consumed <= ndim, "[index] too many indices for tensor of dimension ", ndim, " (got ", consumed, ")");
+
+  KeyPlan plan;
+  plan.offset = self.storage_offset();
+  const DimVector relative = contiguous_strides(self.sizes());
+  int64_t dim = 0;  // the next dim of self
+  auto keep_dim = [&](int64_t d) {
+    plan.sizes.push_back(self.sizes()[d]);
+    plan.strides.push_back(self.strides()[d]);
+    plan.relative_strides.push_back(relative[d]);
+  };
+  // A new size-1 dim, with the stride PyTorch's unsqueeze gives it at this point.
+  auto new_dim = [&] {
+    plan.sizes.push_back(1);
+    plan.strides.push_back(dim < ndim ? self.sizes()[dim] * self.strides()[dim] : 1);
+    plan.relative_strides.push_back(dim < ndim ? self.sizes()[dim] * relative[dim] : 1);
+  };
+  auto record_advanced = [&](Tensor index) {
+    plan.advanced.resize(plan.sizes.size());
+    plan.advanced.back() = std::move(index);
+    plan.has_advanced = true;
+  };
+  for (const TensorIndex& entry : key) {
+    switch (entry.kind) {
+      case Kind::Integer: {
+        const int64_t size = self.sizes()[dim];
+        int64_t position = entry.start;
+        TG_CHECK_INDEX(position >= -size && position < size, "[index] index ", position,
+                       " is out of bounds for dimension ", dim, " with size ", size);
+        if (position < 0) position += size;
+        plan.offset += position * self.strides()[dim];
+        plan.relative_offset += position * relative[dim];
+        plan.has_integer = true;
+        ++dim;
+        break;
+      }
+      case Kind::Slice: {
+        TG_CHECK_VALUE(entry.step > 0, "[index] slice step must be positive, got ", entry.step);
+        const int64_t size = self.sizes()[dim];
+        auto clamp_bound = [size](int64_t bound) { return std::clamp<int64_t>(bound < 0 ? bound + size : bound, 0, size); };
+        const int64_t start = clamp_bound(entry.start);
+        const int64_t stop = std::max(clamp_bound(entry.stop), start);
+        plan.sizes.push_back((stop - start + entry.step - 1) / entry.step);
+        plan.strides.push_back(self.strides()[dim] * entry.step);
+        plan.relative_strides.push_back(relative[dim] * entry.step);
+        plan.offset += start * self.strides()[dim];
+        plan.relative_offset += start * relative[dim];
+        plan.has_slice = true;
+        ++dim;
+        break;
+      }
+      case Kind::None:
+        new_dim();
+        plan.has_none = true;
+        break;
+      case Kind::Ellipsis:
+        for (int64_t end = dim + ndim - consumed; dim < end; ++dim) keep_dim(dim);
+        break;
+      case Kind::Boolean:
+        // As PyTorch: a new dim, indexed by [0] (True) or by nothing (False).
+        new_dim();
+        record_advanced(zeros({entry.start ? 1 : 0}, DType::Int64, self.device()));
+        break;
+      case Kind::Tensor: {
+        const Tensor& index = entry.tensor;
+        check_index_dtype(index, "index");
+        if (index.dtype() != DType::Bool) {
+          keep_dim(dim++);
+          record_advanced(index);
+          break;
+        }
+        if (index.dim() == 0) {
+          new_dim();
+          record_advanced(mask_to_indices(reshape(index, {1}))[0]);
+          break;
+        }
+        for (int64_t d = 0; d < index.dim(); ++d)
+          TG_CHECK_INDEX(index.sizes()[d] == self.sizes()[dim + d], "[index] the shape of the mask ", index.sizes(),
+                         " at index ", d, " does not match the shape of the indexed tensor ", self.sizes(),
+                         " at index ", dim + d);
+        for (Tensor& column : mask_to_indices(index)) {
+          keep_dim(dim++);
+          record_advanced(std::move(column));
+        }
+        break;
+      }
+    }
+  }
+  while (dim < ndim) keep_dim(dim++);
+  plan.advanced.resize(plan.sizes.size());
+  return plan;
+}
+
+struct BasicIndexBackward final : Node {
+  DimVector input_sizes, sizes, strides;
+  int64_t offset;
+  const char* node_name;
+  BasicIndexBackward(DimVector in, DimVector s, DimVector st, int64_t o, const char* name)
+      : input_sizes(std::move(in)), sizes(std::move(s)), strides(std::move(st)), offset(o), node_name(name) {}
+  TensorList apply(TensorList&& grads) override {
+    return {view_scatter(grads[0], input_sizes, sizes, strides, offset)};
+  }
+  std::string name() const override { return node_name; }
+};
+
+// The view the basic part of the key selects, recorded as one node named after the PyTorch op
+// that would dominate the chain.
+Tensor basic_view(const Tensor& self, const KeyPlan& plan) {
+  Tensor out = make_view(self, plan.sizes, plan.strides, plan.offset);
+  if (needs_grad(self)) {
+    const char* name = plan.has_slice     ? "SliceBackward0"
+                       : plan.has_integer ? "SelectBackward0"
+                       : plan.has_none    ? "UnsqueezeBackward0"
+                                          : "AliasBackward0";
+    make_node<BasicIndexBackward>(self.sizes(), plan.sizes, plan.relative_strides, plan.relative_offset, name)
+        ->connect({&self}, {&out});
+  }
+  return out;
+}
+
+bool same_geometry(const Tensor& self, const KeyPlan& plan) {
+  return plan.sizes == self.sizes() && plan.strides == self.strides() && plan.offset == self.storage_offset();
+}
+
+// ---- advanced indexing: copies through element offsets -------------------------------------
+
+// True when a tensor of shape `from` can be expanded to `to` (assignment never grows the target).
+bool broadcasts_to(const DimVector& from, const DimVector& to) {
+  if (from.size() > to.size()) return false;
+  const size_t lead = to.size() - from.size();
+  for (size_t d = 0; d < from.size(); ++d)
+    if (from[d] != 1 && from[d] != to[lead + d]) return false;
+  return true;
+}
+
+// Offsets, in row-major order, of every element of a (sizes, strides) block.
+std::vector<int64_t> element_offsets(const DimVector& sizes, const DimVector& strides) {
+  std::vector<int64_t> offsets{0};
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    std::vector<int64_t> next;
+    next.reserve(offsets.size() * static_cast<size_t>(sizes[d]));
+    for (int64_t base : offsets)
+      for (int64_t i = 0; i < sizes[d]; ++i) next.push_back(base + i * strides[d]);
+    offsets = std::move(next);
+  }
+  return offsets;
+}
+
+// One int64 index (or undefined) per dim of self: bool masks become their nonzero coordinates.
+std::vector<Tensor> expand_masks(const Tensor& self, const std::vector<Tensor>& indices, const char* op) {
+  std::vector<Tensor> result;
+  for (const Tensor& index : indices) {
+    if (!index.defined() || index.dtype() != DType::Bool) {
+      if (index.defined()) check_index_dtype(index, op);
+      result.push_back(index);
+      continue;
+    }
+    const int64_t first = static_cast<int64_t>(result.size());
+    for (int64_t d = 0; d < index.dim(); ++d)
+      TG_CHECK_INDEX(first + d < self.dim() && index.sizes()[d] == self.sizes()[first + d], "[", op,
+                     "] the shape of the mask ", index.sizes(), " at index ", d,
+                     " does not match the shape of the indexed tensor ", self.sizes());
+    for (Tensor& column : mask_to_indices(index)) result.push_back(std::move(column));
+  }
+  TG_CHECK_INDEX(static_cast<int64_t>(result.size()) <= self.dim(), "[", op, "] too many indices for tensor of dimension ",
+                 self.dim(), " (got ", result.size(), ")");
+  result.resize(self.dim());
+  return result;
+}
+
+struct AdvancedLayout {
+  DimVector result_sizes;
+  kernels::IndexOffsets offsets;
+};
+
+// PyTorch's placement: when the indexed dims are adjacent the broadcast index shape replaces them
+// in place; otherwise it goes first, followed by the other dims in order.
+AdvancedLayout advanced_layout(const Tensor& self, const std::vector<Tensor>& indices, const char* op) {
+  std::vector<int64_t> indexed;
+  DimVector broadcast;
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    if (!indices[d].defined()) continue;
+    broadcast = indexed.empty() ? indices[d].sizes() : broadcast_shapes(broadcast, indices[d].sizes(), op);
+    indexed.push_back(d);
+  }
+  TG_CHECK(!indexed.empty(), "[", op, "] expected at least one index tensor");
+  const bool adjacent = indexed.back() - indexed.front() + 1 == static_cast<int64_t>(indexed.size());
+  DimVector outer_sizes, outer_strides, inner_sizes, inner_strides;
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    if (indices[d].defined()) continue;
+    const bool before = adjacent && d < indexed.front();
+    (before ? outer_sizes : inner_sizes).push_back(self.sizes()[d]);
+    (before ? outer_strides : inner_strides).push_back(self.strides()[d]);
+  }
+  AdvancedLayout layout;
+  layout.result_sizes = outer_sizes;
+  for (int64_t size : broadcast) layout.result_sizes.push_back(size);
+  for (int64_t size : inner_sizes) layout.result_sizes.push_back(size);
+  checked_numel(layout.result_sizes, op);
+  layout.offsets.outer = element_offsets(outer_sizes, outer_strides);
+  layout.offsets.inner = element_offsets(inner_sizes, inner_strides);
+  layout.offsets.inner_is_run = is_contiguous_layout(inner_sizes, inner_strides);
+
+  NoGradGuard no_grad;
+  auto& offsets = layout.offsets.index;
+  offsets.assign(static_cast<size_t>(checked_numel(broadcast, op)), 0);
+  for (int64_t d : indexed) {
+    kernels::require_cpu(op, indices[d]);
+    const Tensor values = contiguous(to_dtype(expand(indices[d], broadcast), DType::Int64));
+    const int64_t* data = values.data_ptr<int64_t>();
+    const int64_t size = self.sizes()[d], stride = self.strides()[d];
+    for (size_t j = 0; j < offsets.size(); ++j) {
+      int64_t position = data[j];
+      TG_CHECK_INDEX(position >= -size && position < size, "[", op, "] index ", position,
+                     " is out of bounds for dimension ", d, " with size ", size);
+      if (position < 0) position += size;
+      offsets[j] += position * stride;
+    }
+  }
+  return layout;
+}
+
+// Index tensors kept for backward, version-checked like any saved tensor: an index modified in
+// place after the forward would silently scatter the gradient to the wrong places.
+struct SavedIndices {
+  std::vector<SavedTensor> saved;
+  explicit SavedIndices(const std::vector<Tensor>& indices) {
+    for (const Tensor& index : indices) saved.push_back(index.defined() ? SavedTensor(index) : SavedTensor());
+  }
+  std::vector<Tensor> unpack(Node& node) const {
+    std::vector<Tensor> indices;
+    for (const SavedTensor& index : saved) indices.push_back(index.unpack(node));
+    return indices;
+  }
+  void reset() {
+    for (SavedTensor& index : saved) index.reset();
+  }
+};
+
+// The gradient of a gather is a scatter-add into zeros, itself differentiable.
+struct IndexBackward0 final : Node {
+  DimVector input_sizes;
+  SavedIndices indices;
+  IndexBackward0(DimVector sizes, const std::vector<Tensor>& index) : input_sizes(std::move(sizes)), indices(index) {}
+  TensorList apply(TensorList&& grads) override {
+    return {index_put(zeros(input_sizes, grads[0].dtype(), grads[0].device()), indices.unpack(*this), grads[0], true)};
+  }
+  void release_saved() override { indices.reset(); }
+  std::string name() const override { return "IndexBackward0"; }
+};
+
+// index_put_: values take the indexed places (or add to them); the rest of self's gradient passes.
+struct IndexPutBackward0 final : Node {
+  SavedIndices indices;
+  bool accumulate;
+  IndexPutBackward0(const std::vector<Tensor>& index, bool add) : indices(index), accumulate(add) {}
+  TensorList apply(TensorList&& grads) override {
+    const Tensor& grad = grads[0];
+    const std::vector<Tensor> positions = indices.unpack(*this);
+    Tensor grad_self, grad_values;
+    if (needs_input_grad(0))
+      grad_self = accumulate ? grad : index_put(grad, positions, scalar_tensor(Scalar(0), grad.dtype(), grad.device()));
+    if (needs_input_grad(1)) grad_values = index(grad, positions);
+    return {grad_self, grad_values};
+  }
+  void release_saved() override { indices.reset(); }
+  std::string name() const override { return "IndexPutBackward0"; }
+};
+
+Tensor index_with_expanded(const Tensor& self, const std::vector<Tensor>& indices) {
+  const AdvancedLayout layout = advanced_layout(self, indices, "index");
+  Tensor out = Tensor::empty(layout.result_sizes, self.dtype(), self.device(), "index");
+  kernels::index_gather(out, self, layout.offsets);
+  if (needs_grad(self)) make_node<IndexBackward0>(self.sizes(), indices)->connect({&self}, {&out});
+  return out;
+}
+
+Tensor& index_put_with_expanded(Tensor& self, const std::vector<Tensor>& indices, const Tensor& values, bool accumulate) {
+  check_inplace(self, "index_put_", values.requires_grad());
+  const AdvancedLayout layout = advanced_layout(self, indices, "index_put_");
+  TG_CHECK(broadcasts_to(values.sizes(), layout.result_sizes),
+           "[index_put_] shape mismatch: value tensor of shape ", values.sizes(),
+           " cannot be broadcast to indexing result of shape ", layout.result_sizes);
+  Tensor converted;
+  {
+    NoGradGuard no_grad;
+    converted = contiguous(to_dtype(expand(values, layout.result_sizes), self.dtype()));
+    // values may alias self (x[idx] = x): read them fully before writing.
+    if (converted.impl()->storage() == self.impl()->storage()) converted = clone(converted);
+  }
+  kernels::index_put(self, converted, layout.offsets, accumulate);
+  self.impl()->bump_version();
+  if (needs_grad(self, values)) make_node<IndexPutBackward0>(indices, accumulate)->connect({&self, &values}, {&self});
+  return self;
+}
+
+// ---- in-place assignment through a basic key -------------------------------------------------
+
+// self[basic key] = value with history: the window's gradient goes to value, the rest to self.
+struct SetitemBackward final : Node {
+  DimVector input_sizes, sizes, strides;
+  int64_t offset;
+  SetitemBackward(DimVector in, DimVector s, DimVector st, int64_t o)
+      : input_sizes(std::move(in)), sizes(std::move(s)), strides(std::move(st)), offset(o) {}
+  TensorList apply(TensorList&& grads) override {
+    const Tensor grad = contiguous(grads[0]);
+    const Tensor window = as_strided(grad, sizes, strides, grad.storage_offset() + offset);
+    TensorList result(next_edges().size());
+    if (needs_input_grad(0)) result[0] = sub(grad, view_scatter(window, input_sizes, sizes, strides, offset));
+    if (needs_input_grad(1)) result[1] = window;  // a scalar value has no edge 1
+    return result;
+  }
+  std::string name() const override { return "CopySlices"; }
+};
+
+void assign_basic(Tensor& self, const KeyPlan& plan, const Tensor* value, Scalar scalar) {
+  const bool value_requires_grad = value && value->requires_grad();
+  check_inplace(self, "__setitem__", value_requires_grad);
+  const Tensor window = make_view(self, plan.sizes, plan.strides, plan.offset);
+  if (value) {
+    TG_CHECK(broadcasts_to(value->sizes(), window.sizes()),
+             "[__setitem__] shape mismatch: value tensor of shape ", value->sizes(),
+             " cannot be broadcast to indexing result of shape ", window.sizes());
+    // A value overlapping the window (x[1:] = x[:-1]) is read fully before anything is written.
+    const Tensor source = value->impl()->storage() == self.impl()->storage() ? clone(value->detach()) : *value;
+    kernels::copy(window, source);
+  } else {
+    kernels::fill(window, scalar);
+  }
+  self.impl()->bump_version();
+  if (needs_grad(self) || (value_requires_grad && GradMode::is_enabled())) {
+    auto node = make_node<SetitemBackward>(self.sizes(), plan.sizes, plan.relative_strides, plan.relative_offset);
+    if (value) node->connect({&self, value}, {&self});
+    else node->connect({&self}, {&self});
+  }
+}
+
+void assign(Tensor& self, const std::vector<TensorIndex>& key, const Tensor* value, Scalar scalar) {
+  KeyPlan plan = plan_key(self, key);
+  if (!plan.has_advanced) return assign_basic(self, plan, value, scalar);
+  const Tensor values = value ? *value : scalar_tensor(scalar, self.dtype(), self.device());
+  // A key like x[:, idx] indexes self itself, which keeps the assignment differentiable.
+  if (same_geometry(self, plan)) {
+    index_put_with_expanded(self, plan.advanced, values, false);
+    return;
+  }
+  Tensor window = basic_view(self, plan);
+  index_put_with_expanded(window, plan.advanced, values, false);
+}
+
+}  // namespace
+
+Tensor index(const Tensor& self, const std::vector<TensorIndex>& key) {
+  KeyPlan plan = plan_key(self, key);
+  if (!plan.has_advanced) return basic_view(self, plan);
+  const Tensor base = same_geometry(self, plan) ? self : basic_view(self, plan);
+  return index_with_expanded(base, plan.advanced);
+}
+
+void index_assign_(Tensor& self, const std::vector<TensorIndex>& key, const Tensor& value) {
+  assign(self, key, &value, Scalar(0));
+}
+
+void index_assign_(Tensor& self, const std::vector<TensorIndex>& key, Scalar value) { assign(self, key, nullptr, value); }
+
+Tensor index(const Tensor& self, const std::vector<Tensor>& indices) {
+  return index_with_expanded(self, expand_masks(self, indices, "index"));
+}
+
+Tensor& index_put_(Tensor& self, const std::vector<Tensor>& indices, const Tensor& values, bool accumulate) {
+  return index_put_with_expanded(self, expand_masks(self, indices, "index_put_"), values, accumulate);
+}
+
+Tensor index_put(const Tensor& self, const std::vector<Tensor>& indices, const Tensor& values, bool accumulate) {
+  Tensor out = clone(self);
+  return index_put_(out, indices, values, accumulate);
+}
+
+Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index_tensor) {
+  TG_CHECK_INDEX(index_tensor.dim() <= 1, "[index_select] index should be 0- or 1-D, got shape ", index_tensor.sizes());
+  TG_CHECK_INDEX(index_tensor.dtype() == DType::Int64 || index_tensor.dtype() == DType::Int32,
+                 "[index_select] expected an int64 or int32 index, got ", dtype_name(index_tensor.dtype()));
+  dim = wrap_dim(dim, self.dim(), "index_select");
+  const Tensor positions = reshape(index_tensor, {-1});
+  if (self.dim() == 0) return reshape(index(reshape(self, {1}), std::vector<Tensor>{positions}), {});
+  std::vector<Tensor> indices(static_cast<size_t>(dim) + 1);
+  indices[dim] = positions;
+  return index(self, indices);
+}
+
+Tensor gather(const Tensor& self, int64_t dim, const Tensor& index_tensor) {
+  TG_CHECK_INDEX(index_tensor.dtype() == DType::Int64 || index_tensor.dtype() == DType::Int32,
+                 "[gather] expected an int64 or int32 index, got ", dtype_name(index_tensor.dtype()));
+  TG_CHECK(index_tensor.dim() == self.dim() || (index_tensor.dim() <= 1 && self.dim() <= 1),
+           "[gather] index ", index_tensor.sizes(), " and input ", self.sizes(), " must have the same number of dimensions");
+  dim = wrap_dim(dim, self.dim(), "gather");
+  if (self.dim() == 0 || index_tensor.dim() == 0)
+    return reshape(gather(reshape(self, {-1}), 0, reshape(index_tensor, {-1})), index_tensor.sizes());
+  // gather is advanced indexing where every other dim is indexed by its own position.
+  std::vector<Tensor> indices(self.dim());
+  for (int64_t d = 0; d < self.dim(); ++d) {
+    if (d == dim) {
+      indices[d] = index_tensor;
+      continue;
+    }
+    TG_CHECK(index_tensor.sizes()[d] <= self.sizes()[d], "[gather] index ", index_tensor.sizes(),
+             " is larger than input ", self.sizes(), " at dimension ", d);
+    DimVector shape(self.dim(), 1);
+    shape[d] = index_tensor.sizes()[d];
+    indices[d] = reshape(arange(Scalar(0), Scalar(index_tensor.sizes()[d]), Scalar(1), DType::Int64, self.device()), shape);
+  }
+  return index(self, indices);
+}
+
+namespace {
+
+void check_mask(const Tensor& mask, const char* op) {
+  TG_CHECK(mask.dtype() == DType::Bool, "[", op, "] only supports boolean masks, got ", dtype_name(mask.dtype()));
+}
+
+struct MaskedFillBackward0 final : Node {
+  SavedTensor mask;
+  explicit MaskedFillBackward0(const Tensor& m) : mask(m) {}
+  TensorList apply(TensorList&& grads) override { return {where(mask.unpack(*this), Scalar(0), grads[0])}; }
+  void release_saved() override { mask.reset(); }
+  std::string name() const override { return "MaskedFillBackward0"; }
+};
+
+}  // namespace
+
+Tensor masked_fill(const Tensor& self, const Tensor& mask, Scalar value) {
+  check_mask(mask, "masked_fill");
+  return where(mask, scalar_tensor(value, self.dtype(), self.device()), self);
+}
+
+Tensor& masked_fill_(Tensor& self, const Tensor& mask, Scalar value) {
+  check_mask(mask, "masked_fill_");
+  TG_CHECK(broadcasts_to(mask.sizes(), self.sizes()), "[masked_fill_] mask of shape ", mask.sizes(),
+           " cannot be broadcast to the tensor's shape ", self.sizes());
+  check_inplace(self, "masked_fill_");
+  kernels::where(self, mask, scalar_tensor(value, self.dtype(), self.device()), self);
+  self.impl()->bump_version();
+  if (needs_grad(self)) make_node<MaskedFillBackward0>(mask)->connect({&self}, {&self});
+  return self;
+}
+
+Tensor nonzero(const Tensor& self) {
+  const int64_t count = kernels::count_nonzero(self);
+  Tensor out = Tensor::empty({count, self.dim()}, DType::Int64, self.device(), "nonzero");
+  kernels::nonzero(out, self);
+  return out;
+}
+
+// ---- cat, stack, split -----------------------------------------------------------------------
+
+namespace {
+
+// Each input's gradient is its slice of the output's: narrow views, one per input.
+struct CatBackward0 final : Node {
+  int64_t dim;
+  std::vector<DimVector> input_sizes;  // empty for skipped (empty 1-D) inputs
+  const char* node_name;
+  CatBackward0(int64_t d, std::vector<DimVector> sizes, const char* name)
+      : dim(d), input_sizes(std::move(sizes)), node_name(name) {}
+  TensorList apply(TensorList&& grads) override {
+    TensorList result(input_sizes.size());
+    int64_t offset = 0;
+    for (size_t i = 0; i < input_sizes.size(); ++i) {
+      if (input_sizes[i].size() == 1 && input_sizes[i][0] == 0 && grads[0].dim() != 1) {
+        result[i] = zeros({0}, grads[0].dtype(), grads[0].device());
+        continue;
+      }
+      const int64_t length = input_sizes[i][dim];
+      if (needs_input_grad(i)) result[i] = narrow(grads[0], dim, offset, length);
+      offset += length;
+    }
+    return result;
+  }
+  std::string name() const override { return node_name; }
+};
+
+Tensor cat_impl(const std::vector<Tensor>& tensors, int64_t dim, const char* op, const char* node_name) {
+  TG_CHECK(!tensors.empty(), "[", op, "] expected a non-empty list of tensors");
+  DType dtype = tensors[0].dtype();
+  const Tensor* reference = nullptr;
+  for (const Tensor& tensor : tensors) {
+    dtype = promote_types(dtype, tensor.dtype());
+    kernels::require_cpu(op, tensor);
+    if (!reference && !(tensor.dim() == 1 && tensor.numel() == 0)) reference = &tensor;
+  }
+  if (!reference) return Tensor::empty({0}, dtype, tensors[0].device(), op);
+  TG_CHECK(reference->dim() > 0, "[", op, "] zero-dimensional tensor (at position ", reference - tensors.data(),
+           ") cannot be concatenated");
+  dim = wrap_dim(dim, reference->dim(), op);
+  DimVector sizes = reference->sizes();
+  sizes[dim] = 0;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const Tensor& tensor = tensors[i];
+    if (tensor.dim() == 1 && tensor.numel() == 0) continue;
+    bool matches = tensor.dim() == reference->dim();
+    for (int64_t d = 0; matches && d < tensor.dim(); ++d) matches = d == dim || tensor.sizes()[d] == reference->sizes()[d];
+    TG_CHECK(matches, "[", op, "] sizes of tensors must match except in dimension ", dim, ": expected ",
+             reference->sizes(), " but got ", tensor.sizes(), " for tensor number ", i, " in the list");
+    sizes[dim] += tensor.sizes()[dim];
+  }
+  Tensor out = Tensor::empty(sizes, dtype, reference->device(), op);
+  {
+    NoGradGuard no_grad;
+    int64_t offset = 0;
+    for (const Tensor& tensor : tensors) {
+      if (tensor.dim() == 1 && tensor.numel() == 0) continue;
+      kernels::copy(narrow(out, dim, offset, tensor.sizes()[dim]), tensor);
+      offset += tensor.sizes()[dim];
+    }
+  }
+  if (any_needs_grad(tensors)) {
+    std::vector<DimVector> input_sizes;
+    for (const Tensor& tensor : tensors) input_sizes.push_back(tensor.sizes());
+    std::vector<Tensor> outputs{out};
+    make_node<CatBackward0>(dim, std::move(input_sizes), node_name)->connect(tensors, outputs);
+    out = outputs[0];
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) { return cat_impl(tensors, dim, "cat", "CatBackward0"); }
+
+Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
+  TG_CHECK(!tensors.empty(), "[stack] expected a non-empty list of tensors");
+  dim = wrap_dim(dim, tensors[0].dim() + 1, "stack");
+  std::vector<Tensor> expanded;
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    TG_CHECK(tensors[i].sizes() == tensors[0].sizes(), "[stack] expects each tensor to be equal size, but got ",
+             tensors[0].sizes(), " at entry 0 and ", tensors[i].sizes(), " at entry ", i);
+    expanded.push_back(unsqueeze(tensors[i], dim));
+  }
+  return cat_impl(expanded, dim, "stack", "StackBackward0");
+}
+
+std::vector<Tensor> split(const Tensor& self, int64_t split_size, int64_t dim) {
+  TG_CHECK(self.dim() > 0, "[split] expects at least a 1-dimensional tensor");
+  dim = wrap_dim(dim, self.dim(), "split");
+  const int64_t size = self.sizes()[dim];
+  TG_CHECK_VALUE(split_size > 0 || (split_size == 0 && size == 0), "[split] split_size must be positive, got ", split_size);
+  std::vector<Tensor> pieces;
+  if (size == 0) return {self};
+  for (int64_t start = 0; start < size; start += split_size)
+    pieces.push_back(narrow(self, dim, start, std::min(split_size, size - start)));
+  return pieces;
+}
+
+std::vector<Tensor> split(const Tensor& self, const DimVector& sizes, int64_t dim) {
+  TG_CHECK(self.dim() > 0, "[split] expects at least a 1-dimensional tensor");
+  dim = wrap_dim(dim, self.dim(), "split");
+  int64_t total = 0;
+  for (int64_t size : sizes) {
+    TG_CHECK(size >= 0, "[split] split sizes must be non-negative, got ", sizes);
+    total += size;
+  }
+  TG_CHECK(total == self.sizes()[dim], "[split] split sizes ", sizes, " must sum to ", self.sizes()[dim],
+           " (the size of dimension ", dim, ")");
+  std::vector<Tensor> pieces;
+  int64_t start = 0;
+  for (int64_t size : sizes) {
+    pieces.push_back(narrow(self, dim, start, size));
+    start += size;
+  }
+  return pieces;
+}
+
+std::vector<Tensor> chunk(const Tensor& self, int64_t chunks, int64_t dim) {
+  TG_CHECK(self.dim() > 0, "[chunk] expects at least a 1-dimensional tensor");
+  TG_CHECK_VALUE(chunks > 0, "[chunk] number of chunks must be positive, got ", chunks);
+  dim = wrap_dim(dim, self.dim(), "chunk");
+  const int64_t size = self.sizes()[dim];
+  return split(self, std::max<int64_t>((size + chunks - 1) / chunks, 1), dim);
+}
+
+}  // namespace tg
