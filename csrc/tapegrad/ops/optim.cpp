@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 
 #include "tapegrad/autograd/grad_mode.h"
 #include "tapegrad/kernels/cpu/loops.h"
@@ -46,10 +47,14 @@ void for_each_element(int64_t n, F f) {
   for (int64_t i = 0; i < n; ++i) f(i);
 }
 
-// ATen's lerp: the formula is picked by the weight's size for accuracy near either end.
-template <typename T>
-T lerp(T start, T end, T weight) {
-  return std::abs(weight) < T(0.5) ? start + weight * (end - start) : end - (end - start) * (T(1) - weight);
+// Calls f with each runtime flag as std::true_type/std::false_type, so that the update loops carry
+// no per-element branches and vectorise.
+template <typename F>
+void with_flags(F&& f) { f(); }
+template <typename F, typename... Flags>
+void with_flags(F&& f, bool flag, Flags... rest) {
+  if (flag) with_flags([&](auto... constants) { f(std::true_type{}, constants...); }, rest...);
+  else with_flags([&](auto... constants) { f(std::false_type{}, constants...); }, rest...);
 }
 
 }  // namespace
@@ -69,16 +74,20 @@ Tensor sgd_step(const Tensor& param, const Tensor& grad_in, const Tensor& moment
     T* b = options.momentum != 0.0 ? buffer.data_ptr<T>() : nullptr;
     const T weight_decay = T(options.weight_decay), momentum = T(options.momentum);
     const T step_scale = T(1.0 - options.dampening), negative_lr = T(-options.lr);
-    for_each_element(param.numel(), [&](int64_t i) {
-      T d = options.maximize ? -g[i] : g[i];
-      if (options.weight_decay != 0.0) d = d + weight_decay * p[i];
-      if (b) {
-        if (first_step) b[i] = d;
-        else b[i] = b[i] * momentum + step_scale * d;
-        d = options.nesterov ? d + momentum * b[i] : b[i];
-      }
-      p[i] = p[i] + negative_lr * d;
-    });
+    with_flags([&](auto maximize, auto decay, auto has_momentum, auto first, auto nesterov) {
+      for_each_element(param.numel(), [=](int64_t i) {
+        T d = g[i];
+        if constexpr (maximize()) d = -d;
+        if constexpr (decay()) d = d + weight_decay * p[i];
+        if constexpr (has_momentum()) {
+          if constexpr (first()) b[i] = d;
+          else b[i] = b[i] * momentum + step_scale * d;
+          if constexpr (nesterov()) d = d + momentum * b[i];
+          else d = b[i];
+        }
+        p[i] = p[i] + negative_lr * d;
+      });
+    }, options.maximize, options.weight_decay != 0.0, options.momentum != 0.0, first_step, options.nesterov);
   });
   param.impl()->bump_version();
   if (buffer.defined()) buffer.impl()->bump_version();
@@ -118,20 +127,24 @@ void adam_step(const Tensor& param, const Tensor& grad_in, const Tensor& exp_avg
     const T weight_decay = T(options.weight_decay), decay_factor = T(1.0 - options.lr * options.weight_decay);
     const T beta1_complement = T(1.0 - options.beta1), beta2 = T(options.beta2), beta2_complement = T(1.0 - options.beta2);
     const T correction = T(bias_correction2_sqrt), eps = T(options.eps), negative_step = T(-step_size);
-    for_each_element(param.numel(), [&](int64_t i) {
-      T d = options.maximize ? -g[i] : g[i];
-      if (options.weight_decay != 0.0) {
-        if (options.decoupled_weight_decay) p[i] = p[i] * decay_factor;
-        else d = d + weight_decay * p[i];
-      }
-      m[i] = lerp(m[i], d, beta1_complement);
-      v[i] = v[i] * beta2;
-      v[i] = v[i] + beta2_complement * d * d;
-      T second_moment = v[i];
-      if (v_max) second_moment = v_max[i] = std::max(v_max[i], v[i]);
-      const T denominator = std::sqrt(second_moment) / correction + eps;
-      p[i] = p[i] + negative_step * m[i] / denominator;
-    });
+    // ATen's lerp picks its formula by the weight's size, for accuracy near either end.
+    const bool small_weight = std::abs(beta1_complement) < T(0.5);
+    with_flags([&](auto maximize, auto decay, auto decoupled, auto amsgrad, auto small) {
+      for_each_element(param.numel(), [=](int64_t i) {
+        T d = g[i];
+        if constexpr (maximize()) d = -d;
+        if constexpr (decay() && decoupled()) p[i] = p[i] * decay_factor;
+        if constexpr (decay() && !decoupled()) d = d + weight_decay * p[i];
+        if constexpr (small()) m[i] = m[i] + beta1_complement * (d - m[i]);
+        else m[i] = d - (d - m[i]) * (T(1) - beta1_complement);
+        v[i] = v[i] * beta2;
+        v[i] = v[i] + beta2_complement * d * d;
+        T second_moment = v[i];
+        if constexpr (amsgrad()) second_moment = v_max[i] = std::max(v_max[i], v[i]);
+        const T denominator = std::sqrt(second_moment) / correction + eps;
+        p[i] = p[i] + negative_step * m[i] / denominator;
+      });
+    }, options.maximize, options.weight_decay != 0.0, options.decoupled_weight_decay, options.amsgrad, small_weight);
   });
   for (const Tensor* written : {&param, &exp_avg, &exp_avg_sq})
     written->impl()->bump_version();
