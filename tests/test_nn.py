@@ -431,6 +431,21 @@ def test_parameter():
         nn.Parameter([1.0])
 
 
+def test_deepcopy_and_pickle_copy_parameters():
+    import copy
+    import pickle
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    model[2].weight.requires_grad_(False)
+    for clone in (copy.deepcopy(model), pickle.loads(pickle.dumps(model))):
+        assert repr(clone) == repr(model)
+        for (name, ours), (_, theirs) in zip(clone.named_parameters(), model.named_parameters()):
+            assert isinstance(ours, nn.Parameter) and ours is not theirs, name
+            assert ours.requires_grad == theirs.requires_grad and ours.dtype == theirs.dtype, name
+            assert np.array_equal(ours.detach().numpy(), theirs.detach().numpy()), name
+        clone[0].weight.data.fill_(5.0)
+        assert not (model[0].weight.detach().numpy() == 5.0).any()
+
+
 def test_state_dict_round_trip():
     source, target = nested(tg), nested(tg)
     source.first.running.fill_(3.0)

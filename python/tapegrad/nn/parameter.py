@@ -21,5 +21,14 @@ class Parameter(_C.Tensor):
 
     __str__ = __repr__
 
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = Parameter(self.detach().clone(), self.requires_grad)
+        return memo[id(self)]
+
     def __reduce_ex__(self, protocol):
-        return (Parameter, (self.detach().clone(), self.requires_grad))
+        return (_rebuild_parameter, (self.detach().numpy().copy(), self.requires_grad))
+
+
+def _rebuild_parameter(array, requires_grad):
+    return Parameter(_C.from_numpy(array), requires_grad)
