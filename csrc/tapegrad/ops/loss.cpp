@@ -302,9 +302,10 @@ struct CrossEntropyLossBackward final : Node {
         const int64_t base = layout.offset(row);
         const double s = scale.at(g, row);
         if (!probabilities) {
+          if (!gx) break;  // class indices take no gradient: nothing else to compute
           const int64_t k = t.data_ptr<int64_t>()[row];
           if (k == ignore_index) {
-            if (gx) for (int64_t c = 0; c < classes; ++c) gx[base + c * stride] = T(0);
+            for (int64_t c = 0; c < classes; ++c) gx[base + c * stride] = T(0);
             continue;
           }
           const double w_k = ws ? ws[k] : 1.0;
