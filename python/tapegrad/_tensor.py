@@ -70,7 +70,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         target = inferred if dtype is None else dtype
         if target is None:
             raise TypeError(f"[tensor] unsupported NumPy dtype {array.dtype}")
-        # order="C" rather than np.ascontiguousarray, which turns a 0-d array into a 1-d one.
+        # Not ascontiguousarray: it turns a 0-dim array into a 1-dim one.
         array = np.asarray(array, dtype=_DTYPE_TO_NUMPY[_C._dtype_of(target)], order="C")
         result = _C.from_numpy(array.copy())
     if device is not None and str(device) != "cpu":

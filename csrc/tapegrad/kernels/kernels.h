@@ -47,3 +47,23 @@ int64_t count_nonzero(const Tensor& self);
 void nonzero(const Tensor& out, const Tensor& self);
 
 }  // namespace tg::kernels
+
+// ---- reductions and softmax (kernels/cpu/reduce.cpp) ---------------------------------------------
+
+namespace tg::kernels {
+
+enum class ReduceOp { Sum, Prod, Max, Min };
+// out (input's shape reduced over the dims marked in `reduced`, with or without keepdim's size-1
+// dims, any strides) = op over those dims, in input's dtype. max/min propagate NaN; an empty reduction gives the op's identity.
+void reduce(ReduceOp op, const Tensor& out, const Tensor& input, const std::vector<bool>& reduced);
+// Over a contiguous input seen as (outer, size, inner), reducing size (> 0): values and int64
+// indices of shape (outer, inner). The first extreme wins ties; NaN counts as the extreme.
+void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& input, int64_t outer,
+                int64_t size, int64_t inner);
+// Contiguous tensors seen as (outer, size, inner), softmax (or log_softmax) over size.
+void softmax(const Tensor& out, const Tensor& input, int64_t outer, int64_t size, int64_t inner, bool log);
+// softmax: grad_input = output * (grad - sum(grad * output)); log: grad - exp(output) * sum(grad).
+void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& output, int64_t outer, int64_t size,
+                      int64_t inner, bool log);
+
+}  // namespace tg::kernels

@@ -1,8 +1,11 @@
 #include "tapegrad/ops/reduce.h"
 
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
-#include "tapegrad/kernels/cpu/loops.h"
 #include "tapegrad/kernels/kernels.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
@@ -11,9 +14,11 @@
 
 namespace tg {
 
+using kernels::ReduceOp;
+
 namespace {
 
-// The output shape of a reduction with keepdim, and the mask of reduced dims.
+// The output shape of a reduction with or without keepdim.
 DimVector reduced_shape(const DimVector& sizes, const std::vector<bool>& reduced, bool keepdim) {
   DimVector shape;
   for (size_t d = 0; d < sizes.size(); ++d) {
@@ -23,55 +28,256 @@ DimVector reduced_shape(const DimVector& sizes, const std::vector<bool>& reduced
   return shape;
 }
 
+int64_t reduced_count(const DimVector& sizes, const std::vector<bool>& reduced) {
+  int64_t count = 1;
+  for (size_t d = 0; d < sizes.size(); ++d)
+    if (reduced[d]) count *= sizes[d];
+  return count;
+}
+
+// Runs the reduction kernel on `input` (already in the output dtype); records no history.
+Tensor run_reduce(ReduceOp op, const Tensor& input, const std::vector<bool>& reduced, bool keepdim) {
+  Tensor out = Tensor::empty(reduced_shape(input.sizes(), reduced, keepdim), input.dtype(), input.device());
+  NoGradGuard no_grad;
+  kernels::reduce(op, out, input, reduced);
+  return out;
+}
+
+// max/min/amax/amin have no identity to return for an empty reduction.
+void check_nonempty(const Tensor& self, const DimVector& dims, const std::vector<bool>& reduced, const char* op) {
+  if (self.numel() > 0) return;
+  TG_CHECK(!dims.empty(), "[", op, "] cannot reduce an empty tensor (input shape ", self.sizes(), ") without a dim");
+  for (int64_t d = 0; d < self.dim(); ++d)
+    TG_CHECK_INDEX(!reduced[d] || self.sizes()[d] != 0, "[", op, "] cannot reduce over dim ", d,
+                   " of size 0 (input shape ", self.sizes(), "): the operation has no identity");
+}
+
+// A gradient of the reduced shape, broadcast back over the input's shape.
+Tensor expand_grad(const Tensor& grad, const DimVector& kept_sizes, const DimVector& input_sizes) {
+  return expand(reshape(grad, kept_sizes), input_sizes);
+}
+
 struct SumBackward final : Node {
   DimVector input_sizes, kept_sizes;  // kept_sizes: the output shape with keepdim=True
-  explicit SumBackward(DimVector in, DimVector kept) : input_sizes(std::move(in)), kept_sizes(std::move(kept)) {}
-  TensorList apply(TensorList&& grads) override { return {expand(reshape(grads[0], kept_sizes), input_sizes)}; }
+  SumBackward(DimVector in, DimVector kept) : input_sizes(std::move(in)), kept_sizes(std::move(kept)) {}
+  TensorList apply(TensorList&& grads) override { return {expand_grad(grads[0], kept_sizes, input_sizes)}; }
   std::string name() const override { return "SumBackward1"; }
 };
 
+struct ProdBackward final : Node {
+  SavedTensor input, result;  // result saved with keepdim
+  DimVector dims;
+  DimVector kept_sizes;
+  TensorList apply(TensorList&& grads) override {
+    const Tensor x = input.unpack(*this), out = result.unpack(*this);
+    const Tensor grad = reshape(grads[0], kept_sizes);
+    // The product of the others: out / x where no zero is in the slice; at a slice's only zero,
+    // the product of the nonzero rest; 0 wherever the slice holds another zero.
+    const Tensor is_zero = compare(Comparison::Eq, x, Scalar(0));
+    const Tensor zeros_in_slice = sum(is_zero, dims, /*keepdim=*/true);
+    const Tensor nonzero_product = prod(where(is_zero, Scalar(1), x), dims, /*keepdim=*/true);
+    const Tensor at_zero = where(compare(Comparison::Eq, zeros_in_slice, Scalar(1)), nonzero_product, Scalar(0));
+    const Tensor others = where(is_zero, at_zero, where(compare(Comparison::Eq, zeros_in_slice, Scalar(0)),
+                                                        div(out, where(is_zero, Scalar(1), x)), Scalar(0)));
+    return {mul(grad, others)};
+  }
+  void release_saved() override { input.reset(); result.reset(); }
+  std::string name() const override { return "ProdBackward1"; }
+};
+
+// amax/amin and the full max/min: the gradient is split evenly between the elements equal to
+// the result (PyTorch's rule), so it stays symmetric under ties.
+struct ExtremeBackward final : Node {
+  SavedTensor input, result;  // result saved with keepdim
+  DimVector dims, kept_sizes;
+  std::string node_name;
+  TensorList apply(TensorList&& grads) override {
+    const Tensor x = input.unpack(*this), out = result.unpack(*this);
+    const Tensor mask = to_dtype(compare(Comparison::Eq, x, out), x.dtype());
+    const Tensor share = div(mask, sum(mask, dims, /*keepdim=*/true));
+    return {mul(reshape(grads[0], kept_sizes), share)};
+  }
+  void release_saved() override { input.reset(); result.reset(); }
+  std::string name() const override { return node_name; }
+};
+
+// max(dim)/min(dim): the gradient goes to the returned index only.
+struct IndexedExtremeBackward final : Node {
+  SavedTensor indices;  // with keepdim
+  DimVector input_sizes, kept_sizes;
+  int64_t dim = 0;
+  bool is_max = true;
+  TensorList apply(TensorList&& grads) override {
+    const Tensor index = indices.unpack(*this);
+    DimVector position_shape(input_sizes.size(), 1);
+    if (!input_sizes.empty()) position_shape[dim] = input_sizes[dim];
+    const int64_t size = input_sizes.empty() ? 1 : input_sizes[dim];
+    const Tensor positions = reshape(arange(Scalar(int64_t(0)), Scalar(size), Scalar(int64_t(1)), DType::Int64), position_shape);
+    const Tensor chosen = compare(Comparison::Eq, positions, index);
+    return {where(chosen, reshape(grads[0], kept_sizes), Scalar(0))};
+  }
+  void release_saved() override { indices.reset(); }
+  std::string name() const override { return is_max ? "MaxBackward0" : "MinBackward0"; }
+};
+
+Tensor extreme(const Tensor& self, const DimVector& dims, bool keepdim, bool is_max, const char* op, const char* node_name) {
+  const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), op);
+  check_nonempty(self, dims, reduced, op);
+  Tensor out = run_reduce(is_max ? ReduceOp::Max : ReduceOp::Min, self, reduced, keepdim);
+  if (needs_grad(self)) {
+    auto node = make_node<ExtremeBackward>();
+    node->dims = dims;
+    node->kept_sizes = reduced_shape(self.sizes(), reduced, true);
+    node->node_name = node_name;
+    node->input = SavedTensor(self);
+    node->connect({&self}, {&out});
+    node->result = SavedTensor(reshape(out.detach(), node->kept_sizes));
+  }
+  return out;
+}
+
+ValuesIndices indexed_extreme(const Tensor& self, int64_t dim, bool keepdim, bool is_max) {
+  const char* op = is_max ? "max" : "min";
+  dim = wrap_dim(dim, self.dim(), op);
+  const DimSplit split = split_at(self.sizes(), dim);
+  TG_CHECK_INDEX(split.size > 0, "[", op, "] cannot reduce over dim ", dim,
+                 " of size 0 (input shape ", self.sizes(), ")");
+  DimVector kept = self.sizes();
+  if (self.dim() > 0) kept[dim] = 1;
+  Tensor values = Tensor::empty(kept, self.dtype(), self.device());
+  Tensor indices = Tensor::empty(kept, DType::Int64, self.device());
+  {
+    NoGradGuard no_grad;
+    kernels::arg_reduce(is_max, values, indices, contiguous(self), split.outer, split.size, split.inner);
+  }
+  const Tensor kept_indices = indices;
+  if (!keepdim && self.dim() > 0) {
+    DimVector shape = self.sizes();
+    shape.erase(static_cast<size_t>(dim));
+    values = reshape(values, shape);
+    indices = reshape(indices, shape);
+  }
+  if (needs_grad(self)) {
+    auto node = make_node<IndexedExtremeBackward>();
+    node->input_sizes = self.sizes();
+    node->kept_sizes = kept;
+    node->dim = dim;
+    node->is_max = is_max;
+    node->indices = SavedTensor(kept_indices);
+    node->connect({&self}, {&values});
+  }
+  return {values, indices};
+}
+
+Tensor arg_extreme(const Tensor& self, std::optional<int64_t> dim, bool keepdim, bool is_max) {
+  const char* op = is_max ? "argmax" : "argmin";
+  TG_CHECK_TYPE(self.dtype() != DType::Bool, "[", op, "] not implemented for bool tensors");
+  if (!dim) {
+    TG_CHECK(self.numel() > 0, "[", op, "] cannot reduce an empty tensor (input shape ", self.sizes(), ")");
+    Tensor index = indexed_extreme(reshape(self.detach(), {self.numel()}), 0, false, is_max).indices;
+    return keepdim ? reshape(index, DimVector(self.dim(), 1)) : index;
+  }
+  wrap_dim(*dim, self.dim(), op);
+  TG_CHECK_INDEX(self.dim() == 0 || self.size(*dim) > 0, "[", op, "] cannot reduce over dim ", *dim,
+                 " of size 0 (input shape ", self.sizes(), ")");
+  return indexed_extreme(self.detach(), *dim, keepdim, is_max).indices;
+}
+
+Tensor logical_reduce(const Tensor& self, const DimVector& dims, bool keepdim, ReduceOp op, const char* name) {
+  const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), name);
+  return run_reduce(op, to_dtype(self.detach(), DType::Bool), reduced, keepdim);
+}
+
 }  // namespace
+
+DimSplit split_at(const DimVector& sizes, int64_t dim) {
+  DimSplit split;
+  for (int64_t d = 0; d < static_cast<int64_t>(sizes.size()); ++d) {
+    if (d < dim) split.outer *= sizes[d];
+    else if (d == dim) split.size = sizes[d];
+    else split.inner *= sizes[d];
+  }
+  return split;
+}
 
 Tensor sum(const Tensor& self, const DimVector& dims, bool keepdim, std::optional<DType> dtype) {
   const DType out_dtype = dtype ? *dtype : is_floating(self.dtype()) ? self.dtype() : DType::Int64;
   const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), "sum");
-  const DimVector kept = reduced_shape(self.sizes(), reduced, true);
-  Tensor out = zeros(reduced_shape(self.sizes(), reduced, keepdim), out_dtype, self.device());
+  Tensor out;
   {
     NoGradGuard no_grad;
-    const Tensor input = to_dtype(self, out_dtype);
-    kernels::require_cpu("sum", input);
-    // Accumulate through an output view with stride 0 along the reduced dims.
-    DimVector strides(self.dim(), 0);
-    const DimVector kept_strides = contiguous_strides(kept);
-    for (int64_t d = 0; d < self.dim(); ++d)
-      if (!reduced[d]) strides[d] = kept_strides[d];
-    dispatch_all(out_dtype, [&](auto tag) {
-      using T = typename decltype(tag)::type;
-      const auto loop = cpu::make_loop<2>(
-          self.sizes(), {cpu::Operand{static_cast<char*>(out.raw_data()), strides},
-                         cpu::Operand{static_cast<char*>(input.raw_data()), input.strides()}},
-          {sizeof(T), sizeof(T)});
-      cpu::for_each_run(loop, 0, loop.numel, [](int64_t n, const std::array<char*, 2>& p, const std::array<int64_t, 2>& s) {
-        T* out_data = reinterpret_cast<T*>(p[0]);
-        const T* in_data = reinterpret_cast<const T*>(p[1]);
-        for (int64_t i = 0; i < n; ++i) out_data[i * s[0]] += in_data[i * s[1]];
-      });
-    });
+    out = run_reduce(ReduceOp::Sum, to_dtype(self, out_dtype), reduced, keepdim);
   }
-  if (needs_grad(self)) make_node<SumBackward>(self.sizes(), kept)->connect({&self}, {&out});
+  if (needs_grad(self)) make_node<SumBackward>(self.sizes(), reduced_shape(self.sizes(), reduced, true))->connect({&self}, {&out});
   return out;
 }
 
 Tensor mean(const Tensor& self, const DimVector& dims, bool keepdim) {
   TG_CHECK_TYPE(is_floating(self.dtype()), "[mean] could not infer output dtype: input dtype must be floating point, got ",
                 dtype_name(self.dtype()));
-  const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), "mean");
-  int64_t count = 1;
-  for (int64_t d = 0; d < self.dim(); ++d)
-    if (reduced[d]) count *= self.sizes()[d];
+  const int64_t count = reduced_count(self.sizes(), dims_to_mask(dims, self.dim(), "mean"));
   return div(sum(self, dims, keepdim), Scalar(static_cast<double>(count)));
 }
+
+Tensor prod(const Tensor& self, const DimVector& dims, bool keepdim, std::optional<DType> dtype) {
+  const DType out_dtype = dtype ? *dtype : is_floating(self.dtype()) ? self.dtype() : DType::Int64;
+  const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), "prod");
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = run_reduce(ReduceOp::Prod, to_dtype(self, out_dtype), reduced, keepdim);
+  }
+  if (needs_grad(self)) {
+    auto node = make_node<ProdBackward>();
+    node->dims = dims;
+    node->kept_sizes = reduced_shape(self.sizes(), reduced, true);
+    node->input = SavedTensor(self);
+    node->connect({&self}, {&out});
+    node->result = SavedTensor(reshape(out.detach(), node->kept_sizes));
+  }
+  return out;
+}
+
+Tensor amax(const Tensor& self, const DimVector& dims, bool keepdim) { return extreme(self, dims, keepdim, true, "amax", "AmaxBackward0"); }
+Tensor amin(const Tensor& self, const DimVector& dims, bool keepdim) { return extreme(self, dims, keepdim, false, "amin", "AminBackward0"); }
+
+Tensor max(const Tensor& self) { return extreme(self, {}, false, true, "max", "MaxBackward1"); }
+Tensor min(const Tensor& self) { return extreme(self, {}, false, false, "min", "MinBackward1"); }
+
+ValuesIndices max(const Tensor& self, int64_t dim, bool keepdim) { return indexed_extreme(self, dim, keepdim, true); }
+ValuesIndices min(const Tensor& self, int64_t dim, bool keepdim) { return indexed_extreme(self, dim, keepdim, false); }
+
+Tensor argmax(const Tensor& self, std::optional<int64_t> dim, bool keepdim) { return arg_extreme(self, dim, keepdim, true); }
+Tensor argmin(const Tensor& self, std::optional<int64_t> dim, bool keepdim) { return arg_extreme(self, dim, keepdim, false); }
+
+Tensor var(const Tensor& self, const DimVector& dims, double correction, bool keepdim) {
+  TG_CHECK_TYPE(is_floating(self.dtype()), "[var] only floating-point inputs are supported, got ", dtype_name(self.dtype()));
+  const int64_t count = reduced_count(self.sizes(), dims_to_mask(dims, self.dim(), "var"));
+  const Tensor centered = sub(self, mean(self, dims, /*keepdim=*/true));
+  // count - correction <= 0 divides by zero, giving inf or nan as in PyTorch.
+  const double divisor = std::max(0.0, static_cast<double>(count) - correction);
+  return div(sum(mul(centered, centered), dims, keepdim), Scalar(divisor));
+}
+
+Tensor std(const Tensor& self, const DimVector& dims, double correction, bool keepdim) {
+  TG_CHECK_TYPE(is_floating(self.dtype()), "[std] only floating-point inputs are supported, got ", dtype_name(self.dtype()));
+  return sqrt(var(self, dims, correction, keepdim));
+}
+
+Tensor logsumexp(const Tensor& self, const DimVector& dims, bool keepdim) {
+  const Tensor x = is_floating(self.dtype()) ? self : to_dtype(self, default_dtype());
+  const std::vector<bool> reduced = dims_to_mask(dims, x.dim(), "logsumexp");
+  if (reduced_count(x.sizes(), reduced) == 0 || x.numel() == 0) return log(sum(exp(x), dims, keepdim));
+  // The shift is a constant for autograd (its gradient terms cancel); an infinite maximum is not
+  // subtracted, so rows of -inf give -inf and rows holding +inf give +inf, not nan.
+  Tensor shift = amax(x.detach(), dims, /*keepdim=*/true);
+  shift = where(compare(Comparison::Eq, abs(shift), Scalar(std::numeric_limits<double>::infinity())), Scalar(0.0), shift);
+  const Tensor out = add(log(sum(exp(sub(x, shift)), dims, /*keepdim=*/true)), shift);
+  return keepdim ? out : reshape(out, reduced_shape(x.sizes(), reduced, false));
+}
+
+Tensor all(const Tensor& self, const DimVector& dims, bool keepdim) { return logical_reduce(self, dims, keepdim, ReduceOp::Min, "all"); }
+Tensor any(const Tensor& self, const DimVector& dims, bool keepdim) { return logical_reduce(self, dims, keepdim, ReduceOp::Max, "any"); }
 
 Tensor sum_to(const Tensor& grad, const DimVector& shape) {
   if (grad.sizes() == shape) return grad;
