@@ -24,6 +24,7 @@ from ._C import (  # noqa: F401  (the public surface)
 from ._tensor import Size, tensor
 from .autograd import no_grad, enable_grad, set_grad_enabled
 from . import autograd, datasets, utils
+from . import nn, optim
 from .serialization import load, save
 
 float = float32
