@@ -1,6 +1,7 @@
 """The main job written with PyTorch, for side-by-side measurements: Fashion-MNIST, 784-128-10,
-batch 128, SGD lr 0.02 momentum 0.9, shuffled batches gathered with one index, as tapegrad-train.
-The IDX files are read with tapegrad.datasets (NumPy only), so both read the same arrays."""
+batch 128, SGD lr 0.02 momentum 0.9, shuffled batches gathered with one index, images kept as
+uint8 and normalized per batch, as tapegrad-train does. The IDX files are read with
+tapegrad.datasets (NumPy only), so both read the same arrays."""
 import argparse
 import time
 
@@ -18,8 +19,10 @@ def main():
     if args.threads:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
-    train_x, train_y = (torch.from_numpy(a) for a in FashionMNIST(train=True).as_arrays())
-    test_x, test_y = (torch.from_numpy(a) for a in FashionMNIST(train=False).as_arrays())
+    train, test = FashionMNIST(train=True), FashionMNIST(train=False)
+    train_x, train_y = train.data_numpy.reshape(len(train), -1), torch.from_numpy(train.targets_numpy)
+    test_x = torch.from_numpy(test.normalize(test.data_numpy))
+    test_y = torch.from_numpy(test.targets_numpy)
     model = torch.nn.Sequential(torch.nn.Linear(784, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
     loss_fn = torch.nn.CrossEntropyLoss()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.02, momentum=0.9)
@@ -29,7 +32,8 @@ def main():
         for first in range(0, len(train_x), args.batch_size):
             index = order[first:first + args.batch_size]
             optimizer.zero_grad()
-            loss = loss_fn(model(train_x[index]), train_y[index])
+            inputs = torch.from_numpy(train.normalize(train_x[index.numpy()]))
+            loss = loss_fn(model(inputs), train_y[index])
             loss.backward()
             optimizer.step()
         with torch.no_grad():

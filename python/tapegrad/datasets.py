@@ -50,45 +50,67 @@ def _cache_root() -> Path:
 # IDX files
 
 
-def _read_bytes(path: Path) -> bytes:
-    """The file's content, decompressed when it is gzip (told by its magic, not its name)."""
+def _open_decompressed(path: Path):
+    """The file for reading, through gzip when it is gzip (told by its magic, not its name)."""
     with open(path, "rb") as f:
-        raw = f.read()
-    if raw[:2] != b"\x1f\x8b":
-        return raw
+        compressed = f.read(2) == b"\x1f\x8b"
+    return gzip.open(path, "rb") if compressed else open(path, "rb")
+
+
+def _read_exactly(stream, path: Path, buffer) -> int:
+    """Fills `buffer` from the stream; returns how many bytes arrived (fewer at end of file)."""
+    view = memoryview(buffer).cast("B")
+    filled = 0
     try:
-        return gzip.decompress(raw)
+        while filled < len(view):
+            count = stream.readinto(view[filled:])
+            if not count:
+                break
+            filled += count
     except (OSError, EOFError, zlib.error) as e:
         raise ValueError(f"{path}: corrupt or truncated gzip data ({e})") from None
+    return filled
 
 
 def read_idx(path, expected_ndim: int) -> np.ndarray:
     """Read an unsigned-byte IDX file into a uint8 array, checking magic, dims and length.
 
-    Errors are ValueError naming the file.
+    The payload is decompressed straight into the result array, so reading a split never holds
+    more than the array itself (the main job's peak memory depends on it). Errors are ValueError
+    naming the file.
     """
     path = Path(path)
-    raw = _read_bytes(path)
-    if len(raw) < 4:
-        raise ValueError(f"{path}: too short for an IDX header ({len(raw)} bytes)")
-    zero0, zero1, type_code, ndim = raw[0], raw[1], raw[2], raw[3]
-    if zero0 != 0 or zero1 != 0:
-        raise ValueError(f"{path}: bad IDX magic {raw[:4].hex()} (must start with 0000)")
-    if type_code != _IDX_UBYTE:
-        raise ValueError(f"{path}: IDX element type 0x{type_code:02x}, expected 0x08 (unsigned byte)")
-    if ndim != expected_ndim:
-        raise ValueError(f"{path}: IDX file has {ndim} dimensions, expected {expected_ndim}")
-    header_len = 4 + 4 * ndim
-    if len(raw) < header_len:
-        raise ValueError(f"{path}: truncated IDX header ({len(raw)} of {header_len} bytes)")
-    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
-    expected_len = header_len + math.prod(dims)  # Python ints: a corrupt header cannot overflow
-    if len(raw) != expected_len:
-        what = "truncated" if len(raw) < expected_len else "has trailing bytes"
+    with _open_decompressed(path) as stream:
+        magic = bytearray(4)
+        got = _read_exactly(stream, path, magic)
+        if got < 4:
+            raise ValueError(f"{path}: too short for an IDX header ({got} bytes)")
+        zero0, zero1, type_code, ndim = magic
+        if zero0 != 0 or zero1 != 0:
+            raise ValueError(f"{path}: bad IDX magic {bytes(magic).hex()} (must start with 0000)")
+        if type_code != _IDX_UBYTE:
+            raise ValueError(f"{path}: IDX element type 0x{type_code:02x}, expected 0x08 (unsigned byte)")
+        if ndim != expected_ndim:
+            raise ValueError(f"{path}: IDX file has {ndim} dimensions, expected {expected_ndim}")
+        header_len = 4 + 4 * ndim
+        dims_bytes = bytearray(4 * ndim)
+        got = _read_exactly(stream, path, dims_bytes)
+        if got < len(dims_bytes):
+            raise ValueError(f"{path}: truncated IDX header ({4 + got} of {header_len} bytes)")
+        dims = tuple(int(d) for d in np.frombuffer(bytes(dims_bytes), dtype=">u4"))
+        expected_len = header_len + math.prod(dims)  # Python ints: a corrupt header cannot overflow
+        if expected_len > (1 << 34):
+            raise ValueError(f"{path}: dims {dims} are implausibly large for an IDX data set")
+        data = np.empty(dims, dtype=np.uint8)
+        got = _read_exactly(stream, path, data)
+        trailing = _read_exactly(stream, path, bytearray(1)) if got == data.size else 0
+    if got < data.size or trailing:
+        what = "truncated" if got < data.size else "has trailing bytes"
+        actual = header_len + got + trailing
         raise ValueError(
-            f"{path}: {what}: dims {dims} need {expected_len} bytes, file has {len(raw)}"
+            f"{path}: {what}: dims {dims} need {expected_len} bytes, file has {actual}{'+' if trailing else ''}"
         )
-    return np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(dims).copy()
+    return data
 
 
 def load_split(images_path, labels_path, num_classes: int = 10):
@@ -264,12 +286,20 @@ class _IdxDataset:
         set's mean and std (the same constants for both splits, so test data sees the train
         statistics).
         """
-        images = self.data_numpy.reshape(len(self), -1).astype(np.float32)
-        images *= np.float32(1 / 255)
+        return self.normalize(self.data_numpy, standardize), self.targets_numpy.copy()
+
+    def normalize(self, images, standardize: bool = True):
+        """uint8 images (any leading shape) as float32 (N, 784) rows, scaled as as_arrays does.
+
+        The trainer keeps the split as uint8 (a quarter of the float32 size) and normalizes each
+        batch as it is drawn.
+        """
+        rows = np.asarray(images).reshape(len(images), -1).astype(np.float32)
+        rows *= np.float32(1 / 255)
         if standardize:
-            images -= np.float32(self.mean)
-            images *= np.float32(1 / self.std)
-        return images, self.targets_numpy.copy()
+            rows -= np.float32(self.mean)
+            rows *= np.float32(1 / self.std)
+        return rows
 
     def __repr__(self):
         split = "train" if self.train else "test"
