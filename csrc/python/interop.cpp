@@ -95,7 +95,7 @@ class NestedScan {
   void scan(PyObject* object, size_t depth) {
     if (!is_sequence(object)) return scan_number(object, depth);
     TG_CHECK_VALUE(!leaf_depth_ || depth < *leaf_depth_, "[tensor] ragged nested sequence: expected a number at dim ",
-                   depth, " (got a ", type_name(object), ")");
+                   depth, " (got ", type_name(object), ")");
     py::object items = sequence_items(object);
     const int64_t length = PySequence_Fast_GET_SIZE(items.ptr());
     if (depth == shape.size()) {
@@ -113,19 +113,21 @@ class NestedScan {
 
   void scan_number(PyObject* object, size_t depth) {
     TG_CHECK_VALUE(depth == shape.size(), "[tensor] ragged nested sequence: expected a sequence of length ",
-                   shape[depth], " at dim ", depth, " (got a ", type_name(object), ")");
+                   shape[depth], " at dim ", depth, " (got ", type_name(object), ")");
     leaf_depth_ = depth;
     DType kind;
-    if (PyFloat_Check(object)) kind = default_dtype();
+    if (PyFloat_CheckExact(object)) kind = default_dtype();
     else if (PyBool_Check(object)) kind = DType::Bool;
-    else if (PyLong_Check(object)) kind = DType::Int64;
+    else if (PyLong_CheckExact(object)) kind = DType::Int64;
     else if (is_tensor(object)) {
       const Tensor tensor = as_tensor(object);
       TG_CHECK_VALUE(tensor.numel() == 1, "[tensor] only one-element tensors can be converted to Python scalars; got a "
                      "tensor of shape ", tensor.sizes(), " inside the data");
       kind = tensor.dtype();
     } else if (is_scalar(object)) {
-      kind = to_scalar(object, "tensor").default_dtype_for();
+      // NumPy scalars keep their dtype, as in PyTorch (np.float64 is also a Python float).
+      kind = py::hasattr(object, "dtype") ? widened_dtype(py::handle(object).attr("dtype"), "tensor")
+                                          : to_scalar(object, "tensor").default_dtype_for();
     } else {
       fail<TypeError>("[tensor] can't convert an element of type ", type_name(object), " to a number");
     }
@@ -164,7 +166,7 @@ T number_value(PyObject* object) {
     } else {
       int overflow = 0;
       const long long value = PyLong_AsLongLongAndOverflow(object, &overflow);
-      TG_CHECK(overflow == 0, "[tensor] integer ", py::str(object).cast<std::string>(), " does not fit in int64");
+      TG_CHECK_VALUE(overflow == 0, "[tensor] integer ", py::str(object).cast<std::string>(), " does not fit in int64");
       return checked_cast<T>(static_cast<int64_t>(value));
     }
   }
@@ -550,8 +552,6 @@ void bind_interop(py::module_& module, TensorClass& tensor) {
                    py::str(dtype).cast<std::string>(), " needs a copy, but copy=False was given");
     return shared.attr("astype")(dtype);
   }, py::arg("dtype") = py::none(), py::arg("copy") = py::none());
-  // Above NumPy's, so `array + tensor` asks the tensor first, as with PyTorch.
-  tensor.attr("__array_priority__") = 1000;
 
   tensor.def("__dlpack__", [](const Tensor& self, py::handle stream, py::handle max_version, py::handle dl_device,
                               py::handle copy) {

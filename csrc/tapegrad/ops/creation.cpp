@@ -11,14 +11,20 @@ namespace tg {
 
 Tensor empty(const DimVector& sizes, DType dtype, Device device) { return Tensor::empty(sizes, dtype, device); }
 
-Tensor full(const DimVector& sizes, Scalar value, DType dtype, Device device) {
-  Tensor out = Tensor::empty(sizes, dtype, device, "full");
+namespace {
+// `op` names the public function in errors (a negative size in zeros() says "[zeros]").
+Tensor filled(const DimVector& sizes, Scalar value, DType dtype, Device device, const char* op) {
+  Tensor out = Tensor::empty(sizes, dtype, device, op);
   kernels::fill(out, value);
   return out;
 }
+}  // namespace
 
-Tensor zeros(const DimVector& sizes, DType dtype, Device device) { return full(sizes, Scalar(0), dtype, device); }
-Tensor ones(const DimVector& sizes, DType dtype, Device device) { return full(sizes, Scalar(1), dtype, device); }
+Tensor full(const DimVector& sizes, Scalar value, DType dtype, Device device) {
+  return filled(sizes, value, dtype, device, "full");
+}
+Tensor zeros(const DimVector& sizes, DType dtype, Device device) { return filled(sizes, Scalar(0), dtype, device, "zeros"); }
+Tensor ones(const DimVector& sizes, DType dtype, Device device) { return filled(sizes, Scalar(1), dtype, device, "ones"); }
 Tensor empty_like(const Tensor& like) { return Tensor::empty(like.sizes(), like.dtype(), like.device()); }
 Tensor zeros_like(const Tensor& like) { return zeros(like.sizes(), like.dtype(), like.device()); }
 Tensor ones_like(const Tensor& like) { return ones(like.sizes(), like.dtype(), like.device()); }
@@ -30,12 +36,17 @@ Tensor arange(Scalar start, Scalar end, Scalar step, DType dtype, Device device)
   TG_CHECK(increment != 0, "[arange] step must be nonzero");
   TG_CHECK(std::isfinite(first) && std::isfinite(last), "[arange] unsupported range: ", first, " -> ", last);
   TG_CHECK((increment > 0 && last >= first) || (increment < 0 && last <= first),
-           "[arange] upper bound and larger bound inconsistent with step sign (start=", first, ", end=", last,
+           "[arange] upper bound and lower bound inconsistent with step sign (start=", first, ", end=", last,
            ", step=", increment, ")");
   const bool integral = !start.is_floating() && !end.is_floating() && !step.is_floating();
+  // The size is computed in double as PyTorch does; checked before the cast, which would be
+  // undefined behaviour past int64.
+  const double exact_count = std::ceil((last - first) / increment);
+  TG_CHECK(exact_count < 0x1p62, "[arange] invalid size ", exact_count, " for start=", first, ", end=", last,
+           ", step=", increment, ", possible overflow?");
   const int64_t count = integral ? (end.to<int64_t>() - start.to<int64_t>() + step.to<int64_t>() +
                                     (step.to<int64_t>() > 0 ? -1 : 1)) / step.to<int64_t>()
-                                 : static_cast<int64_t>(std::ceil((last - first) / increment));
+                                 : static_cast<int64_t>(exact_count);
   Tensor out = Tensor::empty({count}, dtype, device, "arange");
   kernels::require_cpu("arange", out);
   dispatch_all(dtype, [&](auto tag) {
@@ -58,8 +69,9 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype, Device dev
   dispatch_all(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* data = out.data_ptr<T>();
-    // Fill symmetrically from both ends, as PyTorch does, so the last element is exactly `end`.
-    const int64_t half = steps / 2;
+    // Fill symmetrically from both ends, as PyTorch does, so the last element is exactly `end`
+    // (and a single step is `start`).
+    const int64_t half = steps == 1 ? 1 : steps / 2;
     for (int64_t i = 0; i < steps; ++i)
       data[i] = static_cast<T>(i < half ? start + step * static_cast<double>(i)
                                         : end - step * static_cast<double>(steps - 1 - i));
