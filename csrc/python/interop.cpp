@@ -223,6 +223,7 @@ Tensor from_numpy(const py::array& array) {
     sizes.push_back(array.shape(d));
     strides.push_back(stride < 0 ? 0 : stride / item);
   }
+  if (array.size() == 0) strides = contiguous_strides(sizes);  // NumPy's strides of an empty array are arbitrary
   PyObject* owner = array.ptr();
   Py_INCREF(owner);
   auto storage = Storage::wrap(const_cast<void*>(array.data()), extent_bytes(sizes, strides, *dtype), Device{}, [owner] {

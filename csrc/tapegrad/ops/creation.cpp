@@ -32,28 +32,34 @@ Tensor full_like(const Tensor& like, Scalar value) { return full(like.sizes(), v
 Tensor scalar_tensor(Scalar value, DType dtype, Device device) { return full({}, value, dtype, device); }
 
 Tensor arange(Scalar start, Scalar end, Scalar step, DType dtype, Device device) {
-  const double first = start.to_double(), last = end.to_double(), increment = step.to_double();
+  TG_CHECK(std::isfinite(start.to_double()) && std::isfinite(end.to_double()) && std::isfinite(step.to_double()),
+           "[arange] unsupported range: ", start.to_double(), " -> ", end.to_double(), " step ", step.to_double());
+  // PyTorch's rules: an integer result steps in int64 from the truncated bounds (so
+  // arange(0, 5, 1.5, dtype=int64) steps by 1), and only int64 also counts its size in integers;
+  // every other dtype counts ceil((end - start) / step) on the bounds as given.
+  const bool integer_result = !is_floating(dtype);
+  const double first = integer_result ? static_cast<double>(start.to<int64_t>()) : start.to_double();
+  const double last = integer_result ? static_cast<double>(end.to<int64_t>()) : end.to_double();
+  const double increment = integer_result ? static_cast<double>(step.to<int64_t>()) : step.to_double();
   TG_CHECK(increment != 0, "[arange] step must be nonzero");
-  TG_CHECK(std::isfinite(first) && std::isfinite(last), "[arange] unsupported range: ", first, " -> ", last);
   TG_CHECK((increment > 0 && last >= first) || (increment < 0 && last <= first),
-           "[arange] upper bound and lower bound inconsistent with step sign (start=", first, ", end=", last,
-           ", step=", increment, ")");
-  const bool integral = !start.is_floating() && !end.is_floating() && !step.is_floating();
-  // The size is computed in double as PyTorch does; checked before the cast, which would be
-  // undefined behaviour past int64.
-  const double exact_count = std::ceil((last - first) / increment);
-  TG_CHECK(exact_count < 0x1p62, "[arange] invalid size ", exact_count, " for start=", first, ", end=", last,
-           ", step=", increment, ", possible overflow?");
-  const int64_t count = integral ? (end.to<int64_t>() - start.to<int64_t>() + step.to<int64_t>() +
-                                    (step.to<int64_t>() > 0 ? -1 : 1)) / step.to<int64_t>()
-                                 : static_cast<int64_t>(exact_count);
+           "[arange] upper bound and lower bound inconsistent with step sign (start=", start.to_double(),
+           ", end=", end.to_double(), ", step=", step.to_double(), ")");
+  const double exact_count = dtype == DType::Int64
+      ? std::ceil((last - first + increment - (increment > 0 ? 1 : -1)) / increment)
+      : std::ceil((end.to_double() - start.to_double()) / step.to_double());
+  // Checked before the cast to int64, which would be undefined behaviour past its range.
+  TG_CHECK(exact_count < 0x1p62, "[arange] invalid size ", exact_count, " for start=", start.to_double(), ", end=",
+           end.to_double(), ", step=", step.to_double(), ", possible overflow?");
+  const int64_t count = static_cast<int64_t>(exact_count);
   Tensor out = Tensor::empty({count}, dtype, device, "arange");
   kernels::require_cpu("arange", out);
   dispatch_all(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* data = out.data_ptr<T>();
-    if (integral) {
-      for (int64_t i = 0; i < count; ++i) data[i] = static_cast<T>(start.to<int64_t>() + i * step.to<int64_t>());
+    if (integer_result) {
+      const int64_t origin = start.to<int64_t>(), stride = step.to<int64_t>();
+      for (int64_t i = 0; i < count; ++i) data[i] = static_cast<T>(origin + i * stride);
     } else {
       for (int64_t i = 0; i < count; ++i) data[i] = static_cast<T>(first + static_cast<double>(i) * increment);
     }
