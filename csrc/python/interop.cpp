@@ -550,7 +550,8 @@ void bind_interop(py::module_& module, TensorClass& tensor) {
     if (dtype.is_none() || py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype)).equal(shared.dtype()))
       return must_copy ? shared.attr("copy")() : py::object(shared);
     TG_CHECK_VALUE(!must_share, "[__array__] converting a ", dtype_name(self.dtype()), " tensor to NumPy dtype ",
-                   py::str(dtype).cast<std::string>(), " needs a copy, but copy=False was given");
+                   numpy_dtype_name(py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype))),
+                   " needs a copy, but copy=False was given");
     return shared.attr("astype")(dtype);
   }, py::arg("dtype") = py::none(), py::arg("copy") = py::none());
 
