@@ -139,12 +139,18 @@ struct Generator {
       has_spare_normal = false;
       return spare_normal;
     }
-    // Box-Muller on (0, 1] so the log is finite.
-    const double u1 = 1.0 - uniform_double(), u2 = uniform_double();
-    const double radius = std::sqrt(-2.0 * std::log(u1));
-    spare_normal = radius * std::sin(2.0 * M_PI * u2);
+    // Marsaglia's polar method: one log and one sqrt per pair and no sin/cos, which makes it
+    // faster than Box-Muller; s is kept in (0, 1) so the log is finite and negative.
+    double u, v, s;
+    do {
+      u = 2.0 * uniform_double() - 1.0;
+      v = 2.0 * uniform_double() - 1.0;
+      s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    const double factor = std::sqrt(-2.0 * std::log(s) / s);
+    spare_normal = v * factor;
     has_spare_normal = true;
-    return radius * std::cos(2.0 * M_PI * u2);
+    return u * factor;
   }
   // Uniform in [0, range) without modulo bias (Lemire's method).
   uint64_t below(uint64_t range) {
