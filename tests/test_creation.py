@@ -156,6 +156,12 @@ def test_tensor_options():
         tg.set_default_dtype(tg.float32)
 
 
+def test_zero_dim_arrays_inside_lists_count_as_numpy_scalars():
+    # PyTorch raises "len() of unsized object" here; tapegrad reads them as it reads np.float64(1.0).
+    assert tg.tensor([np.array(1.0), 2.0]).dtype == tg.float64
+    assert tg.tensor([np.array(1, dtype=np.int32), 2]).tolist() == [1, 2]
+
+
 def test_tensor_from_other_array_likes():
     assert tg.tensor(torch.arange(3)).tolist() == [0, 1, 2]
     assert tg.tensor(memoryview(np.arange(3.0))).tolist() == [0.0, 1.0, 2.0]

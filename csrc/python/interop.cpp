@@ -73,10 +73,14 @@ size_t extent_bytes(const DimVector& sizes, const DimVector& strides, DType dtyp
 // One pass finds the shape and the dtype, a second writes the values straight into the new
 // tensor: no NumPy array or flattened list in between.
 
+bool is_zero_dim_array(PyObject* object) {
+  return py::isinstance<py::array>(object) && py::reinterpret_borrow<py::array>(object).ndim() == 0;
+}
+
 bool is_sequence(PyObject* object) {
   return PyList_Check(object) || PyTuple_Check(object) ||
          (PySequence_Check(object) && !PyUnicode_Check(object) && !PyBytes_Check(object) && !is_scalar(object) &&
-          !is_tensor(object));
+          !is_tensor(object) && !is_zero_dim_array(object));
 }
 
 // The items of a list or tuple as is; anything else (a NumPy array inside a list) as a tuple.
@@ -124,8 +128,9 @@ class NestedScan {
       TG_CHECK_VALUE(tensor.numel() == 1, "[tensor] only one-element tensors can be converted to Python scalars; got a "
                      "tensor of shape ", tensor.sizes(), " inside the data");
       kind = tensor.dtype();
-    } else if (is_scalar(object)) {
-      // NumPy scalars keep their dtype, as in PyTorch (np.float64 is also a Python float).
+    } else if (is_scalar(object) || is_zero_dim_array(object)) {
+      // NumPy scalars and 0-dim arrays keep their dtype, as in PyTorch (np.float64 is also a
+      // Python float).
       kind = py::hasattr(object, "dtype") ? widened_dtype(py::handle(object).attr("dtype"), "tensor")
                                           : to_scalar(object, "tensor").default_dtype_for();
     } else {
@@ -170,7 +175,7 @@ T number_value(PyObject* object) {
       return checked_cast<T>(static_cast<int64_t>(value));
     }
   }
-  // One-element tensors and NumPy scalars, through the Python number they hold.
+  // One-element tensors, NumPy scalars and 0-dim arrays, through the Python number they hold.
   py::object item = py::handle(object).attr("item")();
   return number_value<T>(item.ptr());
 }
