@@ -260,8 +260,8 @@ void check_no_grad(const Tensor& self, const char* op) {
 
 // A copy of a NumPy array (any dtype tensor() accepts) as a new contiguous tensor.
 Tensor copy_numpy(const py::array& array, std::optional<DType> dtype) {
-  const DType target = dtype ? *dtype : widened_dtype(array.dtype(), "tensor");
-  if (dtype) widened_dtype(array.dtype(), "tensor");  // refuses object, string and complex arrays
+  const DType source = widened_dtype(array.dtype(), "tensor");  // refuses object, string and complex arrays
+  const DType target = dtype.value_or(source);
   py::array copy = py::module_::import("numpy").attr("array")(array, numpy_dtype(target), py::arg("copy") = true,
                                                               py::arg("order") = "C");
   return from_numpy(copy);
@@ -530,11 +530,19 @@ void bind_interop(py::module_& module, TensorClass& tensor) {
     if (requires_grad) out.requires_grad_(true);
     return out;
   }, py::arg("data"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
-     py::arg("requires_grad") = false);
+     py::arg("requires_grad") = false,
+     "A new tensor holding a copy of `data`: a number, nested lists/tuples of numbers (ragged ones raise\n"
+     "ValueError naming the dimension), a NumPy array or anything with __array__, or a tensor.\n"
+     "dtype is inferred as in PyTorch: bool -> bool, int -> int64, float -> the default dtype, mixed\n"
+     "kinds promote, NumPy arrays and scalars keep theirs. NumPy dtypes tapegrad lacks widen to one\n"
+     "that holds every value: int8/uint8/int16/uint16 -> int32, uint32 -> int64, float16 -> float32.");
+
   module.def("as_tensor", [](py::handle data, py::handle dtype, py::handle device) {
     check_cpu(device, "as_tensor");
     return as_tensor_from_data(data, optional_dtype(dtype, "as_tensor"));
-  }, py::arg("data"), py::arg("dtype") = py::none(), py::kw_only(), py::arg("device") = py::none());
+  }, py::arg("data"), py::arg("dtype") = py::none(), py::kw_only(), py::arg("device") = py::none(),
+     "`data` itself when it is a tensor of that dtype, a view of a NumPy array's memory when the\n"
+     "dtypes match and the strides are non-negative, and otherwise a copy as tensor(data) makes.");
   module.def("from_numpy", [](py::handle object) {
     TG_CHECK_TYPE(py::isinstance<py::array>(object), "[from_numpy] expected np.ndarray, got ", type_name(object));
     return from_numpy(py::reinterpret_borrow<py::array>(object));
