@@ -349,7 +349,8 @@ extern "C" int tensor_getbuffer(PyObject* object, Py_buffer* view, int flags) {
     if ((flags & PyBUF_STRIDES) != PyBUF_STRIDES) view->strides = nullptr;
     if ((flags & PyBUF_ND) != PyBUF_ND) view->shape = nullptr;
     view->internal = exported.release();
-    view->obj = Py_NewRef(object);
+    Py_INCREF(object);  // not Py_NewRef: the package supports Python 3.9
+    view->obj = object;
     return 0;
   } catch (...) {
     view->obj = nullptr;
