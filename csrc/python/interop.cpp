@@ -556,6 +556,9 @@ void bind_interop(py::module_& module, TensorClass& tensor) {
     return share_with_numpy(self, "numpy");
   }, py::kw_only(), py::arg("force") = false);
   // NumPy 2's protocol: copy=None shares when it can, copy=False must share or raise, copy=True copies.
+  // No __array_priority__: tapegrad's operators return NotImplemented for NumPy arrays, so mixed
+  // arithmetic is NumPy's (reading the tensor through the buffer protocol) and gives an array; a
+  // priority above NumPy's would make `array + tensor` raise instead.
   tensor.def("__array__", [](const Tensor& self, py::handle dtype, py::handle copy) -> py::object {
     check_no_grad(self, "__array__");
     py::array shared = share_with_numpy(self, "__array__");
