@@ -96,7 +96,7 @@ def test_numpy_shares_memory(numpy_dtype, dtype):
 def test_numpy_of_views_and_keep_alive():
     base = tg.arange(12.0).reshape(3, 4)
     array = base.t().numpy()
-    assert array.strides == (8 * 1 // 2, 16) or array.strides == (4, 16)
+    assert array.strides == (4, 16)
     assert array.tolist() == np.arange(12.0, dtype=np.float32).reshape(3, 4).T.tolist()
     del base
     gc.collect()
@@ -128,7 +128,7 @@ def test_numpy_round_trip_through_from_numpy():
 def test_memoryview(numpy_dtype, dtype):
     tensor = tg.from_numpy(sample(numpy_dtype))
     view = memoryview(tensor)
-    assert view.format == np.dtype(numpy_dtype).char.replace("l", "q") or np.dtype(view.format) == numpy_dtype
+    assert view.format == {np.float32: "f", np.float64: "d", np.int32: "i", np.int64: "q", np.bool_: "?"}[numpy_dtype]
     assert view.shape == (3, 4) and view.strides == tuple(4 * tensor.element_size() if i == 0 else tensor.element_size()
                                                            for i in range(2))
     assert not view.readonly and view.itemsize == tensor.element_size()
@@ -333,7 +333,7 @@ def test_from_dlpack_refuses():
     with pytest.raises(TypeError, match=r"unsupported DLPack dtype"):
         tg.from_dlpack(torch.ones(3, dtype=torch.float16))
     with pytest.raises(ValueError, match=r"\[from_dlpack\] negative strides are not supported"):
-        tg.from_dlpack(torch.arange(4.0).flip(0) if False else np.arange(4.0)[::-1])
+        tg.from_dlpack(np.arange(4.0)[::-1])
     readonly = np.arange(3.0)
     readonly.flags.writeable = False
     with pytest.raises(RuntimeError, match=r"\[from_dlpack\] the producer marked its memory read-only"):
