@@ -129,8 +129,7 @@ def test_memoryview(numpy_dtype, dtype):
     tensor = tg.from_numpy(sample(numpy_dtype))
     view = memoryview(tensor)
     assert view.format == {np.float32: "f", np.float64: "d", np.int32: "i", np.int64: "q", np.bool_: "?"}[numpy_dtype]
-    assert view.shape == (3, 4) and view.strides == tuple(4 * tensor.element_size() if i == 0 else tensor.element_size()
-                                                           for i in range(2))
+    assert view.shape == (3, 4) and view.strides == (4 * tensor.element_size(), tensor.element_size())
     assert not view.readonly and view.itemsize == tensor.element_size()
     shared = np.asarray(view)
     assert shared.dtype == numpy_dtype and shared.ctypes.data == tensor.data_ptr()
