@@ -99,12 +99,13 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
   module.def("manual_seed", [](int64_t seed) { manual_seed(static_cast<uint64_t>(seed)); });
   module.def("initial_seed", [] { return initial_seed(); });
   module.def("randint", [](int64_t low, py::object high, py::handle size, py::object dtype, py::object device) {
-    // randint(high, size) or randint(low, high, size), as in PyTorch.
-    const bool low_omitted = size.is_none();
-    TG_CHECK_TYPE(!(low_omitted && high.is_none()), "[randint] expected randint(high, size) or randint(low, high, size)");
+    // randint(high, size), randint(high, size=size) or randint(low, high, size), as in PyTorch:
+    // with two numbers given, the second is `high` only if a size follows it.
+    const bool low_omitted = size.is_none() || high.is_none();
+    TG_CHECK_TYPE(!(size.is_none() && high.is_none()), "[randint] expected randint(high, size) or randint(low, high, size)");
     const int64_t lower = low_omitted ? 0 : low;
     const int64_t upper = low_omitted ? low : high.cast<int64_t>();
-    const DimVector shape = to_shape(low_omitted ? high : size, "randint");
+    const DimVector shape = to_shape(size.is_none() ? high : size, "randint");
     return randint(lower, upper, shape, dtype.is_none() ? DType::Int64 : to_dtype(dtype, "randint"), to_device(device, "randint"));
   }, py::arg("low"), py::arg("high") = py::none(), py::arg("size") = py::none(), py::kw_only(),
      py::arg("dtype") = py::none(), py::arg("device") = py::none());

@@ -171,7 +171,7 @@ PYBIND11_MODULE(_C, module) {
     g_numpy_generic = py::object();
   }));
 
-  TensorClass tensor(module, "Tensor", py::dynamic_attr());
+  TensorClass tensor(module, "Tensor", py::dynamic_attr(), py::buffer_protocol());
   bind_tensor(module, tensor);
   bind_autograd(module, tensor);
   bind_creation(module, tensor);

@@ -1,5 +1,5 @@
-"""Pure-Python conveniences added onto the C++ Tensor class: Size, repr, and data construction."""
-import numpy as np
+"""Pure-Python conveniences added onto the C++ Tensor class: Size and a repr like PyTorch's."""
+import math
 
 from . import _C
 
@@ -22,95 +22,135 @@ class Size(tuple):
         item = tuple.__getitem__(self, key)
         return Size(item) if isinstance(key, slice) else item
 
+    def __add__(self, other):
+        return Size(tuple.__add__(self, other))
+
 
 _C._set_size_type(Size)
 
-_NUMPY_TO_DTYPE = {
-    np.dtype(np.float32): _C.float32,
-    np.dtype(np.float64): _C.float64,
-    np.dtype(np.int32): _C.int32,
-    np.dtype(np.int64): _C.int64,
-    np.dtype(np.bool_): _C.bool,
-}
-_DTYPE_TO_NUMPY = {dtype: numpy_dtype for numpy_dtype, dtype in _NUMPY_TO_DTYPE.items()}
+# tensor() parses nested lists in C++ (csrc/python/interop.cpp); re-exported from here.
+tensor = _C.tensor
 
 
-def _infer_dtype(data):
-    """PyTorch's inference for Python data: floats -> default dtype, ints -> int64, bools -> bool."""
-    array = np.asarray(data)
-    if array.dtype.kind == "f":
-        return array, _C.get_default_dtype() if not isinstance(data, np.ndarray) else _NUMPY_TO_DTYPE.get(array.dtype)
-    if array.dtype.kind in "iu":
-        return array, _C.int64 if not isinstance(data, np.ndarray) else _NUMPY_TO_DTYPE.get(array.dtype)
-    if array.dtype.kind == "b":
-        return array, _C.bool
-    raise TypeError(f"[tensor] can't make a tensor from data of NumPy dtype {array.dtype}")
+# ---- repr ------------------------------------------------------------------------------------
+# PyTorch's printing rules (torch/_tensor_str.py, default print options), on a NumPy view of the
+# data so that slicing costs nothing.
+PRECISION = 4
+THRESHOLD = 1000  # more elements than this are summarised with "..."
+EDGE_ITEMS = 3
+LINE_WIDTH = 80
 
 
-def _flatten_tensors(data):
-    """Lists that contain tensors (e.g. [t1, t2]) become nested lists of numbers."""
-    if isinstance(data, _C.Tensor):
-        return data.tolist()
-    if isinstance(data, (list, tuple)):
-        return [_flatten_tensors(item) for item in data]
-    return data
+class _Formatter:
+    """Chooses one width and one notation for every element, as PyTorch does."""
+
+    def __init__(self, values, floating):
+        self.floating = floating
+        self.int_mode = True
+        self.sci_mode = False
+        self.max_width = 1
+        if not floating:
+            for value in values:
+                self.max_width = max(self.max_width, len(str(value)))
+            return
+        finite = [value for value in values if math.isfinite(value) and value != 0]
+        if not finite:
+            return
+        magnitudes = [abs(value) for value in finite]
+        largest, smallest = max(magnitudes), min(magnitudes)
+        self.int_mode = all(value == math.ceil(value) for value in finite)
+        if self.int_mode:
+            self.sci_mode = largest / smallest > 1000.0 or largest > 1.0e8
+            widths = (len(f"{value:.{PRECISION}e}") if self.sci_mode else len(f"{value:.0f}") + 1 for value in finite)
+        else:
+            self.sci_mode = largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4
+            widths = (len(f"{value:.{PRECISION}e}" if self.sci_mode else f"{value:.{PRECISION}f}") for value in finite)
+        self.max_width = max(widths)
+
+    def format(self, value):
+        if not self.floating:
+            text = str(value)
+        elif self.sci_mode:
+            text = f"{value:{self.max_width}.{PRECISION}e}"
+        elif self.int_mode:
+            text = f"{value:.0f}" + ("" if math.isinf(value) or math.isnan(value) else ".")
+        else:
+            text = f"{value:.{PRECISION}f}"
+        return " " * (self.max_width - len(text)) + text
 
 
-def tensor(data, dtype=None, device=None, requires_grad=False):
-    """A new tensor holding a copy of `data` (nested lists, numbers, NumPy arrays or tensors)."""
-    if isinstance(data, _C.Tensor):
-        result = data.detach().to(dtype=dtype or data.dtype, copy=True)
+def _summarised_values(array, summarise):
+    """The elements that will be printed, flattened (only the edges of a summarised tensor)."""
+    if not summarise or array.ndim == 0:
+        return array.reshape(-1).tolist()
+    if array.shape[0] > 2 * EDGE_ITEMS:
+        rows = [*array[:EDGE_ITEMS], *array[-EDGE_ITEMS:]]
     else:
-        if isinstance(data, (list, tuple)):
-            data = _flatten_tensors(data)
-        try:
-            array, inferred = _infer_dtype(data)
-        except ValueError as error:
-            raise ValueError(f"[tensor] data has an inhomogeneous (ragged) shape: {error}") from None
-        target = inferred if dtype is None else dtype
-        if target is None:
-            raise TypeError(f"[tensor] unsupported NumPy dtype {array.dtype}")
-        # Not ascontiguousarray: it turns a 0-dim array into a 1-dim one.
-        array = np.asarray(array, dtype=_DTYPE_TO_NUMPY[_C._dtype_of(target)], order="C")
-        result = _C.from_numpy(array.copy())
-    if device is not None and str(device) != "cpu":
-        raise RuntimeError(f"[tensor] device {device} is not available in this build")
-    if requires_grad:
-        result.requires_grad_(True)
-    return result
+        rows = list(array)
+    if array.ndim == 1:
+        return [row.item() for row in rows]
+    return [value for row in rows for value in _summarised_values(row, summarise)]
 
 
-def _format(tensor_value):
-    array = tensor_value.detach().numpy()
-    if array.dtype == np.bool_:
-        body = np.array2string(array, separator=", ", prefix="tensor(")
-    elif array.dtype.kind == "f":
-        body = np.array2string(
-            array,
-            separator=", ",
-            prefix="tensor(",
-            formatter=None,
-            floatmode="maxprec",
-            precision=4,
-        )
+def _vector_str(array, indent, summarise, formatter):
+    elements_per_line = max(1, (LINE_WIDTH - indent) // (formatter.max_width + 2))
+    if summarise and array.shape[0] > 2 * EDGE_ITEMS:
+        data = [formatter.format(value) for value in array[:EDGE_ITEMS].tolist()]
+        data += [" ..."] + [formatter.format(value) for value in array[-EDGE_ITEMS:].tolist()]
     else:
-        body = np.array2string(array, separator=", ", prefix="tensor(")
-    return body
+        data = [formatter.format(value) for value in array.tolist()]
+    lines = [", ".join(data[start:start + elements_per_line]) for start in range(0, len(data), elements_per_line)]
+    return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+
+
+def _array_str(array, indent, summarise, formatter):
+    if array.ndim == 0:
+        return formatter.format(array.item())
+    if array.ndim == 1:
+        return _vector_str(array, indent, summarise, formatter)
+    rows = range(array.shape[0])
+    if summarise and array.shape[0] > 2 * EDGE_ITEMS:
+        rows = [*range(EDGE_ITEMS), None, *range(array.shape[0] - EDGE_ITEMS, array.shape[0])]
+    slices = ["..." if row is None else _array_str(array[row], indent + 1, summarise, formatter) for row in rows]
+    return "[" + ("," + "\n" * (array.ndim - 1) + " " * (indent + 1)).join(slices) + "]"
+
+
+def _add_suffixes(text, suffixes, indent):
+    parts = [text]
+    last_line_length = len(text) - text.rfind("\n") + 1
+    for suffix in suffixes:
+        if last_line_length + len(suffix) + 2 > LINE_WIDTH:
+            parts.append(",\n" + " " * indent + suffix)
+            last_line_length = indent + len(suffix)
+        else:
+            parts.append(", " + suffix)
+            last_line_length += len(suffix) + 2
+    return "".join(parts) + ")"
 
 
 def _repr(self):
     """Like PyTorch's: tensor([[1., 2.]], dtype=tapegrad.float64, requires_grad=True)."""
-    extras = []
-    if self.dtype not in (_C.get_default_dtype(), _C.int64, _C.bool):
-        extras.append(f"dtype={self.dtype!r}")
-    if self.numel() == 0 and self.dim() != 1:
-        extras.append(f"size={tuple(self.shape)}")
+    prefix = "tensor("
+    indent = len(prefix)
+    suffixes = []
+    if self.numel() == 0:
+        if self.dim() != 1:
+            suffixes.append(f"size={tuple(self.shape)}")
+        if self.dtype != _C.get_default_dtype():
+            suffixes.append(f"dtype={self.dtype!r}")
+        body = "[]"
+    else:
+        if self.dtype not in (_C.get_default_dtype(), _C.int64, _C.bool):
+            suffixes.append(f"dtype={self.dtype!r}")
+        array = self.detach().numpy()
+        summarise = self.numel() > THRESHOLD
+        formatter = _Formatter(_summarised_values(array, summarise), self.is_floating_point())
+        body = _array_str(array, indent, summarise, formatter)
     if self.grad_fn is not None:
-        extras.append(f"grad_fn=<{self.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
     elif self.requires_grad:
-        extras.append("requires_grad=True")
-    body = _format(self) if self.numel() > 0 else "[]"
-    return "tensor(" + body + "".join(", " + extra for extra in extras) + ")"
+        suffixes.append("requires_grad=True")
+    return _add_suffixes(prefix + body, suffixes, indent)
 
 
 _C.Tensor.__repr__ = _repr

@@ -11,14 +11,20 @@ namespace tg {
 
 Tensor empty(const DimVector& sizes, DType dtype, Device device) { return Tensor::empty(sizes, dtype, device); }
 
-Tensor full(const DimVector& sizes, Scalar value, DType dtype, Device device) {
-  Tensor out = Tensor::empty(sizes, dtype, device, "full");
+namespace {
+// `op` names the public function in errors (a negative size in zeros() says "[zeros]").
+Tensor filled(const DimVector& sizes, Scalar value, DType dtype, Device device, const char* op) {
+  Tensor out = Tensor::empty(sizes, dtype, device, op);
   kernels::fill(out, value);
   return out;
 }
+}  // namespace
 
-Tensor zeros(const DimVector& sizes, DType dtype, Device device) { return full(sizes, Scalar(0), dtype, device); }
-Tensor ones(const DimVector& sizes, DType dtype, Device device) { return full(sizes, Scalar(1), dtype, device); }
+Tensor full(const DimVector& sizes, Scalar value, DType dtype, Device device) {
+  return filled(sizes, value, dtype, device, "full");
+}
+Tensor zeros(const DimVector& sizes, DType dtype, Device device) { return filled(sizes, Scalar(0), dtype, device, "zeros"); }
+Tensor ones(const DimVector& sizes, DType dtype, Device device) { return filled(sizes, Scalar(1), dtype, device, "ones"); }
 Tensor empty_like(const Tensor& like) { return Tensor::empty(like.sizes(), like.dtype(), like.device()); }
 Tensor zeros_like(const Tensor& like) { return zeros(like.sizes(), like.dtype(), like.device()); }
 Tensor ones_like(const Tensor& like) { return ones(like.sizes(), like.dtype(), like.device()); }
@@ -26,23 +32,34 @@ Tensor full_like(const Tensor& like, Scalar value) { return full(like.sizes(), v
 Tensor scalar_tensor(Scalar value, DType dtype, Device device) { return full({}, value, dtype, device); }
 
 Tensor arange(Scalar start, Scalar end, Scalar step, DType dtype, Device device) {
-  const double first = start.to_double(), last = end.to_double(), increment = step.to_double();
+  TG_CHECK(std::isfinite(start.to_double()) && std::isfinite(end.to_double()) && std::isfinite(step.to_double()),
+           "[arange] unsupported range: ", start.to_double(), " -> ", end.to_double(), " step ", step.to_double());
+  // PyTorch's rules: an integer result steps in int64 from the truncated bounds (so
+  // arange(0, 5, 1.5, dtype=int64) steps by 1), and only int64 also counts its size in integers;
+  // every other dtype counts ceil((end - start) / step) on the bounds as given.
+  const bool integer_result = !is_floating(dtype);
+  const double first = integer_result ? static_cast<double>(start.to<int64_t>()) : start.to_double();
+  const double last = integer_result ? static_cast<double>(end.to<int64_t>()) : end.to_double();
+  const double increment = integer_result ? static_cast<double>(step.to<int64_t>()) : step.to_double();
   TG_CHECK(increment != 0, "[arange] step must be nonzero");
-  TG_CHECK(std::isfinite(first) && std::isfinite(last), "[arange] unsupported range: ", first, " -> ", last);
   TG_CHECK((increment > 0 && last >= first) || (increment < 0 && last <= first),
-           "[arange] upper bound and larger bound inconsistent with step sign (start=", first, ", end=", last,
-           ", step=", increment, ")");
-  const bool integral = !start.is_floating() && !end.is_floating() && !step.is_floating();
-  const int64_t count = integral ? (end.to<int64_t>() - start.to<int64_t>() + step.to<int64_t>() +
-                                    (step.to<int64_t>() > 0 ? -1 : 1)) / step.to<int64_t>()
-                                 : static_cast<int64_t>(std::ceil((last - first) / increment));
+           "[arange] upper bound and lower bound inconsistent with step sign (start=", start.to_double(),
+           ", end=", end.to_double(), ", step=", step.to_double(), ")");
+  const double exact_count = dtype == DType::Int64
+      ? std::ceil((last - first + increment - (increment > 0 ? 1 : -1)) / increment)
+      : std::ceil((end.to_double() - start.to_double()) / step.to_double());
+  // Checked before the cast to int64, which would be undefined behaviour past its range.
+  TG_CHECK(exact_count < 0x1p62, "[arange] invalid size ", exact_count, " for start=", start.to_double(), ", end=",
+           end.to_double(), ", step=", step.to_double(), ", possible overflow?");
+  const int64_t count = static_cast<int64_t>(exact_count);
   Tensor out = Tensor::empty({count}, dtype, device, "arange");
   kernels::require_cpu("arange", out);
   dispatch_all(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* data = out.data_ptr<T>();
-    if (integral) {
-      for (int64_t i = 0; i < count; ++i) data[i] = static_cast<T>(start.to<int64_t>() + i * step.to<int64_t>());
+    if (integer_result) {
+      const int64_t origin = start.to<int64_t>(), stride = step.to<int64_t>();
+      for (int64_t i = 0; i < count; ++i) data[i] = static_cast<T>(origin + i * stride);
     } else {
       for (int64_t i = 0; i < count; ++i) data[i] = static_cast<T>(first + static_cast<double>(i) * increment);
     }
@@ -58,8 +75,9 @@ Tensor linspace(double start, double end, int64_t steps, DType dtype, Device dev
   dispatch_all(dtype, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* data = out.data_ptr<T>();
-    // Fill symmetrically from both ends, as PyTorch does, so the last element is exactly `end`.
-    const int64_t half = steps / 2;
+    // Fill symmetrically from both ends, as PyTorch does, so the last element is exactly `end`
+    // (and a single step is `start`).
+    const int64_t half = steps == 1 ? 1 : steps / 2;
     for (int64_t i = 0; i < steps; ++i)
       data[i] = static_cast<T>(i < half ? start + step * static_cast<double>(i)
                                         : end - step * static_cast<double>(steps - 1 - i));
@@ -121,12 +139,18 @@ struct Generator {
       has_spare_normal = false;
       return spare_normal;
     }
-    // Box-Muller on (0, 1] so the log is finite.
-    const double u1 = 1.0 - uniform_double(), u2 = uniform_double();
-    const double radius = std::sqrt(-2.0 * std::log(u1));
-    spare_normal = radius * std::sin(2.0 * M_PI * u2);
+    // Marsaglia's polar method: one log and one sqrt per pair and no sin/cos, which makes it
+    // faster than Box-Muller; s is kept in (0, 1) so the log is finite and negative.
+    double u, v, s;
+    do {
+      u = 2.0 * uniform_double() - 1.0;
+      v = 2.0 * uniform_double() - 1.0;
+      s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    const double factor = std::sqrt(-2.0 * std::log(s) / s);
+    spare_normal = v * factor;
     has_spare_normal = true;
-    return radius * std::cos(2.0 * M_PI * u2);
+    return u * factor;
   }
   // Uniform in [0, range) without modulo bias (Lemire's method).
   uint64_t below(uint64_t range) {
