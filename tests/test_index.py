@@ -63,7 +63,9 @@ def test_zero_size_dims():
     array = np.zeros((0, 3, 4))
     for key in [slice(None), (slice(None), 1), (Ellipsis, slice(2, 2)), (None, slice(None), 0, 0)]:
         got, expected = tg.tensor(array)[key], torch.tensor(array)[key]
-        assert tuple(got.shape) == tuple(expected.shape) and got.stride() == expected.stride()
+        # Strides of a zero-size tensor are arbitrary (torch.tensor gives (0, 0, 0) here and
+        # (12, 4, 1) for torch.zeros): only the shape is defined.
+        assert tuple(got.shape) == tuple(expected.shape)
     assert tuple(tg.zeros(3, 4)[:, 2:2].shape) == (3, 0)
 
 
