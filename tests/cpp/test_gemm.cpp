@@ -157,7 +157,8 @@ void run_case(const Case& c, const Operand& a, const Operand& b, const OutputLay
     if (!same) ++clobbered;
   }
   std::string what = describe(c, type, tg::cpu::active_isa());
-  if (bad > 0) what += " | " + std::to_string(bad) + " wrong, worst " + std::to_string(worst) + "x tolerance";
+  if (bad > 0)
+    what += " | " + std::to_string(bad) + " wrong, worst " + std::to_string(worst) + "x tolerance";
   if (clobbered > 0) what += " | " + std::to_string(clobbered) + " elements outside C written";
   check(bad == 0 && clobbered == 0, what);
 }
@@ -304,7 +305,8 @@ int main(int argc, char** argv) {
   for (int64_t size : {0, 1, 7, 17, 63, 65, 129, 257, 1000}) {
     for (int t = 0; t < 4; ++t) {
       if (size == 1000 && t % 3 != 0) continue;  // NN and TT only: the reference is slow
-      cases.push_back({size, size, size, (t & 1) != 0, (t & 2) != 0, 0, 1.0, 0.0, Layout::RowMajor, 0});
+      cases.push_back(
+          {size, size, size, (t & 1) != 0, (t & 2) != 0, 0, 1.0, 0.0, Layout::RowMajor, 0});
     }
   }
   // Every combination of small sizes, with varying transposes, slices, alpha/beta and C layouts.

@@ -74,8 +74,8 @@ Isa detect_isa_once() {
   // __builtin_cpu_supports also checks (via XGETBV) that the OS saves the wider registers.
   const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   const bool has_avx512 = has_avx2 && __builtin_cpu_supports("avx512f") &&
-                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-                          __builtin_cpu_supports("avx512bw");
+                          __builtin_cpu_supports("avx512vl") &&
+                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
   if (has_avx512) return Isa::Avx512;
   if (has_avx2) return Isa::Avx2;
   return Isa::Generic;
