@@ -292,8 +292,9 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
   const bool c_columns_contiguous = problem.c_col_stride == 1;
   // Packing B pays for itself by being reused from cache by every MR-row panel of A. With a
   // single panel (m <= MR, e.g. G2^T·h with 10 classes) there is no reuse, and copying B cost a
-  // third of the time, so full column panels of a B with contiguous rows are read in place.
-  const bool b_in_place = problem.m <= mr && problem.b_col_stride == 1;
+  // third of the time; with a tiny k (G2·W2, k = 10) the unpacked rows stay in L1 anyway. Then
+  // full column panels of a B with contiguous rows are read in place.
+  const bool b_in_place = (problem.m <= mr || problem.k <= 32) && problem.b_col_stride == 1;
 
   for (int64_t jc = 0; jc < problem.n; jc += config.nc) {
     const int64_t nc = std::min<int64_t>(config.nc, problem.n - jc);
