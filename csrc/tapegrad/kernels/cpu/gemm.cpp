@@ -305,7 +305,10 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
       // Only the first slice of k sees the caller's beta; later slices accumulate onto it.
       const T beta = pc == 0 ? problem.beta : T(1);
 
-#pragma omp for schedule(static)
+      // No barrier after packing B: the one after packing the first A block covers both, and the
+      // barrier closing the previous tile loop already freed the B buffer. Each barrier matters
+      // on a machine where the other core may be busy: a descheduled thread stalls the team.
+#pragma omp for schedule(static) nowait
       for (int64_t panel = 0; panel < n_panels; ++panel) {
         const int64_t j0 = panel * nr;
         if (b_in_place && j0 + nr <= nc) continue;
