@@ -157,7 +157,8 @@ void run_case(const Case& c, const Operand& a, const Operand& b, const OutputLay
     if (!same) ++clobbered;
   }
   std::string what = describe(c, type, tg::cpu::active_isa());
-  if (bad > 0) what += " | " + std::to_string(bad) + " wrong, worst " + std::to_string(worst) + "x tolerance";
+  if (bad > 0)
+    what += " | " + std::to_string(bad) + " wrong, worst " + std::to_string(worst) + "x tolerance";
   if (clobbered > 0) what += " | " + std::to_string(clobbered) + " elements outside C written";
   check(bad == 0 && clobbered == 0, what);
 }
@@ -304,7 +305,8 @@ int main(int argc, char** argv) {
   for (int64_t size : {0, 1, 7, 17, 63, 65, 129, 257, 1000}) {
     for (int t = 0; t < 4; ++t) {
       if (size == 1000 && t % 3 != 0) continue;  // NN and TT only: the reference is slow
-      cases.push_back({size, size, size, (t & 1) != 0, (t & 2) != 0, 0, 1.0, 0.0, Layout::RowMajor, 0});
+      cases.push_back(
+          {size, size, size, (t & 1) != 0, (t & 2) != 0, 0, 1.0, 0.0, Layout::RowMajor, 0});
     }
   }
   // Every combination of small sizes, with varying transposes, slices, alpha/beta and C layouts.
@@ -323,6 +325,14 @@ int main(int argc, char** argv) {
   // Larger than one block in every dimension (MC, KC, NC of every kernel configuration), sliced.
   cases.push_back({300, 4200, 520, false, true, 5, 1.0, 1.0, Layout::RowMajor, 0});
   cases.push_back({700, 90, 600, true, false, 1, 0.5, 0.0, Layout::ColumnMajor, 0});
+  // A single row panel of A with B read in place, big enough for a thread team; and
+  // vector-matrix products wider than one pass of the streaming loop.
+  cases.push_back({12, 2000, 600, false, false, 2, 1.0, 0.5, Layout::RowMajor, 2});
+  cases.push_back({7, 1000, 700, true, false, 0, -1.0, 0.0, Layout::RowMajor, 2});
+  for (int t = 0; t < 4; ++t) {
+    cases.push_back({1, 3000, 700, (t & 1) != 0, (t & 2) != 0, 1, 1.0, 0.0, Layout::RowMajor, 0});
+    cases.push_back({3000, 1, 700, (t & 1) != 0, (t & 2) != 0, 1, 2.0, 1.0, Layout::ColumnMajor, 0});
+  }
   // alpha == 0 and k == 0 only scale C.
   cases.push_back({17, 33, 9, false, false, 0, 0.0, 0.5, Layout::RowMajor, 0});
   cases.push_back({17, 33, 0, false, false, 0, 1.0, 0.0, Layout::RowMajor, 0});

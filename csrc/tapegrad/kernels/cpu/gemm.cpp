@@ -74,8 +74,8 @@ Isa detect_isa_once() {
   // __builtin_cpu_supports also checks (via XGETBV) that the OS saves the wider registers.
   const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   const bool has_avx512 = has_avx2 && __builtin_cpu_supports("avx512f") &&
-                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
-                          __builtin_cpu_supports("avx512bw");
+                          __builtin_cpu_supports("avx512vl") &&
+                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
   if (has_avx512) return Isa::Avx512;
   if (has_avx2) return Isa::Avx2;
   return Isa::Generic;
@@ -292,8 +292,17 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
   const bool c_columns_contiguous = problem.c_col_stride == 1;
   // Packing B pays for itself by being reused from cache by every MR-row panel of A. With a
   // single panel (m <= MR, e.g. G2^T·h with 10 classes) there is no reuse, and copying B cost a
-  // third of the time, so full column panels of a B with contiguous rows are read in place.
-  const bool b_in_place = problem.m <= mr && problem.b_col_stride == 1;
+  // third of the time; with a tiny k (G2·W2, k = 10) the unpacked rows stay in L1 anyway. Then
+  // full column panels of a B with contiguous rows are read in place.
+  const bool b_in_place = (problem.m <= mr || problem.k <= 32) && problem.b_col_stride == 1;
+  // Every barrier costs dearly when the other core is busy with another job: a descheduled
+  // thread stalls the whole team for a time slice. When there are enough row panels of A to go
+  // round, each thread packs and uses only its own, and the team meets only around the shared B
+  // (two barriers per KC slice instead of two per MC×KC block: 8 instead of 120 at 2048^3).
+  const int team_size = omp_get_num_threads();
+  const int team_member = omp_get_thread_num();
+  const bool split_rows =
+      team_size > 1 && std::min<int64_t>(config.mc, problem.m) / mr >= 4 * team_size;
 
   for (int64_t jc = 0; jc < problem.n; jc += config.nc) {
     const int64_t nc = std::min<int64_t>(config.nc, problem.n - jc);
@@ -304,7 +313,9 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
       // Only the first slice of k sees the caller's beta; later slices accumulate onto it.
       const T beta = pc == 0 ? problem.beta : T(1);
 
-#pragma omp for schedule(static)
+      // No implicit barrier after packing B: the one after packing the first A block, or the
+      // explicit one below, covers it.
+#pragma omp for schedule(static) nowait
       for (int64_t panel = 0; panel < n_panels; ++panel) {
         const int64_t j0 = panel * nr;
         if (b_in_place && j0 + nr <= nc) continue;
@@ -314,24 +325,21 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
                    nr, b_buffer + panel * nr * kc);
       }
 
+      if (split_rows) {
+#pragma omp barrier
+      }
+
       for (int64_t ic = 0; ic < problem.m; ic += config.mc) {
         const int64_t mc = std::min<int64_t>(config.mc, problem.m - ic);
         const int64_t m_panels = (mc + mr - 1) / mr;
 
-#pragma omp for schedule(static)
-        for (int64_t panel = 0; panel < m_panels; ++panel) {
+        const auto pack_a = [&](int64_t panel) {
           const int64_t i0 = panel * mr;
           pack_panel(problem.a + (ic + i0) * problem.a_row_stride + pc * problem.a_col_stride,
                      problem.a_row_stride, problem.a_col_stride, std::min<int64_t>(mr, mc - i0),
                      kc, mr, a_buffer + panel * mr * kc);
-        }
-
-        // Tiles are numbered column-panel-major so a thread's contiguous share reuses each B
-        // micro-panel across consecutive A panels while it is hot in L1.
-#pragma omp for schedule(static)
-        for (int64_t tile = 0; tile < n_panels * m_panels; ++tile) {
-          const int64_t b_panel = tile / m_panels;
-          const int64_t a_panel = tile % m_panels;
+        };
+        const auto compute_tile = [&](int64_t a_panel, int64_t b_panel) {
           const int64_t i0 = a_panel * mr;
           const int64_t j0 = b_panel * nr;
           const int64_t rows = std::min<int64_t>(mr, mc - i0);
@@ -360,7 +368,33 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
             merge_tile(tile_buffer, nr, rows, cols, beta, c, problem.c_row_stride,
                        problem.c_col_stride);
           }
+        };
+
+        if (split_rows) {
+          // A shorter last block shares its panels out differently, so a thread could repack a
+          // panel another thread is still reading from the previous block: wait for it first.
+          if (ic > 0 && mc < config.mc) {
+#pragma omp barrier
+          }
+          // This thread's share of row panels: it packs them and is their only reader.
+          const int64_t first = m_panels * team_member / team_size;
+          const int64_t last = m_panels * (team_member + 1) / team_size;
+          for (int64_t panel = first; panel < last; ++panel) pack_a(panel);
+          for (int64_t b_panel = 0; b_panel < n_panels; ++b_panel)
+            for (int64_t a_panel = first; a_panel < last; ++a_panel) compute_tile(a_panel, b_panel);
+        } else {
+#pragma omp for schedule(static)
+          for (int64_t panel = 0; panel < m_panels; ++panel) pack_a(panel);
+          // Tiles are numbered column-panel-major so a thread's contiguous share reuses each B
+          // micro-panel across consecutive A panels while it is hot in cache.
+#pragma omp for schedule(static)
+          for (int64_t tile = 0; tile < n_panels * m_panels; ++tile)
+            compute_tile(tile % m_panels, tile / m_panels);
         }
+      }
+
+      if (split_rows) {
+#pragma omp barrier
       }
     }
   }

@@ -108,9 +108,9 @@ void micro_kernel(int64_t k, int rows, const typename V::Scalar* a_panel,
 
 // Block sizes after BLIS's Haswell configuration (L1d 32 KiB, L2 256 KiB): the KC×16 float B
 // micro-panel (16 KiB) stays in L1 and the MC×KC A block (168×256 floats: 168 KiB) in L2.
-const KernelConfig<float> kAvx2Float{&micro_kernel<FloatVectors>, kRows, kVectors * 8,
-                                     168, 256, 4096};
-const KernelConfig<double> kAvx2Double{&micro_kernel<DoubleVectors>, kRows, kVectors * 4,
-                                       72, 256, 4096};
+const KernelConfig<float> kAvx2Float{&micro_kernel<FloatVectors>, kRows,
+                                     kVectors * FloatVectors::kLanes, 168, 256, 4096};
+const KernelConfig<double> kAvx2Double{&micro_kernel<DoubleVectors>, kRows,
+                                       kVectors * DoubleVectors::kLanes, 72, 256, 4096};
 
 }  // namespace tg::cpu::detail

@@ -1,13 +1,13 @@
 // AVX-512 micro-kernels. Compiled with -mavx512f/vl/dq/bw -mfma; gemm.cpp calls them only after a
 // CPUID check.
 //
-// Shape: MR = 12 rows × NR = 2 zmm vectors of columns (12×32 float, 12×16 double). The 24 accumulators
-// plus two B vectors and one broadcast fill 27 of the 32 zmm registers, and each k step issues 24
-// FMAs against 2 vector loads and 12 broadcasts, enough independent FMAs to cover the 4-cycle latency
-// of two FMA pipes. It is the row-major mirror of BLIS's 32×12 SKX kernel: vectors run along the
-// columns of C, so a row-major C is stored with plain vector stores. In L1, 8×48 and 6×64 ran
-// within 2% of it (about 245 GFLOP/s on one Zen 5 core); 12×32 wastes less padding when n is
-// 10 or 128, as in an MLP, and m and n are often multiples of 32.
+// Shape: MR = 12 rows × NR = 2 zmm vectors of columns (12×32 float, 12×16 double). The 24
+// accumulators plus two B vectors and one broadcast fill 27 of the 32 zmm registers, and each k
+// step issues 24 FMAs against 2 vector loads and 12 broadcasts: enough independent FMAs to cover
+// the 4-cycle latency of two FMA pipes. It is the row-major mirror of BLIS's 32×12 SKX kernel:
+// vectors run along the columns of C, so a row-major C is stored with plain vector stores. In L1,
+// 8×48 and 6×64 ran within 2% of it (about 245 GFLOP/s on one Zen 5 core); 12×32 was kept since
+// 128-wide layers and power-of-two sizes are whole multiples of 32 columns.
 #include <immintrin.h>
 
 #include <array>
@@ -115,9 +115,9 @@ void micro_kernel(int64_t k, int rows, const typename V::Scalar* a_panel,
 // KC×32 B micro-panel (64 KiB) then streams from L2 rather than sitting in L1, which the two
 // vector loads per 24 FMAs tolerate; the MC×KC A block (144×512 floats: 288 KiB) stays in L2.
 // Double uses the same byte budget.
-const KernelConfig<float> kAvx512Float{&micro_kernel<FloatVectors>, kRows, kVectors * 16,
-                                       144, 512, 4096};
-const KernelConfig<double> kAvx512Double{&micro_kernel<DoubleVectors>, kRows, kVectors * 8,
-                                         72, 512, 4096};
+const KernelConfig<float> kAvx512Float{&micro_kernel<FloatVectors>, kRows,
+                                       kVectors * FloatVectors::kLanes, 144, 512, 4096};
+const KernelConfig<double> kAvx512Double{&micro_kernel<DoubleVectors>, kRows,
+                                         kVectors * DoubleVectors::kLanes, 72, 512, 4096};
 
 }  // namespace tg::cpu::detail
