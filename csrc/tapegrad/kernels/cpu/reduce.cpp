@@ -208,15 +208,16 @@ void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool
     // Tiles of (row, column block); a column block fits in L1 with its block accumulator.
     constexpr int64_t kColumns = 512, kBlockRows = 64;
     const int64_t column_blocks = (width + kColumns - 1) / kColumns;
+    // Float sums add kBlockRows rows into a fresh block, then the block into a double total.
+    using Total = std::conditional_t<std::is_same_v<T, float>, double, T>;
     parallel_range(rows * column_blocks, threads, [&](int64_t begin, int64_t end) {
-      T total[kColumns], block[kColumns];
+      Total total[kColumns];
+      T block[kColumns];
       for (int64_t tile = begin; tile < end; ++tile) {
         const int64_t row = tile / column_blocks, column = (tile % column_blocks) * kColumns;
         const int64_t columns = std::min(kColumns, width - column);
         const T* base = in_data + offset_of(row, row_sizes, row_strides) + column;
         std::fill(total, total + columns, identity);
-        // Float sums add kBlockRows rows into a fresh block before adding it into the total: the
-        // error then grows with kBlockRows + count / kBlockRows rather than with count.
         for (int64_t r0 = 0; r0 < count; r0 += kBlockRows) {
           std::fill(block, block + columns, identity);
           const int64_t r1 = std::min(count, r0 + kBlockRows);
@@ -224,9 +225,10 @@ void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool
             const T* __restrict source = base + offset_of(r, red.sizes, red.strides);
             for (int64_t j = 0; j < columns; ++j) block[j] = combine<Op>(block[j], source[j]);
           }
-          for (int64_t j = 0; j < columns; ++j) total[j] = combine<Op>(total[j], block[j]);
+          for (int64_t j = 0; j < columns; ++j) total[j] = combine<Op, Total>(total[j], block[j]);
         }
-        std::copy(total, total + columns, out_data + offset_of(row, row_sizes, row_out_strides) + column);
+        T* destination = out_data + offset_of(row, row_sizes, row_out_strides) + column;
+        for (int64_t j = 0; j < columns; ++j) destination[j] = static_cast<T>(total[j]);
       }
     });
     return;
@@ -277,9 +279,8 @@ inline double vector_exp(double x) { return std::exp(x); }
 template <typename T>
 void softmax_block(T* __restrict out, const T* __restrict in, int64_t size, int64_t inner, bool log, T* __restrict scratch) {
   if (inner == 1) {
-    const T max = reduce_run<ReduceOp::Max>(in, size, -std::numeric_limits<T>::infinity());
-    // A row of -inf (or +inf) would make x - max NaN; shifting by 0 there gives PyTorch's result.
-    const T shift = std::isinf(max) ? T(0) : max;
+    // As PyTorch, a row whose maximum is infinite comes out NaN (inf - inf).
+    const T shift = reduce_run<ReduceOp::Max>(in, size, -std::numeric_limits<T>::infinity());
     for (int64_t i = 0; i < size; ++i) out[i] = vector_exp(in[i] - shift);
     const T sum = reduce_run<ReduceOp::Sum>(out, size, T(0));
     if (log) {
@@ -298,7 +299,6 @@ void softmax_block(T* __restrict out, const T* __restrict in, int64_t size, int6
   std::fill(sum, sum + inner, T(0));
   for (int64_t d = 0; d < size; ++d)
     for (int64_t j = 0; j < inner; ++j) max[j] = nan_max(max[j], in[d * inner + j]);
-  for (int64_t j = 0; j < inner; ++j) max[j] = std::isinf(max[j]) ? T(0) : max[j];
   for (int64_t d = 0; d < size; ++d)
     for (int64_t j = 0; j < inner; ++j) {
       const T e = vector_exp(in[d * inner + j] - max[j]);
