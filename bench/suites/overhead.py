@@ -14,13 +14,38 @@ def add_one_element_numpy(np):
 
 
 def small_graph_backward(lib):
-    """Five nodes forward and back; gradients accumulate across calls as they would without zero_grad."""
-    a = lib.rand(16, requires_grad=True)
-    b = lib.rand(16, requires_grad=True)
-    return lambda: (a * b + a).relu().sum().backward()
+    """The small graph of the autograd issue on 1-element tensors: four nodes forward and back.
+    Gradients accumulate across calls, as they would without zero_grad."""
+    a = lib.rand(1, requires_grad=True)
+    b = lib.rand(1, requires_grad=True)
+
+    def step():
+        x = a * b + a
+        x.relu().sum().backward()
+
+    return step
+
+
+def mlp_batch_one(lib):
+    """Forward and backward of a 784-128-10 MLP on one sample: per-op overhead dominates."""
+    w1 = (lib.randn(128, 784) * 0.05).requires_grad_()
+    b1 = lib.zeros(128, requires_grad=True)
+    w2 = (lib.randn(10, 128) * 0.05).requires_grad_()
+    b2 = lib.zeros(10, requires_grad=True)
+    x = lib.randn(1, 784)
+    target = lib.tensor([3])
+
+    def step():
+        hidden = (x @ w1.t() + b1).relu()
+        logits = hidden @ w2.t() + b2
+        loss = logits.log_softmax(dim=1)[0, target[0]].neg()
+        loss.backward()
+
+    return step
 
 
 CASES = [
     Case("a + b, 1 element, no grad", torchlike=add_one_element, numpy=add_one_element_numpy),
-    Case("(a * b + a).relu().sum().backward(), 16 elements", torchlike=small_graph_backward),
+    Case("x = a * b + a; x.relu().sum().backward(), 1 element", torchlike=small_graph_backward),
+    Case("784-128-10 MLP forward+backward, batch 1", torchlike=mlp_batch_one),
 ]

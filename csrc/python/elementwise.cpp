@@ -23,6 +23,58 @@ Tensor binary_strict(const Tensor& self, py::handle other, WithTensor with_tenso
   fail<TypeError>("[", op, "] expected a tensor or a number, got ", py::str(py::type::of(other).attr("__name__")).cast<std::string>());
 }
 
+// ---- fast operator slots -------------------------------------------------------------------
+// `a + b` is the unit of per-op overhead. pybind11's generic dispatcher (overload resolution,
+// argument loaders) costs more than the add itself on small tensors, so the four arithmetic
+// operators of the Tensor type are also installed as plain CPython number slots that unwrap the
+// tensors directly. The bound __add__ etc. stay for subclasses and explicit method calls.
+
+// The tensor held by a Python Tensor (or subclass) object, or false if `object` is not one.
+bool unwrap_tensor(PyObject* object, PyTypeObject* tensor_type, Tensor& tensor) {
+  if (!PyObject_TypeCheck(object, tensor_type)) return false;
+  auto holder = reinterpret_cast<py::detail::instance*>(object)->get_value_and_holder();
+  if (!holder.holder_constructed()) return false;
+  tensor = Tensor(holder.holder<std::shared_ptr<TensorImpl>>());
+  return true;
+}
+
+PyTypeObject* g_tensor_type = nullptr;
+
+template <Tensor (*WithTensor)(const Tensor&, const Tensor&), Tensor (*WithScalar)(const Tensor&, Scalar),
+          Tensor (*ScalarFirst)(const Tensor&, Scalar)>
+PyObject* number_slot(PyObject* left, PyObject* right) {
+  try {
+    Tensor a, b;
+    const bool left_is_tensor = unwrap_tensor(left, g_tensor_type, a);
+    const bool right_is_tensor = unwrap_tensor(right, g_tensor_type, b);
+    Tensor result;
+    if (left_is_tensor && right_is_tensor) result = WithTensor(a, b);
+    else if (left_is_tensor && is_scalar(right)) result = WithScalar(a, to_scalar(right, "operator"));
+    else if (right_is_tensor && is_scalar(left)) result = ScalarFirst(b, to_scalar(left, "operator"));
+    else Py_RETURN_NOTIMPLEMENTED;
+    return py::cast(result).release().ptr();
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+    return nullptr;
+  }
+}
+
+Tensor add_scalar(const Tensor& a, Scalar b) { return add(a, b); }
+Tensor sub_scalar(const Tensor& a, Scalar b) { return sub(a, b); }
+Tensor mul_scalar(const Tensor& a, Scalar b) { return mul(a, b); }
+Tensor div_scalar(const Tensor& a, Scalar b) { return div(a, b); }
+Tensor add_tensors(const Tensor& a, const Tensor& b) { return add(a, b); }
+
+void install_number_slots(TensorClass& tensor) {
+  g_tensor_type = reinterpret_cast<PyTypeObject*>(tensor.ptr());
+  PyNumberMethods* slots = g_tensor_type->tp_as_number;
+  slots->nb_add = number_slot<add_tensors, add_scalar, add_scalar>;
+  slots->nb_subtract = number_slot<sub, sub_scalar, rsub>;
+  slots->nb_multiply = number_slot<mul, mul_scalar, mul_scalar>;
+  slots->nb_true_divide = number_slot<div, div_scalar, rdiv>;
+  PyType_Modified(g_tensor_type);
+}
+
 std::optional<Scalar> optional_scalar(py::handle object, const char* op) {
   if (object.is_none()) return std::nullopt;
   return to_scalar(object, op);
@@ -180,6 +232,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
     return clamp_(self, optional_scalar(min, "clamp_"), optional_scalar(max, "clamp_"));
   }, py::arg("min") = py::none(), py::arg("max") = py::none());
   tensor.def("relu_", [](Tensor& self) -> Tensor& { return relu_(self); });
+  install_number_slots(tensor);
 }
 
 }  // namespace tg::python

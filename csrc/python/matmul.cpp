@@ -1,7 +1,96 @@
+// Matrix products: matmul/mm/bmm/dot as methods and functions, @ and its reflected form, linear,
+// einsum, and the GEMM's instruction-set switch for tests and benchmarks.
 #include "bindings.h"
+#include "tapegrad/kernels/cpu/gemm.h"
+#include "tapegrad/ops/matmul.h"
 
 namespace tg::python {
 
-void bind_matmul(py::module_& module, TensorClass& tensor) {}
+namespace {
+
+// Above this many multiply-adds the product runs without the GIL, so other Python threads (a data
+// loader) run meanwhile; below it, releasing and retaking the GIL would cost more than it frees.
+constexpr int64_t kReleaseGilWork = 1'000'000;
+
+Tensor to_operand(py::handle object, const char* op) {
+  if (is_tensor(object)) return as_tensor(object);
+  fail<TypeError>("[", op, "] expected a tensor, got ", py::str(py::type::of(object).attr("__name__")).cast<std::string>());
+}
+
+// Recording autograd (a leaf's gradient accumulator is created on first use) is not thread-safe,
+// so the GIL goes only for products that record nothing.
+bool release_gil(int64_t work, std::initializer_list<const Tensor*> inputs) {
+  if (work <= kReleaseGilWork) return false;
+  if (!GradMode::is_enabled()) return true;
+  for (const Tensor* input : inputs)
+    if (input->defined() && input->requires_grad()) return false;
+  return true;
+}
+
+template <typename Op>
+Tensor call_product(Op op, const Tensor& a, const Tensor& b) {
+  if (release_gil(matmul_work(a, b), {&a, &b})) {
+    py::gil_scoped_release no_gil;
+    return op(a, b);
+  }
+  return op(a, b);
+}
+
+template <typename Op>
+void bind_product(py::module_& module, TensorClass& tensor, const char* name, Op op) {
+  auto function = [op, name](py::handle a, py::handle b) {
+    return call_product(op, to_operand(a, name), to_operand(b, name));
+  };
+  tensor.def(name, function, py::arg("other"));
+  module.def(name, function, py::arg("input"), py::arg("other"));
+}
+
+cpu::Isa to_isa(const std::string& name) {
+  for (cpu::Isa isa : {cpu::Isa::Generic, cpu::Isa::Avx2, cpu::Isa::Avx512})
+    if (name == cpu::isa_name(isa)) return isa;
+  fail<ValueError>("[_set_cpu_isa] unknown instruction set '", name, "'; expected generic, avx2 or avx512");
+}
+
+}  // namespace
+
+void bind_matmul(py::module_& module, TensorClass& tensor) {
+  bind_product(module, tensor, "matmul", matmul);
+  bind_product(module, tensor, "mm", mm);
+  bind_product(module, tensor, "bmm", bmm);
+  bind_product(module, tensor, "dot", dot);
+
+  // The operator protocol: a non-tensor operand gives NotImplemented so Python can try the other side.
+  tensor.def("__matmul__", [](const Tensor& self, py::handle other) -> py::object {
+    if (!is_tensor(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    return py::cast(call_product(matmul, self, as_tensor(other)));
+  }, py::is_operator());
+  tensor.def("__rmatmul__", [](const Tensor& self, py::handle other) -> py::object {
+    if (!is_tensor(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
+    return py::cast(call_product(matmul, as_tensor(other), self));
+  }, py::is_operator());
+
+  module.def("linear", [](py::handle input_object, py::handle weight_object, py::handle bias_object) {
+    const Tensor input = to_operand(input_object, "linear"), weight = to_operand(weight_object, "linear");
+    const Tensor bias = bias_object.is_none() ? Tensor() : to_operand(bias_object, "linear");
+    if (release_gil(input.numel() * (weight.dim() == 2 ? weight.size(0) : 1), {&input, &weight, &bias})) {
+      py::gil_scoped_release no_gil;
+      return linear(input, weight, bias);
+    }
+    return linear(input, weight, bias);
+  }, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none());
+
+  // einsum("ij,jk->ik", a, b) or, as PyTorch also takes it, einsum("ij,jk->ik", [a, b]).
+  module.def("einsum", [](const std::string& equation, const py::args& args) {
+    py::sequence items = args;
+    if (args.size() == 1 && (PyList_Check(args[0].ptr()) || PyTuple_Check(args[0].ptr()))) items = args[0];
+    std::vector<Tensor> operands;
+    for (py::handle item : items) operands.push_back(to_operand(item, "einsum"));
+    return einsum(equation, operands);
+  }, py::arg("equation"));
+
+  module.def("_set_cpu_isa", [](const std::string& name) { cpu::set_isa(to_isa(name)); }, py::arg("isa"));
+  module.def("_get_cpu_isa", [] { return std::string(cpu::isa_name(cpu::active_isa())); });
+  module.def("_detected_cpu_isa", [] { return std::string(cpu::isa_name(cpu::detected_isa())); });
+}
 
 }  // namespace tg::python

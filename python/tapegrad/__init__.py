@@ -23,7 +23,8 @@ from ._C import (  # noqa: F401  (the public surface)
 )
 from ._tensor import Size, tensor
 from .autograd import no_grad, enable_grad, set_grad_enabled
-from . import autograd
+from . import autograd, datasets, utils
+from .serialization import load, save
 
 float = float32
 double = float64

@@ -94,12 +94,8 @@ class GraphTask {
       const bool has_grad = std::any_of(grads.begin(), grads.end(), [](const Tensor& g) { return g.defined(); });
       TensorList input_grads;
       if (run_node && has_grad) {
-        TG_CHECK(!node->is_released(),
-                 "[backward] trying to backward through the graph a second time (or to read saved tensors after "
-                 "they were freed). Saved values are freed by backward() and autograd.grad(); pass "
-                 "retain_graph=True to the first call if you need to backward through the graph again.");
         input_grads = node->apply(std::move(grads));
-        if (!keep_graph_) node->mark_released();
+        if (!keep_graph_) node->release_saved();
       }
 
       const std::vector<Edge>& edges = node->next_edges();

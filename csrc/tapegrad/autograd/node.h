@@ -42,7 +42,8 @@ class Node : public std::enable_shared_from_this<Node> {
   // create_graph, so formulas written with tapegrad ops give higher-order gradients for free.
   virtual TensorList apply(TensorList&& grad_outputs) = 0;
   virtual std::string name() const = 0;
-  // Frees saved tensors after a backward without retain_graph.
+  // Frees saved tensors after a backward without retain_graph. A node that saved nothing can run
+  // again (as in PyTorch); one that did raises from SavedTensor::unpack, naming retain_graph.
   virtual void release_saved() {}
 
   uint64_t sequence_nr() const { return sequence_nr_; }
@@ -58,9 +59,6 @@ class Node : public std::enable_shared_from_this<Node> {
   void retain_output_grad(uint32_t output_nr, const std::shared_ptr<TensorImpl>& tensor);
   // Runs those hooks on the gradient arriving for output output_nr, then fills retained grads.
   void run_output_hooks(uint32_t output_nr, Tensor& grad);
-
-  bool is_released() const { return released_; }
-  void mark_released() { released_ = true; release_saved(); }
 
   // Wires this node into the graph: its next edges from `inputs`, and it becomes the grad_fn of
   // `outputs` (their output_nr is their position).
@@ -80,7 +78,6 @@ class Node : public std::enable_shared_from_this<Node> {
   std::vector<std::pair<uint32_t, TensorHook>> output_hooks_;
   std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retained_outputs_;
   uint64_t sequence_nr_;
-  bool released_ = false;
 };
 
 // Nodes are destroyed through this, which defers nested destructions to a loop: freeing the last

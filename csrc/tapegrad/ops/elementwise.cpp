@@ -97,7 +97,9 @@ struct PowBackward1 final : Node {  // tensor ** tensor
     const Tensor& grad = grads[0];
     const Tensor x = base.unpack(*this), y = exponent.unpack(*this);
     Tensor grad_base, grad_exponent;
-    if (needs_input_grad(0)) grad_base = mul(grad, mul(y, pow(x, sub(y, Scalar(1)))));
+    // An exponent of 0 has derivative 0 in the base everywhere, even at x == 0 where x^-1 is inf.
+    if (needs_input_grad(0))
+      grad_base = where(compare(Comparison::Eq, y, Scalar(0)), Scalar(0.0), mul(grad, mul(y, pow(x, sub(y, Scalar(1))))));
     if (needs_input_grad(1)) {
       // d/dy x^y = x^y log x, taken as 0 where x == 0 and y >= 0 (PyTorch's convention).
       const Tensor out = result.unpack(*this);
@@ -115,7 +117,7 @@ struct PowBackward0 final : Node {  // tensor ** number
   Scalar exponent;
   explicit PowBackward0(Scalar e) : exponent(e) {}
   TensorList apply(TensorList&& grads) override {
-    if (exponent.to_double() == 0.0) return {zeros_like(grads[0])};
+    if (exponent.to_double() == 0.0) return {zeros_like(grads[0])};  // even at 0, where x^-1 is inf
     const Tensor x = base.unpack(*this);
     return {mul(grads[0], mul(pow(x, Scalar(exponent.to_double() - 1.0)), exponent))};
   }
@@ -533,28 +535,28 @@ Tensor& inplace(Tensor& self, const char* op, DType result, bool other_requires_
 
 Tensor& add_(Tensor& self, const Tensor& other, Scalar alpha) {
   return inplace(self, "add_", result_type(self, other), other.requires_grad(),
-                 [&](const Tensor& s) { return add(s, other, alpha); });
+                 [&](const Tensor& s) { return add(s, other.is_same(self) ? s : other, alpha); });
 }
 Tensor& add_(Tensor& self, Scalar other) {
   return inplace(self, "add_", result_type(self, other), false, [&](const Tensor& s) { return add(s, other); });
 }
 Tensor& sub_(Tensor& self, const Tensor& other) {
   return inplace(self, "sub_", result_type(self, other), other.requires_grad(),
-                 [&](const Tensor& s) { return sub(s, other); });
+                 [&](const Tensor& s) { return sub(s, other.is_same(self) ? s : other); });
 }
 Tensor& sub_(Tensor& self, Scalar other) {
   return inplace(self, "sub_", result_type(self, other), false, [&](const Tensor& s) { return sub(s, other); });
 }
 Tensor& mul_(Tensor& self, const Tensor& other) {
   return inplace(self, "mul_", result_type(self, other), other.requires_grad(),
-                 [&](const Tensor& s) { return mul(s, other); });
+                 [&](const Tensor& s) { return mul(s, other.is_same(self) ? s : other); });
 }
 Tensor& mul_(Tensor& self, Scalar other) {
   return inplace(self, "mul_", result_type(self, other), false, [&](const Tensor& s) { return mul(s, other); });
 }
 Tensor& div_(Tensor& self, const Tensor& other) {
   return inplace(self, "div_", floating_result(result_type(self, other)), other.requires_grad(),
-                 [&](const Tensor& s) { return div(s, other); });
+                 [&](const Tensor& s) { return div(s, other.is_same(self) ? s : other); });
 }
 Tensor& div_(Tensor& self, Scalar other) {
   return inplace(self, "div_", floating_result(result_type(self, other)), false,

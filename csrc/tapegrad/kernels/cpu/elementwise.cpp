@@ -4,7 +4,9 @@
 #include <cmath>
 #include <type_traits>
 
+#include "tapegrad/kernels/cpu/gemm.h"
 #include "tapegrad/kernels/cpu/loops.h"
+#include "tapegrad/kernels/cpu/unary_kernels.h"
 #include "tapegrad/kernels/kernels.h"
 
 namespace tg::kernels {
@@ -97,6 +99,29 @@ void floating_unary(UnaryOp op, const cpu::Loop<2>& loop) {
   }
 }
 
+// Contiguous float32 exp/tanh/sigmoid through the widest vector code this CPU runs (the same ISA
+// choice as GEMM, so TAPEGRAD_CPU=generic forces the baseline here too), split over threads above
+// the grain size. False when the op has no vectorised form.
+bool try_vectorised_float_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
+  if (a.dtype() != DType::Float32 || !a.is_contiguous() || !out.is_contiguous() || a.sizes() != out.sizes()) return false;
+  if (op != UnaryOp::Exp && op != UnaryOp::Tanh && op != UnaryOp::Sigmoid) return false;
+  auto* run = cpu::active_isa() == cpu::Isa::Avx512 ? &cpu::float_unary_contiguous_avx512
+              : cpu::active_isa() == cpu::Isa::Avx2 ? &cpu::float_unary_contiguous_avx2
+                                                     : &cpu::float_unary_contiguous_baseline;
+  const float* in = static_cast<const float*>(a.raw_data());
+  float* result = static_cast<float*>(out.raw_data());
+  const int64_t n = a.numel();
+  const int64_t threads = std::min<int64_t>(omp_get_max_threads(), n / cpu::kGrainSize);
+  if (threads <= 1) return run(op, in, result, n);
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t chunk = (n + omp_get_num_threads() - 1) / omp_get_num_threads();
+    const int64_t begin = std::min(n, omp_get_thread_num() * chunk);
+    run(op, in + begin, result + begin, std::min(n, begin + chunk) - begin);
+  }
+  return true;
+}
+
 }  // namespace
 
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
@@ -131,6 +156,7 @@ void unary(UnaryOp op, const Tensor& out, const Tensor& a) {
         if (op == UnaryOp::Relu) cpu::map_unary<T, T>(loop, [](T v) { return v < T(0) ? T(0) : v; });
       });
     default:
+      if (try_vectorised_float_unary(op, out, a)) return;
       return dispatch_floating(a.dtype(), "unary", [&](auto tag) { floating_unary<typename decltype(tag)::type>(op, loop); });
   }
 }
@@ -170,3 +196,11 @@ void threshold_backward(const Tensor& out, const Tensor& grad, const Tensor& out
 }
 
 }  // namespace tg::kernels
+
+namespace tg::cpu {
+
+bool float_unary_contiguous_baseline(kernels::UnaryOp op, const float* in, float* out, int64_t n) {
+  return float_unary_contiguous_impl(op, in, out, n);
+}
+
+}  // namespace tg::cpu

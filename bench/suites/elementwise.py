@@ -1,0 +1,38 @@
+"""Elementwise throughput on 1M-element float32 tensors (memory-bound except exp)."""
+from bench.harness import Case
+
+SIZE = 1 << 20
+
+
+def binary(symbol):
+    def make(lib):
+        a, b = lib.rand(SIZE), lib.rand(SIZE)
+        return (lambda: a + b) if symbol == "+" else (lambda: a * b)
+
+    def make_numpy(np):
+        a, b = np.random.rand(SIZE).astype(np.float32), np.random.rand(SIZE).astype(np.float32)
+        return (lambda: a + b) if symbol == "+" else (lambda: a * b)
+
+    return Case(f"a {symbol} b, 1M float32", torchlike=make, numpy=make_numpy)
+
+
+def unary(name, numpy_function):
+    def make(lib):
+        a = lib.rand(SIZE) * 4 - 2
+        return getattr(a, name)
+
+    def make_numpy(np):
+        a = (np.random.rand(SIZE) * 4 - 2).astype(np.float32)
+        return lambda: numpy_function(np, a)
+
+    return Case(f"{name}, 1M float32", torchlike=make, numpy=make_numpy)
+
+
+CASES = [
+    binary("+"),
+    binary("*"),
+    unary("relu", lambda np, a: np.maximum(a, np.float32(0))),
+    unary("exp", lambda np, a: np.exp(a)),
+    unary("sigmoid", lambda np, a: 1 / (1 + np.exp(-a))),
+    unary("tanh", lambda np, a: np.tanh(a)),
+]

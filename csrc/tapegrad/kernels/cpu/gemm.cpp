@@ -1,0 +1,567 @@
+// The GEMM driver: instruction-set selection, the portable micro-kernel, packing, and the BLIS-style
+// loop nest that feeds the register-blocked micro-kernels of gemm_avx2.cpp / gemm_avx512.cpp.
+//
+// Loop nest (Goto/BLIS), outermost first:
+//   jc over n by NC   pack a KC×NC block of B into NR-column panels      (lives in L3)
+//   pc over k by KC
+//   ic over m by MC   pack an MC×KC block of A into MR-row panels        (lives in L2)
+//   tiles jr × ir     one micro-kernel call per MR×NR tile               (B micro-panel in L1/L2)
+// Packing reads through both strides, so transposed or sliced operands need no copy of their own,
+// and zero-pads the last panel of each operand so the kernels never read past it. Tiles cut short
+// by m are handled by the kernels (they take a row count); tiles cut short by n, and any C whose
+// columns are not contiguous, go through a small temporary tile.
+//
+// This file is compiled for baseline x86-64: no intrinsics above SSE2 may appear here.
+#include "tapegrad/kernels/cpu/gemm.h"
+
+#include <emmintrin.h>  // SSE2 only: this file is built for baseline x86-64
+#include <omp.h>
+#include <xmmintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <stdexcept>
+#include <string>
+
+#include "tapegrad/kernels/cpu/gemm_kernels.h"
+
+namespace tg::cpu {
+namespace detail {
+namespace {
+
+// Portable micro-kernel: plain loops over a fixed-size accumulator that the compiler keeps in
+// registers and vectorises along the columns with whatever the baseline offers (SSE2: 4×8 float
+// is 8 xmm accumulators, leaving room for B and the broadcast in 16 registers).
+template <typename T, int MR, int NR>
+void generic_micro_kernel(int64_t k, int rows, const T* __restrict a_panel,
+                          const T* __restrict b_panel, int64_t b_row_stride, T* __restrict c,
+                          int64_t c_row_stride, T alpha, T beta) {
+  T acc[MR][NR] = {};
+  for (int64_t p = 0; p < k; ++p) {
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < NR; ++j) acc[i][j] += a_panel[i] * b_panel[j];
+    a_panel += MR;
+    b_panel += b_row_stride;
+  }
+  // All MR rows are computed (the padding rows of A are zero); only `rows` are stored.
+  for (int i = 0; i < rows; ++i) {
+    T* row = c + i * c_row_stride;
+    if (beta == T(0)) {
+      for (int j = 0; j < NR; ++j) row[j] = alpha * acc[i][j];
+    } else {
+      for (int j = 0; j < NR; ++j) row[j] = alpha * acc[i][j] + beta * row[j];
+    }
+  }
+}
+
+}  // namespace
+
+const KernelConfig<float> kGenericFloat{&generic_micro_kernel<float, 4, 8>, 4, 8, 128, 256, 4096};
+const KernelConfig<double> kGenericDouble{&generic_micro_kernel<double, 4, 4>, 4, 4, 64, 256, 4096};
+
+}  // namespace detail
+
+namespace {
+
+using detail::KernelConfig;
+
+// ---- Instruction-set selection ----------------------------------------------------------------
+
+Isa detect_isa_once() {
+  __builtin_cpu_init();
+  // __builtin_cpu_supports also checks (via XGETBV) that the OS saves the wider registers.
+  const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const bool has_avx512 = has_avx2 && __builtin_cpu_supports("avx512f") &&
+                          __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512dq") &&
+                          __builtin_cpu_supports("avx512bw");
+  if (has_avx512) return Isa::Avx512;
+  if (has_avx2) return Isa::Avx2;
+  return Isa::Generic;
+}
+
+void require_supported(Isa isa, const std::string& who) {
+  if (static_cast<int>(isa) > static_cast<int>(detected_isa())) {
+    throw std::invalid_argument("[gemm] " + who + " asks for " + isa_name(isa) +
+                                ", but this CPU supports at most " + isa_name(detected_isa()));
+  }
+}
+
+// The ISA chosen before any set_isa(): TAPEGRAD_CPU if set, else the best the CPU has. A bad value
+// throws, and since a throwing initialiser leaves the static uninitialised, every later call
+// reports the same error instead of silently running something else.
+Isa initial_isa() {
+  static const Isa isa = [] {
+    const char* value = std::getenv("TAPEGRAD_CPU");
+    if (value == nullptr || *value == '\0') return detected_isa();
+    const std::string name(value);
+    Isa requested;
+    if (name == "generic") {
+      requested = Isa::Generic;
+    } else if (name == "avx2") {
+      requested = Isa::Avx2;
+    } else if (name == "avx512") {
+      requested = Isa::Avx512;
+    } else {
+      throw std::invalid_argument("[gemm] TAPEGRAD_CPU=" + name +
+                                  " is not one of generic, avx2, avx512");
+    }
+    require_supported(requested, "TAPEGRAD_CPU=" + name);
+    return requested;
+  }();
+  return isa;
+}
+
+// -1 until the first use or set_isa(); an atomic so a set_isa() racing a gemm() is merely early or
+// late, never torn.
+std::atomic<int> active_isa_value{-1};
+
+template <typename T>
+const KernelConfig<T>& kernel_config(Isa isa);
+
+template <>
+const KernelConfig<float>& kernel_config<float>(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return detail::kAvx512Float;
+    case Isa::Avx2: return detail::kAvx2Float;
+    case Isa::Generic: break;
+  }
+  return detail::kGenericFloat;
+}
+
+template <>
+const KernelConfig<double>& kernel_config<double>(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return detail::kAvx512Double;
+    case Isa::Avx2: return detail::kAvx2Double;
+    case Isa::Generic: break;
+  }
+  return detail::kGenericDouble;
+}
+
+// ---- Workspace --------------------------------------------------------------------------------
+
+constexpr std::size_t kPanelAlignment = 64;  // one cache line, so no vector load splits two
+
+// Packing buffers reused across calls by the calling thread, so small GEMMs (the common case in
+// training loops) pay no allocation. Worker threads of a team read the caller's buffers.
+class Workspace {
+ public:
+  Workspace() = default;
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  ~Workspace() { ::operator delete(data_, std::align_val_t{kPanelAlignment}); }
+
+  void* reserve(std::size_t bytes) {
+    if (bytes > capacity_) {
+      ::operator delete(data_, std::align_val_t{kPanelAlignment});
+      data_ = nullptr;
+      capacity_ = 0;
+      data_ = ::operator new(bytes, std::align_val_t{kPanelAlignment});
+      capacity_ = bytes;
+    }
+    return data_;
+  }
+
+ private:
+  void* data_ = nullptr;
+  std::size_t capacity_ = 0;
+};
+
+constexpr int64_t round_up(int64_t value, int64_t multiple) {
+  return (value + multiple - 1) / multiple * multiple;
+}
+
+// ---- Packing ----------------------------------------------------------------------------------
+
+// Writes the transpose of a rows×depth block whose rows are contiguous (source[r * source_stride
+// + p]) into a k-major panel (panel[p * width + r]). Packing a row-major A or a transposed B is
+// exactly this, and it is the costly case: done element by element it has one strided store per
+// element, which for the 128×784 operands of an MLP layer took as long as half the multiply. So
+// 4×4 (float) or 2×2 (double) blocks go through SSE2 registers, the baseline every x86-64 has.
+template <typename T>
+void transpose_into_panel(const T* source, int64_t source_stride, int64_t rows, int64_t depth,
+                          int width, T* __restrict panel);
+
+template <>
+void transpose_into_panel<float>(const float* source, int64_t source_stride, int64_t rows,
+                                 int64_t depth, int width, float* __restrict panel) {
+  const int64_t full_rows = rows / 4 * 4;
+  const int64_t full_depth = depth / 4 * 4;
+  for (int64_t r = 0; r < full_rows; r += 4) {
+    const float* row = source + r * source_stride;
+    for (int64_t p = 0; p < full_depth; p += 4) {
+      __m128 row0 = _mm_loadu_ps(row + p);
+      __m128 row1 = _mm_loadu_ps(row + source_stride + p);
+      __m128 row2 = _mm_loadu_ps(row + 2 * source_stride + p);
+      __m128 row3 = _mm_loadu_ps(row + 3 * source_stride + p);
+      _MM_TRANSPOSE4_PS(row0, row1, row2, row3);
+      _mm_storeu_ps(panel + p * width + r, row0);
+      _mm_storeu_ps(panel + (p + 1) * width + r, row1);
+      _mm_storeu_ps(panel + (p + 2) * width + r, row2);
+      _mm_storeu_ps(panel + (p + 3) * width + r, row3);
+    }
+    for (int64_t p = full_depth; p < depth; ++p)
+      for (int64_t i = r; i < r + 4; ++i) panel[p * width + i] = source[i * source_stride + p];
+  }
+  for (int64_t r = full_rows; r < rows; ++r)
+    for (int64_t p = 0; p < depth; ++p) panel[p * width + r] = source[r * source_stride + p];
+}
+
+template <>
+void transpose_into_panel<double>(const double* source, int64_t source_stride, int64_t rows,
+                                  int64_t depth, int width, double* __restrict panel) {
+  const int64_t full_rows = rows / 2 * 2;
+  const int64_t full_depth = depth / 2 * 2;
+  for (int64_t r = 0; r < full_rows; r += 2) {
+    const double* row = source + r * source_stride;
+    for (int64_t p = 0; p < full_depth; p += 2) {
+      const __m128d row0 = _mm_loadu_pd(row + p);
+      const __m128d row1 = _mm_loadu_pd(row + source_stride + p);
+      _mm_storeu_pd(panel + p * width + r, _mm_unpacklo_pd(row0, row1));
+      _mm_storeu_pd(panel + (p + 1) * width + r, _mm_unpackhi_pd(row0, row1));
+    }
+    for (int64_t p = full_depth; p < depth; ++p)
+      for (int64_t i = r; i < r + 2; ++i) panel[p * width + i] = source[i * source_stride + p];
+  }
+  for (int64_t r = full_rows; r < rows; ++r)
+    for (int64_t p = 0; p < depth; ++p) panel[p * width + r] = source[r * source_stride + p];
+}
+
+// Copies a rows×depth block, element (r, p) at source[r * row_stride + p * depth_stride], into a
+// k-major panel of the given width (panel[p * width + r]), zero-filling rows rows..width-1. This
+// is both packings: A's MR-row panels (r = row of A) and B's NR-column panels (r = column of B).
+template <typename T>
+void pack_panel(const T* source, int64_t row_stride, int64_t depth_stride, int64_t rows,
+                int64_t depth, int width, T* __restrict panel) {
+  if (rows < width) std::fill(panel, panel + depth * width, T(0));
+  if (row_stride == 1) {
+    // The panel's own layout: each k step is one contiguous copy.
+    for (int64_t p = 0; p < depth; ++p)
+      std::copy(source + p * depth_stride, source + p * depth_stride + rows, panel + p * width);
+  } else if (depth_stride == 1) {
+    transpose_into_panel(source, row_stride, rows, depth, width, panel);
+  } else {
+    for (int64_t p = 0; p < depth; ++p)
+      for (int64_t r = 0; r < rows; ++r)
+        panel[p * width + r] = source[r * row_stride + p * depth_stride];
+  }
+}
+
+// ---- The blocked driver -----------------------------------------------------------------------
+
+template <typename T>
+struct Problem {
+  int64_t m, n, k;
+  T alpha;
+  const T* a;
+  int64_t a_row_stride, a_col_stride;
+  const T* b;
+  int64_t b_row_stride, b_col_stride;
+  T beta;
+  T* c;
+  int64_t c_row_stride, c_col_stride;
+};
+
+// C = tile + beta * C for the valid rows × cols corner of a temporary MR×NR tile (alpha is
+// already applied): a partial column panel, or any C whose columns are not contiguous.
+template <typename T>
+void merge_tile(const T* tile, int nr, int64_t rows, int64_t cols, T beta, T* c,
+                int64_t c_row_stride, int64_t c_col_stride) {
+  for (int64_t i = 0; i < rows; ++i) {
+    T* row = c + i * c_row_stride;
+    const T* source = tile + i * nr;
+    if (beta == T(0)) {
+      for (int64_t j = 0; j < cols; ++j) row[j * c_col_stride] = source[j];
+    } else {
+      for (int64_t j = 0; j < cols; ++j)
+        row[j * c_col_stride] = source[j] + beta * row[j * c_col_stride];
+    }
+  }
+}
+
+// Runs the whole loop nest. Called either by one thread or by every thread of a team: the
+// orphaned `omp for` loops split packing and tiles across the team (and run serially when there is
+// no team), and their implicit barriers keep a buffer from being refilled while still in use.
+template <typename T>
+void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_buffer,
+                 T* b_buffer) {
+  const int mr = config.mr;
+  const int nr = config.nr;
+  const bool c_columns_contiguous = problem.c_col_stride == 1;
+  // Packing B pays for itself by being reused from cache by every MR-row panel of A. With a
+  // single panel (m <= MR, e.g. G2^T·h with 10 classes) there is no reuse, and copying B cost a
+  // third of the time, so full column panels of a B with contiguous rows are read in place.
+  const bool b_in_place = problem.m <= mr && problem.b_col_stride == 1;
+
+  for (int64_t jc = 0; jc < problem.n; jc += config.nc) {
+    const int64_t nc = std::min<int64_t>(config.nc, problem.n - jc);
+    const int64_t n_panels = (nc + nr - 1) / nr;
+
+    for (int64_t pc = 0; pc < problem.k; pc += config.kc) {
+      const int64_t kc = std::min<int64_t>(config.kc, problem.k - pc);
+      // Only the first slice of k sees the caller's beta; later slices accumulate onto it.
+      const T beta = pc == 0 ? problem.beta : T(1);
+
+#pragma omp for schedule(static)
+      for (int64_t panel = 0; panel < n_panels; ++panel) {
+        const int64_t j0 = panel * nr;
+        if (b_in_place && j0 + nr <= nc) continue;
+        // A panel of B holds NR of its columns: the panel's "rows" are B's columns.
+        pack_panel(problem.b + pc * problem.b_row_stride + (jc + j0) * problem.b_col_stride,
+                   problem.b_col_stride, problem.b_row_stride, std::min<int64_t>(nr, nc - j0), kc,
+                   nr, b_buffer + panel * nr * kc);
+      }
+
+      for (int64_t ic = 0; ic < problem.m; ic += config.mc) {
+        const int64_t mc = std::min<int64_t>(config.mc, problem.m - ic);
+        const int64_t m_panels = (mc + mr - 1) / mr;
+
+#pragma omp for schedule(static)
+        for (int64_t panel = 0; panel < m_panels; ++panel) {
+          const int64_t i0 = panel * mr;
+          pack_panel(problem.a + (ic + i0) * problem.a_row_stride + pc * problem.a_col_stride,
+                     problem.a_row_stride, problem.a_col_stride, std::min<int64_t>(mr, mc - i0),
+                     kc, mr, a_buffer + panel * mr * kc);
+        }
+
+        // Tiles are numbered column-panel-major so a thread's contiguous share reuses each B
+        // micro-panel across consecutive A panels while it is hot in L1.
+#pragma omp for schedule(static)
+        for (int64_t tile = 0; tile < n_panels * m_panels; ++tile) {
+          const int64_t b_panel = tile / m_panels;
+          const int64_t a_panel = tile % m_panels;
+          const int64_t i0 = a_panel * mr;
+          const int64_t j0 = b_panel * nr;
+          const int64_t rows = std::min<int64_t>(mr, mc - i0);
+          const int64_t cols = std::min<int64_t>(nr, nc - j0);
+          const T* a_packed = a_buffer + a_panel * mr * kc;
+          const T* b_source = b_buffer + b_panel * nr * kc;
+          int64_t b_row_stride = nr;
+          if (b_in_place && cols == nr) {
+            b_source = problem.b + pc * problem.b_row_stride + (jc + j0);
+            b_row_stride = problem.b_row_stride;
+          }
+          T* c = problem.c + (ic + i0) * problem.c_row_stride + (jc + j0) * problem.c_col_stride;
+          if (cols == nr && c_columns_contiguous) {
+            // The kernel itself has no registers to spare for this.
+            for (int i = 0; i < rows; ++i) {
+              const char* row = reinterpret_cast<const char*>(c + i * problem.c_row_stride);
+              _mm_prefetch(row, _MM_HINT_T0);
+              _mm_prefetch(row + (nr * sizeof(T) - 1), _MM_HINT_T0);
+            }
+            config.kernel(kc, static_cast<int>(rows), a_packed, b_source, b_row_stride, c,
+                          problem.c_row_stride, problem.alpha, beta);
+          } else {
+            alignas(kPanelAlignment) T tile_buffer[detail::kMaxMr * detail::kMaxNr];
+            config.kernel(kc, static_cast<int>(rows), a_packed, b_source, b_row_stride,
+                          tile_buffer, nr, problem.alpha, T(0));
+            merge_tile(tile_buffer, nr, rows, cols, beta, c, problem.c_row_stride,
+                       problem.c_col_stride);
+          }
+        }
+      }
+    }
+  }
+}
+
+// C = beta * C, for the cases with no product to add (k == 0 or alpha == 0). beta == 0 writes
+// zeros without reading C, so NaN in C does not survive.
+template <typename T>
+void scale_c(const Problem<T>& problem) {
+  for (int64_t i = 0; i < problem.m; ++i) {
+    T* row = problem.c + i * problem.c_row_stride;
+    for (int64_t j = 0; j < problem.n; ++j) {
+      T& value = row[j * problem.c_col_stride];
+      value = problem.beta == T(0) ? T(0) : problem.beta * value;
+    }
+  }
+}
+
+// A C with a single row is a vector-matrix product, x·B: each element of B is used once, so
+// packing B (a full copy) would cost more than the multiply, and MR-row tiles would be 1/MR full.
+// Instead B is streamed once. Plain loops that the compiler vectorises (omp simd: the sums may be
+// reassociated) are enough, since the time goes into reading B.
+template <typename T>
+void row_times_matrix(const Problem<T>& problem) {
+  const int64_t k = problem.k;
+  const T* x = problem.a;
+  const int64_t x_stride = problem.a_col_stride;
+  const T* b = problem.b;
+  // Columns of C per pass: B's rows are then read in pieces of this many, summed in registers.
+  constexpr int64_t kColumns = 32;
+  for (int64_t j0 = 0; j0 < problem.n; j0 += kColumns) {
+    const int64_t columns = std::min(kColumns, problem.n - j0);
+    T sums[kColumns] = {};
+    if (problem.b_col_stride == 1 && columns == kColumns) {
+      // Rows of B are contiguous: axpy over each row piece.
+      for (int64_t p = 0; p < k; ++p) {
+        const T scale = x[p * x_stride];
+        const T* row = b + p * problem.b_row_stride + j0;
+#pragma omp simd
+        for (int64_t j = 0; j < kColumns; ++j) sums[j] += scale * row[j];
+      }
+    } else if (problem.b_row_stride == 1 && x_stride == 1) {
+      // Columns of B are contiguous (x·W^T with W row-major): dot products, four at a time so
+      // that independent sums hide the add latency.
+      int64_t j = 0;
+      for (; j + 4 <= columns; j += 4) {
+        const T* column0 = b + (j0 + j) * problem.b_col_stride;
+        const T* column1 = column0 + problem.b_col_stride;
+        const T* column2 = column1 + problem.b_col_stride;
+        const T* column3 = column2 + problem.b_col_stride;
+        T sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
+#pragma omp simd reduction(+ : sum0, sum1, sum2, sum3)
+        for (int64_t p = 0; p < k; ++p) {
+          sum0 += x[p] * column0[p];
+          sum1 += x[p] * column1[p];
+          sum2 += x[p] * column2[p];
+          sum3 += x[p] * column3[p];
+        }
+        sums[j] = sum0;
+        sums[j + 1] = sum1;
+        sums[j + 2] = sum2;
+        sums[j + 3] = sum3;
+      }
+      for (; j < columns; ++j) {
+        const T* column = b + (j0 + j) * problem.b_col_stride;
+        T sum = 0;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t p = 0; p < k; ++p) sum += x[p] * column[p];
+        sums[j] = sum;
+      }
+    } else {
+      for (int64_t p = 0; p < k; ++p) {
+        const T scale = x[p * x_stride];
+        const T* row = b + p * problem.b_row_stride + j0 * problem.b_col_stride;
+        for (int64_t j = 0; j < columns; ++j) sums[j] += scale * row[j * problem.b_col_stride];
+      }
+    }
+    T* c = problem.c + j0 * problem.c_col_stride;
+    for (int64_t j = 0; j < columns; ++j) {
+      T& out = c[j * problem.c_col_stride];
+      out = problem.beta == T(0) ? problem.alpha * sums[j]
+                                 : problem.alpha * sums[j] + problem.beta * out;
+    }
+  }
+}
+
+// Computing C^T = B^T·A^T instead is the same GEMM with m/n, A/B and the strides swapped. It pays
+// off when C is column-major (then the transposed C has contiguous rows for the kernel's vector
+// stores) or when n is so small against NR that most of each tile would be padding (an m×10 C
+// with NR = 32). The cost counts the elements of C computed: columns are padded to NR, rows are
+// not (the kernels take a row count). Going through the temporary tile costs roughly a quarter of
+// a full tile.
+template <typename T>
+bool compute_transposed(const Problem<T>& problem, const KernelConfig<T>& config) {
+  const auto cost = [&](int64_t m, int64_t n, bool contiguous) {
+    const double area = static_cast<double>(m) * static_cast<double>(round_up(n, config.nr));
+    return contiguous ? area : 1.25 * area;
+  };
+  const double direct = cost(problem.m, problem.n, problem.c_col_stride == 1);
+  const double transposed = cost(problem.n, problem.m, problem.c_row_stride == 1);
+  return transposed < direct;
+}
+
+// Below this many multiply-adds per thread, a thread team costs more than it saves. Measured on
+// a 2-core Zen 5 shared with other jobs: 128^3 (2.1M) ran slower on two threads than on one,
+// because each barrier waits for a worker that may be descheduled; 192^3 (7M) gained 15%.
+constexpr int64_t kMinWorkPerThread = int64_t{1} << 21;
+
+template <typename T>
+void gemm_impl(Problem<T> problem) {
+  if (problem.m <= 0 || problem.n <= 0) return;
+  if (problem.k <= 0 || problem.alpha == T(0)) {
+    scale_c(problem);
+    return;
+  }
+
+  const auto transpose = [&problem] {
+    std::swap(problem.m, problem.n);
+    std::swap(problem.a, problem.b);
+    std::swap(problem.a_row_stride, problem.b_col_stride);
+    std::swap(problem.a_col_stride, problem.b_row_stride);
+    std::swap(problem.c_row_stride, problem.c_col_stride);
+  };
+  if (problem.m == 1 || problem.n == 1) {
+    if (problem.m != 1) transpose();
+    row_times_matrix(problem);
+    return;
+  }
+
+  const KernelConfig<T>& config = kernel_config<T>(active_isa());
+  if (compute_transposed(problem, config)) transpose();
+
+  const int64_t kc = std::min<int64_t>(config.kc, problem.k);
+  const int64_t a_elements = round_up(std::min<int64_t>(config.mc, problem.m), config.mr) * kc;
+  const int64_t b_elements = round_up(std::min<int64_t>(config.nc, problem.n), config.nr) * kc;
+  // Both buffers share one allocation; A's part is rounded up to whole cache lines so that B's
+  // panels start on one.
+  const int64_t a_span = round_up(a_elements, kPanelAlignment / sizeof(T));
+  thread_local Workspace workspace;
+  T* a_buffer = static_cast<T*>(workspace.reserve((a_span + b_elements) * sizeof(T)));
+  T* b_buffer = a_buffer + a_span;
+
+  // In double: m·n·k can overflow int64 for shapes whose operands still fit in memory.
+  const double work = static_cast<double>(problem.m) * static_cast<double>(problem.n) *
+                      static_cast<double>(problem.k);
+  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  threads = static_cast<int>(std::max(1.0, std::min<double>(threads, work / kMinWorkPerThread)));
+  if (threads > 1) {
+#pragma omp parallel num_threads(threads)
+    run_blocked(problem, config, a_buffer, b_buffer);
+  } else {
+    run_blocked(problem, config, a_buffer, b_buffer);
+  }
+}
+
+}  // namespace
+
+// ---- Public interface -------------------------------------------------------------------------
+
+Isa detected_isa() {
+  static const Isa isa = detect_isa_once();
+  return isa;
+}
+
+Isa active_isa() {
+  int value = active_isa_value.load(std::memory_order_relaxed);
+  if (value < 0) {
+    value = static_cast<int>(initial_isa());
+    int expected = -1;
+    // A set_isa() that got in first wins.
+    if (!active_isa_value.compare_exchange_strong(expected, value, std::memory_order_relaxed))
+      value = expected;
+  }
+  return static_cast<Isa>(value);
+}
+
+void set_isa(Isa isa) {
+  require_supported(isa, std::string("set_isa(") + isa_name(isa) + ")");
+  active_isa_value.store(static_cast<int>(isa), std::memory_order_relaxed);
+}
+
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Generic: return "generic";
+    case Isa::Avx2: return "avx2";
+    case Isa::Avx512: return "avx512";
+  }
+  return "unknown";
+}
+
+template <typename T>
+void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t a_row_stride,
+          int64_t a_col_stride, const T* b, int64_t b_row_stride, int64_t b_col_stride, T beta,
+          T* c, int64_t c_row_stride, int64_t c_col_stride) {
+  gemm_impl(Problem<T>{m, n, k, alpha, a, a_row_stride, a_col_stride, b, b_row_stride,
+                       b_col_stride, beta, c, c_row_stride, c_col_stride});
+}
+
+template void gemm<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t,
+                          const float*, int64_t, int64_t, float, float*, int64_t, int64_t);
+template void gemm<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, int64_t,
+                           const double*, int64_t, int64_t, double, double*, int64_t, int64_t);
+
+}  // namespace tg::cpu

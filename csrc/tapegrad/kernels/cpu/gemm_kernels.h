@@ -1,0 +1,47 @@
+// Private to the GEMM: the contract between the blocked driver (gemm.cpp) and the register-blocked
+// micro-kernels, one set per instruction-set level (gemm.cpp, gemm_avx2.cpp, gemm_avx512.cpp).
+// The ISA files are compiled with extra -m flags, so nothing here may be an inline function whose
+// code depends on those flags: only plain declarations and constants cross the boundary.
+#pragma once
+
+#include <cstdint>
+
+namespace tg::cpu::detail {
+
+// Computes the first `rows` rows (1 <= rows <= MR) of an MR×NR tile of C from panels of A and B:
+//   C[i, j] = alpha * sum_p a_panel[p * MR + i] * b_panel[p * b_row_stride + j] + beta * C[i, j]
+// for 0 <= i < rows, 0 <= j < NR and 0 <= p < k. The A panel is packed by the driver (zero-padded
+// to MR rows). The B panel is either packed (b_row_stride == NR, zero-padded) or, when packing
+// would not pay, NR full columns read in place from a B with unit column stride. C is row-major
+// with unit column stride: the driver routes other layouts and partial column panels through a
+// temporary tile. beta == 0 means C is not read. k may be 0 (then C = beta * C, or 0).
+template <typename T>
+using MicroKernel = void (*)(int64_t k, int rows, const T* a_panel, const T* b_panel,
+                             int64_t b_row_stride, T* c, int64_t c_row_stride, T alpha, T beta);
+
+// A micro-kernel together with the blocking that suits it. The driver packs an MC×KC block of A
+// (kept in L2) and a KC×NC block of B (kept in L3); each KC×NR micro-panel of B is reused, from
+// L1 or L2, by every MR-row panel of the A block.
+template <typename T>
+struct KernelConfig {
+  MicroKernel<T> kernel;
+  int mr;  // rows of C per tile: elements of A broadcast per k step
+  int nr;  // columns of C per tile: a whole number of SIMD vectors of B
+  int mc;  // rows of A per packed block, a multiple of mr
+  int kc;  // depth of one packed block
+  int nc;  // columns of B per packed block, a multiple of nr
+};
+
+// Upper bounds over every configuration below, so the driver can keep a temporary edge tile on the
+// stack.
+inline constexpr int kMaxMr = 12;
+inline constexpr int kMaxNr = 32;
+
+extern const KernelConfig<float> kGenericFloat;
+extern const KernelConfig<double> kGenericDouble;
+extern const KernelConfig<float> kAvx2Float;
+extern const KernelConfig<double> kAvx2Double;
+extern const KernelConfig<float> kAvx512Float;
+extern const KernelConfig<double> kAvx512Double;
+
+}  // namespace tg::cpu::detail

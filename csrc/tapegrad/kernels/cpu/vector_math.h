@@ -1,0 +1,58 @@
+// Branch-free float32 exp, tanh and sigmoid that the compiler vectorises (std::exp is a call the
+// vectoriser cannot see through). Included by the per-ISA kernel files, so the same source becomes
+// SSE2, AVX2 and AVX-512 code. Accuracy: within 2 ulp of the correctly rounded result over the
+// normal range (Cephes' minimax polynomials); NaN and ±inf behave as std::exp / std::tanh do;
+// results below FLT_MIN flush to zero.
+#pragma once
+
+#include <bit>
+#include <cstdint>
+
+namespace tg::cpu::vector_math {
+
+// Internal linkage on purpose: each ISA-specific file gets its own copy, so the linker can never
+// hand the baseline caller an AVX-512 body of an inline function (an ODR trap otherwise).
+namespace {
+
+inline float exp(float x) {
+  constexpr float kLog2e = 1.44269504088896341f;
+  constexpr float kLn2High = 0.693359375f;    // ln 2 split in two so n * kLn2High is exact
+  constexpr float kLn2Low = -2.12194440e-4f;
+  constexpr float kRoundMagic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  const float clamped = x < -87.33654f ? -87.33654f : (x > 88.72283f ? 88.72283f : x);
+  const float n = (clamped * kLog2e + kRoundMagic) - kRoundMagic;
+  const float r = clamped - n * kLn2High - n * kLn2Low;  // |r| <= ln2 / 2
+  float p = 1.9875691500e-4f;
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  p = p * r * r + r + 1.0f;
+  const float scale = std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
+  float result = p * scale;
+  result = x > 88.72283f ? __builtin_inff() : result;
+  result = x < -87.33654f ? 0.0f : result;
+  return x != x ? x : result;
+}
+
+inline float tanh(float x) {
+  const float magnitude = x < 0 ? -x : x;
+  // Near 0 an odd polynomial keeps full relative precision, where 1 - 2/(e^2x + 1) would cancel.
+  const float z = x * x;
+  float small = -5.70498872745e-3f;
+  small = small * z + 2.06390887954e-2f;
+  small = small * z - 5.37397155531e-2f;
+  small = small * z + 1.33314422036e-1f;
+  small = small * z - 3.33332819422e-1f;
+  small = small * z * x + x;
+  const float large_magnitude = 1.0f - 2.0f / (exp(2.0f * magnitude) + 1.0f);
+  const float large = x < 0 ? -large_magnitude : large_magnitude;
+  const float result = magnitude < 0.625f ? small : large;
+  return x != x ? x : result;
+}
+
+inline float sigmoid(float x) { return 1.0f / (1.0f + exp(-x)); }
+
+}  // namespace
+}  // namespace tg::cpu::vector_math

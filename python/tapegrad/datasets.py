@@ -1,0 +1,315 @@
+"""MNIST and Fashion-MNIST from the standard IDX files.
+
+Each split is two files, ``{train,t10k}-{images-idx3,labels-idx1}-ubyte``, gzipped (``.gz``) or
+not. They are looked for, in this order, in
+
+1. the ``root`` argument,
+2. the folder named by ``$TAPEGRAD_DATA``,
+3. ``~/.cache/tapegrad/<name>`` (``$XDG_CACHE_HOME`` is honoured),
+4. ``/usr/share/datasets/<name>`` (where Debian's ``dataset-fashion-mnist`` puts them),
+
+with ``<name>`` ``fashion-mnist`` or ``mnist``. Inside ``root`` and ``$TAPEGRAD_DATA`` the files
+may lie directly, in a ``<name>/`` subfolder, or in torchvision's ``FashionMNIST/raw/`` layout.
+If none has them, the split is downloaded into the cache and checked against the MD5 sums the
+dataset's authors publish; when that fails the error says how to get the files by hand.
+
+The raw arrays stay NumPy (``data_numpy`` uint8 (N, 28, 28), ``targets_numpy`` int64 (N,)), so
+this module imports without the compiled core; ``data``/``targets`` make tensors on first use.
+tapegrad has no uint8 dtype, so unlike torchvision ``data`` is float32 scaled to [0, 1].
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import math
+import operator
+import os
+import urllib.request
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["MNIST", "FashionMNIST"]
+
+IMAGE_SIZE = 28
+# Where Debian's dataset packages install; a module attribute so tests can point it elsewhere.
+SYSTEM_DATA_DIR = Path("/usr/share/datasets")
+DOWNLOAD_TIMEOUT_S = 30
+
+_IDX_UBYTE = 0x08
+
+
+def _cache_root() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "tapegrad"
+
+
+# ---------------------------------------------------------------------------------------------
+# IDX files
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's content, decompressed when it is gzip (told by its magic, not its name)."""
+    with open(path, "rb") as f:
+        raw = f.read()
+    if raw[:2] != b"\x1f\x8b":
+        return raw
+    try:
+        return gzip.decompress(raw)
+    except (OSError, EOFError, zlib.error) as e:
+        raise ValueError(f"{path}: corrupt or truncated gzip data ({e})") from None
+
+
+def read_idx(path, expected_ndim: int) -> np.ndarray:
+    """Read an unsigned-byte IDX file into a uint8 array, checking magic, dims and length.
+
+    Errors are ValueError naming the file.
+    """
+    path = Path(path)
+    raw = _read_bytes(path)
+    if len(raw) < 4:
+        raise ValueError(f"{path}: too short for an IDX header ({len(raw)} bytes)")
+    zero0, zero1, type_code, ndim = raw[0], raw[1], raw[2], raw[3]
+    if zero0 != 0 or zero1 != 0:
+        raise ValueError(f"{path}: bad IDX magic {raw[:4].hex()} (must start with 0000)")
+    if type_code != _IDX_UBYTE:
+        raise ValueError(f"{path}: IDX element type 0x{type_code:02x}, expected 0x08 (unsigned byte)")
+    if ndim != expected_ndim:
+        raise ValueError(f"{path}: IDX file has {ndim} dimensions, expected {expected_ndim}")
+    header_len = 4 + 4 * ndim
+    if len(raw) < header_len:
+        raise ValueError(f"{path}: truncated IDX header ({len(raw)} of {header_len} bytes)")
+    dims = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    expected_len = header_len + math.prod(dims)  # Python ints: a corrupt header cannot overflow
+    if len(raw) != expected_len:
+        what = "truncated" if len(raw) < expected_len else "has trailing bytes"
+        raise ValueError(
+            f"{path}: {what}: dims {dims} need {expected_len} bytes, file has {len(raw)}"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header_len).reshape(dims).copy()
+
+
+def load_split(images_path, labels_path, num_classes: int = 10):
+    """(images uint8 (N, 28, 28), labels int64 (N,)) from a pair of IDX files, cross-checked."""
+    images = read_idx(images_path, 3)
+    labels = read_idx(labels_path, 1)
+    if images.shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ValueError(
+            f"{images_path}: images are {images.shape[1]}x{images.shape[2]}, "
+            f"expected {IMAGE_SIZE}x{IMAGE_SIZE}"
+        )
+    if images.shape[0] != labels.shape[0]:
+        raise ValueError(
+            f"{labels_path}: {labels.shape[0]} labels for {images.shape[0]} images in {images_path}"
+        )
+    if labels.size and int(labels.max()) >= num_classes:
+        raise ValueError(f"{labels_path}: label {int(labels.max())} out of range 0..{num_classes - 1}")
+    return images, labels.astype(np.int64)
+
+
+# ---------------------------------------------------------------------------------------------
+# Finding and downloading the files
+
+
+def _split_files(train: bool):
+    prefix = "train" if train else "t10k"
+    return f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"
+
+
+def _find_file(folder: Path, stem: str):
+    # Kaggle's copies spell the stem with a dot: train-images.idx3-ubyte.
+    dotted = stem.replace("-idx", ".idx")
+    for name in (stem, stem + ".gz", dotted, dotted + ".gz"):
+        candidate = folder / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _download_file(urls, destination: Path, md5: str) -> None:
+    """Fetch the first URL that answers into destination, keeping it only if its MD5 matches."""
+    errors = []
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    partial = destination.with_name(destination.name + ".part")
+    for url in urls:
+        try:
+            with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+                payload = response.read()
+        except Exception as e:  # URLError, timeouts, HTTP errors: try the next mirror
+            errors.append(f"{url}: {e}")
+            continue
+        digest = hashlib.md5(payload).hexdigest()
+        if digest != md5:
+            errors.append(f"{url}: MD5 {digest} does not match the published {md5}")
+            continue
+        partial.write_bytes(payload)
+        os.replace(partial, destination)
+        return
+    raise OSError("; ".join(errors))
+
+
+class _IdxDataset:
+    """Shared body of MNIST and FashionMNIST; subclasses set the class attributes below."""
+
+    name = ""  # folder name: /usr/share/datasets/<name>, ~/.cache/tapegrad/<name>
+    torchvision_name = ""  # torchvision's <root>/<torchvision_name>/raw layout
+    mirrors: tuple = ()
+    md5: dict = {}  # of the published .gz files
+    # Mean and std of the training images scaled to [0, 1], used by as_arrays(standardize=True).
+    mean = 0.0
+    std = 1.0
+    apt_package = None
+    classes: tuple = ()
+
+    def __init__(self, root=None, train: bool = True, download: bool = True):
+        self.root = root
+        self.train = train
+        images_path, labels_path = self._locate(download)
+        self.images_path, self.labels_path = images_path, labels_path
+        self.data_numpy, self.targets_numpy = load_split(images_path, labels_path, len(self.classes))
+        self._data = None
+        self._targets = None
+
+    # -- locating ------------------------------------------------------------------------------
+
+    def _search_dirs(self):
+        dirs = []
+        for base in (self.root, os.environ.get("TAPEGRAD_DATA") or None):
+            if base is not None:
+                base = Path(base).expanduser()
+                dirs += [base, base / self.name, base / self.torchvision_name / "raw"]
+        dirs.append(_cache_root() / self.name)
+        dirs.append(Path(SYSTEM_DATA_DIR) / self.name)
+        return dirs
+
+    def _locate(self, download: bool):
+        stems = _split_files(self.train)
+        searched = self._search_dirs()
+        for folder in searched:
+            found = [_find_file(folder, stem) for stem in stems]
+            if all(found):
+                return found
+        download_error = "download=False"
+        if download:
+            cache = _cache_root() / self.name
+            try:
+                paths = []
+                for stem in stems:
+                    gz = stem + ".gz"
+                    _download_file([m + gz for m in self.mirrors], cache / gz, self.md5[gz])
+                    paths.append(cache / gz)
+                return paths
+            except OSError as e:
+                download_error = str(e)
+        raise FileNotFoundError(self._not_found_message(stems, searched, download_error))
+
+    def _not_found_message(self, stems, searched, download_error):
+        cache = _cache_root() / self.name
+        all_files = ", ".join(s + ".gz" for s in _split_files(True) + _split_files(False))
+        lines = [
+            f"{type(self).__name__}: {stems[0]}[.gz] and {stems[1]}[.gz] not found.",
+            "Looked in: " + ", ".join(str(d) for d in searched),
+            f"Downloading failed: {download_error}",
+            "To get the files, either",
+        ]
+        if self.apt_package:
+            lines.append(
+                f"  - apt-get install {self.apt_package}  "
+                f"(installs them into {Path(SYSTEM_DATA_DIR) / self.name}), or"
+            )
+        lines += [
+            f"  - put the four files {all_files} into {cache}, or",
+            "  - put them in any folder and pass it as root=... (tapegrad-train --data DIR)"
+            " or set TAPEGRAD_DATA=DIR.",
+        ]
+        return "\n".join(lines)
+
+    # -- access --------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return int(self.targets_numpy.shape[0])
+
+    def __getitem__(self, index):
+        """(image float32 tensor (1, 28, 28) in [0, 1], label int), as torchvision's ToTensor."""
+        index = operator.index(index)  # a slice would silently give a batch of the wrong shape
+        import tapegrad
+
+        image = self.data_numpy[index].astype(np.float32)[None] / np.float32(255)
+        return tapegrad.from_numpy(image), int(self.targets_numpy[index])
+
+    @property
+    def data(self):
+        """All images as a float32 tensor (N, 28, 28) scaled to [0, 1], made on first use."""
+        if self._data is None:
+            import tapegrad
+
+            self._data = tapegrad.from_numpy(self.data_numpy.astype(np.float32) / np.float32(255))
+        return self._data
+
+    @property
+    def targets(self):
+        """All labels as an int64 tensor (N,), sharing memory with targets_numpy."""
+        if self._targets is None:
+            import tapegrad
+
+            self._targets = tapegrad.from_numpy(self.targets_numpy)
+        return self._targets
+
+    def as_arrays(self, standardize: bool = True):
+        """The whole split as (float32 (N, 784), int64 (N,)) NumPy arrays, for fast training.
+
+        Pixels are scaled to [0, 1] and, with ``standardize``, shifted and scaled by the training
+        set's mean and std (the same constants for both splits, so test data sees the train
+        statistics).
+        """
+        images = self.data_numpy.reshape(len(self), -1).astype(np.float32)
+        images *= np.float32(1 / 255)
+        if standardize:
+            images -= np.float32(self.mean)
+            images *= np.float32(1 / self.std)
+        return images, self.targets_numpy.copy()
+
+    def __repr__(self):
+        split = "train" if self.train else "test"
+        return f"{type(self).__name__}(split={split}, samples={len(self)}, images={self.images_path})"
+
+
+class MNIST(_IdxDataset):
+    """The MNIST handwritten digits, 60000 train / 10000 test images of 28x28."""
+
+    name = "mnist"
+    torchvision_name = "MNIST"
+    mirrors = (
+        "https://ossci-datasets.s3.amazonaws.com/mnist/",
+        "http://yann.lecun.com/exdb/mnist/",
+    )
+    md5 = {
+        "train-images-idx3-ubyte.gz": "f68b3c2dcbeaaa9fbdd348bbdeb94873",
+        "train-labels-idx1-ubyte.gz": "d53e105ee54ea40749a09fcbcd1e9432",
+        "t10k-images-idx3-ubyte.gz": "9fb629c4189551a2d022fa330f9573f3",
+        "t10k-labels-idx1-ubyte.gz": "ec29112dd5afa0611ce80d1b7f02629c",
+    }
+    mean, std = 0.1307, 0.3081
+    classes = tuple(str(d) for d in range(10))
+
+
+class FashionMNIST(_IdxDataset):
+    """Zalando's Fashion-MNIST, a drop-in replacement for MNIST with clothing images."""
+
+    name = "fashion-mnist"
+    torchvision_name = "FashionMNIST"
+    mirrors = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+    md5 = {
+        "train-images-idx3-ubyte.gz": "8d4fb7e6c68d591d4c3dfef9ec88bf0d",
+        "train-labels-idx1-ubyte.gz": "25c81989df183df01b3e8a0aad5dffbe",
+        "t10k-images-idx3-ubyte.gz": "bef4ecab320f06d8554ea6380940ec79",
+        "t10k-labels-idx1-ubyte.gz": "bb300cfdad3c16e7a12a480ee83cd310",
+    }
+    mean, std = 0.2860, 0.3530
+    apt_package = "dataset-fashion-mnist"
+    classes = (
+        "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+        "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    )

@@ -1,0 +1,306 @@
+"""``save(obj, path)`` / ``load(path)`` in the safetensors format, written and read by hand.
+
+A file is an 8-byte little-endian header length N, N bytes of JSON header
+``{name: {"dtype", "shape", "data_offsets": [begin, end]}, "__metadata__": {str: str}}``
+(padded with spaces to a multiple of 8), then the tensors' raw little-endian bytes, with
+offsets counted from the end of the header. The ``safetensors`` package reads what ``save``
+writes and ``load`` reads what it writes.
+
+A flat ``{name: tensor}`` state dict is stored as exactly that. Anything else (an optimizer's
+``{'state': {0: {'exp_avg': tensor, 'step': 3}}, 'param_groups': [...]}``) is stored as its
+tensors, each under the path that leads to it, plus ``__metadata__["tapegrad.structure"]``: the
+object as JSON with each tensor replaced by ``{"__tensor__": name}``. Path parts are joined with
+``.`` after escaping ``%`` and ``.`` as ``%25`` and ``%2E`` (``state.0.exp_avg``), so names
+are unique and can be split back. In the structure, a dict whose keys aren't all strings is
+``{"__dict__": [[key, value], ...]}`` and a tuple is ``{"__tuple__": [...]}``, so int keys and
+tuples come back as they went in. Values may be None, bool, int, float, str, NumPy scalars
+(stored as Python numbers), dicts, lists, tuples and tensors.
+
+Supported dtypes: F32 F64 I32 I64 BOOL. ``load`` checks the whole header before reading any
+data; every problem is a ValueError naming the file and, where there is one, the tensor.
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+import os
+import struct
+
+import numpy as np
+
+__all__ = ["save", "load", "load_numpy"]
+
+_DTYPES = {
+    "F32": np.dtype("<f4"),
+    "F64": np.dtype("<f8"),
+    "I32": np.dtype("<i4"),
+    "I64": np.dtype("<i8"),
+    "BOOL": np.dtype("bool"),
+}
+_NAMES = {dtype: name for name, dtype in _DTYPES.items()}
+_STRUCTURE_KEY = "tapegrad.structure"
+_TAG_TENSOR, _TAG_DICT, _TAG_TUPLE = "__tensor__", "__dict__", "__tuple__"
+_TAGS = (_TAG_TENSOR, _TAG_DICT, _TAG_TUPLE)
+# safetensors' own limit; a larger header is taken as corruption rather than read into memory.
+MAX_HEADER_BYTES = 100_000_000
+
+
+# ---------------------------------------------------------------------------------------------
+# Tensor <-> NumPy seams: the only places that touch the tensor type.
+
+
+def _is_tensor(value) -> bool:
+    if isinstance(value, np.ndarray):
+        return True
+    return callable(getattr(value, "numpy", None)) and hasattr(value, "shape") \
+        and not isinstance(value, np.generic)
+
+
+def _to_numpy(value) -> np.ndarray:
+    if isinstance(value, np.ndarray):
+        return value
+    if callable(getattr(value, "detach", None)):
+        value = value.detach()
+    if callable(getattr(value, "cpu", None)):
+        value = value.cpu()
+    return np.asarray(value.numpy())
+
+
+def _from_numpy(array: np.ndarray):
+    import tapegrad
+
+    return tapegrad.from_numpy(array)
+
+
+# ---------------------------------------------------------------------------------------------
+# Flattening nested objects
+
+
+def _escape(part) -> str:
+    return str(part).replace("%", "%25").replace(".", "%2E")
+
+
+def _flatten(obj, path, tensors):
+    """obj as JSON-able structure; its tensors collected into tensors[name] (as NumPy)."""
+    where = ".".join(path) or "<root>"
+    if _is_tensor(obj):
+        name = ".".join(path)
+        if name in tensors:
+            raise ValueError(f"[save] two tensors flatten to the name {name!r} "
+                             "(keys such as 0 and '0' in one dict)")
+        tensors[name] = _to_numpy(obj)
+        return {_TAG_TENSOR: name}
+    if isinstance(obj, dict):
+        if all(isinstance(k, str) for k in obj) and not any(k in _TAGS for k in obj):
+            return {k: _flatten(v, path + [_escape(k)], tensors) for k, v in obj.items()}
+        return {_TAG_DICT: [[_plain(k, f"{where} key {k!r}"),
+                             _flatten(v, path + [_escape(k)], tensors)]
+                            for k, v in obj.items()]}
+    if isinstance(obj, tuple):
+        return {_TAG_TUPLE: [_flatten(v, path + [str(i)], tensors) for i, v in enumerate(obj)]}
+    if isinstance(obj, list):
+        return [_flatten(v, path + [str(i)], tensors) for i, v in enumerate(obj)]
+    return _plain(obj, where)
+
+
+def _plain(value, where="<key>"):
+    """value as a JSON scalar: None, bool, str, int or float (NumPy scalars included)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (str, bool)):
+        return value
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    raise TypeError(f"[save] {where}: cannot save a value of type {type(value).__name__}")
+
+
+def _unflatten(node, tensors, path):
+    if isinstance(node, list):
+        return [_unflatten(v, tensors, path) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if _TAG_TENSOR in node:
+        name = node[_TAG_TENSOR]
+        if name not in tensors:
+            raise ValueError(f"{path}: structure names tensor {name!r}, which the file lacks")
+        return tensors[name]
+    if _TAG_TUPLE in node:
+        return tuple(_unflatten(v, tensors, path) for v in node[_TAG_TUPLE])
+    if _TAG_DICT in node:
+        return {k: _unflatten(v, tensors, path) for k, v in node[_TAG_DICT]}
+    return {k: _unflatten(v, tensors, path) for k, v in node.items()}
+
+
+def _is_flat_state_dict(obj) -> bool:
+    return isinstance(obj, dict) and all(
+        isinstance(k, str) and k != "__metadata__" and _is_tensor(v) for k, v in obj.items())
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def _write(path, arrays: dict, metadata: dict | None) -> None:
+    header = {}
+    if metadata:
+        header["__metadata__"] = metadata
+    offset = 0
+    ordered = []
+    for name, array in arrays.items():
+        dtype = array.dtype.newbyteorder("<") if array.dtype.byteorder == ">" else array.dtype
+        if dtype not in _NAMES:
+            raise TypeError(f"[save] {path}: tensor {name!r} has dtype {array.dtype}; "
+                            f"supported: {', '.join(_DTYPES)}")
+        # np.ascontiguousarray would turn a 0-d array into shape (1,).
+        data = np.require(array, dtype=_DTYPES[_NAMES[dtype]], requirements="C")
+        size = data.nbytes
+        header[name] = {"dtype": _NAMES[dtype], "shape": list(data.shape),
+                        "data_offsets": [offset, offset + size]}
+        ordered.append(data)
+        offset += size
+    encoded = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
+    encoded += b" " * (-len(encoded) % 8)
+    tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(struct.pack("<Q", len(encoded)))
+            f.write(encoded)
+            for data in ordered:
+                f.write(memoryview(data.reshape(-1)).cast("B"))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def save(obj, path) -> None:
+    """Save a state dict (``{name: tensor}``) or a nested object such as an optimizer's.
+
+    NumPy arrays are accepted wherever tensors are.
+    """
+    if _is_flat_state_dict(obj):
+        _write(path, {k: _to_numpy(v) for k, v in obj.items()}, None)
+        return
+    tensors = {}
+    structure = _flatten(obj, [], tensors)
+    try:
+        text = json.dumps(structure, allow_nan=True)
+    except (TypeError, ValueError) as e:
+        raise TypeError(f"[save] {path}: {e}") from None
+    _write(path, tensors, {_STRUCTURE_KEY: text})
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
+
+
+def _no_duplicates(pairs):
+    seen = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def _check_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _read_header(path, f, file_size):
+    """The validated header: ({name: (dtype, shape, begin, end)}, metadata, data start)."""
+    if file_size < 8:
+        raise ValueError(f"{path}: {file_size} bytes is too short for a safetensors file")
+    (header_len,) = struct.unpack("<Q", f.read(8))
+    if header_len > file_size - 8 or header_len > MAX_HEADER_BYTES:
+        raise ValueError(f"{path}: header length {header_len} exceeds the "
+                         f"{file_size - 8} bytes after the length field (or the "
+                         f"{MAX_HEADER_BYTES}-byte limit)")
+    raw = f.read(header_len)
+    try:
+        header = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
+    except (UnicodeDecodeError, ValueError) as e:
+        raise ValueError(f"{path}: header is not valid JSON ({e})") from None
+    if not isinstance(header, dict):
+        raise ValueError(f"{path}: header must be a JSON object, got {type(header).__name__}")
+    metadata = header.pop("__metadata__", None) or {}
+    if not isinstance(metadata, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in metadata.items()):
+        raise ValueError(f"{path}: __metadata__ must map strings to strings")
+    data_size = file_size - 8 - header_len
+    entries = {}
+    for name, entry in header.items():
+        where = f"{path}: tensor {name!r}"
+        if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
+            raise ValueError(f"{where}: entry must have exactly dtype, shape and data_offsets")
+        dtype = _DTYPES.get(entry["dtype"]) if isinstance(entry["dtype"], str) else None
+        if dtype is None:
+            raise ValueError(f"{where}: unsupported dtype {entry['dtype']!r}; "
+                             f"supported: {', '.join(_DTYPES)}")
+        shape = entry["shape"]
+        if not isinstance(shape, list) or not all(_check_int(d) for d in shape):
+            raise ValueError(f"{where}: shape {shape!r} must be a list of non-negative ints")
+        offsets = entry["data_offsets"]
+        if not isinstance(offsets, list) or len(offsets) != 2 \
+                or not all(_check_int(o) for o in offsets) or offsets[0] > offsets[1]:
+            raise ValueError(f"{where}: data_offsets {offsets!r} must be [begin, end] with "
+                             "0 <= begin <= end")
+        begin, end = offsets
+        if end > data_size:
+            raise ValueError(f"{where}: data_offsets {offsets} run past the data section "
+                             f"({data_size} bytes)")
+        numel = 1
+        for d in shape:
+            numel *= d
+        if end - begin != numel * dtype.itemsize:
+            raise ValueError(f"{where}: data_offsets {offsets} hold {end - begin} bytes, shape "
+                             f"{shape} of {entry['dtype']} needs {numel * dtype.itemsize}")
+        entries[name] = (dtype, tuple(shape), begin, end)
+    previous_name, previous_end = None, 0
+    for name, (_, _, begin, end) in sorted(entries.items(), key=lambda item: item[1][2:]):
+        if begin < previous_end:
+            raise ValueError(f"{path}: tensor {name!r} at data_offsets [{begin}, {end}] "
+                             f"overlaps tensor {previous_name!r}")
+        if end > begin:
+            previous_name, previous_end = name, end
+    return entries, metadata, 8 + header_len
+
+
+def _read(path):
+    with open(path, "rb") as f:
+        file_size = os.fstat(f.fileno()).st_size
+        entries, metadata, data_start = _read_header(path, f, file_size)
+        arrays = {}
+        for name, (dtype, shape, begin, end) in entries.items():
+            array = np.empty(shape, dtype=dtype)
+            f.seek(data_start + begin)
+            if f.readinto(memoryview(array.reshape(-1)).cast("B")) != end - begin:
+                raise ValueError(f"{path}: tensor {name!r}: file ended while reading its data")
+            arrays[name] = array
+    return arrays, metadata
+
+
+def _load(path, convert):
+    arrays, metadata = _read(path)
+    tensors = {name: convert(array) for name, array in arrays.items()}
+    if _STRUCTURE_KEY not in metadata:
+        return tensors
+    try:
+        structure = json.loads(metadata[_STRUCTURE_KEY])
+    except ValueError as e:
+        raise ValueError(f"{path}: __metadata__[{_STRUCTURE_KEY!r}] is not valid JSON ({e})") \
+            from None
+    return _unflatten(structure, tensors, path)
+
+
+def load_numpy(path):
+    """``load``, with tensors left as NumPy arrays."""
+    return _load(path, lambda array: array)
+
+
+def load(path):
+    """Load what ``save`` wrote (or any safetensors file of supported dtypes) as tensors."""
+    return _load(path, _from_numpy)

@@ -1,0 +1,213 @@
+"""``tapegrad-train``: train an MLP on Fashion-MNIST or MNIST and report test accuracy.
+
+    tapegrad-train                                  # 784-128-10, SGD(0.02, momentum 0.9), 3 epochs
+    tapegrad-train --hidden 256,128 --epochs 10 --save mlp.safetensors
+    tapegrad-train --evaluate mlp.safetensors      # the architecture is read from the file
+
+The last line printed is always ``test accuracy: 0.XXXX``. Written as PyTorch code would be, so
+it also documents the API it exercises.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+DATASETS = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST"}
+# Measured with standardized inputs: SGD at 0.1 overshoots (0.80-0.84 after 3 epochs), 0.02
+# reaches 0.86-0.87 over six seeds.
+DEFAULT_LR = {"sgd": 0.02, "adam": 1e-3}
+EVAL_BATCH = 10000
+NUM_CLASSES = 10
+NUM_FEATURES = 28 * 28
+
+
+def _hidden_sizes(text: str):
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--hidden takes sizes like 128 or 256,128, got {text!r}")
+    if any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(f"--hidden sizes must be positive, got {text!r}")
+    return sizes
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        prog="tapegrad-train", description="Train an MLP on Fashion-MNIST or MNIST with tapegrad.")
+    parser.add_argument("--dataset", choices=sorted(DATASETS), default="fashion-mnist")
+    parser.add_argument("--data", metavar="DIR", default=None,
+                        help="folder with the IDX files (otherwise $TAPEGRAD_DATA, the cache, "
+                             "/usr/share/datasets)")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--batch-size", type=_positive_int, default=128)
+    parser.add_argument("--hidden", type=_hidden_sizes, default=[128],
+                        help="hidden layer sizes, comma separated (default 128)")
+    parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
+                        help="sgd (momentum 0.9) or adam (default sgd)")
+    parser.add_argument("--lr", type=float, default=None,
+                        help="learning rate (default 0.02 for sgd, 0.001 for adam)")
+    parser.add_argument("--threads", type=_positive_int, default=None,
+                        help="CPU threads for the kernels (default: the runtime's choice)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save", metavar="PATH", default=None,
+                        help="write the trained model's state dict here (safetensors)")
+    parser.add_argument("--evaluate", metavar="CKPT", default=None,
+                        help="only evaluate this saved model on the test set")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser.parse_args(argv)
+
+
+def build_model(sizes):
+    """Linear/ReLU stack through sizes, e.g. [784, 128, 10]; state dict keys 0.weight, 2.weight..."""
+    from tapegrad import nn
+
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(fan_in, fan_out))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def sizes_from_state_dict(state):
+    """The layer sizes of a model saved by build_model, read off its weight shapes."""
+    weights = sorted((int(key.split(".")[0]), value) for key, value in state.items()
+                     if key.endswith(".weight"))
+    if not weights:
+        raise ValueError("checkpoint has no '<index>.weight' entries")
+    sizes = [int(weights[0][1].shape[1])]
+    for _, weight in weights:
+        if int(weight.shape[1]) != sizes[-1]:
+            raise ValueError("checkpoint layers do not chain: "
+                             + ", ".join(str(tuple(w.shape)) for _, w in weights))
+        sizes.append(int(weight.shape[0]))
+    return sizes
+
+
+class InputError(Exception):
+    """A data set or checkpoint the command cannot use; main prints it without a traceback."""
+
+
+def load_split(dataset: str, data_dir, train: bool):
+    """(features float32 tensor (N, 784), labels int64 tensor (N,)), standardized."""
+    import tapegrad
+    from tapegrad import datasets
+
+    try:
+        split = getattr(datasets, DATASETS[dataset])(root=data_dir, train=train)
+    except (FileNotFoundError, ValueError) as e:
+        raise InputError(str(e)) from None
+    features, labels = split.as_arrays()
+    return tapegrad.from_numpy(features), tapegrad.from_numpy(labels)
+
+
+def evaluate(model, features, labels) -> float:
+    import tapegrad
+
+    model.eval()
+    correct = 0
+    with tapegrad.no_grad():
+        for start in range(0, int(features.shape[0]), EVAL_BATCH):
+            logits = model(features[start:start + EVAL_BATCH])
+            predicted = logits.argmax(dim=1)
+            correct += int((predicted == labels[start:start + EVAL_BATCH]).sum().item())
+    return correct / int(features.shape[0])
+
+
+def make_optimizer(args, parameters):
+    from tapegrad import optim
+
+    lr = args.lr if args.lr is not None else DEFAULT_LR[args.optimizer]
+    if args.optimizer == "adam":
+        return optim.Adam(parameters, lr=lr)
+    return optim.SGD(parameters, lr=lr, momentum=0.9)
+
+
+def train_epoch(model, loader, loss_fn, optimizer, progress):
+    """One pass over loader; returns (mean loss, samples per second)."""
+    model.train()
+    total_loss, seen = 0.0, 0
+    start = time.perf_counter()
+    for step, (inputs, targets) in enumerate(loader):
+        optimizer.zero_grad()
+        loss = loss_fn(model(inputs), targets)
+        loss.backward()
+        optimizer.step()
+        batch = int(targets.shape[0])
+        total_loss += loss.item() * batch
+        seen += batch
+        progress.update(1)
+        if step % 20 == 0:
+            rate = seen / max(time.perf_counter() - start, 1e-9)
+            progress.set_postfix({"loss": f"{total_loss / seen:.4f}",
+                                  "samples/s": f"{rate:,.0f}"})
+    elapsed = max(time.perf_counter() - start, 1e-9)
+    return total_loss / max(seen, 1), seen / elapsed
+
+
+def run(args) -> float:
+    # The data comes first: a missing data set is reported before anything else is set up.
+    test_x, test_y = load_split(args.dataset, args.data, train=False)
+
+    import tapegrad
+
+    if args.threads is not None:
+        tapegrad.set_num_threads(args.threads)
+    tapegrad.manual_seed(args.seed)
+
+    if args.evaluate:
+        try:
+            state = tapegrad.load(args.evaluate)
+            sizes = sizes_from_state_dict(state)
+        except (OSError, ValueError) as e:
+            raise InputError(f"cannot evaluate {args.evaluate}: {e}") from None
+        model = build_model(sizes)
+        model.load_state_dict(state)
+        return evaluate(model, test_x, test_y)
+
+    from tapegrad import nn
+    from tapegrad.utils.data import DataLoader, TensorDataset
+    from tqdm import tqdm
+
+    train_x, train_y = load_split(args.dataset, args.data, train=True)
+    model = build_model([NUM_FEATURES, *args.hidden, NUM_CLASSES])
+    loss_fn = nn.CrossEntropyLoss()
+    optimizer = make_optimizer(args, model.parameters())
+    loader = DataLoader(TensorDataset(train_x, train_y), batch_size=args.batch_size,
+                        shuffle=True, seed=args.seed)
+    accuracy = evaluate(model, test_x, test_y) if args.epochs < 1 else None
+    for epoch in range(1, args.epochs + 1):
+        with tqdm(total=len(loader), desc=f"epoch {epoch}/{args.epochs}", unit="batch",
+                  disable=args.no_progress, leave=False, file=sys.stderr) as progress:
+            loss, rate = train_epoch(model, loader, loss_fn, optimizer, progress)
+        accuracy = evaluate(model, test_x, test_y)
+        print(f"epoch {epoch}/{args.epochs}: train loss {loss:.4f}, "
+              f"test accuracy {accuracy:.4f}, {rate:,.0f} samples/s", flush=True)
+    if args.save:
+        tapegrad.save(model.state_dict(), args.save)
+        print(f"saved model to {args.save}", flush=True)
+    return accuracy
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        accuracy = run(args)
+    except InputError as e:
+        print(f"tapegrad-train: {e}", file=sys.stderr)
+        return 1
+    print(f"test accuracy: {accuracy:.4f}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

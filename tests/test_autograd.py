@@ -1,0 +1,341 @@
+"""The tape and its engine: accumulation, hooks, graph release, errors, higher order, threads."""
+import gc
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import tapegrad as tg
+
+
+def leaf(values, dtype=tg.float64):
+    return tg.tensor(values, dtype=dtype, requires_grad=True)
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = leaf([1.0, 2.0])
+    (x * x).sum().backward()
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [5.0, 7.0])
+    x.grad = None
+    assert x.grad is None
+    (x * 3).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [3.0, 3.0])
+
+
+def test_gradients_meeting_at_one_tensor_are_summed():
+    x = leaf([2.0])
+    y = x * x
+    z = y + y * x + x.exp()
+    z.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2 * 2 + 3 * 4 + np.exp(2.0)])
+
+
+def test_broadcast_gradients_reduce_to_input_shape():
+    a = leaf(np.ones((3, 1)))
+    b = leaf(np.ones((4,)))
+    (a * b).sum().backward()
+    assert tuple(a.grad.shape) == (3, 1) and tuple(b.grad.shape) == (4,)
+    np.testing.assert_allclose(a.grad.numpy(), np.full((3, 1), 4.0))
+    np.testing.assert_allclose(b.grad.numpy(), np.full((4,), 3.0))
+
+
+def test_grad_fn_names_and_leaves():
+    x = leaf([1.0])
+    assert x.is_leaf and x.grad_fn is None
+    y = x * 2
+    assert not y.is_leaf and y.grad_fn.name() == "MulBackward0"
+    assert (x + x).grad_fn.name() == "AddBackward0"
+    assert x.exp().grad_fn.name() == "ExpBackward0"
+    assert x.sum().grad_fn.name().startswith("SumBackward")
+    assert x.view(1, 1).grad_fn.name() == "ViewBackward0"
+    next_node, index = y.grad_fn.next_functions[0]
+    assert next_node.name() == "AccumulateGrad" and index == 0
+    with tg.no_grad():
+        assert (x * 2).grad_fn is None and not (x * 2).requires_grad
+
+
+def test_non_leaf_grad_needs_retain_grad():
+    x = leaf([1.0, 2.0])
+    y = x * 3
+    y.retain_grad()
+    (y * y).sum().backward()
+    np.testing.assert_allclose(y.grad.numpy(), [6.0, 12.0])
+    assert y.retains_grad
+    z = x * 2
+    (z * z).sum().backward()
+    assert z.grad is None
+
+
+def test_hooks_see_and_replace_gradients():
+    x = leaf([1.0, 2.0])
+    seen = []
+    x.register_hook(lambda g: seen.append(g.numpy().copy()))
+    y = x * 2
+    y.register_hook(lambda g: g * 10)
+    y.sum().backward()
+    np.testing.assert_allclose(seen[0], [20.0, 20.0])
+    np.testing.assert_allclose(x.grad.numpy(), [20.0, 20.0])
+
+
+def test_detach_and_data_share_storage_without_history():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    d = y.detach()
+    assert not d.requires_grad and d.grad_fn is None
+    assert d.data_ptr() == y.data_ptr()
+    data = x.data
+    assert not data.requires_grad and data.data_ptr() == x.data_ptr()
+    x.data = tg.tensor([5.0, 6.0], dtype=tg.float64)
+    np.testing.assert_allclose(x.detach().numpy(), [5.0, 6.0])
+    assert x.requires_grad and x.is_leaf
+
+
+def test_second_backward_needs_retain_graph():
+    x = leaf([1.0, 2.0])
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [4.0, 8.0])
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        y.backward()
+
+
+def test_saved_tensor_modified_in_place_names_versions():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    z = y * y
+    y.add_(1)
+    with pytest.raises(RuntimeError, match=r"\[MulBackward0\].*version 1; expected version 0"):
+        z.sum().backward()
+
+
+@pytest.mark.parametrize("make, error, pattern", [
+    (lambda: leaf([1.0]).add_(1), RuntimeError, r"\[add_\] a leaf tensor that requires grad"),
+    (lambda: (leaf([1.0, 2.0]) * 2).backward(), RuntimeError, r"grad can be implicitly created only for scalar outputs"),
+    (lambda: tg.tensor([1.0]).sum().backward(), RuntimeError, r"does not require grad"),
+    (lambda: tg.tensor([1, 2]).requires_grad_(), RuntimeError, r"only tensors of floating point dtype"),
+    (lambda: leaf([1.0]).numpy(), RuntimeError, r"\[numpy\].*detach\(\)\.numpy\(\)"),
+    (lambda: (leaf([1.0]) * 2).requires_grad_(False), RuntimeError, r"leaf"),
+    (lambda: (leaf([1.0, 2.0]) * 2).backward(tg.ones(3, dtype=tg.float64)), RuntimeError, r"\[backward\] gradient has shape"),
+    (lambda: tg.autograd.grad((leaf([1.0]) * 2).sum(), leaf([1.0])), RuntimeError, r"allow_unused=True"),
+    (lambda: leaf([1.0]).view(1).mul_(2), RuntimeError, r"\[mul_\]"),
+])
+def test_autograd_errors(make, error, pattern):
+    with pytest.raises(error, match=pattern):
+        make()
+
+
+def test_inplace_on_non_leaf_is_recorded():
+    x = leaf([1.0, 2.0, 3.0])
+    tx = torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64, requires_grad=True)
+    for lib, v in ((tg, x), (torch, tx)):
+        y = v * 2
+        y.mul_(v)
+        y.add_(v)
+        y.sub_(1.0)
+        (y * y).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+
+
+def test_autograd_grad_returns_without_accumulating():
+    x = leaf([1.0, 2.0])
+    w = leaf([3.0, 4.0])
+    y = (x * w).sum()
+    gx, gw = tg.autograd.grad(y, [x, w], retain_graph=True)
+    np.testing.assert_allclose(gx.numpy(), [3.0, 4.0])
+    np.testing.assert_allclose(gw.numpy(), [1.0, 2.0])
+    assert x.grad is None and w.grad is None
+    (gx_only,) = tg.autograd.grad([y], [x], grad_outputs=[tg.tensor(2.0, dtype=tg.float64)])
+    np.testing.assert_allclose(gx_only.numpy(), [6.0, 8.0])
+    unused = leaf([0.0])
+    _, none = tg.autograd.grad((x * 2).sum(), [x, unused], allow_unused=True)
+    assert none is None
+
+
+def test_grad_of_non_leaf_input():
+    x = leaf([1.0, 2.0])
+    h = x * x
+    y = (h * 3).sum()
+    (gh,) = tg.autograd.grad(y, h)
+    np.testing.assert_allclose(gh.numpy(), [3.0, 3.0])
+
+
+@pytest.mark.parametrize("f", [
+    lambda lib, x: (x ** 3).sum(),
+    lambda lib, x: (x.exp() * x.sin()).sum(),
+    lambda lib, x: (x.tanh() + x.sigmoid() + x.sqrt()).sum(),
+    lambda lib, x: (x / (x * x + 1)).sum(),
+    lambda lib, x: (lib.maximum(x, x * x) + x.log()).sum(),
+    lambda lib, x: (x.view(2, 2).t() * x.view(2, 2) * x.view(2, 2)).sum(),
+])
+def test_second_and_third_derivatives_match_torch(f):
+    values = [0.5, 1.25, 2.0, 0.75]
+    x = leaf(values)
+    tx = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    (g,) = tg.autograd.grad(f(tg, x), x, create_graph=True)
+    (tgrad,) = torch.autograd.grad(f(torch, tx), tx, create_graph=True)
+    np.testing.assert_allclose(g.detach().numpy(), tgrad.detach().numpy(), rtol=1e-10)
+    (gg,) = tg.autograd.grad(g.sum(), x, create_graph=True)
+    (tgg,) = torch.autograd.grad(tgrad.sum(), tx, create_graph=True)
+    np.testing.assert_allclose(gg.detach().numpy(), tgg.detach().numpy(), rtol=1e-10)
+    (ggg,) = tg.autograd.grad(gg.sum(), x)
+    (tggg,) = torch.autograd.grad(tgg.sum(), tx)
+    np.testing.assert_allclose(ggg.numpy(), tggg.numpy(), rtol=1e-9)
+
+
+def test_backward_with_create_graph_builds_differentiable_grad():
+    x = leaf([2.0])
+    (x ** 3).backward(create_graph=True)
+    assert x.grad.requires_grad
+    (gg,) = tg.autograd.grad(x.grad, x)
+    np.testing.assert_allclose(gg.numpy(), [12.0])
+
+
+def test_long_chain_has_no_recursion_limit():
+    x = tg.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(200_000):
+        y = y * 1.0
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [1.0])
+    del y  # freeing the chain must not recurse either
+    gc.collect()
+
+
+def test_long_chain_freed_without_backward():
+    x = tg.tensor([1.0], requires_grad=True)
+    y = x
+    for _ in range(200_000):
+        y = y + 1.0
+    del y
+
+
+def resident_kilobytes():
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4
+
+
+def test_memory_stays_flat_over_training_steps():
+    rng = np.random.default_rng(0)
+    w = tg.tensor(rng.standard_normal((64, 32)), dtype=tg.float32, requires_grad=True)
+    x = tg.tensor(rng.standard_normal((64, 32)), dtype=tg.float32)
+
+    def step():
+        loss = ((x * w).tanh() * x).sum()
+        loss.backward()
+        with tg.no_grad():
+            w.sub_(w.grad * 0.001)
+        w.grad = None
+
+    for _ in range(200):
+        step()
+    before = resident_kilobytes()
+    for _ in range(2000):
+        step()
+    assert resident_kilobytes() - before < 2048, "resident memory grew by more than 2 MiB over 2,000 steps"
+
+
+def test_grad_mode_is_per_thread():
+    x = leaf([1.0])
+    results = {}
+
+    def worker():
+        results["worker_enabled"] = tg.is_grad_enabled()
+        results["worker_records"] = (x * 2).requires_grad
+
+    with tg.no_grad():
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        assert not (x * 2).requires_grad
+    assert results == {"worker_enabled": True, "worker_records": True}
+
+
+def test_grad_mode_managers_and_decorators():
+    x = leaf([1.0])
+
+    @tg.no_grad()
+    def without():
+        return x * 2
+
+    assert not without().requires_grad
+    with tg.no_grad():
+        with tg.enable_grad():
+            assert (x * 2).requires_grad
+        assert not (x * 2).requires_grad
+    with tg.set_grad_enabled(False):
+        assert not tg.is_grad_enabled()
+    assert tg.is_grad_enabled()
+
+
+class Cube(tg.autograd.Function):
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        ctx.save_for_backward(x)
+        return x * x * x * scale
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        assert ctx.needs_input_grad == (True, False)
+        return grad * 3 * x * x * ctx.scale, None
+
+
+def test_custom_function_mixes_with_builtin_ops():
+    x = leaf([1.0, 2.0])
+    y = (Cube.apply(x.exp(), 2.0) + x).sum()
+    assert y.grad_fn.next_functions[0][0].next_functions[0][0].name() == "CubeBackward"
+    y.backward()
+    expected = 3 * np.exp([1.0, 2.0]) ** 3 * 2 + 1
+    np.testing.assert_allclose(x.grad.numpy(), expected)
+
+
+def test_custom_function_saved_tensor_version_check():
+    x = leaf([1.0, 2.0])
+    h = x * 1
+    y = Cube.apply(h, 1.0)
+    h.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.sum().backward()
+
+
+def test_custom_function_without_grad_returns_plain_output():
+    y = Cube.apply(tg.tensor([2.0]), 1.0)
+    assert not y.requires_grad and y.item() == 8.0
+
+
+def test_course_style_linear_regression_sample_by_sample():
+    # PyTorchZeroToAll lecture 4: y = x * w, trained one sample at a time.
+    x_data, y_data = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
+    trained = []
+    for lib in (tg, torch):
+        w = lib.tensor([1.0], requires_grad=True)
+        for _ in range(10):
+            for x_val, y_val in zip(x_data, y_data):
+                loss = (x_val * w - y_val) ** 2
+                loss.backward()
+                w.data = w.data - 0.01 * w.grad.data
+                w.grad.data.zero_()
+        trained.append(w.item())
+    assert trained[0] == pytest.approx(trained[1], rel=1e-6)
+    assert 4 * trained[0] == pytest.approx(7.8049, abs=1e-3)  # the lecture's printed prediction
+
+
+def test_hand_written_backward_with_dot_g_matches_autograd():
+    # fast.ai "backprop from the foundations": forward, then set .g by hand, then compare to .grad.
+    rng = np.random.default_rng(0)
+    x = tg.tensor(rng.standard_normal((5, 3)))
+    w = tg.tensor(rng.standard_normal((3,)), requires_grad=True)
+    target = tg.tensor(rng.standard_normal((5,)))
+    pre = (x * w).sum(1)
+    out = pre.relu()
+    loss = ((out - target) ** 2).mean()
+    loss.backward()
+    with tg.no_grad():
+        out.g = 2.0 * (out - target) / 5
+        pre.g = (pre > 0).float() * out.g
+        w.g = (x * pre.g.unsqueeze(1)).sum(0)
+    np.testing.assert_allclose(w.g.numpy(), w.grad.numpy(), rtol=1e-5)
