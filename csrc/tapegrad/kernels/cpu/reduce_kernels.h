@@ -38,6 +38,11 @@ constexpr int64_t kSumChunk = 4096;  // float sums: each lane adds at most kSumC
 
 template <ReduceOp Op, typename T>
 T reduce_lanes(const T* __restrict data, int64_t n, T identity) {
+  if (n < kLanes) {  // short rows (a (128, 10) batch): setting up the lanes would cost more
+    T result = identity;
+    for (int64_t i = 0; i < n; ++i) result = combine<Op>(result, data[i]);
+    return result;
+  }
   T lanes[kLanes];
   for (int k = 0; k < kLanes; ++k) lanes[k] = identity;
   int64_t i = 0;
