@@ -213,6 +213,13 @@ void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool
         for (int64_t r0 = 0; r0 < count; r0 += kBlockRows) {
           std::fill(block, block + columns, identity);
           const int64_t r1 = std::min(count, r0 + kBlockRows);
+          if constexpr (Op == ReduceOp::Sum && std::is_same_v<T, float>) {
+            if (red_ndim == 1) {
+              fast.add_rows(block, base + r0 * red.strides[0], red.strides[0], r1 - r0, columns);
+              for (int64_t j = 0; j < columns; ++j) total[j] += block[j];
+              continue;
+            }
+          }
           for (int64_t r = r0; r < r1; ++r) {
             const T* __restrict source = base + offset_of(r, red.sizes, red.strides);
             for (int64_t j = 0; j < columns; ++j) block[j] = combine<Op>(block[j], source[j]);
