@@ -11,7 +11,6 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <limits>
 #include <numeric>
@@ -50,19 +49,15 @@ T run(const T* data, int64_t n, T identity, const FloatReduceKernels& fast) {
   else return reduce_run<Op>(data, n, identity);
 }
 
-template <typename T>
-struct Combine {
-  ReduceOp op;
-  T identity() const {
-    switch (op) {
-      case ReduceOp::Sum: return T(0);
-      case ReduceOp::Prod: return T(1);
-      case ReduceOp::Max: return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
-      case ReduceOp::Min: return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
-    }
-    return T(0);
-  }
-};
+// What an empty reduction gives: the value that leaves any other unchanged.
+template <ReduceOp Op, typename T>
+constexpr T identity_of() {
+  using Limits = std::numeric_limits<T>;
+  if constexpr (Op == ReduceOp::Sum) return T(0);
+  else if constexpr (Op == ReduceOp::Prod) return T(1);
+  else if constexpr (Op == ReduceOp::Max) return Limits::has_infinity ? -Limits::infinity() : Limits::lowest();
+  else return Limits::has_infinity ? Limits::infinity() : Limits::max();
+}
 
 // ---- the geometry of a reduction --------------------------------------------------------------
 
@@ -133,7 +128,7 @@ void parallel_range(int64_t count, int64_t threads, Body&& body) {
 
 template <ReduceOp Op, typename T>
 void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool>& reduced) {
-  const T identity = Combine<T>{Op}.identity();
+  const T identity = identity_of<Op, T>();
   const FloatReduceKernels fast = float_kernels();
   T* out_data = out.data_ptr<T>();
   const T* in_data = input.data_ptr<T>();
