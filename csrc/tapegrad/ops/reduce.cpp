@@ -65,34 +65,36 @@ struct SumBackward final : Node {
 };
 
 struct ProdBackward final : Node {
-  SavedTensor input, result;  // result saved with keepdim
+  SavedTensor input;
   DimVector dims;
   DimVector kept_sizes;
   TensorList apply(TensorList&& grads) override {
-    const Tensor x = input.unpack(*this), out = result.unpack(*this);
+    const Tensor x = input.unpack(*this);
     const Tensor grad = reshape(grads[0], kept_sizes);
-    // The product of the others: out / x where no zero is in the slice; at a slice's only zero,
-    // the product of the nonzero rest; 0 wherever the slice holds another zero.
+    // The product of the others: P / x where the slice holds no zero (P the product of its
+    // nonzero elements); P at a slice's only zero; 0 wherever the slice holds another zero.
+    // P is recomputed rather than saved so that it stays differentiable for create_graph.
     const Tensor is_zero = compare(Comparison::Eq, x, Scalar(0));
+    const Tensor x_or_one = where(is_zero, Scalar(1), x);
     const Tensor zeros_in_slice = sum(is_zero, dims, /*keepdim=*/true);
-    const Tensor nonzero_product = prod(where(is_zero, Scalar(1), x), dims, /*keepdim=*/true);
+    const Tensor nonzero_product = prod(x_or_one, dims, /*keepdim=*/true);
     const Tensor at_zero = where(compare(Comparison::Eq, zeros_in_slice, Scalar(1)), nonzero_product, Scalar(0));
     const Tensor others = where(is_zero, at_zero, where(compare(Comparison::Eq, zeros_in_slice, Scalar(0)),
-                                                        div(out, where(is_zero, Scalar(1), x)), Scalar(0)));
+                                                        div(nonzero_product, x_or_one), Scalar(0)));
     return {mul(grad, others)};
   }
-  void release_saved() override { input.reset(); result.reset(); }
+  void release_saved() override { input.reset(); }
   std::string name() const override { return "ProdBackward1"; }
 };
 
 // amax/amin and the full max/min: the gradient is split evenly between the elements equal to
 // the result (PyTorch's rule), so it stays symmetric under ties.
 struct ExtremeBackward final : Node {
-  SavedTensor input, result;  // result saved with keepdim
+  SavedTensor input, result;  // result as returned (it is reshaped to kept_sizes here)
   DimVector dims, kept_sizes;
   std::string node_name;
   TensorList apply(TensorList&& grads) override {
-    const Tensor x = input.unpack(*this), out = result.unpack(*this);
+    const Tensor x = input.unpack(*this), out = reshape(result.unpack(*this), kept_sizes);
     const Tensor mask = to_dtype(compare(Comparison::Eq, x, out), x.dtype());
     const Tensor share = div(mask, sum(mask, dims, /*keepdim=*/true));
     return {mul(reshape(grads[0], kept_sizes), share)};
@@ -131,7 +133,7 @@ Tensor extreme(const Tensor& self, const DimVector& dims, bool keepdim, bool is_
     node->node_name = node_name;
     node->input = SavedTensor(self);
     node->connect({&self}, {&out});
-    node->result = SavedTensor(reshape(out.detach(), node->kept_sizes));
+    node->result = SavedTensor(out, /*is_output=*/true);
   }
   return out;
 }
@@ -183,6 +185,36 @@ Tensor arg_extreme(const Tensor& self, std::optional<int64_t> dim, bool keepdim,
   return indexed_extreme(self.detach(), *dim, keepdim, is_max).indices;
 }
 
+// count - correction <= 0 divides by zero, giving inf or nan as in PyTorch.
+double variance_divisor(int64_t count, double correction) { return std::max(0.0, static_cast<double>(count) - correction); }
+
+Tensor variance(const Tensor& self, const DimVector& dims, double correction, bool keepdim, const char* op) {
+  TG_CHECK_TYPE(is_floating(self.dtype()), "[", op, "] only floating-point inputs are supported, got ", dtype_name(self.dtype()));
+  const int64_t count = reduced_count(self.sizes(), dims_to_mask(dims, self.dim(), op));
+  // Two passes: subtracting the mean of the centered values removes the rounding error of the
+  // first mean, so a constant slice has variance exactly 0 (as PyTorch's Welford gives).
+  Tensor centered = sub(self, mean(self, dims, /*keepdim=*/true));
+  centered = sub(centered, mean(centered, dims, /*keepdim=*/true));
+  return div(sum(mul(centered, centered), dims, keepdim), Scalar(variance_divisor(count, correction)));
+}
+
+// d std = (x - mean) / (divisor * std), taken as 0 where std is 0 (PyTorch's convention: a
+// constant slice has no direction to move in).
+struct StdBackward final : Node {
+  SavedTensor input, result;  // result as returned (it is reshaped to kept_sizes here)
+  DimVector dims, kept_sizes;
+  double divisor = 1;
+  TensorList apply(TensorList&& grads) override {
+    const Tensor x = input.unpack(*this), out = reshape(result.unpack(*this), kept_sizes);
+    const Tensor centered = sub(x, mean(x, dims, /*keepdim=*/true));
+    const Tensor is_zero = compare(Comparison::Eq, out, Scalar(0));
+    const Tensor scale = where(is_zero, Scalar(0.0), div(reshape(grads[0], kept_sizes), mul(where(is_zero, Scalar(1.0), out), Scalar(divisor))));
+    return {mul(scale, centered)};
+  }
+  void release_saved() override { input.reset(); result.reset(); }
+  std::string name() const override { return "StdBackward0"; }
+};
+
 Tensor logical_reduce(const Tensor& self, const DimVector& dims, bool keepdim, ReduceOp op, const char* name) {
   const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), name);
   return run_reduce(op, to_dtype(self.detach(), DType::Bool), reduced, keepdim);
@@ -233,7 +265,6 @@ Tensor prod(const Tensor& self, const DimVector& dims, bool keepdim, std::option
     node->kept_sizes = reduced_shape(self.sizes(), reduced, true);
     node->input = SavedTensor(self);
     node->connect({&self}, {&out});
-    node->result = SavedTensor(reshape(out.detach(), node->kept_sizes));
   }
   return out;
 }
@@ -251,17 +282,26 @@ Tensor argmax(const Tensor& self, std::optional<int64_t> dim, bool keepdim) { re
 Tensor argmin(const Tensor& self, std::optional<int64_t> dim, bool keepdim) { return arg_extreme(self, dim, keepdim, false); }
 
 Tensor var(const Tensor& self, const DimVector& dims, double correction, bool keepdim) {
-  TG_CHECK_TYPE(is_floating(self.dtype()), "[var] only floating-point inputs are supported, got ", dtype_name(self.dtype()));
-  const int64_t count = reduced_count(self.sizes(), dims_to_mask(dims, self.dim(), "var"));
-  const Tensor centered = sub(self, mean(self, dims, /*keepdim=*/true));
-  // count - correction <= 0 divides by zero, giving inf or nan as in PyTorch.
-  const double divisor = std::max(0.0, static_cast<double>(count) - correction);
-  return div(sum(mul(centered, centered), dims, keepdim), Scalar(divisor));
+  return variance(self, dims, correction, keepdim, "var");
 }
 
 Tensor std(const Tensor& self, const DimVector& dims, double correction, bool keepdim) {
-  TG_CHECK_TYPE(is_floating(self.dtype()), "[std] only floating-point inputs are supported, got ", dtype_name(self.dtype()));
-  return sqrt(var(self, dims, correction, keepdim));
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = sqrt(variance(self, dims, correction, keepdim, "std"));
+  }
+  if (needs_grad(self)) {
+    const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), "std");
+    auto node = make_node<StdBackward>();
+    node->dims = dims;
+    node->kept_sizes = reduced_shape(self.sizes(), reduced, true);
+    node->divisor = variance_divisor(reduced_count(self.sizes(), reduced), correction);
+    node->input = SavedTensor(self);
+    node->connect({&self}, {&out});
+    node->result = SavedTensor(out, /*is_output=*/true);
+  }
+  return out;
 }
 
 Tensor logsumexp(const Tensor& self, const DimVector& dims, bool keepdim) {

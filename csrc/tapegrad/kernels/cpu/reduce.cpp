@@ -3,77 +3,60 @@
 // A reduction sees the input as kept dims (one output element per index) times reduced dims, and
 // takes one of three paths:
 //   inner:   the reduced dims form one contiguous run -> each output reduces a run with several
-//            accumulators (float sums pairwise, as NumPy, so 16M floats stay accurate);
+//            accumulators (float sums cascade into double, so 16M floats stay accurate);
 //   outer:   a kept dim is contiguous in input and output -> whole rows are accumulated into the
-//            output vector, vectorised over that dim (blocked so float sums stay accurate);
+//            output vector, vectorised over that dim (blocks of rows, so float sums stay accurate);
 //   strided: anything else, one output at a time with a double/int64 accumulator.
 // Threads only above kGrainSize input elements.
 #include <omp.h>
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <limits>
 #include <numeric>
 #include <type_traits>
 #include <vector>
 
+#include "tapegrad/kernels/cpu/gemm.h"
 #include "tapegrad/kernels/cpu/loops.h"
+#include "tapegrad/kernels/cpu/reduce_kernels.h"
 #include "tapegrad/kernels/kernels.h"
+
+namespace tg::cpu {
+
+FloatReduceKernels float_reduce_kernels_baseline() { return make_float_reduce_kernels(); }
+
+}  // namespace tg::cpu
 
 namespace tg::kernels {
 
+using namespace tg::cpu;
+
 namespace {
 
-// ---- the reduction operators --------------------------------------------------------------------
-
-// max/min propagate NaN: a NaN on either side wins.
-template <typename T> T nan_max(T a, T b) { return (a > b || a != a) ? a : b; }
-template <typename T> T nan_min(T a, T b) { return (a < b || a != a) ? a : b; }
-
-template <typename T>
-struct Combine {
-  ReduceOp op;
-  T identity() const {
-    switch (op) {
-      case ReduceOp::Sum: return T(0);
-      case ReduceOp::Prod: return T(1);
-      case ReduceOp::Max: return std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
-      case ReduceOp::Min: return std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
-    }
-    return T(0);
-  }
-};
-
-// The body of each loop is chosen once per call by switching on op outside it.
-template <ReduceOp Op, typename T>
-inline T combine(T a, T b) {
-  if constexpr (Op == ReduceOp::Sum) return static_cast<T>(a + b);
-  else if constexpr (Op == ReduceOp::Prod) return static_cast<T>(a * b);
-  else if constexpr (Op == ReduceOp::Max) return nan_max(a, b);
-  else return nan_min(a, b);
+// The float32 loops for the widest instruction set this CPU runs (the same choice as GEMM's,
+// so TAPEGRAD_CPU=generic forces the baseline here too).
+FloatReduceKernels float_kernels() {
+  return active_isa() == Isa::Avx512 ? float_reduce_kernels_avx512()
+         : active_isa() == Isa::Avx2 ? float_reduce_kernels_avx2()
+                                     : float_reduce_kernels_baseline();
 }
 
-constexpr int kLanes = 16;         // independent accumulators: enough to fill the vector units
-constexpr int64_t kPairwiseBlock = 128;  // below this a run is summed directly (NumPy uses 128)
-
-// Reduces a contiguous run with kLanes accumulators; sums recurse pairwise so the rounding error
-// grows with log(n), not n.
+// reduce_run, through the vectorised float32 sum where there is one.
 template <ReduceOp Op, typename T>
-T reduce_run(const T* __restrict data, int64_t n, T identity) {
-  if (Op == ReduceOp::Sum && n > kPairwiseBlock && std::is_floating_point_v<T>) {
-    const int64_t half = (n / 2) / kLanes * kLanes;
-    return reduce_run<Op>(data, half, identity) + reduce_run<Op>(data + half, n - half, identity);
-  }
-  T lanes[kLanes];
-  for (int k = 0; k < kLanes; ++k) lanes[k] = identity;
-  int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
-    for (int k = 0; k < kLanes; ++k) lanes[k] = combine<Op>(lanes[k], data[i + k]);
-  T result = identity;
-  for (; i < n; ++i) result = combine<Op>(result, data[i]);
-  for (int k = 0; k < kLanes; ++k) result = combine<Op>(result, lanes[k]);
-  return result;
+T run(const T* data, int64_t n, T identity, const FloatReduceKernels& fast) {
+  if constexpr (Op == ReduceOp::Sum && std::is_same_v<T, float>) return fast.sum(data, n);
+  else return reduce_run<Op>(data, n, identity);
+}
+
+// What an empty reduction gives: the value that leaves any other unchanged.
+template <ReduceOp Op, typename T>
+constexpr T identity_of() {
+  using Limits = std::numeric_limits<T>;
+  if constexpr (Op == ReduceOp::Sum) return T(0);
+  else if constexpr (Op == ReduceOp::Prod) return T(1);
+  else if constexpr (Op == ReduceOp::Max) return Limits::has_infinity ? -Limits::infinity() : Limits::lowest();
+  else return Limits::has_infinity ? Limits::infinity() : Limits::max();
 }
 
 // ---- the geometry of a reduction --------------------------------------------------------------
@@ -145,7 +128,8 @@ void parallel_range(int64_t count, int64_t threads, Body&& body) {
 
 template <ReduceOp Op, typename T>
 void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool>& reduced) {
-  const T identity = Combine<T>{Op}.identity();
+  const T identity = identity_of<Op, T>();
+  const FloatReduceKernels fast = float_kernels();
   T* out_data = out.data_ptr<T>();
   const T* in_data = input.data_ptr<T>();
   // `out` has the shape with or without keepdim; either way its dims are the kept dims in order.
@@ -183,7 +167,7 @@ void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool
       parallel_range(threads, threads, [&](int64_t begin, int64_t end) {
         for (int64_t t = begin; t < end; ++t) {
           const int64_t start = std::min(count, t * chunk);
-          partial[t] = reduce_run<Op>(in_data + start, std::min(count, start + chunk) - start, identity);
+          partial[t] = run<Op>(in_data + start, std::min(count, start + chunk) - start, identity, fast);
         }
       });
       T result = identity;
@@ -194,7 +178,7 @@ void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool
     parallel_range(outputs, threads, [&](int64_t begin, int64_t end) {
       for (int64_t o = begin; o < end; ++o)
         out_data[offset_of(o, kept.sizes, kept.out_strides)] =
-            reduce_run<Op>(in_data + offset_of(o, kept.sizes, kept.strides), count, identity);
+            run<Op>(in_data + offset_of(o, kept.sizes, kept.strides), count, identity, fast);
     });
     return;
   }
@@ -206,27 +190,39 @@ void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool
     DimVector row_strides(kept.strides.begin(), kept.strides.end() - 1);
     DimVector row_out_strides(kept.out_strides.begin(), kept.out_strides.end() - 1);
     // Tiles of (row, column block); a column block fits in L1 with its block accumulator.
-    constexpr int64_t kColumns = 512, kBlockRows = 64;
-    const int64_t column_blocks = (width + kColumns - 1) / kColumns;
+    // Column blocks are as wide as possible (long sequential reads) while giving every thread work.
+    constexpr int64_t kColumns = 4096, kBlockRows = 64;
+    const int64_t per_thread = (width + threads - 1) / threads;
+    const int64_t block_width = std::min(kColumns, rows >= threads ? width : (per_thread + 15) / 16 * 16);
+    const int64_t column_blocks = (width + block_width - 1) / block_width;
+    // Float sums add kBlockRows rows into a fresh block, then the block into a double total.
+    using Total = std::conditional_t<std::is_same_v<T, float>, double, T>;
     parallel_range(rows * column_blocks, threads, [&](int64_t begin, int64_t end) {
-      T total[kColumns], block[kColumns];
+      Total total[kColumns];
+      T block[kColumns];
       for (int64_t tile = begin; tile < end; ++tile) {
-        const int64_t row = tile / column_blocks, column = (tile % column_blocks) * kColumns;
-        const int64_t columns = std::min(kColumns, width - column);
+        const int64_t row = tile / column_blocks, column = (tile % column_blocks) * block_width;
+        const int64_t columns = std::min(block_width, width - column);
         const T* base = in_data + offset_of(row, row_sizes, row_strides) + column;
         std::fill(total, total + columns, identity);
-        // Float sums add kBlockRows rows into a fresh block before adding it into the total: the
-        // error then grows with kBlockRows + count / kBlockRows rather than with count.
         for (int64_t r0 = 0; r0 < count; r0 += kBlockRows) {
           std::fill(block, block + columns, identity);
           const int64_t r1 = std::min(count, r0 + kBlockRows);
+          if constexpr (Op == ReduceOp::Sum && std::is_same_v<T, float>) {
+            if (red_ndim == 1) {
+              fast.add_rows(block, base + r0 * red.strides[0], red.strides[0], r1 - r0, columns);
+              for (int64_t j = 0; j < columns; ++j) total[j] += block[j];
+              continue;
+            }
+          }
           for (int64_t r = r0; r < r1; ++r) {
             const T* __restrict source = base + offset_of(r, red.sizes, red.strides);
             for (int64_t j = 0; j < columns; ++j) block[j] = combine<Op>(block[j], source[j]);
           }
-          for (int64_t j = 0; j < columns; ++j) total[j] = combine<Op>(total[j], block[j]);
+          for (int64_t j = 0; j < columns; ++j) total[j] = combine<Op, Total>(total[j], block[j]);
         }
-        std::copy(total, total + columns, out_data + offset_of(row, row_sizes, row_out_strides) + column);
+        T* destination = out_data + offset_of(row, row_sizes, row_out_strides) + column;
+        for (int64_t j = 0; j < columns; ++j) destination[j] = static_cast<T>(total[j]);
       }
     });
     return;
@@ -247,87 +243,6 @@ void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool
       out_data[offset_of(o, kept.sizes, kept.out_strides)] = static_cast<T>(acc);
     }
   });
-}
-
-// ---- softmax ------------------------------------------------------------------------------------
-
-// exp for float without a call per element, so the loops around it vectorise: Cephes' expf
-// (range reduction by ln 2, degree-6 polynomial, about 1 ulp). NaN stays NaN; below the smallest
-// normal float the result is 0, so exp(-inf) = 0 as softmax over masked entries needs.
-inline float vector_exp(float x) {
-  constexpr float kLog2e = 1.44269504088896341f, kLn2High = 0.693359375f, kLn2Low = -2.12194440e-4f;
-  const float clamped = x > 88.3762626647949f ? 88.3762626647949f : (x < -87.3365478515625f ? -87.3365478515625f : x);
-  // Rounds to nearest by adding and removing 1.5 * 2^23: unlike nearbyint, this vectorises on SSE2.
-  constexpr float kRound = 12582912.0f;
-  const float n = (clamped * kLog2e + kRound) - kRound;
-  const float r = clamped - n * kLn2High - n * kLn2Low;
-  float p = 1.9875691500e-4f;
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const float y = p * r * r + r + 1.0f;
-  const float scale = std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
-  return x < -87.3365478515625f ? 0.0f : y * scale;
-}
-inline double vector_exp(double x) { return std::exp(x); }
-
-// One softmax "column" layout: `outer` blocks of `size` x `inner`, contiguous, reduced over size.
-template <typename T>
-void softmax_block(T* __restrict out, const T* __restrict in, int64_t size, int64_t inner, bool log, T* __restrict scratch) {
-  if (inner == 1) {
-    const T max = reduce_run<ReduceOp::Max>(in, size, -std::numeric_limits<T>::infinity());
-    // A row of -inf (or +inf) would make x - max NaN; shifting by 0 there gives PyTorch's result.
-    const T shift = std::isinf(max) ? T(0) : max;
-    for (int64_t i = 0; i < size; ++i) out[i] = vector_exp(in[i] - shift);
-    const T sum = reduce_run<ReduceOp::Sum>(out, size, T(0));
-    if (log) {
-      const T offset = shift + std::log(sum);
-      for (int64_t i = 0; i < size; ++i) out[i] = in[i] - offset;
-    } else {
-      const T inverse = T(1) / sum;
-      for (int64_t i = 0; i < size; ++i) out[i] *= inverse;
-    }
-    return;
-  }
-  // Vectorised over inner: scratch holds the running max, then the running sum.
-  T* max = scratch;
-  T* sum = scratch + inner;
-  std::fill(max, max + inner, -std::numeric_limits<T>::infinity());
-  std::fill(sum, sum + inner, T(0));
-  for (int64_t d = 0; d < size; ++d)
-    for (int64_t j = 0; j < inner; ++j) max[j] = nan_max(max[j], in[d * inner + j]);
-  for (int64_t j = 0; j < inner; ++j) max[j] = std::isinf(max[j]) ? T(0) : max[j];
-  for (int64_t d = 0; d < size; ++d)
-    for (int64_t j = 0; j < inner; ++j) {
-      const T e = vector_exp(in[d * inner + j] - max[j]);
-      out[d * inner + j] = e;
-      sum[j] += e;
-    }
-  if (log) {
-    for (int64_t j = 0; j < inner; ++j) sum[j] = max[j] + std::log(sum[j]);
-    for (int64_t d = 0; d < size; ++d)
-      for (int64_t j = 0; j < inner; ++j) out[d * inner + j] = in[d * inner + j] - sum[j];
-  } else {
-    for (int64_t j = 0; j < inner; ++j) sum[j] = T(1) / sum[j];
-    for (int64_t d = 0; d < size; ++d)
-      for (int64_t j = 0; j < inner; ++j) out[d * inner + j] *= sum[j];
-  }
-}
-
-// softmax: grad_input = y * (g - sum(g * y));  log_softmax: grad_input = g - exp(y) * sum(g).
-template <typename T>
-void softmax_backward_block(T* __restrict grad_input, const T* __restrict grad, const T* __restrict output,
-                            int64_t size, int64_t inner, bool log, T* __restrict sum) {
-  std::fill(sum, sum + inner, T(0));
-  for (int64_t d = 0; d < size; ++d)
-    for (int64_t j = 0; j < inner; ++j) sum[j] += log ? grad[d * inner + j] : grad[d * inner + j] * output[d * inner + j];
-  for (int64_t d = 0; d < size; ++d)
-    for (int64_t j = 0; j < inner; ++j) {
-      const int64_t i = d * inner + j;
-      grad_input[i] = log ? grad[i] - vector_exp(output[i]) * sum[j] : output[i] * (grad[i] - sum[j]);
-    }
 }
 
 // Splits a contiguous (outer, size, inner) tensor into blocks and runs body(block, scratch) on
@@ -396,8 +311,10 @@ void softmax(const Tensor& out, const Tensor& input, int64_t outer, int64_t size
     using T = typename decltype(tag)::type;
     T* out_data = out.data_ptr<T>();
     const T* in_data = input.data_ptr<T>();
+    const FloatReduceKernels fast = float_kernels();
     for_each_block<T>(outer, size, inner, [&](int64_t offset, T* scratch) {
-      softmax_block(out_data + offset, in_data + offset, size, inner, log, scratch);
+      if constexpr (std::is_same_v<T, float>) fast.softmax(out_data + offset, in_data + offset, size, inner, log, scratch);
+      else softmax_block(out_data + offset, in_data + offset, size, inner, log, scratch);
     });
   });
 }
@@ -412,8 +329,11 @@ void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor
     T* grad_input_data = grad_input.data_ptr<T>();
     const T* grad_data = grad.data_ptr<T>();
     const T* output_data = output.data_ptr<T>();
+    const FloatReduceKernels fast = float_kernels();
     for_each_block<T>(outer, size, inner, [&](int64_t offset, T* scratch) {
-      softmax_backward_block(grad_input_data + offset, grad_data + offset, output_data + offset, size, inner, log, scratch);
+      if constexpr (std::is_same_v<T, float>)
+        fast.softmax_backward(grad_input_data + offset, grad_data + offset, output_data + offset, size, inner, log, scratch);
+      else softmax_backward_block(grad_input_data + offset, grad_data + offset, output_data + offset, size, inner, log, scratch);
     });
   });
 }

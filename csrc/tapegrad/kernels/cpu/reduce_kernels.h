@@ -1,0 +1,173 @@
+// The inner loops of the reductions and softmax, as templates. kernels/cpu/reduce.cpp instantiates
+// them for every dtype; reduce_avx2.cpp and reduce_avx512.cpp compile the float32 ones again for
+// those instruction sets (see vector_math.h for why everything here has internal linkage).
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
+
+#include "tapegrad/kernels/cpu/vector_math.h"
+#include "tapegrad/kernels/kernels.h"
+
+namespace tg::cpu {
+
+using kernels::ReduceOp;
+
+namespace {
+
+// ---- the reduction operators --------------------------------------------------------------------
+
+// max/min propagate NaN: a NaN on either side wins.
+template <typename T> T nan_max(T a, T b) { return (a > b || a != a) ? a : b; }
+template <typename T> T nan_min(T a, T b) { return (a < b || a != a) ? a : b; }
+
+// The body of each loop is chosen once per call by switching on op outside it.
+template <ReduceOp Op, typename T>
+inline T combine(T a, T b) {
+  if constexpr (Op == ReduceOp::Sum) return static_cast<T>(a + b);
+  else if constexpr (Op == ReduceOp::Prod) return static_cast<T>(a * b);
+  else if constexpr (Op == ReduceOp::Max) return nan_max(a, b);
+  else return nan_min(a, b);
+}
+
+constexpr int kLanes = 64;           // independent accumulators: several vector registers' worth
+constexpr int64_t kSumChunk = 4096;  // float sums: each lane adds at most kSumChunk / kLanes values
+
+template <ReduceOp Op, typename T>
+T reduce_lanes(const T* __restrict data, int64_t n, T identity) {
+  if (n < kLanes) {  // short rows (a (128, 10) batch): setting up the lanes would cost more
+    T result = identity;
+    for (int64_t i = 0; i < n; ++i) result = combine<Op>(result, data[i]);
+    return result;
+  }
+  T lanes[kLanes];
+  for (int k = 0; k < kLanes; ++k) lanes[k] = identity;
+  int64_t i = 0;
+  for (; i + kLanes <= n; i += kLanes)
+    for (int k = 0; k < kLanes; ++k) lanes[k] = combine<Op>(lanes[k], data[i + k]);
+  T result = identity;
+  for (; i < n; ++i) result = combine<Op>(result, data[i]);
+  // Fold the lanes in halves (vector operations) rather than one dependent add per lane.
+  for (int width = kLanes / 2; width > 0; width /= 2)
+    for (int k = 0; k < width; ++k) lanes[k] = combine<Op>(lanes[k], lanes[k + width]);
+  return combine<Op>(result, lanes[0]);
+}
+
+// Reduces a contiguous run with kLanes accumulators. Floating sums cascade: chunks are summed in
+// lanes and the chunk sums added in double, so 16M float32 values keep about 1e-7 relative error
+// rather than the 1e-3 a single float accumulator reaches.
+template <ReduceOp Op, typename T>
+T reduce_run(const T* __restrict data, int64_t n, T identity) {
+  if constexpr (Op == ReduceOp::Sum && std::is_floating_point_v<T>) {
+    if (n <= kSumChunk) return reduce_lanes<Op>(data, n, identity);
+    double total = 0;
+    for (int64_t start = 0; start < n; start += kSumChunk)
+      total += reduce_lanes<Op>(data + start, std::min(kSumChunk, n - start), identity);
+    return static_cast<T>(total);
+  } else {
+    return reduce_lanes<Op>(data, n, identity);
+  }
+}
+
+// exp without a call per element for float32, so the loops around it vectorise.
+inline float vector_exp(float x) { return vector_math::exp(x); }
+inline double vector_exp(double x) { return std::exp(x); }
+
+// One softmax "column" layout: `outer` blocks of `size` x `inner`, contiguous, reduced over size.
+template <typename T>
+void softmax_block(T* __restrict out, const T* __restrict in, int64_t size, int64_t inner, bool log, T* __restrict scratch) {
+  if (inner == 1) {
+    // As PyTorch, a row whose maximum is infinite comes out NaN (inf - inf).
+    const T shift = reduce_run<ReduceOp::Max>(in, size, -std::numeric_limits<T>::infinity());
+    for (int64_t i = 0; i < size; ++i) out[i] = vector_exp(in[i] - shift);
+    const T sum = reduce_run<ReduceOp::Sum>(out, size, T(0));
+    if (log) {
+      const T offset = shift + std::log(sum);
+      for (int64_t i = 0; i < size; ++i) out[i] = in[i] - offset;
+    } else {
+      const T inverse = T(1) / sum;
+      for (int64_t i = 0; i < size; ++i) out[i] *= inverse;
+    }
+    return;
+  }
+  // Vectorised over inner: scratch holds the running max, then the running sum.
+  T* max = scratch;
+  T* sum = scratch + inner;
+  std::fill(max, max + inner, -std::numeric_limits<T>::infinity());
+  std::fill(sum, sum + inner, T(0));
+  for (int64_t d = 0; d < size; ++d)
+    for (int64_t j = 0; j < inner; ++j) max[j] = nan_max(max[j], in[d * inner + j]);
+  for (int64_t d = 0; d < size; ++d)
+    for (int64_t j = 0; j < inner; ++j) {
+      const T e = vector_exp(in[d * inner + j] - max[j]);
+      out[d * inner + j] = e;
+      sum[j] += e;
+    }
+  if (log) {
+    for (int64_t j = 0; j < inner; ++j) sum[j] = max[j] + std::log(sum[j]);
+    for (int64_t d = 0; d < size; ++d)
+      for (int64_t j = 0; j < inner; ++j) out[d * inner + j] = in[d * inner + j] - sum[j];
+  } else {
+    for (int64_t j = 0; j < inner; ++j) sum[j] = T(1) / sum[j];
+    for (int64_t d = 0; d < size; ++d)
+      for (int64_t j = 0; j < inner; ++j) out[d * inner + j] *= sum[j];
+  }
+}
+
+// softmax: grad_input = y * (g - sum(g * y));  log_softmax: grad_input = g - exp(y) * sum(g).
+template <typename T>
+void softmax_backward_block(T* __restrict grad_input, const T* __restrict grad, const T* __restrict output,
+                            int64_t size, int64_t inner, bool log, T* __restrict sum) {
+  std::fill(sum, sum + inner, T(0));
+  for (int64_t d = 0; d < size; ++d)
+    for (int64_t j = 0; j < inner; ++j) sum[j] += log ? grad[d * inner + j] : grad[d * inner + j] * output[d * inner + j];
+  for (int64_t d = 0; d < size; ++d)
+    for (int64_t j = 0; j < inner; ++j) {
+      const int64_t i = d * inner + j;
+      grad_input[i] = log ? grad[i] - vector_exp(output[i]) * sum[j] : output[i] * (grad[i] - sum[j]);
+    }
+}
+
+// block[j] += sum over `rows` rows (row r at base + r * stride) of row[j]. Four rows per pass over
+// the block: a quarter of the loads and stores of the block that one row per pass costs.
+inline void add_rows(float* __restrict block, const float* __restrict base, int64_t stride, int64_t rows,
+                     int64_t columns) {
+  int64_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float* a = base + r * stride;
+    const float* b = a + stride;
+    const float* c = b + stride;
+    const float* d = c + stride;
+    for (int64_t j = 0; j < columns; ++j) block[j] += (a[j] + b[j]) + (c[j] + d[j]);
+  }
+  for (; r < rows; ++r) {
+    const float* a = base + r * stride;
+    for (int64_t j = 0; j < columns; ++j) block[j] += a[j];
+  }
+}
+
+}  // namespace
+
+// float32 entry points, one set per instruction set, chosen at run time by reduce.cpp.
+struct FloatReduceKernels {
+  float (*sum)(const float* data, int64_t n);
+  void (*add_rows)(float* block, const float* base, int64_t stride, int64_t rows, int64_t columns);
+  void (*softmax)(float* out, const float* in, int64_t size, int64_t inner, bool log, float* scratch);
+  void (*softmax_backward)(float* grad_input, const float* grad, const float* output, int64_t size, int64_t inner,
+                           bool log, float* scratch);
+};
+FloatReduceKernels float_reduce_kernels_baseline();
+FloatReduceKernels float_reduce_kernels_avx2();
+FloatReduceKernels float_reduce_kernels_avx512();
+
+namespace {
+inline FloatReduceKernels make_float_reduce_kernels() {
+  return {[](const float* data, int64_t n) { return reduce_run<ReduceOp::Sum>(data, n, 0.0f); }, add_rows,
+          softmax_block<float>, softmax_backward_block<float>};
+}
+}  // namespace
+
+}  // namespace tg::cpu
