@@ -509,12 +509,29 @@ namespace {
 
 bool can_cast(DType from, DType to) { return category(from) <= category(to); }
 
+// Without recording, an arithmetic update whose operand broadcasts to self and does not alias it
+// runs as one kernel writing into self (optimizer steps and gradient accumulation live here).
+bool write_directly(Tensor& self, BinaryOp op, const Tensor* other, bool record) {
+  if (record || other == nullptr) return false;
+  if (other->impl()->storage() == self.impl()->storage() && !other->is_same(self)) return false;
+  if (other->sizes() != self.sizes() && broadcast_shapes(self.sizes(), other->sizes(), "inplace") != self.sizes())
+    return false;
+  NoGradGuard no_grad;
+  kernels::binary(op, self, self, to_dtype(*other, self.dtype()));
+  return true;
+}
+
 template <typename OutOfPlace>
-Tensor& inplace(Tensor& self, const char* op, DType result, bool other_requires_grad, OutOfPlace compute) {
+Tensor& inplace(Tensor& self, const char* op, DType result, bool other_requires_grad, OutOfPlace compute,
+                BinaryOp direct_op = BinaryOp::Add, const Tensor* direct_other = nullptr) {
   TG_CHECK(can_cast(result, self.dtype()), "[", op, "] result type ", dtype_name(result),
            " can't be cast to the desired output type ", dtype_name(self.dtype()));
   check_inplace(self, op, other_requires_grad);
   const bool record = GradMode::is_enabled() && (self.requires_grad() || other_requires_grad);
+  if (write_directly(self, direct_op, direct_other, record)) {
+    self.impl()->bump_version();
+    return self;
+  }
   Tensor value = compute(record ? clone(self) : self);
   TG_CHECK(value.sizes() == self.sizes(), "[", op, "] output with shape ", self.sizes(),
            " doesn't match the broadcast shape ", value.sizes());
@@ -534,33 +551,42 @@ Tensor& inplace(Tensor& self, const char* op, DType result, bool other_requires_
 }  // namespace
 
 Tensor& add_(Tensor& self, const Tensor& other, Scalar alpha) {
+  const bool plain = alpha.to_double() == 1.0;
   return inplace(self, "add_", result_type(self, other), other.requires_grad(),
-                 [&](const Tensor& s) { return add(s, other.is_same(self) ? s : other, alpha); });
+                 [&](const Tensor& s) { return add(s, other.is_same(self) ? s : other, alpha); }, BinaryOp::Add,
+                 plain ? &other : nullptr);
 }
 Tensor& add_(Tensor& self, Scalar other) {
-  return inplace(self, "add_", result_type(self, other), false, [&](const Tensor& s) { return add(s, other); });
+  const Tensor wrapped = wrap(other, self.dtype(), self);
+  return inplace(self, "add_", result_type(self, other), false, [&](const Tensor& s) { return add(s, other); },
+                 BinaryOp::Add, &wrapped);
 }
 Tensor& sub_(Tensor& self, const Tensor& other) {
   return inplace(self, "sub_", result_type(self, other), other.requires_grad(),
-                 [&](const Tensor& s) { return sub(s, other.is_same(self) ? s : other); });
+                 [&](const Tensor& s) { return sub(s, other.is_same(self) ? s : other); }, BinaryOp::Sub, &other);
 }
 Tensor& sub_(Tensor& self, Scalar other) {
-  return inplace(self, "sub_", result_type(self, other), false, [&](const Tensor& s) { return sub(s, other); });
+  const Tensor wrapped = wrap(other, self.dtype(), self);
+  return inplace(self, "sub_", result_type(self, other), false, [&](const Tensor& s) { return sub(s, other); },
+                 BinaryOp::Sub, &wrapped);
 }
 Tensor& mul_(Tensor& self, const Tensor& other) {
   return inplace(self, "mul_", result_type(self, other), other.requires_grad(),
-                 [&](const Tensor& s) { return mul(s, other.is_same(self) ? s : other); });
+                 [&](const Tensor& s) { return mul(s, other.is_same(self) ? s : other); }, BinaryOp::Mul, &other);
 }
 Tensor& mul_(Tensor& self, Scalar other) {
-  return inplace(self, "mul_", result_type(self, other), false, [&](const Tensor& s) { return mul(s, other); });
+  const Tensor wrapped = wrap(other, self.dtype(), self);
+  return inplace(self, "mul_", result_type(self, other), false, [&](const Tensor& s) { return mul(s, other); },
+                 BinaryOp::Mul, &wrapped);
 }
 Tensor& div_(Tensor& self, const Tensor& other) {
   return inplace(self, "div_", floating_result(result_type(self, other)), other.requires_grad(),
-                 [&](const Tensor& s) { return div(s, other.is_same(self) ? s : other); });
+                 [&](const Tensor& s) { return div(s, other.is_same(self) ? s : other); }, BinaryOp::Div, &other);
 }
 Tensor& div_(Tensor& self, Scalar other) {
+  const Tensor wrapped = wrap(other, self.dtype(), self);
   return inplace(self, "div_", floating_result(result_type(self, other)), false,
-                 [&](const Tensor& s) { return div(s, other); });
+                 [&](const Tensor& s) { return div(s, other); }, BinaryOp::Div, &wrapped);
 }
 Tensor& clamp_(Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max) {
   return inplace(self, "clamp_", self.dtype(), false, [&](const Tensor& s) { return clamp(s, min, max); });

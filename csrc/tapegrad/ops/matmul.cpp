@@ -197,9 +197,14 @@ struct MatmulBackward final : Node {
   SavedTensor a, b;
   bool a_is_vector, b_is_vector;
   bool b_is_shared;  // b has at most 2 dims: every batch element of a meets the same matrix
+  // b is a column-major matrix, typically a transposed weight (x @ w.t()). Its gradient is then
+  // produced column-major too, so that after the transpose's backward it is contiguous like the
+  // weight, and accumulating it into .grad reads memory in order (as PyTorch does).
+  bool b_is_column_major;
   const char* node_name;
-  MatmulBackward(bool a_vector, bool b_vector, bool b_shared, const char* name)
-      : a_is_vector(a_vector), b_is_vector(b_vector), b_is_shared(b_shared), node_name(name) {}
+  MatmulBackward(bool a_vector, bool b_vector, bool b_shared, bool b_column_major, const char* name)
+      : a_is_vector(a_vector), b_is_vector(b_vector), b_is_shared(b_shared), b_is_column_major(b_column_major),
+        node_name(name) {}
 
   TensorList apply(TensorList&& grads) override {
     Tensor grad = grads[0];
@@ -215,11 +220,14 @@ struct MatmulBackward final : Node {
     if (needs_input_grad(1)) {
       Tensor left = a.unpack(*this);
       if (a_is_vector) left = unsqueeze(left, 0);
-      if (left.dim() > 2 && b_is_shared) {
+      if ((left.dim() > 2 && b_is_shared) || b_is_column_major) {
         // sum over the batch of a_i^T g_i is one GEMM over the batch stacked into rows, instead
         // of a batch of products summed afterwards.
         const int64_t rows = leading_rows(left.sizes());
-        grad_b = matmul(transpose(reshape(left, {rows, left.size(-1)}), 0, 1), reshape(grad, {rows, grad.size(-1)}));
+        const Tensor stacked_left = reshape(left, {rows, left.size(-1)});
+        const Tensor stacked_grad = reshape(grad, {rows, grad.size(-1)});
+        grad_b = b_is_column_major ? transpose(matmul(transpose(stacked_grad, 0, 1), stacked_left), 0, 1)
+                                   : matmul(transpose(stacked_left, 0, 1), stacked_grad);
       } else {
         grad_b = matmul(transpose(left, -1, -2), grad);
       }
@@ -264,7 +272,8 @@ Tensor matmul_impl(const Tensor& a, const Tensor& b, const char* op, const char*
     product_into(shape.size() == full.size() ? out : view(out, full), left, right, /*accumulate=*/false);
   }
   if (needs_grad(a, b)) {
-    auto node = make_node<MatmulBackward>(a_is_vector, b_is_vector, b.dim() <= 2, node_name);
+    const bool b_column_major = b.dim() == 2 && b.stride(0) == 1 && b.stride(1) != 1 && b.size(1) > 1;
+    auto node = make_node<MatmulBackward>(a_is_vector, b_is_vector, b.dim() <= 2, b_column_major, node_name);
     if (b.requires_grad()) node->a = SavedTensor(a);
     if (a.requires_grad()) node->b = SavedTensor(b);
     node->connect({&a, &b}, {&out});
