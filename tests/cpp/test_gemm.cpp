@@ -4,16 +4,9 @@
 // (beta == 0 over a NaN-filled C), edge sizes, and the tall/skinny shapes of MLP training.
 // Also checks that nothing outside C's m×n window is written.
 //
-// Build and run (not part of the CMake build; the ISA files need their own flags, as in the build):
-//   R=/work/wt-gemm; F="-std=c++20 -O2 -fopenmp -I$R/csrc"; K=$R/csrc/tapegrad/kernels/cpu
-//   mkdir -p /tmp/tg_gemm_test && cd /tmp/tg_gemm_test
-//   g++ $F -c $K/gemm.cpp; g++ $F -mavx2 -mfma -c $K/gemm_avx2.cpp
-//   g++ $F -mavx512f -mavx512vl -mavx512dq -mavx512bw -mavx2 -mfma -c $K/gemm_avx512.cpp
-//   g++ $F -c $R/tests/cpp/test_gemm.cpp
-//   g++ -fopenmp gemm.o gemm_avx2.o gemm_avx512.o test_gemm.o -o test_gemm && ./test_gemm
-// or against the library as the project's CMake builds it:
-//   cmake -S $R -B /tmp/tg_cmake -DTAPEGRAD_BUILD_PYTHON=OFF && cmake --build /tmp/tg_cmake -j2
-//   g++ $F $R/tests/cpp/test_gemm.cpp /tmp/tg_cmake/libtapegrad_core.a -o /tmp/test_gemm && /tmp/test_gemm
+// Built by CMake with -DTAPEGRAD_BUILD_TESTS=ON (tests/cpp/CMakeLists.txt) and run by .ci/run:
+//   cmake -S . -B build -DTAPEGRAD_BUILD_PYTHON=OFF -DTAPEGRAD_BUILD_TESTS=ON && cmake --build build
+//   ./build/tests/cpp/test_gemm
 #include <omp.h>
 
 #include <cmath>
