@@ -53,6 +53,17 @@ DimVector to_shape(py::handle sequence, const char* op);
 // A tapegrad.Size (the tuple subclass shape returns).
 py::object make_size(const DimVector& sizes);
 
+// Long kernels run without the GIL so other Python threads keep going; small ones keep it, since
+// releasing costs more than they do. Recording autograd is not thread-safe (a leaf's gradient
+// accumulator is made on first use), so an op that records keeps the GIL as well.
+bool may_release_gil(int64_t work, std::initializer_list<const Tensor*> inputs);
+template <typename F>
+decltype(auto) run_releasing_gil(bool release, F&& f) {
+  if (!release) return f();
+  py::gil_scoped_release no_gil;
+  return f();
+}
+
 // One bind function per family, each in its own file.
 void bind_tensor(py::module_& module, TensorClass& tensor);
 void bind_autograd(py::module_& module, TensorClass& tensor);

@@ -48,10 +48,18 @@ PyObject* number_slot(PyObject* left, PyObject* right) {
     const bool left_is_tensor = unwrap_tensor(left, g_tensor_type, a);
     const bool right_is_tensor = unwrap_tensor(right, g_tensor_type, b);
     Tensor result;
-    if (left_is_tensor && right_is_tensor) result = WithTensor(a, b);
-    else if (left_is_tensor && is_scalar(right)) result = WithScalar(a, to_scalar(right, "operator"));
-    else if (right_is_tensor && is_scalar(left)) result = ScalarFirst(b, to_scalar(left, "operator"));
-    else Py_RETURN_NOTIMPLEMENTED;
+    if (left_is_tensor && right_is_tensor) {
+      const bool release = may_release_gil(std::max(a.numel(), b.numel()), {&a, &b});
+      result = run_releasing_gil(release, [&] { return WithTensor(a, b); });
+    } else if (left_is_tensor && is_scalar(right)) {
+      const Scalar number = to_scalar(right, "operator");
+      result = run_releasing_gil(may_release_gil(a.numel(), {&a}), [&] { return WithScalar(a, number); });
+    } else if (right_is_tensor && is_scalar(left)) {
+      const Scalar number = to_scalar(left, "operator");
+      result = run_releasing_gil(may_release_gil(b.numel(), {&b}), [&] { return ScalarFirst(b, number); });
+    } else {
+      Py_RETURN_NOTIMPLEMENTED;
+    }
     return py::cast(result).release().ptr();
   } catch (...) {
     py::detail::try_translate_exceptions();
@@ -174,8 +182,11 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
       {"rsqrt", rsqrt}, {"abs", abs},    {"sign", sign}, {"sin", sin},       {"cos", cos},
       {"tanh", tanh}, {"sigmoid", sigmoid}, {"relu", relu}, {"logical_not", logical_not}};
   for (auto [name, function] : unary_ops) {
-    tensor.def(name, function);
-    module.def(name, function);
+    auto call = [function = function](const Tensor& self) {
+      return run_releasing_gil(may_release_gil(self.numel(), {&self}), [&] { return function(self); });
+    };
+    tensor.def(name, call);
+    module.def(name, call);
   }
   tensor.def("__neg__", static_cast<UnaryFn>(neg));
   tensor.def("__abs__", static_cast<UnaryFn>(abs));

@@ -10,30 +10,15 @@ namespace {
 
 // Above this many multiply-adds the product runs without the GIL, so other Python threads (a data
 // loader) run meanwhile; below it, releasing and retaking the GIL would cost more than it frees.
-constexpr int64_t kReleaseGilWork = 1'000'000;
 
 Tensor to_operand(py::handle object, const char* op) {
   if (is_tensor(object)) return as_tensor(object);
   fail<TypeError>("[", op, "] expected a tensor, got ", py::str(py::type::of(object).attr("__name__")).cast<std::string>());
 }
 
-// Recording autograd (a leaf's gradient accumulator is created on first use) is not thread-safe,
-// so the GIL goes only for products that record nothing.
-bool release_gil(int64_t work, std::initializer_list<const Tensor*> inputs) {
-  if (work <= kReleaseGilWork) return false;
-  if (!GradMode::is_enabled()) return true;
-  for (const Tensor* input : inputs)
-    if (input->defined() && input->requires_grad()) return false;
-  return true;
-}
-
 template <typename Op>
 Tensor call_product(Op op, const Tensor& a, const Tensor& b) {
-  if (release_gil(matmul_work(a, b), {&a, &b})) {
-    py::gil_scoped_release no_gil;
-    return op(a, b);
-  }
-  return op(a, b);
+  return run_releasing_gil(may_release_gil(matmul_work(a, b), {&a, &b}), [&] { return op(a, b); });
 }
 
 template <typename Op>
@@ -72,11 +57,9 @@ void bind_matmul(py::module_& module, TensorClass& tensor) {
   module.def("linear", [](py::handle input_object, py::handle weight_object, py::handle bias_object) {
     const Tensor input = to_operand(input_object, "linear"), weight = to_operand(weight_object, "linear");
     const Tensor bias = bias_object.is_none() ? Tensor() : to_operand(bias_object, "linear");
-    if (release_gil(input.numel() * (weight.dim() == 2 ? weight.size(0) : 1), {&input, &weight, &bias})) {
-      py::gil_scoped_release no_gil;
-      return linear(input, weight, bias);
-    }
-    return linear(input, weight, bias);
+    const int64_t work = input.numel() * (weight.dim() == 2 ? weight.size(0) : 1);
+    return run_releasing_gil(may_release_gil(work, {&input, &weight, &bias}),
+                             [&] { return linear(input, weight, bias); });
   }, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none());
 
   // einsum("ij,jk->ik", a, b) or, as PyTorch also takes it, einsum("ij,jk->ik", [a, b]).

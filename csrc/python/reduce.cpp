@@ -38,7 +38,9 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
   };
 
   auto sum_function = [](const Tensor& self, py::handle dim, bool keepdim, py::handle dtype) {
-    return sum(self, dims_argument(dim, "sum"), keepdim, dtype_argument(dtype, "sum"));
+    const DimVector dims = dims_argument(dim, "sum");
+    const std::optional<DType> out_dtype = dtype_argument(dtype, "sum");
+    return run_releasing_gil(may_release_gil(self.numel(), {&self}), [&] { return sum(self, dims, keepdim, out_dtype); });
   };
   both("sum", sum_function, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
   auto prod_function = [](const Tensor& self, py::handle dim, bool keepdim, py::handle dtype) {
@@ -90,10 +92,15 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
   }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
 
   both("softmax", [](const Tensor& self, py::handle dim, py::handle dtype) {
-    return softmax(self, dim_argument(dim, "softmax"), dtype_argument(dtype, "softmax"));
+    const int64_t axis = dim_argument(dim, "softmax");
+    const std::optional<DType> out_dtype = dtype_argument(dtype, "softmax");
+    return run_releasing_gil(may_release_gil(self.numel(), {&self}), [&] { return softmax(self, axis, out_dtype); });
   }, py::arg("dim"), py::arg("dtype") = py::none());
   both("log_softmax", [](const Tensor& self, py::handle dim, py::handle dtype) {
-    return log_softmax(self, dim_argument(dim, "log_softmax"), dtype_argument(dtype, "log_softmax"));
+    const int64_t axis = dim_argument(dim, "log_softmax");
+    const std::optional<DType> out_dtype = dtype_argument(dtype, "log_softmax");
+    return run_releasing_gil(may_release_gil(self.numel(), {&self}),
+                             [&] { return log_softmax(self, axis, out_dtype); });
   }, py::arg("dim"), py::arg("dtype") = py::none());
   module.def("_softmax_backward_data", softmax_backward_data, py::arg("grad"), py::arg("output"), py::arg("dim"));
   module.def("_log_softmax_backward_data", log_softmax_backward_data, py::arg("grad"), py::arg("output"), py::arg("dim"));

@@ -54,9 +54,14 @@ void bind_view(py::module_& module, TensorClass& tensor) {
                       offset.is_none() ? self.storage_offset() : offset.cast<int64_t>());
   }, py::arg("size"), py::arg("stride"), py::arg("storage_offset") = py::none());
 
-  tensor.def("contiguous", &contiguous);
-  tensor.def("clone", &clone);
-  module.def("clone", &clone);
+  auto copying = [](Tensor (*op)(const Tensor&)) {
+    return [op](const Tensor& self) {
+      return run_releasing_gil(may_release_gil(self.numel(), {&self}), [&] { return op(self); });
+    };
+  };
+  tensor.def("contiguous", copying(&contiguous));
+  tensor.def("clone", copying(&clone));
+  module.def("clone", copying(&clone));
 }
 
 }  // namespace tg::python
