@@ -6,7 +6,7 @@
 
 #include "tapegrad/kernels/cpu/gemm.h"
 #include "tapegrad/kernels/cpu/loops.h"
-#include "tapegrad/kernels/cpu/unary_kernels.h"
+#include "tapegrad/kernels/cpu/vector_kernels.h"
 #include "tapegrad/kernels/kernels.h"
 
 namespace tg::kernels {
@@ -99,26 +99,72 @@ void floating_unary(UnaryOp op, const cpu::Loop<2>& loop) {
   }
 }
 
-// Contiguous float32 exp/tanh/sigmoid through the widest vector code this CPU runs (the same ISA
-// choice as GEMM, so TAPEGRAD_CPU=generic forces the baseline here too), split over threads above
-// the grain size. False when the op has no vectorised form.
-bool try_vectorised_float_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
-  if (a.dtype() != DType::Float32 || !a.is_contiguous() || !out.is_contiguous() || a.sizes() != out.sizes()) return false;
-  if (op != UnaryOp::Exp && op != UnaryOp::Tanh && op != UnaryOp::Sigmoid) return false;
-  auto* run = cpu::active_isa() == cpu::Isa::Avx512 ? &cpu::float_unary_contiguous_avx512
-              : cpu::active_isa() == cpu::Isa::Avx2 ? &cpu::float_unary_contiguous_avx2
-                                                     : &cpu::float_unary_contiguous_baseline;
-  const float* in = static_cast<const float*>(a.raw_data());
-  float* result = static_cast<float*>(out.raw_data());
-  const int64_t n = a.numel();
+// Splits [0, n) into one contiguous part per thread above the grain size; run(begin, count).
+template <typename Run>
+void parallel_parts(int64_t n, Run run) {
   const int64_t threads = std::min<int64_t>(omp_get_max_threads(), n / cpu::kGrainSize);
-  if (threads <= 1) return run(op, in, result, n);
+  if (threads <= 1 || omp_in_parallel()) {
+    run(0, n);
+    return;
+  }
 #pragma omp parallel num_threads(threads)
   {
     const int64_t chunk = (n + omp_get_num_threads() - 1) / omp_get_num_threads();
     const int64_t begin = std::min(n, omp_get_thread_num() * chunk);
-    run(op, in + begin, result + begin, std::min(n, begin + chunk) - begin);
+    run(begin, std::min(n, begin + chunk) - begin);
   }
+}
+
+// Picks a kernel's variant for the widest vector code this CPU runs, by the same ISA choice as
+// GEMM (so TAPEGRAD_CPU=generic forces the baseline here too).
+template <typename Kernel>
+Kernel* for_active_isa(Kernel* baseline, Kernel* avx2, Kernel* avx512) {
+  switch (cpu::active_isa()) {
+    case cpu::Isa::Avx512: return avx512;
+    case cpu::Isa::Avx2: return avx2;
+    default: return baseline;
+  }
+}
+
+// Contiguous float32 exp/tanh/sigmoid through the vector kernels. False when not applicable.
+bool try_vectorised_float_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
+  if (a.dtype() != DType::Float32 || !a.is_contiguous() || !out.is_contiguous() || a.sizes() != out.sizes()) return false;
+  if (op != UnaryOp::Exp && op != UnaryOp::Tanh && op != UnaryOp::Sigmoid) return false;
+  auto* run = for_active_isa(&cpu::float_unary_contiguous_baseline, &cpu::float_unary_contiguous_avx2,
+                             &cpu::float_unary_contiguous_avx512);
+  const float* in = static_cast<const float*>(a.raw_data());
+  float* result = static_cast<float*>(out.raw_data());
+  parallel_parts(a.numel(), [&](int64_t begin, int64_t count) { run(op, in + begin, result + begin, count); });
+  return true;
+}
+
+// Contiguous float arithmetic (tensor with tensor of the same shape, or with a one-element
+// operand) through the vector kernels. False when not applicable.
+bool try_vectorised_arithmetic(BinaryOp op, const Tensor& out, Tensor a, Tensor b) {
+  if (!is_floating(out.dtype()) || a.dtype() != out.dtype() || b.dtype() != out.dtype() || !out.is_contiguous())
+    return false;
+  if (op != BinaryOp::Add && op != BinaryOp::Sub && op != BinaryOp::Mul && op != BinaryOp::Div) return false;
+  const bool commutes = op == BinaryOp::Add || op == BinaryOp::Mul;
+  if (commutes && a.numel() == 1 && b.sizes() == out.sizes()) std::swap(a, b);
+  if (!a.is_contiguous() || a.sizes() != out.sizes()) return false;
+  const bool b_is_scalar = b.numel() == 1 && out.numel() > 1;
+  if (!b_is_scalar && (!b.is_contiguous() || b.sizes() != out.sizes())) return false;
+  dispatch_floating(out.dtype(), "binary", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    bool (*run)(BinaryOp, const T*, const T*, bool, T*, int64_t);
+    if constexpr (std::is_same_v<T, float>)
+      run = for_active_isa(&cpu::float_arithmetic_contiguous_baseline, &cpu::float_arithmetic_contiguous_avx2,
+                           &cpu::float_arithmetic_contiguous_avx512);
+    else
+      run = for_active_isa(&cpu::double_arithmetic_contiguous_baseline, &cpu::double_arithmetic_contiguous_avx2,
+                           &cpu::double_arithmetic_contiguous_avx512);
+    const T* x = static_cast<const T*>(a.raw_data());
+    const T* y = static_cast<const T*>(b.raw_data());
+    T* result = static_cast<T*>(out.raw_data());
+    parallel_parts(out.numel(), [&](int64_t begin, int64_t count) {
+      run(op, x + begin, b_is_scalar ? y : y + begin, b_is_scalar, result + begin, count);
+    });
+  });
   return true;
 }
 
@@ -126,6 +172,7 @@ bool try_vectorised_float_unary(UnaryOp op, const Tensor& out, const Tensor& a) 
 
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   require_cpu("binary", out);
+  if (try_vectorised_arithmetic(op, out, a, b)) return;
   const auto loop = cpu::tensor_loop(out, a, b);
   if (is_comparison(op)) {
     dispatch_all(a.dtype(), [&](auto tag) { comparison<typename decltype(tag)::type>(op, loop); });
@@ -197,10 +244,5 @@ void threshold_backward(const Tensor& out, const Tensor& grad, const Tensor& out
 
 }  // namespace tg::kernels
 
-namespace tg::cpu {
-
-bool float_unary_contiguous_baseline(kernels::UnaryOp op, const float* in, float* out, int64_t n) {
-  return float_unary_contiguous_impl(op, in, out, n);
-}
-
-}  // namespace tg::cpu
+// The baseline (SSE2) build of the vector kernels; the AVX2 and AVX-512 ones have files of their own.
+TG_DEFINE_VECTOR_KERNELS(baseline)
