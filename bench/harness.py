@@ -83,16 +83,24 @@ def calibrate(functions, target_ns):
         inner *= 10
 
 
-def sample(functions, inner, repeat):
-    """`repeat` per-call times for each contestant, taking turns batch by batch."""
+def sample(functions, inner, repeat, settle_s=0.0):
+    """`repeat` per-call times for each contestant, taking turns batch by batch.
+
+    With `settle_s`, each batch starts after a pause and one untimed call: thread pools (OpenMP's,
+    OpenBLAS's) spin for a while after their work, and with as many threads as cores the previous
+    contestant's spinning threads would otherwise be timed against the next one.
+    """
     samples = {contestant: [] for contestant in functions}
     for _ in range(repeat):
         for contestant, function in functions.items():
+            if settle_s:
+                time.sleep(settle_s)
+                function()
             samples[contestant].append(time_batch(function, inner) / inner)
     return samples
 
 
-def measure(functions, repeat, target_ns):
+def measure(functions, repeat, target_ns, settle_s=0.0):
     """Median nanoseconds per call of each function in `functions` (contestant -> callable)."""
     gc.collect()  # leave no garbage from setup for a collection to find later
     gc_was_enabled = gc.isenabled()
@@ -100,7 +108,7 @@ def measure(functions, repeat, target_ns):
     gc.disable()
     try:
         inner = calibrate(functions, target_ns)
-        samples = sample(functions, inner, repeat)
+        samples = sample(functions, inner, repeat, settle_s)
     finally:
         if gc_was_enabled:
             gc.enable()
@@ -112,7 +120,7 @@ def describe(error):
     return f"{type(error).__name__}: {message[0] if message else ''}"[:120]
 
 
-def run_case(case, libraries, repeat, target_ns):
+def run_case(case, libraries, repeat, target_ns, settle_s=0.0):
     """Time one case; a contestant that fails at setup or at call is reported, never raised."""
     result = Result(case.name)
     functions = {}
@@ -128,7 +136,7 @@ def run_case(case, libraries, repeat, target_ns):
             result.errors[contestant] = describe(error)
     if functions:
         try:
-            result.per_call_ns = measure(functions, repeat, target_ns)
+            result.per_call_ns = measure(functions, repeat, target_ns, settle_s)
         except Exception as error:  # a call that passed its warm-up failed on a later call
             result.errors["during timing"] = describe(error)
     return result
@@ -259,11 +267,11 @@ def load_suite(name):
     return importlib.import_module(f"bench.suites.{name}").CASES
 
 
-def run_suite(name, cases, libraries, repeat, target_ns, markdown=False):
+def run_suite(name, cases, libraries, repeat, target_ns, markdown=False, settle_s=0.0):
     widths = column_widths(case.name for case in cases)
     print(f"\n### {name}\n" if markdown else f"\n[{name}]")
     print(format_row(list(COLUMNS), widths, markdown))
     print(table_rule(widths, markdown))
     for case in cases:
-        result = run_case(case, libraries, repeat, target_ns)
+        result = run_case(case, libraries, repeat, target_ns, settle_s)
         print(format_row(result_cells(result), widths, markdown), flush=True)

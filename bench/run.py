@@ -27,6 +27,9 @@ def parse_arguments():
     parser.add_argument("--filter", default="", help="only cases whose 'suite/case' contains SUBSTR")
     parser.add_argument("--threads", type=int, help="threads for all three libraries")
     parser.add_argument("--markdown", action="store_true", help="print Markdown tables")
+    parser.add_argument("--settle", type=float,
+                        help="seconds of pause before each timed batch (default 0.2 with --threads > 1, else 0): "
+                             "lets the previous contestant's spinning worker threads go idle")
     arguments = parser.parse_args()
     available = harness.discover_suites()
     unknown = [name for name in arguments.suites if name not in available]
@@ -47,6 +50,7 @@ def main():
         harness.set_threads(libraries, arguments.threads)
     repeat = arguments.repeat or (QUICK_REPEAT if arguments.quick else DEFAULT_REPEAT)
     batch_ns = QUICK_BATCH_NS if arguments.quick else DEFAULT_BATCH_NS
+    settle_s = arguments.settle if arguments.settle is not None else (0.2 if (arguments.threads or 0) > 1 else 0.0)
 
     command = "python bench/run.py " + " ".join(sys.argv[1:])
     for line in harness.header_lines(libraries, command.strip()):
@@ -54,7 +58,7 @@ def main():
     for suite in arguments.suites:
         cases = [case for case in harness.load_suite(suite) if arguments.filter in f"{suite}/{case.name}"]
         if cases:
-            harness.run_suite(suite, cases, libraries, repeat, batch_ns, arguments.markdown)
+            harness.run_suite(suite, cases, libraries, repeat, batch_ns, arguments.markdown, settle_s)
 
 
 if __name__ == "__main__":

@@ -34,6 +34,15 @@ def test_contestants_take_turns_batch_by_batch():
     assert "".join(calls) == "aabbcc" * 3
 
 
+def test_settling_pauses_and_warms_each_contestant_before_its_batch(monkeypatch):
+    calls, pauses = [], []
+    monkeypatch.setattr(harness.time, "sleep", pauses.append)
+    functions = {name: (lambda name=name: calls.append(name)) for name in "ab"}
+    harness.sample(functions, inner=2, repeat=2, settle_s=0.2)
+    assert "".join(calls) == "aaabbb" * 2  # one untimed call, then the batch of two
+    assert pauses == [0.2] * 4
+
+
 def test_reported_time_is_the_median_per_call(monkeypatch):
     # Batches of 10 calls last 300, 100 and 200 ns by the fake clock: median 200 ns, 20 ns per call.
     ticks = itertools.accumulate([0, 300, 0, 100, 0, 200])
