@@ -64,6 +64,21 @@ decltype(auto) run_releasing_gil(bool release, F&& f) {
   return f();
 }
 
+// For operators installed as raw CPython number slots (pybind11's dispatcher costs more than a
+// small op): the tensor held by a Python Tensor or subclass object, or false if it is not one.
+bool unwrap_tensor(PyObject* object, Tensor& tensor);
+// The body of such a slot: returns f()'s tensor as a new reference, or nullptr with the Python
+// error set from whatever f threw.
+template <typename F>
+PyObject* number_slot_result(F&& f) {
+  try {
+    return py::cast(f()).release().ptr();
+  } catch (...) {
+    py::detail::try_translate_exceptions();
+    return nullptr;
+  }
+}
+
 // One bind function per family, each in its own file.
 void bind_tensor(py::module_& module, TensorClass& tensor);
 void bind_autograd(py::module_& module, TensorClass& tensor);

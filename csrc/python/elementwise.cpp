@@ -29,24 +29,16 @@ Tensor binary_strict(const Tensor& self, py::handle other, WithTensor with_tenso
 // operators of the Tensor type are also installed as plain CPython number slots that unwrap the
 // tensors directly. The bound __add__ etc. stay for subclasses and explicit method calls.
 
-// The tensor held by a Python Tensor (or subclass) object, or false if `object` is not one.
-bool unwrap_tensor(PyObject* object, PyTypeObject* tensor_type, Tensor& tensor) {
-  if (!PyObject_TypeCheck(object, tensor_type)) return false;
-  auto holder = reinterpret_cast<py::detail::instance*>(object)->get_value_and_holder();
-  if (!holder.holder_constructed()) return false;
-  tensor = Tensor(holder.holder<std::shared_ptr<TensorImpl>>());
-  return true;
-}
-
-PyTypeObject* g_tensor_type = nullptr;
-
 template <Tensor (*WithTensor)(const Tensor&, const Tensor&), Tensor (*WithScalar)(const Tensor&, Scalar),
           Tensor (*ScalarFirst)(const Tensor&, Scalar)>
 PyObject* number_slot(PyObject* left, PyObject* right) {
-  try {
-    Tensor a, b;
-    const bool left_is_tensor = unwrap_tensor(left, g_tensor_type, a);
-    const bool right_is_tensor = unwrap_tensor(right, g_tensor_type, b);
+  Tensor a, b;
+  const bool left_is_tensor = unwrap_tensor(left, a);
+  const bool right_is_tensor = unwrap_tensor(right, b);
+  if (!(left_is_tensor && right_is_tensor) && !(left_is_tensor && is_scalar(right)) &&
+      !(right_is_tensor && is_scalar(left)))
+    Py_RETURN_NOTIMPLEMENTED;
+  return number_slot_result([&] {
     Tensor result;
     if (left_is_tensor && right_is_tensor) {
       const bool release = may_release_gil(std::max(a.numel(), b.numel()), {&a, &b});
@@ -57,14 +49,9 @@ PyObject* number_slot(PyObject* left, PyObject* right) {
     } else if (right_is_tensor && is_scalar(left)) {
       const Scalar number = to_scalar(left, "operator");
       result = run_releasing_gil(may_release_gil(b.numel(), {&b}), [&] { return ScalarFirst(b, number); });
-    } else {
-      Py_RETURN_NOTIMPLEMENTED;
     }
-    return py::cast(result).release().ptr();
-  } catch (...) {
-    py::detail::try_translate_exceptions();
-    return nullptr;
-  }
+    return result;
+  });
 }
 
 Tensor add_scalar(const Tensor& a, Scalar b) { return add(a, b); }
@@ -74,13 +61,13 @@ Tensor div_scalar(const Tensor& a, Scalar b) { return div(a, b); }
 Tensor add_tensors(const Tensor& a, const Tensor& b) { return add(a, b); }
 
 void install_number_slots(TensorClass& tensor) {
-  g_tensor_type = reinterpret_cast<PyTypeObject*>(tensor.ptr());
-  PyNumberMethods* slots = g_tensor_type->tp_as_number;
+  auto* type = reinterpret_cast<PyTypeObject*>(tensor.ptr());
+  PyNumberMethods* slots = type->tp_as_number;
   slots->nb_add = number_slot<add_tensors, add_scalar, add_scalar>;
   slots->nb_subtract = number_slot<sub, sub_scalar, rsub>;
   slots->nb_multiply = number_slot<mul, mul_scalar, mul_scalar>;
   slots->nb_true_divide = number_slot<div, div_scalar, rdiv>;
-  PyType_Modified(g_tensor_type);
+  PyType_Modified(type);
 }
 
 std::optional<Scalar> optional_scalar(py::handle object, const char* op) {

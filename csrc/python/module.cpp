@@ -147,6 +147,15 @@ DimVector to_shape(const py::args& args, const char* op) {
   return shape;
 }
 
+bool unwrap_tensor(PyObject* object, Tensor& tensor) {
+  static PyTypeObject* tensor_type = reinterpret_cast<PyTypeObject*>(py::type::of<TensorImpl>().ptr());
+  if (!PyObject_TypeCheck(object, tensor_type)) return false;
+  auto holder = reinterpret_cast<py::detail::instance*>(object)->get_value_and_holder();
+  if (!holder.holder_constructed()) return false;
+  tensor = Tensor(holder.holder<std::shared_ptr<TensorImpl>>());
+  return true;
+}
+
 bool may_release_gil(int64_t work, std::initializer_list<const Tensor*> inputs) {
   constexpr int64_t kReleaseGilWork = int64_t{1} << 20;  // about a millisecond's worth, or less
   if (work < kReleaseGilWork) return false;
