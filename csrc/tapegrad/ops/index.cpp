@@ -26,13 +26,6 @@ struct KeyPlan {
   bool has_advanced = false, has_slice = false, has_integer = false, has_none = false;
 };
 
-Tensor make_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t offset) {
-  auto impl = std::make_shared<TensorImpl>(self.impl()->storage(), std::move(sizes), std::move(strides), offset,
-                                           self.dtype());
-  impl->mark_view();
-  return Tensor(std::move(impl));
-}
-
 // (n, k) coordinates of a mask's true elements as k int64 index tensors of length n.
 std::vector<Tensor> mask_to_indices(const Tensor& mask) {
   NoGradGuard no_grad;
@@ -151,31 +144,14 @@ KeyPlan plan_key(const Tensor& self, const std::vector<TensorIndex>& key) {
   return plan;
 }
 
-struct BasicIndexBackward final : Node {
-  DimVector input_sizes, sizes, strides;
-  int64_t offset;
-  const char* node_name;
-  BasicIndexBackward(DimVector in, DimVector s, DimVector st, int64_t o, const char* name)
-      : input_sizes(std::move(in)), sizes(std::move(s)), strides(std::move(st)), offset(o), node_name(name) {}
-  TensorList apply(TensorList&& grads) override {
-    return {view_scatter(grads[0], input_sizes, sizes, strides, offset)};
-  }
-  std::string name() const override { return node_name; }
-};
-
 // The view the basic part of the key selects, recorded as one node named after the PyTorch op
 // that would dominate the chain.
 Tensor basic_view(const Tensor& self, const KeyPlan& plan) {
-  Tensor out = make_view(self, plan.sizes, plan.strides, plan.offset);
-  if (needs_grad(self)) {
-    const char* name = plan.has_slice     ? "SliceBackward0"
-                       : plan.has_integer ? "SelectBackward0"
-                       : plan.has_none    ? "UnsqueezeBackward0"
-                                          : "AliasBackward0";
-    make_node<BasicIndexBackward>(self.sizes(), plan.sizes, plan.relative_strides, plan.relative_offset, name)
-        ->connect({&self}, {&out});
-  }
-  return out;
+  const char* name = plan.has_slice     ? "SliceBackward0"
+                     : plan.has_integer ? "SelectBackward0"
+                     : plan.has_none    ? "UnsqueezeBackward0"
+                                        : "AliasBackward0";
+  return strided_view(self, plan.sizes, plan.strides, plan.offset, plan.relative_strides, plan.relative_offset, name);
 }
 
 bool same_geometry(const Tensor& self, const KeyPlan& plan) {

@@ -12,12 +12,6 @@ namespace tg {
 
 namespace {
 
-Tensor make_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t storage_offset) {
-  auto impl = std::make_shared<TensorImpl>(self.impl()->storage(), std::move(sizes), std::move(strides),
-                                           storage_offset, self.dtype());
-  impl->mark_view();
-  return Tensor(std::move(impl));
-}
 
 // Reshape-like views (view, reshape, squeeze, unsqueeze, flatten): the gradient is reshaped back.
 struct ReshapeAliasBackward final : Node {
@@ -74,6 +68,21 @@ struct ViewScatterBackward final : Node {
   std::string name() const override { return "ViewScatterBackward"; }
 };
 
+Tensor reshape_alias(const Tensor& self, DimVector sizes, DimVector strides, const char* node_name) {
+  Tensor out = make_view(self, std::move(sizes), std::move(strides), self.storage_offset());
+  if (needs_grad(self)) make_node<ReshapeAliasBackward>(self.sizes(), node_name)->connect({&self}, {&out});
+  return out;
+}
+
+}  // namespace
+
+Tensor make_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t storage_offset) {
+  auto impl = std::make_shared<TensorImpl>(self.impl()->storage(), std::move(sizes), std::move(strides),
+                                           storage_offset, self.dtype());
+  impl->mark_view();
+  return Tensor(std::move(impl));
+}
+
 // Records a strided sub-view. `relative_strides`/`relative_offset` describe it over a contiguous
 // input, which is what backward scatters into.
 Tensor strided_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t storage_offset,
@@ -84,14 +93,6 @@ Tensor strided_view(const Tensor& self, DimVector sizes, DimVector strides, int6
                                    node_name)->connect({&self}, {&out});
   return out;
 }
-
-Tensor reshape_alias(const Tensor& self, DimVector sizes, DimVector strides, const char* node_name) {
-  Tensor out = make_view(self, std::move(sizes), std::move(strides), self.storage_offset());
-  if (needs_grad(self)) make_node<ReshapeAliasBackward>(self.sizes(), node_name)->connect({&self}, {&out});
-  return out;
-}
-
-}  // namespace
 
 Tensor as_strided(const Tensor& self, const DimVector& sizes, const DimVector& strides, int64_t storage_offset) {
   TG_CHECK(sizes.size() == strides.size(), "[as_strided] got ", sizes.size(), " sizes but ", strides.size(), " strides");

@@ -27,6 +27,14 @@ Tensor select(const Tensor& self, int64_t dim, int64_t index);
 // Python slice semantics on one dim: bounds clamp, negative bounds count from the end, step > 0.
 Tensor slice(const Tensor& self, int64_t dim, int64_t start, int64_t end, int64_t step = 1);
 
+// A view with the given geometry over self's storage, recording nothing (for ops that record
+// their own node).
+Tensor make_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t storage_offset);
+// A strided sub-view recorded as one node named `node_name` whose backward scatters into the
+// input's shape; `relative_strides`/`relative_offset` give the view over a contiguous input.
+Tensor strided_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t storage_offset,
+                    DimVector relative_strides, int64_t relative_offset, const char* node_name);
+
 // The inverse of a strided view for gradients: zeros of `input_sizes` with `grad` written into
 // the elements the view (sizes, strides, offset, relative to a contiguous input) covered.
 // Differentiable: its own gradient is that view of the incoming gradient.

@@ -33,6 +33,23 @@ class RemovableHandle:
         self._hooks.pop(self.id, None)
 
 
+def zero_grads(parameters, set_to_none=True):
+    """Clears the .grad of each parameter: drops it (set_to_none) or zeroes it in place, detached,
+    as Module.zero_grad and Optimizer.zero_grad do in PyTorch."""
+    for param in parameters:
+        if param.grad is None:
+            continue
+        if set_to_none:
+            param.grad = None
+        else:
+            grad = param.grad
+            if grad.grad_fn is not None:
+                grad.detach_()
+            else:
+                grad.requires_grad_(False)
+            grad.zero_()
+
+
 class Module:
     """Base class for all neural network modules; subclasses define forward()."""
 
@@ -247,18 +264,7 @@ class Module:
         return self
 
     def zero_grad(self, set_to_none=True):
-        for param in self.parameters():
-            if param.grad is None:
-                continue
-            if set_to_none:
-                param.grad = None
-            else:
-                grad = param.grad
-                if grad.grad_fn is not None:
-                    grad.detach_()
-                else:
-                    grad.requires_grad_(False)
-                grad.zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     def apply(self, fn):
         for module in self.children():

@@ -4,6 +4,7 @@ from collections import defaultdict
 
 from .. import _C
 from ..autograd import enable_grad, no_grad
+from ..nn.module import zero_grads
 
 
 class _RequiredParameter:
@@ -71,18 +72,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
-            for param in group["params"]:
-                if param.grad is None:
-                    continue
-                if set_to_none:
-                    param.grad = None
-                else:
-                    grad = param.grad
-                    if grad.grad_fn is not None:
-                        grad.detach_()
-                    else:
-                        grad.requires_grad_(False)
-                    grad.zero_()
+            zero_grads(group["params"], set_to_none)
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; `closure` re-evaluates the loss."""
