@@ -1,4 +1,8 @@
 // Creation functions, random number generation, dtype conversion and the in-place fills.
+#include <array>
+#include <cstring>
+#include <random>
+
 #include "bindings.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
@@ -31,6 +35,170 @@ void bind_filled(py::module_& module, const char* name, Make make) {
      py::arg("requires_grad") = false);
 }
 
+// ---- random streams ----------------------------------------------------------------------
+// tapegrad.Generator: a random stream of its own. The core has one generator; a Generator object
+// keeps a saved state of it and swaps that in for the draws it is passed to, so a Generator seeded
+// with s draws exactly what the global stream draws after manual_seed(s). Random draws hold the GIL
+// throughout, so no other thread can draw in between. default_generator is the global stream.
+struct GeneratorObject {
+  bool is_default = false;
+  RngState state{};
+};
+
+RngState state_of(const GeneratorObject& generator) { return generator.is_default ? get_rng_state() : generator.state; }
+
+void set_state_of(GeneratorObject& generator, const RngState& state) {
+  if (generator.is_default) set_rng_state(state);
+  else generator.state = state;
+}
+
+RngState seeded_state(uint64_t seed) {
+  const RngState saved = get_rng_state();
+  manual_seed(seed);
+  const RngState seeded = get_rng_state();
+  set_rng_state(saved);
+  return seeded;
+}
+
+// A seed as PyTorch takes it: an int in [-2^63, 2^64); a negative one means 0xffff_ffff_ffff_ffff + seed.
+uint64_t to_seed(py::handle value, const char* op) {
+  PyObject* index = PyNumber_Index(value.ptr());
+  if (index == nullptr) throw py::error_already_set();
+  const py::object seed = py::reinterpret_steal<py::object>(index);
+  int overflow = 0;
+  const long long as_signed = PyLong_AsLongLongAndOverflow(seed.ptr(), &overflow);
+  if (overflow == 0) return as_signed < 0 ? 0xffffffffffffffffULL + static_cast<uint64_t>(as_signed) : static_cast<uint64_t>(as_signed);
+  if (overflow > 0) {
+    const unsigned long long as_unsigned = PyLong_AsUnsignedLongLong(seed.ptr());
+    if (!PyErr_Occurred()) return as_unsigned;
+    PyErr_Clear();
+  }
+  fail("[", op, "] seed must be within the inclusive range [-0x8000_0000_0000_0000, 0xffff_ffff_ffff_ffff], got ",
+       py::str(seed).cast<std::string>());
+}
+
+// The state as 7 words: the seed, the four xoshiro words, the spare-normal flag and its bits.
+// get_state()/get_rng_state() return them as an int64 tensor, which set_state() takes back.
+constexpr int64_t state_words = 7;
+using StateWords = std::array<uint64_t, state_words>;
+
+StateWords words_of(const RngState& state) {
+  StateWords words = {state.seed, state.words[0], state.words[1], state.words[2], state.words[3],
+                      state.has_spare_normal, 0};
+  std::memcpy(&words[6], &state.spare_normal, sizeof(double));
+  return words;
+}
+
+RngState state_of_words(const StateWords& words, const char* op) {
+  TG_CHECK(words[5] <= 1, "[", op, "] invalid state: the spare-normal flag is ", words[5]);
+  TG_CHECK(words[1] | words[2] | words[3] | words[4], "[", op, "] invalid state: the generator words are all zero");
+  RngState state{words[0], {words[1], words[2], words[3], words[4]}, words[5] == 1, 0.0};
+  std::memcpy(&state.spare_normal, &words[6], sizeof(double));
+  return state;
+}
+
+Tensor state_tensor(const RngState& state) {
+  Tensor out = Tensor::empty({state_words}, DType::Int64);
+  const StateWords words = words_of(state);
+  std::memcpy(out.data_ptr<int64_t>(), words.data(), sizeof(words));
+  return out;
+}
+
+RngState state_from(py::handle object, const char* op) {
+  TG_CHECK_TYPE(is_tensor(object), "[", op, "] expects the tensor get_state() returned, got ",
+                py::str(py::type::handle_of(object).attr("__name__")).cast<std::string>());
+  const Tensor tensor = contiguous(as_tensor(object));
+  TG_CHECK(tensor.dtype() == DType::Int64 && tensor.dim() == 1 && tensor.numel() == state_words, "[", op,
+           "] expects an int64 tensor of shape (", state_words, ") as get_state() returns, got ",
+           dtype_name(tensor.dtype()), " of shape ", tensor.sizes());
+  StateWords words;
+  std::memcpy(words.data(), tensor.data_ptr<int64_t>(), sizeof(words));
+  return state_of_words(words, op);
+}
+
+// Makes `generator` (None or a Generator) the source of the draws made in its scope.
+class GeneratorScope {
+ public:
+  GeneratorScope(py::handle generator, const char* op) {
+    if (generator.is_none()) return;
+    TG_CHECK_TYPE(py::isinstance<GeneratorObject>(generator), "[", op, "] generator must be a tapegrad.Generator, got ",
+                  py::str(py::type::handle_of(generator).attr("__name__")).cast<std::string>());
+    GeneratorObject& object = generator.cast<GeneratorObject&>();
+    if (object.is_default) return;
+    swapped_ = &object;
+    saved_ = get_rng_state();
+    set_rng_state(object.state);
+  }
+  ~GeneratorScope() {
+    if (swapped_ == nullptr) return;
+    swapped_->state = get_rng_state();
+    set_rng_state(saved_);
+  }
+  GeneratorScope(const GeneratorScope&) = delete;
+  GeneratorScope& operator=(const GeneratorScope&) = delete;
+
+ private:
+  GeneratorObject* swapped_ = nullptr;
+  RngState saved_{};
+};
+
+void bind_generator(py::module_& module) {
+  py::class_<GeneratorObject>(module, "Generator")
+      .def(py::init([](py::handle device) {
+        TG_CHECK(to_device(device, "Generator").type == DeviceType::CPU, "[Generator] only CPU generators exist in "
+                 "this build, got device ", py::str(device).cast<std::string>());
+        return GeneratorObject{false, seeded_state(default_rng_seed)};
+      }), py::arg("device") = "cpu")
+      .def("manual_seed", [](GeneratorObject& self, py::handle seed) -> GeneratorObject& {
+        set_state_of(self, seeded_state(to_seed(seed, "Generator.manual_seed")));
+        return self;
+      }, py::arg("seed"), py::return_value_policy::reference)
+      .def("seed", [](GeneratorObject& self) {
+        std::random_device entropy;
+        const uint64_t seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
+        set_state_of(self, seeded_state(seed));
+        return seed;
+      })
+      .def("initial_seed", [](const GeneratorObject& self) { return state_of(self).seed; })
+      .def("get_state", [](const GeneratorObject& self) { return state_tensor(state_of(self)); })
+      .def("set_state", [](GeneratorObject& self, py::handle state) -> GeneratorObject& {
+        set_state_of(self, state_from(state, "Generator.set_state"));
+        return self;
+      }, py::arg("new_state"), py::return_value_policy::reference)
+      .def_property_readonly("device", [](const GeneratorObject&) { return py::str("cpu"); })
+      // A copy is an independent stream at the same position (the default one copies to a plain one).
+      .def("__deepcopy__", [](const GeneratorObject& self, py::handle) { return GeneratorObject{false, state_of(self)}; })
+      .def("__copy__", [](const GeneratorObject& self) { return GeneratorObject{false, state_of(self)}; })
+      .def(py::pickle([](const GeneratorObject& self) { return words_of(state_of(self)); },
+                      [](const StateWords& words) { return GeneratorObject{false, state_of_words(words, "Generator")}; }));
+
+  const py::object default_generator = py::cast(GeneratorObject{true});
+  module.attr("default_generator") = default_generator;
+  module.def("manual_seed", [default_generator](py::handle seed) {
+    manual_seed(to_seed(py::int_(py::reinterpret_borrow<py::object>(seed)), "manual_seed"));  // int(seed), as PyTorch
+    return default_generator;
+  }, py::arg("seed"));
+  module.def("seed", [default_generator] { return default_generator.attr("seed")(); });
+  module.def("initial_seed", [] { return initial_seed(); });
+  module.def("get_rng_state", [] { return state_tensor(get_rng_state()); });
+  module.def("set_rng_state", [](py::handle state) { set_rng_state(state_from(state, "set_rng_state")); },
+             py::arg("new_state"));
+}
+
+// rand and randn take generator= besides what every filled-tensor maker takes.
+template <typename Make>
+void bind_random(py::module_& module, const char* name, Make make) {
+  module.def(name, [=](py::args args, py::object size, py::handle generator, py::object dtype, py::object device,
+                       bool requires_grad) {
+    const DimVector shape = shape_from(args, size, name);
+    const DType out_dtype = dtype_or_default(dtype, name);
+    const Device out_device = to_device(device, name);
+    const GeneratorScope scope(generator, name);
+    return finish(make(shape, out_dtype, out_device), requires_grad);
+  }, py::kw_only(), py::arg("size") = py::none(), py::arg("generator") = py::none(), py::arg("dtype") = py::none(),
+     py::arg("device") = py::none(), py::arg("requires_grad") = false);
+}
+
 template <typename Make>
 void bind_like(py::module_& module, const char* name, Make make) {
   module.def(name, [=](const Tensor& like, py::object dtype, py::object device, bool requires_grad) {
@@ -55,8 +223,8 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
   bind_filled(module, "empty", [](const DimVector& s, DType d, Device v) { return empty(s, d, v); });
   bind_filled(module, "zeros", [](const DimVector& s, DType d, Device v) { return zeros(s, d, v); });
   bind_filled(module, "ones", [](const DimVector& s, DType d, Device v) { return ones(s, d, v); });
-  bind_filled(module, "rand", [](const DimVector& s, DType d, Device v) { return rand(s, d, v); });
-  bind_filled(module, "randn", [](const DimVector& s, DType d, Device v) { return randn(s, d, v); });
+  bind_random(module, "rand", [](const DimVector& s, DType d, Device v) { return rand(s, d, v); });
+  bind_random(module, "randn", [](const DimVector& s, DType d, Device v) { return randn(s, d, v); });
   bind_like(module, "empty_like", [](const DimVector& s, DType d, Device v) { return empty(s, d, v); });
   bind_like(module, "zeros_like", [](const DimVector& s, DType d, Device v) { return zeros(s, d, v); });
   bind_like(module, "ones_like", [](const DimVector& s, DType d, Device v) { return ones(s, d, v); });
@@ -96,9 +264,9 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
   }, py::arg("n"), py::arg("m") = py::none(), py::kw_only(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), py::arg("requires_grad") = false);
 
-  module.def("manual_seed", [](int64_t seed) { manual_seed(static_cast<uint64_t>(seed)); });
-  module.def("initial_seed", [] { return initial_seed(); });
-  module.def("randint", [](int64_t low, py::object high, py::handle size, py::object dtype, py::object device) {
+  bind_generator(module);
+  module.def("randint", [](int64_t low, py::object high, py::handle size, py::handle generator, py::object dtype,
+                           py::object device) {
     // randint(high, size), randint(high, size=size) or randint(low, high, size), as in PyTorch:
     // with two numbers given, the second is `high` only if a size follows it.
     const bool low_omitted = size.is_none() || high.is_none();
@@ -106,17 +274,28 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     const int64_t lower = low_omitted ? 0 : low;
     const int64_t upper = low_omitted ? low : high.cast<int64_t>();
     const DimVector shape = to_shape(size.is_none() ? high : size, "randint");
-    return randint(lower, upper, shape, dtype.is_none() ? DType::Int64 : to_dtype(dtype, "randint"), to_device(device, "randint"));
+    const DType out_dtype = dtype.is_none() ? DType::Int64 : to_dtype(dtype, "randint");
+    const Device out_device = to_device(device, "randint");
+    const GeneratorScope scope(generator, "randint");
+    return randint(lower, upper, shape, out_dtype, out_device);
   }, py::arg("low"), py::arg("high") = py::none(), py::arg("size") = py::none(), py::kw_only(),
-     py::arg("dtype") = py::none(), py::arg("device") = py::none());
-  module.def("randperm", [](int64_t n, py::object dtype, py::object device) {
-    return randperm(n, dtype.is_none() ? DType::Int64 : to_dtype(dtype, "randperm"), to_device(device, "randperm"));
-  }, py::arg("n"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none());
+     py::arg("generator") = py::none(), py::arg("dtype") = py::none(), py::arg("device") = py::none());
+  module.def("randperm", [](int64_t n, py::handle generator, py::object dtype, py::object device) {
+    const DType out_dtype = dtype.is_none() ? DType::Int64 : to_dtype(dtype, "randperm");
+    const Device out_device = to_device(device, "randperm");
+    const GeneratorScope scope(generator, "randperm");
+    return randperm(n, out_dtype, out_device);
+  }, py::arg("n"), py::kw_only(), py::arg("generator") = py::none(), py::arg("dtype") = py::none(),
+     py::arg("device") = py::none());
 
-  tensor.def("uniform_", [](Tensor& self, double from, double to) -> Tensor& { return uniform_(self, from, to); },
-             py::arg("a") = 0.0, py::arg("b") = 1.0);
-  tensor.def("normal_", [](Tensor& self, double mean, double std) -> Tensor& { return normal_(self, mean, std); },
-             py::arg("mean") = 0.0, py::arg("std") = 1.0);
+  tensor.def("uniform_", [](Tensor& self, double from, double to, py::handle generator) -> Tensor& {
+    const GeneratorScope scope(generator, "uniform_");
+    return uniform_(self, from, to);
+  }, py::arg("a") = 0.0, py::arg("b") = 1.0, py::kw_only(), py::arg("generator") = py::none());
+  tensor.def("normal_", [](Tensor& self, double mean, double std, py::handle generator) -> Tensor& {
+    const GeneratorScope scope(generator, "normal_");
+    return normal_(self, mean, std);
+  }, py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), py::arg("generator") = py::none());
   tensor.def("fill_", [](Tensor& self, py::handle value) -> Tensor& {
     if (is_tensor(value)) {
       const Tensor source = as_tensor(value);

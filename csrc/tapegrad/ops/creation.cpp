@@ -1,5 +1,6 @@
 #include "tapegrad/ops/creation.h"
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -102,7 +103,7 @@ Tensor eye(int64_t rows, int64_t cols, DType dtype, Device device) {
 namespace {
 
 struct Generator {
-  uint64_t seed = 67280421310721ULL;
+  uint64_t seed = default_rng_seed;
   uint64_t state[4];
   bool has_spare_normal = false;
   double spare_normal = 0;
@@ -191,6 +192,21 @@ Tensor& fill_random(Tensor& self, const char* op, Draw draw) {
 
 void manual_seed(uint64_t seed) { generator().reseed(seed); }
 uint64_t initial_seed() { return generator().seed; }
+
+RngState get_rng_state() {
+  const Generator& rng = generator();
+  return {rng.seed, {rng.state[0], rng.state[1], rng.state[2], rng.state[3]}, rng.has_spare_normal, rng.spare_normal};
+}
+
+void set_rng_state(const RngState& state) {
+  TG_CHECK(state.words[0] | state.words[1] | state.words[2] | state.words[3],
+           "[set_rng_state] invalid state: the generator words are all zero");
+  Generator& rng = generator();
+  rng.seed = state.seed;
+  std::copy(std::begin(state.words), std::end(state.words), rng.state);
+  rng.has_spare_normal = state.has_spare_normal;
+  rng.spare_normal = state.spare_normal;
+}
 
 Tensor& uniform_(Tensor& self, double low, double high) {
   TG_CHECK_TYPE(is_floating(self.dtype()), "[uniform_] expects a floating-point tensor, got ", dtype_name(self.dtype()));
