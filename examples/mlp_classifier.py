@@ -35,9 +35,9 @@ class Net(nn.Module):
         return self.fc3(x)
 
 
-tg.manual_seed(0)
+tg.manual_seed(0)  # seeds the data, the initial weights and each epoch's shuffle
 x, y = two_spirals(500)
-loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True, seed=0)
+loader = DataLoader(TensorDataset(x, y), batch_size=64, shuffle=True)
 model = Net()
 optimizer = tg.optim.Adam(model.parameters(), lr=1e-2)
 criterion = nn.CrossEntropyLoss()

@@ -192,8 +192,8 @@ def run(args) -> float:
     model = build_model([NUM_FEATURES, *args.hidden, NUM_CLASSES])
     loss_fn = nn.CrossEntropyLoss()
     optimizer = make_optimizer(args, model.parameters())
-    loader = DataLoader(TensorDataset(train_x, train_y), batch_size=args.batch_size,
-                        shuffle=True, seed=args.seed)
+    # Each epoch's shuffle draws from the stream manual_seed(args.seed) seeded above.
+    loader = DataLoader(TensorDataset(train_x, train_y), batch_size=args.batch_size, shuffle=True)
     accuracy = evaluate(model, test_split, test_x, test_y) if args.epochs < 1 else None
     for epoch in range(1, args.epochs + 1):
         with tqdm(total=len(loader), desc=f"epoch {epoch}/{args.epochs}", unit="batch",
