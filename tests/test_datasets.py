@@ -179,6 +179,35 @@ def test_root_comes_before_tapegrad_data(tmp_path, monkeypatch):
     np.testing.assert_array_equal(ds.data_numpy, from_root)
 
 
+@pytest.mark.parametrize("root_exists", [True, False])
+def test_explicit_root_without_the_files_is_an_error_naming_it(tmp_path, monkeypatch, root_exists):
+    # The files are everywhere else: an explicit root is authoritative all the same.
+    write_split(tmp_path / "env")
+    write_split(tmp_path / "cache" / "tapegrad" / "fashion-mnist")
+    write_split(tmp_path / "system" / "fashion-mnist")
+    monkeypatch.setenv("TAPEGRAD_DATA", str(tmp_path / "env"))
+    root = tmp_path / "mine"
+    if root_exists:
+        root.mkdir()
+    for download in (False, True):
+        with pytest.raises(FileNotFoundError) as info:
+            FashionMNIST(root=root, download=download)
+        message = str(info.value)
+        assert f"not found in root {root}" in message
+        assert ("(no such folder)" in message) != root_exists
+        assert str(tmp_path / "env") not in message.split("Looked in: ")[1].split("\n")[0]
+    assert root.exists() == root_exists  # a failed download made no folders
+
+
+def test_download_into_an_explicit_root_uses_torchvisions_layout(tmp_path, monkeypatch):
+    images, files = gz_split()
+    monkeypatch.setattr(FashionMNIST, "md5", {k: hashlib.md5(v).hexdigest() for k, v in files.items()})
+    serve(monkeypatch, files)
+    np.testing.assert_array_equal(FashionMNIST(root=tmp_path / "data").data_numpy, images)
+    assert sorted(os.listdir(tmp_path / "data" / "FashionMNIST" / "raw")) == sorted(files)
+    assert not (tmp_path / "cache").exists()
+
+
 def test_tapegrad_data_with_dataset_subfolder(tmp_path, monkeypatch):
     images, _ = write_split(tmp_path / "env" / "mnist")
     monkeypatch.setenv("TAPEGRAD_DATA", str(tmp_path / "env"))
@@ -240,7 +269,7 @@ def test_mnist_not_found_error_offers_no_apt_package(tmp_path):
 
 
 def test_failed_download_is_reported_in_the_not_found_error():
-    with pytest.raises(FileNotFoundError, match=r"(?s)Downloading failed:.*network disabled"):
+    with pytest.raises(FileNotFoundError, match=r"(?s)Downloading: failed:.*network disabled"):
         FashionMNIST()
 
 
@@ -312,3 +341,13 @@ def test_core_data_and_targets_are_tensors(tmp_path):
     assert ds.targets.dtype == tapegrad.int64
     np.testing.assert_array_equal(ds.targets.numpy(), labels)
     assert ds.data is ds.data
+
+
+def test_core_transform_and_target_transform_apply_per_item(tmp_path):
+    images, labels = write_split(tmp_path)
+    # torchvision's argument order: root, train, transform, target_transform, download.
+    ds = FashionMNIST(tmp_path, True, lambda image: (image - 0.5) / 0.5, lambda label: label + 100, False)
+    image, label = ds[3]
+    np.testing.assert_allclose(image.numpy()[0], (images[3] / 255 - 0.5) / 0.5, rtol=1e-5, atol=1e-6)
+    assert label == int(labels[3]) + 100
+    assert ds.data_numpy is not None and ds.transform is not None and ds.target_transform is not None

@@ -1,20 +1,26 @@
 """MNIST and Fashion-MNIST from the standard IDX files.
 
 Each split is two files, ``{train,t10k}-{images-idx3,labels-idx1}-ubyte``, gzipped (``.gz``) or
-not. They are looked for, in this order, in
+not. An explicit ``root`` is authoritative, as in torchvision: the files are looked for only there
+(directly, in a ``<name>/`` subfolder, or in torchvision's ``FashionMNIST/raw/`` layout) and, if
+absent and ``download``, downloaded into ``<root>/FashionMNIST/raw``; otherwise the error names
+the root. With ``root=None`` they are looked for, in this order, in
 
-1. the ``root`` argument,
-2. the folder named by ``$TAPEGRAD_DATA``,
-3. ``~/.cache/tapegrad/<name>`` (``$XDG_CACHE_HOME`` is honoured),
-4. ``/usr/share/datasets/<name>`` (where Debian's ``dataset-fashion-mnist`` puts them),
+1. the folder named by ``$TAPEGRAD_DATA`` (in the same three layouts),
+2. ``~/.cache/tapegrad/<name>`` (``$XDG_CACHE_HOME`` is honoured),
+3. ``/usr/share/datasets/<name>`` (where Debian's ``dataset-fashion-mnist`` puts them),
 
-with ``<name>`` ``fashion-mnist`` or ``mnist``. Inside ``root`` and ``$TAPEGRAD_DATA`` the files
-may lie directly, in a ``<name>/`` subfolder, or in torchvision's ``FashionMNIST/raw/`` layout.
-If none has them, the split is downloaded into the cache and checked against the MD5 sums the
-dataset's authors publish; when that fails the error says how to get the files by hand.
+with ``<name>`` ``fashion-mnist`` or ``mnist``, and downloaded into the cache if none has them.
+Downloads are checked against the MD5 sums the dataset's authors publish; when downloading fails
+the error says how to get the files by hand.
 
-The raw arrays stay NumPy (``data_numpy`` uint8 (N, 28, 28), ``targets_numpy`` int64 (N,)), so
-this module imports without the compiled core; ``data``/``targets`` make tensors on first use.
+Samples: ``dataset[i]`` is ``(image, label)``, the image a float32 tensor (1, 28, 28) in [0, 1]
+(what torchvision's ``ToTensor()`` makes of its PIL image) passed through ``transform`` if given,
+the label an int passed through ``target_transform``. Training loops that want speed skip the
+per-sample path: ``data_numpy``/``targets_numpy`` hold the whole split (uint8 (N, 28, 28) and int64
+(N,)), and ``normalize`` turns a batch of raw images into standardized float32 rows; that is how
+``tapegrad-train`` batches (its transform is fixed, so none is applied). The raw arrays stay NumPy,
+so this module imports without the compiled core; ``data``/``targets`` make tensors on first use.
 tapegrad has no uint8 dtype, so unlike torchvision ``data`` is float32 scaled to [0, 1].
 """
 
@@ -153,7 +159,6 @@ def _find_file(folder: Path, stem: str):
 def _download_file(urls, destination: Path, md5: str) -> None:
     """Fetch the first URL that answers into destination, keeping it only if its MD5 matches."""
     errors = []
-    destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".part")
     for url in urls:
         try:
@@ -166,6 +171,8 @@ def _download_file(urls, destination: Path, md5: str) -> None:
         if digest != md5:
             errors.append(f"{url}: MD5 {digest} does not match the published {md5}")
             continue
+        # Folders are made only for a verified payload: a failed download leaves nothing behind.
+        destination.parent.mkdir(parents=True, exist_ok=True)
         partial.write_bytes(payload)
         os.replace(partial, destination)
         return
@@ -185,9 +192,12 @@ class _IdxDataset:
     apt_package = None
     classes: tuple = ()
 
-    def __init__(self, root=None, train: bool = True, download: bool = True):
-        self.root = root
+    def __init__(self, root=None, train: bool = True, transform=None, target_transform=None,
+                 download: bool = True):
+        self.root = None if root is None else Path(root).expanduser()
         self.train = train
+        self.transform = transform
+        self.target_transform = target_transform
         images_path, labels_path = self._locate(download)
         self.images_path, self.labels_path = images_path, labels_path
         self.data_numpy, self.targets_numpy = load_split(images_path, labels_path, len(self.classes))
@@ -196,15 +206,24 @@ class _IdxDataset:
 
     # -- locating ------------------------------------------------------------------------------
 
+    def _layouts(self, base: Path):
+        """The folders a data root may hold the files in: itself, <name>/, torchvision's layout."""
+        return [base, base / self.name, base / self.torchvision_name / "raw"]
+
     def _search_dirs(self):
+        if self.root is not None:
+            return self._layouts(self.root)
         dirs = []
-        for base in (self.root, os.environ.get("TAPEGRAD_DATA") or None):
-            if base is not None:
-                base = Path(base).expanduser()
-                dirs += [base, base / self.name, base / self.torchvision_name / "raw"]
+        if os.environ.get("TAPEGRAD_DATA"):
+            dirs += self._layouts(Path(os.environ["TAPEGRAD_DATA"]).expanduser())
         dirs.append(_cache_root() / self.name)
         dirs.append(Path(SYSTEM_DATA_DIR) / self.name)
         return dirs
+
+    def _download_dir(self) -> Path:
+        if self.root is not None:
+            return self.root / self.torchvision_name / "raw"
+        return _cache_root() / self.name
 
     def _locate(self, download: bool):
         stems = _split_files(self.train)
@@ -213,36 +232,45 @@ class _IdxDataset:
             found = [_find_file(folder, stem) for stem in stems]
             if all(found):
                 return found
-        download_error = "download=False"
+        download_error = "not attempted (download=False)"
         if download:
-            cache = _cache_root() / self.name
+            destination = self._download_dir()
             try:
                 paths = []
                 for stem in stems:
                     gz = stem + ".gz"
-                    _download_file([m + gz for m in self.mirrors], cache / gz, self.md5[gz])
-                    paths.append(cache / gz)
+                    _download_file([m + gz for m in self.mirrors], destination / gz, self.md5[gz])
+                    paths.append(destination / gz)
                 return paths
             except OSError as e:
-                download_error = str(e)
+                download_error = f"failed: {e}"
         raise FileNotFoundError(self._not_found_message(stems, searched, download_error))
 
     def _not_found_message(self, stems, searched, download_error):
-        cache = _cache_root() / self.name
         all_files = ", ".join(s + ".gz" for s in _split_files(True) + _split_files(False))
+        where = "" if self.root is None else f" in root {self.root}"
+        if self.root is not None and not self.root.is_dir():
+            where += " (no such folder)"
         lines = [
-            f"{type(self).__name__}: {stems[0]}[.gz] and {stems[1]}[.gz] not found.",
+            f"{type(self).__name__}: {stems[0]}[.gz] and {stems[1]}[.gz] not found{where}.",
             "Looked in: " + ", ".join(str(d) for d in searched),
-            f"Downloading failed: {download_error}",
+            f"Downloading: {download_error}",
             "To get the files, either",
         ]
+        if self.root is not None:
+            lines += [
+                f"  - put the four files {all_files} into {self.root}, or",
+                "  - pass root=None (tapegrad-train without --data) to use $TAPEGRAD_DATA, the cache "
+                f"({_cache_root() / self.name}) or {Path(SYSTEM_DATA_DIR) / self.name}.",
+            ]
+            return "\n".join(lines)
         if self.apt_package:
             lines.append(
                 f"  - apt-get install {self.apt_package}  "
                 f"(installs them into {Path(SYSTEM_DATA_DIR) / self.name}), or"
             )
         lines += [
-            f"  - put the four files {all_files} into {cache}, or",
+            f"  - put the four files {all_files} into {_cache_root() / self.name}, or",
             "  - put them in any folder and pass it as root=... (tapegrad-train --data DIR)"
             " or set TAPEGRAD_DATA=DIR.",
         ]
@@ -254,12 +282,18 @@ class _IdxDataset:
         return int(self.targets_numpy.shape[0])
 
     def __getitem__(self, index):
-        """(image float32 tensor (1, 28, 28) in [0, 1], label int), as torchvision's ToTensor."""
+        """(image, label): a float32 tensor (1, 28, 28) in [0, 1] (as torchvision's ToTensor
+        makes) and an int, through transform and target_transform when given."""
         index = operator.index(index)  # a slice would silently give a batch of the wrong shape
         import tapegrad
 
-        image = self.data_numpy[index].astype(np.float32)[None] / np.float32(255)
-        return tapegrad.from_numpy(image), int(self.targets_numpy[index])
+        image = tapegrad.from_numpy(self.data_numpy[index].astype(np.float32)[None] / np.float32(255))
+        target = int(self.targets_numpy[index])
+        if self.transform is not None:
+            image = self.transform(image)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return image, target
 
     @property
     def data(self):

@@ -11,6 +11,8 @@ it also documents the API it exercises.
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 import time
 
@@ -25,19 +27,67 @@ NUM_FEATURES = 28 * 28
 
 def _hidden_sizes(text: str):
     try:
-        sizes = [int(part) for part in text.split(",") if part.strip()]
+        sizes = [int(part) for part in text.split(",")]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--hidden takes sizes like 128 or 256,128, got {text!r}")
+        raise argparse.ArgumentTypeError(f"takes sizes like 128 or 256,128, got {text!r}") from None
     if any(size < 1 for size in sizes):
-        raise argparse.ArgumentTypeError(f"--hidden sizes must be positive, got {text!r}")
+        raise argparse.ArgumentTypeError(f"sizes must be positive, got {text!r}")
     return sizes
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
+
+
+def _non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
+    return value
+
+
+def _learning_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
+    if not -(1 << 63) <= value < (1 << 64):
+        raise argparse.ArgumentTypeError(f"must be in [-2**63, 2**64), got {text}")
+    return value
+
+
+def _check_paths(parser, args):
+    """Fails before any work is done on a --data folder that isn't one, and on a --save path that
+    could not be written once training has finished."""
+    if args.data is not None and not os.path.isdir(args.data):
+        parser.error(f"--data {args.data}: no such folder")
+    if args.save is not None:
+        folder = os.path.dirname(os.path.abspath(args.save))
+        if os.path.isdir(args.save):
+            parser.error(f"--save {args.save}: is a folder; give a file path such as {args.save}/mlp.safetensors")
+        if not os.path.isdir(folder):
+            parser.error(f"--save {args.save}: folder {folder} does not exist")
+        if not os.access(folder, os.W_OK):
+            parser.error(f"--save {args.save}: folder {folder} is not writable")
 
 
 def parse_args(argv=None):
@@ -45,25 +95,28 @@ def parse_args(argv=None):
         prog="tapegrad-train", description="Train an MLP on Fashion-MNIST or MNIST with tapegrad.")
     parser.add_argument("--dataset", choices=sorted(DATASETS), default="fashion-mnist")
     parser.add_argument("--data", metavar="DIR", default=None,
-                        help="folder with the IDX files (otherwise $TAPEGRAD_DATA, the cache, "
-                             "/usr/share/datasets)")
-    parser.add_argument("--epochs", type=int, default=3)
+                        help="folder with the IDX files, used as given (default: $TAPEGRAD_DATA, "
+                             "the cache, /usr/share/datasets, else download into the cache)")
+    parser.add_argument("--epochs", type=_non_negative_int, default=3,
+                        help="passes over the training set (0 evaluates the untrained model)")
     parser.add_argument("--batch-size", type=_positive_int, default=128)
     parser.add_argument("--hidden", type=_hidden_sizes, default=[128],
                         help="hidden layer sizes, comma separated (default 128)")
     parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
                         help="sgd (momentum 0.9) or adam (default sgd)")
-    parser.add_argument("--lr", type=float, default=None,
+    parser.add_argument("--lr", type=_learning_rate, default=None,
                         help="learning rate (default 0.02 for sgd, 0.001 for adam)")
     parser.add_argument("--threads", type=_positive_int, default=None,
                         help="CPU threads for the kernels (default: the runtime's choice)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=_seed, default=0)
     parser.add_argument("--save", metavar="PATH", default=None,
                         help="write the trained model's state dict here (safetensors)")
     parser.add_argument("--evaluate", metavar="CKPT", default=None,
                         help="only evaluate this saved model on the test set")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    _check_paths(parser, args)
+    return args
 
 
 def build_model(sizes):
@@ -79,17 +132,32 @@ def build_model(sizes):
 
 
 def sizes_from_state_dict(state):
-    """The layer sizes of a model saved by build_model, read off its weight shapes."""
-    weights = sorted((int(key.split(".")[0]), value) for key, value in state.items()
-                     if key.endswith(".weight"))
-    if not weights:
-        raise ValueError("checkpoint has no '<index>.weight' entries")
-    sizes = [int(weights[0][1].shape[1])]
-    for _, weight in weights:
-        if int(weight.shape[1]) != sizes[-1]:
+    """The layer sizes of a model saved by build_model, read off its weight shapes; ValueError
+    naming the entry for anything else."""
+    if not isinstance(state, dict) or not state:
+        raise ValueError("it holds no state dict of tensors")
+    layers = {}
+    for key, value in state.items():
+        index, _, kind = str(key).partition(".")
+        if not index.isdigit() or kind not in ("weight", "bias") or not hasattr(value, "shape"):
+            raise ValueError(f"unexpected entry {key!r} (this command's MLP has only <index>.weight and "
+                             "<index>.bias tensors)")
+        layers.setdefault(int(index), {})[kind] = tuple(int(d) for d in value.shape)
+    indices = sorted(layers)
+    if indices != list(range(0, 2 * len(indices), 2)):
+        raise ValueError(f"layer indices {indices} are not 0, 2, 4, ... (Linear layers with a ReLU between)")
+    sizes = []
+    for index in indices:
+        weight, bias = layers[index].get("weight"), layers[index].get("bias")
+        if weight is None or bias is None:
+            raise ValueError(f"layer {index} lacks its {'weight' if weight is None else 'bias'}")
+        if len(weight) != 2 or bias != weight[:1]:
+            raise ValueError(f"layer {index} has weight {weight} and bias {bias}; a Linear layer needs "
+                             "(out, in) and (out,)")
+        if sizes and weight[1] != sizes[-1]:
             raise ValueError("checkpoint layers do not chain: "
-                             + ", ".join(str(tuple(w.shape)) for _, w in weights))
-        sizes.append(int(weight.shape[0]))
+                             + ", ".join(str(layers[i]["weight"]) for i in indices))
+        sizes += [weight[1], weight[0]] if not sizes else [weight[0]]
     return sizes
 
 
@@ -106,7 +174,8 @@ def load_split(dataset: str, data_dir, train: bool):
     from tapegrad import datasets
 
     try:
-        split = getattr(datasets, DATASETS[dataset])(root=data_dir, train=train)
+        # An explicit --data folder is used as given: nothing is downloaded into it.
+        split = getattr(datasets, DATASETS[dataset])(root=data_dir, train=train, download=data_dir is None)
     except (FileNotFoundError, ValueError) as e:
         raise InputError(str(e)) from None
     return split.data_numpy.reshape(len(split), -1), split.targets_numpy, split
@@ -164,35 +233,55 @@ def train_epoch(model, split, loader, loss_fn, optimizer, progress):
     return total_loss / max(seen, 1), seen / elapsed
 
 
-def run(args) -> float:
-    # The data comes first: a missing data set is reported before anything else is set up.
-    test_x, test_y, test_split = load_split(args.dataset, args.data, train=False)
+def load_checkpoint(path):
+    """The model saved at path, checked to be this command's MLP for 28x28 images and 10 classes;
+    InputError with a one-line reason otherwise."""
+    import tapegrad
 
+    try:
+        state = tapegrad.load(path)
+    except OSError as e:
+        raise InputError(f"cannot read checkpoint {path}: {e.strerror or e}") from None
+    except ValueError as e:
+        raise InputError(f"not a valid checkpoint: {e}") from None  # e names the file
+    try:
+        sizes = sizes_from_state_dict(state)
+    except ValueError as e:
+        raise InputError(f"{path} is not a checkpoint of this command's MLP: {e}") from None
+    if sizes[0] != NUM_FEATURES or sizes[-1] != NUM_CLASSES:
+        raise InputError(f"{path}: the model maps {sizes[0]} inputs to {sizes[-1]} outputs; the test set "
+                         f"needs {NUM_FEATURES} inputs (28x28 images) and {NUM_CLASSES} outputs (classes)")
+    model = build_model(sizes)
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as e:
+        raise InputError(f"{path}: " + " ".join(str(e).split())) from None
+    return model
+
+
+def run(args) -> float:
     import tapegrad
 
     if args.threads is not None:
         tapegrad.set_num_threads(args.threads)
-    tapegrad.manual_seed(args.seed)
-
     if args.evaluate:
-        try:
-            state = tapegrad.load(args.evaluate)
-            sizes = sizes_from_state_dict(state)
-        except (OSError, ValueError) as e:
-            raise InputError(f"cannot evaluate {args.evaluate}: {e}") from None
-        model = build_model(sizes)
-        model.load_state_dict(state)
+        model = load_checkpoint(args.evaluate)
+        test_x, test_y, test_split = load_split(args.dataset, args.data, train=False)
         return evaluate(model, test_split, test_x, test_y)
+
+    # The data comes first: a missing data set is reported before anything else is set up.
+    test_x, test_y, test_split = load_split(args.dataset, args.data, train=False)
+    train_x, train_y, train_split = load_split(args.dataset, args.data, train=True)
 
     from tapegrad import nn
     from tapegrad.utils.data import DataLoader, TensorDataset
     from tqdm import tqdm
 
-    train_x, train_y, train_split = load_split(args.dataset, args.data, train=True)
+    # One seed for everything: the initial weights and each epoch's shuffle draw from its stream.
+    tapegrad.manual_seed(args.seed)
     model = build_model([NUM_FEATURES, *args.hidden, NUM_CLASSES])
     loss_fn = nn.CrossEntropyLoss()
     optimizer = make_optimizer(args, model.parameters())
-    # Each epoch's shuffle draws from the stream manual_seed(args.seed) seeded above.
     loader = DataLoader(TensorDataset(train_x, train_y), batch_size=args.batch_size, shuffle=True)
     accuracy = evaluate(model, test_split, test_x, test_y) if args.epochs < 1 else None
     for epoch in range(1, args.epochs + 1):
@@ -203,7 +292,10 @@ def run(args) -> float:
         print(f"epoch {epoch}/{args.epochs}: train loss {loss:.4f}, "
               f"test accuracy {accuracy:.4f}, {rate:,.0f} samples/s", flush=True)
     if args.save:
-        tapegrad.save(model.state_dict(), args.save)
+        try:
+            tapegrad.save(model.state_dict(), args.save)
+        except OSError as e:
+            raise InputError(f"cannot write {args.save}: {e.strerror or e}") from None
         print(f"saved model to {args.save}", flush=True)
     return accuracy
 
