@@ -244,8 +244,45 @@ def test_offsets_begin_after_end(tmp_path):
 def test_overlapping_tensors_rejected(tmp_path):
     header = {"a": entry("F32", (2,), (0, 8)), "b": entry("F32", (2,), (4, 12))}
     path = write_raw(tmp_path / "overlap.safetensors", header, b"\0" * 12)
-    with pytest.raises(ValueError, match=r"tensor 'b'.*overlaps tensor 'a'"):
+    with pytest.raises(ValueError, match=r"tensor 'b'.*overlaps the tensor before it \(tensor 'a' ends at 8\)"):
         load_numpy(path)
+
+
+# Layouts of the data section: (entries as (name, dtype, shape, offsets), data bytes, valid?).
+# The safetensors package accepts exactly those whose tensors tile the data section.
+TILINGS = {
+    "contiguous": ([("a", "F32", (2,), (0, 8)), ("b", "I64", (1,), (8, 16))], 16, True),
+    "out of header order": ([("b", "I64", (1,), (8, 16)), ("a", "F32", (2,), (0, 8))], 16, True),
+    "empty tensors at the ends": ([("e", "F32", (0,), (0, 0)), ("a", "F32", (2,), (0, 8)),
+                                   ("z", "F32", (0, 3), (8, 8))], 8, True),
+    "no tensors, no data": ([], 0, True),
+    "gap at the start": ([("a", "F32", (2,), (4, 12))], 12, False),
+    "gap between": ([("a", "F32", (2,), (0, 8)), ("b", "F32", (1,), (12, 16))], 16, False),
+    "bytes after the last": ([("a", "F32", (2,), (0, 8))], 12, False),
+    "no tensors, some data": ([], 8, False),
+    "empty tensor inside another": ([("a", "F32", (2,), (0, 8)), ("e", "F32", (0,), (4, 4))], 8, False),
+    "overlap": ([("a", "F32", (2,), (0, 8)), ("b", "F32", (2,), (4, 12))], 12, False),
+}
+
+
+@pytest.mark.parametrize("layout", TILINGS, ids=list(TILINGS))
+def test_tensors_must_tile_the_data_section_as_safetensors_requires(tmp_path, layout):
+    from safetensors.numpy import load_file
+
+    entries, data_size, valid = TILINGS[layout]
+    header = {name: entry(dtype, shape, offsets) for name, dtype, shape, offsets in entries}
+    path = write_raw(tmp_path / "t.safetensors", json.dumps(header).encode() if header else b"{}", b"\0" * data_size)
+    try:
+        load_file(str(path))
+        theirs = True
+    except Exception:  # safetensors raises its own SafetensorError
+        theirs = False
+    assert theirs == valid
+    if valid:
+        assert sorted(load_numpy(path)) == sorted(header)
+    else:
+        with pytest.raises(ValueError, match=r"t\.safetensors: .*(gap|overlaps|unaccounted)"):
+            load_numpy(path)
 
 
 def test_entry_with_missing_fields_names_key(tmp_path):

@@ -17,7 +17,8 @@ tuples come back as they went in. Values may be None, bool, int, float, str, Num
 (stored as Python numbers), dicts, lists, tuples and tensors.
 
 Supported dtypes: F32 F64 I32 I64 BOOL. ``load`` checks the whole header before reading any
-data; every problem is a ValueError naming the file and, where there is one, the tensor.
+data, with the safetensors package's rules (among them: the tensors tile the data section
+exactly); every problem is a ValueError naming the file and, where there is one, the tensor.
 """
 
 from __future__ import annotations
@@ -259,13 +260,18 @@ def _read_header(path, f, file_size):
             raise ValueError(f"{where}: data_offsets {offsets} hold {end - begin} bytes, shape "
                              f"{shape} of {entry['dtype']} needs {numel * dtype.itemsize}")
         entries[name] = (dtype, tuple(shape), begin, end)
+    # As the safetensors package requires: the tensors, in offset order, tile the data section
+    # exactly, with no gap, no overlap and nothing after the last one.
     previous_name, previous_end = None, 0
     for name, (_, _, begin, end) in sorted(entries.items(), key=lambda item: item[1][2:]):
-        if begin < previous_end:
-            raise ValueError(f"{path}: tensor {name!r} at data_offsets [{begin}, {end}] "
-                             f"overlaps tensor {previous_name!r}")
-        if end > begin:
-            previous_name, previous_end = name, end
+        if begin != previous_end:
+            after = f"tensor {previous_name!r} ends at {previous_end}" if previous_name else "the data starts at 0"
+            problem = "overlaps the tensor before it" if begin < previous_end else "leaves a gap"
+            raise ValueError(f"{path}: tensor {name!r} at data_offsets [{begin}, {end}] {problem} ({after})")
+        previous_name, previous_end = name, end
+    if previous_end != data_size:
+        raise ValueError(f"{path}: the data section has {data_size} bytes but its tensors end at "
+                         f"{previous_end} ({data_size - previous_end} bytes unaccounted for)")
     return entries, metadata, 8 + header_len
 
 
