@@ -1,4 +1,5 @@
 """tapegrad.nn against torch.nn: modules with identical weights, the fused losses, init, state."""
+import math
 from collections import OrderedDict
 
 import numpy as np
@@ -530,6 +531,196 @@ def test_forward_hooks():
     assert len(seen) == 1
 
 
+# ---- softmax without dim, module lookups and conversions, containers ------------------------
+
+@pytest.mark.parametrize("function", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape", [(), (4,), (2, 3), (2, 3, 4), (2, 3, 4, 5)])
+def test_softmax_without_dim_warns_and_picks_torchs_dim(function, shape):
+    def run(lib, x):
+        with pytest.warns(UserWarning, match=f"Implicit dimension choice for {function} has been deprecated"):
+            return getattr(lib.nn.functional, function)(x)
+    check_op(run, shape, dtypes=(tg.float64,), layouts=("contiguous",))
+
+
+def test_softmax_module_without_dim_warns_at_the_callers_line():
+    with pytest.warns(UserWarning, match="Implicit dimension choice for softmax") as record:
+        nn.Softmax()(tg.ones(2, 3))
+    assert record[0].filename == __file__
+
+
+def test_get_submodule_parameter_and_buffer_match_torch():
+    def lookups(lib):
+        model = nested(lib)
+        names = [type(model.get_submodule(target)).__name__ for target in ("", "stack", "stack.1", "first.fc")]
+        return [name.replace("TorchBlock", "Block") for name in names] + \
+            [tuple(model.get_parameter(target).shape) for target in ("last.0.weight", "first.fc.bias")] + \
+            [tuple(model.get_buffer("first.running").shape)]
+    assert lookups(tg) == lookups(torch)
+    for lib in (tg, torch):
+        model = nested(lib)
+        for method, target, message in [("get_submodule", "stack.7", "has no attribute `7`"),
+                                        ("get_submodule", "first.fc.weight", "`weight` is not an nn.Module"),
+                                        ("get_parameter", "first.nothing", "has no attribute `nothing`"),
+                                        ("get_parameter", "first.running", "`running` is not an nn.Parameter"),
+                                        ("get_buffer", "first.fc.weight", "`weight` is not a buffer")]:
+            with pytest.raises(AttributeError, match=message):
+                getattr(model, method)(target)
+
+
+def test_module_type_casts_every_tensor_and_requires_grad_():
+    for lib in (tg, torch):
+        model = nested(lib)
+        model.register_buffer("count", lib.zeros(2, dtype=lib.int64))
+        assert model.type(lib.float64) is model
+        assert {str(t.dtype).split(".")[-1] for t in model.state_dict().values()} == {"float64"}
+        assert model.requires_grad_(False) is model and not any(p.requires_grad for p in model.parameters())
+
+
+def test_module_to_takes_devices_dtypes_and_tensors():
+    model = nn.Linear(2, 3)
+    weight = model.weight
+    assert model.to("cpu") is model and model.to(device="cpu", non_blocking=True) is model and model.cpu() is model
+    assert model.to("cpu", tg.float64).weight.dtype == tg.float64 and model.weight is weight
+    model.to(tg.zeros(1))
+    assert model.weight.dtype == tg.float32
+    with pytest.raises(TypeError, match="only accepts floating point dtypes"):
+        model.to(tg.int64)
+
+
+def structure(lib, module):
+    return [(name, tuple(p.shape)) for name, p in module.named_parameters()], repr(module).replace("torch.", "") \
+        .replace("tapegrad.", "")
+
+
+def test_sequential_editing_matches_torch():
+    def edited(lib):
+        def fresh():
+            return lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.ReLU(), lib.nn.Linear(3, 4))
+        model = fresh()
+        model.insert(1, lib.nn.Tanh())
+        model.insert(-1, lib.nn.Sigmoid())
+        model.extend(lib.nn.Sequential(lib.nn.Identity()))
+        popped = type(model.pop(0)).__name__
+        sliced = model[1:3]
+        combined = fresh() + lib.nn.Sequential(lib.nn.Linear(4, 1))
+        grown = fresh()
+        grown += lib.nn.Sequential(lib.nn.ReLU())
+        tripled = lib.nn.Sequential(lib.nn.ReLU(), lib.nn.Tanh()) * 3
+        doubled = 2 * lib.nn.Sequential(lib.nn.ReLU())
+        in_place = lib.nn.Sequential(lib.nn.Tanh())
+        in_place *= 2
+        return [popped, structure(lib, model), structure(lib, sliced), structure(lib, combined),
+                structure(lib, grown), structure(lib, tripled), structure(lib, doubled), structure(lib, in_place)]
+    assert edited(tg) == edited(torch)
+    for lib in (tg, torch):
+        with pytest.raises(ValueError, match="add operator supports only objects of Sequential class"):
+            lib.nn.Sequential() + lib.nn.ReLU()
+        with pytest.raises(ValueError, match="Non-positive multiplication factor"):
+            lib.nn.Sequential(lib.nn.ReLU()) * 0
+        with pytest.raises(IndexError):
+            lib.nn.Sequential(lib.nn.ReLU()).insert(3, lib.nn.ReLU())
+
+
+def test_module_list_and_dict_match_torch():
+    def built(lib):
+        layers = lib.nn.ModuleList([lib.nn.Linear(2, 2), lib.nn.ReLU()])
+        layers += [lib.nn.Tanh()]
+        joined = layers + lib.nn.ModuleList([lib.nn.Linear(2, 1)])
+        popped = type(joined.pop(1)).__name__
+        heads = lib.nn.ModuleDict({"b": lib.nn.Linear(3, 1), "a": lib.nn.Linear(3, 2)})
+        heads["c"] = lib.nn.ReLU()
+        heads.update([("d", lib.nn.Tanh())])
+        removed = type(heads.pop("b")).__name__
+        return [popped, structure(lib, layers), structure(lib, joined), structure(lib, heads), list(heads.keys()),
+                "a" in heads, len(heads), [type(m).__name__ for m in heads.values()]]
+    assert built(tg) == built(torch)
+    for lib in (tg, torch):
+        with pytest.raises(TypeError, match="ModuleDict.update should be called with an iterable"):
+            lib.nn.ModuleDict(3)
+        with pytest.raises(ValueError, match="has length 3; 2 is required"):
+            lib.nn.ModuleDict([("a", lib.nn.ReLU(), 1)])
+
+
+def test_parameter_list_and_dict_match_torch():
+    def built(lib):
+        params = lib.nn.ParameterList([lib.nn.Parameter(lib.zeros(2, 3)), lib.ones(4)])
+        params.append(lib.zeros(1, dtype=lib.float64))
+        params.extend([lib.zeros(5)])
+        kinds = [type(p).__name__ for p in params]
+        table = lib.nn.ParameterDict({"z": lib.zeros(2), "a": lib.nn.Parameter(lib.ones(3))})
+        table["m"] = lib.zeros(1)
+        table.update([("b", lib.zeros(4))])
+        popped = tuple(table.pop("z").shape)
+        model = lib.nn.Module()
+        model.params, model.table = params, table
+        return [kinds, structure(lib, params), structure(lib, table), popped, list(table.keys()), "a" in table,
+                list(model.state_dict().keys()), tuple(params[-1].shape), len(params[1:3]),
+                table.get("missing", 5), sorted(table.copy().keys())]
+    assert built(tg) == built(torch)
+    for lib in (tg, torch):
+        with pytest.raises(RuntimeError, match="ParameterList should not be called"):
+            lib.nn.ParameterList()(1)
+        with pytest.raises(TypeError, match="cannot be used as a key as it is not a string"):
+            lib.nn.ParameterDict()[1] = lib.zeros(1)
+        with pytest.raises(IndexError):
+            lib.nn.ParameterList([lib.zeros(1)])[2]
+
+
+# ---- gradient clipping -----------------------------------------------------------------------
+
+def grads_pair(scale=1.0):
+    rng = np.random.default_rng(3)
+    arrays = [rng.normal(size=shape) * scale for shape in [(3, 4), (5,), (2, 2, 2)]]
+    ours = [tg.tensor(np.zeros_like(a), requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(np.zeros_like(a), requires_grad=True) for a in arrays]
+    for a, o, t in zip(arrays, ours, theirs):
+        o.grad, t.grad = tg.tensor(a), torch.tensor(a)
+    ours.append(tg.zeros(2, requires_grad=True))  # no gradient: skipped
+    theirs.append(torch.zeros(2, requires_grad=True))
+    return ours, theirs
+
+
+@pytest.mark.parametrize("max_norm, norm_type", [(1.0, 2.0), (100.0, 2.0), (0.5, 1), (0.3, float("inf")),
+                                                 (2.0, 3.0), (1.0, "inf")])
+def test_clip_grad_norm_matches_torch(max_norm, norm_type):
+    ours, theirs = grads_pair()
+    total = tg.nn.utils.clip_grad_norm_(ours, max_norm, norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type)
+    assert abs(total.item() - expected.item()) <= 1e-12 * expected.item()
+    for o, t in zip(ours[:3], theirs[:3]):
+        np.testing.assert_allclose(o.grad.numpy(), t.grad.numpy(), rtol=1e-12, atol=1e-14)
+    assert ours[3].grad is None
+
+
+def test_clip_grad_norm_edge_cases():
+    assert tg.nn.utils.clip_grad_norm_([], 1.0).item() == 0.0
+    single = tg.zeros(3, requires_grad=True)
+    single.grad = tg.tensor([3.0, 4.0, 0.0])
+    assert tg.nn.utils.clip_grad_norm_(single, 1.0).item() == pytest.approx(5.0)
+    assert single.grad.tolist() == pytest.approx([0.6, 0.8, 0.0], rel=1e-5)
+    with pytest.warns(UserWarning, match="empty generator"):
+        tg.nn.utils.clip_grad_norm_((p for p in []), 1.0)
+    single.grad = tg.tensor([float("inf"), 1.0, 0.0])
+    with pytest.raises(RuntimeError, match="is non-finite, so it cannot be clipped"):
+        tg.nn.utils.clip_grad_norm_([single], 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_value_matches_torch():
+    ours, theirs = grads_pair(scale=3.0)
+    tg.nn.utils.clip_grad_value_(ours, 1.5)
+    torch.nn.utils.clip_grad_value_(theirs, 1.5)
+    for o, t in zip(ours[:3], theirs[:3]):
+        np.testing.assert_array_equal(o.grad.numpy(), t.grad.numpy())
+
+
+def test_parameters_to_vector_and_back():
+    model = nn.Linear(3, 2)
+    vector = tg.nn.utils.parameters_to_vector(model.parameters())
+    assert tuple(vector.shape) == (8,)
+    tg.nn.utils.vector_to_parameters(tg.arange(8.0), model.parameters())
+    assert model.weight.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]] and model.bias.tolist() == [6.0, 7.0]
+
+
 # ---- init ------------------------------------------------------------------------------------
 
 def test_init_formulas_match_torch():
@@ -543,6 +734,67 @@ def test_init_formulas_match_torch():
         init._calculate_fan_in_and_fan_out(tg.zeros(3))
     with pytest.raises(ValueError, match="Unsupported nonlinearity"):
         init.calculate_gain("swish")
+
+
+def test_normal_quantile_is_accurate_to_double_precision():
+    import statistics
+
+    p = np.array([1e-300, 1e-30, 1e-10, 1e-3, 0.02, 0.3, 0.5, 0.7, 0.97, 0.999, 1 - 1e-12])
+    expected = [statistics.NormalDist().inv_cdf(value) for value in p]
+    np.testing.assert_allclose(init._normal_quantile(p), expected, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("mean, std, a, b", [(0.0, 1.0, -2.0, 2.0), (0.5, 2.0, -1.0, 3.0), (0.0, 0.02, -0.04, 0.04),
+                                             (1.0, 1.0, 1.5, 8.0)])
+def test_trunc_normal_has_the_truncated_normals_moments(mean, std, a, b):
+    tg.manual_seed(0)
+    weight = nn.Parameter(tg.empty(300, 200))
+    assert init.trunc_normal_(weight, mean, std, a, b) is weight
+    values = weight.detach().numpy().astype(np.float64)
+    assert values.min() >= a and values.max() <= b
+    alpha, beta = (a - mean) / std, (b - mean) / std
+    density = [math.exp(-x * x / 2) / math.sqrt(2 * math.pi) for x in (alpha, beta)]
+    mass = init._normal_cdf(beta) - init._normal_cdf(alpha)
+    shift = (density[0] - density[1]) / mass
+    expected_mean = mean + std * shift
+    expected_std = std * math.sqrt(1 + (alpha * density[0] - beta * density[1]) / mass - shift ** 2)
+    assert abs(values.mean() - expected_mean) < 0.02 * expected_std
+    assert abs(values.std() - expected_std) < 0.02 * expected_std
+
+
+def test_trunc_normal_warns_as_torch_when_the_mean_is_far_outside():
+    for lib in (tg, torch):
+        with pytest.warns(UserWarning, match="mean is more than 2 std from \\[a, b\\]"):
+            lib.nn.init.trunc_normal_(lib.empty(3), mean=10.0, std=1.0, a=-2.0, b=2.0)
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (3, 5), (4, 4), (2, 3, 2, 2)])
+def test_orthogonal_gives_orthonormal_rows_or_columns(shape):
+    tg.manual_seed(0)
+    weight = init.orthogonal_(tg.empty(*shape), gain=2.0)
+    matrix = weight.numpy().reshape(shape[0], -1).astype(np.float64) / 2.0
+    gram = matrix.T @ matrix if matrix.shape[0] >= matrix.shape[1] else matrix @ matrix.T
+    np.testing.assert_allclose(gram, np.eye(len(gram)), atol=1e-6)
+    with pytest.raises(ValueError, match="Only tensors with 2 or more dimensions"):
+        init.orthogonal_(tg.empty(3))
+
+
+def test_eye_matches_torch():
+    assert init.eye_(tg.empty(3, 5)).tolist() == torch.nn.init.eye_(torch.empty(3, 5)).tolist()
+    with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
+        init.eye_(tg.empty(3))
+
+
+@pytest.mark.parametrize("name, args", [("uniform_", (-1.0, 1.0)), ("normal_", (0.0, 2.0)), ("trunc_normal_", ()),
+                                        ("xavier_uniform_", ()), ("xavier_normal_", ()), ("kaiming_uniform_", ()),
+                                        ("kaiming_normal_", ()), ("orthogonal_", ())])
+def test_initialisers_draw_from_a_given_generator(name, args):
+    tg.manual_seed(0)
+    expected_global = tg.rand(2).tolist()
+    tg.manual_seed(0)
+    first = getattr(init, name)(tg.empty(4, 3), *args, generator=tg.Generator().manual_seed(9)).tolist()
+    assert tg.rand(2).tolist() == expected_global  # the global stream was not touched
+    assert getattr(init, name)(tg.empty(4, 3), *args, generator=tg.Generator().manual_seed(9)).tolist() == first
 
 
 def test_initialisers():

@@ -1,5 +1,6 @@
 """tapegrad.nn: modules, parameters, functional forms and initialisers, shaped like torch.nn."""
-from . import functional, init
+from . import functional, init, utils
+from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers import (
     BCELoss,
     BCEWithLogitsLoss,
@@ -10,11 +11,9 @@ from .layers import (
     L1Loss,
     Linear,
     LogSoftmax,
-    ModuleList,
     MSELoss,
     NLLLoss,
     ReLU,
-    Sequential,
     Sigmoid,
     Softmax,
     Tanh,
@@ -22,6 +21,6 @@ from .layers import (
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Module", "Parameter", "functional", "init", "Linear", "Identity", "ReLU", "Sigmoid", "Tanh", "Softmax",
-           "LogSoftmax", "Flatten", "Dropout", "Sequential", "ModuleList", "MSELoss", "L1Loss", "CrossEntropyLoss",
-           "NLLLoss", "BCELoss", "BCEWithLogitsLoss"]
+__all__ = ["Module", "Parameter", "functional", "init", "utils", "Linear", "Identity", "ReLU", "Sigmoid", "Tanh",
+           "Softmax", "LogSoftmax", "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
+           "ParameterDict", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss"]

@@ -2,6 +2,8 @@
 
 The losses are fused C++ kernels (csrc/tapegrad/ops/loss.cpp) with their own backward nodes.
 """
+import warnings
+
 from .. import _C
 
 __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout", "one_hot", "flatten",
@@ -34,17 +36,23 @@ def tanh(input):
     return _C.tanh(input)
 
 
-def _softmax_dim(ndim):
-    # PyTorch's legacy choice when dim is not given.
+def _softmax_dim(name, ndim, stacklevel):
+    """PyTorch's legacy choice when dim is not given, with its deprecation warning."""
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an "
+                  "argument.", stacklevel=stacklevel)
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input, dim=None, dtype=None):
-    return _core("softmax")(input, _softmax_dim(input.dim()) if dim is None else dim, dtype)
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("softmax", input.dim(), _stacklevel)
+    return _core("softmax")(input, dim, dtype)
 
 
-def log_softmax(input, dim=None, dtype=None):
-    return _core("log_softmax")(input, _softmax_dim(input.dim()) if dim is None else dim, dtype)
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    if dim is None:
+        dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
+    return _core("log_softmax")(input, dim, dtype)
 
 
 def dropout(input, p=0.5, training=True, inplace=False):

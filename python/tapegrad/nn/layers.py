@@ -1,11 +1,8 @@
-"""The layers, containers and loss modules of tapegrad.nn, each a thin Module over functional."""
-import operator
-from collections import OrderedDict
-
+"""The layers and loss modules of tapegrad.nn, each a thin Module over functional (containers: container.py)."""
 from .. import _C
 from . import functional as F
 from . import init
-from .module import Module, _addindent
+from .module import Module
 from .parameter import Parameter
 
 
@@ -75,7 +72,7 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input):
-        return F.softmax(input, self.dim)
+        return F.softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -83,7 +80,7 @@ class Softmax(Module):
 
 class LogSoftmax(Softmax):
     def forward(self, input):
-        return F.log_softmax(input, self.dim)
+        return F.log_softmax(input, self.dim, _stacklevel=5)
 
 
 class Flatten(Module):
@@ -112,125 +109,6 @@ class Dropout(Module):
 
     def extra_repr(self):
         return f"p={self.p}, inplace={self.inplace}"
-
-
-# ---- containers ------------------------------------------------------------------------------
-
-def _checked_index(index, length, kind):
-    index = operator.index(index)
-    if not -length <= index < length:
-        raise IndexError(f"index {index} is out of range for a {kind} of length {length}")
-    return index % length
-
-
-class Sequential(Module):
-    """Runs its modules in order. Sequential(m0, m1, ...) or Sequential(OrderedDict(name=module))."""
-
-    def __init__(self, *args):
-        super().__init__()
-        if len(args) == 1 and isinstance(args[0], OrderedDict):
-            for name, module in args[0].items():
-                self.add_module(name, module)
-        else:
-            for index, module in enumerate(args):
-                self.add_module(str(index), module)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return self.__class__(OrderedDict(list(self._modules.items())[index]))
-        return list(self._modules.values())[_checked_index(index, len(self), "Sequential")]
-
-    def __setitem__(self, index, module):
-        key = list(self._modules.keys())[_checked_index(index, len(self), "Sequential")]
-        setattr(self, key, module)
-
-    def __delitem__(self, index):
-        keys = list(self._modules.keys())
-        doomed = keys[index] if isinstance(index, slice) else [keys[_checked_index(index, len(self), "Sequential")]]
-        for key in doomed:
-            del self._modules[key]
-        # Keep the numbering dense, as PyTorch does.
-        renumbered = OrderedDict((str(i), module) for i, module in enumerate(self._modules.values()))
-        self._modules.clear()
-        self._modules.update(renumbered)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def forward(self, input):
-        for module in self:
-            input = module(input)
-        return input
-
-
-class ModuleList(Module):
-    """A list of modules that registers each one (so their parameters are the list's)."""
-
-    def __init__(self, modules=None):
-        super().__init__()
-        if modules is not None:
-            self.extend(modules)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return self.__class__(list(self._modules.values())[index])
-        return self._modules[str(_checked_index(index, len(self), "ModuleList"))]
-
-    def __setitem__(self, index, module):
-        self.add_module(str(_checked_index(index, len(self), "ModuleList")), module)
-
-    def __delitem__(self, index):
-        modules = list(self._modules.values())
-        del modules[index if isinstance(index, slice) else _checked_index(index, len(self), "ModuleList")]
-        self._modules.clear()
-        for i, module in enumerate(modules):
-            self._modules[str(i)] = module
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for module in modules:
-            self.append(module)
-        return self
-
-    def insert(self, index, module):
-        modules = list(self._modules.values())
-        modules.insert(index, module)
-        self._modules.clear()
-        for i, item in enumerate(modules):
-            self.add_module(str(i), item)
-
-    def __repr__(self):
-        # PyTorch's: runs of identical entries print once as "(first-last): n x module".
-        reprs = [repr(module) for module in self]
-        if not reprs:
-            return self._get_name() + "()"
-        blocks = []  # [first, last, repr]
-        for index, text in enumerate(reprs):
-            if blocks and blocks[-1][2] == text:
-                blocks[-1][1] = index
-            else:
-                blocks.append([index, index, text])
-        lines = []
-        for first, last, text in blocks:
-            line = f"({first}): {text}" if first == last else f"({first}-{last}): {last - first + 1} x {text}"
-            lines.append(_addindent(line, 2))
-        return self._get_name() + "(\n  " + "\n  ".join(lines) + "\n)"
 
 
 # ---- losses ----------------------------------------------------------------------------------

@@ -245,6 +245,41 @@ class Module:
         for _, buffer in self.named_buffers(recurse=recurse):
             yield buffer
 
+    def get_submodule(self, target):
+        """The submodule at a dotted path such as "encoder.0" ("" is this module)."""
+        if target == "":
+            return self
+        module = self
+        for name in target.split("."):
+            if not hasattr(module, name):
+                raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+            module = getattr(module, name)
+            if not isinstance(module, Module):
+                raise AttributeError(f"`{name}` is not an nn.Module")
+        return module
+
+    def _owner_and_name(self, target):
+        module_path, _, name = target.rpartition(".")
+        module = self.get_submodule(module_path)
+        if not hasattr(module, name):
+            raise AttributeError(f"{module._get_name()} has no attribute `{name}`")
+        return module, name
+
+    def get_parameter(self, target):
+        """The parameter at a dotted path such as "encoder.0.weight"."""
+        module, name = self._owner_and_name(target)
+        param = getattr(module, name)
+        if not isinstance(param, Parameter):
+            raise AttributeError(f"`{name}` is not an nn.Parameter")
+        return param
+
+    def get_buffer(self, target):
+        """The buffer at a dotted path such as "norm.running_mean"."""
+        module, name = self._owner_and_name(target)
+        if name not in module._buffers:
+            raise AttributeError(f"`{name}` is not a buffer")
+        return getattr(module, name)
+
     # ---- modes and gradients -----------------------------------------------------------------
 
     def train(self, mode=True):
@@ -344,25 +379,29 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """to(dtype), to(device), to(tensor) or to(device, dtype): floating-point values change dtype."""
+        """to(device), to(dtype), to(device, dtype), to(tensor): floating-point parameters and
+        buffers change dtype, all of them move to the device (as the tensors' own .to() allows)."""
         dtype = kwargs.pop("dtype", None)
         device = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
         if kwargs:
             raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
         for arg in args:
             if isinstance(arg, _C.Tensor):
-                dtype = arg.dtype
+                dtype, device = arg.dtype, arg.device
             elif isinstance(arg, _C.dtype):
                 dtype = arg
-            else:
+            elif not isinstance(arg, bool):  # a bool is non_blocking
                 device = arg
-        if device is not None and str(device) != "cpu":
-            raise RuntimeError(f"[to] device {device} is not available in this build")
-        if dtype is None:
-            return self
-        if not dtype.is_floating_point:
+        if dtype is not None and not dtype.is_floating_point:
             raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype!r}")
-        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+        if dtype is None and device is None:
+            return self
+        return self._apply(lambda t: t.to(device=device, dtype=dtype if t.is_floating_point() else None))
+
+    def type(self, dst_type):
+        """Casts every parameter and buffer (integer ones too) to dst_type."""
+        return self._apply(lambda t: t.type(dst_type))
 
     def float(self):
         return self.to(_C.float32)
@@ -371,7 +410,10 @@ class Module:
         return self.to(_C.float64)
 
     def cpu(self):
-        return self
+        return self.to("cpu")
+
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
 
     # ---- repr --------------------------------------------------------------------------------
 
