@@ -1,4 +1,7 @@
-"""tapegrad.optim against torch.optim: 25-step trajectories in float64, state dicts, errors."""
+"""tapegrad.optim against torch.optim: 25-step trajectories in float64, state dicts, errors, and the
+learning-rate schedulers' lr sequences."""
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -198,6 +201,131 @@ def test_closure_and_repr():
     assert optimizer.step(closure).item() == 1.0
     assert param.item() == 0.0
     assert repr(optimizer).startswith("SGD (\nParameter Group 0\n    dampening: 0")
+
+
+# ---- learning-rate schedulers against torch's lr sequences -----------------------------------
+
+SCHEDULERS = {
+    "StepLR": lambda lib, opt: lib.optim.lr_scheduler.StepLR(opt, step_size=3, gamma=0.5),
+    "MultiStepLR": lambda lib, opt: lib.optim.lr_scheduler.MultiStepLR(opt, milestones=[2, 5, 5, 11], gamma=0.3),
+    "ExponentialLR": lambda lib, opt: lib.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9),
+    "CosineAnnealingLR": lambda lib, opt: lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=7, eta_min=0.001),
+    "LambdaLR": lambda lib, opt: lib.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 0.95 ** epoch / (1 + epoch % 3)),
+    "LambdaLR per group": lambda lib, opt: lib.optim.lr_scheduler.LambdaLR(
+        opt, [lambda epoch: 1 / (epoch + 1), lambda epoch: epoch + 1]),
+    "MultiplicativeLR": lambda lib, opt: lib.optim.lr_scheduler.MultiplicativeLR(opt, lambda epoch: 0.9),
+    "ConstantLR": lambda lib, opt: lib.optim.lr_scheduler.ConstantLR(opt, factor=0.25, total_iters=4),
+    "LinearLR": lambda lib, opt: lib.optim.lr_scheduler.LinearLR(opt, start_factor=0.2, end_factor=0.9,
+                                                                  total_iters=6),
+}
+
+
+def scheduled_lrs(lib, make, steps=30, optimizer="SGD"):
+    """get_last_lr() and the groups' lr after construction and after each of `steps` epochs."""
+    params = [lib.zeros(2, requires_grad=True), lib.zeros(3, requires_grad=True)]
+    opt = getattr(lib.optim, optimizer)([{"params": params[:1]}, {"params": params[1:], "lr": 0.05}], lr=0.1)
+    scheduler = make(lib, opt)
+    history = [(scheduler.get_last_lr(), [group["lr"] for group in opt.param_groups])]
+    for _ in range(steps):
+        opt.step()
+        scheduler.step()
+        history.append((scheduler.get_last_lr(), [group["lr"] for group in opt.param_groups]))
+    return history, scheduler
+
+
+@pytest.mark.parametrize("name", SCHEDULERS)
+def test_scheduler_lr_sequence_matches_torch(name):
+    ours, our_scheduler = scheduled_lrs(tg, SCHEDULERS[name])
+    theirs, their_scheduler = scheduled_lrs(torch, SCHEDULERS[name])
+    assert ours == theirs  # the same formulas in the same order: equal to the last bit
+    assert set(our_scheduler.state_dict()) == set(their_scheduler.state_dict())
+
+
+@pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "ConstantLR",
+                                  "LinearLR"])
+def test_scheduler_closed_form_step_epoch_matches_torch(name):
+    def closed_form(lib):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        scheduler = SCHEDULERS[name](lib, opt)
+        opt.step()
+        lrs = []
+        for epoch in (3, 7, 2, 12, 0):
+            with pytest.warns(UserWarning, match="epoch parameter"):
+                scheduler.step(epoch)
+            lrs.append(scheduler.get_last_lr())
+        return lrs
+    assert closed_form(tg) == closed_form(torch)
+
+
+PLATEAU = {
+    "min rel": dict(patience=2),
+    "min abs cooldown": dict(mode="min", threshold_mode="abs", threshold=0.05, patience=1, cooldown=2, factor=0.5),
+    "max rel min_lr": dict(mode="max", patience=0, factor=0.2, min_lr=[0.01, 0.02]),
+    "max abs eps": dict(mode="max", threshold_mode="abs", patience=1, factor=0.5, eps=0.02),
+}
+METRICS = [1.0, 0.9, 0.95, 0.95, 0.96, 0.5, 0.5, 0.6, 0.7, 0.2, 0.21, 0.22, 0.23, 0.24, 0.25, 0.1, 0.1, 0.1]
+
+
+@pytest.mark.parametrize("name", PLATEAU)
+def test_reduce_lr_on_plateau_matches_torch(name):
+    def run(lib):
+        params = [lib.zeros(2, requires_grad=True), lib.zeros(3, requires_grad=True)]
+        opt = lib.optim.Adam([{"params": params[:1]}, {"params": params[1:], "lr": 0.05}], lr=0.1)
+        scheduler = lib.optim.lr_scheduler.ReduceLROnPlateau(opt, **PLATEAU[name])
+        history = []
+        for metric in METRICS:
+            scheduler.step(lib.tensor(metric) if metric < 0.5 else metric)  # a 0-d tensor or a float
+            history.append((scheduler.get_last_lr(), scheduler.num_bad_epochs, scheduler.best))
+        return history
+    assert run(tg) == run(torch)
+
+
+def test_scheduler_state_dict_resumes_the_schedule():
+    def resumed(lib):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        scheduler = lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=10)
+        for _ in range(4):
+            opt.step()
+            scheduler.step()
+        state = scheduler.state_dict()
+        opt_state = opt.state_dict()
+        opt2 = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        opt2.load_state_dict(opt_state)
+        scheduler2 = lib.optim.lr_scheduler.CosineAnnealingLR(opt2, T_max=10)
+        scheduler2.load_state_dict(state)
+        lrs = []
+        for _ in range(4):
+            opt2.step()
+            scheduler2.step()
+            lrs.append(scheduler2.get_last_lr())
+        return lrs
+    assert resumed(tg) == resumed(torch)
+
+
+def test_scheduler_warnings_and_errors_as_torch():
+    for lib in (tg, torch):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        scheduler = lib.optim.lr_scheduler.StepLR(opt, step_size=2)
+        with pytest.warns(UserWarning, match="before `optimizer.step\\(\\)`"):
+            scheduler.step()
+        with pytest.warns(UserWarning, match="get_last_lr"):
+            scheduler.get_lr()
+        with pytest.raises(TypeError, match="is not an Optimizer"):
+            lib.optim.lr_scheduler.StepLR(object(), step_size=2)
+        with pytest.raises(KeyError, match="initial_lr"):
+            lib.optim.lr_scheduler.StepLR(lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1), 2, last_epoch=3)
+        with pytest.raises(ValueError, match="Expected 1 lr_lambdas, but got 2"):
+            lib.optim.lr_scheduler.LambdaLR(opt, [lambda e: 1, lambda e: 1])
+        with pytest.raises(ValueError, match="Factor should be < 1.0"):
+            lib.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=1.0)
+        with pytest.raises(ValueError, match="mode median is unknown"):
+            lib.optim.lr_scheduler.ReduceLROnPlateau(opt, mode="median")
+    opt = tg.optim.SGD([tg.zeros(1, requires_grad=True)], lr=0.1)
+    scheduler = tg.optim.lr_scheduler.StepLR(opt, step_size=2)
+    opt.step()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        scheduler.step()  # in the right order: no warning
 
 
 def test_invalid_arguments():

@@ -76,6 +76,7 @@ class Optimizer:
 
     def step(self, closure=None):
         """One update of every parameter that has a gradient; `closure` re-evaluates the loss."""
+        self._opt_called = True  # lets an lr scheduler warn when it is stepped before the optimizer
         loss = None
         if closure is not None:
             with enable_grad():
