@@ -45,5 +45,7 @@ x_check = x.detach().requires_grad_()
 (x_check.relu() * x_check.exp() * 2.0).sum().backward()
 print("custom :", x.grad.tolist())
 print("builtin:", x_check.grad.tolist())
+assert (x.grad - x_check.grad).abs().max().item() < 1e-6, "the custom backward disagrees with autograd"
+assert (y - (x_check.relu() * x_check.exp() * 2.0).sum()).abs().item() < 1e-5, "the custom forward disagrees"
 assert tg.autograd.gradcheck(lambda t: ScaledExp.apply(MyReLU.apply(t), 3.0), [x.detach().double().requires_grad_()])
 print("gradcheck passed")

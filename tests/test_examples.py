@@ -17,3 +17,9 @@ def test_example_runs(script):
 def test_examples_are_found():
     assert {path.name for path in EXAMPLES} >= {
         "linear_regression.py", "custom_function.py", "mlp_from_scratch.py", "mlp_classifier.py"}
+
+
+@pytest.mark.parametrize("script", EXAMPLES, ids=[path.name for path in EXAMPLES])
+def test_example_checks_its_own_result(script):
+    # A smoke test can only fail if the example asserts what it computed.
+    assert "\nassert " in script.read_text() or "\n    assert " in script.read_text()
