@@ -60,21 +60,23 @@ RngState seeded_state(uint64_t seed) {
   return seeded;
 }
 
-// A seed as PyTorch takes it: an int in [-2^63, 2^64); a negative one means 0xffff_ffff_ffff_ffff + seed.
+// A seed as PyTorch takes it: an int in [-2^63, 2^64), a negative one read as its 64-bit two's
+// complement (-1 is 2^64 - 1); outside that range a ValueError, as PyTorch's overflow is.
 uint64_t to_seed(py::handle value, const char* op) {
+  TG_CHECK_TYPE(!PyBool_Check(value.ptr()), "[", op, "] expected an int seed, got bool");
   PyObject* index = PyNumber_Index(value.ptr());
   if (index == nullptr) throw py::error_already_set();
   const py::object seed = py::reinterpret_steal<py::object>(index);
   int overflow = 0;
   const long long as_signed = PyLong_AsLongLongAndOverflow(seed.ptr(), &overflow);
-  if (overflow == 0) return as_signed < 0 ? 0xffffffffffffffffULL + static_cast<uint64_t>(as_signed) : static_cast<uint64_t>(as_signed);
+  if (overflow == 0) return static_cast<uint64_t>(as_signed);
   if (overflow > 0) {
     const unsigned long long as_unsigned = PyLong_AsUnsignedLongLong(seed.ptr());
     if (!PyErr_Occurred()) return as_unsigned;
     PyErr_Clear();
   }
-  fail("[", op, "] seed must be within the inclusive range [-0x8000_0000_0000_0000, 0xffff_ffff_ffff_ffff], got ",
-       py::str(seed).cast<std::string>());
+  fail<ValueError>("[", op, "] seed must be within the inclusive range [-0x8000_0000_0000_0000, "
+                   "0xffff_ffff_ffff_ffff], got ", py::str(seed).cast<std::string>());
 }
 
 // The state as 7 words: the seed, the four xoshiro words, the spare-normal flag and its bits.
@@ -143,7 +145,8 @@ class GeneratorScope {
 };
 
 void bind_generator(py::module_& module) {
-  py::class_<GeneratorObject>(module, "Generator")
+  py::class_<GeneratorObject>(module, "Generator",
+                              "A random stream of its own, for the generator= argument (as torch.Generator).")
       .def(py::init([](py::handle device) {
         TG_CHECK(to_device(device, "Generator").type == DeviceType::CPU, "[Generator] only CPU generators exist in "
                  "this build, got device ", py::str(device).cast<std::string>());
@@ -175,7 +178,9 @@ void bind_generator(py::module_& module) {
   const py::object default_generator = py::cast(GeneratorObject{true});
   module.attr("default_generator") = default_generator;
   module.def("manual_seed", [default_generator](py::handle seed) {
-    manual_seed(to_seed(py::int_(py::reinterpret_borrow<py::object>(seed)), "manual_seed"));  // int(seed), as PyTorch
+    PyObject* as_int = PyNumber_Long(seed.ptr());  // int(seed), as PyTorch's manual_seed
+    if (as_int == nullptr) throw py::error_already_set();
+    manual_seed(to_seed(py::reinterpret_steal<py::object>(as_int), "manual_seed"));
     return default_generator;
   }, py::arg("seed"));
   module.def("seed", [default_generator] { return default_generator.attr("seed")(); });
