@@ -7,13 +7,19 @@ from bench.harness import Case
 BATCH, INPUTS, HIDDEN, CLASSES = 128, 784, 128, 10
 
 
+def uniform(np, shape):
+    """float32 in [0, 1), as lib.rand gives the other contestants (never all-equal data: a kernel
+    could run faster on it than on real inputs)."""
+    return np.random.default_rng(0).random(shape, dtype=np.float32)
+
+
 def square(size):
     def torchlike(lib):
         a, b = lib.rand(size, size), lib.rand(size, size)
         return lambda: a @ b
 
     def numpy(np):
-        a, b = np.ones((size, size), dtype=np.float32), np.ones((size, size), dtype=np.float32)
+        a, b = uniform(np, (size, size)), uniform(np, (size, size))
         return lambda: a @ b
 
     return Case(f"matmul {size}x{size}", torchlike=torchlike, numpy=numpy)
@@ -31,8 +37,8 @@ def product(name, left_shape, right_shape, transpose_left=False, transpose_right
         return lambda: left @ right
 
     def numpy(np):
-        left = np.ones(stored(left_shape, transpose_left), dtype=np.float32)
-        right = np.ones(stored(right_shape, transpose_right), dtype=np.float32)
+        left = uniform(np, stored(left_shape, transpose_left))
+        right = uniform(np, stored(right_shape, transpose_right))
         left, right = (left.T if transpose_left else left), (right.T if transpose_right else right)
         return lambda: left @ right
 
