@@ -62,7 +62,10 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       .def("is_floating_point", [](const Tensor& self) { return is_floating(self.dtype()); })
       .def("data_ptr", [](const Tensor& self) { return reinterpret_cast<uintptr_t>(self.raw_data()); })
       .def_property_readonly("_version", [](const Tensor& self) { return self.impl()->version(); })
-      .def_property_readonly("_base_is_view", [](const Tensor& self) { return self.impl()->is_view(); })
+      .def("_is_view", [](const Tensor& self) { return self.impl()->is_view(); })
+      .def_property_readonly("_base", [](const Tensor& self) {
+        return self.impl()->is_view() ? Tensor(self.impl()->view_base()) : Tensor();
+      })
       .def("__len__", [](const Tensor& self) {
         TG_CHECK_TYPE(self.dim() > 0, "[len] len() of a 0-d tensor");
         return self.sizes()[0];
