@@ -425,11 +425,32 @@ def test_numpy_of_a_view_of_a_parameter_under_no_grad():
     (lambda lib: leaf(lib, [[1.0, 2.0]]).t().add_(1), "view of a leaf"),
     (lambda lib: setitem(leaf(lib, [1.0, 2.0]), 0, 1.0), "view of a leaf"),
     (lambda lib: leaf(lib, [1.0, 2.0]).mul_(2), "leaf"),
+    (lambda lib: (leaf(lib, [1.0, 2.0]) * 2)[0:1].detach_(), "Can't detach views in-place"),
+    (lambda lib: lib.zeros(3)[1:].detach_(), "Can't detach views in-place"),
+    (lambda lib: setattr(leaf(lib, [1.0, 2.0]), "data", lib.tensor([1, 2])), "must be floating point"),
 ])
 def test_inplace_errors_match_torch(make, pattern):
     for lib in (tg, torch):
         with pytest.raises(RuntimeError, match=pattern):
             make(lib)
+
+
+def test_detach_and_data_setter_on_what_torch_allows():
+    for lib in (tg, torch):
+        y = leaf(lib, [1.0, 2.0]) * 2
+        assert y.detach_() is y and y.grad_fn is None and not y.requires_grad
+        plain = lib.tensor([1.0, 2.0])
+        plain.data = lib.tensor([1, 2, 3])
+        assert plain.dtype == lib.int64 and plain.tolist() == [1, 2, 3]
+        w = leaf(lib, [1.0, 2.0], dtype=lib.float32)
+        (w * 1).sum().backward()
+        w.data = lib.tensor([1.0, 2.0, 3.0], dtype=lib.float64)
+        w.grad = None
+        (w * 2).sum().backward()
+        assert w.grad.dtype == lib.float64 and w.grad.tolist() == [2.0, 2.0, 2.0]
+    view = tg.zeros(4)[1:]
+    view.data = tg.ones(2)
+    assert not view._is_view() and view._base is None
 
 
 # ---- saved tensors still catch in-place changes ---------------------------------------------------

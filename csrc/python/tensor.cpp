@@ -108,18 +108,10 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       .def_property_readonly("retains_grad", [](const Tensor& self) { return self.retains_grad(); })
       .def("retain_grad", [](const Tensor& self) { return self.retain_grad(); })
       .def("detach", [](const Tensor& self) { return self.detach(); })
-      .def("detach_", [](Tensor& self) {
-        if (AutogradMeta* meta = self.impl()->autograd()) {
-          meta->grad_fn = nullptr;
-          meta->requires_grad = false;
-        }
-        return self;
-      })
+      .def("detach_", [](Tensor& self) { return self.detach_(); })
       // .data: a detached alias; assigning swaps what this tensor views, keeping its identity.
-      .def_property("data", [](const Tensor& self) { return self.detach(); }, [](Tensor& self, const Tensor& data) {
-             TensorImpl* impl = self.impl();
-             impl->set_layout(data.impl()->storage(), data.sizes(), data.strides(), data.storage_offset(), data.dtype());
-           })
+      .def_property("data", [](const Tensor& self) { return self.detach(); },
+                    [](const Tensor& self, const Tensor& data) { self.set_data(data); })
       .def("register_hook", [](const Tensor& self, py::function hook) {
         self.register_hook([hook](const Tensor& grad) -> Tensor {
           py::gil_scoped_acquire gil;

@@ -136,4 +136,23 @@ Tensor Tensor::detach() const {
   return Tensor(std::make_shared<TensorImpl>(impl_->storage(), sizes(), strides(), storage_offset(), dtype()));
 }
 
+Tensor& Tensor::detach_() {
+  TG_CHECK(!impl_->is_view(), "[detach_] Can't detach views in-place. Use detach() instead.");
+  if (AutogradMeta* meta = impl_->autograd()) {
+    meta->grad_fn = nullptr;
+    meta->output_nr = 0;
+    meta->requires_grad = false;
+  }
+  return *this;
+}
+
+void Tensor::set_data(const Tensor& data) const {
+  TG_CHECK(!requires_grad() || is_floating(data.dtype()),
+           "[data] data set to a tensor that requires gradients must be floating point, got ", dtype_name(data.dtype()));
+  // A leaf's gradient sink expects the old shape and dtype; the next use makes a new one.
+  AutogradMeta* meta = impl_->autograd();
+  if (meta && (data.dtype() != dtype() || data.sizes() != sizes())) meta->grad_accumulator.reset();
+  impl_->set_layout(data.impl()->storage(), data.sizes(), data.strides(), data.storage_offset(), data.dtype());
+}
+
 }  // namespace tg

@@ -122,6 +122,11 @@ class Tensor {
                 bool create_graph = false) const;
   // Same data, same version counter, no history.
   Tensor detach() const;
+  // Drops this tensor's history; refused for views, whose history their base's must stay in step with.
+  Tensor& detach_();
+  // The `t.data = other` setter: this tensor now views other's data (dtype and shape included),
+  // keeping its identity and autograd attributes.
+  void set_data(const Tensor& data) const;
 
  private:
   std::shared_ptr<TensorImpl> impl_;
