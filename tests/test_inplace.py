@@ -453,6 +453,57 @@ def test_detach_and_data_setter_on_what_torch_allows():
     assert not view._is_view() and view._base is None
 
 
+OVERLAP = "more than one element of the written-to tensor refers to a single memory location"
+
+
+@pytest.mark.parametrize("write", [
+    lambda lib: lib.zeros(1).expand(3).add_(1),
+    lambda lib: lib.zeros(1).expand(3).sub_(lib.ones(3)),
+    lambda lib: lib.zeros(1).expand(3).mul_(2),
+    lambda lib: lib.zeros(1).expand(3).div_(2),
+    lambda lib: lib.zeros(1).expand(3).clamp_(0.5, 1.0),
+    lambda lib: lib.zeros(1).expand(3).relu_(),
+    lambda lib: lib.zeros(2, 1).expand(2, 3).add_(1),
+    lambda lib: lib.zeros(1).expand(3).copy_(lib.tensor([1.0, 2.0, 3.0])),
+    lambda lib: setitem(lib.zeros(1).expand(3), slice(None), lib.tensor([1.0, 2.0, 3.0])),
+    lambda lib: setitem(lib.zeros(1).expand(3), slice(None), 1.0),
+    lambda lib: setitem(lib.zeros(1, 2).expand(3, 2), (slice(None), 0), lib.tensor([1.0, 2.0, 3.0])),
+    lambda lib: lib.zeros(2, 1).expand(2, 3).t()[1:].add_(1),
+])
+def test_writes_into_self_overlapping_tensors_are_refused(write):
+    for lib in (tg, torch):
+        with pytest.raises(RuntimeError, match=OVERLAP):
+            write(lib)
+
+
+def test_overlap_refusal_leaves_memory_untouched():
+    x = tg.zeros(1)
+    with pytest.raises(RuntimeError, match=r"\[__setitem__\] unsupported operation"):
+        x.expand(3)[:] = tg.tensor([1.0, 2.0, 3.0])
+    with pytest.raises(RuntimeError, match=r"\[index_put_\] unsupported operation"):
+        x.expand(3)[tg.tensor([0, 1])] = tg.tensor([1.0, 2.0])  # PyTorch warns and writes; refused here
+    assert x.tolist() == [0.0] and x._version == 0
+
+
+def test_accumulating_into_expanded_grad_is_refused():
+    for lib in (tg, torch):
+        x = lib.zeros(2, requires_grad=True)
+        x.grad = lib.zeros(1).expand(2)
+        with pytest.raises(RuntimeError, match=OVERLAP):
+            (x * 1).sum().backward()
+
+
+@pytest.mark.parametrize("write", [
+    lambda lib: lib.zeros(1).expand(3).fill_(2.0),
+    lambda lib: lib.zeros(1).expand(3).zero_(),
+    lambda lib: lib.zeros(1).expand(3).masked_fill_(lib.tensor([True, False, True]), 1.0),
+    lambda lib: lib.zeros(1).expand(1, 1).add_(1),  # size-1 dims may have any stride
+    lambda lib: lib.zeros(0).expand(2, 0).add_(1),
+])
+def test_idempotent_or_non_overlapping_writes_are_allowed(write):
+    np.testing.assert_array_equal(write(tg).numpy(), write(torch).numpy())
+
+
 # ---- saved tensors still catch in-place changes ---------------------------------------------------
 
 def square_then_scale_a_slice(lib, x):

@@ -93,8 +93,18 @@ void set_history(Tensor& tensor, const std::shared_ptr<Node>& node) {
   if (meta.retains_grad) node->retain_output_grad(0, tensor.impl_ptr());
 }
 
+// PyTorch's rule: a dim of size > 1 and stride 0 makes several elements share one location. Other
+// overlaps (from as_strided) are too costly to detect and are let through, as there.
+void check_no_internal_overlap(const Tensor& self, const char* op) {
+  for (int64_t d = 0; d < self.dim(); ++d)
+    TG_CHECK(self.sizes()[d] <= 1 || self.strides()[d] != 0, "[", op,
+             "] unsupported operation: more than one element of the written-to tensor refers to a single memory "
+             "location (shape ", self.sizes(), ", strides ", self.strides(),
+             "). Please clone() the tensor before performing the operation.");
+}
+
 Tensor& fill_with_history(Tensor& self, Scalar value, const char* op, const char* node_name) {
-  const bool record = check_inplace(self, op);
+  const bool record = check_inplace(self, op, false, /*idempotent=*/true);
   std::shared_ptr<Node> node;
   if (record) {
     node = make_node<FillBackward>(node_name);
@@ -108,7 +118,8 @@ Tensor& fill_with_history(Tensor& self, Scalar value, const char* op, const char
 
 }  // namespace
 
-bool check_inplace(const Tensor& self, const char* op, bool other_requires_grad) {
+bool check_inplace(const Tensor& self, const char* op, bool other_requires_grad, bool idempotent) {
+  if (!idempotent && !self.is_contiguous()) check_no_internal_overlap(self, op);
   if (!GradMode::is_enabled()) return false;
   const bool self_requires_grad = self.requires_grad();
   if (!self_requires_grad && !other_requires_grad) return false;

@@ -17,6 +17,7 @@ Tensor contiguous(const Tensor& self);
 Tensor to_dtype(const Tensor& self, DType dtype, bool copy = false);
 // Writes src (broadcast, converted) into self. Differentiable with respect to src.
 Tensor& copy_(Tensor& self, const Tensor& src);
+// Writing one value everywhere is idempotent, so self may be an expanded tensor, as in PyTorch.
 Tensor& fill_(Tensor& self, Scalar value);
 Tensor& zero_(Tensor& self);
 
@@ -25,9 +26,10 @@ Tensor& zero_(Tensor& self);
 // records the op), the op builds its node before the write, with self's old value as input 0 and
 // self as its one output, and passes it to rebase_history after the write and the version bump.
 
-// Refuses writes autograd cannot follow: recorded writes into a leaf that requires grad, into a view
-// of one, or through a view made in no_grad mode. Returns whether to record.
-bool check_inplace(const Tensor& self, const char* op, bool other_requires_grad = false);
+// Refuses writes that cannot be done or followed: into a tensor where several elements share one
+// memory location (unless `idempotent`: a fill may), and, when recorded, into a leaf that requires
+// grad, into a view of one, or through a view made in no_grad mode. Returns whether to record.
+bool check_inplace(const Tensor& self, const char* op, bool other_requires_grad = false, bool idempotent = false);
 
 // Makes `node` self's history. When self is a view, the history rewritten is its base's: a
 // CopySlices node replaces the view's elements in the base's old history by node's result, and

@@ -465,8 +465,9 @@ Tensor& masked_fill_(Tensor& self, const Tensor& mask, Scalar value) {
   check_mask(mask, "masked_fill_");
   TG_CHECK(broadcasts_to(mask.sizes(), self.sizes()), "[masked_fill_] mask of shape ", mask.sizes(),
            " cannot be broadcast to the tensor's shape ", self.sizes());
+  // Writing one value is idempotent, so an expanded self is allowed, as in PyTorch.
   std::shared_ptr<Node> node;
-  if (check_inplace(self, "masked_fill_")) {
+  if (check_inplace(self, "masked_fill_", false, /*idempotent=*/true)) {
     node = make_node<MaskedFillBackward0>(mask);
     node->connect({&self}, {&self});
   }
