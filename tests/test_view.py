@@ -79,6 +79,15 @@ def test_view_shares_storage(shape, make):
     np.testing.assert_array_equal(view.numpy(), make(theirs * 2).numpy())
 
 
+@pytest.mark.parametrize("shape, make", VIEW_CASES)
+def test_view_remembers_its_base_as_torch(shape, make):
+    for lib, base in zip((tg, torch), pair(shape)):
+        view = make(base)
+        assert view._is_view() and view._base is base and base._base is None
+        assert make(base).unsqueeze(0)[0]._base is base  # a view of a view has the first one's base
+        assert not view.detach()._is_view() and view.detach()._base is None
+
+
 def test_write_through_view_reaches_base():
     base = tg.zeros(3, 4)
     base.transpose(0, 1).select(0, 2).fill_(7.0)
@@ -187,3 +196,28 @@ def test_double_backward_through_strided_view():
     (gg,) = tg.autograd.grad((g * g).sum(), x)
     (tgg,) = torch.autograd.grad((tgrad * tgrad).sum(), tx)
     np.testing.assert_allclose(gg.numpy(), tgg.numpy())
+
+
+@pytest.mark.parametrize("make", [
+    lambda a: a.as_strided((2, 3), (3, 1), 1),
+    lambda a: a.as_strided((2, 2), (1, 1)),                  # elements seen twice
+    lambda a: a.as_strided((3, 2), (0, 2), 2),               # a repeated row (stride 0)
+    lambda a: a.t().as_strided((3, 2), (1, 3)),              # input not contiguous
+    lambda a: a.t()[1:].as_strided((2, 2), (1, 4), 0),       # reaching storage outside the input
+    lambda a: a[1:, 1:].as_strided((2,), (5,), 5),           # input with gaps
+    lambda a: a[0:1, 0:2].expand(3, 2).as_strided((2,), (1,), 0),  # input seeing one element thrice
+])
+def test_as_strided_gradients_match_torch(make):
+    values = np.linspace(-1.0, 2.0, 12).reshape(3, 4)
+    upstream = None
+    grads = []
+    for lib in (tg, torch):
+        a = lib.tensor(values, requires_grad=True)
+        out = make(a)
+        if upstream is None:
+            upstream = np.random.default_rng(0).uniform(-1, 1, size=tuple(out.shape))
+        (grad,) = lib.autograd.grad((out * out * lib.tensor(upstream)).sum(), a, create_graph=True)
+        (second,) = lib.autograd.grad((grad * grad * lib.tensor(values)).sum(), a)
+        grads.append((out.detach().numpy(), grad.detach().numpy(), second.numpy()))
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12)

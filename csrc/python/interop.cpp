@@ -253,9 +253,10 @@ py::array share_with_numpy(const Tensor& self, const char* op) {
   return py::array(numpy_dtype(self.dtype()), shape, strides, self.raw_data(), owner);
 }
 
+// As PyTorch: allowed in no_grad mode (where, e.g., a view of a parameter reports requires_grad).
 void check_no_grad(const Tensor& self, const char* op) {
-  TG_CHECK(!self.requires_grad(), "[", op, "] can't call numpy() on a tensor that requires grad; use "
-           "tensor.detach().numpy() instead");
+  TG_CHECK(!(GradMode::is_enabled() && self.requires_grad()), "[", op, "] can't call numpy() on a tensor that "
+           "requires grad; use tensor.detach().numpy() instead");
 }
 
 // A copy of a NumPy array (any dtype tensor() accepts) as a new contiguous tensor.

@@ -62,7 +62,10 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       .def("is_floating_point", [](const Tensor& self) { return is_floating(self.dtype()); })
       .def("data_ptr", [](const Tensor& self) { return reinterpret_cast<uintptr_t>(self.raw_data()); })
       .def_property_readonly("_version", [](const Tensor& self) { return self.impl()->version(); })
-      .def_property_readonly("_base_is_view", [](const Tensor& self) { return self.impl()->is_view(); })
+      .def("_is_view", [](const Tensor& self) { return self.impl()->is_view(); })
+      .def_property_readonly("_base", [](const Tensor& self) {
+        return self.impl()->is_view() ? Tensor(self.impl()->view_base()) : Tensor();
+      })
       .def("__len__", [](const Tensor& self) {
         TG_CHECK_TYPE(self.dim() > 0, "[len] len() of a 0-d tensor");
         return self.sizes()[0];
@@ -105,18 +108,10 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       .def_property_readonly("retains_grad", [](const Tensor& self) { return self.retains_grad(); })
       .def("retain_grad", [](const Tensor& self) { return self.retain_grad(); })
       .def("detach", [](const Tensor& self) { return self.detach(); })
-      .def("detach_", [](Tensor& self) {
-        if (AutogradMeta* meta = self.impl()->autograd()) {
-          meta->grad_fn = nullptr;
-          meta->requires_grad = false;
-        }
-        return self;
-      })
+      .def("detach_", [](Tensor& self) { return self.detach_(); })
       // .data: a detached alias; assigning swaps what this tensor views, keeping its identity.
-      .def_property("data", [](const Tensor& self) { return self.detach(); }, [](Tensor& self, const Tensor& data) {
-             TensorImpl* impl = self.impl();
-             impl->set_layout(data.impl()->storage(), data.sizes(), data.strides(), data.storage_offset(), data.dtype());
-           })
+      .def_property("data", [](const Tensor& self) { return self.detach(); },
+                    [](const Tensor& self, const Tensor& data) { self.set_data(data); })
       .def("register_hook", [](const Tensor& self, py::function hook) {
         self.register_hook([hook](const Tensor& grad) -> Tensor {
           py::gil_scoped_acquire gil;

@@ -29,7 +29,8 @@ void Node::run_output_hooks(uint32_t output_nr, Tensor& grad) {
   for (auto& [retained_output, weak_tensor] : retained_outputs_) {
     if (retained_output != output_nr) continue;
     auto tensor_impl = weak_tensor.lock();
-    if (!tensor_impl) continue;
+    // An in-place op moved the tensor's retain_grad() on to its new history.
+    if (!tensor_impl || tensor_impl->autograd()->grad_fn.get() != this) continue;
     Tensor tensor(tensor_impl);
     const Tensor previous = tensor.grad();
     NoGradGuard no_grad;
@@ -37,7 +38,14 @@ void Node::run_output_hooks(uint32_t output_nr, Tensor& grad) {
   }
 }
 
-void Node::add_next_edge(const Tensor& input) { next_edges_.push_back(gradient_edge(input)); }
+void Node::add_next_edge(const Tensor& input) {
+  next_edges_.push_back(gradient_edge(input));
+  // A node made while collecting this one's edges (a view's grad_fn derived again after an in-place
+  // write, a leaf's first AccumulateGrad) is newer than this one: renumber, so that every node stays
+  // newer than the nodes it feeds, which the engine relies on.
+  const Edge& edge = next_edges_.back();
+  if (edge.node && edge.node->sequence_nr_ > sequence_nr_) sequence_nr_ = t_next_sequence_nr++;
+}
 
 void Node::add_output(Tensor& output) {
   AutogradMeta& meta = output.impl()->ensure_autograd();
@@ -67,9 +75,10 @@ bool any_needs_grad(const std::vector<Tensor>& inputs) {
 
 Edge gradient_edge(const Tensor& tensor) {
   if (!tensor.defined()) return {};
+  const std::shared_ptr<Node>& grad_fn = tensor.grad_fn();  // brings a view's history up to date
   AutogradMeta* meta = tensor.impl()->autograd();
   if (!meta) return {};
-  if (meta->grad_fn) return {meta->grad_fn, meta->output_nr};
+  if (grad_fn) return {grad_fn, meta->output_nr};
   if (!meta->requires_grad) return {};
   std::shared_ptr<Node> accumulator = meta->grad_accumulator.lock();
   if (!accumulator) {
@@ -115,7 +124,9 @@ TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
     // the gradient keeps its history, so that it can be differentiated again.
     const bool exclusive =
         grad.impl_ptr().use_count() == 1 && grad.impl()->storage().use_count() == 1 && grad.is_contiguous();
-    meta->grad = GradMode::is_enabled() ? grad : (exclusive ? grad.detach() : clone(grad.detach()));
+    // A view is copied too: .grad must not be tied to another tensor's base (nor refuse detach_()).
+    meta->grad = GradMode::is_enabled() ? (grad.impl()->is_view() ? clone(grad) : grad)
+                                        : (exclusive ? grad.detach() : clone(grad.detach()));
   } else if (GradMode::is_enabled()) {
     meta->grad = add(meta->grad, grad);
   } else {

@@ -3,6 +3,7 @@
 #include "tapegrad/autograd/engine.h"
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
+#include "tapegrad/ops/view.h"
 
 namespace tg {
 
@@ -27,6 +28,14 @@ void TensorImpl::set_layout(std::shared_ptr<Storage> storage, DimVector sizes, D
   numel_ = checked_numel(sizes_, "tensor");
   dtype_ = dtype;
   is_contiguous_ = is_contiguous_layout(sizes_, strides_);
+  view_base_ = nullptr;
+  view_created_in_no_grad_ = false;
+}
+
+void TensorImpl::set_view_base(std::shared_ptr<TensorImpl> base, bool created_in_no_grad) {
+  view_base_ = std::move(base);
+  view_version_ = version();
+  view_created_in_no_grad_ = created_in_no_grad;
 }
 
 AutogradMeta& TensorImpl::ensure_autograd() {
@@ -46,9 +55,18 @@ Tensor Tensor::empty(const DimVector& sizes, DType dtype, Device device, const c
 int64_t Tensor::size(int64_t dim) const { return sizes()[wrap_dim(dim, this->dim(), "size")]; }
 int64_t Tensor::stride(int64_t dim) const { return strides()[wrap_dim(dim, this->dim(), "stride")]; }
 
-bool Tensor::requires_grad() const {
-  const AutogradMeta* meta = impl_->autograd();
+namespace {
+bool has_history_or_requires_grad(const TensorImpl& impl) {
+  const AutogradMeta* meta = impl.autograd();
   return meta && (meta->requires_grad || meta->grad_fn);
+}
+}  // namespace
+
+bool Tensor::requires_grad() const {
+  if (has_history_or_requires_grad(*impl_)) return true;
+  // As in PyTorch, a view requires grad whenever its base does, even before it has a grad_fn of its
+  // own (a view made in no_grad mode, or before the base took history from an in-place op).
+  return impl_->is_view() && has_history_or_requires_grad(*impl_->view_base());
 }
 
 Tensor& Tensor::requires_grad_(bool requires_grad) {
@@ -76,6 +94,7 @@ void Tensor::set_grad(const Tensor& grad) const {
 
 const std::shared_ptr<Node>& Tensor::grad_fn() const {
   static const std::shared_ptr<Node> none;
+  if (impl_->is_view() && impl_->view_version() != impl_->version()) derive_view_grad_fn(*this);
   const AutogradMeta* meta = impl_->autograd();
   return meta ? meta->grad_fn : none;
 }
@@ -103,8 +122,9 @@ bool Tensor::retains_grad() const {
 
 void Tensor::register_hook(TensorHook hook) const {
   TG_CHECK(requires_grad(), "[register_hook] cannot register a hook on a tensor that doesn't require gradient");
+  const std::shared_ptr<Node>& node = grad_fn();
   AutogradMeta& meta = impl_->ensure_autograd();
-  if (meta.grad_fn) meta.grad_fn->add_output_hook(meta.output_nr, std::move(hook));
+  if (node) node->add_output_hook(meta.output_nr, std::move(hook));
   else meta.hooks.push_back(std::move(hook));
 }
 
@@ -114,6 +134,25 @@ void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, 
 
 Tensor Tensor::detach() const {
   return Tensor(std::make_shared<TensorImpl>(impl_->storage(), sizes(), strides(), storage_offset(), dtype()));
+}
+
+Tensor& Tensor::detach_() {
+  TG_CHECK(!impl_->is_view(), "[detach_] Can't detach views in-place. Use detach() instead.");
+  if (AutogradMeta* meta = impl_->autograd()) {
+    meta->grad_fn = nullptr;
+    meta->output_nr = 0;
+    meta->requires_grad = false;
+  }
+  return *this;
+}
+
+void Tensor::set_data(const Tensor& data) const {
+  TG_CHECK(!requires_grad() || is_floating(data.dtype()),
+           "[data] data set to a tensor that requires gradients must be floating point, got ", dtype_name(data.dtype()));
+  // A leaf's gradient sink expects the old shape and dtype; the next use makes a new one.
+  AutogradMeta* meta = impl_->autograd();
+  if (meta && (data.dtype() != dtype() || data.sizes() != sizes())) meta->grad_accumulator.reset();
+  impl_->set_layout(data.impl()->storage(), data.sizes(), data.strides(), data.storage_offset(), data.dtype());
 }
 
 }  // namespace tg

@@ -37,11 +37,20 @@ class TensorImpl {
   void* data() const { return static_cast<char*>(storage_->data()) + storage_offset_ * static_cast<int64_t>(itemsize(dtype_)); }
   uint32_t version() const { return storage_->version(); }
   void bump_version() const { storage_->bump_version(); }
-  // Made by a view op: shares its data with the tensor it was made from.
-  bool is_view() const { return is_view_; }
-  void mark_view() { is_view_ = true; }
+  // Made by a view op: shares its data with `view_base()`, the tensor at the root of its chain of
+  // views (never itself a view). In-place writes through a view rewrite the base's history, and a
+  // view whose storage version moved since its grad_fn was derived (`view_version()`) derives it
+  // again from the base's (see Tensor::grad_fn).
+  bool is_view() const { return view_base_ != nullptr; }
+  const std::shared_ptr<TensorImpl>& view_base() const { return view_base_; }
+  uint32_t view_version() const { return view_version_; }
+  void set_view_version(uint32_t version) { view_version_ = version; }
+  // Views made in no_grad mode (or of such views) may not take part in recorded in-place updates.
+  bool view_created_in_no_grad() const { return view_created_in_no_grad_; }
+  void set_view_base(std::shared_ptr<TensorImpl> base, bool created_in_no_grad);
 
   // Replaces what this tensor views (the `t.data = other` setter): the handle stays, the data moves.
+  // The tensor is no longer a view afterwards.
   void set_layout(std::shared_ptr<Storage> storage, DimVector sizes, DimVector strides, int64_t storage_offset, DType dtype);
 
   AutogradMeta* autograd() const { return autograd_.get(); }
@@ -55,7 +64,9 @@ class TensorImpl {
   int64_t numel_;
   DType dtype_;
   bool is_contiguous_;
-  bool is_view_ = false;
+  bool view_created_in_no_grad_ = false;
+  uint32_t view_version_ = 0;
+  std::shared_ptr<TensorImpl> view_base_;
   std::unique_ptr<AutogradMeta> autograd_;
 };
 
@@ -99,6 +110,8 @@ class Tensor {
   Tensor& requires_grad_(bool requires_grad = true);
   Tensor grad() const;
   void set_grad(const Tensor& grad) const;
+  // A view whose base (or another view of it) was written in place since its grad_fn was derived
+  // gets a new one here, from the base's history, as in PyTorch.
   const std::shared_ptr<Node>& grad_fn() const;
   uint32_t output_nr() const;
   bool is_leaf() const;
@@ -109,6 +122,11 @@ class Tensor {
                 bool create_graph = false) const;
   // Same data, same version counter, no history.
   Tensor detach() const;
+  // Drops this tensor's history; refused for views, whose history their base's must stay in step with.
+  Tensor& detach_();
+  // The `t.data = other` setter: this tensor now views other's data (dtype and shape included),
+  // keeping its identity and autograd attributes.
+  void set_data(const Tensor& data) const;
 
  private:
   std::shared_ptr<TensorImpl> impl_;

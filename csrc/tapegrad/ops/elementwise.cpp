@@ -502,8 +502,9 @@ Tensor threshold_backward(const Tensor& grad, const Tensor& out) {
 
 // ---- in place ----------------------------------------------------------------------------------
 // With autograd recording, an in-place op computes out of place from a copy of self's old value
-// (so no saved tensor is the one being overwritten), writes the result into self and hands self
-// the result's history. Without autograd it writes straight into self.
+// (so no saved tensor is the one being overwritten), writes the result into self and makes the
+// result's node self's history (rebase_history: for a view, its base's). Without autograd it
+// writes straight into self.
 
 namespace {
 
@@ -526,8 +527,7 @@ Tensor& inplace(Tensor& self, const char* op, DType result, bool other_requires_
                 BinaryOp direct_op = BinaryOp::Add, const Tensor* direct_other = nullptr) {
   TG_CHECK(can_cast(result, self.dtype()), "[", op, "] result type ", dtype_name(result),
            " can't be cast to the desired output type ", dtype_name(self.dtype()));
-  check_inplace(self, op, other_requires_grad);
-  const bool record = GradMode::is_enabled() && (self.requires_grad() || other_requires_grad);
+  const bool record = check_inplace(self, op, other_requires_grad);
   if (write_directly(self, direct_op, direct_other, record)) {
     self.impl()->bump_version();
     return self;
@@ -540,11 +540,7 @@ Tensor& inplace(Tensor& self, const char* op, DType result, bool other_requires_
     kernels::copy(self, value);
   }
   self.impl()->bump_version();
-  if (record) {
-    AutogradMeta& meta = self.impl()->ensure_autograd();
-    meta.grad_fn = value.grad_fn();
-    meta.output_nr = value.output_nr();
-  }
+  if (record) rebase_history(self, value.grad_fn());
   return self;
 }
 

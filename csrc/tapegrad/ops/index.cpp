@@ -312,7 +312,7 @@ Tensor index_with_expanded(const Tensor& self, const std::vector<Tensor>& indice
 }
 
 Tensor& index_put_with_expanded(Tensor& self, const std::vector<Tensor>& indices, const Tensor& values, bool accumulate) {
-  check_inplace(self, "index_put_", values.requires_grad());
+  const bool record = check_inplace(self, "index_put_", values.requires_grad());
   const AdvancedLayout layout = advanced_layout(self, indices, "index_put_");
   TG_CHECK(broadcasts_to(values.sizes(), layout.result_sizes),
            "[index_put_] shape mismatch: value tensor of shape ", values.sizes(),
@@ -324,51 +324,32 @@ Tensor& index_put_with_expanded(Tensor& self, const std::vector<Tensor>& indices
     // values may alias self (x[idx] = x): read them fully before writing.
     if (converted.impl()->storage() == self.impl()->storage()) converted = clone(converted);
   }
+  std::shared_ptr<Node> node;
+  if (record) {
+    node = make_node<IndexPutBackward0>(indices, accumulate);
+    node->connect({&self, &values}, {&self});
+  }
   kernels::index_put(self, converted, layout.offsets, accumulate);
   self.impl()->bump_version();
-  if (needs_grad(self, values)) make_node<IndexPutBackward0>(indices, accumulate)->connect({&self, &values}, {&self});
+  if (node) rebase_history(self, std::move(node));
   return self;
 }
 
 // ---- in-place assignment through a basic key -------------------------------------------------
 
-// self[basic key] = value with history: the window's gradient goes to value, the rest to self.
-struct SetitemBackward final : Node {
-  DimVector input_sizes, sizes, strides;
-  int64_t offset;
-  SetitemBackward(DimVector in, DimVector s, DimVector st, int64_t o)
-      : input_sizes(std::move(in)), sizes(std::move(s)), strides(std::move(st)), offset(o) {}
-  TensorList apply(TensorList&& grads) override {
-    const Tensor grad = contiguous(grads[0]);
-    const Tensor window = as_strided(grad, sizes, strides, grad.storage_offset() + offset);
-    TensorList result(next_edges().size());
-    if (needs_input_grad(0)) result[0] = sub(grad, view_scatter(window, input_sizes, sizes, strides, offset));
-    if (needs_input_grad(1)) result[1] = window;  // a scalar value has no edge 1
-    return result;
-  }
-  std::string name() const override { return "CopySlices"; }
-};
-
+// self[basic key] = value is, as in PyTorch, a copy into the view the key selects; with history,
+// the view's base records it as a CopySlices node.
 void assign_basic(Tensor& self, const KeyPlan& plan, const Tensor* value, Scalar scalar) {
-  const bool value_requires_grad = value && value->requires_grad();
-  check_inplace(self, "__setitem__", value_requires_grad);
-  const Tensor window = make_view(self, plan.sizes, plan.strides, plan.offset);
-  if (value) {
-    TG_CHECK(broadcasts_to(value->sizes(), window.sizes()),
-             "[__setitem__] shape mismatch: value tensor of shape ", value->sizes(),
-             " cannot be broadcast to indexing result of shape ", window.sizes());
-    // A value overlapping the window (x[1:] = x[:-1]) is read fully before anything is written.
-    const Tensor source = value->impl()->storage() == self.impl()->storage() ? clone(value->detach()) : *value;
-    kernels::copy(window, source);
-  } else {
-    kernels::fill(window, scalar);
+  Tensor window = basic_view(self, plan);
+  check_inplace(window, "__setitem__", value && value->requires_grad());
+  if (!value) {
+    fill_(window, scalar);
+    return;
   }
-  self.impl()->bump_version();
-  if (needs_grad(self) || (value_requires_grad && GradMode::is_enabled())) {
-    auto node = make_node<SetitemBackward>(self.sizes(), plan.sizes, plan.relative_strides, plan.relative_offset);
-    if (value) node->connect({&self, value}, {&self});
-    else node->connect({&self}, {&self});
-  }
+  TG_CHECK(broadcasts_to(value->sizes(), window.sizes()), "[__setitem__] shape mismatch: value tensor of shape ",
+           value->sizes(), " cannot be broadcast to indexing result of shape ", window.sizes());
+  // A value overlapping the window (x[1:] = x[:-1]) is read fully before anything is written.
+  copy_(window, value->impl()->storage() == self.impl()->storage() ? clone(*value) : *value);
 }
 
 // As in PyTorch's setitem, a value's leading size-1 dims are ignored: x[0] = ones(1, 4) fills a row.
@@ -484,10 +465,15 @@ Tensor& masked_fill_(Tensor& self, const Tensor& mask, Scalar value) {
   check_mask(mask, "masked_fill_");
   TG_CHECK(broadcasts_to(mask.sizes(), self.sizes()), "[masked_fill_] mask of shape ", mask.sizes(),
            " cannot be broadcast to the tensor's shape ", self.sizes());
-  check_inplace(self, "masked_fill_");
+  // Writing one value is idempotent, so an expanded self is allowed, as in PyTorch.
+  std::shared_ptr<Node> node;
+  if (check_inplace(self, "masked_fill_", false, /*idempotent=*/true)) {
+    node = make_node<MaskedFillBackward0>(mask);
+    node->connect({&self}, {&self});
+  }
   kernels::where(self, mask, scalar_tensor(value, self.dtype(), self.device()), self);
   self.impl()->bump_version();
-  if (needs_grad(self)) make_node<MaskedFillBackward0>(mask)->connect({&self}, {&self});
+  if (node) rebase_history(self, std::move(node));
   return self;
 }
 

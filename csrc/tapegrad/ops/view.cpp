@@ -1,17 +1,19 @@
 #include "tapegrad/ops/view.h"
 
+#include <algorithm>
 #include <numeric>
 
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
+#include "tapegrad/ops/elementwise.h"
+#include "tapegrad/ops/index.h"
 #include "tapegrad/ops/reduce.h"
 
 namespace tg {
 
 namespace {
-
 
 // Reshape-like views (view, reshape, squeeze, unsqueeze, flatten): the gradient is reshaped back.
 struct ReshapeAliasBackward final : Node {
@@ -74,13 +76,120 @@ Tensor reshape_alias(const Tensor& self, DimVector sizes, DimVector strides, con
   return out;
 }
 
+// True when no two elements of a (sizes, strides) window share a place in storage: taken by
+// increasing stride, every dim steps past all that the smaller ones reach.
+bool is_non_overlapping(const DimVector& sizes, const DimVector& strides) {
+  std::vector<std::pair<int64_t, int64_t>> dims;  // (stride, size) of the dims that move
+  for (size_t d = 0; d < sizes.size(); ++d) {
+    if (sizes[d] == 0) return true;
+    if (sizes[d] > 1) dims.emplace_back(strides[d], sizes[d]);
+  }
+  std::sort(dims.begin(), dims.end());
+  int64_t reach = 0;
+  for (const auto& [stride, size] : dims) {
+    if (stride <= reach) return false;
+    reach += (size - 1) * stride;
+  }
+  return true;
+}
+
+// view_scatter for a window that may see an element more than once along several dims (as_strided
+// with strides such as (1, 1)): every element adds its gradient into its place.
+Tensor scatter_add_window(const Tensor& grad, const DimVector& input_sizes, const DimVector& sizes,
+                          const DimVector& strides, int64_t offset) {
+  Tensor places;
+  {
+    NoGradGuard no_grad;
+    places = scalar_tensor(Scalar(offset), DType::Int64, grad.device());
+    for (size_t d = 0; d < sizes.size(); ++d) {
+      if (sizes[d] <= 1) continue;
+      DimVector shape(sizes.size(), 1);
+      shape[d] = sizes[d];
+      const Tensor steps =
+          arange(Scalar(0), Scalar(sizes[d] * strides[d]), Scalar(strides[d]), DType::Int64, grad.device());
+      places = add(places, reshape(steps, shape));
+    }
+    places = expand(places, sizes);
+  }
+  const Tensor flat = zeros({checked_numel(input_sizes, "view_scatter")}, grad.dtype(), grad.device());
+  return reshape(index_put(flat, {places}, grad, /*accumulate=*/true), input_sizes);
+}
+
+// The gradient of a view at (view) of the input at (input), both anywhere in one storage.
+Tensor as_strided_backward(const Tensor& grad, const StridedGeometry& input, const StridedGeometry& view) {
+  const int64_t input_numel = input.numel();
+  // The usual case: a contiguous input that holds every element of the view.
+  if (is_contiguous_layout(input.sizes, input.strides) && view.offset >= input.offset &&
+      view.end() <= input.offset + input_numel)
+    return view_scatter(grad, input.sizes, view.sizes, view.strides, view.offset - input.offset);
+  // Otherwise the gradient goes into a flat buffer standing for the storage both span, and the
+  // input's elements are read from there.
+  const int64_t start = std::min(input.offset, view.offset);
+  const int64_t span = std::max(input.end(), view.end()) - start;
+  const Tensor flat = view_scatter(grad, {span}, view.sizes, view.strides, view.offset - start);
+  Tensor result = as_strided(flat, input.sizes, input.strides, flat.storage_offset() + input.offset - start);
+  if (is_non_overlapping(input.sizes, input.strides)) return result;
+  // Input elements sharing one place share its gradient evenly, as PyTorch's as_strided_backward.
+  Tensor count;
+  {
+    NoGradGuard no_grad;
+    const Tensor places = view_scatter(ones(input.sizes, grad.dtype(), grad.device()), {span}, input.sizes,
+                                       input.strides, input.offset - start);
+    count = as_strided(places, input.sizes, input.strides, places.storage_offset() + input.offset - start);
+  }
+  return div(result, count);
+}
+
+// A view anywhere in its input's storage: as_strided, and every view whose grad_fn is derived again
+// from its base after an in-place write.
+struct AsStridedBackward0 final : Node {
+  StridedGeometry input, view;
+  AsStridedBackward0(StridedGeometry in, StridedGeometry out) : input(std::move(in)), view(std::move(out)) {}
+  TensorList apply(TensorList&& grads) override { return {as_strided_backward(grads[0], input, view)}; }
+  std::string name() const override { return "AsStridedBackward0"; }
+};
+
 }  // namespace
+
+int64_t StridedGeometry::numel() const {
+  int64_t count = 1;
+  for (int64_t size : sizes) count *= size;
+  return count;
+}
+
+int64_t StridedGeometry::end() const {
+  if (numel() == 0) return offset;
+  int64_t last = offset;
+  for (size_t d = 0; d < sizes.size(); ++d) last += (sizes[d] - 1) * strides[d];
+  return last + 1;
+}
 
 Tensor make_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t storage_offset) {
   auto impl = std::make_shared<TensorImpl>(self.impl()->storage(), std::move(sizes), std::move(strides),
                                            storage_offset, self.dtype());
-  impl->mark_view();
+  const TensorImpl& source = *self.impl();
+  impl->set_view_base(source.is_view() ? source.view_base() : self.impl_ptr(),
+                      !GradMode::is_enabled() || (source.is_view() && source.view_created_in_no_grad()));
   return Tensor(std::move(impl));
+}
+
+void derive_view_grad_fn(const Tensor& view) {
+  TensorImpl& impl = *view.impl();
+  const Tensor base(impl.view_base());
+  const AutogradMeta* meta = impl.autograd();
+  if (!(meta && meta->grad_fn) && !base.requires_grad()) return;
+  if (impl.view_created_in_no_grad())
+    fail<Error>("[autograd] a view was created in no_grad mode and its base or another view of its base has "
+                "been modified inplace with grad mode enabled. Given that this use case is ambiguous and "
+                "error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace "
+                "either both inside the no_grad block (if you don't want the inplace to be tracked) or both "
+                "outside (if you want the inplace to be tracked).");
+  auto node = make_node<AsStridedBackward0>(StridedGeometry(base), StridedGeometry(view));
+  Tensor output = view;
+  node->connect({&base}, {&output});
+  impl.set_view_version(impl.version());
+  // retain_grad() follows the tensor to its new history (its hooks stay with the old, as in PyTorch).
+  if (impl.autograd()->retains_grad) node->retain_output_grad(0, view.impl_ptr());
 }
 
 // Records a strided sub-view. `relative_strides`/`relative_offset` describe it over a contiguous
@@ -107,10 +216,10 @@ Tensor as_strided(const Tensor& self, const DimVector& sizes, const DimVector& s
   const int64_t capacity = static_cast<int64_t>(self.impl()->storage()->nbytes() / itemsize(self.dtype()));
   TG_CHECK(storage_offset >= 0 && (empty || storage_offset + extent < capacity), "[as_strided] sizes ", sizes,
            " strides ", strides, " offset ", storage_offset, " reach outside a storage of ", capacity, " elements");
-  const int64_t relative_offset = storage_offset - self.storage_offset();
-  TG_CHECK(self.is_contiguous() || !self.requires_grad(),
-           "[as_strided] differentiating as_strided of a non-contiguous tensor is not supported");
-  return strided_view(self, sizes, strides, storage_offset, strides, relative_offset, "AsStridedBackward0");
+  Tensor out = make_view(self, sizes, strides, storage_offset);
+  if (needs_grad(self))
+    make_node<AsStridedBackward0>(StridedGeometry(self), StridedGeometry(out))->connect({&self}, {&out});
+  return out;
 }
 
 Tensor view(const Tensor& self, const DimVector& shape) {
@@ -290,6 +399,16 @@ Tensor select(const Tensor& self, int64_t dim, int64_t index) {
 
 Tensor view_scatter(const Tensor& grad, const DimVector& input_sizes, const DimVector& sizes,
                     const DimVector& strides, int64_t offset) {
+  // Along a stride-0 dim (an expanded view) the view sees one element many times: it gets the sum.
+  DimVector repeated;
+  for (size_t d = 0; d < sizes.size(); ++d)
+    if (sizes[d] > 1 && strides[d] == 0) repeated.push_back(static_cast<int64_t>(d));
+  if (!repeated.empty()) {
+    DimVector once = sizes;
+    for (int64_t d : repeated) once[d] = 1;
+    return view_scatter(sum(grad, repeated, /*keepdim=*/true), input_sizes, once, strides, offset);
+  }
+  if (!is_non_overlapping(sizes, strides)) return scatter_add_window(grad, input_sizes, sizes, strides, offset);
   Tensor out = zeros(input_sizes, grad.dtype(), grad.device());
   {
     NoGradGuard no_grad;

@@ -6,7 +6,8 @@
 
 namespace tg {
 
-// The general view: any geometry over self's storage. `storage_offset` is absolute.
+// The general view: any geometry over self's storage. `storage_offset` is absolute. Its gradient
+// reaches self's elements through their places in storage, whatever self's layout.
 Tensor as_strided(const Tensor& self, const DimVector& sizes, const DimVector& strides, int64_t storage_offset);
 
 // Legal exactly where PyTorch's view is; a RuntimeError suggesting reshape() otherwise. One -1 allowed.
@@ -28,7 +29,7 @@ Tensor select(const Tensor& self, int64_t dim, int64_t index);
 Tensor slice(const Tensor& self, int64_t dim, int64_t start, int64_t end, int64_t step = 1);
 
 // A view with the given geometry over self's storage, recording nothing (for ops that record
-// their own node).
+// their own node). It remembers its base (self's, when self is a view) for in-place updates.
 Tensor make_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t storage_offset);
 // A strided sub-view recorded as one node named `node_name` whose backward scatters into the
 // input's shape; `relative_strides`/`relative_offset` give the view over a contiguous input.
@@ -36,9 +37,32 @@ Tensor strided_view(const Tensor& self, DimVector sizes, DimVector strides, int6
                     DimVector relative_strides, int64_t relative_offset, const char* node_name);
 
 // The inverse of a strided view for gradients: zeros of `input_sizes` with `grad` written into
-// the elements the view (sizes, strides, offset, relative to a contiguous input) covered.
-// Differentiable: its own gradient is that view of the incoming gradient.
+// the elements the view (sizes, strides, offset, relative to a contiguous input) covered, summed
+// where the view sees an element more than once. Differentiable: its own gradient is that view of
+// the incoming gradient.
 Tensor view_scatter(const Tensor& grad, const DimVector& input_sizes, const DimVector& sizes,
                     const DimVector& strides, int64_t offset);
+
+// Where a tensor's elements lie in its storage (offset absolute).
+struct StridedGeometry {
+  DimVector sizes, strides;
+  int64_t offset = 0;
+  explicit StridedGeometry(const Tensor& tensor)
+      : sizes(tensor.sizes()), strides(tensor.strides()), offset(tensor.storage_offset()) {}
+  StridedGeometry(DimVector s, DimVector st, int64_t o) : sizes(std::move(s)), strides(std::move(st)), offset(o) {}
+  int64_t numel() const;
+  // One past the last storage element it reaches (its offset when it is empty).
+  int64_t end() const;
+};
+
+// ---- views and in-place writes -----------------------------------------------------------------
+// As in PyTorch: an in-place op on a view rewrites its base's history (the CopySlices node, see
+// copy.h: rebase_history), and any view whose storage version moved since its grad_fn was derived
+// derives it again from the base's current history: one AsStridedBackward0 node, from the view's
+// place in the base's storage.
+
+// Gives `view` that new grad_fn (Tensor::grad_fn calls this on a stale view). Nothing happens while
+// neither the view nor its base requires grad. A view made in no_grad mode refuses, as PyTorch.
+void derive_view_grad_fn(const Tensor& view);
 
 }  // namespace tg
