@@ -1,9 +1,12 @@
 #include "tapegrad/ops/copy.h"
 
+#include <algorithm>
+
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/kernels/kernels.h"
 #include "tapegrad/ops/creation.h"
+#include "tapegrad/ops/view.h"
 
 namespace tg {
 
@@ -29,6 +32,22 @@ struct CopyBackwards final : Node {
   std::string name() const override { return "CopyBackwards"; }
 };
 
+// A new tensor of `dtype` holding self's values. A preserved layout that is not row-major is
+// copied in its memory order, so that both sides stream rather than one striding.
+Tensor copy_to_new(const Tensor& self, DType dtype, MemoryFormat format, const char* op) {
+  Tensor out = format == MemoryFormat::Preserve ? Tensor::empty_like_layout(self, dtype, self.device(), op)
+                                                : Tensor::empty(self.sizes(), dtype, self.device(), op);
+  if (out.is_contiguous()) {
+    kernels::copy(out, self);
+    return out;
+  }
+  DimVector outermost_first = memory_order(out.sizes(), out.strides());
+  std::reverse(outermost_first.begin(), outermost_first.end());
+  NoGradGuard no_grad;
+  kernels::copy(permute(out, outermost_first), permute(self, outermost_first));
+  return out;
+}
+
 }  // namespace
 
 void check_inplace(const Tensor& self, const char* op, bool other_requires_grad) {
@@ -41,20 +60,18 @@ void check_inplace(const Tensor& self, const char* op, bool other_requires_grad)
            "(or .clone() the view first)");
 }
 
-Tensor clone(const Tensor& self) {
-  Tensor out = Tensor::empty(self.sizes(), self.dtype(), self.device(), "clone");
-  kernels::copy(out, self);
+Tensor clone(const Tensor& self, MemoryFormat format) {
+  Tensor out = copy_to_new(self, self.dtype(), format, "clone");
   if (needs_grad(self)) make_node<CloneBackward0>()->connect({&self}, {&out});
   return out;
 }
 
 Tensor contiguous(const Tensor& self) { return self.is_contiguous() ? self : clone(self); }
 
-Tensor to_dtype(const Tensor& self, DType dtype, bool copy) {
+Tensor to_dtype(const Tensor& self, DType dtype, bool copy, MemoryFormat format) {
   if (dtype == self.dtype() && !copy) return self;
-  if (dtype == self.dtype()) return clone(self);
-  Tensor out = Tensor::empty(self.sizes(), dtype, self.device(), "to");
-  kernels::copy(out, self);
+  if (dtype == self.dtype()) return clone(self, format);
+  Tensor out = copy_to_new(self, dtype, format, "to");
   if (is_floating(dtype) && needs_grad(self)) make_node<ToCopyBackward0>(self.dtype())->connect({&self}, {&out});
   return out;
 }
@@ -74,6 +91,7 @@ Tensor& copy_(Tensor& self, const Tensor& src) {
 
 Tensor& fill_(Tensor& self, Scalar value) {
   check_inplace(self, "fill_");
+  value.check_fits(self.dtype(), "fill_");
   kernels::fill(self, value);
   self.impl()->bump_version();
   // The values no longer depend on anything: drop the history of a non-leaf.
