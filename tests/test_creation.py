@@ -23,6 +23,9 @@ SAME_AS_TORCH = [
     "lib.eye(3)", "lib.eye(2, 3)", "lib.eye(3, 2)", "lib.eye(3, dtype=lib.int64)", "lib.eye(0)", "lib.eye(2, dtype=lib.bool)",
     "lib.zeros_like(lib.ones(2, dtype=lib.int32))", "lib.ones_like(lib.ones(2), dtype=lib.float64)",
     "lib.full_like(lib.ones(2), 7)", "lib.full_like(lib.ones(2, dtype=lib.int64), 2.7)", "lib.ones_like(lib.zeros(2, 3).t())",
+    "lib.zeros_like(lib.zeros(2, 3, 4).permute(2, 0, 1))", "lib.full_like(lib.zeros(2, 3, 4).permute(1, 2, 0)[1:], 1.5)",
+    "lib.ones_like(lib.zeros(4, 3)[::2].t(), dtype=lib.int32)", "lib.zeros_like(lib.zeros(3, 1).expand(3, 4))",
+    "lib.zeros_like(lib.zeros(3, 1, 4).transpose(0, 1))", "lib.full_like(lib.zeros(0, 3).t(), 2)",
     "lib.tensor([])", "lib.tensor([[], []])", "lib.tensor(3)", "lib.tensor(2.5)", "lib.tensor(True)", "lib.tensor([1, 2.5])",
     "lib.tensor([True, 2])", "lib.tensor([[1, 2], [3, 4]])", "lib.tensor(((1., 2.), (3., 4.)))", "lib.tensor([2 ** 62, -1])",
     "lib.tensor([2 ** 64, 1.5])", "lib.tensor([1.7, -1.2], dtype=lib.int64)", "lib.tensor([3, 0], dtype=lib.bool)",
@@ -47,7 +50,10 @@ def test_same_as_torch(expression):
     ours = eval(expression, {"lib": tg, "np": np})
     theirs = eval(expression, {"lib": torch, "np": np})
     assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "tapegrad.")
-    assert ours.shape == tuple(theirs.shape) and ours.is_contiguous()
+    assert ours.shape == tuple(theirs.shape)
+    # Layouts as PyTorch's (ones_like of a transposed tensor is transposed); PyTorch's strides of
+    # a tensor with no elements are arbitrary.
+    assert ours.stride() == theirs.stride() if theirs.numel() else ours.is_contiguous()
     assert_close(ours, theirs, atol=1e-6, rtol=1e-6, what=expression)
 
 
@@ -71,9 +77,28 @@ def test_same_as_torch(expression):
     ("tg.zeros(1 << 40, 1 << 40)", RuntimeError, r"more elements than int64"),
     ("tg.tensor([1, 2], requires_grad=True)", RuntimeError, r"floating point"),
     ("tg.tensor([2 ** 64, 1])", ValueError, r"\[tensor\] integer 18446744073709551616 does not fit in int64"),
-    ("tg.tensor([float('nan')], dtype=tg.int64)", RuntimeError, r"\[tensor\] value nan cannot be converted to int64"),
-    ("tg.tensor([2 ** 40], dtype=tg.int32)", RuntimeError, r"\[tensor\] value 1099511627776 cannot be converted to int32"),
+    ("tg.tensor([float('nan')], dtype=tg.int64)", RuntimeError, r"\[tensor\] value nan cannot be converted to type int64"),
+    ("tg.tensor([2 ** 40], dtype=tg.int32)", RuntimeError, r"\[tensor\] value 1099511627776 cannot be converted to type int32"),
     ("tg.tensor([1.0], device='cuda')", RuntimeError, r"\[tensor\] device cuda"),
+    ("tg.empty(2 ** 64)", RuntimeError, r"\[empty\] size 18446744073709551616 does not fit in int64"),
+    ("tg.zeros(2, -2 ** 63 - 1)", RuntimeError, r"\[zeros\] size -9223372036854775809 does not fit in int64"),
+    ("tg.zeros(0, 2 ** 62, 2 ** 62)", RuntimeError, r"\[zeros\] the strides of shape \(0, 4611686018427387904, "
+                                                     r"4611686018427387904\) overflow int64"),
+    ("tg.empty([1] * 65)", RuntimeError, r"\[empty\] tensors can have at most 64 dims, got 65"),
+    ("tg.zeros(True)", TypeError, r"\[zeros\]"),
+    ("tg.ones([2.0])", TypeError, r"\[ones\] sizes must be integers, got float"),
+    ("tg.randperm(2 ** 64)", RuntimeError, r"\[randperm\] argument 'n' is 18446744073709551616, which does not fit"),
+    ("tg.randperm(2.0)", TypeError, r"\[randperm\] argument 'n' must be int, not float"),
+    ("tg.randint(0, 2 ** 64, (2,))", RuntimeError, r"\[randint\] argument 'high'"),
+    ("tg.eye(2 ** 70)", RuntimeError, r"\[eye\] argument 'n'"),
+    ("tg.eye(2, 'a')", TypeError, r"\[eye\] argument 'm' must be int, not str"),
+    ("tg.linspace(0, 1, 2.0)", TypeError, r"\[linspace\] argument 'steps' must be int, not float"),
+    ("tg.manual_seed(2 ** 64)", ValueError, r"\[manual_seed\]"),
+    ("tg.full((2,), 2 ** 40, dtype=tg.int32)", RuntimeError, r"\[full\] value 1099511627776 cannot be converted"),
+    ("tg.full_like(tg.zeros(2, dtype=tg.int32), 2 ** 40)", RuntimeError, r"\[full_like\] value 1099511627776"),
+    ("tg.full_like(tg.zeros(2), float('nan'), dtype=tg.int64)", RuntimeError, r"\[full_like\] value nan"),
+    ("tg.randint_like(tg.zeros(2))", TypeError, r"\[randint_like\] expected randint_like\(input, high\)"),
+    ("tg.randint_like(tg.zeros(2), 3, 1)", RuntimeError, r"\[randint\] expects low < high"),
 ])
 def test_errors(expression, error, message):
     with pytest.raises(error, match=message):
@@ -84,6 +109,43 @@ def test_errors(expression, error, message):
 def test_huge_allocations_raise_instead_of_crashing(size):
     with pytest.raises((MemoryError, RuntimeError), match=r"\[empty\]"):
         tg.empty(size)
+
+
+def test_impossible_randperm_is_a_memory_error():
+    with pytest.raises(MemoryError, match=r"\[randperm\] shape \(4611686018427387904,\) needs more bytes"):
+        tg.randperm(2 ** 62)
+
+
+# The random and uninitialised *_like functions lay their result out as torch's preserve_format
+# does (values differ, so only the layout is compared).
+@pytest.mark.parametrize("like", [
+    "lib.zeros(3, 4).t()", "lib.zeros(2, 3, 4).permute(2, 0, 1)", "lib.zeros(4, 6)[:, ::2]", "lib.zeros(2, 3)",
+    "lib.zeros(3, 1).expand(3, 4)", "lib.zeros(2, 3, 4).permute(1, 2, 0)[1:]", "lib.zeros(0, 3).t()",
+])
+@pytest.mark.parametrize("make", [
+    "lib.empty_like({})", "lib.rand_like({})", "lib.randn_like({}, dtype=lib.float64)", "lib.randint_like({}, 10)",
+    "lib.randint_like({}, 2, 10, dtype=lib.int32)", "lib.randint_like({}, high=5)",
+])
+def test_random_and_empty_like_keep_the_layout(like, make):
+    ours = eval(make.format(like), {"lib": tg})
+    theirs = eval(make.format(like), {"lib": torch})
+    assert ours.shape == tuple(theirs.shape) and str(ours.dtype) == str(theirs.dtype).replace("torch", "tapegrad")
+    assert ours.stride() == theirs.stride() if theirs.numel() else ours.is_contiguous()
+
+
+def test_randint_like_draws_in_range():
+    tg.manual_seed(3)
+    values = tg.randint_like(tg.zeros(40, 50).t(), 3, 7)
+    assert values.dtype == tg.float32 and set(values.flatten().tolist()) == {3.0, 4.0, 5.0, 6.0}
+    assert tg.randint_like(tg.zeros(2, dtype=tg.int32), 5).dtype == tg.int32
+    assert tg.randint_like(tg.zeros(3), 5, requires_grad=True).requires_grad
+    tg.manual_seed(3)
+    assert tg.randint_like(tg.zeros(40, 50).t(), 3, 7).tolist() == values.tolist()
+
+
+def test_rand_like_fills_every_element():
+    values = tg.rand_like(tg.zeros(30, 40).t()).numpy()
+    assert values.min() >= 0.0 and values.max() < 1.0 and len(np.unique(values)) > 1000
 
 
 @pytest.mark.parametrize("data, dimension, detail", [
@@ -260,3 +322,21 @@ def test_random_fills_write_through_views():
     view.uniform_(2.0, 3.0)
     values = base.numpy()
     assert values.min() >= 2.0 and values.max() < 3.0
+
+
+def test_deeply_nested_data_is_refused_without_crashing():
+    data = [1.0]
+    for _ in range(100000):
+        data = [data]
+    with pytest.raises(ValueError, match=r"\[tensor\] too many dimensions: lists nested deeper than 64 levels"):
+        tg.tensor(data)
+    with pytest.raises(ValueError, match="too many dimensions"):
+        torch.tensor(data)
+    looped = []
+    looped.append(looped)
+    with pytest.raises(ValueError, match=r"\[tensor\] too many dimensions"):
+        tg.tensor(looped)
+    data = 2.5
+    for _ in range(64):
+        data = (data,)
+    assert tg.tensor(data).shape == (1,) * 64 and tg.tensor(data).item() == 2.5

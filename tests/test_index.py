@@ -232,8 +232,10 @@ def test_advanced_index_errors():
         x[tg.tensor([0.0, 1.0])]
     with pytest.raises(IndexError, match=r"\[index\].*shape of the mask"):
         x[tg.tensor([True, False])]
-    with pytest.raises(RuntimeError, match=r"\[index\]"):
+    with pytest.raises(IndexError, match=r"\[index\] shapes \(2,\) and \(3,\) cannot be broadcast"):
         x[tg.tensor([0, 1]), tg.tensor([0, 1, 2])]
+    with pytest.raises(IndexError, match=r"\[index\] shapes"):
+        x[[0, 1], [0, 1, 2]]
     with pytest.raises(IndexError, match=r"\[index\] too many indices"):
         x[[0], [0], [0]]
 

@@ -1,8 +1,10 @@
 """Data in and out: from_numpy/numpy(), the buffer protocol, __array__ and DLPack, all sharing memory."""
 import array
+import contextlib
 import ctypes
 import gc
 import sys
+import warnings
 
 import numpy as np
 import pytest
@@ -37,11 +39,28 @@ def test_from_numpy_shares_memory(numpy_dtype, dtype):
 ])
 def test_from_numpy_keeps_strided_layouts(make):
     view = make(np.arange(12.0).reshape(3, 4))
-    tensor = tg.from_numpy(view)
+    read_only = not view.flags.writeable  # np.broadcast_to's result
+    with pytest.warns(UserWarning, match="not writable") if read_only else contextlib.nullcontext():
+        tensor = tg.from_numpy(view)
     assert tensor.shape == view.shape and tensor.tolist() == view.tolist()
     if view.size:
         assert tensor.data_ptr() == view.ctypes.data
         assert tensor.stride() == tuple(stride // 8 for stride in view.strides)
+
+
+def test_sharing_a_read_only_array_warns():
+    # As PyTorch warns: a tensor is always writable, so writing to it would write to memory NumPy
+    # treats as read-only.
+    values = np.arange(3.0)
+    values.flags.writeable = False
+    for share in (tg.from_numpy, tg.as_tensor):
+        with pytest.warns(UserWarning, match=r"\[from_numpy\] the given NumPy array is not writable"):
+            assert share(values).data_ptr() == values.ctypes.data
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tg.tensor(values).tolist() == [0.0, 1.0, 2.0]  # a copy: nothing to warn about
+        with pytest.raises(UserWarning, match="not writable"):
+            tg.from_numpy(values)
 
 
 def test_from_numpy_keeps_the_array_alive():

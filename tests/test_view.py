@@ -55,6 +55,24 @@ VIEW_CASES = [
     ((), lambda t: t.view(1, 1)),
     ((), lambda t: t.unsqueeze(0)),
     ((1,), lambda t: t.view(())),
+    ((2, 3, 4), lambda t: t.view(size=(6, 4))),
+    ((2, 3, 4), lambda t: t.view(np.int64(24))),
+    ((2, 3, 4), lambda t: t.view(2, np.int32(12))),
+    ((2, 3, 4), lambda t: t.reshape(shape=(4, 6))),
+    ((2, 3, 4), lambda t: t.permute(dims=(2, 0, 1))),
+    ((3, 1), lambda t: t.expand(size=(2, 3, 5))),
+    ((2, 3, 4), lambda t: t.transpose(np.int64(0), -1)),
+    ((2, 3, 4), lambda t: t.mT),
+    ((), lambda t: t.flatten()),
+    ((), lambda t: t.flatten(-1, 0)),
+    # No elements: contiguous whatever the strides, as in torch.
+    ((2, 3), lambda t: t[:0, ::2]),
+    ((2, 3), lambda t: t.t()[:, :0]),
+    ((4, 6), lambda t: t[1:1, ::3].t()),
+    # Steps past the end leave one element; its stride is torch's, and where torch's product would
+    # overflow int64 (torch then fails) the old stride stays.
+    ((2, 3, 4), lambda t: t[1::2 ** 58]),
+    ((5, 6), lambda t: t[:, 2::7]),
 ]
 
 
@@ -130,6 +148,25 @@ def test_reshape_views_when_possible_and_copies_otherwise():
     assert x.sum().item() == 0.0  # it was a copy
 
 
+# clone(), to(dtype) and the dtype shortcuts keep a tensor's layout as torch's preserve_format
+# does: the same strides when dense, else dense strides in the same order of dims.
+@pytest.mark.parametrize("layout", [
+    lambda t: t, lambda t: t.t(), lambda t: t.reshape(2, 3, 2).permute(2, 0, 1), lambda t: t[:, ::2],
+    lambda t: t[::2].t(), lambda t: t.reshape(2, 3, 2).permute(2, 0, 1)[1:], lambda t: t[:1].expand(4, 3),
+    lambda t: t.reshape(3, 1, 4).transpose(0, 1), lambda t: t.t()[:, :0], lambda t: t.reshape(12, 1).t(),
+])
+@pytest.mark.parametrize("copy", [
+    lambda lib, t: t.clone(), lambda lib, t: lib.clone(t), lambda lib, t: t.to(lib.float64), lambda lib, t: t.double(),
+    lambda lib, t: t.int(), lambda lib, t: t.to(lib.float32, copy=True), lambda lib, t: t.type(lib.int64),
+    lambda lib, t: t.to("cpu", lib.int64),
+])
+def test_copies_preserve_the_layout(layout, copy):
+    ours, theirs = pair((4, 3))
+    mine, torchs = copy(tg, layout(ours)), copy(torch, layout(theirs))
+    assert mine.shape == torchs.shape and mine.stride() == torchs.stride()
+    assert mine.tolist() == torchs.tolist() and mine.data_ptr() != ours.data_ptr()
+
+
 def test_contiguous_clone_to():
     base, theirs = pair((3, 4))
     ours = base.t()
@@ -163,11 +200,86 @@ def test_contiguous_clone_to():
     (lambda t: t.flatten(2, 1), RuntimeError, r"\[flatten\]"),
     (lambda t: t.t(), RuntimeError, r"\[t\] expects a tensor with <= 2 dimensions"),
     (lambda t: t.view(2.5, 3), TypeError, r"\[view\] sizes must be integers"),
+    (lambda t: t.view([24.0]), TypeError, r"\[view\] sizes must be integers"),
+    (lambda t: t.view(True), TypeError, r"\[view\]"),
+    (lambda t: t.view(None), TypeError, r"\[view\]"),
+    (lambda t: t.view("a"), TypeError, r"\[view\]"),
     (lambda t: t.size(3), IndexError, r"\[size\]"),
+    (lambda t: t.transpose(True, 0), TypeError, r"\[transpose\] argument 'dim' must be int, not bool"),
+    (lambda t: t.transpose(0.0, 1), TypeError, r"\[transpose\]"),
+    (lambda t: t.unsqueeze(2.0), TypeError, r"\[unsqueeze\]"),
+    (lambda t: t.squeeze("a"), TypeError, r"\[squeeze\]"),
+    (lambda t: t.sum().flatten(1), IndexError, r"\[flatten\] dimension out of range"),
+    (lambda t: t.sum().flatten(0, 1), IndexError, r"\[flatten\]"),
+    (lambda t: t.flatten(0).mT, RuntimeError, r"\[mT\] tensor.mT is only supported on matrices"),
 ])
 def test_view_errors(make, error, pattern):
     with pytest.raises(error, match=pattern):
         make(tg.zeros(2, 3, 4))
+    with pytest.raises(error):
+        make(torch.zeros(2, 3, 4))
+
+
+# Arguments past int64: a RuntimeError naming the op for sizes (torch: TypeError "failed to
+# unpack"), an IndexError for dims (torch: ValueError "Overflow when unpacking long long").
+@pytest.mark.parametrize("make, error, pattern", [
+    (lambda t: t.view(2 ** 70), RuntimeError, r"\[view\] size 1180591620717411303424 does not fit in int64"),
+    (lambda t: t.reshape(-2 ** 64, 1), RuntimeError, r"\[reshape\] size -18446744073709551616 does not fit"),
+    (lambda t: t.expand(2 ** 70, 3, 4), RuntimeError, r"\[expand\] size 1180591620717411303424 does not fit"),
+    (lambda t: t.squeeze(2 ** 70), IndexError, r"\[squeeze\] dimension out of range"),
+    (lambda t: t.unsqueeze(2 ** 70), IndexError, r"\[unsqueeze\] dimension out of range"),
+    (lambda t: t.transpose(0, -2 ** 70), IndexError, r"\[transpose\] dimension out of range"),
+    (lambda t: t.permute(2 ** 70, 0, 1), IndexError, r"\[permute\] dimension out of range"),
+    (lambda t: t.flatten(2 ** 70), IndexError, r"\[flatten\]"),
+    (lambda t: t.select(2 ** 70, 0), IndexError, r"\[select\]"),
+    (lambda t: t.select(0, 2 ** 70), RuntimeError, r"\[select\] argument 'index' is 1180591620717411303424"),
+    (lambda t: t.narrow(0, 2 ** 70, 1), RuntimeError, r"\[narrow\] argument 'start'"),
+    (lambda t: t.as_strided((2,), (1,), 2 ** 70), RuntimeError, r"\[as_strided\] argument 'storage_offset'"),
+])
+def test_view_argument_overflow(make, error, pattern):
+    with pytest.raises(error, match=pattern):
+        make(tg.zeros(2, 3, 4))
+
+
+def test_sizes_and_strides_that_overflow_are_refused():
+    with pytest.raises(RuntimeError, match=r"\[expand\] shape \(4611686018427387904, 4611686018427387904, 3, 4\) "
+                                           r"has more elements than int64 can count"):
+        tg.zeros(3, 4).expand(2 ** 62, 2 ** 62, 3, 4)
+    with pytest.raises(RuntimeError, match=r"\[expand\]"):
+        tg.zeros(1, 4).expand(2 ** 63 - 1, 4)
+    with pytest.raises(RuntimeError, match=r"\[view\] shape \(4294967296, 4294967296, 0\) is invalid for input of size 0"):
+        tg.zeros(0).view(2 ** 32, 2 ** 32, 0)
+    with pytest.raises(RuntimeError):
+        torch.zeros(3, 4).expand(2 ** 62, 2 ** 62, 3, 4)
+
+
+def test_slices_with_steps_past_int64_strides():
+    ours, theirs = pair((2, 3, 4))
+    for key in (slice(1, None, 2 ** 63 - 1), slice(None, None, 2 ** 62 + 1), slice(0, 1, 2 ** 70)):
+        view = ours[key]
+        assert view.shape == (1, 3, 4) and view.stride() == (12, 4, 1)
+        assert view.tolist() == theirs[key.start or 0:(key.start or 0) + 1].tolist()
+    assert ours.narrow(0, 1, 1)[::2 ** 63 - 1].tolist() == theirs[1:].tolist()
+    leaf = tg.ones(2, 3, 4, requires_grad=True)
+    (grad,) = tg.autograd.grad((leaf[1::2 ** 63 - 1] * 2).sum(), leaf)
+    assert grad.tolist() == [[[0.0] * 4] * 3, [[2.0] * 4] * 3]
+
+
+def test_mT_of_a_0d_tensor_is_the_tensor():
+    scalar = tg.tensor(2.5)
+    assert scalar.mT.item() == 2.5 and scalar.mT.dim() == 0  # torch: the identity, with a deprecation warning
+
+
+@pytest.mark.parametrize("make", [
+    lambda lib: lib.zeros([1] * 65), lambda lib: lib.zeros(1).view([1] * 65), lambda lib: lib.zeros(1).reshape([1] * 65),
+    lambda lib: lib.zeros([1] * 64).unsqueeze(0), lambda lib: lib.zeros([1] * 64)[None],
+    lambda lib: lib.zeros([1] * 64).expand([1] * 65), lambda lib: lib.zeros([1] * 64).view([1] * 64).unsqueeze(-1),
+])
+def test_tensors_have_at_most_64_dims(make):
+    with pytest.raises(RuntimeError, match=r"tensors can have at most 64 dims, got 65"):
+        make(tg)
+    assert tg.zeros([1] * 64).dim() == tg.zeros(1).view([1] * 64).dim() == 64
+    assert tg.zeros([2] + [1] * 63)[0].unsqueeze(0).dim() == 64
 
 
 @pytest.mark.parametrize("make, shape", [
@@ -182,6 +294,8 @@ def test_view_errors(make, error, pattern):
     (lambda lib, a: a.select(0, 1) + a.select(1, 2).sum(), (3, 4)),
     (lambda lib, a: a.flatten().exp(), (2, 3, 4)),
     (lambda lib, a: a.contiguous().clone() * 2, (3, 4)),
+    (lambda lib, a: a.t().clone().exp(), (3, 4)),
+    (lambda lib, a: a.permute(2, 0, 1).to(lib.float64).sin(), (2, 3, 4)),
     (lambda lib, a: a.transpose(0, 1).narrow(0, 1, 2).select(1, 0).sigmoid(), (3, 4)),
 ])
 def test_view_gradients(make, shape):

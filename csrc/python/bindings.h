@@ -12,6 +12,11 @@
 
 namespace py = pybind11;
 
+namespace tg::python {
+// Gives a new Python object for `impl` the attributes its last one had (see tensor.cpp).
+void restore_python_state(py::handle object, TensorImpl& impl);
+}  // namespace tg::python
+
 namespace pybind11::detail {
 
 template <>
@@ -29,7 +34,10 @@ struct type_caster<tg::Tensor> {
   // TensorImpl, if any, and makes one otherwise.
   static handle cast(const tg::Tensor& source, return_value_policy, handle) {
     if (!source.defined()) return none().release();
-    return copyable_holder_caster<tg::TensorImpl, Holder>::cast(source.impl_ptr(), return_value_policy::take_ownership, {});
+    handle object =
+        copyable_holder_caster<tg::TensorImpl, Holder>::cast(source.impl_ptr(), return_value_policy::take_ownership, {});
+    if (object && source.impl()->has_python_state()) tg::python::restore_python_state(object, *source.impl());
+    return object;
   }
 };
 
@@ -40,14 +48,24 @@ namespace tg::python {
 using TensorClass = py::class_<TensorImpl, std::shared_ptr<TensorImpl>>;
 
 // Argument parsing. Each raises TypeError naming `op` on a value of the wrong kind.
+// An int argument as PyTorch's parser takes it: an int or anything with __index__ (NumPy integers,
+// one-element integer tensors), never a bool or a float; RuntimeError when it does not fit int64.
+int64_t to_int(py::handle object, const char* op, const char* name);
+// A dim argument: as to_int, but an int past int64 is out of range, an IndexError.
+int64_t to_dim(py::handle object, const char* op);
+// Dims as PyTorch takes them: f(0), f((0, 1)), f([0, 1]), or f(0, 1) for the args form.
+DimVector to_dims(py::handle object, const char* op);
+DimVector to_dims(const py::args& args, const char* op);
 bool is_tensor(py::handle object);
 Tensor as_tensor(py::handle object);  // the tensor in a Python object already known to be one
 bool is_scalar(py::handle object);    // bool, int, float, or a NumPy scalar of those
 Scalar to_scalar(py::handle object, const char* op);
 DType to_dtype(py::handle object, const char* op);  // tapegrad dtypes, Python float/int/bool, NumPy dtypes
+bool is_dtype(py::handle object);                   // a tapegrad dtype object
 py::object dtype_object(DType dtype);
-Device to_device(py::handle object, const char* op);
-// Shapes as PyTorch takes them: f(2, 3), f((2, 3)), f([2, 3]) or f(Size).
+Device to_device(py::handle object, const char* op);  // tapegrad.device, "cpu", "cuda:0", torch.device
+py::object device_object(Device device);              // a tapegrad.device
+// Shapes as PyTorch takes them: f(2, 3), f((2, 3)), f([2, 3]) or f(Size); each size as to_int.
 DimVector to_shape(const py::args& args, const char* op);
 DimVector to_shape(py::handle sequence, const char* op);
 // A tapegrad.Size (the tuple subclass shape returns).

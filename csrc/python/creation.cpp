@@ -1,4 +1,4 @@
-// Creation functions, random number generation, dtype conversion and the in-place fills.
+// Creation functions, random number generation, dtype and device conversion and the in-place fills.
 #include <array>
 #include <cstring>
 #include <random>
@@ -6,6 +6,7 @@
 #include "bindings.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
+#include "tapegrad/ops/view.h"
 
 namespace tg::python {
 
@@ -204,14 +205,44 @@ void bind_random(py::module_& module, const char* name, Make make) {
      py::arg("device") = py::none(), py::arg("requires_grad") = false);
 }
 
-template <typename Make>
-void bind_like(py::module_& module, const char* name, Make make) {
-  module.def(name, [=](const Tensor& like, py::object dtype, py::object device, bool requires_grad) {
-    const DType out_dtype = dtype.is_none() ? like.dtype() : to_dtype(dtype, name);
-    const Device out_device = device.is_none() ? like.device() : to_device(device, name);
-    return finish(make(like.sizes(), out_dtype, out_device), requires_grad);
+// A new tensor like `like` (its dtype and device unless given), laid out as PyTorch's
+// preserve_format lays it out (a transposed tensor's zeros_like is transposed), with `fill`
+// writing its values through `flat`, all of its memory as one contiguous run.
+template <typename Fill>
+Tensor make_like(const Tensor& like, py::handle dtype, py::handle device, const char* op, Fill fill) {
+  const DType out_dtype = dtype.is_none() ? like.dtype() : to_dtype(dtype, op);
+  const Device out_device = device.is_none() ? like.device() : to_device(device, op);
+  Tensor out = Tensor::empty_like_layout(like, out_dtype, out_device, op);
+  Tensor flat = as_strided(out, {out.numel()}, {1}, 0);  // a dense layout starts at 0 and has no gaps
+  fill(flat, out_dtype);
+  return out;
+}
+
+template <typename Fill>
+void bind_like(py::module_& module, const char* name, Fill fill) {
+  module.def(name, [=](const Tensor& like, py::handle dtype, py::handle device, bool requires_grad) {
+    return finish(make_like(like, dtype, device, name, fill), requires_grad);
   }, py::arg("input"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
      py::arg("requires_grad") = false);
+}
+
+bool to_bool(py::handle value, const char* op, const char* name) {
+  TG_CHECK_TYPE(PyBool_Check(value.ptr()), "[", op, "] argument '", name, "' must be bool, not ",
+                py::str(py::type::of(value).attr("__name__")).cast<std::string>());
+  return value.ptr() == Py_True;
+}
+
+// What to_device takes: a name, a tapegrad or torch device, or a bare CUDA index.
+bool is_device_like(py::handle object) {
+  return py::isinstance<py::str>(object) || py::isinstance<Device>(object) ||
+         (PyLong_Check(object.ptr()) && !PyBool_Check(object.ptr())) ||
+         (py::hasattr(object, "type") && py::hasattr(object, "index") && !is_dtype(object));
+}
+
+// Moving a tensor needs the target device's backend; this build has only the CPU's.
+void check_device_available(Device device, const char* op) {
+  TG_CHECK(device.is_cpu(), "[", op, "] this build of tapegrad has no CUDA support (tapegrad.cuda.is_available() is "
+           "False), so tensors cannot move to '", device.str(), "'");
 }
 
 // Python's number kind decides arange's default dtype, as in PyTorch.
@@ -230,11 +261,11 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
   bind_filled(module, "ones", [](const DimVector& s, DType d, Device v) { return ones(s, d, v); });
   bind_random(module, "rand", [](const DimVector& s, DType d, Device v) { return rand(s, d, v); });
   bind_random(module, "randn", [](const DimVector& s, DType d, Device v) { return randn(s, d, v); });
-  bind_like(module, "empty_like", [](const DimVector& s, DType d, Device v) { return empty(s, d, v); });
-  bind_like(module, "zeros_like", [](const DimVector& s, DType d, Device v) { return zeros(s, d, v); });
-  bind_like(module, "ones_like", [](const DimVector& s, DType d, Device v) { return ones(s, d, v); });
-  bind_like(module, "rand_like", [](const DimVector& s, DType d, Device v) { return rand(s, d, v); });
-  bind_like(module, "randn_like", [](const DimVector& s, DType d, Device v) { return randn(s, d, v); });
+  bind_like(module, "empty_like", [](Tensor&, DType) {});
+  bind_like(module, "zeros_like", [](Tensor& flat, DType) { fill_(flat, Scalar(0)); });
+  bind_like(module, "ones_like", [](Tensor& flat, DType) { fill_(flat, Scalar(1)); });
+  bind_like(module, "rand_like", [](Tensor& flat, DType) { uniform_(flat, 0.0, 1.0); });
+  bind_like(module, "randn_like", [](Tensor& flat, DType) { normal_(flat, 0.0, 1.0); });
 
   module.def("full", [](py::handle size, py::handle value, py::object dtype, py::object device, bool requires_grad) {
     const Scalar fill = to_scalar(value, "full");
@@ -242,12 +273,26 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     return finish(full(to_shape(size, "full"), fill, out_dtype, to_device(device, "full")), requires_grad);
   }, py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), py::arg("requires_grad") = false);
-  module.def("full_like", [](const Tensor& like, py::handle value, py::object dtype, py::object device, bool requires_grad) {
-    const DType out_dtype = dtype.is_none() ? like.dtype() : to_dtype(dtype, "full_like");
-    return finish(full(like.sizes(), to_scalar(value, "full_like"), out_dtype,
-                       device.is_none() ? like.device() : to_device(device, "full_like")), requires_grad);
+  module.def("full_like", [](const Tensor& like, py::handle value, py::handle dtype, py::handle device, bool requires_grad) {
+    const Scalar fill = to_scalar(value, "full_like");
+    return finish(make_like(like, dtype, device, "full_like", [&](Tensor& flat, DType out_dtype) {
+                    fill.check_fits(out_dtype, "full_like");
+                    fill_(flat, fill);
+                  }), requires_grad);
   }, py::arg("input"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), py::arg("requires_grad") = false);
+  // randint_like(input, high) or randint_like(input, low, high), as in PyTorch.
+  module.def("randint_like", [](const Tensor& like, py::handle low, py::handle high, py::handle dtype, py::handle device,
+                                bool requires_grad) {
+    TG_CHECK_TYPE(!low.is_none() || !high.is_none(), "[randint_like] expected randint_like(input, high) or "
+                  "randint_like(input, low, high)");
+    const int64_t lower = high.is_none() || low.is_none() ? 0 : to_int(low, "randint_like", "low");
+    const int64_t upper = high.is_none() ? to_int(low, "randint_like", "high") : to_int(high, "randint_like", "high");
+    return finish(make_like(like, dtype, device, "randint_like", [&](Tensor& flat, DType out_dtype) {
+                    copy_(flat, randint(lower, upper, flat.sizes(), out_dtype, flat.device()));
+                  }), requires_grad);
+  }, py::arg("input"), py::arg("low") = py::none(), py::arg("high") = py::none(), py::kw_only(),
+     py::arg("dtype") = py::none(), py::arg("device") = py::none(), py::arg("requires_grad") = false);
 
   module.def("arange", [](py::handle first, py::handle second, py::handle step, py::object dtype, py::object device,
                           bool requires_grad) {
@@ -259,25 +304,27 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     return finish(arange(start, end, to_scalar(step, "arange"), out_dtype, to_device(device, "arange")), requires_grad);
   }, py::arg("start"), py::arg("end") = py::none(), py::arg("step") = 1, py::kw_only(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), py::arg("requires_grad") = false);
-  module.def("linspace", [](double start, double end, int64_t steps, py::object dtype, py::object device, bool requires_grad) {
-    return finish(linspace(start, end, steps, dtype_or_default(dtype, "linspace"), to_device(device, "linspace")), requires_grad);
+  module.def("linspace", [](double start, double end, py::handle steps, py::object dtype, py::object device, bool requires_grad) {
+    return finish(linspace(start, end, to_int(steps, "linspace", "steps"), dtype_or_default(dtype, "linspace"),
+                           to_device(device, "linspace")), requires_grad);
   }, py::arg("start"), py::arg("end"), py::arg("steps"), py::kw_only(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), py::arg("requires_grad") = false);
-  module.def("eye", [](int64_t n, py::object m, py::object dtype, py::object device, bool requires_grad) {
-    return finish(eye(n, m.is_none() ? n : m.cast<int64_t>(), dtype_or_default(dtype, "eye"), to_device(device, "eye")),
-                  requires_grad);
+  module.def("eye", [](py::handle n, py::handle m, py::object dtype, py::object device, bool requires_grad) {
+    const int64_t rows = to_int(n, "eye", "n");
+    return finish(eye(rows, m.is_none() ? rows : to_int(m, "eye", "m"), dtype_or_default(dtype, "eye"),
+                      to_device(device, "eye")), requires_grad);
   }, py::arg("n"), py::arg("m") = py::none(), py::kw_only(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), py::arg("requires_grad") = false);
 
   bind_generator(module);
-  module.def("randint", [](int64_t low, py::object high, py::handle size, py::handle generator, py::object dtype,
+  module.def("randint", [](py::handle low, py::handle high, py::handle size, py::handle generator, py::object dtype,
                            py::object device) {
     // randint(high, size), randint(high, size=size) or randint(low, high, size), as in PyTorch:
     // with two numbers given, the second is `high` only if a size follows it.
     const bool low_omitted = size.is_none() || high.is_none();
     TG_CHECK_TYPE(!(size.is_none() && high.is_none()), "[randint] expected randint(high, size) or randint(low, high, size)");
-    const int64_t lower = low_omitted ? 0 : low;
-    const int64_t upper = low_omitted ? low : high.cast<int64_t>();
+    const int64_t lower = low_omitted ? 0 : to_int(low, "randint", "low");
+    const int64_t upper = low_omitted ? to_int(low, "randint", "high") : to_int(high, "randint", "high");
     const DimVector shape = to_shape(size.is_none() ? high : size, "randint");
     const DType out_dtype = dtype.is_none() ? DType::Int64 : to_dtype(dtype, "randint");
     const Device out_device = to_device(device, "randint");
@@ -285,11 +332,11 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     return randint(lower, upper, shape, out_dtype, out_device);
   }, py::arg("low"), py::arg("high") = py::none(), py::arg("size") = py::none(), py::kw_only(),
      py::arg("generator") = py::none(), py::arg("dtype") = py::none(), py::arg("device") = py::none());
-  module.def("randperm", [](int64_t n, py::handle generator, py::object dtype, py::object device) {
+  module.def("randperm", [](py::handle n, py::handle generator, py::object dtype, py::object device) {
     const DType out_dtype = dtype.is_none() ? DType::Int64 : to_dtype(dtype, "randperm");
     const Device out_device = to_device(device, "randperm");
     const GeneratorScope scope(generator, "randperm");
-    return randperm(n, out_dtype, out_device);
+    return randperm(to_int(n, "randperm", "n"), out_dtype, out_device);
   }, py::arg("n"), py::kw_only(), py::arg("generator") = py::none(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none());
 
@@ -312,35 +359,53 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
   tensor.def("zero_", [](Tensor& self) -> Tensor& { return zero_(self); });
   tensor.def("copy_", [](Tensor& self, const Tensor& source) -> Tensor& { return copy_(self, source); });
 
-  // to(dtype), to(device), to(device, dtype), to(other), with copy=.
-  tensor.def("to", [](const Tensor& self, py::args args, py::object dtype, py::object device, bool copy) {
+  // to(dtype, non_blocking, copy), to(device, dtype, non_blocking, copy), to(other, non_blocking,
+  // copy), each also by keyword, as PyTorch parses them. non_blocking changes nothing on the CPU.
+  tensor.def("to", [](const Tensor& self, py::args args, py::handle dtype, py::handle device, py::handle non_blocking,
+                      py::handle copy) {
     DType target = self.dtype();
     Device target_device = self.device();
-    for (py::handle arg : args) {
-      if (is_tensor(arg)) {
-        target = as_tensor(arg).dtype();
-        target_device = as_tensor(arg).device();
-      } else if (py::isinstance<py::str>(arg) || py::hasattr(arg, "index")) {
-        target_device = to_device(arg, "to");
-      } else {
-        target = to_dtype(arg, "to");
+    size_t next = 0;
+    if (next < args.size() && is_tensor(args[next])) {
+      target = as_tensor(args[next]).dtype();
+      target_device = as_tensor(args[next]).device();
+      ++next;
+    } else if (next < args.size() && (args[next].is_none() || is_device_like(args[next]))) {
+      if (!args[next].is_none()) target_device = to_device(args[next], "to");
+      ++next;
+      if (next < args.size() && !PyBool_Check(args[next].ptr())) {
+        if (!args[next].is_none()) target = to_dtype(args[next], "to");
+        ++next;
       }
+    } else if (next < args.size()) {
+      target = to_dtype(args[next++], "to");
     }
+    TG_CHECK_TYPE(args.size() - next <= 2, "[to] expected at most a dtype or device, then non_blocking and copy; got ",
+                  args.size(), " positional arguments");
+    const bool copy_positional = args.size() - next == 2;
+    if (next < args.size()) to_bool(args[next], "to", "non_blocking");
+    to_bool(non_blocking, "to", "non_blocking");
+    bool copy_data = copy_positional && to_bool(args[next + 1], "to", "copy");
+    if (!copy.is_none()) copy_data = to_bool(copy, "to", "copy");
     if (!dtype.is_none()) target = to_dtype(dtype, "to");
     if (!device.is_none()) target_device = to_device(device, "to");
-    TG_CHECK(target_device.type == self.device().type, "[to] moving tensors to ", target_device.str(),
-             " is not supported in this build");
-    return to_dtype(self, target, copy);
-  }, py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(), py::arg("copy") = false);
+    check_device_available(target_device, "to");
+    return to_dtype(self, target, copy_data, MemoryFormat::Preserve);
+  }, py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(), py::arg("non_blocking") = false,
+     py::arg("copy") = py::none());
   tensor.def("type", [](const Tensor& self, py::object dtype) -> py::object {
     if (dtype.is_none()) return py::str(std::string("tapegrad.") + dtype_name(self.dtype()));
-    return py::cast(to_dtype(self, to_dtype(dtype, "type")));
+    return py::cast(to_dtype(self, to_dtype(dtype, "type"), false, MemoryFormat::Preserve));
   }, py::arg("dtype") = py::none());
   const std::pair<const char*, DType> conversions[] = {
       {"float", DType::Float32}, {"double", DType::Float64}, {"long", DType::Int64}, {"int", DType::Int32}, {"bool", DType::Bool}};
   for (auto [name, dtype] : conversions)
-    tensor.def(name, [dtype = dtype](const Tensor& self) { return to_dtype(self, dtype); });
+    tensor.def(name, [dtype = dtype](const Tensor& self) { return to_dtype(self, dtype, false, MemoryFormat::Preserve); });
   tensor.def("cpu", [](const Tensor& self) { return self; });
+  tensor.def("cuda", [](const Tensor& self, py::handle device, py::handle) {
+    check_device_available(device.is_none() ? Device{DeviceType::CUDA} : to_device(device, "cuda"), "cuda");
+    return self;
+  }, py::arg("device") = py::none(), py::arg("non_blocking") = false);
 }
 
 }  // namespace tg::python

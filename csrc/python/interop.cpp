@@ -3,8 +3,6 @@
 // side's memory stays alive for as long as any tensor views it.
 #include <pybind11/numpy.h>
 
-#include <cmath>
-#include <limits>
 #include <optional>
 
 #include "bindings.h"
@@ -103,6 +101,9 @@ class NestedScan {
     py::object items = sequence_items(object);
     const int64_t length = PySequence_Fast_GET_SIZE(items.ptr());
     if (depth == shape.size()) {
+      // Also what bounds the recursion (and write_values' after it) on any input.
+      TG_CHECK_VALUE(depth < static_cast<size_t>(kMaxDims), "[tensor] too many dimensions: ", type_name(object),
+                     "s nested deeper than ", kMaxDims, " levels (tapegrad tensors have at most ", kMaxDims, " dims)");
       shape.push_back(length);
     } else {
       TG_CHECK_VALUE(shape[depth] == length, "[tensor] ragged nested sequence: expected a sequence of length ",
@@ -140,28 +141,16 @@ class NestedScan {
   }
 };
 
+// A number stored into the new tensor: float32 takes overflowing floats as inf (as PyTorch's
+// tensor() does); integer dtypes refuse what they cannot hold.
 template <typename T>
-T checked_cast(double value) {
-  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-    // The cast of an out-of-range double is undefined behaviour, so refuse it as PyTorch does.
-    TG_CHECK(value >= static_cast<double>(std::numeric_limits<T>::min()) &&
-                 value < -static_cast<double>(std::numeric_limits<T>::min()),
-             "[tensor] value ", value, " cannot be converted to ", dtype_name(dtype_of<T>()), " without overflow");
-  }
-  return static_cast<T>(value);
-}
-
-template <typename T>
-T checked_cast(int64_t value) {
-  if constexpr (std::is_same_v<T, int32_t>)
-    TG_CHECK(value >= INT32_MIN && value <= INT32_MAX, "[tensor] value ", value,
-             " cannot be converted to int32 without overflow");
-  return static_cast<T>(value);
+T stored_value(Scalar value) {
+  return std::is_floating_point_v<T> ? value.to<T>() : value.checked_to<T>("tensor");
 }
 
 template <typename T>
 T number_value(PyObject* object) {
-  if (PyFloat_Check(object)) return checked_cast<T>(PyFloat_AS_DOUBLE(object));
+  if (PyFloat_Check(object)) return stored_value<T>(Scalar(PyFloat_AS_DOUBLE(object)));
   if (PyBool_Check(object)) return static_cast<T>(object == Py_True);
   if (PyLong_Check(object)) {
     if constexpr (std::is_floating_point_v<T>) {
@@ -172,7 +161,7 @@ T number_value(PyObject* object) {
       int overflow = 0;
       const long long value = PyLong_AsLongLongAndOverflow(object, &overflow);
       TG_CHECK_VALUE(overflow == 0, "[tensor] integer ", py::str(object).cast<std::string>(), " does not fit in int64");
-      return checked_cast<T>(static_cast<int64_t>(value));
+      return stored_value<T>(Scalar(static_cast<int64_t>(value)));
     }
   }
   // One-element tensors, NumPy scalars and 0-dim arrays, through the Python number they hold.
@@ -229,6 +218,11 @@ Tensor from_numpy(const py::array& array) {
     strides.push_back(stride < 0 ? 0 : stride / item);
   }
   if (array.size() == 0) strides = contiguous_strides(sizes);  // NumPy's strides of an empty array are arbitrary
+  if (!array.writeable() &&
+      PyErr_WarnEx(PyExc_UserWarning, "[from_numpy] the given NumPy array is not writable, and tapegrad tensors "
+                   "always are: writing to this tensor writes to memory NumPy treats as read-only. Copy the "
+                   "array, or make it writable, first.", 1) != 0)
+    throw py::error_already_set();  // the warning was made an error
   PyObject* owner = array.ptr();
   Py_INCREF(owner);
   auto storage = Storage::wrap(const_cast<void*>(array.data()), extent_bytes(sizes, strides, *dtype), Device{}, [owner] {
@@ -259,12 +253,13 @@ void check_no_grad(const Tensor& self, const char* op) {
            "requires grad; use tensor.detach().numpy() instead");
 }
 
-// A copy of a NumPy array (any dtype tensor() accepts) as a new contiguous tensor.
+// A copy of a NumPy array (any dtype tensor() accepts) as a new tensor, dense and with the array's
+// order of dims in memory (a transposed array's copy is transposed), as PyTorch's tensor() copies.
 Tensor copy_numpy(const py::array& array, std::optional<DType> dtype) {
   const DType source = widened_dtype(array.dtype(), "tensor");  // refuses object, string and complex arrays
   const DType target = dtype.value_or(source);
   py::array copy = py::module_::import("numpy").attr("array")(array, numpy_dtype(target), py::arg("copy") = true,
-                                                              py::arg("order") = "C");
+                                                              py::arg("order") = "K");
   return from_numpy(copy);
 }
 

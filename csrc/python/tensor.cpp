@@ -3,8 +3,70 @@
 #include "tapegrad/autograd/engine.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/ops/copy.h"
+#include "tapegrad/ops/view.h"
 
 namespace tg::python {
+
+// ---- attributes that outlive their Python object ---------------------------------------------
+// PyTorch keeps a tensor's Python object alive for as long as its TensorImpl. tapegrad lets it
+// die (pybind11 makes a new one when the tensor next crosses into Python) and keeps what cannot be
+// remade: a non-empty __dict__ is stashed on the TensorImpl when the object dies while the
+// TensorImpl lives on (w.grad.tag = 1 survives, though w.grad is a new object each time), and it
+// moves into the next object made for that TensorImpl. The common path pays a pointer test when a
+// tensor crosses into Python and a few loads when its object dies.
+// Not kept: the class and attributes of instances of Python subclasses (CPython clears their
+// __dict__ before the base class's dealloc runs) and weak references. A stashed dict that refers
+// back to its own tensor through C++ (holding a tensor whose .grad is this one, say) is a cycle
+// the garbage collector cannot see: it lives until the interpreter exits.
+
+namespace {
+
+destructor g_pybind_dealloc = nullptr;
+
+// The dealloc callback of a stash: the last owner of a TensorImpl may let go of it on any thread.
+void release_python_object(void* object) {
+  if (!Py_IsInitialized()) return;  // the interpreter, and the dict with it, is gone
+  py::gil_scoped_acquire gil;
+  Py_DECREF(static_cast<PyObject*>(object));
+}
+
+// The instance's __dict__ as a new reference, or null when it has none or an empty one; never
+// makes a dict that does not exist yet.
+PyObject* nonempty_dict(PyObject* self) {
+#if PY_VERSION_HEX >= 0x030D0000
+  bool has_attributes = false;
+  PyObject_VisitManagedDict(self, [](PyObject*, void* seen) { return *static_cast<bool*>(seen) = true, 0; },
+                            &has_attributes);
+  if (!has_attributes) return nullptr;
+  PyObject* dict = PyObject_GenericGetDict(self, nullptr);
+  if (dict == nullptr) PyErr_Clear();
+#else
+  PyObject** slot = _PyObject_GetDictPtr(self);
+  PyObject* dict = slot ? *slot : nullptr;
+  Py_XINCREF(dict);
+#endif
+  if (dict != nullptr && PyDict_GET_SIZE(dict) == 0) Py_CLEAR(dict);
+  return dict;
+}
+
+extern "C" void tensor_dealloc(PyObject* self) {
+  PyObject_GC_UnTrack(self);  // nothing below may let the collector see a dying object
+  auto holder = reinterpret_cast<py::detail::instance*>(self)->get_value_and_holder();
+  if (holder.holder_constructed()) {
+    const auto& impl = holder.holder<std::shared_ptr<TensorImpl>>();
+    if (impl.use_count() > 1) {
+      if (PyObject* dict = nonempty_dict(self)) impl->set_python_state({dict, release_python_object});
+    }
+  }
+  g_pybind_dealloc(self);
+}
+
+}  // namespace
+
+void restore_python_state(py::handle object, TensorImpl& impl) {
+  const TensorImpl::PythonState state = impl.take_python_state();
+  if (PyObject_GenericSetDict(object.ptr(), static_cast<PyObject*>(state.get()), nullptr) != 0) PyErr_Clear();
+}
 
 namespace {
 
@@ -40,9 +102,9 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
            }),
            py::arg("data") = py::none())
       .def_property_readonly("shape", [](const Tensor& self) { return make_size(self.sizes()); })
-      .def("size", [](const Tensor& self, py::object dim) -> py::object {
+      .def("size", [](const Tensor& self, py::handle dim) -> py::object {
              if (dim.is_none()) return make_size(self.sizes());
-             return py::int_(self.size(dim.cast<int64_t>()));
+             return py::int_(self.size(to_dim(dim, "size")));
            }, py::arg("dim") = py::none())
       .def("dim", [](const Tensor& self) { return self.dim(); })
       .def_property_readonly("ndim", [](const Tensor& self) { return self.dim(); })
@@ -51,11 +113,11 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       .def("nelement", [](const Tensor& self) { return self.numel(); })
       .def("element_size", [](const Tensor& self) { return itemsize(self.dtype()); })
       .def_property_readonly("dtype", [](const Tensor& self) { return dtype_object(self.dtype()); })
-      .def_property_readonly("device", [](const Tensor& self) { return self.device().str(); })
+      .def_property_readonly("device", [](const Tensor& self) { return device_object(self.device()); })
       .def_property_readonly("is_cuda", [](const Tensor& self) { return self.device().type == DeviceType::CUDA; })
-      .def("stride", [](const Tensor& self, py::object dim) -> py::object {
+      .def("stride", [](const Tensor& self, py::handle dim) -> py::object {
              if (dim.is_none()) return py::tuple(py::cast(std::vector<int64_t>(self.strides().begin(), self.strides().end())));
-             return py::int_(self.stride(dim.cast<int64_t>()));
+             return py::int_(self.stride(to_dim(dim, "stride")));
            }, py::arg("dim") = py::none())
       .def("storage_offset", [](const Tensor& self) { return self.storage_offset(); })
       .def("is_contiguous", [](const Tensor& self) { return self.is_contiguous(); })
@@ -70,6 +132,14 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
         TG_CHECK_TYPE(self.dim() > 0, "[len] len() of a 0-d tensor");
         return self.sizes()[0];
       })
+      // The rows along dim 0, made up front as PyTorch's unbind makes them: one select each, with
+      // none of __getitem__'s key parsing.
+      .def("__iter__", [](const Tensor& self) {
+        TG_CHECK_TYPE(self.dim() > 0, "[iter] iteration over a 0-d tensor");
+        py::list rows(self.sizes()[0]);
+        for (int64_t i = 0; i < self.sizes()[0]; ++i) PyList_SET_ITEM(rows.ptr(), i, py::cast(select(self, 0, i)).release().ptr());
+        return py::iter(rows);
+      })
       .def("item", [](const Tensor& self) {
         TG_CHECK(self.numel() == 1, "[item] a Tensor with ", self.numel(), " elements cannot be converted to a Python number");
         return element_to_python(self, 0);
@@ -81,11 +151,13 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
         return py::bool_(element_to_python(self, 0));
       })
       .def("__float__", [](const Tensor& self) {
-        TG_CHECK(self.numel() == 1, "[float] only one-element tensors can be converted to Python scalars");
+        TG_CHECK_VALUE(self.numel() == 1, "[float] only one-element tensors can be converted to Python scalars, got ",
+                       self.numel(), " elements");
         return py::float_(element_to_python(self, 0));
       })
       .def("__int__", [](const Tensor& self) {
-        TG_CHECK(self.numel() == 1, "[int] only one-element tensors can be converted to Python scalars");
+        TG_CHECK_VALUE(self.numel() == 1, "[int] only one-element tensors can be converted to Python scalars, got ",
+                       self.numel(), " elements");
         return py::int_(element_to_python(self, 0));
       })
       .def("__index__", [](const Tensor& self) {
@@ -94,6 +166,12 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
         return py::int_(element_to_python(self, 0));
       })
       .def("__hash__", [](const Tensor& self) { return reinterpret_cast<intptr_t>(self.impl()); })
+      // Its whole storage as a 1-D tensor: what copy.deepcopy and pickle copy, as PyTorch's do, so
+      // that views keep sharing memory and strides survive.
+      .def("_storage_tensor", [](const Tensor& self) {
+        const int64_t count = static_cast<int64_t>(self.impl()->storage()->nbytes() / itemsize(self.dtype()));
+        return as_strided(self.detach(), {count}, {1}, 0);
+      })
 
       // Autograd attributes.
       .def_property("requires_grad", [](const Tensor& self) { return self.requires_grad(); },
@@ -129,6 +207,10 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
              self.backward(seed, retain, create_graph);
            },
            py::arg("gradient") = py::none(), py::arg("retain_graph") = py::none(), py::arg("create_graph") = false);
+
+  auto* type = reinterpret_cast<PyTypeObject*>(tensor.ptr());
+  g_pybind_dealloc = type->tp_dealloc;
+  type->tp_dealloc = tensor_dealloc;
 }
 
 }  // namespace tg::python

@@ -5,21 +5,36 @@
 
 namespace tg::python {
 
+namespace {
+
+// A shape given positionally (f(2, 3), f((2, 3))) or as a keyword (f(size=(2, 3))), not both.
+DimVector shape_argument(const py::args& args, py::handle keyword, const char* op, const char* name) {
+  if (keyword.is_none()) return to_shape(args, op);
+  TG_CHECK_TYPE(args.empty(), "[", op, "] got the ", name, " both positionally and as ", name, "=");
+  return to_shape(keyword, op);
+}
+
+}  // namespace
+
 void bind_view(py::module_& module, TensorClass& tensor) {
-  tensor.def("view", [](const Tensor& self, py::args shape) {
+  tensor.def("view", [](const Tensor& self, py::args shape, py::handle size) {
     // view(dtype) reinterprets bytes in PyTorch; only the shape form is supported.
-    TG_CHECK_TYPE(!(shape.size() == 1 && !PyLong_Check(shape[0].ptr()) && !PyTuple_Check(shape[0].ptr()) &&
-                    !PyList_Check(shape[0].ptr()) && !is_tensor(shape[0])),
-                  "[view] expected a shape; view(dtype) is not supported");
-    return view(self, to_shape(shape, "view"));
-  });
-  tensor.def("reshape", [](const Tensor& self, py::args shape) { return reshape(self, to_shape(shape, "reshape")); });
-  module.def("reshape", [](const Tensor& self, py::handle shape) { return reshape(self, to_shape(shape, "reshape")); });
+    TG_CHECK_TYPE(!(shape.size() == 1 && is_dtype(shape[0])), "[view] view(dtype) is not supported; view takes a shape");
+    return view(self, shape_argument(shape, size, "view", "size"));
+  }, py::kw_only(), py::arg("size") = py::none());
+  tensor.def("reshape", [](const Tensor& self, py::args shape, py::handle keyword) {
+    return reshape(self, shape_argument(shape, keyword, "reshape", "shape"));
+  }, py::kw_only(), py::arg("shape") = py::none());
+  module.def("reshape", [](const Tensor& self, py::handle shape) { return reshape(self, to_shape(shape, "reshape")); },
+             py::arg("input"), py::arg("shape"));
   tensor.def("view_as", [](const Tensor& self, const Tensor& other) { return view(self, other.sizes()); });
   tensor.def("reshape_as", [](const Tensor& self, const Tensor& other) { return reshape(self, other.sizes()); });
   for (const char* name : {"transpose", "swapaxes", "swapdims"}) {
-    tensor.def(name, &transpose, py::arg("dim0"), py::arg("dim1"));
-    module.def(name, &transpose, py::arg("input"), py::arg("dim0"), py::arg("dim1"));
+    auto transpose_function = [name](const Tensor& self, py::handle dim0, py::handle dim1) {
+      return transpose(self, to_dim(dim0, name), to_dim(dim1, name));
+    };
+    tensor.def(name, transpose_function, py::arg("dim0"), py::arg("dim1"));
+    module.def(name, transpose_function, py::arg("input"), py::arg("dim0"), py::arg("dim1"));
   }
   tensor.def("t", &t);
   module.def("t", &t);
@@ -28,40 +43,63 @@ void bind_view(py::module_& module, TensorClass& tensor) {
     for (size_t i = 0; i < reversed.size(); ++i) reversed[i] = static_cast<int64_t>(reversed.size() - 1 - i);
     return permute(self, reversed);
   });
-  tensor.def_property_readonly("mT", [](const Tensor& self) { return transpose(self, -2, -1); });
-  tensor.def("permute", [](const Tensor& self, py::args dims) { return permute(self, to_shape(dims, "permute")); });
-  module.def("permute", [](const Tensor& self, py::handle dims) { return permute(self, to_shape(dims, "permute")); });
+  tensor.def_property_readonly("mT", [](const Tensor& self) {
+    if (self.dim() == 0) return self;  // as PyTorch, which deprecates it
+    TG_CHECK(self.dim() >= 2, "[mT] tensor.mT is only supported on matrices or batches of matrices; got a ", self.dim(),
+             "-D tensor");
+    return transpose(self, -2, -1);
+  });
+  tensor.def("permute", [](const Tensor& self, py::args dims, py::handle keyword) {
+    return permute(self, keyword.is_none() ? to_dims(dims, "permute") : to_dims(keyword, "permute"));
+  }, py::kw_only(), py::arg("dims") = py::none());
+  module.def("permute", [](const Tensor& self, py::handle dims) { return permute(self, to_dims(dims, "permute")); },
+             py::arg("input"), py::arg("dims"));
   auto squeeze_function = [](const Tensor& self, py::handle dim) {
     if (dim.is_none()) return squeeze(self);
-    return squeeze(self, to_shape(dim, "squeeze"));
+    return squeeze(self, to_dims(dim, "squeeze"));
   };
   tensor.def("squeeze", squeeze_function, py::arg("dim") = py::none());
   module.def("squeeze", squeeze_function, py::arg("input"), py::arg("dim") = py::none());
-  tensor.def("unsqueeze", &unsqueeze, py::arg("dim"));
-  module.def("unsqueeze", &unsqueeze, py::arg("input"), py::arg("dim"));
-  tensor.def("expand", [](const Tensor& self, py::args sizes) { return expand(self, to_shape(sizes, "expand")); });
+  auto unsqueeze_function = [](const Tensor& self, py::handle dim) { return unsqueeze(self, to_dim(dim, "unsqueeze")); };
+  tensor.def("unsqueeze", unsqueeze_function, py::arg("dim"));
+  module.def("unsqueeze", unsqueeze_function, py::arg("input"), py::arg("dim"));
+  tensor.def("expand", [](const Tensor& self, py::args sizes, py::handle size) {
+    return expand(self, shape_argument(sizes, size, "expand", "size"));
+  }, py::kw_only(), py::arg("size") = py::none());
   tensor.def("expand_as", [](const Tensor& self, const Tensor& other) { return expand(self, other.sizes()); });
   module.def("broadcast_to", [](const Tensor& self, py::handle sizes) { return expand(self, to_shape(sizes, "broadcast_to")); });
   tensor.def("broadcast_to", [](const Tensor& self, py::handle sizes) { return expand(self, to_shape(sizes, "broadcast_to")); });
-  tensor.def("flatten", &flatten, py::arg("start_dim") = 0, py::arg("end_dim") = -1);
-  module.def("flatten", &flatten, py::arg("input"), py::arg("start_dim") = 0, py::arg("end_dim") = -1);
-  tensor.def("narrow", &narrow, py::arg("dim"), py::arg("start"), py::arg("length"));
-  module.def("narrow", &narrow, py::arg("input"), py::arg("dim"), py::arg("start"), py::arg("length"));
-  tensor.def("select", &select, py::arg("dim"), py::arg("index"));
-  module.def("select", &select, py::arg("input"), py::arg("dim"), py::arg("index"));
-  tensor.def("as_strided", [](const Tensor& self, py::handle sizes, py::handle strides, py::object offset) {
+  auto flatten_function = [](const Tensor& self, py::handle start_dim, py::handle end_dim) {
+    return flatten(self, to_dim(start_dim, "flatten"), to_dim(end_dim, "flatten"));
+  };
+  tensor.def("flatten", flatten_function, py::arg("start_dim") = 0, py::arg("end_dim") = -1);
+  module.def("flatten", flatten_function, py::arg("input"), py::arg("start_dim") = 0, py::arg("end_dim") = -1);
+  auto narrow_function = [](const Tensor& self, py::handle dim, py::handle start, py::handle length) {
+    return narrow(self, to_dim(dim, "narrow"), to_int(start, "narrow", "start"), to_int(length, "narrow", "length"));
+  };
+  tensor.def("narrow", narrow_function, py::arg("dim"), py::arg("start"), py::arg("length"));
+  module.def("narrow", narrow_function, py::arg("input"), py::arg("dim"), py::arg("start"), py::arg("length"));
+  auto select_function = [](const Tensor& self, py::handle dim, py::handle index) {
+    return select(self, to_dim(dim, "select"), to_int(index, "select", "index"));
+  };
+  tensor.def("select", select_function, py::arg("dim"), py::arg("index"));
+  module.def("select", select_function, py::arg("input"), py::arg("dim"), py::arg("index"));
+  tensor.def("as_strided", [](const Tensor& self, py::handle sizes, py::handle strides, py::handle offset) {
     return as_strided(self, to_shape(sizes, "as_strided"), to_shape(strides, "as_strided"),
-                      offset.is_none() ? self.storage_offset() : offset.cast<int64_t>());
+                      offset.is_none() ? self.storage_offset() : to_int(offset, "as_strided", "storage_offset"));
   }, py::arg("size"), py::arg("stride"), py::arg("storage_offset") = py::none());
 
-  auto copying = [](Tensor (*op)(const Tensor&)) {
+  auto copying = [](auto op) {
     return [op](const Tensor& self) {
       return run_releasing_gil(may_release_gil(self.numel(), {&self}), [&] { return op(self); });
     };
   };
-  tensor.def("contiguous", copying(&contiguous));
-  tensor.def("clone", copying(&clone));
-  module.def("clone", copying(&clone));
+  tensor.def("contiguous", copying([](const Tensor& self) { return contiguous(self); }));
+  // clone keeps a dense layout (a transposed tensor's clone is transposed), as PyTorch's
+  // preserve_format does; contiguous() is the way to a row-major copy.
+  auto clone_preserving = copying([](const Tensor& self) { return clone(self, MemoryFormat::Preserve); });
+  tensor.def("clone", clone_preserving);
+  module.def("clone", clone_preserving);
 }
 
 }  // namespace tg::python

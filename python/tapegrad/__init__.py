@@ -12,6 +12,7 @@ from ._C import (  # noqa: F401  (the public surface)
     int32,
     int64,
     dtype,
+    device,
     get_default_dtype,
     set_default_dtype,
     get_num_threads,
@@ -23,7 +24,7 @@ from ._C import (  # noqa: F401  (the public surface)
 )
 from ._tensor import Size, tensor
 from .autograd import no_grad, enable_grad, set_grad_enabled
-from . import autograd, datasets, utils
+from . import autograd, cuda, datasets, utils
 from . import nn, optim
 from .serialization import load, save
 

@@ -1,4 +1,6 @@
-"""Pure-Python conveniences added onto the C++ Tensor class: Size and a repr like PyTorch's."""
+"""Pure-Python conveniences added onto the C++ Tensor class: Size, a repr like PyTorch's, format(),
+copy.copy/deepcopy and pickling."""
+import copy
 import math
 
 from . import _C
@@ -22,8 +24,19 @@ class Size(tuple):
         item = tuple.__getitem__(self, key)
         return Size(item) if isinstance(key, slice) else item
 
+    # Concatenation and repetition give a Size, whichever side the Size is on, as torch.Size's do.
     def __add__(self, other):
-        return Size(tuple.__add__(self, other))
+        result = tuple.__add__(self, other)
+        return result if result is NotImplemented else Size(result)
+
+    def __radd__(self, other):
+        return Size(other + tuple(self)) if isinstance(other, tuple) else NotImplemented
+
+    def __mul__(self, count):
+        result = tuple.__mul__(self, count)
+        return result if result is NotImplemented else Size(result)
+
+    __rmul__ = __mul__
 
 
 _C._set_size_type(Size)
@@ -33,8 +46,7 @@ tensor = _C.tensor
 
 
 # ---- repr ------------------------------------------------------------------------------------
-# PyTorch's printing rules (torch/_tensor_str.py, default print options), on a NumPy view of the
-# data so that slicing costs nothing.
+# PyTorch's printing rules (torch/_tensor_str.py, default print options).
 PRECISION = 4
 THRESHOLD = 1000  # more elements than this are summarised with "..."
 EDGE_ITEMS = 3
@@ -142,10 +154,12 @@ def _repr(self):
     else:
         if self.dtype not in (_C.get_default_dtype(), _C.int64, _C.bool):
             suffixes.append(f"dtype={self.dtype!r}")
-        array = self.detach().numpy()
+        # The printing works on the tensor itself, taking rows and edges as views: a NumPy array of
+        # a huge expanded tensor could not even be made (NumPy caps an array's nominal bytes).
+        data = self.detach()
         summarise = self.numel() > THRESHOLD
-        formatter = _Formatter(_summarised_values(array, summarise), self.is_floating_point())
-        body = _array_str(array, indent, summarise, formatter)
+        formatter = _Formatter(_summarised_values(data, summarise), self.is_floating_point())
+        body = _array_str(data, indent, summarise, formatter)
     if self.grad_fn is not None:
         suffixes.append(f"grad_fn=<{self.grad_fn.name()}>")
     elif self.requires_grad:
@@ -155,3 +169,70 @@ def _repr(self):
 
 _C.Tensor.__repr__ = _repr
 _C.Tensor.__str__ = _repr
+
+
+def _format(self, format_spec):
+    """format(t, spec): a 0-d tensor formats as its number (f"{loss:.4f}"), as in PyTorch; any
+    other tensor only with an empty spec."""
+    if self.dim() == 0 and type(self) is _C.Tensor:
+        return self.detach().item().__format__(format_spec)
+    return object.__format__(self, format_spec)
+
+
+_C.Tensor.__format__ = _format
+
+
+# ---- copy.copy, copy.deepcopy and pickle ---------------------------------------------------------
+# As PyTorch's: a tensor is its whole storage plus (offset, size, stride), so a transposed tensor
+# stays transposed and views copied together (in one deepcopy, or one pickle) keep sharing memory.
+# Attributes in __dict__ come along; .grad comes along in deepcopy only, as in PyTorch.
+
+def _on_storage(cls, storage, storage_offset, size, stride):
+    """A new leaf of class cls viewing storage (a 1-D tensor without history) with the geometry."""
+    tensor = cls.__new__(cls)
+    _C.Tensor.__init__(tensor, storage.as_strided(size, stride, storage_offset))  # a fresh tensor, not a view
+    return tensor
+
+
+def _deepcopy(self, memo):
+    if not self.is_leaf:
+        raise RuntimeError(f"[deepcopy] only tensors created explicitly by the user (graph leaves) can be deep-copied; "
+                           f"this one was made by {self.grad_fn.name()}, so deep-copy tensor.detach() instead")
+    if id(self) in memo:
+        return memo[id(self)]
+    storage = self._storage_tensor()
+    key = ("tapegrad storage", storage.data_ptr(), storage.numel(), storage.dtype)
+    if storage.data_ptr() == 0:  # no memory: nothing to share
+        copied = storage.clone()
+    else:
+        copied = memo.get(key)
+        if copied is None:
+            copied = memo[key] = storage.clone()
+    new = _on_storage(type(self), copied, self.storage_offset(), self.size(), self.stride())
+    if self.requires_grad:
+        new.requires_grad_()
+    if self.grad is not None:
+        new.grad = _deepcopy(self.grad, memo)
+    if self.__dict__:
+        new.__dict__.update(copy.deepcopy(self.__dict__, memo))
+    memo[id(self)] = new
+    return new
+
+
+def _rebuild_tensor(cls, storage_array, storage_offset, size, stride, requires_grad):
+    tensor = _on_storage(cls, _C.from_numpy(storage_array), storage_offset, size, stride)
+    if requires_grad:
+        tensor.requires_grad_()
+    return tensor
+
+
+def _reduce_ex(self, protocol):
+    # The storage as a NumPy array viewing it: pickle writes its bytes, and copy.copy hands it
+    # straight back, so a shallow copy shares memory with the original, as PyTorch's does.
+    storage = self._storage_tensor().numpy()
+    arguments = (type(self), storage, self.storage_offset(), tuple(self.size()), self.stride(), self.requires_grad)
+    return (_rebuild_tensor, arguments, self.__dict__ or None)
+
+
+_C.Tensor.__deepcopy__ = _deepcopy
+_C.Tensor.__reduce_ex__ = _reduce_ex

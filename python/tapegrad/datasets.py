@@ -31,7 +31,6 @@ import hashlib
 import math
 import operator
 import os
-import urllib.request
 import zlib
 from pathlib import Path
 
@@ -158,6 +157,8 @@ def _find_file(folder: Path, stem: str):
 
 def _download_file(urls, destination: Path, md5: str) -> None:
     """Fetch the first URL that answers into destination, keeping it only if its MD5 matches."""
+    import urllib.request  # here, not at the top: it costs `import tapegrad` about 60 ms
+
     errors = []
     partial = destination.with_name(destination.name + ".part")
     for url in urls:

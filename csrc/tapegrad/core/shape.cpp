@@ -1,12 +1,18 @@
 #include "tapegrad/core/shape.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "tapegrad/core/error.h"
 
 namespace tg {
 
+void check_dims(int64_t ndim, const char* op) {
+  TG_CHECK(ndim <= kMaxDims, "[", op, "] tensors can have at most ", kMaxDims, " dims, got ", ndim);
+}
+
 int64_t checked_numel(const DimVector& sizes, const char* op) {
+  check_dims(static_cast<int64_t>(sizes.size()), op);
   int64_t numel = 1;
   for (int64_t size : sizes) {
     TG_CHECK(size >= 0, "[", op, "] negative dimension ", size, " in shape ", sizes);
@@ -16,25 +22,81 @@ int64_t checked_numel(const DimVector& sizes, const char* op) {
   return numel;
 }
 
-DimVector contiguous_strides(const DimVector& sizes) {
+DimVector contiguous_strides(const DimVector& sizes, const char* op) {
   DimVector strides(sizes.size());
   int64_t stride = 1;
   for (size_t i = sizes.size(); i-- > 0;) {
     strides[i] = stride;
-    stride *= std::max<int64_t>(sizes[i], 1);
+    // The first stride is never multiplied, so only an overflow that a stride would hold counts.
+    if (__builtin_mul_overflow(stride, std::max<int64_t>(sizes[i], 1), &stride) && i > 0)
+      fail<Error>("[", op, "] the strides of shape ", sizes, " overflow int64");
   }
   return strides;
 }
 
 bool is_contiguous_layout(const DimVector& sizes, const DimVector& strides) {
+  for (int64_t size : sizes)
+    if (size == 0) return true;
   int64_t expected = 1;
   for (size_t i = sizes.size(); i-- > 0;) {
-    if (sizes[i] == 0) return true;
     if (sizes[i] == 1) continue;
     if (strides[i] != expected) return false;
     expected *= sizes[i];
   }
   return true;
+}
+
+// As PyTorch's infer_dense_strides orders them: a stable insertion sort where a dim with stride 0
+// never moves past another (its place is ambiguous) and equal strides put the smaller size inside.
+DimVector memory_order(const DimVector& sizes, const DimVector& strides) {
+  const int64_t ndim = static_cast<int64_t>(sizes.size());
+  DimVector order(sizes.size());
+  for (int64_t i = 0; i < ndim; ++i) order[i] = ndim - 1 - i;
+  auto should_swap = [&](int64_t inner, int64_t outer) {
+    if (strides[inner] == 0 || strides[outer] == 0) return 0;
+    if (strides[inner] != strides[outer]) return strides[inner] < strides[outer] ? -1 : 1;
+    return sizes[inner] > sizes[outer] ? 1 : 0;
+  };
+  for (int64_t i = 1; i < ndim; ++i) {
+    int64_t moving = i;
+    for (int64_t j = i - 1; j >= 0; --j) {
+      const int comparison = should_swap(order[j], order[moving]);
+      if (comparison > 0) {
+        std::swap(order[j], order[moving]);
+        moving = j;
+      } else if (comparison < 0) {
+        break;
+      }
+    }
+  }
+  return order;
+}
+
+bool is_non_overlapping_and_dense(const DimVector& sizes, const DimVector& strides) {
+  // Dims of size 0 or 1 say nothing about the layout; the rest, from the smallest stride up, must
+  // each step over exactly the block the previous ones fill.
+  DimVector order;
+  for (size_t d = 0; d < sizes.size(); ++d)
+    if (sizes[d] >= 2) order.push_back(static_cast<int64_t>(d));
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return strides[a] < strides[b]; });
+  int64_t expected = 1;
+  for (int64_t d : order) {
+    if (strides[d] != expected) return false;
+    expected *= sizes[d];
+  }
+  return true;
+}
+
+DimVector preserved_strides(const DimVector& sizes, const DimVector& strides) {
+  if (is_non_overlapping_and_dense(sizes, strides)) return strides;
+  DimVector dense(sizes.size());
+  int64_t stride = 1;
+  for (int64_t d : memory_order(sizes, strides)) {
+    dense[d] = stride;
+    // Only a tensor with no elements can overflow here; contiguous_strides says so.
+    if (sizes[d] > 1 && __builtin_mul_overflow(stride, sizes[d], &stride)) return contiguous_strides(sizes);
+  }
+  return dense;
 }
 
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
@@ -68,7 +130,20 @@ DimVector broadcast_shapes(const DimVector& a, const DimVector& b, const char* o
   return out;
 }
 
+SliceBounds slice_bounds(int64_t size, int64_t start, int64_t stop, int64_t step) {
+  auto clamp_bound = [size](int64_t bound) { return std::clamp<int64_t>(bound < 0 ? bound + size : bound, 0, size); };
+  start = clamp_bound(start);
+  stop = std::max(clamp_bound(stop), start);
+  return {start, stop == start ? 0 : (stop - start - 1) / step + 1};  // no overflow for any step
+}
+
+int64_t stepped_stride(int64_t stride, int64_t step) {
+  int64_t stepped = 0;
+  return __builtin_mul_overflow(stride, step, &stepped) ? stride : stepped;
+}
+
 DimVector infer_shape(const DimVector& requested, int64_t numel, const char* op) {
+  check_dims(static_cast<int64_t>(requested.size()), op);
   DimVector shape = requested;
   int64_t known = 1;
   int64_t infer_at = -1;
@@ -78,7 +153,8 @@ DimVector infer_shape(const DimVector& requested, int64_t numel, const char* op)
       infer_at = static_cast<int64_t>(i);
     } else {
       TG_CHECK(shape[i] >= 0, "[", op, "] invalid shape dimension ", shape[i], " in ", requested);
-      known *= shape[i];
+      TG_CHECK(!__builtin_mul_overflow(known, shape[i], &known), "[", op, "] shape ", requested,
+               " is invalid for input of size ", numel);
     }
   }
   if (infer_at >= 0) {

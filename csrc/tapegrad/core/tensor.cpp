@@ -43,13 +43,24 @@ AutogradMeta& TensorImpl::ensure_autograd() {
   return *autograd_;
 }
 
-Tensor Tensor::empty(const DimVector& sizes, DType dtype, Device device, const char* op) {
+namespace {
+// Memory for `sizes` elements of `dtype` laid out densely, as `strides` (in elements) lay them.
+Tensor allocate_dense(const DimVector& sizes, DimVector strides, DType dtype, Device device, const char* op) {
   const int64_t numel = checked_numel(sizes, op);
   size_t nbytes = 0;
   if (__builtin_mul_overflow(static_cast<size_t>(numel), itemsize(dtype), &nbytes))
     fail<MemoryError>("[", op, "] shape ", sizes, " needs more bytes than can be addressed");
   auto storage = Storage::allocate(nbytes, device, op);
-  return Tensor(std::make_shared<TensorImpl>(std::move(storage), sizes, contiguous_strides(sizes), 0, dtype));
+  return Tensor(std::make_shared<TensorImpl>(std::move(storage), sizes, std::move(strides), 0, dtype));
+}
+}  // namespace
+
+Tensor Tensor::empty(const DimVector& sizes, DType dtype, Device device, const char* op) {
+  return allocate_dense(sizes, contiguous_strides(sizes, op), dtype, device, op);
+}
+
+Tensor Tensor::empty_like_layout(const Tensor& like, DType dtype, Device device, const char* op) {
+  return allocate_dense(like.sizes(), preserved_strides(like.sizes(), like.strides()), dtype, device, op);
 }
 
 int64_t Tensor::size(int64_t dim) const { return sizes()[wrap_dim(dim, this->dim(), "size")]; }

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "tapegrad/core/dim_vector.h"
@@ -56,6 +57,14 @@ class TensorImpl {
   AutogradMeta* autograd() const { return autograd_.get(); }
   AutogradMeta& ensure_autograd();
 
+  // What the Python bindings keep of this tensor while no Python object stands for it (the
+  // attributes its last one had), so that they come back with the next one. Opaque here, which
+  // keeps the core free of Python; the deleter runs if the tensor dies holding it.
+  using PythonState = std::unique_ptr<void, void (*)(void*)>;
+  bool has_python_state() const { return python_state_ != nullptr; }
+  void set_python_state(PythonState state) { python_state_ = std::move(state); }
+  PythonState take_python_state() { return std::exchange(python_state_, PythonState(nullptr, nullptr)); }
+
  private:
   std::shared_ptr<Storage> storage_;
   DimVector sizes_;
@@ -68,6 +77,7 @@ class TensorImpl {
   uint32_t view_version_ = 0;
   std::shared_ptr<TensorImpl> view_base_;
   std::unique_ptr<AutogradMeta> autograd_;
+  PythonState python_state_{nullptr, nullptr};
 };
 
 // A hook sees the gradient flowing into a tensor and may return a replacement (or an undefined
@@ -81,6 +91,9 @@ class Tensor {
 
   // Uninitialised contiguous memory; MemoryError/RuntimeError naming `op` when impossible.
   static Tensor empty(const DimVector& sizes, DType dtype, Device device = {}, const char* op = "empty");
+  // Uninitialised memory shaped like `like` and laid out as PyTorch's preserve_format lays it out
+  // (preserved_strides: a transposed tensor's copy is transposed too).
+  static Tensor empty_like_layout(const Tensor& like, DType dtype, Device device, const char* op);
 
   bool defined() const { return impl_ != nullptr; }
   TensorImpl* impl() const { return impl_.get(); }

@@ -1,5 +1,7 @@
 #include "tapegrad/ops/copy.h"
 
+#include <algorithm>
+
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/kernels/kernels.h"
@@ -105,6 +107,7 @@ void check_no_internal_overlap(const Tensor& self, const char* op) {
 
 Tensor& fill_with_history(Tensor& self, Scalar value, const char* op, const char* node_name) {
   const bool record = check_inplace(self, op, false, /*idempotent=*/true);
+  value.check_fits(self.dtype(), op);
   std::shared_ptr<Node> node;
   if (record) {
     node = make_node<FillBackward>(node_name);
@@ -114,6 +117,22 @@ Tensor& fill_with_history(Tensor& self, Scalar value, const char* op, const char
   self.impl()->bump_version();
   if (node) rebase_history(self, std::move(node));
   return self;
+}
+
+// A new tensor of `dtype` holding self's values. A preserved layout that is not row-major is
+// copied in its memory order, so that both sides stream rather than one striding.
+Tensor copy_to_new(const Tensor& self, DType dtype, MemoryFormat format, const char* op) {
+  Tensor out = format == MemoryFormat::Preserve ? Tensor::empty_like_layout(self, dtype, self.device(), op)
+                                                : Tensor::empty(self.sizes(), dtype, self.device(), op);
+  if (out.is_contiguous()) {
+    kernels::copy(out, self);
+    return out;
+  }
+  DimVector outermost_first = memory_order(out.sizes(), out.strides());
+  std::reverse(outermost_first.begin(), outermost_first.end());
+  NoGradGuard no_grad;
+  kernels::copy(permute(out, outermost_first), permute(self, outermost_first));
+  return out;
 }
 
 }  // namespace
@@ -150,20 +169,18 @@ void rebase_history(Tensor& self, std::shared_ptr<Node> node) {
   derive_view_grad_fn(self);
 }
 
-Tensor clone(const Tensor& self) {
-  Tensor out = Tensor::empty(self.sizes(), self.dtype(), self.device(), "clone");
-  kernels::copy(out, self);
+Tensor clone(const Tensor& self, MemoryFormat format) {
+  Tensor out = copy_to_new(self, self.dtype(), format, "clone");
   if (needs_grad(self)) make_node<CloneBackward0>()->connect({&self}, {&out});
   return out;
 }
 
 Tensor contiguous(const Tensor& self) { return self.is_contiguous() ? self : clone(self); }
 
-Tensor to_dtype(const Tensor& self, DType dtype, bool copy) {
+Tensor to_dtype(const Tensor& self, DType dtype, bool copy, MemoryFormat format) {
   if (dtype == self.dtype() && !copy) return self;
-  if (dtype == self.dtype()) return clone(self);
-  Tensor out = Tensor::empty(self.sizes(), dtype, self.device(), "to");
-  kernels::copy(out, self);
+  if (dtype == self.dtype()) return clone(self, format);
+  Tensor out = copy_to_new(self, dtype, format, "to");
   if (is_floating(dtype) && needs_grad(self)) make_node<ToCopyBackward0>(self.dtype())->connect({&self}, {&out});
   return out;
 }

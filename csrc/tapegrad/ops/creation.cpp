@@ -22,6 +22,7 @@ Tensor filled(const DimVector& sizes, Scalar value, DType dtype, Device device, 
 }  // namespace
 
 Tensor full(const DimVector& sizes, Scalar value, DType dtype, Device device) {
+  value.check_fits(dtype, "full");
   return filled(sizes, value, dtype, device, "full");
 }
 Tensor zeros(const DimVector& sizes, DType dtype, Device device) { return filled(sizes, Scalar(0), dtype, device, "zeros"); }
@@ -30,7 +31,7 @@ Tensor empty_like(const Tensor& like) { return Tensor::empty(like.sizes(), like.
 Tensor zeros_like(const Tensor& like) { return zeros(like.sizes(), like.dtype(), like.device()); }
 Tensor ones_like(const Tensor& like) { return ones(like.sizes(), like.dtype(), like.device()); }
 Tensor full_like(const Tensor& like, Scalar value) { return full(like.sizes(), value, like.dtype(), like.device()); }
-Tensor scalar_tensor(Scalar value, DType dtype, Device device) { return full({}, value, dtype, device); }
+Tensor scalar_tensor(Scalar value, DType dtype, Device device) { return filled({}, value, dtype, device, "scalar_tensor"); }
 
 Tensor arange(Scalar start, Scalar end, Scalar step, DType dtype, Device device) {
   TG_CHECK(std::isfinite(start.to_double()) && std::isfinite(end.to_double()) && std::isfinite(step.to_double()),
@@ -39,9 +40,9 @@ Tensor arange(Scalar start, Scalar end, Scalar step, DType dtype, Device device)
   // arange(0, 5, 1.5, dtype=int64) steps by 1), and only int64 also counts its size in integers;
   // every other dtype counts ceil((end - start) / step) on the bounds as given.
   const bool integer_result = !is_floating(dtype);
-  const double first = integer_result ? static_cast<double>(start.to<int64_t>()) : start.to_double();
-  const double last = integer_result ? static_cast<double>(end.to<int64_t>()) : end.to_double();
-  const double increment = integer_result ? static_cast<double>(step.to<int64_t>()) : step.to_double();
+  const double first = integer_result ? static_cast<double>(start.checked_to<int64_t>("arange")) : start.to_double();
+  const double last = integer_result ? static_cast<double>(end.checked_to<int64_t>("arange")) : end.to_double();
+  const double increment = integer_result ? static_cast<double>(step.checked_to<int64_t>("arange")) : step.to_double();
   TG_CHECK(increment != 0, "[arange] step must be nonzero");
   TG_CHECK((increment > 0 && last >= first) || (increment < 0 && last <= first),
            "[arange] upper bound and lower bound inconsistent with step sign (start=", start.to_double(),
@@ -246,11 +247,11 @@ Tensor randint(int64_t low, int64_t high, const DimVector& sizes, DType dtype, D
 
 Tensor randperm(int64_t n, DType dtype, Device device) {
   TG_CHECK(n >= 0, "[randperm] n must be non-negative, got ", n);
+  Tensor out = Tensor::empty({n}, dtype, device, "randperm");  // first: its MemoryError names an impossible n
   std::vector<int64_t> permutation(static_cast<size_t>(n));
   std::iota(permutation.begin(), permutation.end(), 0);
   Generator& rng = generator();
   for (int64_t i = n - 1; i > 0; --i) std::swap(permutation[i], permutation[rng.below(static_cast<uint64_t>(i) + 1)]);
-  Tensor out = Tensor::empty({n}, dtype, device, "randperm");
   size_t next = 0;
   return fill_random(out, "randperm", [&](auto) { return permutation[next++]; });
 }

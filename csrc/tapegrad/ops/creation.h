@@ -23,7 +23,8 @@ Tensor empty_like(const Tensor& like);
 Tensor zeros_like(const Tensor& like);
 Tensor ones_like(const Tensor& like);
 Tensor full_like(const Tensor& like, Scalar value);
-// A 0-dim tensor holding `value`.
+// A 0-dim tensor holding `value` converted as a cast would (unchecked: arithmetic with a Python
+// number wraps it to the tensor's dtype, as PyTorch does; full() refuses what does not fit).
 Tensor scalar_tensor(Scalar value, DType dtype, Device device = {});
 
 Tensor arange(Scalar start, Scalar end, Scalar step, DType dtype, Device device = {});

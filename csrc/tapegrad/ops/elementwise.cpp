@@ -444,11 +444,13 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
 
 Tensor where(const Tensor& condition, const Tensor& a, Scalar b) {
   const DType dtype = result_type(a, b);
+  b.check_fits(dtype, "where");
   return where(condition, a, wrap(b, dtype, a));
 }
 
 Tensor where(const Tensor& condition, Scalar a, const Tensor& b) {
   const DType dtype = result_type(b, a);
+  a.check_fits(dtype, "where");
   return where(condition, wrap(a, dtype, b), b);
 }
 
@@ -476,6 +478,8 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> m
   DType dtype = a.dtype();
   if (min) dtype = result_type(a, *min);
   if (max) dtype = promote_types(dtype, result_type(a, *max));
+  if (min) min->check_fits(dtype, "clamp");
+  if (max) max->check_fits(dtype, "clamp");
   Tensor out = Tensor::empty(a.sizes(), dtype, a.device(), "clamp");
   {
     NoGradGuard no_grad;

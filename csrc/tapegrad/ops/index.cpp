@@ -89,15 +89,12 @@ KeyPlan plan_key(const Tensor& self, const std::vector<TensorIndex>& key) {
       }
       case Kind::Slice: {
         TG_CHECK_VALUE(entry.step > 0, "[index] slice step must be positive, got ", entry.step);
-        const int64_t size = self.sizes()[dim];
-        auto clamp_bound = [size](int64_t bound) { return std::clamp<int64_t>(bound < 0 ? bound + size : bound, 0, size); };
-        const int64_t start = clamp_bound(entry.start);
-        const int64_t stop = std::max(clamp_bound(entry.stop), start);
-        plan.sizes.push_back((stop - start + entry.step - 1) / entry.step);
-        plan.strides.push_back(self.strides()[dim] * entry.step);
-        plan.relative_strides.push_back(relative[dim] * entry.step);
-        plan.offset += start * self.strides()[dim];
-        plan.relative_offset += start * relative[dim];
+        const SliceBounds bounds = slice_bounds(self.sizes()[dim], entry.start, entry.stop, entry.step);
+        plan.sizes.push_back(bounds.size);
+        plan.strides.push_back(stepped_stride(self.strides()[dim], entry.step));
+        plan.relative_strides.push_back(stepped_stride(relative[dim], entry.step));
+        plan.offset += bounds.start * self.strides()[dim];
+        plan.relative_offset += bounds.start * relative[dim];
         plan.has_slice = true;
         ++dim;
         break;
@@ -216,7 +213,11 @@ AdvancedLayout advanced_layout(const Tensor& self, const std::vector<Tensor>& in
   DimVector broadcast;
   for (int64_t d = 0; d < self.dim(); ++d) {
     if (!indices[d].defined()) continue;
-    broadcast = indexed.empty() ? indices[d].sizes() : broadcast_shapes(broadcast, indices[d].sizes(), op);
+    try {
+      broadcast = indexed.empty() ? indices[d].sizes() : broadcast_shapes(broadcast, indices[d].sizes(), op);
+    } catch (const Error& mismatch) {
+      throw IndexError(mismatch.what());  // PyTorch's type for index tensors that do not broadcast
+    }
     indexed.push_back(d);
   }
   TG_CHECK(!indexed.empty(), "[", op, "] expected at least one index tensor");
@@ -363,6 +364,7 @@ Tensor without_leading_ones(const Tensor& value) {
 }
 
 void assign(Tensor& self, const std::vector<TensorIndex>& key, const Tensor* value, Scalar scalar) {
+  if (!value) scalar.check_fits(self.dtype(), "__setitem__");
   KeyPlan plan = plan_key(self, key);
   const Tensor stripped = value ? without_leading_ones(*value) : Tensor();
   if (!plan.has_advanced) return assign_basic(self, plan, value ? &stripped : nullptr, scalar);
@@ -458,11 +460,13 @@ struct MaskedFillBackward0 final : Node {
 
 Tensor masked_fill(const Tensor& self, const Tensor& mask, Scalar value) {
   check_mask(mask, "masked_fill");
+  value.check_fits(self.dtype(), "masked_fill");
   return where(mask, scalar_tensor(value, self.dtype(), self.device()), self);
 }
 
 Tensor& masked_fill_(Tensor& self, const Tensor& mask, Scalar value) {
   check_mask(mask, "masked_fill_");
+  value.check_fits(self.dtype(), "masked_fill_");
   TG_CHECK(broadcasts_to(mask.sizes(), self.sizes()), "[masked_fill_] mask of shape ", mask.sizes(),
            " cannot be broadcast to the tensor's shape ", self.sizes());
   // Writing one value is idempotent, so an expanded self is allowed, as in PyTorch.

@@ -291,6 +291,7 @@ Tensor squeeze(const Tensor& self, const DimVector& dims) {
 
 Tensor unsqueeze(const Tensor& self, int64_t dim) {
   dim = wrap_dim(dim, self.dim() + 1, "unsqueeze");
+  check_dims(self.dim() + 1, "unsqueeze");
   DimVector sizes = self.sizes(), strides = self.strides();
   const int64_t stride = dim < self.dim() ? sizes[dim] * strides[dim] : 1;
   sizes.insert(dim, 1);
@@ -326,15 +327,16 @@ Tensor expand(const Tensor& self, const DimVector& requested) {
     }
   }
   if (sizes == self.sizes()) return reshape_alias(self, std::move(sizes), std::move(strides), "ExpandBackward0");
+  checked_numel(sizes, "expand");
   Tensor out = make_view(self, std::move(sizes), std::move(strides), self.storage_offset());
   if (needs_grad(self)) make_node<ExpandBackward0>(self.sizes())->connect({&self}, {&out});
   return out;
 }
 
 Tensor flatten(const Tensor& self, int64_t start_dim, int64_t end_dim) {
-  if (self.dim() == 0) return reshape(self, {1});
   start_dim = wrap_dim(start_dim, self.dim(), "flatten");
   end_dim = wrap_dim(end_dim, self.dim(), "flatten");
+  if (self.dim() == 0) return reshape(self, {1});
   TG_CHECK(start_dim <= end_dim, "[flatten] start_dim (", start_dim, ") cannot come after end_dim (", end_dim, ")");
   if (start_dim == end_dim) return self;
   DimVector shape;
@@ -350,21 +352,16 @@ Tensor slice(const Tensor& self, int64_t dim, int64_t start, int64_t end, int64_
   TG_CHECK(self.dim() > 0, "[slice] cannot slice a 0-d tensor");
   dim = wrap_dim(dim, self.dim(), "slice");
   TG_CHECK_VALUE(step > 0, "[slice] step must be greater than zero, got ", step);
-  const int64_t size = self.sizes()[dim];
-  auto clamp_bound = [size](int64_t bound) {
-    if (bound < 0) bound += size;
-    return std::clamp<int64_t>(bound, 0, size);
-  };
-  start = clamp_bound(start);
-  end = std::max(clamp_bound(end), start);
+  const SliceBounds bounds = slice_bounds(self.sizes()[dim], start, end, step);
   DimVector sizes = self.sizes(), strides = self.strides();
-  sizes[dim] = (end - start + step - 1) / step;
-  strides[dim] *= step;
+  sizes[dim] = bounds.size;
+  strides[dim] = stepped_stride(strides[dim], step);
   DimVector relative = contiguous_strides(self.sizes());
-  const int64_t relative_offset = start * relative[dim];
-  relative[dim] *= step;
-  return strided_view(self, std::move(sizes), std::move(strides), self.storage_offset() + start * self.strides()[dim],
-                      std::move(relative), relative_offset, "SliceBackward0");
+  const int64_t relative_offset = bounds.start * relative[dim];
+  relative[dim] = stepped_stride(relative[dim], step);
+  return strided_view(self, std::move(sizes), std::move(strides),
+                      self.storage_offset() + bounds.start * self.strides()[dim], std::move(relative), relative_offset,
+                      "SliceBackward0");
 }
 
 Tensor narrow(const Tensor& self, int64_t dim, int64_t start, int64_t length) {

@@ -154,7 +154,11 @@ def _take(tensor, index):
     if isinstance(tensor, np.ndarray):
         return tensor[index].copy() if isinstance(index, slice) else tensor[index.numpy()]
     rows = tensor[index]
-    return rows.clone() if isinstance(index, slice) else rows
+    if not isinstance(index, slice):
+        return rows
+    # A fresh contiguous tensor, as torch's collate stacks samples into (clone() keeps the layout
+    # of a transposed source).
+    return rows.clone() if rows.is_contiguous() else rows.contiguous()
 
 
 class DataLoader:
