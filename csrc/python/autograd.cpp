@@ -139,6 +139,12 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
     }
     return recorded;
   });
+
+  py::class_<HookHandle>(module, "RemovableHandle")
+      .def("remove", &HookHandle::remove)
+      .def_property_readonly("id", &HookHandle::id)
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](const HookHandle& handle, py::args) { handle.remove(); });
 }
 
 }  // namespace tg::python

@@ -68,6 +68,14 @@ DimVector broadcast_shapes(const DimVector& a, const DimVector& b, const char* o
   return out;
 }
 
+bool broadcasts_to(const DimVector& from, const DimVector& to) {
+  if (from.size() > to.size()) return false;
+  const size_t lead = to.size() - from.size();
+  for (size_t d = 0; d < from.size(); ++d)
+    if (from[d] != 1 && from[d] != to[lead + d]) return false;
+  return true;
+}
+
 DimVector infer_shape(const DimVector& requested, int64_t numel, const char* op) {
   DimVector shape = requested;
   int64_t known = 1;
