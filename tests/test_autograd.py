@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import tapegrad as tg
+from helpers import resident_kilobytes
 
 
 def leaf(values, dtype=tg.float64):
@@ -212,11 +213,6 @@ def test_long_chain_freed_without_backward():
     del y
 
 
-def resident_kilobytes():
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * 4
-
-
 def test_memory_stays_flat_over_training_steps():
     rng = np.random.default_rng(0)
     w = tg.tensor(rng.standard_normal((64, 32)), dtype=tg.float32, requires_grad=True)
@@ -268,43 +264,6 @@ def test_grad_mode_managers_and_decorators():
     with tg.set_grad_enabled(False):
         assert not tg.is_grad_enabled()
     assert tg.is_grad_enabled()
-
-
-class Cube(tg.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, scale):
-        ctx.scale = scale
-        ctx.save_for_backward(x)
-        return x * x * x * scale
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        assert ctx.needs_input_grad == (True, False)
-        return grad * 3 * x * x * ctx.scale, None
-
-
-def test_custom_function_mixes_with_builtin_ops():
-    x = leaf([1.0, 2.0])
-    y = (Cube.apply(x.exp(), 2.0) + x).sum()
-    assert y.grad_fn.next_functions[0][0].next_functions[0][0].name() == "CubeBackward"
-    y.backward()
-    expected = 3 * np.exp([1.0, 2.0]) ** 3 * 2 + 1
-    np.testing.assert_allclose(x.grad.numpy(), expected)
-
-
-def test_custom_function_saved_tensor_version_check():
-    x = leaf([1.0, 2.0])
-    h = x * 1
-    y = Cube.apply(h, 1.0)
-    h.add_(1)
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
-        y.sum().backward()
-
-
-def test_custom_function_without_grad_returns_plain_output():
-    y = Cube.apply(tg.tensor([2.0]), 1.0)
-    assert not y.requires_grad and y.item() == 8.0
 
 
 def test_register_hook_returns_removable_handle():
