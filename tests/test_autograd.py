@@ -375,6 +375,80 @@ def test_retained_grad_keeps_history_under_create_graph():
 
 
 
+def grad_mode_report(lib):
+    """What the grad-mode switches of lib do, in each of their forms."""
+    report = {}
+
+    @lib.no_grad
+    def bare_decorator():
+        return lib.is_grad_enabled()
+
+    @lib.no_grad()
+    def generator():
+        yield lib.is_grad_enabled()
+        yield lib.is_grad_enabled()
+
+    @lib.inference_mode
+    def bare_inference():
+        return lib.is_grad_enabled()
+
+    @lib.inference_mode()
+    def called_inference():
+        return lib.is_grad_enabled()
+
+    @lib.set_grad_enabled(False)
+    def set_disabled():
+        return lib.is_grad_enabled()
+
+    @lib.enable_grad
+    def enabled():
+        return lib.is_grad_enabled()
+
+    report["bare_decorator"] = (bare_decorator(), lib.is_grad_enabled())
+    steps = generator()
+    report["generator"] = (next(steps), lib.is_grad_enabled(), next(steps), lib.is_grad_enabled())
+    report["inference"] = (bare_inference(), called_inference(), lib.is_grad_enabled())
+    with lib.inference_mode():
+        report["inference_block"] = lib.is_grad_enabled()
+    with lib.no_grad(), lib.inference_mode(False):
+        report["inference_false"] = lib.is_grad_enabled()
+    report["set_decorator"] = (lib.is_grad_enabled(), set_disabled(), lib.is_grad_enabled())
+    lib.set_grad_enabled(False)
+    report["set_call"] = lib.is_grad_enabled()
+    lib.set_grad_enabled(True)
+    with lib.set_grad_enabled(False):
+        report["set_block"] = lib.is_grad_enabled()
+    with lib.no_grad():
+        report["enable_decorator"] = enabled()
+    report["after"] = lib.is_grad_enabled()
+    return report
+
+
+
+def test_grad_mode_forms_match_torch():
+    assert grad_mode_report(tg) == grad_mode_report(torch)
+
+
+
+def test_no_grad_generator_restores_mode_between_steps_and_on_close():
+    @tg.no_grad()
+    def values():
+        try:
+            while True:
+                yield (tg.ones(1, requires_grad=True) * 2).requires_grad
+        finally:
+            assert not tg.is_grad_enabled()
+
+    steps = values()
+    assert next(steps) is False and tg.is_grad_enabled()
+    with tg.no_grad():
+        assert next(steps) is False
+        assert not tg.is_grad_enabled()
+    steps.close()
+    assert tg.is_grad_enabled()
+
+
+
 def test_course_style_linear_regression_sample_by_sample():
     # PyTorchZeroToAll lecture 4: y = x * w, trained one sample at a time.
     x_data, y_data = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]

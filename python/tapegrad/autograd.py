@@ -4,10 +4,12 @@ The engine itself is C++ (csrc/tapegrad/autograd); this module is its Python fac
 """
 import functools
 import inspect
+import sys
 
 from . import _C
 
-__all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "Function", "FunctionCtx", "gradcheck"]
+__all__ = ["backward", "grad", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "Function",
+           "FunctionCtx", "gradcheck"]
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
@@ -21,61 +23,133 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 class _GradModeContext:
-    """A context manager that is also a decorator, restoring the previous mode on exit (per thread)."""
+    """Sets grad mode for a block (per thread) and restores the previous one on exit. An instance is
+    also a decorator; on a generator function the mode holds inside the generator's body each time
+    it runs, not around the creation of the generator (as in PyTorch)."""
 
-    enabled = None
+    def _target_mode(self):
+        """The mode to set on entry."""
+        raise NotImplementedError
 
     def __enter__(self):
         self._previous = _C.is_grad_enabled()
-        _C._set_grad_enabled(self.enabled)
-        return self
+        _C._set_grad_enabled(self._target_mode())
+        return None
 
     def __exit__(self, *exc_info):
         _C._set_grad_enabled(self._previous)
         return False
 
+    def clone(self):
+        return self.__class__()
+
     def __call__(self, function):
+        if inspect.isgeneratorfunction(function):
+            return _wrap_generator(self.clone, function)
+
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with self.clone():
                 return function(*args, **kwargs)
 
         return wrapper
 
 
-class no_grad(_GradModeContext):
+def _wrap_generator(make_context, function):
+    """Runs each step of the generator `function` returns inside a fresh make_context(), so that the
+    caller's mode is back in force at every yield."""
+
+    @functools.wraps(function)
+    def generator(*args, **kwargs):
+        inner = function(*args, **kwargs)
+        try:
+            with make_context():
+                response = inner.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with make_context():
+                        inner.close()
+                    raise
+                except BaseException:
+                    with make_context():
+                        response = inner.throw(*sys.exc_info())
+                else:
+                    with make_context():
+                        response = inner.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
+
+
+class _NoArgumentContext(_GradModeContext):
+    """A grad-mode switch that also decorates when used without parentheses: @no_grad."""
+
+    def __new__(cls, function=None):
+        if function is None:
+            return super().__new__(cls)
+        return cls()(function)
+
+
+class no_grad(_NoArgumentContext):
     """Ops inside record nothing on the tape."""
 
-    enabled = False
+    def _target_mode(self):
+        return False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_NoArgumentContext):
     """Turns recording back on inside a no_grad block."""
 
-    enabled = True
+    def _target_mode(self):
+        return True
+
+
+class inference_mode(_GradModeContext):
+    """inference_mode() / @inference_mode: records nothing, like no_grad. inference_mode(False)
+    turns recording on, as in PyTorch.
+
+    Unlike PyTorch, tensors made inside are ordinary tensors, not "inference tensors": tapegrad does
+    not restrict their later use in autograd or in-place ops, nor make the block any faster than
+    no_grad.
+    """
+
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)
+
+    def __init__(self, mode=True):
+        self.mode = mode
+
+    def _target_mode(self):
+        return not self.mode
+
+    def clone(self):
+        return self.__class__(self.mode)
 
 
 class set_grad_enabled(_GradModeContext):
-    """set_grad_enabled(False) as a function call, context manager or decorator."""
+    """set_grad_enabled(mode) sets grad mode when called, and works as a context manager (restoring
+    the previous mode on exit) and as a decorator (leaving the mode as it was until the call)."""
 
     def __init__(self, mode):
-        self.enabled = bool(mode)
+        self.mode = bool(mode)
         self._previous = _C.is_grad_enabled()
-        _C._set_grad_enabled(self.enabled)
+        _C._set_grad_enabled(self.mode)
 
     def __enter__(self):
-        return self
+        _C._set_grad_enabled(self.mode)
+        return None
 
     def __call__(self, function):
-        mode = self.enabled
         _C._set_grad_enabled(self._previous)
+        return super().__call__(function)
 
-        @functools.wraps(function)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return function(*args, **kwargs)
-
-        return wrapper
+    def clone(self):
+        return self.__class__(self.mode)
 
 
 class FunctionCtx:
