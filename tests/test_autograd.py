@@ -449,6 +449,14 @@ def test_no_grad_generator_restores_mode_between_steps_and_on_close():
 
 
 
+@pytest.mark.parametrize("f", [lambda x: x.mean(1), lambda x: x.var(), lambda x: x.std(0), lambda x: x.logsumexp(1)])
+def test_composite_reductions_are_single_nodes(f):
+    x = leaf(np.ones((2, 3)))
+    next_functions = f(x).grad_fn.next_functions
+    assert len(next_functions) == 1 and next_functions[0][0].name() == "AccumulateGrad"
+
+
+
 def test_course_style_linear_regression_sample_by_sample():
     # PyTorchZeroToAll lecture 4: y = x * w, trained one sample at a time.
     x_data, y_data = [1.0, 2.0, 3.0], [2.0, 4.0, 6.0]
