@@ -449,6 +449,81 @@ def test_no_grad_generator_restores_mode_between_steps_and_on_close():
 
 
 
+@pytest.mark.parametrize("f", [
+    lambda lib, x: x.relu(),
+    lambda lib, x: (x * 1).fill_(2.0) * x,
+    lambda lib, x: (x * 1).zero_() + x.sin(),
+])
+def test_piecewise_constant_gradients_are_differentiable_again(f):
+    # The first derivative requires grad under create_graph and differentiates to zeros, as in torch.
+    values = [-1.0, 0.25, 2.0]
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad(f(lib, x).sum(), x, create_graph=True)
+        assert g.requires_grad
+        (gg,) = lib.autograd.grad(g.sum(), x)
+        results.append((g.detach().numpy(), gg.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs)
+
+
+
+def test_fill_keeps_tensor_differentiable():
+    x = leaf([1.0, 2.0])
+    y = x * 1
+    y.fill_(3.0)
+    assert y.requires_grad and y.grad_fn.name() == "FillBackward2"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+
+
+
+@pytest.mark.parametrize("base", [0.0, 2.0])
+def test_power_of_a_number_gradient_matches_torch(base):
+    values = [-1.0, 0.0, 0.5, 2.0]
+    grads = []
+    for lib in (tg, torch):
+        e = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        (base ** e).sum().backward()
+        grads.append(e.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])  # 0 ** e: -inf where e < 0, else 0
+
+
+
+def test_zero_base_power_of_tensor_gradient_matches_torch():
+    grads = []
+    for lib in (tg, torch):
+        x = lib.tensor([0.0, 0.0, 0.0, 2.0], dtype=lib.float64, requires_grad=True)
+        e = lib.tensor([-1.0, 0.0, 2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        (x ** e).sum().backward()
+        grads.append((x.grad.numpy(), e.grad.numpy()))
+    for ours, theirs in zip(*grads):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+
+GRAD_FN_CASES = [
+    lambda lib, x: x.mean(), lambda lib, x: x.mean(0), lambda lib, x: x.mean((0, 1)), lambda lib, x: x.var(),
+    lambda lib, x: x.var(1), lambda lib, x: x.std(), lambda lib, x: x.std(0), lambda lib, x: x.logsumexp(1),
+    lambda lib, x: x.sum(), lambda lib, x: x.sum(0), lambda lib, x: x.prod(), lambda lib, x: x.prod(1),
+    lambda lib, x: x.clamp_min(0), lambda lib, x: x.clamp_max(0), lambda lib, x: x.clamp(0, 1),
+    lambda lib, x: x.clamp(min=0), lambda lib, x: x.t(), lambda lib, x: x.transpose(0, 1),
+    lambda lib, x: x.relu(), lambda lib, x: (x * 1).fill_(1.0), lambda lib, x: (x * 1).zero_(),
+    lambda lib, x: x.amax(), lambda lib, x: x.max(), lambda lib, x: x.max(0).values, lambda lib, x: x ** 2,
+    lambda lib, x: 2.0 ** x, lambda lib, x: x ** x,
+]
+
+
+
+@pytest.mark.parametrize("f", GRAD_FN_CASES)
+def test_grad_fn_names_match_torch(f):
+    x = leaf(np.ones((2, 3)))
+    tx = torch.ones(2, 3, dtype=torch.float64, requires_grad=True)
+    assert f(tg, x).grad_fn.name() == type(f(torch, tx).grad_fn).__name__
+
+
+
 @pytest.mark.parametrize("f", [lambda x: x.mean(1), lambda x: x.var(), lambda x: x.std(0), lambda x: x.logsumexp(1)])
 def test_composite_reductions_are_single_nodes(f):
     x = leaf(np.ones((2, 3)))

@@ -29,6 +29,23 @@ struct CopyBackwards final : Node {
   std::string name() const override { return "CopyBackwards"; }
 };
 
+// fill_ and zero_: the new values do not depend on the old ones, so the old history gets a zero
+// gradient (PyTorch's FillBackward2/ZeroBackward0) and the tensor stays differentiable.
+struct FillBackward final : Node {
+  const char* node_name;
+  explicit FillBackward(const char* name) : node_name(name) {}
+  TensorList apply(TensorList&& grads) override { return {zeros_like(grads[0])}; }
+  std::string name() const override { return node_name; }
+};
+
+Tensor& fill_impl(Tensor& self, Scalar value, const char* op, const char* node_name) {
+  check_inplace(self, op);
+  kernels::fill(self, value);
+  self.impl()->bump_version();
+  if (needs_grad(self)) make_node<FillBackward>(node_name)->connect({&self}, {&self});
+  return self;
+}
+
 }  // namespace
 
 void check_inplace(const Tensor& self, const char* op, bool other_requires_grad) {
@@ -72,15 +89,8 @@ Tensor& copy_(Tensor& self, const Tensor& src) {
   return self;
 }
 
-Tensor& fill_(Tensor& self, Scalar value) {
-  check_inplace(self, "fill_");
-  kernels::fill(self, value);
-  self.impl()->bump_version();
-  // The values no longer depend on anything: drop the history of a non-leaf.
-  if (self.grad_fn()) self.impl()->autograd()->grad_fn = nullptr;
-  return self;
-}
+Tensor& fill_(Tensor& self, Scalar value) { return fill_impl(self, value, "fill_", "FillBackward2"); }
 
-Tensor& zero_(Tensor& self) { return fill_(self, Scalar(0)); }
+Tensor& zero_(Tensor& self) { return fill_impl(self, Scalar(0), "zero_", "ZeroBackward0"); }
 
 }  // namespace tg
