@@ -6,10 +6,11 @@ import functools
 import inspect
 import sys
 
-from . import _C
+from . import _C, _gradcheck
+from ._gradcheck import GradcheckError
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "Function",
-           "FunctionCtx", "gradcheck"]
+           "FunctionCtx", "gradcheck", "gradgradcheck", "GradcheckError"]
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
@@ -271,11 +272,20 @@ class Function:
         return recorded[0] if single else recorded
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     """Compares autograd's gradients of fn at `inputs` with central finite differences (float64).
 
-    Returns True, or raises a GradcheckError naming the input and the worst element.
+    Returns True, or raises a GradcheckError naming the input and the worst element (returns False
+    instead with raise_exception=False).
     """
-    from ._gradcheck import gradcheck as _gradcheck
+    return _gradcheck.gradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
 
-    return _gradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol)
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """gradcheck of the gradients themselves: checks the second derivatives autograd computes
+    (create_graph=True) for fn at `inputs` against finite differences of its first derivatives.
+
+    grad_outputs (one per output of fn) are the upstream gradients; random when None.
+    """
+    return _gradcheck.gradgradcheck(fn, inputs, grad_outputs=grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                                    raise_exception=raise_exception)
