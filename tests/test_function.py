@@ -348,3 +348,20 @@ def test_save_for_backward_takes_tensors_or_none():
     for lib in (tg, torch):
         with pytest.raises(TypeError):
             function_class(lib, saves_a_number, backward).apply(lib.ones(1, requires_grad=True))
+
+
+def test_saved_tensors_of_a_freed_graph_raise():
+    # The node owns the saved tensors and ctx reaches them weakly; a ctx kept past its graph says so.
+    kept = []
+
+    def forward(ctx, x):
+        kept.append(ctx)
+        y = x * 2
+        ctx.save_for_backward(y)
+        return y
+
+    y = function_class(tg, forward, lambda ctx, grad: grad).apply(leaf([1.0]))
+    assert kept[0].saved_tensors[0].tolist() == [2.0]
+    del y
+    with pytest.raises(RuntimeError, match="saved tensors are no longer available"):
+        kept[0].saved_tensors
