@@ -131,3 +131,9 @@ def gradcheck_op(fn, *shapes, low=-2.0, high=2.0, seed=0):
     rng = np.random.default_rng(seed)
     inputs = [tg.tensor(rng.uniform(low, high, size=s), dtype=tg.float64, requires_grad=True) for s in shapes]
     assert tg.autograd.gradcheck(lambda *xs: fn(tg, *xs), inputs)
+
+
+def resident_kilobytes():
+    """This process's resident memory, for tests that memory stays flat over many steps."""
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * 4

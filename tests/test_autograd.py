@@ -7,6 +7,7 @@ import pytest
 import torch
 
 import tapegrad as tg
+from helpers import resident_kilobytes
 
 
 def leaf(values, dtype=tg.float64):
@@ -212,11 +213,6 @@ def test_long_chain_freed_without_backward():
     del y
 
 
-def resident_kilobytes():
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * 4
-
-
 def test_memory_stays_flat_over_training_steps():
     rng = np.random.default_rng(0)
     w = tg.tensor(rng.standard_normal((64, 32)), dtype=tg.float32, requires_grad=True)
@@ -270,41 +266,253 @@ def test_grad_mode_managers_and_decorators():
     assert tg.is_grad_enabled()
 
 
-class Cube(tg.autograd.Function):
-    @staticmethod
-    def forward(ctx, x, scale):
-        ctx.scale = scale
-        ctx.save_for_backward(x)
-        return x * x * x * scale
+def grad_mode_report(lib):
+    """What the grad-mode switches of lib do, in each of their forms."""
+    report = {}
 
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        assert ctx.needs_input_grad == (True, False)
-        return grad * 3 * x * x * ctx.scale, None
+    @lib.no_grad
+    def bare_decorator():
+        return lib.is_grad_enabled()
+
+    @lib.no_grad()
+    def generator():
+        yield lib.is_grad_enabled()
+        yield lib.is_grad_enabled()
+
+    @lib.inference_mode
+    def bare_inference():
+        return lib.is_grad_enabled()
+
+    @lib.inference_mode()
+    def called_inference():
+        return lib.is_grad_enabled()
+
+    @lib.set_grad_enabled(False)
+    def set_disabled():
+        return lib.is_grad_enabled()
+
+    @lib.enable_grad
+    def enabled():
+        return lib.is_grad_enabled()
+
+    report["bare_decorator"] = (bare_decorator(), lib.is_grad_enabled())
+    steps = generator()
+    report["generator"] = (next(steps), lib.is_grad_enabled(), next(steps), lib.is_grad_enabled())
+    report["inference"] = (bare_inference(), called_inference(), lib.is_grad_enabled())
+    with lib.inference_mode():
+        report["inference_block"] = lib.is_grad_enabled()
+    with lib.no_grad(), lib.inference_mode(False):
+        report["inference_false"] = lib.is_grad_enabled()
+    report["set_decorator"] = (lib.is_grad_enabled(), set_disabled(), lib.is_grad_enabled())
+    lib.set_grad_enabled(False)
+    report["set_call"] = lib.is_grad_enabled()
+    lib.set_grad_enabled(True)
+    with lib.set_grad_enabled(False):
+        report["set_block"] = lib.is_grad_enabled()
+    with lib.no_grad():
+        report["enable_decorator"] = enabled()
+    report["after"] = lib.is_grad_enabled()
+    return report
 
 
-def test_custom_function_mixes_with_builtin_ops():
+def test_grad_mode_forms_match_torch():
+    assert grad_mode_report(tg) == grad_mode_report(torch)
+
+
+def test_no_grad_generator_restores_mode_between_steps_and_on_close():
+    @tg.no_grad()
+    def values():
+        try:
+            while True:
+                yield (tg.ones(1, requires_grad=True) * 2).requires_grad
+        finally:
+            assert not tg.is_grad_enabled()
+
+    steps = values()
+    assert next(steps) is False and tg.is_grad_enabled()
+    with tg.no_grad():
+        assert next(steps) is False
+        assert not tg.is_grad_enabled()
+    steps.close()
+    assert tg.is_grad_enabled()
+
+
+def test_register_hook_returns_removable_handle():
     x = leaf([1.0, 2.0])
-    y = (Cube.apply(x.exp(), 2.0) + x).sum()
-    assert y.grad_fn.next_functions[0][0].next_functions[0][0].name() == "CubeBackward"
-    y.backward()
-    expected = 3 * np.exp([1.0, 2.0]) ** 3 * 2 + 1
-    np.testing.assert_allclose(x.grad.numpy(), expected)
+    seen = []
+    leaf_handle = x.register_hook(lambda g: seen.append("leaf"))
+    y = x * 2
+    node_handle = y.register_hook(lambda g: seen.append("non-leaf"))
+    y.sum().backward(retain_graph=True)
+    assert seen == ["non-leaf", "leaf"]
+    leaf_handle.remove()
+    y.sum().backward(retain_graph=True)
+    assert seen == ["non-leaf", "leaf", "non-leaf"]
+    node_handle.remove()
+    node_handle.remove()  # removing twice is harmless, as in PyTorch
+    y.sum().backward()
+    assert seen == ["non-leaf", "leaf", "non-leaf"]
+    with x.register_hook(lambda g: g * 10):
+        (x * 1).sum().backward()
+    (x * 1).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2 + 2 + 2 + 10 + 1, 2 + 2 + 2 + 10 + 1])
+    assert isinstance(leaf_handle.id, int) and leaf_handle.id != node_handle.id
 
 
-def test_custom_function_saved_tensor_version_check():
+def test_hook_may_remove_itself_while_running():
+    x = leaf([1.0])
+    calls = []
+
+    def once(grad):
+        calls.append("once")
+        handle.remove()
+
+    handle = x.register_hook(once)
+    x.register_hook(lambda g: calls.append("always"))
+    for _ in range(2):
+        (x * 1).sum().backward()
+    assert calls == ["once", "always", "always"]
+
+
+def test_hook_handle_outliving_its_tensor():
+    y = leaf([1.0]) * 2
+    handle = y.register_hook(lambda g: g)
+    del y
+    gc.collect()
+    handle.remove()
+
+
+@pytest.mark.parametrize("on_leaf", [True, False])
+@pytest.mark.parametrize("replacement, pattern", [
+    (lambda g: tg.ones(3, dtype=tg.float64), r"has changed the size of value \(was \(2,\) got \(3,\)\)"),
+    (lambda g: tg.ones(2, dtype=tg.float32), r"has changed the type of value \(was float64 got float32\)"),
+])
+def test_hook_may_not_change_shape_or_dtype(on_leaf, replacement, pattern):
     x = leaf([1.0, 2.0])
-    h = x * 1
-    y = Cube.apply(h, 1.0)
-    h.add_(1)
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    y = x * 2
+    (x if on_leaf else y).register_hook(replacement)
+    owner = "a leaf tensor" if on_leaf else "output 0 of MulBackward0"
+    with pytest.raises(RuntimeError, match=rf"\[backward\] a hook on {owner} {pattern}"):
         y.sum().backward()
+    tx = torch.tensor([1.0, 2.0], dtype=torch.float64, requires_grad=True)
+    ty = tx * 2
+    wrong = torch.ones(3, dtype=torch.float64) if "size" in pattern else torch.ones(2)
+    (tx if on_leaf else ty).register_hook(lambda g: wrong)
+    with pytest.raises(RuntimeError, match="has changed the (size|type) of value"):
+        ty.sum().backward()
 
 
-def test_custom_function_without_grad_returns_plain_output():
-    y = Cube.apply(tg.tensor([2.0]), 1.0)
-    assert not y.requires_grad and y.item() == 8.0
+def test_hook_must_return_tensor_or_none():
+    x = leaf([1.0])
+    x.register_hook(lambda g: 3)
+    with pytest.raises(TypeError, match="must return None or a Tensor, but it returned int"):
+        (x * 2).sum().backward()
+
+
+def test_grad_setter_errors_match_torch():
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        with pytest.raises(TypeError, match="assigned grad expected to be a Tensor or None but got grad of type int"):
+            x.grad = 3
+        with pytest.raises(RuntimeError):
+            x.grad = lib.ones(2)
+        with pytest.raises(RuntimeError):
+            x.grad = lib.ones(3, dtype=lib.float64)
+        x.grad = lib.ones(2, dtype=lib.float64)
+        x.grad = None
+    with pytest.raises(RuntimeError, match=r"\[grad\] assigned grad has data of a different type"):
+        leaf([1.0]).grad = tg.ones(1)
+
+
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph=True")
+def test_retained_grad_keeps_history_under_create_graph():
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        y = x * 3
+        y.retain_grad()
+        (y * y).sum().backward(create_graph=True)
+        assert y.grad.requires_grad
+        (second,) = lib.autograd.grad(y.grad.sum(), x)
+        results.append(second.numpy())
+        x.grad = None  # break the grad <-> graph cycle create_graph makes
+    np.testing.assert_allclose(results[0], results[1])
+
+
+@pytest.mark.parametrize("f", [
+    lambda lib, x: x.relu(),
+    lambda lib, x: (x * 1).fill_(2.0) * x,
+    lambda lib, x: (x * 1).zero_() + x.sin(),
+])
+def test_piecewise_constant_gradients_are_differentiable_again(f):
+    # The first derivative requires grad under create_graph and differentiates to zeros, as in torch.
+    values = [-1.0, 0.25, 2.0]
+    results = []
+    for lib in (tg, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        (g,) = lib.autograd.grad(f(lib, x).sum(), x, create_graph=True)
+        assert g.requires_grad
+        (gg,) = lib.autograd.grad(g.sum(), x)
+        results.append((g.detach().numpy(), gg.numpy()))
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs)
+
+
+def test_fill_keeps_tensor_differentiable():
+    x = leaf([1.0, 2.0])
+    y = x * 1
+    y.fill_(3.0)
+    assert y.requires_grad and y.grad_fn.name() == "FillBackward2"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0])
+
+
+@pytest.mark.parametrize("base", [0.0, 2.0])
+def test_power_of_a_number_gradient_matches_torch(base):
+    values = [-1.0, 0.0, 0.5, 2.0]
+    grads = []
+    for lib in (tg, torch):
+        e = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        (base ** e).sum().backward()
+        grads.append(e.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])  # 0 ** e: -inf where e < 0, else 0
+
+
+def test_zero_base_power_of_tensor_gradient_matches_torch():
+    grads = []
+    for lib in (tg, torch):
+        x = lib.tensor([0.0, 0.0, 0.0, 2.0], dtype=lib.float64, requires_grad=True)
+        e = lib.tensor([-1.0, 0.0, 2.0, 0.5], dtype=lib.float64, requires_grad=True)
+        (x ** e).sum().backward()
+        grads.append((x.grad.numpy(), e.grad.numpy()))
+    for ours, theirs in zip(*grads):
+        np.testing.assert_array_equal(ours, theirs)
+
+
+GRAD_FN_CASES = [
+    lambda lib, x: x.mean(), lambda lib, x: x.mean(0), lambda lib, x: x.mean((0, 1)), lambda lib, x: x.var(),
+    lambda lib, x: x.var(1), lambda lib, x: x.std(), lambda lib, x: x.std(0), lambda lib, x: x.logsumexp(1),
+    lambda lib, x: x.sum(), lambda lib, x: x.sum(0), lambda lib, x: x.prod(), lambda lib, x: x.prod(1),
+    lambda lib, x: x.clamp_min(0), lambda lib, x: x.clamp_max(0), lambda lib, x: x.clamp(0, 1),
+    lambda lib, x: x.clamp(min=0), lambda lib, x: x.t(), lambda lib, x: x.transpose(0, 1),
+    lambda lib, x: x.relu(), lambda lib, x: (x * 1).fill_(1.0), lambda lib, x: (x * 1).zero_(),
+    lambda lib, x: x.amax(), lambda lib, x: x.max(), lambda lib, x: x.max(0).values, lambda lib, x: x ** 2,
+    lambda lib, x: 2.0 ** x, lambda lib, x: x ** x,
+]
+
+
+@pytest.mark.parametrize("f", GRAD_FN_CASES)
+def test_grad_fn_names_match_torch(f):
+    x = leaf(np.ones((2, 3)))
+    tx = torch.ones(2, 3, dtype=torch.float64, requires_grad=True)
+    assert f(tg, x).grad_fn.name() == type(f(torch, tx).grad_fn).__name__
+
+
+@pytest.mark.parametrize("f", [lambda x: x.mean(1), lambda x: x.var(), lambda x: x.std(0), lambda x: x.logsumexp(1)])
+def test_composite_reductions_are_single_nodes(f):
+    x = leaf(np.ones((2, 3)))
+    next_functions = f(x).grad_fn.next_functions
+    assert len(next_functions) == 1 and next_functions[0][0].name() == "AccumulateGrad"
 
 
 def test_course_style_linear_regression_sample_by_sample():

@@ -247,6 +247,39 @@ def test_second_derivatives_match_torch(fn, out_shape):
         assert_close(a, b, 1e-10, 1e-8)
 
 
+def hessian(lib, fn, values):
+    """Second derivatives of fn(x).sum() (each row: the gradient of one first-derivative element)."""
+    x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+    (grad,) = lib.autograd.grad(fn(x).sum(), x, create_graph=True)
+    rows = []
+    for i in range(grad.numel()):
+        (row,) = lib.autograd.grad(grad.reshape(-1)[i], x, retain_graph=True)
+        rows.append(row.detach().numpy().ravel())
+    return grad.detach().numpy(), np.array(rows)
+
+
+ZEROS = [[2.0, 0.0, 3.0], [0.0, 0.0, 3.0], [0.0, 0.0, 0.0], [[2.0, 0.0, 3.0], [1.0, 2.0, 3.0], [0.0, 0.0, 5.0]],
+         [[0.0, 2.0], [1.5, -1.0]]]
+
+
+@pytest.mark.parametrize("values", ZEROS)
+@pytest.mark.parametrize("fn", [lambda x: x.prod(), lambda x: x.prod(-1), lambda x: x.prod(0, keepdim=True),
+                                lambda x: x.prod(0) * x.prod(-1, keepdim=True)])
+def test_prod_second_derivatives_with_zeros_match_torch(values, fn):
+    # x = [2, 0, 3]: the second derivatives are [[0, 3, 0], [3, 0, 2], [0, 2, 0]], not zero off the zero's row.
+    ours, theirs = hessian(tg, fn, values), hessian(torch, fn, values)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
+
+
+def test_prod_over_several_dims_with_zeros_differentiates_twice():
+    values = np.array([[[2.0, 0.0], [1.0, 3.0]], [[0.0, 2.0], [1.0, 4.0]]])
+    ours = hessian(tg, lambda x: x.prod((0, 2)), values)
+    theirs = hessian(torch, lambda x: x.prod(0).prod(1), values)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=0)
+
+
 @pytest.mark.parametrize("name", ["_softmax_backward_data", "_log_softmax_backward_data"])
 def test_fused_backward_gradcheck(name):
     rng = np.random.default_rng(2)

@@ -189,8 +189,8 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
     tensor.def(name, clamp_function, py::arg("min") = py::none(), py::arg("max") = py::none());
     module.def(name, clamp_function, py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none());
   }
-  auto clamp_min = [](const Tensor& self, py::handle min) { return clamp(self, to_scalar(min, "clamp_min"), std::nullopt); };
-  auto clamp_max = [](const Tensor& self, py::handle max) { return clamp(self, std::nullopt, to_scalar(max, "clamp_max")); };
+  auto clamp_min = [](const Tensor& self, py::handle min) { return tg::clamp_min(self, to_scalar(min, "clamp_min")); };
+  auto clamp_max = [](const Tensor& self, py::handle max) { return tg::clamp_max(self, to_scalar(max, "clamp_max")); };
   tensor.def("clamp_min", clamp_min);
   module.def("clamp_min", clamp_min);
   tensor.def("clamp_max", clamp_max);

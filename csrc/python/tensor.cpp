@@ -178,8 +178,11 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
                     [](Tensor& self, bool value) { self.requires_grad_(value); })
       .def("requires_grad_", [](Tensor& self, bool value) { return self.requires_grad_(value); },
            py::arg("requires_grad") = true)
-      .def_property("grad", [](const Tensor& self) { return self.grad(); }, [](const Tensor& self, py::object grad) {
-             self.set_grad(grad.is_none() ? Tensor() : grad.cast<Tensor>());
+      .def_property("grad", [](const Tensor& self) { return self.grad(); }, [](const Tensor& self, py::handle grad) {
+             TG_CHECK_TYPE(grad.is_none() || is_tensor(grad),
+                           "[grad] assigned grad expected to be a Tensor or None but got grad of type ",
+                           py::str(py::type::of(grad).attr("__name__")).cast<std::string>());
+             self.set_grad(grad.is_none() ? Tensor() : as_tensor(grad));
            })
       .def_property_readonly("grad_fn", [](const Tensor& self) { return self.grad_fn(); })
       .def_property_readonly("is_leaf", [](const Tensor& self) { return self.is_leaf(); })
@@ -191,14 +194,15 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       .def_property("data", [](const Tensor& self) { return self.detach(); },
                     [](const Tensor& self, const Tensor& data) { self.set_data(data); })
       .def("register_hook", [](const Tensor& self, py::function hook) {
-        self.register_hook([hook](const Tensor& grad) -> Tensor {
+        const uint64_t id = self.register_hook([hook](const Tensor& grad) -> Tensor {
           py::gil_scoped_acquire gil;
           py::object result = hook(grad);
           if (result.is_none()) return Tensor();
-          TG_CHECK_TYPE(is_tensor(result), "[hook] a tensor hook must return None or a Tensor");
+          TG_CHECK_TYPE(is_tensor(result), "[hook] a tensor hook must return None or a Tensor, but it returned ",
+                        py::str(py::type::of(result).attr("__name__")).cast<std::string>());
           return as_tensor(result);
         });
-        return py::none();
+        return HookHandle(self, id);
       })
       .def("backward", [](const Tensor& self, py::object gradient, py::object retain_graph, bool create_graph) {
              const Tensor seed = gradient.is_none() ? Tensor() : gradient.cast<Tensor>();

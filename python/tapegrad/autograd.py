@@ -3,10 +3,14 @@
 The engine itself is C++ (csrc/tapegrad/autograd); this module is its Python face.
 """
 import functools
+import inspect
+import sys
 
-from . import _C
+from . import _C, _gradcheck
+from ._gradcheck import GradcheckError
 
-__all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "Function", "gradcheck"]
+__all__ = ["backward", "grad", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "Function",
+           "FunctionCtx", "gradcheck", "gradgradcheck", "GradcheckError"]
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
@@ -20,99 +24,206 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 class _GradModeContext:
-    """A context manager that is also a decorator, restoring the previous mode on exit (per thread)."""
+    """Sets grad mode for a block (per thread) and restores the previous one on exit. An instance is
+    also a decorator; on a generator function the mode holds inside the generator's body each time
+    it runs, not around the creation of the generator (as in PyTorch)."""
 
-    enabled = None
+    def _target_mode(self):
+        """The mode to set on entry."""
+        raise NotImplementedError
 
     def __enter__(self):
         self._previous = _C.is_grad_enabled()
-        _C._set_grad_enabled(self.enabled)
-        return self
+        _C._set_grad_enabled(self._target_mode())
+        return None
 
     def __exit__(self, *exc_info):
         _C._set_grad_enabled(self._previous)
         return False
 
+    def clone(self):
+        return self.__class__()
+
     def __call__(self, function):
+        if inspect.isgeneratorfunction(function):
+            return _wrap_generator(self.clone, function)
+
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
-            with self.__class__():
+            with self.clone():
                 return function(*args, **kwargs)
 
         return wrapper
 
 
-class no_grad(_GradModeContext):
+def _wrap_generator(make_context, function):
+    """Runs each step of the generator `function` returns inside a fresh make_context(), so that the
+    caller's mode is back in force at every yield."""
+
+    @functools.wraps(function)
+    def generator(*args, **kwargs):
+        inner = function(*args, **kwargs)
+        try:
+            with make_context():
+                response = inner.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with make_context():
+                        inner.close()
+                    raise
+                except BaseException:
+                    with make_context():
+                        response = inner.throw(*sys.exc_info())
+                else:
+                    with make_context():
+                        response = inner.send(request)
+        except StopIteration as stop:
+            return stop.value
+
+    return generator
+
+
+class _NoArgumentContext(_GradModeContext):
+    """A grad-mode switch that also decorates when used without parentheses: @no_grad."""
+
+    def __new__(cls, function=None):
+        if function is None:
+            return super().__new__(cls)
+        return cls()(function)
+
+
+class no_grad(_NoArgumentContext):
     """Ops inside record nothing on the tape."""
 
-    enabled = False
+    def _target_mode(self):
+        return False
 
 
-class enable_grad(_GradModeContext):
+class enable_grad(_NoArgumentContext):
     """Turns recording back on inside a no_grad block."""
 
-    enabled = True
+    def _target_mode(self):
+        return True
+
+
+class inference_mode(_GradModeContext):
+    """inference_mode() / @inference_mode: records nothing, like no_grad. inference_mode(False)
+    turns recording on, as in PyTorch.
+
+    Unlike PyTorch, tensors made inside are ordinary tensors, not "inference tensors": tapegrad does
+    not restrict their later use in autograd or in-place ops, nor make the block any faster than
+    no_grad.
+    """
+
+    def __new__(cls, mode=True):
+        if isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)
+
+    def __init__(self, mode=True):
+        self.mode = mode
+
+    def _target_mode(self):
+        return not self.mode
+
+    def clone(self):
+        return self.__class__(self.mode)
 
 
 class set_grad_enabled(_GradModeContext):
-    """set_grad_enabled(False) as a function call, context manager or decorator."""
+    """set_grad_enabled(mode) sets grad mode when called, and works as a context manager (restoring
+    the previous mode on exit) and as a decorator (leaving the mode as it was until the call)."""
 
     def __init__(self, mode):
-        self.enabled = bool(mode)
+        self.mode = bool(mode)
         self._previous = _C.is_grad_enabled()
-        _C._set_grad_enabled(self.enabled)
+        _C._set_grad_enabled(self.mode)
 
     def __enter__(self):
-        return self
+        _C._set_grad_enabled(self.mode)
+        return None
 
     def __call__(self, function):
-        mode = self.enabled
         _C._set_grad_enabled(self._previous)
+        return super().__call__(function)
 
-        @functools.wraps(function)
-        def wrapper(*args, **kwargs):
-            with set_grad_enabled(mode):
-                return function(*args, **kwargs)
-
-        return wrapper
+    def clone(self):
+        return self.__class__(self.mode)
 
 
 class FunctionCtx:
-    """The `ctx` a Function's forward and backward share. Any attribute may be set on it."""
+    """The `ctx` a Function's forward and backward share. Any attribute may be set on it.
+
+    What forward hands over (save_for_backward, mark_dirty, mark_non_differentiable) is taken by
+    the recorded node when forward returns and dropped from ctx, since ctx belongs to the node and
+    a reference back to an output would be a cycle.
+    """
 
     def __init__(self, needs_input_grad):
         self.needs_input_grad = needs_input_grad
-        self._saved = None
-        self._saved_versions = None
-        self._released = False
+        self.to_save = ()
+        self._non_differentiable = ()
+        self._dirty = ()
+        self._materialize_grads = True
+        self._saved = None  # the node's saved tensors, once recorded
 
     def save_for_backward(self, *tensors):
-        self._saved = tensors
-        self._saved_versions = tuple(t._version if isinstance(t, _C.Tensor) else None for t in tensors)
+        """Keeps tensors (or None) for backward, as ctx.saved_tensors. Their in-place modification
+        before backward is an error, and saved outputs stay differentiable under create_graph."""
+        for index, tensor in enumerate(tensors):
+            if tensor is not None and not isinstance(tensor, _C.Tensor):
+                raise TypeError(f"[save_for_backward] can only save tensors or None, but argument {index} is of "
+                                f"type {type(tensor).__name__}")
+        self.to_save = tensors
 
     @property
     def saved_tensors(self):
-        if self._released:
-            raise RuntimeError(
-                "[Function] trying to backward through the graph a second time (or to read saved tensors after "
-                "they were freed); pass retain_graph=True to the first backward if you need to do this"
-            )
         if self._saved is None:
-            return ()
-        for index, (tensor, version) in enumerate(zip(self._saved, self._saved_versions)):
-            if version is not None and tensor._version != version:
-                raise RuntimeError(
-                    f"[Function] saved tensor {index} has been modified by an in-place operation: it is at version "
-                    f"{tensor._version}; expected version {version} instead"
-                )
-        return self._saved
+            return tuple(self.to_save)
+        return self._saved.unpack()
 
     def mark_non_differentiable(self, *tensors):
-        """Accepted for compatibility; integer outputs are never differentiable here anyway."""
+        """These outputs will not require grad; backward still gets a gradient slot for each."""
+        self._non_differentiable = tensors
 
-    def _release(self):
-        self._saved = None
-        self._released = True
+    def mark_dirty(self, *tensors):
+        """These inputs were modified in place by forward (and must be returned): their history
+        becomes this Function's."""
+        self._dirty = tensors
+
+    def set_materialize_grads(self, value):
+        """With False, backward gets None instead of zeros for outputs that received no gradient."""
+        self._materialize_grads = bool(value)
+
+
+def _positional_arguments(cls, args, kwargs):
+    """Function.apply's keyword arguments moved to their positions in forward's signature, as
+    PyTorch 2.13 does: each must name a positional parameter after ctx, and the positions up to
+    the last one given must all be filled (defaults are forward's business, not apply's)."""
+    parameters = list(inspect.signature(cls.forward).parameters.values())[1:]
+    names = []
+    for parameter in parameters:
+        if parameter.kind not in (parameter.POSITIONAL_ONLY, parameter.POSITIONAL_OR_KEYWORD):
+            break
+        names.append(parameter.name if parameter.kind == parameter.POSITIONAL_OR_KEYWORD else None)
+    missing = object()
+    slots = list(args) + [missing] * max(0, len(names) - len(args))
+    for name, value in kwargs.items():
+        if name not in names:
+            raise TypeError(f"[{cls.__name__}.apply] forward() got an unexpected keyword argument '{name}'")
+        position = names.index(name)
+        if position < len(args):
+            raise TypeError(f"[{cls.__name__}.apply] forward() got multiple values for argument '{name}'")
+        slots[position] = value
+    while slots and slots[-1] is missing:
+        slots.pop()
+    for position, value in enumerate(slots):
+        if value is missing:
+            raise TypeError(f"[{cls.__name__}.apply] forward() missing required argument: '{names[position]}' "
+                            f"(position {position})")
+    return tuple(slots)
 
 
 class Function:
@@ -131,6 +242,9 @@ class Function:
                 return grad * y
 
         y = Exp.apply(x)
+
+    backward gets one gradient per forward output and returns one per forward argument (None for
+    non-tensors and for inputs that need none).
     """
 
     @staticmethod
@@ -142,25 +256,36 @@ class Function:
         raise NotImplementedError("a Function subclass must implement backward(ctx, ...)")
 
     @classmethod
-    def apply(cls, *args):
-        needs_input_grad = tuple(isinstance(arg, _C.Tensor) and arg.requires_grad for arg in args)
-        ctx = FunctionCtx(needs_input_grad)
+    def apply(cls, *args, **kwargs):
+        if kwargs:
+            args = _positional_arguments(cls, args, kwargs)
+        ctx = FunctionCtx(tuple(isinstance(arg, _C.Tensor) and arg.requires_grad for arg in args))
         with no_grad():
             outputs = cls.forward(ctx, *args)
-        if not (_C.is_grad_enabled() and any(needs_input_grad)):
+        if not (_C.is_grad_enabled() and any(ctx.needs_input_grad)):
             return outputs
         single = not isinstance(outputs, tuple)
-        recorded = _C._record_function(
-            functools.partial(cls.backward), ctx, cls.__name__ + "Backward", args, (outputs,) if single else outputs
-        )
+        recorded, ctx._saved = _C._record_function(
+            cls.backward, ctx, cls.__name__ + "Backward", args, (outputs,) if single else outputs, ctx.to_save,
+            ctx._non_differentiable, ctx._dirty, ctx._materialize_grads)
+        ctx.to_save = ctx._non_differentiable = ctx._dirty = ()
         return recorded[0] if single else recorded
 
 
-def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3):
+def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     """Compares autograd's gradients of fn at `inputs` with central finite differences (float64).
 
-    Returns True, or raises a GradcheckError naming the input and the worst element.
+    Returns True, or raises a GradcheckError naming the input and the worst element (returns False
+    instead with raise_exception=False).
     """
-    from ._gradcheck import gradcheck as _gradcheck
+    return _gradcheck.gradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol, raise_exception=raise_exception)
 
-    return _gradcheck(fn, inputs, eps=eps, atol=atol, rtol=rtol)
+
+def gradgradcheck(fn, inputs, grad_outputs=None, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
+    """gradcheck of the gradients themselves: checks the second derivatives autograd computes
+    (create_graph=True) for fn at `inputs` against finite differences of its first derivatives.
+
+    grad_outputs (one per output of fn) are the upstream gradients; random when None.
+    """
+    return _gradcheck.gradgradcheck(fn, inputs, grad_outputs=grad_outputs, eps=eps, atol=atol, rtol=rtol,
+                                    raise_exception=raise_exception)

@@ -11,6 +11,7 @@
 #include <queue>
 #include <unordered_map>
 
+#include "tapegrad/core/shape.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
 #include "tapegrad/ops/elementwise.h"
@@ -31,12 +32,15 @@ struct NewestFirst {
   bool operator()(const Node* a, const Node* b) const { return a->sequence_nr() < b->sequence_nr(); }
 };
 
-// Brings an incoming gradient to the shape and dtype the receiving node expects for that slot.
-Tensor conform(Tensor grad, const OutputMeta& expected, const Node& node) {
+// Brings the gradient `producer` returned for its input `index` to the shape and dtype the
+// receiving node expects for that slot: a broadcast gradient is summed back (sum_to), any other
+// shape is the producer's error (PyTorch's validate_outputs). Root seeds (no producer) are checked
+// by root_edges_and_seeds.
+Tensor conform(Tensor grad, const OutputMeta& expected, const Node* producer, size_t index) {
   if (grad.sizes() != expected.sizes) {
-    TG_CHECK(grad.dim() >= static_cast<int64_t>(expected.sizes.size()),
-             "[backward] ", node.name(), " got a gradient of shape ", grad.sizes(), " for an output of shape ",
-             expected.sizes);
+    TG_CHECK(broadcasts_to(expected.sizes, grad.sizes()), "[backward] Function ",
+             producer ? producer->name() : std::string("backward"), " returned an invalid gradient at index ", index,
+             " - got ", grad.sizes(), " but expected shape compatible with ", expected.sizes);
     grad = sum_to(grad, expected.sizes);
   }
   if (grad.dtype() != expected.dtype) grad = to_dtype(grad, expected.dtype);
@@ -64,7 +68,7 @@ class GraphTask {
       const Edge& edge = root_edges[i];
       NodeState& state = states_[edge.node.get()];
       accumulate_into(state.input_buffer, edge.input_nr,
-                      conform(std::move(root_grads[i]), edge.node->output_meta()[edge.input_nr], *edge.node));
+                      conform(std::move(root_grads[i]), edge.node->output_meta()[edge.input_nr], nullptr, i));
     }
     for (const Edge& edge : root_edges) {
       NodeState& state = states_[edge.node.get()];
@@ -105,7 +109,7 @@ class GraphTask {
         NodeState& next = states_[edge.node.get()];
         if (i < input_grads.size() && input_grads[i].defined())
           accumulate_into(next.input_buffer, edge.input_nr,
-                          conform(std::move(input_grads[i]), edge.node->output_meta()[edge.input_nr], *edge.node));
+                          conform(std::move(input_grads[i]), edge.node->output_meta()[edge.input_nr], node, i));
         if (--next.dependencies == 0) ready.push(edge.node.get());
       }
     }

@@ -13,19 +13,45 @@ thread_local uint64_t t_next_sequence_nr = 0;
 
 Node::Node() : sequence_nr_(t_next_sequence_nr++) {}
 
-void Node::add_output_hook(uint32_t output_nr, TensorHook hook) { output_hooks_.emplace_back(output_nr, std::move(hook)); }
+void Node::add_output_hook(uint32_t output_nr, uint64_t hook_id, TensorHook hook) {
+  output_hooks_.push_back({output_nr, hook_id, std::move(hook)});
+}
+
+void Node::remove_output_hook(uint64_t hook_id) {
+  std::erase_if(output_hooks_, [hook_id](const OutputHook& entry) { return entry.id == hook_id; });
+}
 
 void Node::retain_output_grad(uint32_t output_nr, const std::shared_ptr<TensorImpl>& tensor) {
   retained_outputs_.emplace_back(output_nr, tensor);
 }
 
-void Node::run_output_hooks(uint32_t output_nr, Tensor& grad) {
-  if (!grad.defined()) return;
-  for (auto& [hooked_output, hook] : output_hooks_) {
-    if (hooked_output != output_nr) continue;
-    Tensor replacement = hook(grad);
-    if (replacement.defined()) grad = replacement;
+namespace {
+// Runs one hook on `grad`. Its result, if any, replaces grad, but must be a gradient of the same
+// shape, dtype and device (PyTorch's rule: the engine already brought grad to what the tensor
+// expects). `node` and `output_nr` name the hooked tensor in the error.
+void apply_hook(const TensorHook& hook, Tensor& grad, const Node& node, uint32_t output_nr) {
+  Tensor result = hook(grad);
+  if (!result.defined()) return;
+  if (result.dtype() != grad.dtype() || result.sizes() != grad.sizes() || result.device() != grad.device()) {
+    const std::string owner = dynamic_cast<const AccumulateGrad*>(&node)
+                                  ? std::string("a leaf tensor")
+                                  : "output " + std::to_string(output_nr) + " of " + node.name();
+    TG_CHECK(result.dtype() == grad.dtype(), "[backward] a hook on ", owner, " has changed the type of value (was ",
+             dtype_name(grad.dtype()), " got ", dtype_name(result.dtype()), ")");
+    TG_CHECK(result.sizes() == grad.sizes(), "[backward] a hook on ", owner, " has changed the size of value (was ",
+             grad.sizes(), " got ", result.sizes(), ")");
+    fail<Error>("[backward] a hook on ", owner, " has changed the device of value (was ", grad.device().str(), " got ",
+                result.device().str(), ")");
   }
+  grad = std::move(result);
+}
+}  // namespace
+
+void Node::run_output_hooks(uint32_t output_nr, Tensor& grad) {
+  if (!grad.defined() || (output_hooks_.empty() && retained_outputs_.empty())) return;
+  const std::vector<OutputHook> hooks = output_hooks_;  // a copy: a hook may remove hooks while it runs
+  for (const OutputHook& entry : hooks)
+    if (entry.output_nr == output_nr) apply_hook(entry.hook, grad, *this, output_nr);
   for (auto& [retained_output, weak_tensor] : retained_outputs_) {
     if (retained_output != output_nr) continue;
     auto tensor_impl = weak_tensor.lock();
@@ -33,7 +59,7 @@ void Node::run_output_hooks(uint32_t output_nr, Tensor& grad) {
     if (!tensor_impl || tensor_impl->autograd()->grad_fn.get() != this) continue;
     Tensor tensor(tensor_impl);
     const Tensor previous = tensor.grad();
-    NoGradGuard no_grad;
+    // Grad mode is on only under create_graph, where the retained grad keeps its history.
     tensor.set_grad(previous.defined() ? add(previous, grad) : clone(grad));
   }
 }
@@ -107,10 +133,10 @@ void delete_node(Node* node) {
 AccumulateGrad::AccumulateGrad(Tensor variable) : variable_(std::move(variable)) { add_output_meta(variable_); }
 
 void AccumulateGrad::run_leaf_hooks(Tensor& grad) const {
-  for (const TensorHook& hook : variable_.impl()->autograd()->hooks) {
-    Tensor replacement = hook(grad);
-    if (replacement.defined()) grad = replacement;
-  }
+  const auto& registered = variable_.impl()->autograd()->hooks;
+  if (registered.empty()) return;
+  const auto hooks = registered;  // a copy: a hook may remove hooks while it runs
+  for (const auto& [id, hook] : hooks) apply_hook(hook, grad, *this, 0);
 }
 
 TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
@@ -133,6 +159,19 @@ TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
     add_(meta->grad, grad);
   }
   return {};
+}
+
+HookHandle::HookHandle(const Tensor& tensor, uint64_t id) : id_(id) {
+  if (tensor.grad_fn()) node_ = tensor.grad_fn();
+  else leaf_ = tensor.impl_ptr();
+}
+
+void HookHandle::remove() const {
+  if (auto node = node_.lock()) node->remove_output_hook(id_);
+  if (auto leaf = leaf_.lock()) {
+    if (AutogradMeta* meta = leaf->autograd())
+      std::erase_if(meta->hooks, [this](const auto& entry) { return entry.first == id_; });
+  }
 }
 
 SavedTensor::SavedTensor(const Tensor& tensor, bool is_output)

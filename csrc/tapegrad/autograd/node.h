@@ -54,8 +54,10 @@ class Node : public std::enable_shared_from_this<Node> {
   // True when the gradient of forward input i is wanted: skip computing it otherwise.
   bool needs_input_grad(size_t i) const { return i < next_edges_.size() && next_edges_[i].is_valid(); }
 
-  // Hooks on a non-leaf tensor (this node's output output_nr) and retain_grad() targets.
-  void add_output_hook(uint32_t output_nr, TensorHook hook);
+  // Hooks on a non-leaf tensor (this node's output output_nr), by the id register_hook gave them,
+  // and retain_grad() targets.
+  void add_output_hook(uint32_t output_nr, uint64_t hook_id, TensorHook hook);
+  void remove_output_hook(uint64_t hook_id);
   void retain_output_grad(uint32_t output_nr, const std::shared_ptr<TensorImpl>& tensor);
   // Runs those hooks on the gradient arriving for output output_nr, then fills retained grads.
   void run_output_hooks(uint32_t output_nr, Tensor& grad);
@@ -70,12 +72,18 @@ class Node : public std::enable_shared_from_this<Node> {
  protected:
   // The gradient expected for the next forward output, without making this node its grad_fn.
   void add_output_meta(const Tensor& output) { output_meta_.push_back({output.sizes(), output.dtype()}); }
+  void add_output_meta(OutputMeta meta) { output_meta_.push_back(std::move(meta)); }
 
   std::vector<Edge> next_edges_;
 
  private:
   std::vector<OutputMeta> output_meta_;
-  std::vector<std::pair<uint32_t, TensorHook>> output_hooks_;
+  struct OutputHook {
+    uint32_t output_nr;
+    uint64_t id;
+    TensorHook hook;
+  };
+  std::vector<OutputHook> output_hooks_;
   std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retained_outputs_;
   uint64_t sequence_nr_;
 };
@@ -99,6 +107,20 @@ bool any_needs_grad(const std::vector<Tensor>& inputs);
 // Where a tensor's gradient goes: its grad_fn for a non-leaf, its accumulate-grad sink for a leaf
 // that requires grad, nowhere otherwise.
 Edge gradient_edge(const Tensor& tensor);
+
+// What register_hook hands back (PyTorch's RemovableHandle): remove() takes the hook off the leaf or
+// node it was registered on, if that still exists; the handle keeps neither alive.
+class HookHandle {
+ public:
+  HookHandle(const Tensor& tensor, uint64_t id);
+  void remove() const;
+  uint64_t id() const { return id_; }
+
+ private:
+  std::weak_ptr<TensorImpl> leaf_;
+  std::weak_ptr<Node> node_;
+  uint64_t id_;
+};
 
 // The leaf's sink, writing (accumulating) into .grad.
 class AccumulateGrad final : public Node {

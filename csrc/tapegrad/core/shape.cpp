@@ -142,6 +142,14 @@ int64_t stepped_stride(int64_t stride, int64_t step) {
   return __builtin_mul_overflow(stride, step, &stepped) ? stride : stepped;
 }
 
+bool broadcasts_to(const DimVector& from, const DimVector& to) {
+  if (from.size() > to.size()) return false;
+  const size_t lead = to.size() - from.size();
+  for (size_t d = 0; d < from.size(); ++d)
+    if (from[d] != 1 && from[d] != to[lead + d]) return false;
+  return true;
+}
+
 DimVector infer_shape(const DimVector& requested, int64_t numel, const char* op) {
   check_dims(static_cast<int64_t>(requested.size()), op);
   DimVector shape = requested;

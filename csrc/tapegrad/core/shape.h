@@ -44,6 +44,8 @@ std::vector<bool> dims_to_mask(const DimVector& dims, int64_t ndim, const char* 
 
 // The NumPy/PyTorch broadcast of two shapes; RuntimeError naming op and both shapes otherwise.
 DimVector broadcast_shapes(const DimVector& a, const DimVector& b, const char* op);
+// True when a tensor of shape `from` can be expanded to `to` (broadcasting never grows `to`).
+bool broadcasts_to(const DimVector& from, const DimVector& to);
 
 // start:stop:step (step > 0) over a dim of `size`, bounds clamped as Python's slices clamp them:
 // the first index taken and how many are taken.

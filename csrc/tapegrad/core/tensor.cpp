@@ -1,5 +1,7 @@
 #include "tapegrad/core/tensor.h"
 
+#include <atomic>
+
 #include "tapegrad/autograd/engine.h"
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
@@ -97,8 +99,8 @@ Tensor Tensor::grad() const {
 void Tensor::set_grad(const Tensor& grad) const {
   if (grad.defined()) {
     TG_CHECK(grad.sizes() == sizes(), "[grad] assigned grad has shape ", grad.sizes(), " but the tensor has shape ", sizes());
-    TG_CHECK_TYPE(grad.dtype() == dtype(), "[grad] assigned grad has dtype ", dtype_name(grad.dtype()),
-                  " but the tensor has dtype ", dtype_name(dtype()));
+    TG_CHECK(grad.dtype() == dtype(), "[grad] assigned grad has data of a different type: ", dtype_name(grad.dtype()),
+             " but the tensor has dtype ", dtype_name(dtype()));
   }
   if (grad.defined() || impl_->autograd()) impl_->ensure_autograd().grad = grad;
 }
@@ -131,12 +133,15 @@ bool Tensor::retains_grad() const {
   return meta && meta->retains_grad;
 }
 
-void Tensor::register_hook(TensorHook hook) const {
+uint64_t Tensor::register_hook(TensorHook hook) const {
   TG_CHECK(requires_grad(), "[register_hook] cannot register a hook on a tensor that doesn't require gradient");
+  static std::atomic<uint64_t> next_id{0};
+  const uint64_t id = next_id++;
   const std::shared_ptr<Node>& node = grad_fn();
   AutogradMeta& meta = impl_->ensure_autograd();
-  if (node) node->add_output_hook(meta.output_nr, std::move(hook));
-  else meta.hooks.push_back(std::move(hook));
+  if (node) node->add_output_hook(meta.output_nr, id, std::move(hook));
+  else meta.hooks.emplace_back(id, std::move(hook));
+  return id;
 }
 
 void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, bool create_graph) const {

@@ -130,7 +130,8 @@ class Tensor {
   bool is_leaf() const;
   void retain_grad() const;
   bool retains_grad() const;
-  void register_hook(TensorHook hook) const;
+  // Returns the hook's id, by which HookHandle (autograd/node.h) removes it.
+  uint64_t register_hook(TensorHook hook) const;
   void backward(const Tensor& gradient = {}, std::optional<bool> retain_graph = std::nullopt,
                 bool create_graph = false) const;
   // Same data, same version counter, no history.
@@ -149,7 +150,7 @@ struct AutogradMeta {
   Tensor grad;
   std::shared_ptr<Node> grad_fn;        // set on non-leaves: the node that made this tensor
   std::weak_ptr<Node> grad_accumulator;  // leaves: the sink that writes .grad, made on first use
-  std::vector<TensorHook> hooks;         // leaves only; a non-leaf's hooks live on its grad_fn
+  std::vector<std::pair<uint64_t, TensorHook>> hooks;  // leaves only, by id; a non-leaf's live on its grad_fn
   uint32_t output_nr = 0;
   bool requires_grad = false;            // leaves only; a non-leaf requires grad through grad_fn
   bool retains_grad = false;

@@ -32,7 +32,8 @@ struct CopyBackwards final : Node {
   std::string name() const override { return "CopyBackwards"; }
 };
 
-// fill_ and zero_: the new values depend on nothing, and the old ones get a zero gradient.
+// fill_ and zero_: the new values do not depend on the old ones, so the old history gets a zero
+// gradient (PyTorch's FillBackward2/ZeroBackward0) and the tensor stays differentiable.
 struct FillBackward final : Node {
   const char* node_name;
   explicit FillBackward(const char* name) : node_name(name) {}

@@ -103,8 +103,8 @@ struct PowBackward1 final : Node {  // tensor ** tensor
     if (needs_input_grad(1)) {
       // d/dy x^y = x^y log x, taken as 0 where x == 0 and y >= 0 (PyTorch's convention).
       const Tensor out = result.unpack(*this);
-      const Tensor safe = where(compare(Comparison::Eq, x, Scalar(0)), Scalar(0.0), mul(out, log(x)));
-      grad_exponent = mul(grad, safe);
+      const Tensor zero_base = mul(compare(Comparison::Eq, x, Scalar(0)), compare(Comparison::Ge, y, Scalar(0)));
+      grad_exponent = mul(grad, where(zero_base, Scalar(0.0), mul(out, log(x))));
     }
     return {grad_base, grad_exponent};
   }
@@ -127,10 +127,16 @@ struct PowBackward0 final : Node {  // tensor ** number
 
 struct PowBackward2 final : Node {  // number ** tensor
   SavedTensor result;
+  SavedTensor exponent;  // only for a base of 0
   double log_base;
   explicit PowBackward2(double lb) : log_base(lb) {}
-  TensorList apply(TensorList&& grads) override { return {mul(grads[0], mul(result.unpack(*this), log_base))}; }
-  void release_saved() override { result.reset(); }
+  TensorList apply(TensorList&& grads) override {
+    const Tensor grad = mul(grads[0], mul(result.unpack(*this), log_base));
+    if (!exponent.defined()) return {grad};
+    // 0^y: log 0 = -inf, so y^0 log 0 is nan where y > 0; PyTorch takes the derivative as 0 where y >= 0.
+    return {where(compare(Comparison::Ge, exponent.unpack(*this), Scalar(0)), Scalar(0.0), grad)};
+  }
+  void release_saved() override { result.reset(); exponent.reset(); }
   std::string name() const override { return "PowBackward2"; }
 };
 
@@ -205,10 +211,13 @@ struct UnaryBackward final : Node {
   }
 };
 
-struct ClampBackward1 final : Node {
+// clamp (ClampBackward1), clamp_min (ClampMinBackward0) and clamp_max (ClampMaxBackward0).
+struct ClampBackward final : Node {
   SavedTensor input;
   std::optional<Scalar> min, max;
-  ClampBackward1(std::optional<Scalar> lo, std::optional<Scalar> hi) : min(lo), max(hi) {}
+  const char* node_name;
+  ClampBackward(std::optional<Scalar> lo, std::optional<Scalar> hi, const char* name)
+      : min(lo), max(hi), node_name(name) {}
   TensorList apply(TensorList&& grads) override {
     const Tensor x = input.unpack(*this);
     Tensor pass;
@@ -220,12 +229,17 @@ struct ClampBackward1 final : Node {
     return {pass.defined() ? where(pass, grads[0], Scalar(0)) : grads[0]};
   }
   void release_saved() override { input.reset(); }
-  std::string name() const override { return "ClampBackward1"; }
+  std::string name() const override { return node_name; }
 };
 
+// relu's gradient is piecewise constant in relu's output: zero derivative there, as in PyTorch (so
+// that a second derivative of relu is zeros, not an error).
 struct ThresholdBackwardBackward0 final : Node {
   SavedTensor output;
-  TensorList apply(TensorList&& grads) override { return {threshold_backward(grads[0], output.unpack(*this)), Tensor()}; }
+  TensorList apply(TensorList&& grads) override {
+    return {needs_input_grad(0) ? threshold_backward(grads[0], output.unpack(*this)) : Tensor(),
+            needs_input_grad(1) ? zeros_like(grads[0]) : Tensor()};
+  }
   void release_saved() override { output.reset(); }
   std::string name() const override { return "ThresholdBackwardBackward0"; }
 };
@@ -389,6 +403,7 @@ Tensor pow(Scalar base, const Tensor& exponent) {
   Tensor out = binary_kernel(BinaryOp::Pow, wrap(base, dtype, exponent), exponent, dtype, dtype);
   if (needs_grad(exponent)) {
     auto node = make_node<PowBackward2>(std::log(base.to_double()));
+    if (base.to_double() == 0.0) node->exponent = SavedTensor(exponent);
     node->connect({&exponent}, {&out});
     node->result = SavedTensor(out, /*is_output=*/true);
   }
@@ -473,7 +488,8 @@ Tensor sigmoid(const Tensor& a) { return floating_unary(UnaryOp::Sigmoid, a, fal
 Tensor relu(const Tensor& a) { return unary_op(UnaryOp::Relu, a, a.dtype(), false, true); }
 Tensor logical_not(const Tensor& a) { return unary_op(UnaryOp::LogicalNot, a, DType::Bool, false, false); }
 
-Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
+namespace {
+Tensor clamp_impl(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max, const char* node_name) {
   TG_CHECK(min || max, "[clamp] at least one of 'min' or 'max' must not be None");
   DType dtype = a.dtype();
   if (min) dtype = result_type(a, *min);
@@ -486,17 +502,24 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> m
     kernels::clamp(out, to_dtype(a, dtype), min, max);
   }
   if (needs_grad(a)) {
-    auto node = make_node<ClampBackward1>(min, max);
+    auto node = make_node<ClampBackward>(min, max, node_name);
     node->input = SavedTensor(a);
     node->connect({&a}, {&out});
   }
   return out;
 }
+}  // namespace
+
+Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
+  return clamp_impl(a, min, max, "ClampBackward1");
+}
+Tensor clamp_min(const Tensor& a, Scalar min) { return clamp_impl(a, min, std::nullopt, "ClampMinBackward0"); }
+Tensor clamp_max(const Tensor& a, Scalar max) { return clamp_impl(a, std::nullopt, max, "ClampMaxBackward0"); }
 
 Tensor threshold_backward(const Tensor& grad, const Tensor& out) {
   Tensor result = Tensor::empty(grad.sizes(), grad.dtype(), grad.device(), "threshold_backward");
   kernels::threshold_backward(result, grad, out);
-  if (needs_grad(grad)) {
+  if (needs_grad(grad, out)) {
     auto node = make_node<ThresholdBackwardBackward0>();
     node->output = SavedTensor(out);
     node->connect({&grad, &out}, {&result});

@@ -54,6 +54,8 @@ Tensor relu(const Tensor& a);
 Tensor logical_not(const Tensor& a);
 // Bounds are inclusive; the gradient flows where min <= a <= max, as in PyTorch.
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
+Tensor clamp_min(const Tensor& a, Scalar min);
+Tensor clamp_max(const Tensor& a, Scalar max);
 // grad where out > 0, else 0: relu's backward as one kernel.
 Tensor threshold_backward(const Tensor& grad, const Tensor& out);
 

@@ -157,15 +157,6 @@ bool same_geometry(const Tensor& self, const KeyPlan& plan) {
 
 // ---- advanced indexing: copies through element offsets -------------------------------------
 
-// True when a tensor of shape `from` can be expanded to `to` (assignment never grows the target).
-bool broadcasts_to(const DimVector& from, const DimVector& to) {
-  if (from.size() > to.size()) return false;
-  const size_t lead = to.size() - from.size();
-  for (size_t d = 0; d < from.size(); ++d)
-    if (from[d] != 1 && from[d] != to[lead + d]) return false;
-  return true;
-}
-
 // Offsets, in row-major order, of every element of a (sizes, strides) block.
 std::vector<int64_t> element_offsets(const DimVector& sizes, const DimVector& strides) {
   std::vector<int64_t> offsets{0};

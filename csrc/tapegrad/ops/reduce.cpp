@@ -10,6 +10,7 @@
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
 #include "tapegrad/ops/elementwise.h"
+#include "tapegrad/ops/index.h"
 #include "tapegrad/ops/view.h"
 
 namespace tg {
@@ -57,34 +58,77 @@ Tensor expand_grad(const Tensor& grad, const DimVector& kept_sizes, const DimVec
   return expand(reshape(grad, kept_sizes), input_sizes);
 }
 
+// sum and mean: the gradient broadcast back over the input (divided by the count, for mean).
 struct SumBackward final : Node {
   DimVector input_sizes, kept_sizes;  // kept_sizes: the output shape with keepdim=True
-  SumBackward(DimVector in, DimVector kept) : input_sizes(std::move(in)), kept_sizes(std::move(kept)) {}
-  TensorList apply(TensorList&& grads) override { return {expand_grad(grads[0], kept_sizes, input_sizes)}; }
-  std::string name() const override { return "SumBackward1"; }
+  std::optional<double> count;        // mean's
+  const char* node_name;
+  SumBackward(DimVector in, DimVector kept, std::optional<double> n, const char* name)
+      : input_sizes(std::move(in)), kept_sizes(std::move(kept)), count(n), node_name(name) {}
+  TensorList apply(TensorList&& grads) override {
+    return {expand_grad(count ? div(grads[0], Scalar(*count)) : grads[0], kept_sizes, input_sizes)};
+  }
+  std::string name() const override { return node_name; }
 };
 
+// prod_{j != i} x_j along the last dim, as an exclusive prefix product times an exclusive suffix
+// product. Each is an inclusive scan of x shifted by one place, done as log2(n) multiplications by
+// a shifted copy of itself (Hillis-Steele). Built from tapegrad ops and with no division, it is
+// exact where x holds zeros and differentiable to any order (PyTorch's prod_safe_zeros_backward,
+// with cumprod spelled out).
+Tensor products_of_others(const Tensor& x) {
+  const int64_t n = x.size(-1);
+  DimVector block_sizes = x.sizes();
+  // p moved `shift` places along the last dim, towards the end (prefix) or the start (suffix),
+  // the vacated places holding ones.
+  const auto shifted = [&](const Tensor& p, int64_t shift, bool towards_end) {
+    block_sizes[block_sizes.size() - 1] = shift;
+    const Tensor ones_block = ones(block_sizes, x.dtype(), x.device());
+    return towards_end ? cat({ones_block, narrow(p, -1, 0, n - shift)}, -1)
+                       : cat({narrow(p, -1, shift, n - shift), ones_block}, -1);
+  };
+  Tensor prefix = shifted(x, 1, true), suffix = shifted(x, 1, false);
+  for (int64_t shift = 1; shift < n; shift *= 2) {
+    prefix = mul(prefix, shifted(prefix, shift, true));
+    suffix = mul(suffix, shifted(suffix, shift, false));
+  }
+  return mul(prefix, suffix);
+}
+
+// d prod / d x_i is the product of the other elements of x_i's slice: result / x_i when x holds no
+// zero (PyTorch's fast path), else computed without dividing (products_of_others over the reduced
+// dims moved last and merged).
 struct ProdBackward final : Node {
-  SavedTensor input;
+  SavedTensor input, result;
   DimVector dims;
   DimVector kept_sizes;
   TensorList apply(TensorList&& grads) override {
     const Tensor x = input.unpack(*this);
     const Tensor grad = reshape(grads[0], kept_sizes);
-    // The product of the others: P / x where the slice holds no zero (P the product of its
-    // nonzero elements); P at a slice's only zero; 0 wherever the slice holds another zero.
-    // P is recomputed rather than saved so that it stays differentiable for create_graph.
-    const Tensor is_zero = compare(Comparison::Eq, x, Scalar(0));
-    const Tensor x_or_one = where(is_zero, Scalar(1), x);
-    const Tensor zeros_in_slice = sum(is_zero, dims, /*keepdim=*/true);
-    const Tensor nonzero_product = prod(x_or_one, dims, /*keepdim=*/true);
-    const Tensor at_zero = where(compare(Comparison::Eq, zeros_in_slice, Scalar(1)), nonzero_product, Scalar(0));
-    const Tensor others = where(is_zero, at_zero, where(compare(Comparison::Eq, zeros_in_slice, Scalar(0)),
-                                                        div(nonzero_product, x_or_one), Scalar(0)));
-    return {mul(grad, others)};
+    if (x.dim() == 0) return {grad};
+    bool has_zero = false;
+    {
+      NoGradGuard no_grad;
+      has_zero = *any(compare(Comparison::Eq, x, Scalar(0))).data_ptr<bool>();
+    }
+    if (!has_zero) return {mul(grad, div(reshape(result.unpack(*this), kept_sizes), x))};
+    // The reduced dims moved last (permute by `order`) and merged into one.
+    const std::vector<bool> reduced = dims_to_mask(dims, x.dim(), "prod");
+    DimVector order, merged_sizes;
+    for (bool is_reduced : {false, true})
+      for (int64_t d = 0; d < x.dim(); ++d)
+        if (reduced[d] == is_reduced) order.push_back(d);
+    for (int64_t d = 0; d < x.dim(); ++d)
+      if (!reduced[d]) merged_sizes.push_back(x.sizes()[d]);
+    merged_sizes.push_back(reduced_count(x.sizes(), reduced));
+    const Tensor moved = permute(x, order);
+    DimVector inverse(order.size());
+    for (size_t i = 0; i < order.size(); ++i) inverse[order[i]] = static_cast<int64_t>(i);
+    const Tensor others = products_of_others(reshape(moved, merged_sizes));
+    return {mul(grad, permute(reshape(others, moved.sizes()), inverse))};
   }
-  void release_saved() override { input.reset(); }
-  std::string name() const override { return "ProdBackward1"; }
+  void release_saved() override { input.reset(); result.reset(); }
+  std::string name() const override { return dims.empty() ? "ProdBackward0" : "ProdBackward1"; }
 };
 
 // amax/amin and the full max/min: the gradient is split evenly between the elements equal to
@@ -188,9 +232,11 @@ Tensor arg_extreme(const Tensor& self, std::optional<int64_t> dim, bool keepdim,
 // count - correction <= 0 divides by zero, giving inf or nan as in PyTorch.
 double variance_divisor(int64_t count, double correction) { return std::max(0.0, static_cast<double>(count) - correction); }
 
+// The forward of var and std, recording nothing.
 Tensor variance(const Tensor& self, const DimVector& dims, double correction, bool keepdim, const char* op) {
   TG_CHECK_TYPE(is_floating(self.dtype()), "[", op, "] only floating-point inputs are supported, got ", dtype_name(self.dtype()));
   const int64_t count = reduced_count(self.sizes(), dims_to_mask(dims, self.dim(), op));
+  NoGradGuard no_grad;
   // Two passes: subtracting the mean of the centered values removes the rounding error of the
   // first mean, so a constant slice has variance exactly 0 (as PyTorch's Welford gives).
   Tensor centered = sub(self, mean(self, dims, /*keepdim=*/true));
@@ -198,21 +244,58 @@ Tensor variance(const Tensor& self, const DimVector& dims, double correction, bo
   return div(sum(mul(centered, centered), dims, keepdim), Scalar(variance_divisor(count, correction)));
 }
 
-// d std = (x - mean) / (divisor * std), taken as 0 where std is 0 (PyTorch's convention: a
-// constant slice has no direction to move in).
-struct StdBackward final : Node {
-  SavedTensor input, result;  // result as returned (it is reshaped to kept_sizes here)
+// d var = 2 (x - mean) / divisor. d std = d var / (2 std), taken as 0 where std is 0 (PyTorch's
+// convention: a constant slice has no direction to move in).
+struct VarianceBackward final : Node {
+  SavedTensor input, result;  // result: std's, as returned (it is reshaped to kept_sizes here)
   DimVector dims, kept_sizes;
   double divisor = 1;
+  bool is_std = false;
   TensorList apply(TensorList&& grads) override {
-    const Tensor x = input.unpack(*this), out = reshape(result.unpack(*this), kept_sizes);
+    const Tensor x = input.unpack(*this);
     const Tensor centered = sub(x, mean(x, dims, /*keepdim=*/true));
+    const Tensor grad = reshape(grads[0], kept_sizes);
+    if (!is_std) return {mul(mul(grad, Scalar(2.0 / divisor)), centered)};
+    const Tensor out = reshape(result.unpack(*this), kept_sizes);
     const Tensor is_zero = compare(Comparison::Eq, out, Scalar(0));
-    const Tensor scale = where(is_zero, Scalar(0.0), div(reshape(grads[0], kept_sizes), mul(where(is_zero, Scalar(1.0), out), Scalar(divisor))));
+    const Tensor scale = where(is_zero, Scalar(0.0), div(grad, mul(where(is_zero, Scalar(1.0), out), Scalar(divisor))));
     return {mul(scale, centered)};
   }
   void release_saved() override { input.reset(); result.reset(); }
-  std::string name() const override { return "StdBackward0"; }
+  std::string name() const override { return is_std ? "StdBackward0" : "VarBackward0"; }
+};
+
+Tensor variance_op(const Tensor& self, const DimVector& dims, double correction, bool keepdim, bool is_std) {
+  const char* op = is_std ? "std" : "var";
+  Tensor out = variance(self, dims, correction, keepdim, op);
+  if (is_std) {
+    NoGradGuard no_grad;
+    out = sqrt(out);
+  }
+  if (needs_grad(self)) {
+    const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), op);
+    auto node = make_node<VarianceBackward>();
+    node->dims = dims;
+    node->kept_sizes = reduced_shape(self.sizes(), reduced, true);
+    node->divisor = variance_divisor(reduced_count(self.sizes(), reduced), correction);
+    node->is_std = is_std;
+    node->input = SavedTensor(self);
+    node->connect({&self}, {&out});
+    if (is_std) node->result = SavedTensor(out, /*is_output=*/true);
+  }
+  return out;
+}
+
+// d logsumexp = exp(x - result): the softmax of the slice.
+struct LogsumexpBackward0 final : Node {
+  SavedTensor input, result;  // result as returned (it is reshaped to kept_sizes here)
+  DimVector kept_sizes;
+  TensorList apply(TensorList&& grads) override {
+    const Tensor x = input.unpack(*this), out = reshape(result.unpack(*this), kept_sizes);
+    return {mul(reshape(grads[0], kept_sizes), exp(sub(x, out)))};
+  }
+  void release_saved() override { input.reset(); result.reset(); }
+  std::string name() const override { return "LogsumexpBackward0"; }
 };
 
 Tensor logical_reduce(const Tensor& self, const DimVector& dims, bool keepdim, ReduceOp op, const char* name) {
@@ -240,15 +323,27 @@ Tensor sum(const Tensor& self, const DimVector& dims, bool keepdim, std::optiona
     NoGradGuard no_grad;
     out = run_reduce(ReduceOp::Sum, to_dtype(self, out_dtype), reduced, keepdim);
   }
-  if (needs_grad(self)) make_node<SumBackward>(self.sizes(), reduced_shape(self.sizes(), reduced, true))->connect({&self}, {&out});
+  if (needs_grad(self))
+    make_node<SumBackward>(self.sizes(), reduced_shape(self.sizes(), reduced, true), std::nullopt,
+                           dims.empty() ? "SumBackward0" : "SumBackward1")->connect({&self}, {&out});
   return out;
 }
 
 Tensor mean(const Tensor& self, const DimVector& dims, bool keepdim) {
   TG_CHECK_TYPE(is_floating(self.dtype()), "[mean] could not infer output dtype: input dtype must be floating point, got ",
                 dtype_name(self.dtype()));
-  const int64_t count = reduced_count(self.sizes(), dims_to_mask(dims, self.dim(), "mean"));
-  return div(sum(self, dims, keepdim), Scalar(static_cast<double>(count)));
+  const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), "mean");
+  const double count = static_cast<double>(reduced_count(self.sizes(), reduced));
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    out = run_reduce(ReduceOp::Sum, self, reduced, keepdim);
+    div_(out, Scalar(count));
+  }
+  if (needs_grad(self))
+    make_node<SumBackward>(self.sizes(), reduced_shape(self.sizes(), reduced, true), count,
+                           dims.empty() ? "MeanBackward0" : "MeanBackward1")->connect({&self}, {&out});
+  return out;
 }
 
 Tensor prod(const Tensor& self, const DimVector& dims, bool keepdim, std::optional<DType> dtype) {
@@ -265,6 +360,7 @@ Tensor prod(const Tensor& self, const DimVector& dims, bool keepdim, std::option
     node->kept_sizes = reduced_shape(self.sizes(), reduced, true);
     node->input = SavedTensor(self);
     node->connect({&self}, {&out});
+    node->result = SavedTensor(out, /*is_output=*/true);
   }
   return out;
 }
@@ -282,38 +378,39 @@ Tensor argmax(const Tensor& self, std::optional<int64_t> dim, bool keepdim) { re
 Tensor argmin(const Tensor& self, std::optional<int64_t> dim, bool keepdim) { return arg_extreme(self, dim, keepdim, false); }
 
 Tensor var(const Tensor& self, const DimVector& dims, double correction, bool keepdim) {
-  return variance(self, dims, correction, keepdim, "var");
+  return variance_op(self, dims, correction, keepdim, /*is_std=*/false);
 }
 
 Tensor std(const Tensor& self, const DimVector& dims, double correction, bool keepdim) {
-  Tensor out;
-  {
-    NoGradGuard no_grad;
-    out = sqrt(variance(self, dims, correction, keepdim, "std"));
-  }
-  if (needs_grad(self)) {
-    const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), "std");
-    auto node = make_node<StdBackward>();
-    node->dims = dims;
-    node->kept_sizes = reduced_shape(self.sizes(), reduced, true);
-    node->divisor = variance_divisor(reduced_count(self.sizes(), reduced), correction);
-    node->input = SavedTensor(self);
-    node->connect({&self}, {&out});
-    node->result = SavedTensor(out, /*is_output=*/true);
-  }
-  return out;
+  return variance_op(self, dims, correction, keepdim, /*is_std=*/true);
 }
 
 Tensor logsumexp(const Tensor& self, const DimVector& dims, bool keepdim) {
   const Tensor x = is_floating(self.dtype()) ? self : to_dtype(self, default_dtype());
   const std::vector<bool> reduced = dims_to_mask(dims, x.dim(), "logsumexp");
-  if (reduced_count(x.sizes(), reduced) == 0 || x.numel() == 0) return log(sum(exp(x), dims, keepdim));
-  // The shift is a constant for autograd (its gradient terms cancel); an infinite maximum is not
-  // subtracted, so rows of -inf give -inf and rows holding +inf give +inf, not nan.
-  Tensor shift = amax(x.detach(), dims, /*keepdim=*/true);
-  shift = where(compare(Comparison::Eq, abs(shift), Scalar(std::numeric_limits<double>::infinity())), Scalar(0.0), shift);
-  const Tensor out = add(log(sum(exp(sub(x, shift)), dims, /*keepdim=*/true)), shift);
-  return keepdim ? out : reshape(out, reduced_shape(x.sizes(), reduced, false));
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    if (reduced_count(x.sizes(), reduced) == 0 || x.numel() == 0) {
+      out = log(sum(exp(x), dims, keepdim));
+    } else {
+      // Shifted by the maximum; an infinite maximum is not subtracted, so rows of -inf give -inf
+      // and rows holding +inf give +inf, not nan.
+      Tensor shift = amax(x, dims, /*keepdim=*/true);
+      const Scalar infinity(std::numeric_limits<double>::infinity());
+      shift = where(compare(Comparison::Eq, abs(shift), infinity), Scalar(0.0), shift);
+      out = add(log(sum(exp(sub(x, shift)), dims, keepdim)),
+                keepdim ? shift : reshape(shift, reduced_shape(x.sizes(), reduced, false)));
+    }
+  }
+  if (needs_grad(x)) {
+    auto node = make_node<LogsumexpBackward0>();
+    node->kept_sizes = reduced_shape(x.sizes(), reduced, true);
+    node->input = SavedTensor(x);
+    node->connect({&x}, {&out});
+    node->result = SavedTensor(out, /*is_output=*/true);
+  }
+  return out;
 }
 
 Tensor all(const Tensor& self, const DimVector& dims, bool keepdim) { return logical_reduce(self, dims, keepdim, ReduceOp::Min, "all"); }

@@ -24,11 +24,13 @@ struct ReshapeAliasBackward final : Node {
   std::string name() const override { return node_name; }
 };
 
-struct TransposeBackward0 final : Node {
+// transpose and t (TransposeBackward0, TBackward0).
+struct TransposeBackward final : Node {
   int64_t dim0, dim1;
-  TransposeBackward0(int64_t a, int64_t b) : dim0(a), dim1(b) {}
+  const char* node_name;
+  TransposeBackward(int64_t a, int64_t b, const char* name) : dim0(a), dim1(b), node_name(name) {}
   TensorList apply(TensorList&& grads) override { return {transpose(grads[0], dim0, dim1)}; }
-  std::string name() const override { return "TransposeBackward0"; }
+  std::string name() const override { return node_name; }
 };
 
 struct PermuteBackward0 final : Node {
@@ -238,23 +240,29 @@ Tensor reshape(const Tensor& self, const DimVector& shape) {
   return view(clone(self), sizes);
 }
 
-Tensor transpose(const Tensor& self, int64_t dim0, int64_t dim1) {
+namespace {
+Tensor transpose_view(const Tensor& self, int64_t dim0, int64_t dim1, const char* op, const char* node_name) {
   const int64_t ndim = self.dim();
-  dim0 = wrap_dim(dim0, ndim, "transpose");
-  dim1 = wrap_dim(dim1, ndim, "transpose");
+  dim0 = wrap_dim(dim0, ndim, op);
+  dim1 = wrap_dim(dim1, ndim, op);
   DimVector sizes = self.sizes(), strides = self.strides();
   if (ndim > 0) {
     std::swap(sizes[dim0], sizes[dim1]);
     std::swap(strides[dim0], strides[dim1]);
   }
   Tensor out = make_view(self, std::move(sizes), std::move(strides), self.storage_offset());
-  if (needs_grad(self)) make_node<TransposeBackward0>(dim0, dim1)->connect({&self}, {&out});
+  if (needs_grad(self)) make_node<TransposeBackward>(dim0, dim1, node_name)->connect({&self}, {&out});
   return out;
+}
+}  // namespace
+
+Tensor transpose(const Tensor& self, int64_t dim0, int64_t dim1) {
+  return transpose_view(self, dim0, dim1, "transpose", "TransposeBackward0");
 }
 
 Tensor t(const Tensor& self) {
   TG_CHECK(self.dim() <= 2, "[t] expects a tensor with <= 2 dimensions, but self is ", self.dim(), "-D");
-  return self.dim() < 2 ? transpose(self, 0, 0) : transpose(self, 0, 1);
+  return transpose_view(self, 0, self.dim() < 2 ? 0 : 1, "t", "TBackward0");
 }
 
 Tensor permute(const Tensor& self, const DimVector& dims) {
