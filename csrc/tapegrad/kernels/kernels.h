@@ -56,14 +56,15 @@ enum class ReduceOp { Sum, Prod, Max, Min };
 // out (input's shape reduced over the dims marked in `reduced`, with or without keepdim's size-1
 // dims, any strides) = op over those dims, in input's dtype. max/min propagate NaN; an empty reduction gives the op's identity.
 void reduce(ReduceOp op, const Tensor& out, const Tensor& input, const std::vector<bool>& reduced);
-// Over a contiguous input seen as (outer, size, inner), reducing size (> 0): values and int64
-// indices of shape (outer, inner). The first extreme wins ties; NaN counts as the extreme.
-void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& input, int64_t outer,
-                int64_t size, int64_t inner);
-// Contiguous tensors seen as (outer, size, inner), softmax (or log_softmax) over size.
-void softmax(const Tensor& out, const Tensor& input, int64_t outer, int64_t size, int64_t inner, bool log);
+// The dim-wise kernels take inputs of any strides (views are read in place where their rows allow,
+// else gathered a block at a time) and write contiguous outputs.
+// Reducing `dim` (size > 0) of input: values and int64 indices, contiguous, of input's shape with
+// dim of size 1. The first extreme wins ties; NaN counts as the extreme.
+void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& input, int64_t dim);
+// out (contiguous, input's shape) = softmax (or log_softmax) of input over dim.
+void softmax(const Tensor& out, const Tensor& input, int64_t dim, bool log);
 // softmax: grad_input = output * (grad - sum(grad * output)); log: grad - exp(output) * sum(grad).
-void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& output, int64_t outer, int64_t size,
-                      int64_t inner, bool log);
+// grad_input contiguous; grad and output of its shape.
+void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& output, int64_t dim, bool log);
 
 }  // namespace tg::kernels

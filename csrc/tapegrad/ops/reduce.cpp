@@ -141,8 +141,7 @@ Tensor extreme(const Tensor& self, const DimVector& dims, bool keepdim, bool is_
 ValuesIndices indexed_extreme(const Tensor& self, int64_t dim, bool keepdim, bool is_max) {
   const char* op = is_max ? "max" : "min";
   dim = wrap_dim(dim, self.dim(), op);
-  const DimSplit split = split_at(self.sizes(), dim);
-  TG_CHECK_INDEX(split.size > 0, "[", op, "] cannot reduce over dim ", dim,
+  TG_CHECK_INDEX(self.dim() == 0 || self.sizes()[dim] > 0, "[", op, "] cannot reduce over dim ", dim,
                  " of size 0 (input shape ", self.sizes(), ")");
   DimVector kept = self.sizes();
   if (self.dim() > 0) kept[dim] = 1;
@@ -150,7 +149,7 @@ ValuesIndices indexed_extreme(const Tensor& self, int64_t dim, bool keepdim, boo
   Tensor indices = Tensor::empty(kept, DType::Int64, self.device());
   {
     NoGradGuard no_grad;
-    kernels::arg_reduce(is_max, values, indices, contiguous(self), split.outer, split.size, split.inner);
+    kernels::arg_reduce(is_max, values, indices, self, dim);
   }
   const Tensor kept_indices = indices;
   if (!keepdim && self.dim() > 0) {
@@ -221,16 +220,6 @@ Tensor logical_reduce(const Tensor& self, const DimVector& dims, bool keepdim, R
 }
 
 }  // namespace
-
-DimSplit split_at(const DimVector& sizes, int64_t dim) {
-  DimSplit split;
-  for (int64_t d = 0; d < static_cast<int64_t>(sizes.size()); ++d) {
-    if (d < dim) split.outer *= sizes[d];
-    else if (d == dim) split.size = sizes[d];
-    else split.inner *= sizes[d];
-  }
-  return split;
-}
 
 Tensor sum(const Tensor& self, const DimVector& dims, bool keepdim, std::optional<DType> dtype) {
   const DType out_dtype = dtype ? *dtype : is_floating(self.dtype()) ? self.dtype() : DType::Int64;

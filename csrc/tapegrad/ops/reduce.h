@@ -49,11 +49,4 @@ Tensor any(const Tensor& self, const DimVector& dims = {}, bool keepdim = false)
 // engine for every broadcast input, and by expand's backward.
 Tensor sum_to(const Tensor& grad, const DimVector& shape);
 
-// A shape seen as (outer, size, inner) around `dim` (already wrapped): the layout the dim-wise
-// kernels (arg_reduce, softmax) work on.
-struct DimSplit {
-  int64_t outer = 1, size = 1, inner = 1;
-};
-DimSplit split_at(const DimVector& sizes, int64_t dim);
-
 }  // namespace tg

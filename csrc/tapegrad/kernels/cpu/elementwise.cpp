@@ -102,8 +102,8 @@ void floating_unary(UnaryOp op, const cpu::Loop<2>& loop) {
 // Splits [0, n) into one contiguous part per thread above the grain size; run(begin, count).
 template <typename Run>
 void parallel_parts(int64_t n, Run run) {
-  const int64_t threads = std::min<int64_t>(omp_get_max_threads(), n / cpu::kGrainSize);
-  if (threads <= 1 || omp_in_parallel()) {
+  const int threads = cpu::threads_for(n);
+  if (threads <= 1) {
     run(0, n);
     return;
   }

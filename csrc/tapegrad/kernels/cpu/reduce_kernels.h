@@ -76,9 +76,12 @@ T reduce_run(const T* __restrict data, int64_t n, T identity) {
 inline float vector_exp(float x) { return vector_math::exp(x); }
 inline double vector_exp(double x) { return std::exp(x); }
 
-// One softmax "column" layout: `outer` blocks of `size` x `inner`, contiguous, reduced over size.
+// Softmax over the `size` rows of one block: row d of the input holds its `inner` elements at
+// in + d * in_stride (in_stride is 1 when inner is 1: the row is then one run); the output block is
+// contiguous. Scratch holds 2 * inner values.
 template <typename T>
-void softmax_block(T* __restrict out, const T* __restrict in, int64_t size, int64_t inner, bool log, T* __restrict scratch) {
+void softmax_block(T* __restrict out, const T* __restrict in, int64_t in_stride, int64_t size, int64_t inner, bool log,
+                   T* __restrict scratch) {
   if (inner == 1) {
     // As PyTorch, a row whose maximum is infinite comes out NaN (inf - inf).
     const T shift = reduce_run<ReduceOp::Max>(in, size, -std::numeric_limits<T>::infinity());
@@ -99,17 +102,17 @@ void softmax_block(T* __restrict out, const T* __restrict in, int64_t size, int6
   std::fill(max, max + inner, -std::numeric_limits<T>::infinity());
   std::fill(sum, sum + inner, T(0));
   for (int64_t d = 0; d < size; ++d)
-    for (int64_t j = 0; j < inner; ++j) max[j] = nan_max(max[j], in[d * inner + j]);
+    for (int64_t j = 0; j < inner; ++j) max[j] = nan_max(max[j], in[d * in_stride + j]);
   for (int64_t d = 0; d < size; ++d)
     for (int64_t j = 0; j < inner; ++j) {
-      const T e = vector_exp(in[d * inner + j] - max[j]);
+      const T e = vector_exp(in[d * in_stride + j] - max[j]);
       out[d * inner + j] = e;
       sum[j] += e;
     }
   if (log) {
     for (int64_t j = 0; j < inner; ++j) sum[j] = max[j] + std::log(sum[j]);
     for (int64_t d = 0; d < size; ++d)
-      for (int64_t j = 0; j < inner; ++j) out[d * inner + j] = in[d * inner + j] - sum[j];
+      for (int64_t j = 0; j < inner; ++j) out[d * inner + j] = in[d * in_stride + j] - sum[j];
   } else {
     for (int64_t j = 0; j < inner; ++j) sum[j] = T(1) / sum[j];
     for (int64_t d = 0; d < size; ++d)
@@ -118,17 +121,24 @@ void softmax_block(T* __restrict out, const T* __restrict in, int64_t size, int6
 }
 
 // softmax: grad_input = y * (g - sum(g * y));  log_softmax: grad_input = g - exp(y) * sum(g).
+// Row d of grad and output starts at d * grad_stride and d * output_stride (any strides); their
+// inner elements are contiguous, as grad_input's whole block is. Scratch holds inner values.
 template <typename T>
-void softmax_backward_block(T* __restrict grad_input, const T* __restrict grad, const T* __restrict output,
-                            int64_t size, int64_t inner, bool log, T* __restrict sum) {
+void softmax_backward_block(T* __restrict grad_input, const T* __restrict grad, int64_t grad_stride,
+                            const T* __restrict output, int64_t output_stride, int64_t size, int64_t inner, bool log,
+                            T* __restrict sum) {
   std::fill(sum, sum + inner, T(0));
-  for (int64_t d = 0; d < size; ++d)
-    for (int64_t j = 0; j < inner; ++j) sum[j] += log ? grad[d * inner + j] : grad[d * inner + j] * output[d * inner + j];
-  for (int64_t d = 0; d < size; ++d)
-    for (int64_t j = 0; j < inner; ++j) {
-      const int64_t i = d * inner + j;
-      grad_input[i] = log ? grad[i] - vector_exp(output[i]) * sum[j] : output[i] * (grad[i] - sum[j]);
-    }
+  for (int64_t d = 0; d < size; ++d) {
+    const T* g = grad + d * grad_stride;
+    const T* y = output + d * output_stride;
+    for (int64_t j = 0; j < inner; ++j) sum[j] += log ? g[j] : g[j] * y[j];
+  }
+  for (int64_t d = 0; d < size; ++d) {
+    const T* g = grad + d * grad_stride;
+    const T* y = output + d * output_stride;
+    T* result = grad_input + d * inner;
+    for (int64_t j = 0; j < inner; ++j) result[j] = log ? g[j] - vector_exp(y[j]) * sum[j] : y[j] * (g[j] - sum[j]);
+  }
 }
 
 // block[j] += sum over `rows` rows (row r at base + r * stride) of row[j]. Four rows per pass over
@@ -155,9 +165,9 @@ inline void add_rows(float* __restrict block, const float* __restrict base, int6
 struct FloatReduceKernels {
   float (*sum)(const float* data, int64_t n);
   void (*add_rows)(float* block, const float* base, int64_t stride, int64_t rows, int64_t columns);
-  void (*softmax)(float* out, const float* in, int64_t size, int64_t inner, bool log, float* scratch);
-  void (*softmax_backward)(float* grad_input, const float* grad, const float* output, int64_t size, int64_t inner,
-                           bool log, float* scratch);
+  void (*softmax)(float* out, const float* in, int64_t in_stride, int64_t size, int64_t inner, bool log, float* scratch);
+  void (*softmax_backward)(float* grad_input, const float* grad, int64_t grad_stride, const float* output,
+                           int64_t output_stride, int64_t size, int64_t inner, bool log, float* scratch);
 };
 FloatReduceKernels float_reduce_kernels_baseline();
 FloatReduceKernels float_reduce_kernels_avx2();
