@@ -191,10 +191,10 @@ def test_inplace_on_strided_destination_with_broadcast():
     (lambda: tg.ones(3, dtype=tg.int64).add_(1.5), RuntimeError, r"\[add_\] result type float32 can't be cast"),
     (lambda: tg.ones(3, dtype=tg.int64).div_(2), RuntimeError, r"\[div_\]"),
     (lambda: tg.ones(3).add_(tg.ones(2, 3)), RuntimeError, r"\[add_\] output with shape \(3,\) doesn't match"),
-    (lambda: -tg.tensor([True]), TypeError, r"\[neg\]"),
-    (lambda: tg.tensor([True]) - tg.tensor([False]), TypeError, r"\[sub\]"),
+    (lambda: -tg.tensor([True]), RuntimeError, r"\[neg\]"),
+    (lambda: tg.tensor([True]) - tg.tensor([False]), RuntimeError, r"\[sub\]"),
     (lambda: tg.ones(2).clamp(), RuntimeError, r"\[clamp\] at least one"),
-    (lambda: tg.where(tg.ones(2), tg.ones(2), tg.ones(2)), TypeError, r"\[where\] condition must be a bool"),
+    (lambda: tg.where(tg.ones(2), tg.ones(2), tg.ones(2)), RuntimeError, r"\[where\] condition must be a bool"),
     (lambda: tg.ones(2, dtype=tg.int64).exp() + tg.ones(2).sin(tg.ones(2)), TypeError, None),
 ])
 def test_errors(make, error, pattern):

@@ -19,11 +19,15 @@ void require_cpu(const char* op, const Tensor& tensor);
 void copy(const Tensor& dst, const Tensor& src);
 void fill(const Tensor& dst, Scalar value);
 
-// Elementwise: inputs already converted to the compute dtype and broadcastable to out.
-enum class BinaryOp { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
+// Elementwise: inputs already converted to the compute dtype and broadcastable to out. Integer
+// FloorDivide/TruncDivide/Remainder expect no zero divisor (the op checks; a kernel cannot throw
+// from inside its threads).
+enum class BinaryOp { Add, Sub, Mul, Div, FloorDivide, TruncDivide, Remainder, Pow, Maximum, Minimum,
+                      Eq, Ne, Lt, Le, Gt, Ge };
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b);
 enum class UnaryOp { Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sign, Sin, Cos, Tanh, Sigmoid, Relu, LogicalNot };
 void unary(UnaryOp op, const Tensor& out, const Tensor& a);
+// A NaN bound makes every element NaN, as in PyTorch.
 void clamp(const Tensor& out, const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
 // out = condition ? a : b, condition bool.
 void where(const Tensor& out, const Tensor& condition, const Tensor& a, const Tensor& b);

@@ -72,7 +72,8 @@ struct SoftmaxBackward final : Node {
 Tensor softmax_forward(const Tensor& self, int64_t dim, std::optional<DType> dtype, bool log) {
   const char* op = op_name(log);
   const Tensor input = dtype ? to_dtype(self, *dtype) : self;
-  TG_CHECK_TYPE(is_floating(input.dtype()), "[", op, "] expects a floating-point tensor, got ", dtype_name(input.dtype()));
+  if (!is_floating(input.dtype()))
+    fail<NotImplementedError>("[", op, "] not implemented for dtype ", dtype_name(input.dtype()), ": it expects a floating-point tensor");
   dim = wrap_dim(dim, input.dim(), op);
   Tensor out = Tensor::empty(input.sizes(), input.dtype(), input.device());
   if (input.numel() > 0) {

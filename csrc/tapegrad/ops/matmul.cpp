@@ -431,7 +431,7 @@ Subscripts parse_subscripts(const std::string& text, const std::string& equation
 
 char label_char(int label) { return static_cast<char>(label < 26 ? 'A' + label : 'a' + label - 26); }
 
-// Sums `term` over the listed labels.
+// Sums `term` over the listed labels (integers to int64, as sum and PyTorch's einsum do).
 Term sum_labels(Term term, const std::vector<int>& drop) {
   DimVector dims;
   std::vector<int> kept;
@@ -440,7 +440,7 @@ Term sum_labels(Term term, const std::vector<int>& drop) {
     else kept.push_back(term.labels[d]);
   }
   if (dims.empty()) return term;
-  return {sum(term.tensor, dims, false, term.tensor.dtype()), kept};
+  return {sum(term.tensor, dims, false), kept};
 }
 
 // Makes the labels of `labels`/`tensor` distinct by taking diagonals: a label repeated in one
@@ -491,6 +491,10 @@ Term contract(Term left, Term right, const std::vector<int>& keep, const std::st
   }
   left = sum_labels(std::move(left), left_only_drop);
   right = sum_labels(std::move(right), right_only_drop);
+  // An integer side that was summed is int64 now: the product takes the wider dtype.
+  const DType dtype = promote_types(left.tensor.dtype(), right.tensor.dtype());
+  left.tensor = to_dtype(left.tensor, dtype);
+  right.tensor = to_dtype(right.tensor, dtype);
 
   std::vector<int> batch, rows, depth, cols;
   for (int label : left.labels) {

@@ -172,9 +172,10 @@ ValuesIndices indexed_extreme(const Tensor& self, int64_t dim, bool keepdim, boo
 
 Tensor arg_extreme(const Tensor& self, std::optional<int64_t> dim, bool keepdim, bool is_max) {
   const char* op = is_max ? "argmax" : "argmin";
-  TG_CHECK_TYPE(self.dtype() != DType::Bool, "[", op, "] not implemented for bool tensors");
+  TG_CHECK(self.dtype() != DType::Bool, "[", op, "] does not support bool input");
   if (!dim) {
-    TG_CHECK(self.numel() > 0, "[", op, "] cannot reduce an empty tensor (input shape ", self.sizes(), ")");
+    TG_CHECK_INDEX(self.numel() > 0, "[", op, "] cannot reduce an empty tensor (input shape ", self.sizes(),
+                   ") without a dim");
     Tensor index = indexed_extreme(reshape(self.detach(), {self.numel()}), 0, false, is_max).indices;
     return keepdim ? reshape(index, DimVector(self.dim(), 1)) : index;
   }
@@ -188,7 +189,7 @@ Tensor arg_extreme(const Tensor& self, std::optional<int64_t> dim, bool keepdim,
 double variance_divisor(int64_t count, double correction) { return std::max(0.0, static_cast<double>(count) - correction); }
 
 Tensor variance(const Tensor& self, const DimVector& dims, double correction, bool keepdim, const char* op) {
-  TG_CHECK_TYPE(is_floating(self.dtype()), "[", op, "] only floating-point inputs are supported, got ", dtype_name(self.dtype()));
+  TG_CHECK(is_floating(self.dtype()), "[", op, "] only floating-point inputs are supported, got ", dtype_name(self.dtype()));
   const int64_t count = reduced_count(self.sizes(), dims_to_mask(dims, self.dim(), op));
   // Two passes: subtracting the mean of the centered values removes the rounding error of the
   // first mean, so a constant slice has variance exactly 0 (as PyTorch's Welford gives).
@@ -233,11 +234,13 @@ Tensor sum(const Tensor& self, const DimVector& dims, bool keepdim, std::optiona
   return out;
 }
 
-Tensor mean(const Tensor& self, const DimVector& dims, bool keepdim) {
-  TG_CHECK_TYPE(is_floating(self.dtype()), "[mean] could not infer output dtype: input dtype must be floating point, got ",
-                dtype_name(self.dtype()));
+Tensor mean(const Tensor& self, const DimVector& dims, bool keepdim, std::optional<DType> dtype) {
+  TG_CHECK(!dtype || is_floating(*dtype), "[mean] could not infer output dtype: dtype must be floating point, got ",
+           dtype_name(dtype.value_or(DType::Float32)));
+  TG_CHECK(dtype || is_floating(self.dtype()), "[mean] could not infer output dtype: input dtype must be floating "
+           "point (or pass dtype=), got ", dtype_name(self.dtype()));
   const int64_t count = reduced_count(self.sizes(), dims_to_mask(dims, self.dim(), "mean"));
-  return div(sum(self, dims, keepdim), Scalar(static_cast<double>(count)));
+  return div(sum(self, dims, keepdim, dtype), Scalar(static_cast<double>(count)));
 }
 
 Tensor prod(const Tensor& self, const DimVector& dims, bool keepdim, std::optional<DType> dtype) {

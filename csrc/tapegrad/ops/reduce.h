@@ -12,7 +12,9 @@ namespace tg {
 // Integer and bool inputs sum (and multiply) to int64, as in PyTorch.
 Tensor sum(const Tensor& self, const DimVector& dims = {}, bool keepdim = false,
            std::optional<DType> dtype = std::nullopt);
-Tensor mean(const Tensor& self, const DimVector& dims = {}, bool keepdim = false);
+// Floating inputs only, unless `dtype` (floating) is given: the input is converted to it first.
+Tensor mean(const Tensor& self, const DimVector& dims = {}, bool keepdim = false,
+            std::optional<DType> dtype = std::nullopt);
 // The gradient of an element is the product of the others, so zeros are handled exactly.
 Tensor prod(const Tensor& self, const DimVector& dims = {}, bool keepdim = false,
             std::optional<DType> dtype = std::nullopt);
