@@ -126,7 +126,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     return fill_(self, to_scalar(value, "fill_"));
   });
   tensor.def("zero_", [](Tensor& self) -> Tensor& { return zero_(self); });
-  tensor.def("copy_", [](Tensor& self, const Tensor& source) -> Tensor& { return copy_(self, source); });
+  tensor.def("copy_", [](Tensor& self, const Tensor& source) -> Tensor& { return call_releasing_gil(copy_, self, source); });
 
   // to(dtype), to(device), to(device, dtype), to(other), with copy=.
   tensor.def("to", [](const Tensor& self, py::args args, py::object dtype, py::object device, bool copy) {
@@ -146,16 +146,16 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     if (!device.is_none()) target_device = to_device(device, "to");
     TG_CHECK(target_device.type == self.device().type, "[to] moving tensors to ", target_device.str(),
              " is not supported in this build");
-    return to_dtype(self, target, copy);
+    return call_releasing_gil(&tg::to_dtype, self, target, copy);
   }, py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(), py::arg("copy") = false);
   tensor.def("type", [](const Tensor& self, py::object dtype) -> py::object {
     if (dtype.is_none()) return py::str(std::string("tapegrad.") + dtype_name(self.dtype()));
-    return py::cast(to_dtype(self, to_dtype(dtype, "type")));
+    return py::cast(call_releasing_gil(&tg::to_dtype, self, to_dtype(dtype, "type"), false));
   }, py::arg("dtype") = py::none());
   const std::pair<const char*, DType> conversions[] = {
       {"float", DType::Float32}, {"double", DType::Float64}, {"long", DType::Int64}, {"int", DType::Int32}, {"bool", DType::Bool}};
   for (auto [name, dtype] : conversions)
-    tensor.def(name, [dtype = dtype](const Tensor& self) { return to_dtype(self, dtype); });
+    tensor.def(name, [dtype = dtype](const Tensor& self) { return call_releasing_gil(&tg::to_dtype, self, dtype, false); });
   tensor.def("cpu", [](const Tensor& self) { return self; });
 }
 

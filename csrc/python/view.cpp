@@ -13,10 +13,15 @@ void bind_view(py::module_& module, TensorClass& tensor) {
                   "[view] expected a shape; view(dtype) is not supported");
     return view(self, to_shape(shape, "view"));
   });
-  tensor.def("reshape", [](const Tensor& self, py::args shape) { return reshape(self, to_shape(shape, "reshape")); });
-  module.def("reshape", [](const Tensor& self, py::handle shape) { return reshape(self, to_shape(shape, "reshape")); });
+  // reshape copies what it cannot view; a contiguous tensor it always views.
+  // Ops that view when they can release the GIL only when they may copy.
+  auto reshaping = [](const Tensor& self, const DimVector& shape) {
+    return run_releasing_gil(self.is_contiguous() ? 0 : self.numel(), [&] { return reshape(self, shape); });
+  };
+  tensor.def("reshape", [=](const Tensor& self, py::args shape) { return reshaping(self, to_shape(shape, "reshape")); });
+  module.def("reshape", [=](const Tensor& self, py::handle shape) { return reshaping(self, to_shape(shape, "reshape")); });
   tensor.def("view_as", [](const Tensor& self, const Tensor& other) { return view(self, other.sizes()); });
-  tensor.def("reshape_as", [](const Tensor& self, const Tensor& other) { return reshape(self, other.sizes()); });
+  tensor.def("reshape_as", [=](const Tensor& self, const Tensor& other) { return reshaping(self, other.sizes()); });
   for (const char* name : {"transpose", "swapaxes", "swapdims"}) {
     tensor.def(name, &transpose, py::arg("dim0"), py::arg("dim1"));
     module.def(name, &transpose, py::arg("input"), py::arg("dim0"), py::arg("dim1"));
@@ -43,8 +48,11 @@ void bind_view(py::module_& module, TensorClass& tensor) {
   tensor.def("expand_as", [](const Tensor& self, const Tensor& other) { return expand(self, other.sizes()); });
   module.def("broadcast_to", [](const Tensor& self, py::handle sizes) { return expand(self, to_shape(sizes, "broadcast_to")); });
   tensor.def("broadcast_to", [](const Tensor& self, py::handle sizes) { return expand(self, to_shape(sizes, "broadcast_to")); });
-  tensor.def("flatten", &flatten, py::arg("start_dim") = 0, py::arg("end_dim") = -1);
-  module.def("flatten", &flatten, py::arg("input"), py::arg("start_dim") = 0, py::arg("end_dim") = -1);
+  auto flattening = [](const Tensor& self, int64_t start_dim, int64_t end_dim) {
+    return run_releasing_gil(self.is_contiguous() ? 0 : self.numel(), [&] { return flatten(self, start_dim, end_dim); });
+  };
+  tensor.def("flatten", flattening, py::arg("start_dim") = 0, py::arg("end_dim") = -1);
+  module.def("flatten", flattening, py::arg("input"), py::arg("start_dim") = 0, py::arg("end_dim") = -1);
   tensor.def("narrow", &narrow, py::arg("dim"), py::arg("start"), py::arg("length"));
   module.def("narrow", &narrow, py::arg("input"), py::arg("dim"), py::arg("start"), py::arg("length"));
   tensor.def("select", &select, py::arg("dim"), py::arg("index"));
@@ -54,14 +62,11 @@ void bind_view(py::module_& module, TensorClass& tensor) {
                       offset.is_none() ? self.storage_offset() : offset.cast<int64_t>());
   }, py::arg("size"), py::arg("stride"), py::arg("storage_offset") = py::none());
 
-  auto copying = [](Tensor (*op)(const Tensor&)) {
-    return [op](const Tensor& self) {
-      return run_releasing_gil(may_release_gil(self.numel(), {&self}), [&] { return op(self); });
-    };
-  };
-  tensor.def("contiguous", copying(&contiguous));
-  tensor.def("clone", copying(&clone));
-  module.def("clone", copying(&clone));
+  tensor.def("contiguous", [](const Tensor& self) {
+    return run_releasing_gil(self.is_contiguous() ? 0 : self.numel(), [&] { return contiguous(self); });
+  });
+  tensor.def("clone", releasing<clone>);
+  module.def("clone", releasing<clone>);
 }
 
 }  // namespace tg::python
