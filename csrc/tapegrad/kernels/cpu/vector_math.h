@@ -19,9 +19,13 @@ inline float exp(float x) {
   constexpr float kLn2High = 0.693359375f;    // ln 2 split in two so n * kLn2High is exact
   constexpr float kLn2Low = -2.12194440e-4f;
   constexpr float kRoundMagic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  // Below about -103.97 the result rounds to 0; above 88.7228 it overflows to inf.
-  constexpr float kMin = -104.0f, kMax = 88.72283f;
-  const float clamped = x < kMin ? kMin : (x > kMax ? kMax : x);
+  // Clamped to where the result has just rounded to 0 (e^-104 is below half the smallest
+  // subnormal) or overflowed to inf (e^89), so that no select is needed for either end.
+  constexpr float kMin = -104.0f, kMax = 89.0f;
+  // Written as maxps and minps compute them, so that a NaN x passes through both (and makes p,
+  // and so the result, NaN) without a select of its own.
+  const float above_min = kMin > x ? kMin : x;
+  const float clamped = kMax < above_min ? kMax : above_min;
   const float n = (clamped * kLog2e + kRoundMagic) - kRoundMagic;
   const float r = clamped - n * kLn2High - n * kLn2Low;  // |r| <= ln2 / 2
   float p = 1.9875691500e-4f;
@@ -37,10 +41,7 @@ inline float exp(float x) {
   const int32_t half = exponent >> 1;
   const float scale_low = std::bit_cast<float>((half + 127) << 23);
   const float scale_high = std::bit_cast<float>((exponent - half + 127) << 23);
-  float result = (p * scale_low) * scale_high;
-  result = x > kMax ? __builtin_inff() : result;
-  result = x < kMin ? 0.0f : result;
-  return x != x ? x : result;
+  return (p * scale_low) * scale_high;
 }
 
 inline float tanh(float x) {
