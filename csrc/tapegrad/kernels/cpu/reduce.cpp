@@ -265,6 +265,10 @@ struct DimLayout {
   int64_t outer = 1, size = 1, inner = 1;
   int64_t stride = 0;                    // of the dim itself
   DimVector outer_sizes, outer_strides;  // merged dims before it
+  // Block o starts at o * block_stride when the dims before merge into one (always so for
+  // contiguous input): no division per block then.
+  bool evenly_spaced = true;
+  int64_t block_stride = 0;
   // Offsets of the inner elements from a block's start: empty when they form one run of stride
   // inner_stride (always so when inner == 1).
   std::vector<int64_t> inner_offsets;
@@ -277,6 +281,8 @@ struct DimLayout {
     stride = tensor.strides()[dim];
     merge_runs(sizes, tensor.strides(), 0, dim, outer_sizes, outer_strides);
     for (int64_t size_before : outer_sizes) outer *= size_before;
+    evenly_spaced = outer_sizes.size() <= 1;
+    if (outer_sizes.size() == 1) block_stride = outer_strides[0];
     DimVector inner_sizes, inner_strides;
     merge_runs(sizes, tensor.strides(), dim + 1, tensor.dim(), inner_sizes, inner_strides);
     for (int64_t size_after : inner_sizes) inner *= size_after;
@@ -284,7 +290,9 @@ struct DimLayout {
     if (inner_sizes.size() > 1)
       for (int64_t j = 0; j < inner; ++j) inner_offsets.push_back(offset_of(j, inner_sizes, inner_strides));
   }
-  int64_t block_offset(int64_t o) const { return offset_of(o, outer_sizes, outer_strides); }
+  int64_t block_offset(int64_t o) const {
+    return evenly_spaced ? o * block_stride : offset_of(o, outer_sizes, outer_strides);
+  }
   // Whether a block kernel can read a block in place: its rows (one per index of the dim) hold
   // their inner elements as one run, and, unless `any_row_stride`, a row of one element has
   // stride 1 (the kernels' inner == 1 paths read the dim as one run).
@@ -294,13 +302,14 @@ struct DimLayout {
   }
 };
 
-// Calls body(o, scratch) for each of the `outer` blocks, in parallel when the `work` elements in
-// all pay for threads; each thread has `scratch_count` T's of scratch.
+// Calls body(begin, end, scratch) on each thread's share [begin, end) of the `outer` blocks, in
+// parallel when the `work` elements in all pay for threads; each thread has `scratch_count` T's of
+// scratch.
 template <typename T, typename Body>
-void for_each_block(int64_t outer, int64_t work, int64_t scratch_count, Body&& body) {
+void for_each_block_range(int64_t outer, int64_t work, int64_t scratch_count, Body&& body) {
   parallel_range(outer, cpu::threads_for(work), [&](int64_t begin, int64_t end) {
     const std::unique_ptr<T[]> scratch(scratch_count > 0 ? new T[scratch_count] : nullptr);
-    for (int64_t o = begin; o < end; ++o) body(o, scratch.get());
+    body(begin, end, scratch.get());
   });
 }
 
@@ -318,15 +327,30 @@ void gather_block(T* __restrict to, const T* from, const DimLayout& layout) {
   }
 }
 
-// Block o as a block kernel reads it: (first row, row stride), in place when it can be read so,
-// else gathered into `copy` (room for block_elements()).
+// How the softmax kernels read one operand's blocks: in place with the dim's stride between rows
+// when its rows allow, else gathered a block at a time into scratch (row stride inner).
 template <typename T>
-std::pair<const T*, int64_t> block_rows(const T* data, const DimLayout& layout, int64_t o, bool any_row_stride, T* copy) {
-  const T* block = data + layout.block_offset(o);
-  if (layout.readable_in_place(any_row_stride)) return {block, layout.stride};
-  gather_block(copy, block, layout);
-  return {copy, layout.inner};
-}
+struct BlockReader {
+  const T* data;
+  const DimLayout& layout;
+  bool in_place;
+  bool evenly_spaced;  // read in place, block o at data + o * block_stride: many blocks per call
+  int64_t row_stride;
+  BlockReader(const T* data, const DimLayout& layout, bool any_row_stride)
+      : data(data), layout(layout), in_place(layout.readable_in_place(any_row_stride)),
+        evenly_spaced(in_place && layout.evenly_spaced), row_stride(in_place ? layout.stride : layout.inner) {}
+  // The evenly spaced blocks from `begin` on.
+  Blocks<T> from(int64_t begin) const {
+    return {data + begin * layout.block_stride, layout.block_stride, row_stride};
+  }
+  // Block o alone; `copy` has room for a block when it is not read in place.
+  Blocks<T> block(int64_t o, T* copy) const {
+    const T* start = data + layout.block_offset(o);
+    if (in_place) return {start, 0, row_stride};
+    gather_block(copy, start, layout);
+    return {copy, 0, row_stride};
+  }
+};
 
 }  // namespace
 
@@ -357,17 +381,21 @@ void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const 
       return is_max ? candidate > best : candidate < best;
     };
     // Row d of a block holds its inner elements at d * stride + offset(j); the loop over j is
-    // the vectorised one when they are contiguous.
+    // the vectorised one when they are contiguous. (Locals, not layout's members: the stores to
+    // `where` could alias those, and the loops would reload them.)
+    const int64_t size = layout.size, stride = layout.stride, inner = layout.inner;
     auto run = [&](auto offset) {
-      for_each_block<T>(layout.outer, input.numel(), 0, [&](int64_t o, T*) {
-        const T* block = in + layout.block_offset(o);
-        T* best = value_data + o * layout.inner;
-        int64_t* where = index_data + o * layout.inner;
-        for (int64_t j = 0; j < layout.inner; ++j) { best[j] = block[offset(j)]; where[j] = 0; }
-        for (int64_t d = 1; d < layout.size; ++d) {
-          const T* row = block + d * layout.stride;
-          for (int64_t j = 0; j < layout.inner; ++j)
-            if (better(row[offset(j)], best[j])) { best[j] = row[offset(j)]; where[j] = d; }
+      for_each_block_range<T>(layout.outer, input.numel(), 0, [&](int64_t begin, int64_t end, T*) {
+        for (int64_t o = begin; o < end; ++o) {
+          const T* block = in + layout.block_offset(o);
+          T* best = value_data + o * inner;
+          int64_t* where = index_data + o * inner;
+          for (int64_t j = 0; j < inner; ++j) { best[j] = block[offset(j)]; where[j] = 0; }
+          for (int64_t d = 1; d < size; ++d) {
+            const T* row = block + d * stride;
+            for (int64_t j = 0; j < inner; ++j)
+              if (better(row[offset(j)], best[j])) { best[j] = row[offset(j)]; where[j] = d; }
+          }
         }
       });
     };
@@ -381,19 +409,21 @@ void softmax(const Tensor& out, const Tensor& input, int64_t dim, bool log) {
   const char* op = log ? "log_softmax" : "softmax";
   require_cpu(op, input);
   const DimLayout layout(input, dim);
-  const int64_t block_size = layout.size * layout.inner;
+  const int64_t size = layout.size, inner = layout.inner, block_size = size * inner;
   dispatch_floating(input.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* out_data = out.data_ptr<T>();
-    const T* in_data = input.data_ptr<T>();
     const FloatReduceKernels fast = float_kernels();
+    auto run = [&](T* result, Blocks<T> in, int64_t blocks, T* scratch) {
+      if constexpr (std::is_same_v<T, float>) fast.softmax(result, in, blocks, size, inner, log, scratch);
+      else softmax_blocks(result, in, blocks, size, inner, log, scratch);
+    };
+    const BlockReader<T> reader(input.data_ptr<T>(), layout, false);
     // Scratch: the running max and sum per inner element, then room for a gathered block.
-    const int64_t gathered = layout.readable_in_place(false) ? 0 : block_size;
-    for_each_block<T>(layout.outer, input.numel(), 2 * layout.inner + gathered, [&](int64_t o, T* sums) {
-      const auto [rows, row_stride] = block_rows(in_data, layout, o, false, sums + 2 * layout.inner);
-      T* result = out_data + o * block_size;
-      if constexpr (std::is_same_v<T, float>) fast.softmax(result, rows, row_stride, layout.size, layout.inner, log, sums);
-      else softmax_block(result, rows, row_stride, layout.size, layout.inner, log, sums);
+    const int64_t scratch_count = 2 * inner + (reader.in_place ? 0 : block_size);
+    for_each_block_range<T>(layout.outer, input.numel(), scratch_count, [&](int64_t begin, int64_t end, T* scratch) {
+      if (reader.evenly_spaced) return run(out_data + begin * block_size, reader.from(begin), end - begin, scratch);
+      for (int64_t o = begin; o < end; ++o) run(out_data + o * block_size, reader.block(o, scratch + 2 * inner), 1, scratch);
     });
   });
 }
@@ -402,25 +432,26 @@ void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor
   const char* op = log ? "log_softmax_backward" : "softmax_backward";
   require_cpu(op, grad);
   const DimLayout grad_layout(grad, dim), output_layout(output, dim);
-  const int64_t size = grad_layout.size, inner = grad_layout.inner;
+  const int64_t size = grad_layout.size, inner = grad_layout.inner, block_size = size * inner;
   dispatch_floating(grad.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* grad_input_data = grad_input.data_ptr<T>();
-    const T* grad_data = grad.data_ptr<T>();
-    const T* output_data = output.data_ptr<T>();
     const FloatReduceKernels fast = float_kernels();
-    // Scratch: a sum per inner element, then room for each operand's gathered block. The
-    // backward block reads rows of any stride, so only scattered inner elements are gathered.
-    const int64_t block = size * inner;
-    const int64_t grad_copy = inner, output_copy = grad_copy + (grad_layout.readable_in_place(true) ? 0 : block);
-    const int64_t scratch_count = output_copy + (output_layout.readable_in_place(true) ? 0 : block);
-    for_each_block<T>(grad_layout.outer, grad.numel(), scratch_count, [&](int64_t o, T* sums) {
-      const auto [grad_rows, grad_stride] = block_rows(grad_data, grad_layout, o, true, sums + grad_copy);
-      const auto [output_rows, output_stride] = block_rows(output_data, output_layout, o, true, sums + output_copy);
-      T* result = grad_input_data + o * size * inner;
-      if constexpr (std::is_same_v<T, float>)
-        fast.softmax_backward(result, grad_rows, grad_stride, output_rows, output_stride, size, inner, log, sums);
-      else softmax_backward_block(result, grad_rows, grad_stride, output_rows, output_stride, size, inner, log, sums);
+    auto run = [&](T* result, Blocks<T> grads, Blocks<T> outputs, int64_t blocks, T* scratch) {
+      if constexpr (std::is_same_v<T, float>) fast.softmax_backward(result, grads, outputs, blocks, size, inner, log, scratch);
+      else softmax_backward_blocks(result, grads, outputs, blocks, size, inner, log, scratch);
+    };
+    // The backward block reads rows of any stride, so only scattered inner elements are gathered.
+    const BlockReader<T> grads(grad.data_ptr<T>(), grad_layout, true), outputs(output.data_ptr<T>(), output_layout, true);
+    // Scratch: a sum per inner element, then room for each operand's gathered block.
+    const int64_t grad_copy = inner, output_copy = grad_copy + (grads.in_place ? 0 : block_size);
+    const int64_t scratch_count = output_copy + (outputs.in_place ? 0 : block_size);
+    for_each_block_range<T>(grad_layout.outer, grad.numel(), scratch_count, [&](int64_t begin, int64_t end, T* scratch) {
+      if (grads.evenly_spaced && outputs.evenly_spaced)
+        return run(grad_input_data + begin * block_size, grads.from(begin), outputs.from(begin), end - begin, scratch);
+      for (int64_t o = begin; o < end; ++o)
+        run(grad_input_data + o * block_size, grads.block(o, scratch + grad_copy), outputs.block(o, scratch + output_copy),
+            1, scratch);
     });
   });
 }

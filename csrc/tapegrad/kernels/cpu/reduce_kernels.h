@@ -76,6 +76,16 @@ T reduce_run(const T* __restrict data, int64_t n, T identity) {
 inline float vector_exp(float x) { return vector_math::exp(x); }
 inline double vector_exp(double x) { return std::exp(x); }
 
+// Where the softmax kernels read an operand: `blocks` blocks of `size` rows; row d of block b holds
+// its `inner` elements, contiguous, at data + b * block_stride + d * row_stride. Outputs are
+// contiguous (size, inner) blocks one after another. One call covers a thread's share of blocks,
+// so a (128, 10) softmax pays one call, not 128.
+template <typename T>
+struct Blocks {
+  const T* data;
+  int64_t block_stride, row_stride;
+};
+
 // Softmax over the `size` rows of one block: row d of the input holds its `inner` elements at
 // in + d * in_stride (in_stride is 1 when inner is 1: the row is then one run); the output block is
 // contiguous. Scratch holds 2 * inner values.
@@ -141,6 +151,20 @@ void softmax_backward_block(T* __restrict grad_input, const T* __restrict grad, 
   }
 }
 
+template <typename T>
+void softmax_blocks(T* out, Blocks<T> in, int64_t blocks, int64_t size, int64_t inner, bool log, T* scratch) {
+  for (int64_t b = 0; b < blocks; ++b)
+    softmax_block(out + b * size * inner, in.data + b * in.block_stride, in.row_stride, size, inner, log, scratch);
+}
+
+template <typename T>
+void softmax_backward_blocks(T* grad_input, Blocks<T> grad, Blocks<T> output, int64_t blocks, int64_t size,
+                             int64_t inner, bool log, T* scratch) {
+  for (int64_t b = 0; b < blocks; ++b)
+    softmax_backward_block(grad_input + b * size * inner, grad.data + b * grad.block_stride, grad.row_stride,
+                           output.data + b * output.block_stride, output.row_stride, size, inner, log, scratch);
+}
+
 // block[j] += sum over `rows` rows (row r at base + r * stride) of row[j]. Four rows per pass over
 // the block: a quarter of the loads and stores of the block that one row per pass costs.
 inline void add_rows(float* __restrict block, const float* __restrict base, int64_t stride, int64_t rows,
@@ -165,9 +189,9 @@ inline void add_rows(float* __restrict block, const float* __restrict base, int6
 struct FloatReduceKernels {
   float (*sum)(const float* data, int64_t n);
   void (*add_rows)(float* block, const float* base, int64_t stride, int64_t rows, int64_t columns);
-  void (*softmax)(float* out, const float* in, int64_t in_stride, int64_t size, int64_t inner, bool log, float* scratch);
-  void (*softmax_backward)(float* grad_input, const float* grad, int64_t grad_stride, const float* output,
-                           int64_t output_stride, int64_t size, int64_t inner, bool log, float* scratch);
+  void (*softmax)(float* out, Blocks<float> in, int64_t blocks, int64_t size, int64_t inner, bool log, float* scratch);
+  void (*softmax_backward)(float* grad_input, Blocks<float> grad, Blocks<float> output, int64_t blocks, int64_t size,
+                           int64_t inner, bool log, float* scratch);
 };
 FloatReduceKernels float_reduce_kernels_baseline();
 FloatReduceKernels float_reduce_kernels_avx2();
@@ -176,7 +200,7 @@ FloatReduceKernels float_reduce_kernels_avx512();
 namespace {
 inline FloatReduceKernels make_float_reduce_kernels() {
   return {[](const float* data, int64_t n) { return reduce_run<ReduceOp::Sum>(data, n, 0.0f); }, add_rows,
-          softmax_block<float>, softmax_backward_block<float>};
+          softmax_blocks<float>, softmax_backward_blocks<float>};
 }
 }  // namespace
 
