@@ -99,7 +99,8 @@ Tensor clamp_with(const Tensor& self, py::handle min, py::handle max, const char
   if (is_tensor(min) || is_tensor(max))
     return call_releasing_gil(static_cast<TensorBoundsFn>(clamp), self, bound_tensor(min, self, op),
                               bound_tensor(max, self, op));
-  return call_releasing_gil(static_cast<ScalarBoundsFn>(clamp), self, optional_scalar(min, op), optional_scalar(max, op));
+  return call_releasing_gil(static_cast<ScalarBoundsFn>(clamp), self, optional_scalar(min, op),
+                            optional_scalar(max, op));
 }
 
 // Binds __name__ and __rname__ for an arithmetic operator: `reflected(self, number)` is number op self.
@@ -151,8 +152,11 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
                            [=](const Tensor& a, Scalar b) { return is_add ? add(a, b, scale) : sub(a, b, scale); }, op);
     }, py::kw_only(), py::arg("alpha") = py::none());
   }
-  for (const char* name : {"mul", "multiply"})
-    both(name, [](const Tensor& self, py::handle other) { return binary_strict(self, other, static_cast<TensorFn>(mul), mul_scalar, "mul"); });
+  for (const char* name : {"mul", "multiply"}) {
+    both(name, [](const Tensor& self, py::handle other) {
+      return binary_strict(self, other, static_cast<TensorFn>(mul), mul_scalar, "mul");
+    });
+  }
   // div(a, b, rounding_mode=None | 'trunc' | 'floor').
   for (const char* name : {"div", "divide", "true_divide"}) {
     both(name, [](const Tensor& self, py::handle other, py::handle rounding_mode) {
@@ -163,7 +167,8 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
     }, py::kw_only(), py::arg("rounding_mode") = py::none());
   }
   both("floor_divide", [](const Tensor& self, py::handle other) {
-    return binary_strict(self, other, static_cast<TensorFn>(floor_divide), static_cast<ScalarFn>(floor_divide), "floor_divide");
+    return binary_strict(self, other, static_cast<TensorFn>(floor_divide), static_cast<ScalarFn>(floor_divide),
+                         "floor_divide");
   });
   both("remainder", [](const Tensor& self, py::handle other) {
     return binary_strict(self, other, static_cast<TensorFn>(remainder), static_cast<ScalarFn>(remainder), "remainder");
@@ -180,8 +185,12 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
                               to_scalar(base, "pow"), as_tensor(exponent));
   }, py::arg("input"), py::arg("exponent"));
 
-  for (auto [name, function] : {std::pair{"maximum", static_cast<TensorFn>(maximum)}, std::pair{"minimum", static_cast<TensorFn>(minimum)}})
-    both(name, [function = function](const Tensor& self, const Tensor& other) { return call_releasing_gil(function, self, other); });
+  for (auto [name, function] : {std::pair{"maximum", static_cast<TensorFn>(maximum)},
+                                std::pair{"minimum", static_cast<TensorFn>(minimum)}}) {
+    both(name, [function = function](const Tensor& self, const Tensor& other) {
+      return call_releasing_gil(function, self, other);
+    });
+  }
 
   // ---- comparisons ----
   const std::pair<const char*, Comparison> comparisons[] = {
@@ -233,7 +242,9 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
       {"neg", neg},   {"negative", neg}, {"exp", exp},   {"log", log},       {"sqrt", sqrt},
       {"rsqrt", rsqrt}, {"abs", abs},    {"sign", sign}, {"sin", sin},       {"cos", cos},
       {"tanh", tanh}, {"sigmoid", sigmoid}, {"relu", relu}, {"logical_not", logical_not}};
-  auto unary = [](UnaryFn function) { return [function](const Tensor& self) { return call_releasing_gil(function, self); }; };
+  auto unary = [](UnaryFn function) {
+    return [function](const Tensor& self) { return call_releasing_gil(function, self); };
+  };
   for (auto [name, function] : unary_ops) {
     tensor.def(name, unary(function));
     module.def(name, unary(function));
@@ -247,7 +258,9 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
 
   // clamp(min=, max=): numbers, tensors (differentiable, broadcast) or None.
   for (const char* name : {"clamp", "clip"}) {
-    auto clamp_function = [name](const Tensor& self, py::handle min, py::handle max) { return clamp_with(self, min, max, name); };
+    auto clamp_function = [name](const Tensor& self, py::handle min, py::handle max) {
+      return clamp_with(self, min, max, name);
+    };
     tensor.def(name, clamp_function, py::arg("min") = py::none(), py::arg("max") = py::none());
     module.def(name, clamp_function, py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none());
   }
@@ -279,11 +292,10 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
     const bool is_add = name[0] == 'a';
     tensor.def(name, [is_add, name](Tensor& self, py::handle other, py::handle alpha) -> Tensor& {
       const Scalar scale = to_scalar(alpha, name);
-      if (is_tensor(other))
-        return call_releasing_gil([=](Tensor& s, const Tensor& o) -> Tensor& { return is_add ? add_(s, o, scale) : sub_(s, o, scale); },
-                                  self, as_tensor(other));
-      return call_releasing_gil([=](Tensor& s, Scalar o) -> Tensor& { return is_add ? add_(s, o, scale) : sub_(s, o, scale); },
-                                self, to_scalar(other, name));
+      auto with_tensor = [=](Tensor& s, const Tensor& o) -> Tensor& { return is_add ? add_(s, o, scale) : sub_(s, o, scale); };
+      auto with_scalar = [=](Tensor& s, Scalar o) -> Tensor& { return is_add ? add_(s, o, scale) : sub_(s, o, scale); };
+      if (is_tensor(other)) return call_releasing_gil(with_tensor, self, as_tensor(other));
+      return call_releasing_gil(with_scalar, self, to_scalar(other, name));
     }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   }
   tensor.def("__iadd__", add_inplace);
@@ -293,12 +305,13 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   tensor.def("div_", div_inplace);
   tensor.def("__itruediv__", div_inplace);
   tensor.def("clamp_", [](Tensor& self, py::handle min, py::handle max) -> Tensor& {
-    if (is_tensor(min) || is_tensor(max)) {
-      const Tensor low = bound_tensor(min, self, "clamp_"), high = bound_tensor(max, self, "clamp_");
-      return call_releasing_gil([](Tensor& s, const Tensor& l, const Tensor& h) -> Tensor& { return clamp_(s, l, h); }, self, low, high);
-    }
-    return call_releasing_gil([](Tensor& s, std::optional<Scalar> l, std::optional<Scalar> h) -> Tensor& { return clamp_(s, l, h); },
-                              self, optional_scalar(min, "clamp_"), optional_scalar(max, "clamp_"));
+    using TensorBoundsInPlace = Tensor& (*)(Tensor&, const Tensor&, const Tensor&);
+    using ScalarBoundsInPlace = Tensor& (*)(Tensor&, std::optional<Scalar>, std::optional<Scalar>);
+    if (is_tensor(min) || is_tensor(max))
+      return call_releasing_gil(static_cast<TensorBoundsInPlace>(clamp_), self, bound_tensor(min, self, "clamp_"),
+                                bound_tensor(max, self, "clamp_"));
+    return call_releasing_gil(static_cast<ScalarBoundsInPlace>(clamp_), self, optional_scalar(min, "clamp_"),
+                              optional_scalar(max, "clamp_"));
   }, py::arg("min") = py::none(), py::arg("max") = py::none());
   tensor.def("relu_", [](Tensor& self) -> Tensor& { return call_releasing_gil(relu_, self); });
   install_number_slots(tensor);

@@ -200,11 +200,13 @@ void bind_index(py::module_& module, TensorClass& tensor) {
   module.def("nonzero", nonzero_function, py::arg("input"), py::kw_only(), py::arg("as_tuple") = false);
 
   for (const char* name : {"cat", "concat", "concatenate"}) {
-    module.def(name, [](py::handle tensors, int64_t dim) { return call_releasing_gil(cat, to_tensor_list(tensors, "cat"), dim); },
-               py::arg("tensors"), py::arg("dim") = 0);
+    module.def(name, [](py::handle tensors, int64_t dim) {
+      return call_releasing_gil(cat, to_tensor_list(tensors, "cat"), dim);
+    }, py::arg("tensors"), py::arg("dim") = 0);
   }
-  module.def("stack", [](py::handle tensors, int64_t dim) { return call_releasing_gil(stack, to_tensor_list(tensors, "stack"), dim); },
-             py::arg("tensors"), py::arg("dim") = 0);
+  module.def("stack", [](py::handle tensors, int64_t dim) {
+    return call_releasing_gil(stack, to_tensor_list(tensors, "stack"), dim);
+  }, py::arg("tensors"), py::arg("dim") = 0);
 
   auto split_function = [](const Tensor& self, py::handle split_size, int64_t dim) {
     if (PyList_Check(split_size.ptr()) || PyTuple_Check(split_size.ptr()))

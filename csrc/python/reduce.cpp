@@ -39,7 +39,8 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
   using DimsFn = Tensor (*)(const Tensor&, const DimVector&, bool);
   using DimsDTypeFn = Tensor (*)(const Tensor&, const DimVector&, bool, std::optional<DType>);
 
-  for (auto [name, function] : {std::pair{"sum", static_cast<DimsDTypeFn>(sum)}, std::pair{"prod", static_cast<DimsDTypeFn>(prod)},
+  for (auto [name, function] : {std::pair{"sum", static_cast<DimsDTypeFn>(sum)},
+                                std::pair{"prod", static_cast<DimsDTypeFn>(prod)},
                                 std::pair{"mean", static_cast<DimsDTypeFn>(mean)}}) {
     both(name, [name = name, function = function](const Tensor& self, py::handle dim, bool keepdim, py::handle dtype) {
       return call_releasing_gil(function, self, dims_argument(dim, name), keepdim, dtype_argument(dtype, name));
@@ -88,7 +89,8 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
     }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
   }
   using ArgFn = Tensor (*)(const Tensor&, std::optional<int64_t>, bool);
-  for (auto [name, function] : {std::pair{"argmax", static_cast<ArgFn>(argmax)}, std::pair{"argmin", static_cast<ArgFn>(argmin)}}) {
+  for (auto [name, function] : {std::pair{"argmax", static_cast<ArgFn>(argmax)},
+                                std::pair{"argmin", static_cast<ArgFn>(argmin)}}) {
     both(name, [name = name, function = function](const Tensor& self, py::handle dim, bool keepdim) {
       const std::optional<int64_t> axis = dim.is_none() ? std::nullopt : std::optional<int64_t>(dim_argument(dim, name));
       return call_releasing_gil(function, self, axis, keepdim);
@@ -96,7 +98,8 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
   }
 
   using SoftmaxFn = Tensor (*)(const Tensor&, int64_t, std::optional<DType>);
-  for (auto [name, function] : {std::pair{"softmax", static_cast<SoftmaxFn>(softmax)}, std::pair{"log_softmax", static_cast<SoftmaxFn>(log_softmax)}}) {
+  for (auto [name, function] : {std::pair{"softmax", static_cast<SoftmaxFn>(softmax)},
+                                std::pair{"log_softmax", static_cast<SoftmaxFn>(log_softmax)}}) {
     both(name, [name = name, function = function](const Tensor& self, py::handle dim, py::handle dtype) {
       return call_releasing_gil(function, self, dim_argument(dim, name), dtype_argument(dtype, name));
     }, py::arg("dim"), py::arg("dtype") = py::none());
@@ -104,7 +107,9 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
   module.def("_softmax_backward_data", releasing<softmax_backward_data>, py::arg("grad"), py::arg("output"), py::arg("dim"));
   module.def("_log_softmax_backward_data", releasing<log_softmax_backward_data>, py::arg("grad"), py::arg("output"), py::arg("dim"));
 
-  module.def("sum_to", [](const Tensor& grad, py::handle shape) { return call_releasing_gil(sum_to, grad, to_shape(shape, "sum_to")); });
+  module.def("sum_to", [](const Tensor& grad, py::handle shape) {
+    return call_releasing_gil(sum_to, grad, to_shape(shape, "sum_to"));
+  });
 }
 
 }  // namespace tg::python

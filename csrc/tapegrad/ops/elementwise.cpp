@@ -287,7 +287,8 @@ struct RemainderBackward0 final : Node {
 // div with a rounding mode is piecewise constant: zero gradients (PyTorch's DivBackward2).
 struct RoundedDivBackward final : Node {
   TensorList apply(TensorList&& grads) override {
-    return {needs_input_grad(0) ? zeros_like(grads[0]) : Tensor(), needs_input_grad(1) ? zeros_like(grads[0]) : Tensor()};
+    return {needs_input_grad(0) ? zeros_like(grads[0]) : Tensor(),
+            needs_input_grad(1) ? zeros_like(grads[0]) : Tensor()};
   }
   std::string name() const override { return "DivBackward2"; }
 };
@@ -526,7 +527,9 @@ Tensor rfloor_divide(const Tensor& a, Scalar b) {
   const DType dtype = result_type(a, b);
   return rounded_division(BinaryOp::FloorDivide, wrap(b, dtype, a), a, dtype);
 }
-Tensor remainder(const Tensor& a, const Tensor& b) { return rounded_division(BinaryOp::Remainder, a, b, result_type(a, b)); }
+Tensor remainder(const Tensor& a, const Tensor& b) {
+  return rounded_division(BinaryOp::Remainder, a, b, result_type(a, b));
+}
 Tensor remainder(const Tensor& a, Scalar b) {
   const DType dtype = result_type(a, b);
   return rounded_division(BinaryOp::Remainder, a, wrap(b, dtype, a), dtype);
@@ -537,7 +540,9 @@ Tensor rremainder(const Tensor& a, Scalar b) {
 }
 
 namespace {
-BinaryOp rounding_op(RoundingMode mode) { return mode == RoundingMode::Floor ? BinaryOp::FloorDivide : BinaryOp::TruncDivide; }
+BinaryOp rounding_op(RoundingMode mode) {
+  return mode == RoundingMode::Floor ? BinaryOp::FloorDivide : BinaryOp::TruncDivide;
+}
 }  // namespace
 
 Tensor div(const Tensor& a, const Tensor& b, RoundingMode mode) {

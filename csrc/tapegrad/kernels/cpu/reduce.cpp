@@ -423,7 +423,8 @@ void softmax(const Tensor& out, const Tensor& input, int64_t dim, bool log) {
     const int64_t scratch_count = 2 * inner + (reader.in_place ? 0 : block_size);
     for_each_block_range<T>(layout.outer, input.numel(), scratch_count, [&](int64_t begin, int64_t end, T* scratch) {
       if (reader.evenly_spaced) return run(out_data + begin * block_size, reader.from(begin), end - begin, scratch);
-      for (int64_t o = begin; o < end; ++o) run(out_data + o * block_size, reader.block(o, scratch + 2 * inner), 1, scratch);
+      for (int64_t o = begin; o < end; ++o)
+        run(out_data + o * block_size, reader.block(o, scratch + 2 * inner), 1, scratch);
     });
   });
 }
@@ -438,11 +439,14 @@ void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor
     T* grad_input_data = grad_input.data_ptr<T>();
     const FloatReduceKernels fast = float_kernels();
     auto run = [&](T* result, Blocks<T> grads, Blocks<T> outputs, int64_t blocks, T* scratch) {
-      if constexpr (std::is_same_v<T, float>) fast.softmax_backward(result, grads, outputs, blocks, size, inner, log, scratch);
-      else softmax_backward_blocks(result, grads, outputs, blocks, size, inner, log, scratch);
+      if constexpr (std::is_same_v<T, float>)
+        fast.softmax_backward(result, grads, outputs, blocks, size, inner, log, scratch);
+      else
+        softmax_backward_blocks(result, grads, outputs, blocks, size, inner, log, scratch);
     };
     // The backward block reads rows of any stride, so only scattered inner elements are gathered.
-    const BlockReader<T> grads(grad.data_ptr<T>(), grad_layout, true), outputs(output.data_ptr<T>(), output_layout, true);
+    const BlockReader<T> grads(grad.data_ptr<T>(), grad_layout, true);
+    const BlockReader<T> outputs(output.data_ptr<T>(), output_layout, true);
     // Scratch: a sum per inner element, then room for each operand's gathered block.
     const int64_t grad_copy = inner, output_copy = grad_copy + (grads.in_place ? 0 : block_size);
     const int64_t scratch_count = output_copy + (outputs.in_place ? 0 : block_size);
@@ -450,8 +454,8 @@ void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor
       if (grads.evenly_spaced && outputs.evenly_spaced)
         return run(grad_input_data + begin * block_size, grads.from(begin), outputs.from(begin), end - begin, scratch);
       for (int64_t o = begin; o < end; ++o)
-        run(grad_input_data + o * block_size, grads.block(o, scratch + grad_copy), outputs.block(o, scratch + output_copy),
-            1, scratch);
+        run(grad_input_data + o * block_size, grads.block(o, scratch + grad_copy),
+            outputs.block(o, scratch + output_copy), 1, scratch);
     });
   });
 }
