@@ -346,24 +346,7 @@ def test_einsum_errors():
         tg.einsum("ij->ii", tg.ones(2, 3))
 
 
-# ---- the GEMM on every micro-kernel path ---------------------------------------------------------
-
-ISAS = ("generic", "avx2", "avx512")
-
-
-@pytest.fixture(params=ISAS)
-def isa(request):
-    detected = tg._C._detected_cpu_isa()
-    if ISAS.index(request.param) > ISAS.index(detected):
-        reason = f"this CPU supports at most {detected}, so the {request.param} micro-kernels cannot run"
-        print(reason)
-        pytest.skip(reason)
-    previous = tg._C._get_cpu_isa()
-    tg._C._set_cpu_isa(request.param)
-    assert tg._C._get_cpu_isa() == request.param
-    yield request.param
-    tg._C._set_cpu_isa(previous)
-
+# ---- the GEMM on every micro-kernel path (the `isa` fixture is in conftest.py) -------------------
 
 def operand(data, transposed, dtype):
     """A tapegrad tensor equal to data, row-major or a transposed view of a column-major copy."""

@@ -218,6 +218,7 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
     const TensorList roots = to_tensor_list(tensors, "backward", false);
     const TensorList seeds = grad_tensors.is_none() ? TensorList() : to_tensor_list(grad_tensors, "backward", true);
     const bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
+    py::gil_scoped_release no_gil;  // nodes that call Python (hooks, Functions) retake it
     autograd::backward(roots, seeds, keep, create_graph);
   });
 
@@ -227,7 +228,11 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
     const TensorList wrt = to_tensor_list(inputs, "grad", false);
     const TensorList seeds = grad_outputs.is_none() ? TensorList() : to_tensor_list(grad_outputs, "grad", true);
     const bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
-    const TensorList grads = autograd::grad(roots, seeds, wrt, keep, create_graph, allow_unused);
+    TensorList grads;
+    {
+      py::gil_scoped_release no_gil;  // nodes that call Python (hooks, Functions) retake it
+      grads = autograd::grad(roots, seeds, wrt, keep, create_graph, allow_unused);
+    }
     py::tuple result(grads.size());
     for (size_t i = 0; i < grads.size(); ++i) result[i] = py::cast(grads[i]);
     return result;

@@ -71,16 +71,47 @@ DimVector to_shape(py::handle sequence, const char* op);
 // A tapegrad.Size (the tuple subclass shape returns).
 py::object make_size(const DimVector& sizes);
 
-// Long kernels run without the GIL so other Python threads keep going; small ones keep it, since
-// releasing costs more than they do. Recording autograd is not thread-safe (a leaf's gradient
-// accumulator is made on first use), so an op that records keeps the GIL as well.
-bool may_release_gil(int64_t work, std::initializer_list<const Tensor*> inputs);
+// Long kernels run without the GIL, so other Python threads (a data loader, a UI) keep going;
+// small ones keep it, since releasing and retaking it would cost more than they do. Every binding
+// that can run long calls its op through call_releasing_gil (or run_releasing_gil with a work
+// estimate of its own, as matrix products do), after parsing its Python arguments: nothing inside
+// may touch a Python object. Recording autograd is safe without the GIL (see gradient_edge).
+inline int64_t work_of(const Tensor& tensor) { return tensor.defined() ? tensor.numel() : 0; }
+inline int64_t work_of(const std::vector<Tensor>& tensors) {
+  int64_t work = 0;
+  for (const Tensor& tensor : tensors) work += work_of(tensor);
+  return work;
+}
+template <typename T>
+int64_t work_of(const T&) { return 0; }  // arguments that are not tensors
+
+// About a millisecond's worth of elementwise work, or less.
+constexpr int64_t kReleaseGilWork = int64_t{1} << 20;
+
 template <typename F>
-decltype(auto) run_releasing_gil(bool release, F&& f) {
-  if (!release) return f();
+decltype(auto) run_releasing_gil(int64_t work, F&& f) {
+  if (work < kReleaseGilWork) return f();
   py::gil_scoped_release no_gil;
   return f();
 }
+
+// op(args...), without the GIL when its tensor arguments hold kReleaseGilWork elements or more.
+template <typename Op, typename... Args>
+decltype(auto) call_releasing_gil(Op&& op, Args&&... args) {
+  return run_releasing_gil((int64_t{0} + ... + work_of(args)),
+                           [&]() -> decltype(auto) { return op(std::forward<Args>(args)...); });
+}
+
+// A function with op's signature that runs it through call_releasing_gil, for binding an op
+// directly: tensor.def("gather", releasing<&gather>).
+template <auto Op>
+struct Releasing;
+template <typename R, typename... Args, R (*Op)(Args...)>
+struct Releasing<Op> {
+  static R call(Args... args) { return call_releasing_gil(Op, std::forward<Args>(args)...); }
+};
+template <auto Op>
+constexpr auto releasing = &Releasing<Op>::call;
 
 // For operators installed as raw CPython number slots (pybind11's dispatcher costs more than a
 // small op): the tensor held by a Python Tensor or subclass object, or false if it is not one.

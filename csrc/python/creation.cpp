@@ -357,7 +357,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     return fill_(self, to_scalar(value, "fill_"));
   });
   tensor.def("zero_", [](Tensor& self) -> Tensor& { return zero_(self); });
-  tensor.def("copy_", [](Tensor& self, const Tensor& source) -> Tensor& { return copy_(self, source); });
+  tensor.def("copy_", [](Tensor& self, const Tensor& source) -> Tensor& { return call_releasing_gil(copy_, self, source); });
 
   // to(dtype, non_blocking, copy), to(device, dtype, non_blocking, copy), to(other, non_blocking,
   // copy), each also by keyword, as PyTorch parses them. non_blocking changes nothing on the CPU.
@@ -390,17 +390,20 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     if (!dtype.is_none()) target = to_dtype(dtype, "to");
     if (!device.is_none()) target_device = to_device(device, "to");
     check_device_available(target_device, "to");
-    return to_dtype(self, target, copy_data, MemoryFormat::Preserve);
+    return run_releasing_gil(self.numel(), [&] { return to_dtype(self, target, copy_data, MemoryFormat::Preserve); });
   }, py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(), py::arg("non_blocking") = false,
      py::arg("copy") = py::none());
   tensor.def("type", [](const Tensor& self, py::object dtype) -> py::object {
     if (dtype.is_none()) return py::str(std::string("tapegrad.") + dtype_name(self.dtype()));
-    return py::cast(to_dtype(self, to_dtype(dtype, "type"), false, MemoryFormat::Preserve));
+    const DType target = to_dtype(dtype, "type");
+    return py::cast(run_releasing_gil(self.numel(), [&] { return to_dtype(self, target, false, MemoryFormat::Preserve); }));
   }, py::arg("dtype") = py::none());
   const std::pair<const char*, DType> conversions[] = {
       {"float", DType::Float32}, {"double", DType::Float64}, {"long", DType::Int64}, {"int", DType::Int32}, {"bool", DType::Bool}};
   for (auto [name, dtype] : conversions)
-    tensor.def(name, [dtype = dtype](const Tensor& self) { return to_dtype(self, dtype, false, MemoryFormat::Preserve); });
+    tensor.def(name, [dtype = dtype](const Tensor& self) {
+      return run_releasing_gil(self.numel(), [&] { return to_dtype(self, dtype, false, MemoryFormat::Preserve); });
+    });
   tensor.def("cpu", [](const Tensor& self) { return self; });
   tensor.def("cuda", [](const Tensor& self, py::handle device, py::handle) {
     check_device_available(device.is_none() ? Device{DeviceType::CUDA} : to_device(device, "cuda"), "cuda");

@@ -124,6 +124,15 @@ Scalar to_fill_value(py::handle value, const char* op) {
   return to_scalar(value, op);
 }
 
+// The elements an indexing op moves, for releasing the GIL: none for a key that gives a view; the
+// indexed tensor's and the index tensors' when a tensor index gathers or scatters.
+int64_t key_work(const Tensor& self, const std::vector<TensorIndex>& key) {
+  int64_t work = 0;
+  for (const TensorIndex& entry : key)
+    if (entry.kind == TensorIndex::Kind::Tensor) work += entry.tensor.numel();
+  return work > 0 ? work + self.numel() : 0;
+}
+
 py::list to_python_list(const std::vector<Tensor>& tensors) {
   py::list list;
   for (const Tensor& tensor : tensors) list.append(py::cast(tensor));
@@ -133,44 +142,55 @@ py::list to_python_list(const std::vector<Tensor>& tensors) {
 }  // namespace
 
 void bind_index(py::module_& module, TensorClass& tensor) {
-  tensor.def("__getitem__", [](const Tensor& self, py::handle key) { return index(self, parse_key(key)); });
+  using KeyFn = Tensor (*)(const Tensor&, const std::vector<TensorIndex>&);
+  tensor.def("__getitem__", [](const Tensor& self, py::handle key) {
+    const std::vector<TensorIndex> entries = parse_key(key);
+    return run_releasing_gil(key_work(self, entries), [&] { return static_cast<KeyFn>(index)(self, entries); });
+  });
+  // An assignment writes the selected elements, whatever the key: x[:] = y copies all of y.
   tensor.def("__setitem__", [](Tensor& self, py::handle key, py::handle value) {
     const std::vector<TensorIndex> entries = parse_key(key);
-    if (is_scalar(value)) index_assign_(self, entries, to_scalar(value, "__setitem__"));
-    else index_assign_(self, entries, to_value_tensor(value));
+    const int64_t work = key_work(self, entries);
+    if (is_scalar(value)) {
+      const Scalar number = to_scalar(value, "__setitem__");
+      run_releasing_gil(std::max(work, self.numel()), [&] { index_assign_(self, entries, number); });
+    } else {
+      const Tensor values = to_value_tensor(value);
+      run_releasing_gil(work + values.numel(), [&] { index_assign_(self, entries, values); });
+    }
   });
 
-  auto index_put_method = [](Tensor& self, py::handle indices, py::handle values, bool accumulate) {
+  auto index_put_method = [](Tensor& self, py::handle indices, py::handle values, bool accumulate) -> Tensor& {
     const Tensor value_tensor = is_scalar(values) ? scalar_tensor(to_scalar(values, "index_put_"), self.dtype())
                                                   : to_value_tensor(values);
-    return index_put_(self, to_index_list(indices, "index_put_"), value_tensor, accumulate);
+    return call_releasing_gil(index_put_, self, to_index_list(indices, "index_put_"), value_tensor, accumulate);
   };
   tensor.def("index_put_", index_put_method, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
   auto index_put_function = [](const Tensor& self, py::handle indices, py::handle values, bool accumulate) {
     const Tensor value_tensor = is_scalar(values) ? scalar_tensor(to_scalar(values, "index_put"), self.dtype())
                                                   : to_value_tensor(values);
-    return index_put(self, to_index_list(indices, "index_put"), value_tensor, accumulate);
+    return call_releasing_gil(index_put, self, to_index_list(indices, "index_put"), value_tensor, accumulate);
   };
   tensor.def("index_put", index_put_function, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
   module.def("index_put", index_put_function, py::arg("input"), py::arg("indices"), py::arg("values"),
              py::arg("accumulate") = false);
 
-  tensor.def("index_select", &index_select, py::arg("dim"), py::arg("index"));
-  module.def("index_select", &index_select, py::arg("input"), py::arg("dim"), py::arg("index"));
-  tensor.def("gather", &gather, py::arg("dim"), py::arg("index"));
-  module.def("gather", &gather, py::arg("input"), py::arg("dim"), py::arg("index"));
+  tensor.def("index_select", releasing<index_select>, py::arg("dim"), py::arg("index"));
+  module.def("index_select", releasing<index_select>, py::arg("input"), py::arg("dim"), py::arg("index"));
+  tensor.def("gather", releasing<gather>, py::arg("dim"), py::arg("index"));
+  module.def("gather", releasing<gather>, py::arg("input"), py::arg("dim"), py::arg("index"));
 
   auto masked_fill_function = [](const Tensor& self, const Tensor& mask, py::handle value) {
-    return masked_fill(self, mask, to_fill_value(value, "masked_fill"));
+    return call_releasing_gil(masked_fill, self, mask, to_fill_value(value, "masked_fill"));
   };
   tensor.def("masked_fill", masked_fill_function, py::arg("mask"), py::arg("value"));
   module.def("masked_fill", masked_fill_function, py::arg("input"), py::arg("mask"), py::arg("value"));
-  tensor.def("masked_fill_", [](Tensor& self, const Tensor& mask, py::handle value) {
-    return masked_fill_(self, mask, to_fill_value(value, "masked_fill_"));
+  tensor.def("masked_fill_", [](Tensor& self, const Tensor& mask, py::handle value) -> Tensor& {
+    return call_releasing_gil(masked_fill_, self, mask, to_fill_value(value, "masked_fill_"));
   }, py::arg("mask"), py::arg("value"));
 
   auto nonzero_function = [](const Tensor& self, bool as_tuple) -> py::object {
-    const Tensor coordinates = nonzero(self);
+    const Tensor coordinates = call_releasing_gil(nonzero, self);
     if (!as_tuple) return py::cast(coordinates);
     py::tuple columns(coordinates.sizes()[1]);
     for (int64_t d = 0; d < coordinates.sizes()[1]; ++d) columns[d] = py::cast(tg::select(coordinates, 1, d));
@@ -180,11 +200,13 @@ void bind_index(py::module_& module, TensorClass& tensor) {
   module.def("nonzero", nonzero_function, py::arg("input"), py::kw_only(), py::arg("as_tuple") = false);
 
   for (const char* name : {"cat", "concat", "concatenate"}) {
-    module.def(name, [](py::handle tensors, int64_t dim) { return cat(to_tensor_list(tensors, "cat"), dim); },
-               py::arg("tensors"), py::arg("dim") = 0);
+    module.def(name, [](py::handle tensors, int64_t dim) {
+      return call_releasing_gil(cat, to_tensor_list(tensors, "cat"), dim);
+    }, py::arg("tensors"), py::arg("dim") = 0);
   }
-  module.def("stack", [](py::handle tensors, int64_t dim) { return stack(to_tensor_list(tensors, "stack"), dim); },
-             py::arg("tensors"), py::arg("dim") = 0);
+  module.def("stack", [](py::handle tensors, int64_t dim) {
+    return call_releasing_gil(stack, to_tensor_list(tensors, "stack"), dim);
+  }, py::arg("tensors"), py::arg("dim") = 0);
 
   auto split_function = [](const Tensor& self, py::handle split_size, int64_t dim) {
     if (PyList_Check(split_size.ptr()) || PyTuple_Check(split_size.ptr()))

@@ -1,5 +1,7 @@
 // Matrix products: matmul/mm/bmm/dot as methods and functions, @ and its reflected form, linear,
 // einsum, and the GEMM's instruction-set switch for tests and benchmarks.
+#include <cctype>
+
 #include "bindings.h"
 #include "tapegrad/kernels/cpu/gemm.h"
 #include "tapegrad/ops/matmul.h"
@@ -8,17 +10,50 @@ namespace tg::python {
 
 namespace {
 
-// Above this many multiply-adds the product runs without the GIL, so other Python threads (a data
-// loader) run meanwhile; below it, releasing and retaking the GIL would cost more than it frees.
-
 Tensor to_operand(py::handle object, const char* op) {
   if (is_tensor(object)) return as_tensor(object);
   fail<TypeError>("[", op, "] expected a tensor, got ", py::str(py::type::of(object).attr("__name__")).cast<std::string>());
 }
 
+// Products release the GIL by their multiply-adds, not their elements: a 512x512 product reads a
+// quarter of a million elements but takes milliseconds.
 template <typename Op>
 Tensor call_product(Op op, const Tensor& a, const Tensor& b) {
-  return run_releasing_gil(may_release_gil(matmul_work(a, b), {&a, &b}), [&] { return op(a, b); });
+  return run_releasing_gil(matmul_work(a, b), [&] { return op(a, b); });
+}
+
+// About the multiply-adds of an einsum: the product of the sizes of its distinct subscripts (the
+// naive loop's length), with the dims "..." covers counted once, from the operand with the most.
+// Malformed equations give some number; einsum itself reports them.
+int64_t einsum_work(const std::string& equation, const std::vector<Tensor>& operands) {
+  int64_t label_sizes[128] = {};
+  double ellipsis_elements = 1, work = 1;
+  const std::string inputs = equation.substr(0, equation.find("->"));
+  size_t start = 0;
+  for (const Tensor& operand : operands) {
+    const size_t end = std::min(inputs.find(',', start), inputs.size());
+    const std::string term = inputs.substr(start, end - start);
+    start = end + 1;
+    const size_t ellipsis = term.find("...");
+    int64_t named = 0;
+    for (char c : term) named += std::isalpha(static_cast<unsigned char>(c)) ? 1 : 0;
+    double covered = 1;
+    int64_t dim = 0;
+    for (size_t i = 0; i < term.size(); ++i) {
+      if (i == ellipsis) {  // the letters after "..." name the last dims
+        for (const int64_t first = operand.dim() - (named - dim); dim < first && dim < operand.dim(); ++dim)
+          covered *= static_cast<double>(operand.size(dim));
+        i += 2;
+      } else if (std::isalpha(static_cast<unsigned char>(term[i])) && dim < operand.dim()) {
+        int64_t& size = label_sizes[static_cast<unsigned char>(term[i])];
+        size = std::max(size, operand.size(dim++));
+      }
+    }
+    ellipsis_elements = std::max(ellipsis_elements, covered);
+  }
+  for (int64_t size : label_sizes) work *= size > 0 ? static_cast<double>(size) : 1.0;
+  work *= ellipsis_elements;
+  return work >= 9e18 ? INT64_MAX : static_cast<int64_t>(work);
 }
 
 template <typename Op>
@@ -66,8 +101,7 @@ void bind_matmul(py::module_& module, TensorClass& tensor) {
     const Tensor input = to_operand(input_object, "linear"), weight = to_operand(weight_object, "linear");
     const Tensor bias = bias_object.is_none() ? Tensor() : to_operand(bias_object, "linear");
     const int64_t work = input.numel() * (weight.dim() == 2 ? weight.size(0) : 1);
-    return run_releasing_gil(may_release_gil(work, {&input, &weight, &bias}),
-                             [&] { return linear(input, weight, bias); });
+    return run_releasing_gil(work, [&] { return linear(input, weight, bias); });
   }, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none());
 
   // einsum("ij,jk->ik", a, b) or, as PyTorch also takes it, einsum("ij,jk->ik", [a, b]).
@@ -76,7 +110,7 @@ void bind_matmul(py::module_& module, TensorClass& tensor) {
     if (args.size() == 1 && (PyList_Check(args[0].ptr()) || PyTuple_Check(args[0].ptr()))) items = args[0];
     std::vector<Tensor> operands;
     for (py::handle item : items) operands.push_back(to_operand(item, "einsum"));
-    return einsum(equation, operands);
+    return run_releasing_gil(einsum_work(equation, operands), [&] { return einsum(equation, operands); });
   }, py::arg("equation"));
 
   module.def("_set_cpu_isa", [](const std::string& name) { cpu::set_isa(to_isa(name)); }, py::arg("isa"));

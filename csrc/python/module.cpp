@@ -271,15 +271,6 @@ bool unwrap_tensor(PyObject* object, Tensor& tensor) {
   return true;
 }
 
-bool may_release_gil(int64_t work, std::initializer_list<const Tensor*> inputs) {
-  constexpr int64_t kReleaseGilWork = int64_t{1} << 20;  // about a millisecond's worth, or less
-  if (work < kReleaseGilWork) return false;
-  if (!GradMode::is_enabled()) return true;
-  for (const Tensor* input : inputs)
-    if (input->defined() && input->requires_grad()) return false;
-  return true;
-}
-
 py::object make_size(const DimVector& sizes) {
   py::tuple tuple(sizes.size());
   for (size_t i = 0; i < sizes.size(); ++i) PyTuple_SET_ITEM(tuple.ptr(), i, PyLong_FromLongLong(sizes[i]));

@@ -36,37 +36,35 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
     tensor.def(name, function, args...);
     module.def(name, function, py::arg("input"), args...);
   };
+  using DimsFn = Tensor (*)(const Tensor&, const DimVector&, bool);
+  using DimsDTypeFn = Tensor (*)(const Tensor&, const DimVector&, bool, std::optional<DType>);
 
-  auto sum_function = [](const Tensor& self, py::handle dim, bool keepdim, py::handle dtype) {
-    const DimVector dims = dims_argument(dim, "sum");
-    const std::optional<DType> out_dtype = dtype_argument(dtype, "sum");
-    return run_releasing_gil(may_release_gil(self.numel(), {&self}), [&] { return sum(self, dims, keepdim, out_dtype); });
+  for (auto [name, function] : {std::pair{"sum", static_cast<DimsDTypeFn>(sum)},
+                                std::pair{"prod", static_cast<DimsDTypeFn>(prod)},
+                                std::pair{"mean", static_cast<DimsDTypeFn>(mean)}}) {
+    both(name, [name = name, function = function](const Tensor& self, py::handle dim, bool keepdim, py::handle dtype) {
+      return call_releasing_gil(function, self, dims_argument(dim, name), keepdim, dtype_argument(dtype, name));
+    }, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
+  }
+  auto dim_reduction = [](const char* name, DimsFn function) {
+    return [name, function](const Tensor& self, py::handle dim, bool keepdim) {
+      return call_releasing_gil(function, self, dims_argument(dim, name), keepdim);
+    };
   };
-  both("sum", sum_function, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
-  auto prod_function = [](const Tensor& self, py::handle dim, bool keepdim, py::handle dtype) {
-    return prod(self, dims_argument(dim, "prod"), keepdim, dtype_argument(dtype, "prod"));
-  };
-  both("prod", prod_function, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
-  both("mean", [](const Tensor& self, py::handle dim, bool keepdim) { return mean(self, dims_argument(dim, "mean"), keepdim); },
-       py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  both("amax", [](const Tensor& self, py::handle dim, bool keepdim) { return amax(self, dims_argument(dim, "amax"), keepdim); },
-       py::arg("dim") = py::tuple(), py::arg("keepdim") = false);
-  both("amin", [](const Tensor& self, py::handle dim, bool keepdim) { return amin(self, dims_argument(dim, "amin"), keepdim); },
-       py::arg("dim") = py::tuple(), py::arg("keepdim") = false);
-  both("logsumexp", [](const Tensor& self, py::handle dim, bool keepdim) {
-    return logsumexp(self, dims_argument(dim, "logsumexp"), keepdim);
-  }, py::arg("dim"), py::arg("keepdim") = false);
-  both("all", [](const Tensor& self, py::handle dim, bool keepdim) { return all(self, dims_argument(dim, "all"), keepdim); },
-       py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  both("any", [](const Tensor& self, py::handle dim, bool keepdim) { return any(self, dims_argument(dim, "any"), keepdim); },
-       py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  // As PyTorch: amax/amin default to every dim, all/any take dim=None, logsumexp needs its dim.
+  for (auto [name, function] : {std::pair{"amax", static_cast<DimsFn>(amax)}, std::pair{"amin", static_cast<DimsFn>(amin)}})
+    both(name, dim_reduction(name, function), py::arg("dim") = py::tuple(), py::arg("keepdim") = false);
+  for (auto [name, function] : {std::pair{"all", static_cast<DimsFn>(all)}, std::pair{"any", static_cast<DimsFn>(any)}})
+    both(name, dim_reduction(name, function), py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  both("logsumexp", dim_reduction("logsumexp", logsumexp), py::arg("dim"), py::arg("keepdim") = false);
 
   using VarFn = Tensor (*)(const Tensor&, const DimVector&, double, bool);
   for (auto [name, function] : {std::pair{"var", static_cast<VarFn>(var)}, std::pair{"std", static_cast<VarFn>(std)}}) {
     both(name, [name = name, function = function](const Tensor& self, py::handle dim, py::handle unbiased, bool keepdim, py::handle correction) {
       // var(True) is var(unbiased=True), as PyTorch's overload.
-      if (PyBool_Check(dim.ptr())) return function(self, {}, correction_argument(dim, correction, name), keepdim);
-      return function(self, dims_argument(dim, name), correction_argument(unbiased, correction, name), keepdim);
+      if (PyBool_Check(dim.ptr()))
+        return call_releasing_gil(function, self, DimVector{}, correction_argument(dim, correction, name), keepdim);
+      return call_releasing_gil(function, self, dims_argument(dim, name), correction_argument(unbiased, correction, name), keepdim);
     }, py::arg("dim") = py::none(), py::arg("unbiased") = py::none(), py::arg("keepdim") = false, py::kw_only(),
        py::arg("correction") = py::none());
   }
@@ -77,35 +75,41 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
     py::object result_type = py::module_::import("collections").attr("namedtuple")(name, py::make_tuple("values", "indices"));
     module.attr(is_max ? "_MaxResult" : "_MinResult") = result_type;
     py::handle result_handle = result_type;  // kept alive by the module attribute
-    both(name, [is_max, name, result_handle](const Tensor& self, py::handle dim, bool keepdim) -> py::object {
-      if (dim.is_none()) return py::cast(is_max ? max(self) : min(self));
-      if (is_tensor(dim)) return py::cast(is_max ? maximum(self, as_tensor(dim)) : minimum(self, as_tensor(dim)));
-      const ValuesIndices result = is_max ? max(self, dim_argument(dim, name), keepdim) : min(self, dim_argument(dim, name), keepdim);
+    using WholeFn = Tensor (*)(const Tensor&);
+    using PairFn = Tensor (*)(const Tensor&, const Tensor&);
+    using DimFn = ValuesIndices (*)(const Tensor&, int64_t, bool);
+    const WholeFn whole = is_max ? static_cast<WholeFn>(max) : static_cast<WholeFn>(min);
+    const PairFn elementwise = is_max ? maximum : minimum;
+    const DimFn along = is_max ? static_cast<DimFn>(max) : static_cast<DimFn>(min);
+    both(name, [=](const Tensor& self, py::handle dim, bool keepdim) -> py::object {
+      if (dim.is_none()) return py::cast(call_releasing_gil(whole, self));
+      if (is_tensor(dim)) return py::cast(call_releasing_gil(elementwise, self, as_tensor(dim)));
+      const ValuesIndices result = call_releasing_gil(along, self, dim_argument(dim, name), keepdim);
       return result_handle(result.values, result.indices);
     }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
   }
-  both("argmax", [](const Tensor& self, py::handle dim, bool keepdim) {
-    return argmax(self, dim.is_none() ? std::nullopt : std::optional<int64_t>(dim_argument(dim, "argmax")), keepdim);
-  }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
-  both("argmin", [](const Tensor& self, py::handle dim, bool keepdim) {
-    return argmin(self, dim.is_none() ? std::nullopt : std::optional<int64_t>(dim_argument(dim, "argmin")), keepdim);
-  }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  using ArgFn = Tensor (*)(const Tensor&, std::optional<int64_t>, bool);
+  for (auto [name, function] : {std::pair{"argmax", static_cast<ArgFn>(argmax)},
+                                std::pair{"argmin", static_cast<ArgFn>(argmin)}}) {
+    both(name, [name = name, function = function](const Tensor& self, py::handle dim, bool keepdim) {
+      const std::optional<int64_t> axis = dim.is_none() ? std::nullopt : std::optional<int64_t>(dim_argument(dim, name));
+      return call_releasing_gil(function, self, axis, keepdim);
+    }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
+  }
 
-  both("softmax", [](const Tensor& self, py::handle dim, py::handle dtype) {
-    const int64_t axis = dim_argument(dim, "softmax");
-    const std::optional<DType> out_dtype = dtype_argument(dtype, "softmax");
-    return run_releasing_gil(may_release_gil(self.numel(), {&self}), [&] { return softmax(self, axis, out_dtype); });
-  }, py::arg("dim"), py::arg("dtype") = py::none());
-  both("log_softmax", [](const Tensor& self, py::handle dim, py::handle dtype) {
-    const int64_t axis = dim_argument(dim, "log_softmax");
-    const std::optional<DType> out_dtype = dtype_argument(dtype, "log_softmax");
-    return run_releasing_gil(may_release_gil(self.numel(), {&self}),
-                             [&] { return log_softmax(self, axis, out_dtype); });
-  }, py::arg("dim"), py::arg("dtype") = py::none());
-  module.def("_softmax_backward_data", softmax_backward_data, py::arg("grad"), py::arg("output"), py::arg("dim"));
-  module.def("_log_softmax_backward_data", log_softmax_backward_data, py::arg("grad"), py::arg("output"), py::arg("dim"));
+  using SoftmaxFn = Tensor (*)(const Tensor&, int64_t, std::optional<DType>);
+  for (auto [name, function] : {std::pair{"softmax", static_cast<SoftmaxFn>(softmax)},
+                                std::pair{"log_softmax", static_cast<SoftmaxFn>(log_softmax)}}) {
+    both(name, [name = name, function = function](const Tensor& self, py::handle dim, py::handle dtype) {
+      return call_releasing_gil(function, self, dim_argument(dim, name), dtype_argument(dtype, name));
+    }, py::arg("dim"), py::arg("dtype") = py::none());
+  }
+  module.def("_softmax_backward_data", releasing<softmax_backward_data>, py::arg("grad"), py::arg("output"), py::arg("dim"));
+  module.def("_log_softmax_backward_data", releasing<log_softmax_backward_data>, py::arg("grad"), py::arg("output"), py::arg("dim"));
 
-  module.def("sum_to", [](const Tensor& grad, py::handle shape) { return sum_to(grad, to_shape(shape, "sum_to")); });
+  module.def("sum_to", [](const Tensor& grad, py::handle shape) {
+    return call_releasing_gil(sum_to, grad, to_shape(shape, "sum_to"));
+  });
 }
 
 }  // namespace tg::python

@@ -193,10 +193,16 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       // .data: a detached alias; assigning swaps what this tensor views, keeping its identity.
       .def_property("data", [](const Tensor& self) { return self.detach(); },
                     [](const Tensor& self, const Tensor& data) { self.set_data(data); })
-      .def("register_hook", [](const Tensor& self, py::function hook) {
+      .def("register_hook", [](const Tensor& self, py::function function) {
+        // Backward runs without the GIL: the hook retakes it to call Python, and the last
+        // reference to the function (which may go with a tensor freed in C++) drops under it.
+        std::shared_ptr<py::function> hook(new py::function(std::move(function)), [](py::function* held) {
+          py::gil_scoped_acquire gil;
+          delete held;
+        });
         const uint64_t id = self.register_hook([hook](const Tensor& grad) -> Tensor {
           py::gil_scoped_acquire gil;
-          py::object result = hook(grad);
+          py::object result = (*hook)(grad);
           if (result.is_none()) return Tensor();
           TG_CHECK_TYPE(is_tensor(result), "[hook] a tensor hook must return None or a Tensor, but it returned ",
                         py::str(py::type::of(result).attr("__name__")).cast<std::string>());
@@ -208,6 +214,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
              const Tensor seed = gradient.is_none() ? Tensor() : gradient.cast<Tensor>();
              std::optional<bool> retain;
              if (!retain_graph.is_none()) retain = retain_graph.cast<bool>();
+             py::gil_scoped_release no_gil;  // nodes that call Python (hooks, Functions) retake it
              self.backward(seed, retain, create_graph);
            },
            py::arg("gradient") = py::none(), py::arg("retain_graph") = py::none(), py::arg("create_graph") = false);

@@ -22,13 +22,18 @@ void bind_view(py::module_& module, TensorClass& tensor) {
     TG_CHECK_TYPE(!(shape.size() == 1 && is_dtype(shape[0])), "[view] view(dtype) is not supported; view takes a shape");
     return view(self, shape_argument(shape, size, "view", "size"));
   }, py::kw_only(), py::arg("size") = py::none());
-  tensor.def("reshape", [](const Tensor& self, py::args shape, py::handle keyword) {
-    return reshape(self, shape_argument(shape, keyword, "reshape", "shape"));
+  // reshape copies what it cannot view; a contiguous tensor it always views. Ops that view when
+  // they can release the GIL only when they may copy.
+  auto reshaping = [](const Tensor& self, const DimVector& shape) {
+    return run_releasing_gil(self.is_contiguous() ? 0 : self.numel(), [&] { return reshape(self, shape); });
+  };
+  tensor.def("reshape", [=](const Tensor& self, py::args shape, py::handle keyword) {
+    return reshaping(self, shape_argument(shape, keyword, "reshape", "shape"));
   }, py::kw_only(), py::arg("shape") = py::none());
-  module.def("reshape", [](const Tensor& self, py::handle shape) { return reshape(self, to_shape(shape, "reshape")); },
+  module.def("reshape", [=](const Tensor& self, py::handle shape) { return reshaping(self, to_shape(shape, "reshape")); },
              py::arg("input"), py::arg("shape"));
   tensor.def("view_as", [](const Tensor& self, const Tensor& other) { return view(self, other.sizes()); });
-  tensor.def("reshape_as", [](const Tensor& self, const Tensor& other) { return reshape(self, other.sizes()); });
+  tensor.def("reshape_as", [=](const Tensor& self, const Tensor& other) { return reshaping(self, other.sizes()); });
   for (const char* name : {"transpose", "swapaxes", "swapdims"}) {
     auto transpose_function = [name](const Tensor& self, py::handle dim0, py::handle dim1) {
       return transpose(self, to_dim(dim0, name), to_dim(dim1, name));
@@ -70,7 +75,8 @@ void bind_view(py::module_& module, TensorClass& tensor) {
   module.def("broadcast_to", [](const Tensor& self, py::handle sizes) { return expand(self, to_shape(sizes, "broadcast_to")); });
   tensor.def("broadcast_to", [](const Tensor& self, py::handle sizes) { return expand(self, to_shape(sizes, "broadcast_to")); });
   auto flatten_function = [](const Tensor& self, py::handle start_dim, py::handle end_dim) {
-    return flatten(self, to_dim(start_dim, "flatten"), to_dim(end_dim, "flatten"));
+    const int64_t start = to_dim(start_dim, "flatten"), end = to_dim(end_dim, "flatten");
+    return run_releasing_gil(self.is_contiguous() ? 0 : self.numel(), [&] { return flatten(self, start, end); });
   };
   tensor.def("flatten", flatten_function, py::arg("start_dim") = 0, py::arg("end_dim") = -1);
   module.def("flatten", flatten_function, py::arg("input"), py::arg("start_dim") = 0, py::arg("end_dim") = -1);
@@ -89,15 +95,14 @@ void bind_view(py::module_& module, TensorClass& tensor) {
                       offset.is_none() ? self.storage_offset() : to_int(offset, "as_strided", "storage_offset"));
   }, py::arg("size"), py::arg("stride"), py::arg("storage_offset") = py::none());
 
-  auto copying = [](auto op) {
-    return [op](const Tensor& self) {
-      return run_releasing_gil(may_release_gil(self.numel(), {&self}), [&] { return op(self); });
-    };
-  };
-  tensor.def("contiguous", copying([](const Tensor& self) { return contiguous(self); }));
+  tensor.def("contiguous", [](const Tensor& self) {
+    return run_releasing_gil(self.is_contiguous() ? 0 : self.numel(), [&] { return contiguous(self); });
+  });
   // clone keeps a dense layout (a transposed tensor's clone is transposed), as PyTorch's
   // preserve_format does; contiguous() is the way to a row-major copy.
-  auto clone_preserving = copying([](const Tensor& self) { return clone(self, MemoryFormat::Preserve); });
+  auto clone_preserving = [](const Tensor& self) {
+    return run_releasing_gil(self.numel(), [&] { return clone(self, MemoryFormat::Preserve); });
+  };
   tensor.def("clone", clone_preserving);
   module.def("clone", clone_preserving);
 }

@@ -1,5 +1,7 @@
 #include "tapegrad/autograd/node.h"
 
+#include <mutex>
+
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/elementwise.h"
 
@@ -106,6 +108,10 @@ Edge gradient_edge(const Tensor& tensor) {
   if (!meta) return {};
   if (grad_fn) return {grad_fn, meta->output_nr};
   if (!meta->requires_grad) return {};
+  // Ops record without the Python GIL, so two threads may want a leaf's sink at once: it is made
+  // under a lock, so that both get the same one (two sinks would each write .grad on their own).
+  static std::mutex accumulator_mutex;
+  std::lock_guard<std::mutex> lock(accumulator_mutex);
   std::shared_ptr<Node> accumulator = meta->grad_accumulator.lock();
   if (!accumulator) {
     accumulator = make_node<AccumulateGrad>(tensor);
@@ -143,6 +149,8 @@ TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
   Tensor grad = std::move(grad_outputs[0]);
   if (!grad.defined()) return {};
   run_leaf_hooks(grad);
+  // Backward runs without the Python GIL, and two threads' graphs may share this leaf.
+  std::lock_guard<std::mutex> lock(mutex_);
   AutogradMeta* meta = variable_.impl()->autograd();
   if (!meta->grad.defined()) {
     // Keep the incoming gradient itself when nobody else holds it (the usual case), else a copy,

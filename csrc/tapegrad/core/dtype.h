@@ -63,7 +63,8 @@ decltype(auto) dispatch_all(DType dtype, F&& f) {
   fail<Error>("unknown dtype");
 }
 
-// Numeric types only (no bool): arithmetic that PyTorch refuses on bool tensors.
+// Numeric types only (no bool): arithmetic that PyTorch refuses on bool tensors. A dtype outside
+// what a kernel covers is NotImplementedError, as PyTorch's "not implemented for 'Bool'".
 template <typename F>
 decltype(auto) dispatch_numeric(DType dtype, const char* op, F&& f) {
   switch (dtype) {
@@ -71,7 +72,7 @@ decltype(auto) dispatch_numeric(DType dtype, const char* op, F&& f) {
     case DType::Int64: return f(TypeTag<int64_t>{});
     case DType::Float32: return f(TypeTag<float>{});
     case DType::Float64: return f(TypeTag<double>{});
-    default: fail<TypeError>("[", op, "] not implemented for dtype ", dtype_name(dtype));
+    default: fail<NotImplementedError>("[", op, "] not implemented for dtype ", dtype_name(dtype));
   }
 }
 
@@ -80,7 +81,7 @@ decltype(auto) dispatch_floating(DType dtype, const char* op, F&& f) {
   switch (dtype) {
     case DType::Float32: return f(TypeTag<float>{});
     case DType::Float64: return f(TypeTag<double>{});
-    default: fail<TypeError>("[", op, "] expects a floating-point tensor, got ", dtype_name(dtype));
+    default: fail<NotImplementedError>("[", op, "] not implemented for dtype ", dtype_name(dtype), ": it expects a floating-point tensor");
   }
 }
 

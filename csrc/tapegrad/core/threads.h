@@ -1,4 +1,7 @@
-// The thread count every kernel uses (OpenMP's; OMP_NUM_THREADS sets the initial value).
+// The thread count every parallel region uses. OpenMP's own setting (omp_set_num_threads) belongs
+// to the calling thread, so a count set from one Python thread would not reach kernels that
+// another runs; this one is process-wide. It starts at OpenMP's default, which honours
+// OMP_NUM_THREADS.
 #pragma once
 
 namespace tg {

@@ -19,11 +19,15 @@ void require_cpu(const char* op, const Tensor& tensor);
 void copy(const Tensor& dst, const Tensor& src);
 void fill(const Tensor& dst, Scalar value);
 
-// Elementwise: inputs already converted to the compute dtype and broadcastable to out.
-enum class BinaryOp { Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Ne, Lt, Le, Gt, Ge };
+// Elementwise: inputs already converted to the compute dtype and broadcastable to out. Integer
+// FloorDivide/TruncDivide/Remainder expect no zero divisor (the op checks; a kernel cannot throw
+// from inside its threads).
+enum class BinaryOp { Add, Sub, Mul, Div, FloorDivide, TruncDivide, Remainder, Pow, Maximum, Minimum,
+                      Eq, Ne, Lt, Le, Gt, Ge };
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b);
 enum class UnaryOp { Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sign, Sin, Cos, Tanh, Sigmoid, Relu, LogicalNot };
 void unary(UnaryOp op, const Tensor& out, const Tensor& a);
+// A NaN bound makes every element NaN, as in PyTorch.
 void clamp(const Tensor& out, const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
 // out = condition ? a : b, condition bool.
 void where(const Tensor& out, const Tensor& condition, const Tensor& a, const Tensor& b);
@@ -56,14 +60,15 @@ enum class ReduceOp { Sum, Prod, Max, Min };
 // out (input's shape reduced over the dims marked in `reduced`, with or without keepdim's size-1
 // dims, any strides) = op over those dims, in input's dtype. max/min propagate NaN; an empty reduction gives the op's identity.
 void reduce(ReduceOp op, const Tensor& out, const Tensor& input, const std::vector<bool>& reduced);
-// Over a contiguous input seen as (outer, size, inner), reducing size (> 0): values and int64
-// indices of shape (outer, inner). The first extreme wins ties; NaN counts as the extreme.
-void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& input, int64_t outer,
-                int64_t size, int64_t inner);
-// Contiguous tensors seen as (outer, size, inner), softmax (or log_softmax) over size.
-void softmax(const Tensor& out, const Tensor& input, int64_t outer, int64_t size, int64_t inner, bool log);
+// The dim-wise kernels take inputs of any strides (views are read in place where their rows allow,
+// else gathered a block at a time) and write contiguous outputs.
+// Reducing `dim` (size > 0) of input: values and int64 indices, contiguous, of input's shape with
+// dim of size 1. The first extreme wins ties; NaN counts as the extreme.
+void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& input, int64_t dim);
+// out (contiguous, input's shape) = softmax (or log_softmax) of input over dim.
+void softmax(const Tensor& out, const Tensor& input, int64_t dim, bool log);
 // softmax: grad_input = output * (grad - sum(grad * output)); log: grad - exp(output) * sum(grad).
-void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& output, int64_t outer, int64_t size,
-                      int64_t inner, bool log);
+// grad_input contiguous; grad and output of its shape.
+void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& output, int64_t dim, bool log);
 
 }  // namespace tg::kernels

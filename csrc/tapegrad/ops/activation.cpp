@@ -45,12 +45,10 @@ Tensor backward_data(const Tensor& grad, const Tensor& output, int64_t dim, bool
   const char* op = log ? "log_softmax_backward" : "softmax_backward";
   TG_CHECK(grad.sizes() == output.sizes(), "[", op, "] grad shape ", grad.sizes(), " differs from output shape ", output.sizes());
   dim = wrap_dim(dim, output.dim(), op);
-  const DimSplit split = split_at(output.sizes(), dim);
   Tensor grad_input = Tensor::empty(output.sizes(), output.dtype(), output.device());
   if (output.numel() > 0) {
     NoGradGuard no_grad;
-    kernels::softmax_backward(grad_input, contiguous(to_dtype(grad, output.dtype())), contiguous(output), split.outer,
-                              split.size, split.inner, log);
+    kernels::softmax_backward(grad_input, to_dtype(grad, output.dtype()), output, dim, log);
   }
   if (needs_grad(grad, output)) {
     auto node = make_node<SoftmaxBackwardBackward>(dim, log);
@@ -74,13 +72,13 @@ struct SoftmaxBackward final : Node {
 Tensor softmax_forward(const Tensor& self, int64_t dim, std::optional<DType> dtype, bool log) {
   const char* op = op_name(log);
   const Tensor input = dtype ? to_dtype(self, *dtype) : self;
-  TG_CHECK_TYPE(is_floating(input.dtype()), "[", op, "] expects a floating-point tensor, got ", dtype_name(input.dtype()));
+  if (!is_floating(input.dtype()))
+    fail<NotImplementedError>("[", op, "] not implemented for dtype ", dtype_name(input.dtype()), ": it expects a floating-point tensor");
   dim = wrap_dim(dim, input.dim(), op);
-  const DimSplit split = split_at(input.sizes(), dim);
   Tensor out = Tensor::empty(input.sizes(), input.dtype(), input.device());
   if (input.numel() > 0) {
     NoGradGuard no_grad;
-    kernels::softmax(out, contiguous(input), split.outer, split.size, split.inner, log);
+    kernels::softmax(out, input, dim, log);
   }
   if (needs_grad(input)) {
     auto node = make_node<SoftmaxBackward>(dim, log);

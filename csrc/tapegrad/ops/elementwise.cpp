@@ -1,12 +1,15 @@
 #include "tapegrad/ops/elementwise.h"
 
+#include <climits>
 #include <cmath>
+#include <limits>
 
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/kernels/kernels.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
+#include "tapegrad/ops/reduce.h"
 
 namespace tg {
 
@@ -26,8 +29,8 @@ DType promote_with_lower_priority(DType decided, DType other) {
 }
 
 const char* binary_name(BinaryOp op) {
-  static const char* const names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum",
-                                      "eq",  "ne",  "lt",  "le",  "gt",  "ge"};
+  static const char* const names[] = {"add",     "sub",     "mul", "div", "floor_divide", "div", "remainder",
+                                      "pow",     "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge"};
   return names[static_cast<int>(op)];
 }
 
@@ -37,6 +40,17 @@ DType result_type(const Tensor& a, const Tensor& b) {
   if ((a.dim() == 0) == (b.dim() == 0)) return promote_types(a.dtype(), b.dtype());
   return a.dim() > 0 ? promote_with_lower_priority(a.dtype(), b.dtype())
                      : promote_with_lower_priority(b.dtype(), a.dtype());
+}
+
+DType result_type(std::initializer_list<const Tensor*> tensors) {
+  std::optional<DType> dimensioned, zero_dim;
+  for (const Tensor* tensor : tensors) {
+    if (!tensor->defined()) continue;
+    std::optional<DType>& slot = tensor->dim() > 0 ? dimensioned : zero_dim;
+    slot = slot ? promote_types(*slot, tensor->dtype()) : tensor->dtype();
+  }
+  if (!dimensioned || !zero_dim) return dimensioned ? *dimensioned : zero_dim.value();
+  return promote_with_lower_priority(*dimensioned, *zero_dim);
 }
 
 DType result_type(const Tensor& a, Scalar b) {
@@ -60,8 +74,10 @@ struct AddBackward0 final : Node {
 };
 
 struct SubBackward0 final : Node {
+  std::optional<Scalar> alpha;  // set only when it is not 1
   TensorList apply(TensorList&& grads) override {
-    return {grads[0], needs_input_grad(1) ? neg(grads[0]) : Tensor()};
+    if (!needs_input_grad(1)) return {grads[0], Tensor()};
+    return {grads[0], alpha ? mul(grads[0], Scalar(-alpha->to_double())) : neg(grads[0])};
   }
   std::string name() const override { return "SubBackward0"; }
 };
@@ -232,6 +248,69 @@ struct ClampBackward final : Node {
   std::string name() const override { return node_name; }
 };
 
+// clamp with tensor bounds: the input's gradient flows where min <= x <= max; a bound gets the
+// gradient where it is the result (PyTorch's rule: where x < min < max for min, and where
+// x > max or max < min for max).
+struct ClampBackward0 final : Node {
+  SavedTensor input, min, max;
+  TensorList apply(TensorList&& grads) override {
+    const Tensor& grad = grads[0];
+    const Tensor x = input.unpack(*this), low = min.unpack(*this), high = max.unpack(*this);
+    Tensor grad_x, grad_low, grad_high;
+    if (needs_input_grad(0)) {
+      Tensor pass = low.defined() ? compare(Comparison::Ge, x, low) : Tensor();
+      if (high.defined()) {
+        const Tensor below = compare(Comparison::Le, x, high);
+        pass = pass.defined() ? mul(pass, below) : below;  // and
+      }
+      grad_x = where(pass, grad, Scalar(0));
+    }
+    if (needs_input_grad(1)) {
+      Tensor chosen = compare(Comparison::Lt, x, low);
+      if (high.defined()) chosen = mul(chosen, compare(Comparison::Lt, low, high));  // and
+      grad_low = where(chosen, grad, Scalar(0));
+    }
+    if (needs_input_grad(2)) {
+      Tensor chosen = compare(Comparison::Gt, x, high);
+      if (low.defined()) chosen = maximum(chosen, compare(Comparison::Lt, high, low));  // or
+      grad_high = where(chosen, grad, Scalar(0));
+    }
+    return {grad_x, grad_low, grad_high};
+  }
+  void release_saved() override { input.reset(); min.reset(); max.reset(); }
+  std::string name() const override { return "ClampBackward0"; }
+};
+
+// remainder: a - floor(a / b) * b, so d/da = 1 and d/db = -floor(a / b).
+struct RemainderBackward0 final : Node {
+  SavedTensor a, b;
+  TensorList apply(TensorList&& grads) override {
+    const Tensor& grad = grads[0];
+    if (!needs_input_grad(1)) return {grad, Tensor()};
+    return {grad, neg(mul(grad, floor_divide(a.unpack(*this), b.unpack(*this))))};
+  }
+  void release_saved() override { a.reset(); b.reset(); }
+  std::string name() const override { return "RemainderBackward0"; }
+};
+
+// div with a rounding mode is piecewise constant: zero gradients (PyTorch's DivBackward2).
+struct RoundedDivBackward final : Node {
+  TensorList apply(TensorList&& grads) override {
+    return {needs_input_grad(0) ? zeros_like(grads[0]) : Tensor(),
+            needs_input_grad(1) ? zeros_like(grads[0]) : Tensor()};
+  }
+  std::string name() const override { return "DivBackward2"; }
+};
+
+// floor_divide's output requires grad but has no derivative, as in PyTorch: backward through it
+// raises.
+struct FloorDivideBackward final : Node {
+  TensorList apply(TensorList&&) override {
+    fail<Error>("[floor_divide] the derivative for floor_divide is not implemented");
+  }
+  std::string name() const override { return "NotImplemented"; }
+};
+
 // relu's gradient is piecewise constant in relu's output: zero derivative there, as in PyTorch (so
 // that a second derivative of relu is zeros, not an error).
 struct ThresholdBackwardBackward0 final : Node {
@@ -276,9 +355,31 @@ std::shared_ptr<N> record_binary(std::shared_ptr<N> node, const Tensor& a, const
   return node;
 }
 
+// alpha as PyTorch checks it against the result dtype; nullopt when it is 1 (nothing to scale).
+std::optional<Scalar> checked_alpha(Scalar alpha, DType dtype, const char* op) {
+  TG_CHECK(alpha.kind() != Scalar::Kind::Bool || dtype == DType::Bool, "[", op,
+           "] boolean alpha is only supported for boolean results, got ", dtype_name(dtype));
+  TG_CHECK(is_floating(dtype) || !alpha.is_floating(), "[", op,
+           "] for integral input tensors, argument alpha must not be a floating point number (got ", alpha.to_double(), ")");
+  if (alpha.to_double() == 1.0) return std::nullopt;
+  return alpha;
+}
+
+// alpha * b in dtype, for a + alpha * b and a - alpha * b.
+Tensor scaled(const Tensor& b, std::optional<Scalar> alpha, DType dtype) {
+  return alpha ? binary_kernel(BinaryOp::Mul, b, wrap(*alpha, dtype, b), dtype, dtype) : b;
+}
+
+// PyTorch refuses subtraction with any bool operand (`~` or logical_not() invert a mask).
+void check_sub_operands(DType a, DType b) {
+  TG_CHECK(a != DType::Bool || b != DType::Bool, "[sub] subtraction, the `-` operator, with two bool tensors is not "
+           "supported; use the `^` or logical_xor() operator instead");
+  TG_CHECK(a != DType::Bool && b != DType::Bool, "[sub] subtraction, the `-` operator, with a bool tensor is not "
+           "supported; if you are trying to invert a mask, use the `~` or logical_not() operator instead");
+}
+
 Tensor add_impl(const Tensor& a, const Tensor& b, DType dtype, std::optional<Scalar> alpha) {
-  Tensor out = alpha ? arithmetic(BinaryOp::Add, a, binary_kernel(BinaryOp::Mul, b, wrap(*alpha, dtype, b), dtype, dtype), dtype)
-                     : arithmetic(BinaryOp::Add, a, b, dtype);
+  Tensor out = arithmetic(BinaryOp::Add, a, scaled(b, alpha, dtype), dtype);
   if (needs_grad(a, b)) {
     auto node = make_node<AddBackward0>();
     node->alpha = alpha;
@@ -287,10 +388,13 @@ Tensor add_impl(const Tensor& a, const Tensor& b, DType dtype, std::optional<Sca
   return out;
 }
 
-Tensor sub_impl(const Tensor& a, const Tensor& b, DType dtype) {
-  TG_CHECK_TYPE(dtype != DType::Bool, "[sub] subtraction with two bool tensors is not supported; use logical ops");
-  Tensor out = arithmetic(BinaryOp::Sub, a, b, dtype);
-  if (needs_grad(a, b)) record_binary(make_node<SubBackward0>(), a, b, out);
+Tensor sub_impl(const Tensor& a, const Tensor& b, DType dtype, std::optional<Scalar> alpha = std::nullopt) {
+  Tensor out = arithmetic(BinaryOp::Sub, a, scaled(b, alpha, dtype), dtype);
+  if (needs_grad(a, b)) {
+    auto node = make_node<SubBackward0>();
+    node->alpha = alpha;
+    record_binary(node, a, b, out);
+  }
   return out;
 }
 
@@ -341,18 +445,38 @@ Tensor floating_unary(UnaryOp op, const Tensor& a, bool save_input, bool save_re
 
 Tensor add(const Tensor& a, const Tensor& b) { return add_impl(a, b, result_type(a, b), std::nullopt); }
 Tensor add(const Tensor& a, const Tensor& b, Scalar alpha) {
-  return alpha.to_double() == 1.0 ? add(a, b) : add_impl(a, b, result_type(a, b), alpha);
+  const DType dtype = result_type(a, b);
+  return add_impl(a, b, dtype, checked_alpha(alpha, dtype, "add"));
 }
 Tensor add(const Tensor& a, Scalar b) {
   const DType dtype = result_type(a, b);
   return add_impl(a, wrap(b, dtype, a), dtype, std::nullopt);
 }
-Tensor sub(const Tensor& a, const Tensor& b) { return sub_impl(a, b, result_type(a, b)); }
+Tensor add(const Tensor& a, Scalar b, Scalar alpha) {
+  const DType dtype = result_type(a, b);
+  return add_impl(a, wrap(b, dtype, a), dtype, checked_alpha(alpha, dtype, "add"));
+}
+Tensor sub(const Tensor& a, const Tensor& b) {
+  check_sub_operands(a.dtype(), b.dtype());
+  return sub_impl(a, b, result_type(a, b));
+}
+Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha) {
+  check_sub_operands(a.dtype(), b.dtype());
+  const DType dtype = result_type(a, b);
+  return sub_impl(a, b, dtype, checked_alpha(alpha, dtype, "sub"));
+}
 Tensor sub(const Tensor& a, Scalar b) {
+  check_sub_operands(a.dtype(), b.default_dtype_for());
   const DType dtype = result_type(a, b);
   return sub_impl(a, wrap(b, dtype, a), dtype);
 }
+Tensor sub(const Tensor& a, Scalar b, Scalar alpha) {
+  check_sub_operands(a.dtype(), b.default_dtype_for());
+  const DType dtype = result_type(a, b);
+  return sub_impl(a, wrap(b, dtype, a), dtype, checked_alpha(alpha, dtype, "sub"));
+}
 Tensor rsub(const Tensor& a, Scalar b) {
+  check_sub_operands(b.default_dtype_for(), a.dtype());
   const DType dtype = result_type(a, b);
   return sub_impl(wrap(b, dtype, a), a, dtype);
 }
@@ -371,9 +495,90 @@ Tensor rdiv(const Tensor& a, Scalar b) {
   return div_impl(wrap(b, dtype, a), a, dtype);
 }
 
+namespace {
+
+// Integer division by zero has no value to give: PyTorch raises (Python's ZeroDivisionError).
+void check_integer_divisor(const Tensor& divisor, DType dtype, const char* op) {
+  if (is_floating(dtype)) return;
+  NoGradGuard no_grad;
+  TG_CHECK(!any(compare(Comparison::Eq, divisor, Scalar(int64_t{0}))).data_ptr<bool>()[0], "[", op,
+           "] ZeroDivisionError: integer division by zero");
+}
+
+// floor_divide, remainder, and div with rounding_mode 'trunc' or 'floor' (`is_div`: its zero
+// gradients, where floor_divide has none) on a and b (either may be a wrapped number), in dtype.
+Tensor rounded_division(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype, bool is_div = false) {
+  const char* name = is_div ? "div" : binary_name(op);
+  if (dtype == DType::Bool) fail<NotImplementedError>("[", name, "] not implemented for dtype bool");
+  check_integer_divisor(b, dtype, name);
+  Tensor out = binary_kernel(op, a, b, dtype, dtype);
+  if (!needs_grad(a, b)) return out;
+  if (op == BinaryOp::Remainder) {
+    auto node = make_node<RemainderBackward0>();
+    if (b.requires_grad()) {
+      node->a = SavedTensor(a);
+      node->b = SavedTensor(b);
+    }
+    record_binary(node, a, b, out);
+  } else if (is_div) {
+    record_binary(make_node<RoundedDivBackward>(), a, b, out);
+  } else {
+    record_binary(make_node<FloorDivideBackward>(), a, b, out);
+  }
+  return out;
+}
+
+}  // namespace
+
+Tensor floor_divide(const Tensor& a, const Tensor& b) {
+  return rounded_division(BinaryOp::FloorDivide, a, b, result_type(a, b));
+}
+Tensor floor_divide(const Tensor& a, Scalar b) {
+  const DType dtype = result_type(a, b);
+  return rounded_division(BinaryOp::FloorDivide, a, wrap(b, dtype, a), dtype);
+}
+Tensor rfloor_divide(const Tensor& a, Scalar b) {
+  const DType dtype = result_type(a, b);
+  return rounded_division(BinaryOp::FloorDivide, wrap(b, dtype, a), a, dtype);
+}
+Tensor remainder(const Tensor& a, const Tensor& b) {
+  return rounded_division(BinaryOp::Remainder, a, b, result_type(a, b));
+}
+Tensor remainder(const Tensor& a, Scalar b) {
+  const DType dtype = result_type(a, b);
+  return rounded_division(BinaryOp::Remainder, a, wrap(b, dtype, a), dtype);
+}
+Tensor rremainder(const Tensor& a, Scalar b) {
+  const DType dtype = result_type(a, b);
+  return rounded_division(BinaryOp::Remainder, wrap(b, dtype, a), a, dtype);
+}
+
+namespace {
+BinaryOp rounding_op(RoundingMode mode) {
+  return mode == RoundingMode::Floor ? BinaryOp::FloorDivide : BinaryOp::TruncDivide;
+}
+}  // namespace
+
+Tensor div(const Tensor& a, const Tensor& b, RoundingMode mode) {
+  if (mode == RoundingMode::None) return div(a, b);
+  return rounded_division(rounding_op(mode), a, b, result_type(a, b), /*is_div=*/true);
+}
+Tensor div(const Tensor& a, Scalar b, RoundingMode mode) {
+  if (mode == RoundingMode::None) return div(a, b);
+  const DType dtype = result_type(a, b);
+  return rounded_division(rounding_op(mode), a, wrap(b, dtype, a), dtype, /*is_div=*/true);
+}
+
+namespace {
+// As PyTorch: a bool base takes a bool number exponent (x ** True is x), not a bool tensor one.
+void check_bool_exponent_tensor(DType dtype) {
+  if (dtype == DType::Bool) fail<NotImplementedError>("[pow] not implemented for dtype bool with a tensor exponent");
+}
+}  // namespace
+
 Tensor pow(const Tensor& a, const Tensor& b) {
   const DType dtype = result_type(a, b);
-  TG_CHECK_TYPE(dtype != DType::Bool, "[pow] not supported for bool tensors");
+  check_bool_exponent_tensor(dtype);
   Tensor out = binary_kernel(BinaryOp::Pow, a, b, dtype, dtype);
   if (needs_grad(a, b)) {
     auto node = make_node<PowBackward1>();
@@ -387,7 +592,10 @@ Tensor pow(const Tensor& a, const Tensor& b) {
 
 Tensor pow(const Tensor& a, Scalar exponent) {
   const DType dtype = result_type(a, exponent);
-  TG_CHECK_TYPE(dtype != DType::Bool, "[pow] not supported for bool tensors");
+  // A tensor exponent may hold negative integers (they give 0 unless the base is ±1, as in
+  // PyTorch); a number exponent may not.
+  TG_CHECK(is_floating(dtype) || exponent.kind() != Scalar::Kind::Int || exponent.to<int64_t>() >= 0,
+           "[pow] integers to negative integer powers are not allowed (exponent ", exponent.to<int64_t>(), ")");
   Tensor out = binary_kernel(BinaryOp::Pow, a, wrap(exponent, dtype, a), dtype, dtype);
   if (needs_grad(a)) {
     auto node = make_node<PowBackward0>(exponent);
@@ -399,7 +607,7 @@ Tensor pow(const Tensor& a, Scalar exponent) {
 
 Tensor pow(Scalar base, const Tensor& exponent) {
   const DType dtype = result_type(exponent, base);
-  TG_CHECK_TYPE(dtype != DType::Bool, "[pow] not supported for bool tensors");
+  check_bool_exponent_tensor(dtype);
   Tensor out = binary_kernel(BinaryOp::Pow, wrap(base, dtype, exponent), exponent, dtype, dtype);
   if (needs_grad(exponent)) {
     auto node = make_node<PowBackward2>(std::log(base.to_double()));
@@ -437,11 +645,45 @@ Tensor compare(Comparison op, const Tensor& a, Scalar b) {
   return compare(op, to_dtype(a, dtype), wrap(b, dtype, a));
 }
 
+// ---- closeness ---------------------------------------------------------------------------------
+// Booleans combine with mul (and) and maximum (or).
+
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
+  TG_CHECK(a.dtype() == b.dtype(), "[isclose] expected both inputs to have the same dtype, got ", dtype_name(a.dtype()),
+           " and ", dtype_name(b.dtype()));
+  TG_CHECK(rtol >= 0 && atol >= 0, "[isclose] rtol and atol must be greater than or equal to zero, got rtol=", rtol,
+           " and atol=", atol);
+  NoGradGuard no_grad;
+  Tensor close = compare(Comparison::Eq, a, b);
+  if (a.dtype() == DType::Bool) return close;
+  // Integers are compared in the default float dtype, as PyTorch does.
+  const Tensor x = is_floating(a.dtype()) ? a : to_dtype(a, default_dtype());
+  const Tensor y = is_floating(b.dtype()) ? b : to_dtype(b, default_dtype());
+  if (equal_nan) close = maximum(close, mul(compare(Comparison::Ne, x, x), compare(Comparison::Ne, y, y)));
+  // An infinite difference is never within tolerance (equal infinities were caught as equal).
+  const Tensor difference = abs(sub(x, y));
+  const Tensor allowed = add(mul(abs(y), Scalar(rtol)), Scalar(atol));
+  const Tensor within = mul(compare(Comparison::Le, difference, allowed),
+                            compare(Comparison::Ne, difference, Scalar(std::numeric_limits<double>::infinity())));
+  return maximum(close, within);
+}
+
+bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
+  NoGradGuard no_grad;
+  return all(isclose(a, b, rtol, atol, equal_nan)).data_ptr<bool>()[0];
+}
+
+bool equal(const Tensor& a, const Tensor& b) {
+  if (a.sizes() != b.sizes()) return false;
+  NoGradGuard no_grad;
+  return all(compare(Comparison::Eq, a, b)).data_ptr<bool>()[0];
+}
+
 // ---- where -------------------------------------------------------------------------------------
 
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
-  TG_CHECK_TYPE(condition.dtype() == DType::Bool, "[where] condition must be a bool tensor, got ",
-                dtype_name(condition.dtype()));
+  TG_CHECK(condition.dtype() == DType::Bool, "[where] condition must be a bool tensor, got ",
+           dtype_name(condition.dtype()));
   const DType dtype = result_type(a, b);
   const DimVector shape = broadcast_shapes(condition.sizes(), broadcast_shapes(a.sizes(), b.sizes(), "where"), "where");
   Tensor out = Tensor::empty(shape, dtype, a.device(), "where");
@@ -469,10 +711,16 @@ Tensor where(const Tensor& condition, Scalar a, const Tensor& b) {
   return where(condition, wrap(a, dtype, b), b);
 }
 
+Tensor where(const Tensor& condition, Scalar a, Scalar b) {
+  const DType dtype = promote_types(a.default_dtype_for(), b.default_dtype_for());
+  return where(condition, wrap(a, dtype, condition), wrap(b, dtype, condition));
+}
+
 // ---- unary -------------------------------------------------------------------------------------
 
 Tensor neg(const Tensor& a) {
-  TG_CHECK_TYPE(a.dtype() != DType::Bool, "[neg] negation of a bool tensor is not supported; use logical_not()");
+  TG_CHECK(a.dtype() != DType::Bool, "[neg] negation, the `-` operator, on a bool tensor is not supported; if you are "
+           "trying to invert a mask, use the `~` or logical_not() operator instead");
   return unary_op(UnaryOp::Neg, a, a.dtype(), false, false);
 }
 Tensor exp(const Tensor& a) { return floating_unary(UnaryOp::Exp, a, false, true); }
@@ -485,7 +733,10 @@ Tensor sin(const Tensor& a) { return floating_unary(UnaryOp::Sin, a, true, false
 Tensor cos(const Tensor& a) { return floating_unary(UnaryOp::Cos, a, true, false); }
 Tensor tanh(const Tensor& a) { return floating_unary(UnaryOp::Tanh, a, false, true); }
 Tensor sigmoid(const Tensor& a) { return floating_unary(UnaryOp::Sigmoid, a, false, true); }
-Tensor relu(const Tensor& a) { return unary_op(UnaryOp::Relu, a, a.dtype(), false, true); }
+Tensor relu(const Tensor& a) {
+  TG_CHECK(a.dtype() != DType::Bool, "[relu] bool inputs are not supported");
+  return unary_op(UnaryOp::Relu, a, a.dtype(), false, true);
+}
 Tensor logical_not(const Tensor& a) { return unary_op(UnaryOp::LogicalNot, a, DType::Bool, false, false); }
 
 namespace {
@@ -515,6 +766,30 @@ Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> m
 }
 Tensor clamp_min(const Tensor& a, Scalar min) { return clamp_impl(a, min, std::nullopt, "ClampMinBackward0"); }
 Tensor clamp_max(const Tensor& a, Scalar max) { return clamp_impl(a, std::nullopt, max, "ClampMaxBackward0"); }
+
+Tensor clamp(const Tensor& a, const Tensor& min, const Tensor& max) {
+  TG_CHECK(min.defined() || max.defined(), "[clamp] at least one of 'min' or 'max' must not be None");
+  const DType dtype = result_type({&a, &min, &max});
+  DimVector shape = a.sizes();
+  for (const Tensor* bound : {&min, &max})
+    if (bound->defined()) shape = broadcast_shapes(shape, bound->sizes(), "clamp");
+  Tensor out = Tensor::empty(shape, dtype, a.device(), "clamp");
+  {
+    // max(a, min), then min(that, max): both propagate NaN, so a NaN bound gives NaN as in PyTorch.
+    NoGradGuard no_grad;
+    const Tensor input = to_dtype(a, dtype);
+    if (min.defined()) kernels::binary(BinaryOp::Maximum, out, input, to_dtype(min, dtype));
+    if (max.defined()) kernels::binary(BinaryOp::Minimum, out, min.defined() ? out : input, to_dtype(max, dtype));
+  }
+  if (any_needs_grad({a, min, max}) && is_floating(dtype)) {
+    auto node = make_node<ClampBackward0>();
+    node->input = SavedTensor(a);
+    if (min.defined()) node->min = SavedTensor(min);
+    if (max.defined()) node->max = SavedTensor(max);
+    node->connect({&a, &min, &max}, {&out});
+  }
+  return out;
+}
 
 Tensor threshold_backward(const Tensor& grad, const Tensor& out) {
   Tensor result = Tensor::empty(grad.sizes(), grad.dtype(), grad.device(), "threshold_backward");
@@ -579,19 +854,25 @@ Tensor& add_(Tensor& self, const Tensor& other, Scalar alpha) {
                  [&](const Tensor& s) { return add(s, other.is_same(self) ? s : other, alpha); }, BinaryOp::Add,
                  plain ? &other : nullptr);
 }
-Tensor& add_(Tensor& self, Scalar other) {
+Tensor& add_(Tensor& self, Scalar other, Scalar alpha) {
+  const bool plain = alpha.to_double() == 1.0;
   const Tensor wrapped = wrap(other, self.dtype(), self);
-  return inplace(self, "add_", result_type(self, other), false, [&](const Tensor& s) { return add(s, other); },
-                 BinaryOp::Add, &wrapped);
+  return inplace(self, "add_", result_type(self, other), false, [&](const Tensor& s) { return add(s, other, alpha); },
+                 BinaryOp::Add, plain ? &wrapped : nullptr);
 }
-Tensor& sub_(Tensor& self, const Tensor& other) {
+Tensor& sub_(Tensor& self, const Tensor& other, Scalar alpha) {
+  const bool plain = alpha.to_double() == 1.0;
+  check_sub_operands(self.dtype(), other.dtype());
   return inplace(self, "sub_", result_type(self, other), other.requires_grad(),
-                 [&](const Tensor& s) { return sub(s, other.is_same(self) ? s : other); }, BinaryOp::Sub, &other);
+                 [&](const Tensor& s) { return sub(s, other.is_same(self) ? s : other, alpha); }, BinaryOp::Sub,
+                 plain ? &other : nullptr);
 }
-Tensor& sub_(Tensor& self, Scalar other) {
+Tensor& sub_(Tensor& self, Scalar other, Scalar alpha) {
+  const bool plain = alpha.to_double() == 1.0;
+  check_sub_operands(self.dtype(), other.default_dtype_for());
   const Tensor wrapped = wrap(other, self.dtype(), self);
-  return inplace(self, "sub_", result_type(self, other), false, [&](const Tensor& s) { return sub(s, other); },
-                 BinaryOp::Sub, &wrapped);
+  return inplace(self, "sub_", result_type(self, other), false, [&](const Tensor& s) { return sub(s, other, alpha); },
+                 BinaryOp::Sub, plain ? &wrapped : nullptr);
 }
 Tensor& mul_(Tensor& self, const Tensor& other) {
   return inplace(self, "mul_", result_type(self, other), other.requires_grad(),
@@ -613,6 +894,11 @@ Tensor& div_(Tensor& self, Scalar other) {
 }
 Tensor& clamp_(Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max) {
   return inplace(self, "clamp_", self.dtype(), false, [&](const Tensor& s) { return clamp(s, min, max); });
+}
+Tensor& clamp_(Tensor& self, const Tensor& min, const Tensor& max) {
+  const bool bounds_require_grad = (min.defined() && min.requires_grad()) || (max.defined() && max.requires_grad());
+  return inplace(self, "clamp_", result_type({&self, &min, &max}), bounds_require_grad,
+                 [&](const Tensor& s) { return clamp(s, min, max); });
 }
 Tensor& relu_(Tensor& self) {
   return inplace(self, "relu_", self.dtype(), false, [&](const Tensor& s) { return relu(s); });

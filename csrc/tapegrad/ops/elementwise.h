@@ -2,6 +2,7 @@
 // and are "wrapped numbers" for promotion: int tensor * 2 stays int, int tensor * 2.5 is float.
 #pragma once
 
+#include <initializer_list>
 #include <optional>
 
 #include "tapegrad/core/scalar.h"
@@ -12,18 +13,37 @@ namespace tg {
 // The dtype PyTorch gives an op on these operands.
 DType result_type(const Tensor& a, const Tensor& b);
 DType result_type(const Tensor& a, Scalar b);
+DType result_type(std::initializer_list<const Tensor*> tensors);  // undefined tensors are skipped
 
 Tensor add(const Tensor& a, const Tensor& b);
 Tensor add(const Tensor& a, const Tensor& b, Scalar alpha);  // a + alpha * b
 Tensor add(const Tensor& a, Scalar b);
+Tensor add(const Tensor& a, Scalar b, Scalar alpha);
+// Any bool operand is an error, as in PyTorch (`~` or logical_not() invert a mask).
 Tensor sub(const Tensor& a, const Tensor& b);
+Tensor sub(const Tensor& a, const Tensor& b, Scalar alpha);  // a - alpha * b
 Tensor sub(const Tensor& a, Scalar b);
+Tensor sub(const Tensor& a, Scalar b, Scalar alpha);
 Tensor rsub(const Tensor& a, Scalar b);  // b - a
 Tensor mul(const Tensor& a, const Tensor& b);
 Tensor mul(const Tensor& a, Scalar b);
 Tensor div(const Tensor& a, const Tensor& b);  // true division: integers give floats
 Tensor div(const Tensor& a, Scalar b);
 Tensor rdiv(const Tensor& a, Scalar b);  // b / a
+// div's rounding_mode: None is true division; Trunc and Floor round the quotient (integers stay
+// integers) and have zero gradients.
+enum class RoundingMode { None, Trunc, Floor };
+Tensor div(const Tensor& a, const Tensor& b, RoundingMode mode);
+Tensor div(const Tensor& a, Scalar b, RoundingMode mode);
+// Python's // and %: the quotient rounded down, and the remainder with the divisor's sign.
+// Integer division by zero is an error. floor_divide has no derivative (backward through it
+// raises, as in PyTorch); remainder's is 1 for a and -floor(a / b) for b.
+Tensor floor_divide(const Tensor& a, const Tensor& b);
+Tensor floor_divide(const Tensor& a, Scalar b);
+Tensor rfloor_divide(const Tensor& a, Scalar b);  // b // a
+Tensor remainder(const Tensor& a, const Tensor& b);
+Tensor remainder(const Tensor& a, Scalar b);
+Tensor rremainder(const Tensor& a, Scalar b);  // b % a
 Tensor pow(const Tensor& a, const Tensor& b);
 Tensor pow(const Tensor& a, Scalar exponent);
 Tensor pow(Scalar base, const Tensor& exponent);
@@ -38,6 +58,7 @@ Tensor compare(Comparison op, const Tensor& a, Scalar b);
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b);
 Tensor where(const Tensor& condition, const Tensor& a, Scalar b);
 Tensor where(const Tensor& condition, Scalar a, const Tensor& b);
+Tensor where(const Tensor& condition, Scalar a, Scalar b);
 
 Tensor neg(const Tensor& a);
 Tensor exp(const Tensor& a);
@@ -52,23 +73,33 @@ Tensor tanh(const Tensor& a);
 Tensor sigmoid(const Tensor& a);
 Tensor relu(const Tensor& a);
 Tensor logical_not(const Tensor& a);
-// Bounds are inclusive; the gradient flows where min <= a <= max, as in PyTorch.
+// Bounds are inclusive; the gradient flows where min <= a <= max, as in PyTorch. A NaN bound
+// gives NaN; min > max gives max.
 Tensor clamp(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
 Tensor clamp_min(const Tensor& a, Scalar min);
 Tensor clamp_max(const Tensor& a, Scalar max);
+// Tensor bounds (either may be undefined) broadcast with a and are differentiable too.
+Tensor clamp(const Tensor& a, const Tensor& min, const Tensor& max);
+// |a - b| <= atol + rtol * |b| or a == b (NaNs equal when equal_nan), elementwise, as
+// torch.isclose; a and b must have one dtype. allclose: all of it. equal: same shape, all equal.
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);
+bool equal(const Tensor& a, const Tensor& b);
+
 // grad where out > 0, else 0: relu's backward as one kernel.
 Tensor threshold_backward(const Tensor& grad, const Tensor& out);
 
 // In place: self's dtype is kept (the result must be castable to it) and its version bumped.
 Tensor& add_(Tensor& self, const Tensor& other, Scalar alpha = Scalar(1));
-Tensor& add_(Tensor& self, Scalar other);
-Tensor& sub_(Tensor& self, const Tensor& other);
-Tensor& sub_(Tensor& self, Scalar other);
+Tensor& add_(Tensor& self, Scalar other, Scalar alpha = Scalar(1));
+Tensor& sub_(Tensor& self, const Tensor& other, Scalar alpha = Scalar(1));
+Tensor& sub_(Tensor& self, Scalar other, Scalar alpha = Scalar(1));
 Tensor& mul_(Tensor& self, const Tensor& other);
 Tensor& mul_(Tensor& self, Scalar other);
 Tensor& div_(Tensor& self, const Tensor& other);
 Tensor& div_(Tensor& self, Scalar other);
 Tensor& clamp_(Tensor& self, std::optional<Scalar> min, std::optional<Scalar> max);
+Tensor& clamp_(Tensor& self, const Tensor& min, const Tensor& max);
 Tensor& relu_(Tensor& self);
 
 // Operators for C++ programs.

@@ -10,6 +10,7 @@
 
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
+#include "tapegrad/core/threads.h"
 #include "tapegrad/kernels/cpu/gemm.h"
 #include "tapegrad/kernels/kernels.h"
 #include "tapegrad/ops/copy.h"
@@ -153,17 +154,18 @@ void product_into(const Tensor& out, const Tensor& a_in, const Tensor& b_in, boo
     // When each product is too small for the GEMM to use threads, the batch is split across
     // threads instead.
     const double item_work = static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
-    const bool split_batch = batch_count > 1 && omp_get_max_threads() > 1 && !omp_in_parallel() &&
+    const int threads = get_num_threads();
+    const bool split_batch = batch_count > 1 && threads > 1 && !omp_in_parallel() &&
                              item_work < 2 * kMinWorkPerThread &&
                              item_work * static_cast<double>(batch_count) >= 2 * kMinWorkPerThread;
     if (!split_batch) {
       run_items(0, batch_count);
       return;
     }
-#pragma omp parallel
+#pragma omp parallel num_threads(threads)
     {
-      const int64_t threads = omp_get_num_threads(), thread = omp_get_thread_num();
-      const int64_t begin = batch_count * thread / threads, end = batch_count * (thread + 1) / threads;
+      const int64_t team = omp_get_num_threads(), thread = omp_get_thread_num();
+      const int64_t begin = batch_count * thread / team, end = batch_count * (thread + 1) / team;
       // The GEMM's work-sharing loops bind to the innermost enclosing team: without a team of its
       // own, each thread's GEMM would be split across this one.
 #pragma omp parallel num_threads(1)
@@ -429,7 +431,7 @@ Subscripts parse_subscripts(const std::string& text, const std::string& equation
 
 char label_char(int label) { return static_cast<char>(label < 26 ? 'A' + label : 'a' + label - 26); }
 
-// Sums `term` over the listed labels.
+// Sums `term` over the listed labels (integers to int64, as sum and PyTorch's einsum do).
 Term sum_labels(Term term, const std::vector<int>& drop) {
   DimVector dims;
   std::vector<int> kept;
@@ -438,7 +440,7 @@ Term sum_labels(Term term, const std::vector<int>& drop) {
     else kept.push_back(term.labels[d]);
   }
   if (dims.empty()) return term;
-  return {sum(term.tensor, dims, false, term.tensor.dtype()), kept};
+  return {sum(term.tensor, dims, false), kept};
 }
 
 // Makes the labels of `labels`/`tensor` distinct by taking diagonals: a label repeated in one
@@ -489,6 +491,10 @@ Term contract(Term left, Term right, const std::vector<int>& keep, const std::st
   }
   left = sum_labels(std::move(left), left_only_drop);
   right = sum_labels(std::move(right), right_only_drop);
+  // An integer side that was summed is int64 now: the product takes the wider dtype.
+  const DType dtype = promote_types(left.tensor.dtype(), right.tensor.dtype());
+  left.tensor = to_dtype(left.tensor, dtype);
+  right.tensor = to_dtype(right.tensor, dtype);
 
   std::vector<int> batch, rows, depth, cols;
   for (int label : left.labels) {

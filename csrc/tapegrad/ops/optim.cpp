@@ -43,7 +43,8 @@ Tensor prepared_grad(const Tensor& grad, const Tensor& param, const char* op) {
 // Elementwise over n independent elements, threaded only where a team pays for itself.
 template <typename F>
 void for_each_element(int64_t n, F f) {
-#pragma omp parallel for if (n > cpu::kGrainSize) schedule(static)
+  const int threads = cpu::threads_for(n);
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
   for (int64_t i = 0; i < n; ++i) f(i);
 }
 

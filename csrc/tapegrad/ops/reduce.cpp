@@ -185,8 +185,7 @@ Tensor extreme(const Tensor& self, const DimVector& dims, bool keepdim, bool is_
 ValuesIndices indexed_extreme(const Tensor& self, int64_t dim, bool keepdim, bool is_max) {
   const char* op = is_max ? "max" : "min";
   dim = wrap_dim(dim, self.dim(), op);
-  const DimSplit split = split_at(self.sizes(), dim);
-  TG_CHECK_INDEX(split.size > 0, "[", op, "] cannot reduce over dim ", dim,
+  TG_CHECK_INDEX(self.dim() == 0 || self.sizes()[dim] > 0, "[", op, "] cannot reduce over dim ", dim,
                  " of size 0 (input shape ", self.sizes(), ")");
   DimVector kept = self.sizes();
   if (self.dim() > 0) kept[dim] = 1;
@@ -194,7 +193,7 @@ ValuesIndices indexed_extreme(const Tensor& self, int64_t dim, bool keepdim, boo
   Tensor indices = Tensor::empty(kept, DType::Int64, self.device());
   {
     NoGradGuard no_grad;
-    kernels::arg_reduce(is_max, values, indices, contiguous(self), split.outer, split.size, split.inner);
+    kernels::arg_reduce(is_max, values, indices, self, dim);
   }
   const Tensor kept_indices = indices;
   if (!keepdim && self.dim() > 0) {
@@ -217,9 +216,10 @@ ValuesIndices indexed_extreme(const Tensor& self, int64_t dim, bool keepdim, boo
 
 Tensor arg_extreme(const Tensor& self, std::optional<int64_t> dim, bool keepdim, bool is_max) {
   const char* op = is_max ? "argmax" : "argmin";
-  TG_CHECK_TYPE(self.dtype() != DType::Bool, "[", op, "] not implemented for bool tensors");
+  TG_CHECK(self.dtype() != DType::Bool, "[", op, "] does not support bool input");
   if (!dim) {
-    TG_CHECK(self.numel() > 0, "[", op, "] cannot reduce an empty tensor (input shape ", self.sizes(), ")");
+    TG_CHECK_INDEX(self.numel() > 0, "[", op, "] cannot reduce an empty tensor (input shape ", self.sizes(),
+                   ") without a dim");
     Tensor index = indexed_extreme(reshape(self.detach(), {self.numel()}), 0, false, is_max).indices;
     return keepdim ? reshape(index, DimVector(self.dim(), 1)) : index;
   }
@@ -234,7 +234,7 @@ double variance_divisor(int64_t count, double correction) { return std::max(0.0,
 
 // The forward of var and std, recording nothing.
 Tensor variance(const Tensor& self, const DimVector& dims, double correction, bool keepdim, const char* op) {
-  TG_CHECK_TYPE(is_floating(self.dtype()), "[", op, "] only floating-point inputs are supported, got ", dtype_name(self.dtype()));
+  TG_CHECK(is_floating(self.dtype()), "[", op, "] only floating-point inputs are supported, got ", dtype_name(self.dtype()));
   const int64_t count = reduced_count(self.sizes(), dims_to_mask(dims, self.dim(), op));
   NoGradGuard no_grad;
   // Two passes: subtracting the mean of the centered values removes the rounding error of the
@@ -305,16 +305,6 @@ Tensor logical_reduce(const Tensor& self, const DimVector& dims, bool keepdim, R
 
 }  // namespace
 
-DimSplit split_at(const DimVector& sizes, int64_t dim) {
-  DimSplit split;
-  for (int64_t d = 0; d < static_cast<int64_t>(sizes.size()); ++d) {
-    if (d < dim) split.outer *= sizes[d];
-    else if (d == dim) split.size = sizes[d];
-    else split.inner *= sizes[d];
-  }
-  return split;
-}
-
 Tensor sum(const Tensor& self, const DimVector& dims, bool keepdim, std::optional<DType> dtype) {
   const DType out_dtype = dtype ? *dtype : is_floating(self.dtype()) ? self.dtype() : DType::Int64;
   const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), "sum");
@@ -329,9 +319,13 @@ Tensor sum(const Tensor& self, const DimVector& dims, bool keepdim, std::optiona
   return out;
 }
 
-Tensor mean(const Tensor& self, const DimVector& dims, bool keepdim) {
-  TG_CHECK_TYPE(is_floating(self.dtype()), "[mean] could not infer output dtype: input dtype must be floating point, got ",
-                dtype_name(self.dtype()));
+Tensor mean(const Tensor& self, const DimVector& dims, bool keepdim, std::optional<DType> dtype) {
+  TG_CHECK(!dtype || is_floating(*dtype), "[mean] could not infer output dtype: dtype must be floating point, got ",
+           dtype_name(dtype.value_or(DType::Float32)));
+  TG_CHECK(dtype || is_floating(self.dtype()), "[mean] could not infer output dtype: input dtype must be floating "
+           "point (or pass dtype=), got ", dtype_name(self.dtype()));
+  // As PyTorch: dtype= converts the input first (differentiably), then the mean runs in it.
+  if (dtype && *dtype != self.dtype()) return mean(to_dtype(self, *dtype), dims, keepdim);
   const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), "mean");
   const double count = static_cast<double>(reduced_count(self.sizes(), reduced));
   Tensor out;

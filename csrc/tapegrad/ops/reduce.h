@@ -12,7 +12,9 @@ namespace tg {
 // Integer and bool inputs sum (and multiply) to int64, as in PyTorch.
 Tensor sum(const Tensor& self, const DimVector& dims = {}, bool keepdim = false,
            std::optional<DType> dtype = std::nullopt);
-Tensor mean(const Tensor& self, const DimVector& dims = {}, bool keepdim = false);
+// Floating inputs only, unless `dtype` (floating) is given: the input is converted to it first.
+Tensor mean(const Tensor& self, const DimVector& dims = {}, bool keepdim = false,
+            std::optional<DType> dtype = std::nullopt);
 // The gradient of an element is the product of the others, so zeros are handled exactly.
 Tensor prod(const Tensor& self, const DimVector& dims = {}, bool keepdim = false,
             std::optional<DType> dtype = std::nullopt);
@@ -48,12 +50,5 @@ Tensor any(const Tensor& self, const DimVector& dims = {}, bool keepdim = false)
 // Sums a broadcast gradient back to `shape` (which grad's shape was broadcast from). Used by the
 // engine for every broadcast input, and by expand's backward.
 Tensor sum_to(const Tensor& grad, const DimVector& shape);
-
-// A shape seen as (outer, size, inner) around `dim` (already wrapped): the layout the dim-wise
-// kernels (arg_reduce, softmax) work on.
-struct DimSplit {
-  int64_t outer = 1, size = 1, inner = 1;
-};
-DimSplit split_at(const DimVector& sizes, int64_t dim);
 
 }  // namespace tg

@@ -16,8 +16,7 @@ void transpose_into(T* dst, int64_t dst_row_stride, const T* src, int64_t src_co
                     int64_t cols) {
   constexpr int64_t kTile = 32;
   const int64_t row_tiles = (rows + kTile - 1) / kTile;
-  const int threads = rows * cols >= cpu::kGrainSize && !omp_in_parallel() ? omp_get_max_threads() : 1;
-#pragma omp parallel for num_threads(threads) schedule(static)
+#pragma omp parallel for num_threads(cpu::threads_for(rows * cols)) schedule(static)
   for (int64_t tile = 0; tile < row_tiles; ++tile) {
     const int64_t row_end = std::min(rows, (tile + 1) * kTile);
     for (int64_t col_begin = 0; col_begin < cols; col_begin += kTile) {

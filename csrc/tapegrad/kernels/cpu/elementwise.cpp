@@ -2,6 +2,7 @@
 // loops.h, so the dtype switch happens once per call and the inner loop is a plain C++ loop the
 // compiler vectorises on contiguous data.
 #include <cmath>
+#include <limits>
 #include <type_traits>
 
 #include "tapegrad/kernels/cpu/gemm.h"
@@ -12,6 +13,9 @@
 namespace tg::kernels {
 
 namespace {
+
+// x ** y for bool is x or not y (true ** false == 1).
+inline bool integer_power(bool base, bool exponent) { return base || !exponent; }
 
 template <typename T>
 T integer_power(T base, T exponent) {
@@ -43,6 +47,44 @@ T propagate_nan_min(T a, T b) {
   return a < b ? a : b;
 }
 
+// Python's // and %, as PyTorch computes them. Floats: the quotient of a - fmod(a, b), which is
+// exact, rounded to the nearest integer, so that 0.5 // 0.1 is 4 as in Python; a zero divisor
+// gives IEEE's a / b.
+template <typename T>
+T floor_divide(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) {
+    if (b == 0) return a / b;
+    const T remainder = std::fmod(a, b);
+    T quotient = (a - remainder) / b;
+    if (remainder != 0 && (b < 0) != (remainder < 0)) quotient -= T(1);
+    if (quotient == 0) return std::copysign(T(0), a / b);
+    T floored = std::floor(quotient);
+    if (quotient - floored > T(0.5)) floored += T(1);
+    return floored;
+  } else {
+    if (b == -1) return static_cast<T>(T(0) - static_cast<std::make_unsigned_t<T>>(a));  // no overflow trap at INT_MIN
+    const T quotient = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? static_cast<T>(quotient - 1) : quotient;
+  }
+}
+
+template <typename T>
+T trunc_divide(T a, T b) {
+  if constexpr (std::is_floating_point_v<T>) return std::trunc(a / b);
+  else if (b == -1) return static_cast<T>(T(0) - static_cast<std::make_unsigned_t<T>>(a));
+  else return static_cast<T>(a / b);
+}
+
+// The remainder with the divisor's sign (Python's %).
+template <typename T>
+T remainder(T a, T b) {
+  T result;
+  if constexpr (std::is_floating_point_v<T>) result = std::fmod(a, b);
+  else if (b == -1) return T(0);
+  else result = static_cast<T>(a % b);
+  return (result != 0 && (b < 0) != (result < 0)) ? static_cast<T>(result + b) : result;
+}
+
 template <typename T>
 void arithmetic(BinaryOp op, const cpu::Loop<3>& loop) {
   switch (op) {
@@ -50,11 +92,19 @@ void arithmetic(BinaryOp op, const cpu::Loop<3>& loop) {
     case BinaryOp::Sub: return cpu::map_binary<T, T, T>(loop, [](T a, T b) { return static_cast<T>(a - b); });
     case BinaryOp::Mul: return cpu::map_binary<T, T, T>(loop, [](T a, T b) { return static_cast<T>(a * b); });
     case BinaryOp::Div: return cpu::map_binary<T, T, T>(loop, [](T a, T b) { return static_cast<T>(a / b); });
+    case BinaryOp::FloorDivide:
+    case BinaryOp::TruncDivide:
+    case BinaryOp::Remainder:
+      if constexpr (std::is_same_v<T, bool>) {
+        fail<NotImplementedError>("[", op == BinaryOp::Remainder ? "remainder" : "div", "] not implemented for dtype bool");
+      } else {
+        if (op == BinaryOp::FloorDivide) return cpu::map_binary<T, T, T>(loop, floor_divide<T>);
+        if (op == BinaryOp::TruncDivide) return cpu::map_binary<T, T, T>(loop, trunc_divide<T>);
+        return cpu::map_binary<T, T, T>(loop, remainder<T>);
+      }
     case BinaryOp::Pow:
       if constexpr (std::is_floating_point_v<T>)
         return cpu::map_binary<T, T, T>(loop, [](T a, T b) { return std::pow(a, b); });
-      else if constexpr (std::is_same_v<T, bool>)
-        fail<TypeError>("[pow] not supported for bool tensors");
       else
         return cpu::map_binary<T, T, T>(loop, [](T a, T b) { return integer_power(a, b); });
     case BinaryOp::Maximum: return cpu::map_binary<T, T, T>(loop, propagate_nan_max<T>);
@@ -102,8 +152,8 @@ void floating_unary(UnaryOp op, const cpu::Loop<2>& loop) {
 // Splits [0, n) into one contiguous part per thread above the grain size; run(begin, count).
 template <typename Run>
 void parallel_parts(int64_t n, Run run) {
-  const int64_t threads = std::min<int64_t>(omp_get_max_threads(), n / cpu::kGrainSize);
-  if (threads <= 1 || omp_in_parallel()) {
+  const int threads = cpu::threads_for(n);
+  if (threads <= 1) {
     run(0, n);
     return;
   }
@@ -190,9 +240,11 @@ void unary(UnaryOp op, const Tensor& out, const Tensor& a) {
         using T = typename decltype(tag)::type;
         cpu::map_unary<bool, T>(loop, [](T v) { return !v; });
       });
+    case UnaryOp::Sign:
+      if (a.dtype() == DType::Bool) return cpu::map_unary<bool, bool>(loop, [](bool v) { return v; });
+      [[fallthrough]];
     case UnaryOp::Neg:
     case UnaryOp::Abs:
-    case UnaryOp::Sign:
     case UnaryOp::Relu:
       return dispatch_numeric(a.dtype(), "unary", [&](auto tag) {
         using T = typename decltype(tag)::type;
@@ -215,6 +267,8 @@ void clamp(const Tensor& out, const Tensor& a, std::optional<Scalar> min, std::o
     using T = typename decltype(tag)::type;
     const T low = min ? min->to<T>() : T(0), high = max ? max->to<T>() : T(0);
     const bool has_low = min.has_value(), has_high = max.has_value();
+    if ((has_low && low != low) || (has_high && high != high))
+      return cpu::map_unary<T, T>(loop, [](T) { return std::numeric_limits<T>::quiet_NaN(); });
     cpu::map_unary<T, T>(loop, [=](T v) {
       if (v != v) return v;  // NaN passes through
       if (has_low && v < low) v = low;

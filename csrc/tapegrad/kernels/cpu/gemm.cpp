@@ -25,6 +25,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "tapegrad/core/threads.h"
 #include "tapegrad/kernels/cpu/gemm_kernels.h"
 
 namespace tg::cpu {
@@ -540,7 +541,7 @@ void gemm_impl(Problem<T> problem) {
   // In double: m·n·k can overflow int64 for shapes whose operands still fit in memory.
   const double work = static_cast<double>(problem.m) * static_cast<double>(problem.n) *
                       static_cast<double>(problem.k);
-  int threads = omp_in_parallel() ? 1 : omp_get_max_threads();
+  int threads = omp_in_parallel() ? 1 : get_num_threads();
   threads = static_cast<int>(std::max(1.0, std::min<double>(threads, work / kMinWorkPerThread)));
   if (threads > 1) {
 #pragma omp parallel num_threads(threads)

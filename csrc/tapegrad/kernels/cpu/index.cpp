@@ -18,7 +18,8 @@ void index_gather(const Tensor& out, const Tensor& src, const IndexOffsets& offs
     T* destination = static_cast<T*>(out.raw_data());
     const int64_t* inner = offsets.inner.data();
     // Rows are independent, so threads split them once the copy is large enough to pay for a team.
-#pragma omp parallel for if (rows * row_length >= cpu::kGrainSize && !omp_in_parallel())
+    const int threads = cpu::threads_for(rows * row_length);
+#pragma omp parallel for num_threads(threads) if (threads > 1)
     for (int64_t row = 0; row < rows; ++row) {
       const T* from = source + offsets.outer[row / index_count] + offsets.index[row % index_count];
       T* to = destination + row * row_length;

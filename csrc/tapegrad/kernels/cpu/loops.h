@@ -7,15 +7,25 @@
 
 #include <omp.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
 #include "tapegrad/core/dim_vector.h"
+#include "tapegrad/core/threads.h"
 
 namespace tg::cpu {
 
 // Below this many elements a loop runs on the calling thread: starting a team costs microseconds.
 constexpr int64_t kGrainSize = 32768;
+
+// The team size for a parallel loop over `work` elements: one thread per kGrainSize elements, at
+// most tg::get_num_threads(), and 1 inside a parallel region (a nested team only oversubscribes).
+// Every parallel region sizes its team through this, as OpenMP's default is per calling thread.
+inline int threads_for(int64_t work) {
+  if (work < 2 * kGrainSize || omp_in_parallel()) return 1;
+  return static_cast<int>(std::min<int64_t>(get_num_threads(), work / kGrainSize));
+}
 
 struct Operand {
   char* data;
@@ -98,9 +108,8 @@ template <size_t N, typename Row>
 void parallel_for_each_run(const Loop<N>& loop, Row&& row) {
   const int64_t numel = loop.numel;
   if (numel == 0) return;
-  const int64_t max_threads = omp_get_max_threads();
-  const int64_t threads = std::min<int64_t>(max_threads, numel / kGrainSize);
-  if (threads <= 1 || omp_in_parallel()) {
+  const int threads = threads_for(numel);
+  if (threads <= 1) {
     for_each_run(loop, 0, numel, row);
     return;
   }

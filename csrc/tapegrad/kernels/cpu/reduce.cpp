@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <type_traits>
 #include <vector>
@@ -105,11 +106,6 @@ inline int64_t product(const DimVector& sizes) {
   return count;
 }
 
-inline int64_t thread_count(int64_t work) {
-  if (omp_in_parallel()) return 1;
-  return std::max<int64_t>(1, std::min<int64_t>(omp_get_max_threads(), work / cpu::kGrainSize));
-}
-
 // Calls body(begin, end) over [0, count) split among `threads` threads.
 template <typename Body>
 void parallel_range(int64_t count, int64_t threads, Body&& body) {
@@ -155,7 +151,7 @@ void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool
     for (int64_t o = 0; o < outputs; ++o) out_data[offset_of(o, kept.sizes, kept.out_strides)] = identity;
     return;
   }
-  const int64_t threads = thread_count(outputs * count);
+  const int64_t threads = cpu::threads_for(outputs * count);
   const size_t kept_ndim = kept.sizes.size(), red_ndim = red.sizes.size();
 
   // inner: the reduced elements are one contiguous run per output.
@@ -245,20 +241,116 @@ void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool
   });
 }
 
-// Splits a contiguous (outer, size, inner) tensor into blocks and runs body(block, scratch) on
-// each, in parallel above the grain size.
+// ---- dim-wise kernels (arg_reduce, softmax) ---------------------------------------------------
+// A tensor of any strides is seen around one dim as (outer, size, inner), where outer and inner
+// stand for the dims before and after it. Outputs are contiguous in that order.
+
+// Dims in order, size-1 dims dropped and neighbours that form one run merged.
+void merge_runs(const DimVector& sizes, const DimVector& strides, int64_t begin, int64_t end, DimVector& merged_sizes,
+                DimVector& merged_strides) {
+  for (int64_t d = begin; d < end; ++d) {
+    if (sizes[d] == 1) continue;
+    const size_t last = merged_sizes.size();
+    if (last > 0 && merged_strides[last - 1] == strides[d] * sizes[d]) {
+      merged_sizes[last - 1] *= sizes[d];
+      merged_strides[last - 1] = strides[d];
+    } else {
+      merged_sizes.push_back(sizes[d]);
+      merged_strides.push_back(strides[d]);
+    }
+  }
+}
+
+struct DimLayout {
+  int64_t outer = 1, size = 1, inner = 1;
+  int64_t stride = 0;                    // of the dim itself
+  DimVector outer_sizes, outer_strides;  // merged dims before it
+  // Block o starts at o * block_stride when the dims before merge into one (always so for
+  // contiguous input): no division per block then.
+  bool evenly_spaced = true;
+  int64_t block_stride = 0;
+  // Offsets of the inner elements from a block's start: empty when they form one run of stride
+  // inner_stride (always so when inner == 1).
+  std::vector<int64_t> inner_offsets;
+  int64_t inner_stride = 1;
+
+  DimLayout(const Tensor& tensor, int64_t dim) {
+    if (tensor.dim() == 0) return;
+    const DimVector& sizes = tensor.sizes();
+    size = sizes[dim];
+    stride = tensor.strides()[dim];
+    merge_runs(sizes, tensor.strides(), 0, dim, outer_sizes, outer_strides);
+    for (int64_t size_before : outer_sizes) outer *= size_before;
+    evenly_spaced = outer_sizes.size() <= 1;
+    if (outer_sizes.size() == 1) block_stride = outer_strides[0];
+    DimVector inner_sizes, inner_strides;
+    merge_runs(sizes, tensor.strides(), dim + 1, tensor.dim(), inner_sizes, inner_strides);
+    for (int64_t size_after : inner_sizes) inner *= size_after;
+    if (inner_sizes.size() == 1) inner_stride = inner_strides[0];
+    if (inner_sizes.size() > 1)
+      for (int64_t j = 0; j < inner; ++j) inner_offsets.push_back(offset_of(j, inner_sizes, inner_strides));
+  }
+  int64_t block_offset(int64_t o) const {
+    return evenly_spaced ? o * block_stride : offset_of(o, outer_sizes, outer_strides);
+  }
+  // Whether a block kernel can read a block in place: its rows (one per index of the dim) hold
+  // their inner elements as one run, and, unless `any_row_stride`, a row of one element has
+  // stride 1 (the kernels' inner == 1 paths read the dim as one run).
+  bool readable_in_place(bool any_row_stride) const {
+    if (!inner_offsets.empty()) return false;
+    return inner == 1 ? any_row_stride || stride == 1 : inner_stride == 1;
+  }
+};
+
+// Calls body(begin, end, scratch) on each thread's share [begin, end) of the `outer` blocks, in
+// parallel when the `work` elements in all pay for threads; each thread has `scratch_count` T's of
+// scratch.
 template <typename T, typename Body>
-void for_each_block(int64_t outer, int64_t size, int64_t inner, Body&& body) {
-  parallel_range(outer, thread_count(outer * size * inner), [&](int64_t begin, int64_t end) {
-    std::vector<T> scratch(2 * inner);
-    for (int64_t o = begin; o < end; ++o) body(o * size * inner, scratch.data());
+void for_each_block_range(int64_t outer, int64_t work, int64_t scratch_count, Body&& body) {
+  parallel_range(outer, cpu::threads_for(work), [&](int64_t begin, int64_t end) {
+    const std::unique_ptr<T[]> scratch(scratch_count > 0 ? new T[scratch_count] : nullptr);
+    body(begin, end, scratch.get());
   });
 }
 
-void check_contiguous(const char* op, std::initializer_list<const Tensor*> tensors) {
-  for (const Tensor* tensor : tensors)
-    TG_CHECK(tensor->is_contiguous(), "[", op, "] kernel expects contiguous tensors");
+// A block's elements copied into a contiguous (size, inner) array at `to`: the layout a block
+// kernel reads, with row stride inner.
+template <typename T>
+void gather_block(T* __restrict to, const T* from, const DimLayout& layout) {
+  for (int64_t d = 0; d < layout.size; ++d) {
+    const T* row = from + d * layout.stride;
+    T* out = to + d * layout.inner;
+    if (layout.inner_offsets.empty())
+      for (int64_t j = 0; j < layout.inner; ++j) out[j] = row[j * layout.inner_stride];
+    else
+      for (int64_t j = 0; j < layout.inner; ++j) out[j] = row[layout.inner_offsets[j]];
+  }
 }
+
+// How the softmax kernels read one operand's blocks: in place with the dim's stride between rows
+// when its rows allow, else gathered a block at a time into scratch (row stride inner).
+template <typename T>
+struct BlockReader {
+  const T* data;
+  const DimLayout& layout;
+  bool in_place;
+  bool evenly_spaced;  // read in place, block o at data + o * block_stride: many blocks per call
+  int64_t row_stride;
+  BlockReader(const T* data, const DimLayout& layout, bool any_row_stride)
+      : data(data), layout(layout), in_place(layout.readable_in_place(any_row_stride)),
+        evenly_spaced(in_place && layout.evenly_spaced), row_stride(in_place ? layout.stride : layout.inner) {}
+  // The evenly spaced blocks from `begin` on.
+  Blocks<T> from(int64_t begin) const {
+    return {data + begin * layout.block_stride, layout.block_stride, row_stride};
+  }
+  // Block o alone; `copy` has room for a block when it is not read in place.
+  Blocks<T> block(int64_t o, T* copy) const {
+    const T* start = data + layout.block_offset(o);
+    if (in_place) return {start, 0, row_stride};
+    gather_block(copy, start, layout);
+    return {copy, 0, row_stride};
+  }
+};
 
 }  // namespace
 
@@ -275,10 +367,9 @@ void reduce(ReduceOp op, const Tensor& out, const Tensor& input, const std::vect
   });
 }
 
-void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& input, int64_t outer,
-                int64_t size, int64_t inner) {
+void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& input, int64_t dim) {
   require_cpu(is_max ? "max" : "min", input);
-  check_contiguous(is_max ? "max" : "min", {&values, &indices, &input});
+  const DimLayout layout(input, dim);
   dispatch_all(input.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T* in = input.data_ptr<T>();
@@ -289,51 +380,82 @@ void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const 
       if (candidate != candidate) return best == best;
       return is_max ? candidate > best : candidate < best;
     };
-    parallel_range(outer, thread_count(outer * size * inner), [&](int64_t begin, int64_t end) {
-      for (int64_t o = begin; o < end; ++o) {
-        const T* block = in + o * size * inner;
-        T* best = value_data + o * inner;
-        int64_t* where = index_data + o * inner;
-        for (int64_t j = 0; j < inner; ++j) { best[j] = block[j]; where[j] = 0; }
-        for (int64_t d = 1; d < size; ++d)
-          for (int64_t j = 0; j < inner; ++j)
-            if (better(block[d * inner + j], best[j])) { best[j] = block[d * inner + j]; where[j] = d; }
-      }
-    });
+    // Row d of a block holds its inner elements at d * stride + offset(j); the loop over j is
+    // the vectorised one when they are contiguous. (Locals, not layout's members: the stores to
+    // `where` could alias those, and the loops would reload them.)
+    const int64_t size = layout.size, stride = layout.stride, inner = layout.inner;
+    auto run = [&](auto offset) {
+      for_each_block_range<T>(layout.outer, input.numel(), 0, [&](int64_t begin, int64_t end, T*) {
+        for (int64_t o = begin; o < end; ++o) {
+          const T* block = in + layout.block_offset(o);
+          T* best = value_data + o * inner;
+          int64_t* where = index_data + o * inner;
+          for (int64_t j = 0; j < inner; ++j) { best[j] = block[offset(j)]; where[j] = 0; }
+          for (int64_t d = 1; d < size; ++d) {
+            const T* row = block + d * stride;
+            for (int64_t j = 0; j < inner; ++j)
+              if (better(row[offset(j)], best[j])) { best[j] = row[offset(j)]; where[j] = d; }
+          }
+        }
+      });
+    };
+    if (!layout.inner_offsets.empty()) run([&](int64_t j) { return layout.inner_offsets[j]; });
+    else if (layout.inner_stride == 1) run([](int64_t j) { return j; });
+    else run([stride = layout.inner_stride](int64_t j) { return j * stride; });
   });
 }
 
-void softmax(const Tensor& out, const Tensor& input, int64_t outer, int64_t size, int64_t inner, bool log) {
+void softmax(const Tensor& out, const Tensor& input, int64_t dim, bool log) {
   const char* op = log ? "log_softmax" : "softmax";
   require_cpu(op, input);
-  check_contiguous(op, {&out, &input});
+  const DimLayout layout(input, dim);
+  const int64_t size = layout.size, inner = layout.inner, block_size = size * inner;
   dispatch_floating(input.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* out_data = out.data_ptr<T>();
-    const T* in_data = input.data_ptr<T>();
     const FloatReduceKernels fast = float_kernels();
-    for_each_block<T>(outer, size, inner, [&](int64_t offset, T* scratch) {
-      if constexpr (std::is_same_v<T, float>) fast.softmax(out_data + offset, in_data + offset, size, inner, log, scratch);
-      else softmax_block(out_data + offset, in_data + offset, size, inner, log, scratch);
+    auto run = [&](T* result, Blocks<T> in, int64_t blocks, T* scratch) {
+      if constexpr (std::is_same_v<T, float>) fast.softmax(result, in, blocks, size, inner, log, scratch);
+      else softmax_blocks(result, in, blocks, size, inner, log, scratch);
+    };
+    const BlockReader<T> reader(input.data_ptr<T>(), layout, false);
+    // Scratch: the running max and sum per inner element, then room for a gathered block.
+    const int64_t scratch_count = 2 * inner + (reader.in_place ? 0 : block_size);
+    for_each_block_range<T>(layout.outer, input.numel(), scratch_count, [&](int64_t begin, int64_t end, T* scratch) {
+      if (reader.evenly_spaced) return run(out_data + begin * block_size, reader.from(begin), end - begin, scratch);
+      for (int64_t o = begin; o < end; ++o)
+        run(out_data + o * block_size, reader.block(o, scratch + 2 * inner), 1, scratch);
     });
   });
 }
 
-void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& output, int64_t outer, int64_t size,
-                      int64_t inner, bool log) {
+void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& output, int64_t dim, bool log) {
   const char* op = log ? "log_softmax_backward" : "softmax_backward";
   require_cpu(op, grad);
-  check_contiguous(op, {&grad_input, &grad, &output});
+  const DimLayout grad_layout(grad, dim), output_layout(output, dim);
+  const int64_t size = grad_layout.size, inner = grad_layout.inner, block_size = size * inner;
   dispatch_floating(grad.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
     T* grad_input_data = grad_input.data_ptr<T>();
-    const T* grad_data = grad.data_ptr<T>();
-    const T* output_data = output.data_ptr<T>();
     const FloatReduceKernels fast = float_kernels();
-    for_each_block<T>(outer, size, inner, [&](int64_t offset, T* scratch) {
+    auto run = [&](T* result, Blocks<T> grads, Blocks<T> outputs, int64_t blocks, T* scratch) {
       if constexpr (std::is_same_v<T, float>)
-        fast.softmax_backward(grad_input_data + offset, grad_data + offset, output_data + offset, size, inner, log, scratch);
-      else softmax_backward_block(grad_input_data + offset, grad_data + offset, output_data + offset, size, inner, log, scratch);
+        fast.softmax_backward(result, grads, outputs, blocks, size, inner, log, scratch);
+      else
+        softmax_backward_blocks(result, grads, outputs, blocks, size, inner, log, scratch);
+    };
+    // The backward block reads rows of any stride, so only scattered inner elements are gathered.
+    const BlockReader<T> grads(grad.data_ptr<T>(), grad_layout, true);
+    const BlockReader<T> outputs(output.data_ptr<T>(), output_layout, true);
+    // Scratch: a sum per inner element, then room for each operand's gathered block.
+    const int64_t grad_copy = inner, output_copy = grad_copy + (grads.in_place ? 0 : block_size);
+    const int64_t scratch_count = output_copy + (outputs.in_place ? 0 : block_size);
+    for_each_block_range<T>(grad_layout.outer, grad.numel(), scratch_count, [&](int64_t begin, int64_t end, T* scratch) {
+      if (grads.evenly_spaced && outputs.evenly_spaced)
+        return run(grad_input_data + begin * block_size, grads.from(begin), outputs.from(begin), end - begin, scratch);
+      for (int64_t o = begin; o < end; ++o)
+        run(grad_input_data + o * block_size, grads.block(o, scratch + grad_copy),
+            outputs.block(o, scratch + output_copy), 1, scratch);
     });
   });
 }

@@ -76,9 +76,22 @@ T reduce_run(const T* __restrict data, int64_t n, T identity) {
 inline float vector_exp(float x) { return vector_math::exp(x); }
 inline double vector_exp(double x) { return std::exp(x); }
 
-// One softmax "column" layout: `outer` blocks of `size` x `inner`, contiguous, reduced over size.
+// Where the softmax kernels read an operand: `blocks` blocks of `size` rows; row d of block b holds
+// its `inner` elements, contiguous, at data + b * block_stride + d * row_stride. Outputs are
+// contiguous (size, inner) blocks one after another. One call covers a thread's share of blocks,
+// so a (128, 10) softmax pays one call, not 128.
 template <typename T>
-void softmax_block(T* __restrict out, const T* __restrict in, int64_t size, int64_t inner, bool log, T* __restrict scratch) {
+struct Blocks {
+  const T* data;
+  int64_t block_stride, row_stride;
+};
+
+// Softmax over the `size` rows of one block: row d of the input holds its `inner` elements at
+// in + d * in_stride (in_stride is 1 when inner is 1: the row is then one run); the output block is
+// contiguous. Scratch holds 2 * inner values.
+template <typename T>
+void softmax_block(T* __restrict out, const T* __restrict in, int64_t in_stride, int64_t size, int64_t inner, bool log,
+                   T* __restrict scratch) {
   if (inner == 1) {
     // As PyTorch, a row whose maximum is infinite comes out NaN (inf - inf).
     const T shift = reduce_run<ReduceOp::Max>(in, size, -std::numeric_limits<T>::infinity());
@@ -99,17 +112,17 @@ void softmax_block(T* __restrict out, const T* __restrict in, int64_t size, int6
   std::fill(max, max + inner, -std::numeric_limits<T>::infinity());
   std::fill(sum, sum + inner, T(0));
   for (int64_t d = 0; d < size; ++d)
-    for (int64_t j = 0; j < inner; ++j) max[j] = nan_max(max[j], in[d * inner + j]);
+    for (int64_t j = 0; j < inner; ++j) max[j] = nan_max(max[j], in[d * in_stride + j]);
   for (int64_t d = 0; d < size; ++d)
     for (int64_t j = 0; j < inner; ++j) {
-      const T e = vector_exp(in[d * inner + j] - max[j]);
+      const T e = vector_exp(in[d * in_stride + j] - max[j]);
       out[d * inner + j] = e;
       sum[j] += e;
     }
   if (log) {
     for (int64_t j = 0; j < inner; ++j) sum[j] = max[j] + std::log(sum[j]);
     for (int64_t d = 0; d < size; ++d)
-      for (int64_t j = 0; j < inner; ++j) out[d * inner + j] = in[d * inner + j] - sum[j];
+      for (int64_t j = 0; j < inner; ++j) out[d * inner + j] = in[d * in_stride + j] - sum[j];
   } else {
     for (int64_t j = 0; j < inner; ++j) sum[j] = T(1) / sum[j];
     for (int64_t d = 0; d < size; ++d)
@@ -118,17 +131,38 @@ void softmax_block(T* __restrict out, const T* __restrict in, int64_t size, int6
 }
 
 // softmax: grad_input = y * (g - sum(g * y));  log_softmax: grad_input = g - exp(y) * sum(g).
+// Row d of grad and output starts at d * grad_stride and d * output_stride (any strides); their
+// inner elements are contiguous, as grad_input's whole block is. Scratch holds inner values.
 template <typename T>
-void softmax_backward_block(T* __restrict grad_input, const T* __restrict grad, const T* __restrict output,
-                            int64_t size, int64_t inner, bool log, T* __restrict sum) {
+void softmax_backward_block(T* __restrict grad_input, const T* __restrict grad, int64_t grad_stride,
+                            const T* __restrict output, int64_t output_stride, int64_t size, int64_t inner, bool log,
+                            T* __restrict sum) {
   std::fill(sum, sum + inner, T(0));
-  for (int64_t d = 0; d < size; ++d)
-    for (int64_t j = 0; j < inner; ++j) sum[j] += log ? grad[d * inner + j] : grad[d * inner + j] * output[d * inner + j];
-  for (int64_t d = 0; d < size; ++d)
-    for (int64_t j = 0; j < inner; ++j) {
-      const int64_t i = d * inner + j;
-      grad_input[i] = log ? grad[i] - vector_exp(output[i]) * sum[j] : output[i] * (grad[i] - sum[j]);
-    }
+  for (int64_t d = 0; d < size; ++d) {
+    const T* g = grad + d * grad_stride;
+    const T* y = output + d * output_stride;
+    for (int64_t j = 0; j < inner; ++j) sum[j] += log ? g[j] : g[j] * y[j];
+  }
+  for (int64_t d = 0; d < size; ++d) {
+    const T* g = grad + d * grad_stride;
+    const T* y = output + d * output_stride;
+    T* result = grad_input + d * inner;
+    for (int64_t j = 0; j < inner; ++j) result[j] = log ? g[j] - vector_exp(y[j]) * sum[j] : y[j] * (g[j] - sum[j]);
+  }
+}
+
+template <typename T>
+void softmax_blocks(T* out, Blocks<T> in, int64_t blocks, int64_t size, int64_t inner, bool log, T* scratch) {
+  for (int64_t b = 0; b < blocks; ++b)
+    softmax_block(out + b * size * inner, in.data + b * in.block_stride, in.row_stride, size, inner, log, scratch);
+}
+
+template <typename T>
+void softmax_backward_blocks(T* grad_input, Blocks<T> grad, Blocks<T> output, int64_t blocks, int64_t size,
+                             int64_t inner, bool log, T* scratch) {
+  for (int64_t b = 0; b < blocks; ++b)
+    softmax_backward_block(grad_input + b * size * inner, grad.data + b * grad.block_stride, grad.row_stride,
+                           output.data + b * output.block_stride, output.row_stride, size, inner, log, scratch);
 }
 
 // block[j] += sum over `rows` rows (row r at base + r * stride) of row[j]. Four rows per pass over
@@ -155,9 +189,9 @@ inline void add_rows(float* __restrict block, const float* __restrict base, int6
 struct FloatReduceKernels {
   float (*sum)(const float* data, int64_t n);
   void (*add_rows)(float* block, const float* base, int64_t stride, int64_t rows, int64_t columns);
-  void (*softmax)(float* out, const float* in, int64_t size, int64_t inner, bool log, float* scratch);
-  void (*softmax_backward)(float* grad_input, const float* grad, const float* output, int64_t size, int64_t inner,
-                           bool log, float* scratch);
+  void (*softmax)(float* out, Blocks<float> in, int64_t blocks, int64_t size, int64_t inner, bool log, float* scratch);
+  void (*softmax_backward)(float* grad_input, Blocks<float> grad, Blocks<float> output, int64_t blocks, int64_t size,
+                           int64_t inner, bool log, float* scratch);
 };
 FloatReduceKernels float_reduce_kernels_baseline();
 FloatReduceKernels float_reduce_kernels_avx2();
@@ -166,7 +200,7 @@ FloatReduceKernels float_reduce_kernels_avx512();
 namespace {
 inline FloatReduceKernels make_float_reduce_kernels() {
   return {[](const float* data, int64_t n) { return reduce_run<ReduceOp::Sum>(data, n, 0.0f); }, add_rows,
-          softmax_block<float>, softmax_backward_block<float>};
+          softmax_blocks<float>, softmax_backward_blocks<float>};
 }
 }  // namespace
 

@@ -1,8 +1,8 @@
 // Branch-free float32 exp, tanh and sigmoid that the compiler vectorises (std::exp is a call the
 // vectoriser cannot see through). Included by the per-ISA kernel files, so the same source becomes
 // SSE2, AVX2 and AVX-512 code. Accuracy: within 2 ulp of the correctly rounded result over the
-// normal range (Cephes' minimax polynomials); NaN and ±inf behave as std::exp / std::tanh do;
-// results below FLT_MIN flush to zero.
+// normal range (Cephes' minimax polynomials), and down through the subnormals (exp(-100) is
+// 3.7e-44, as std::exp gives); NaN and ±inf behave as std::exp / std::tanh do.
 #pragma once
 
 #include <bit>
@@ -19,7 +19,13 @@ inline float exp(float x) {
   constexpr float kLn2High = 0.693359375f;    // ln 2 split in two so n * kLn2High is exact
   constexpr float kLn2Low = -2.12194440e-4f;
   constexpr float kRoundMagic = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
-  const float clamped = x < -87.33654f ? -87.33654f : (x > 88.72283f ? 88.72283f : x);
+  // Clamped to where the result has just rounded to 0 (e^-104 is below half the smallest
+  // subnormal) or overflowed to inf (e^89), so that no select is needed for either end.
+  constexpr float kMin = -104.0f, kMax = 89.0f;
+  // Written as maxps and minps compute them, so that a NaN x passes through both (and makes p,
+  // and so the result, NaN) without a select of its own.
+  const float above_min = kMin > x ? kMin : x;
+  const float clamped = kMax < above_min ? kMax : above_min;
   const float n = (clamped * kLog2e + kRoundMagic) - kRoundMagic;
   const float r = clamped - n * kLn2High - n * kLn2Low;  // |r| <= ln2 / 2
   float p = 1.9875691500e-4f;
@@ -29,11 +35,13 @@ inline float exp(float x) {
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
-  const float scale = std::bit_cast<float>((static_cast<int32_t>(n) + 127) << 23);
-  float result = p * scale;
-  result = x > 88.72283f ? __builtin_inff() : result;
-  result = x < -87.33654f ? 0.0f : result;
-  return x != x ? x : result;
+  // 2^n in two factors, each a normal float for every n in [-150, 128]: one factor would
+  // overflow at n = 128 (x above 88.376) and could not reach the subnormal results below -87.3.
+  const int32_t exponent = static_cast<int32_t>(n);
+  const int32_t half = exponent >> 1;
+  const float scale_low = std::bit_cast<float>((half + 127) << 23);
+  const float scale_high = std::bit_cast<float>((exponent - half + 127) << 23);
+  return (p * scale_low) * scale_high;
 }
 
 inline float tanh(float x) {
