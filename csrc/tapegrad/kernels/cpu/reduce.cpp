@@ -17,20 +17,14 @@
 #include <type_traits>
 #include <vector>
 
+#include "tapegrad/kernels/cpu/backend.h"
 #include "tapegrad/kernels/cpu/gemm.h"
 #include "tapegrad/kernels/cpu/loops.h"
 #include "tapegrad/kernels/cpu/reduce_kernels.h"
-#include "tapegrad/kernels/kernels.h"
 
 namespace tg::cpu {
 
 FloatReduceKernels float_reduce_kernels_baseline() { return make_float_reduce_kernels(); }
-
-}  // namespace tg::cpu
-
-namespace tg::kernels {
-
-using namespace tg::cpu;
 
 namespace {
 
@@ -263,7 +257,6 @@ void check_contiguous(const char* op, std::initializer_list<const Tensor*> tenso
 }  // namespace
 
 void reduce(ReduceOp op, const Tensor& out, const Tensor& input, const std::vector<bool>& reduced) {
-  require_cpu("reduce", input);
   dispatch_all(input.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     switch (op) {
@@ -277,7 +270,6 @@ void reduce(ReduceOp op, const Tensor& out, const Tensor& input, const std::vect
 
 void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& input, int64_t outer,
                 int64_t size, int64_t inner) {
-  require_cpu(is_max ? "max" : "min", input);
   check_contiguous(is_max ? "max" : "min", {&values, &indices, &input});
   dispatch_all(input.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -305,7 +297,6 @@ void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const 
 
 void softmax(const Tensor& out, const Tensor& input, int64_t outer, int64_t size, int64_t inner, bool log) {
   const char* op = log ? "log_softmax" : "softmax";
-  require_cpu(op, input);
   check_contiguous(op, {&out, &input});
   dispatch_floating(input.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -322,7 +313,6 @@ void softmax(const Tensor& out, const Tensor& input, int64_t outer, int64_t size
 void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& output, int64_t outer, int64_t size,
                       int64_t inner, bool log) {
   const char* op = log ? "log_softmax_backward" : "softmax_backward";
-  require_cpu(op, grad);
   check_contiguous(op, {&grad_input, &grad, &output});
   dispatch_floating(grad.dtype(), op, [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -338,4 +328,4 @@ void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor
   });
 }
 
-}  // namespace tg::kernels
+}  // namespace tg::cpu
