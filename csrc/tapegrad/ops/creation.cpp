@@ -11,12 +11,22 @@ namespace tg {
 Tensor empty(const DimVector& sizes, DType dtype, Device device) { return Tensor::empty(sizes, dtype, device); }
 
 namespace {
-// `op` names the public function in errors (a negative size in zeros() says "[zeros]").
-Tensor filled(const DimVector& sizes, Scalar value, DType dtype, Device device, const char* op) {
-  Tensor out = Tensor::empty(sizes, dtype, device, op);
+
+Tensor filled(Tensor out, Scalar value) {
   kernels::fill(out, value);
   return out;
 }
+
+// `op` names the public function in errors (a negative size in zeros() says "[zeros]").
+Tensor filled(const DimVector& sizes, Scalar value, DType dtype, Device device, const char* op) {
+  return filled(Tensor::empty(sizes, dtype, device, op), value);
+}
+
+// Laid out as `like`, as PyTorch's preserve_format (and the Python *_like functions) lay it out.
+Tensor empty_like_named(const Tensor& like, const char* op) {
+  return Tensor::empty_like_layout(like, like.dtype(), like.device(), op);
+}
+
 }  // namespace
 
 Tensor full(const DimVector& sizes, Scalar value, DType dtype, Device device) {
@@ -25,10 +35,13 @@ Tensor full(const DimVector& sizes, Scalar value, DType dtype, Device device) {
 }
 Tensor zeros(const DimVector& sizes, DType dtype, Device device) { return filled(sizes, Scalar(0), dtype, device, "zeros"); }
 Tensor ones(const DimVector& sizes, DType dtype, Device device) { return filled(sizes, Scalar(1), dtype, device, "ones"); }
-Tensor empty_like(const Tensor& like) { return Tensor::empty(like.sizes(), like.dtype(), like.device()); }
-Tensor zeros_like(const Tensor& like) { return zeros(like.sizes(), like.dtype(), like.device()); }
-Tensor ones_like(const Tensor& like) { return ones(like.sizes(), like.dtype(), like.device()); }
-Tensor full_like(const Tensor& like, Scalar value) { return full(like.sizes(), value, like.dtype(), like.device()); }
+Tensor empty_like(const Tensor& like) { return empty_like_named(like, "empty_like"); }
+Tensor zeros_like(const Tensor& like) { return filled(empty_like_named(like, "zeros_like"), Scalar(0)); }
+Tensor ones_like(const Tensor& like) { return filled(empty_like_named(like, "ones_like"), Scalar(1)); }
+Tensor full_like(const Tensor& like, Scalar value) {
+  value.check_fits(like.dtype(), "full_like");
+  return filled(empty_like_named(like, "full_like"), value);
+}
 Tensor scalar_tensor(Scalar value, DType dtype, Device device) { return filled({}, value, dtype, device, "scalar_tensor"); }
 
 Tensor arange(Scalar start, Scalar end, Scalar step, DType dtype, Device device) {
