@@ -1,37 +1,47 @@
 #include "tapegrad/ops/optim.h"
 
-#include "tapegrad/autograd/grad_mode.h"
+#include "tapegrad/core/shape.h"
 #include "tapegrad/kernels/kernels.h"
 #include "tapegrad/kernels/optim.h"
-#include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
 
 namespace tg {
 
 namespace {
 
-// A parameter or state tensor the update writes into: it must match the parameter exactly.
+// A parameter or state tensor the update writes into: it must match the parameter's shape and
+// dtype (any strides will do).
 void check_state(const Tensor& state, const Tensor& param, const char* what, const char* op) {
   TG_CHECK(state.defined(), "[", op, "] ", what, " is missing");
   TG_CHECK(state.sizes() == param.sizes() && state.dtype() == param.dtype(), "[", op, "] ", what, " has shape ",
            state.sizes(), " and dtype ", dtype_name(state.dtype()), ", the parameter ", param.sizes(), " and ",
            dtype_name(param.dtype()));
-  TG_CHECK(state.is_contiguous(), "[", op, "] ", what, " must be contiguous to be updated in place");
 }
 
 void check_param(const Tensor& param, const char* op) {
+  TG_CHECK(param.defined(), "[", op, "] param is missing");
   TG_CHECK_TYPE(is_floating(param.dtype()), "[", op, "] can only update floating-point parameters, got ",
                 dtype_name(param.dtype()));
-  check_state(param, param, "param", op);
+  // As torch: an update in place cannot write one memory location for several elements.
+  for (int64_t d = 0; d < param.dim(); ++d)
+    TG_CHECK(param.strides()[d] != 0 || param.sizes()[d] <= 1, "[", op, "] more than one element of the param of "
+             "shape ", param.sizes(), " and strides ", param.strides(), " refers to a single memory location; clone() "
+             "it first");
 }
 
-// The gradient as contiguous memory of the parameter's dtype (a copy only when it is not already).
+// The gradient in the parameter's dtype and, where the parameter is dense, its strides, so that
+// the kernel walks all its operands in one flat loop: a copy only when the gradient is not already
+// so (another dtype, or a contiguous gradient for a transposed parameter).
 Tensor prepared_grad(const Tensor& grad, const Tensor& param, const char* op) {
   TG_CHECK(grad.defined(), "[", op, "] the parameter has no gradient");
   TG_CHECK(grad.sizes() == param.sizes(), "[", op, "] gradient of shape ", grad.sizes(), " for a parameter of shape ",
            param.sizes());
-  NoGradGuard no_grad;
-  return contiguous(to_dtype(grad, param.dtype()));
+  const bool same_layout = (grad.is_contiguous() && param.is_contiguous()) || grad.strides() == param.strides() ||
+                           !is_non_overlapping_and_dense(param.sizes(), param.strides());
+  if (grad.dtype() == param.dtype() && same_layout) return grad;
+  Tensor converted = empty_like(param);
+  kernels::copy(converted, grad);
+  return converted;
 }
 
 }  // namespace
@@ -42,7 +52,7 @@ Tensor sgd_step(const Tensor& param, const Tensor& grad_in, const Tensor& moment
   const Tensor grad = prepared_grad(grad_in, param, op);
   Tensor buffer = momentum_buffer;
   const bool first_step = options.momentum != 0.0 && !buffer.defined();
-  if (first_step) buffer = empty_like(param);
+  if (first_step) buffer = empty_like(param);  // in the parameter's layout, as Adam's state
   else if (options.momentum != 0.0) check_state(buffer, param, "momentum_buffer", op);
   kernels::sgd_step(param, grad, options.momentum != 0.0 ? buffer : Tensor(), options, first_step);
   param.impl()->bump_version();
