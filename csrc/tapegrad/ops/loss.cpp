@@ -211,7 +211,9 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
            "] label_smoothing must be between 0.0 and 1.0, got ", label_smoothing);
   const bool probabilities = is_floating(target.dtype());
   const ClassTarget spec{class_layout(input, target, weight, probabilities, op), ignore_index, label_smoothing};
-  const DType dtype = input.dtype();
+  // Probabilities take part in type promotion, as in PyTorch: float32 logits with float64
+  // probabilities give a float64 loss (and a float32 gradient for the logits).
+  const DType dtype = probabilities ? promote_types(input.dtype(), target.dtype()) : input.dtype();
   const Tensor x = prepare(input, dtype, input.sizes()), w = prepare(weight, dtype, weight.defined() ? weight.sizes() : DimVector{});
   const Tensor t = probabilities ? prepare(target, dtype, target.sizes()) : class_targets(target, op);
   Tensor lse = empty({spec.layout.rows()}, dtype, input.device());
