@@ -75,6 +75,24 @@ def test_cross_entropy_probability_targets():
                      inputs=[RNG.normal(size=(6, 5)), probabilities])
 
 
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("input_dtype,target_dtype", [("float32", "float64"), ("float64", "float32")])
+def test_cross_entropy_probability_targets_promote(reduction, input_dtype, target_dtype):
+    # The probabilities take part in type promotion: float32 logits with float64 targets give a
+    # float64 loss, as in torch, and each input's gradient keeps its own dtype.
+    logits, probabilities = RNG.normal(size=(6, 5)), RNG.dirichlet(np.ones(5), size=6)
+    results = {}
+    for lib in (tg, torch):
+        x = lib.tensor(logits, dtype=getattr(lib, input_dtype), requires_grad=True)
+        y = lib.tensor(probabilities, dtype=getattr(lib, target_dtype), requires_grad=True)
+        loss = lib.nn.functional.cross_entropy(x, y, weight=lib.tensor(WEIGHT, dtype=getattr(lib, input_dtype)),
+                                               reduction=reduction, label_smoothing=0.1)
+        loss.backward(lib.ones_like(loss))
+        results[lib] = (loss, x.grad, y.grad)
+    for ours, theirs in zip(results[tg], results[torch]):
+        assert_close(ours, theirs, atol=1e-6, rtol=1e-5)
+
+
 def test_cross_entropy_all_ignored_mean_is_nan():
     loss = F.cross_entropy(tg.zeros(2, 3), tg.tensor([-100, -100]))
     assert np.isnan(loss.item())

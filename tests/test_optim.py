@@ -362,13 +362,71 @@ def test_fused_kernel_errors():
         tg._C._sgd_step(param, tg.ones(2), None, 0.1)
     with pytest.raises(TypeError, match=r"\[sgd_step\] can only update floating-point parameters"):
         tg._C._sgd_step(tg.tensor([1, 2]), tg.tensor([1, 2]), None, 0.1)
-    with pytest.raises(RuntimeError, match=r"\[sgd_step\] param must be contiguous"):
-        tg._C._sgd_step(tg.ones(2, 3).t(), tg.ones(3, 2), None, 0.1)
     with pytest.raises(RuntimeError, match=r"\[adam_step\] exp_avg has shape \(2,\)"):
         tg._C._adam_step(param, tg.ones(3), tg.ones(2), tg.ones(3), None, tg.zeros(1), 0.1, 0.9, 0.99, 1e-8, 0.0)
+    with pytest.raises(RuntimeError, match=r"\[sgd_step\] more than one element of the param of shape \(2, 3\) and "
+                       r"strides \(0, 1\) refers to a single memory location"):
+        tg._C._sgd_step(tg.ones(3).expand(2, 3), tg.ones(2, 3), None, 0.1)
     with pytest.raises(RuntimeError, match=r"\[adamw_step\] max_exp_avg_sq is missing"):
         tg._C._adamw_step(param, tg.ones(3), tg.ones(3), tg.ones(3), None, tg.zeros(1), 0.1, 0.9, 0.99, 1e-8, 0.0, True)
-    # A gradient of another dtype or layout is converted, not rejected.
+    # A gradient of another dtype or layout is converted, not rejected, and so is a parameter's layout.
     param = tg.ones(2, 2, dtype=tg.float64)
     tg._C._sgd_step(param, tg.tensor([[1.0, 2.0], [3.0, 4.0]]).t(), None, 1.0)
     assert np.array_equal(param.numpy(), [[0.0, -2.0], [-1.0, -3.0]])
+    param = tg.ones(2, 3, dtype=tg.float64).t()
+    tg._C._sgd_step(param, tg.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]), None, 1.0)
+    assert np.array_equal(param.numpy(), [[0.0, -1.0], [-2.0, -3.0], [-4.0, -5.0]]) and param.stride() == (1, 3)
+
+
+# Parameters that are not one row-major block: dense in another order (transposed, permuted), or
+# not dense at all (every other column, one column), and the degenerate 0-dim and empty ones.
+PARAMETER_LAYOUTS = [
+    ("transposed", (3, 4), lambda t: t.t()),
+    ("permuted", (2, 3, 4), lambda t: t.permute(2, 0, 1)),
+    ("every-other-column", (4, 6), lambda t: t[:, ::2]),
+    ("one-column", (5, 3), lambda t: t[:, 1]),
+    ("0-dim", (), lambda t: t),
+    ("empty-transposed", (0, 3), lambda t: t.t()),
+]
+LAYOUT_CONFIGS = [CONFIGS[1], CONFIGS[2], CONFIGS[4], CONFIGS[8], CONFIGS[9], CONFIGS[12]]
+
+
+@pytest.mark.parametrize("name,options", LAYOUT_CONFIGS, ids=[f"{n}-{o}" for n, o in LAYOUT_CONFIGS])
+@pytest.mark.parametrize("layout,shape,view", PARAMETER_LAYOUTS, ids=[layout[0] for layout in PARAMETER_LAYOUTS])
+def test_strided_parameters_match_torch(name, options, layout, shape, view):
+    rng = np.random.default_rng(6)
+    data = rng.normal(size=shape)
+    bases = {tg: tg.tensor(data), torch: torch.tensor(data)}
+    params = {lib: lib.nn.Parameter(view(base)) for lib, base in bases.items()}
+    ours, theirs = params[tg], params[torch]
+    assert ours.stride() == theirs.stride() or data.size == 0  # torch's zero-size tensors have strides of their own
+    optimizer, reference = getattr(optim, name)([ours], **options), getattr(torch.optim, name)([theirs], **options)
+    for step in range(8):
+        weight = rng.normal(size=tuple(theirs.shape))
+        for lib, param in params.items():
+            if step % 2:  # a gradient laid out as each library's autograd makes it
+                param.grad = None
+                (param * param * lib.tensor(weight)).sum().backward()
+            else:
+                param.grad = lib.tensor(weight)
+        optimizer.step()
+        reference.step()
+    # Updated in place, element for element: the views still share their bases' memory, the rest of
+    # which is untouched.
+    assert ours.stride() == view(bases[tg]).stride()
+    assert np.abs(bases[tg].numpy() - bases[torch].numpy()).max(initial=0) <= 1e-12
+    for key, value in reference.state[theirs].items():
+        state = optimizer.state[ours][key]
+        assert np.abs(state.numpy() - value.numpy()).max(initial=0) <= 1e-12, key
+        # State is laid out as the parameter, as torch's zeros_like(param) lays out Adam's. (torch
+        # clones SGD's buffer from the first gradient, which its autograd gives that layout too.)
+        if key != "step":
+            assert state.stride() == tg.empty_like(ours).stride(), key
+
+
+def test_transposed_parameter_takes_a_step():
+    param = nn.Parameter(tg.randn(3, 4).t())
+    before = param.detach().numpy().copy()
+    (param * param).sum().backward()
+    optim.SGD([param], lr=0.1).step()
+    assert np.allclose(param.detach().numpy(), before * 0.8)

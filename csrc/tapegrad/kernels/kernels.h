@@ -1,6 +1,10 @@
 // The kernel entry points ops call. Each takes tensors whose shapes and dtypes the op has already
-// checked and whose output is allocated, and picks the implementation by device: today only
-// kernels/cpu exists, and a CUDA backend adds its kernels behind these same declarations.
+// checked and whose output is allocated, and runs the backend of the device its tensors share
+// (kernels/dispatch.cpp): the CPU backend is kernels/cpu (declared in kernels/cpu/backend.h), and a
+// CUDA backend adds its kernels behind these same declarations. Tensors on different devices are a
+// RuntimeError, a device without a backend in this build a NotImplementedError, both naming the op.
+// The families with parameter types of their own have headers of their own: creation.h, matmul.h,
+// loss.h and optim.h next to this one.
 #pragma once
 
 #include <cstdint>
@@ -11,9 +15,6 @@
 #include "tapegrad/core/tensor.h"
 
 namespace tg::kernels {
-
-// Throws "[op] not implemented for device X" unless every tensor lives on the CPU.
-void require_cpu(const char* op, const Tensor& tensor);
 
 // dst[...] = src[...] converted to dst's dtype; src broadcasts to dst's shape.
 void copy(const Tensor& dst, const Tensor& src);
@@ -34,7 +35,7 @@ void where(const Tensor& out, const Tensor& condition, const Tensor& a, const Te
 // out = output > 0 ? grad : 0
 void threshold_backward(const Tensor& out, const Tensor& grad, const Tensor& output);
 
-// ---- index: gather/scatter through precomputed element offsets (ops/index.cpp computes them) --
+// ---- index: gather/scatter through precomputed element offsets (ops/index.cpp lays them out) ---
 // Element (p, j, a) of an advanced index sits at outer[p] + index[j] + inner[a] in the indexed
 // tensor and at (p * |index| + j) * |inner| + a in the contiguous result.
 struct IndexOffsets {
@@ -46,13 +47,18 @@ void index_gather(const Tensor& out, const Tensor& src, const IndexOffsets& offs
 // dst at the offsets = (or += when accumulate) values (contiguous, dst's dtype, the result's shape).
 // Repeated offsets accumulate; without accumulate the last write wins.
 void index_put(const Tensor& dst, const Tensor& values, const IndexOffsets& offsets, bool accumulate);
+// offsets[j] += index[j] * stride for an index (contiguous int64, one entry per offset) into a dim
+// of `size` elements; negative indices count from the end. IndexError naming `op` and `dim` for an
+// index out of range.
+void add_index_offsets(std::vector<int64_t>& offsets, const Tensor& index, int64_t size, int64_t stride, int64_t dim,
+                       const char* op);
 int64_t count_nonzero(const Tensor& self);
 // out: (count_nonzero(self), self.dim()) int64, contiguous.
 void nonzero(const Tensor& out, const Tensor& self);
 
 }  // namespace tg::kernels
 
-// ---- reductions and softmax (kernels/cpu/reduce.cpp) ---------------------------------------------
+// ---- reductions and softmax ----------------------------------------------------------------------
 
 namespace tg::kernels {
 

@@ -19,6 +19,8 @@ Tensor empty(const DimVector& sizes, DType dtype, Device device = {});
 Tensor zeros(const DimVector& sizes, DType dtype, Device device = {});
 Tensor ones(const DimVector& sizes, DType dtype, Device device = {});
 Tensor full(const DimVector& sizes, Scalar value, DType dtype, Device device = {});
+// like's shape, and like's strides where they are a permutation of a contiguous layout (PyTorch's
+// preserve_format: zeros_like(x.t()) is itself transposed), else dense strides in like's order.
 Tensor empty_like(const Tensor& like);
 Tensor zeros_like(const Tensor& like);
 Tensor ones_like(const Tensor& like);

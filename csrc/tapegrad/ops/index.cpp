@@ -233,17 +233,8 @@ AdvancedLayout advanced_layout(const Tensor& self, const std::vector<Tensor>& in
   auto& offsets = layout.offsets.index;
   offsets.assign(static_cast<size_t>(checked_numel(broadcast, op)), 0);
   for (int64_t d : indexed) {
-    kernels::require_cpu(op, indices[d]);
     const Tensor values = contiguous(to_dtype(expand(indices[d], broadcast), DType::Int64));
-    const int64_t* data = values.data_ptr<int64_t>();
-    const int64_t size = self.sizes()[d], stride = self.strides()[d];
-    for (size_t j = 0; j < offsets.size(); ++j) {
-      int64_t position = data[j];
-      TG_CHECK_INDEX(position >= -size && position < size, "[", op, "] index ", position,
-                     " is out of bounds for dimension ", d, " with size ", size);
-      if (position < 0) position += size;
-      offsets[j] += position * stride;
-    }
+    kernels::add_index_offsets(offsets, values, self.sizes()[d], self.strides()[d], d, op);
   }
   return layout;
 }
@@ -513,7 +504,8 @@ Tensor cat_impl(const std::vector<Tensor>& tensors, int64_t dim, const char* op,
   const Tensor* reference = nullptr;
   for (const Tensor& tensor : tensors) {
     dtype = promote_types(dtype, tensor.dtype());
-    kernels::require_cpu(op, tensor);
+    TG_CHECK(tensor.device() == tensors[0].device(), "[", op, "] expected all tensors to be on the same device, got ",
+             tensors[0].device().str(), " and ", tensor.device().str());
     if (!reference && !(tensor.dim() == 1 && tensor.numel() == 0)) reference = &tensor;
   }
   if (!reference) return Tensor::empty({0}, dtype, tensors[0].device(), op);

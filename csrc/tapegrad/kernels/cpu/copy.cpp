@@ -1,9 +1,9 @@
 #include <cstring>
 
+#include "tapegrad/kernels/cpu/backend.h"
 #include "tapegrad/kernels/cpu/loops.h"
-#include "tapegrad/kernels/kernels.h"
 
-namespace tg::kernels {
+namespace tg::cpu {
 
 namespace {
 
@@ -29,7 +29,7 @@ void transpose_into(T* dst, int64_t dst_row_stride, const T* src, int64_t src_co
 
 // The transposed-view copy, when the merged loop is one: two dims, dst walking its rows in
 // order, src walking the same rows down its columns.
-bool try_transpose_copy(const cpu::Loop<2>& loop, DType dtype) {
+bool try_transpose_copy(const Loop<2>& loop, DType dtype) {
   if (loop.sizes.size() != 2) return false;
   const DimVector& dst_strides = loop.strides[0];
   const DimVector& src_strides = loop.strides[1];
@@ -49,32 +49,24 @@ bool try_transpose_copy(const cpu::Loop<2>& loop, DType dtype) {
 
 }  // namespace
 
-void require_cpu(const char* op, const Tensor& tensor) {
-  TG_CHECK(tensor.device().is_cpu(), "[", op, "] not implemented for device ", tensor.device().str(),
-           " (tapegrad was built without CUDA kernels)");
-}
-
 void copy(const Tensor& dst, const Tensor& src) {
-  require_cpu("copy", dst);
-  require_cpu("copy", src);
   if (dst.dtype() == src.dtype() && dst.is_contiguous() && src.is_contiguous() && dst.sizes() == src.sizes()) {
     const size_t nbytes = static_cast<size_t>(dst.numel()) * itemsize(dst.dtype());
     if (nbytes > 0 && dst.raw_data() != src.raw_data()) std::memmove(dst.raw_data(), src.raw_data(), nbytes);
     return;
   }
-  const auto loop = cpu::tensor_loop(dst, src);
+  const auto loop = tensor_loop(dst, src);
   if (dst.dtype() == src.dtype() && try_transpose_copy(loop, dst.dtype())) return;
   dispatch_all(dst.dtype(), [&](auto out_tag) {
     using Out = typename decltype(out_tag)::type;
     dispatch_all(src.dtype(), [&](auto in_tag) {
       using In = typename decltype(in_tag)::type;
-      cpu::map_unary<Out, In>(loop, [](In value) { return static_cast<Out>(value); });
+      map_unary<Out, In>(loop, [](In value) { return static_cast<Out>(value); });
     });
   });
 }
 
 void fill(const Tensor& dst, Scalar value) {
-  require_cpu("fill_", dst);
   dispatch_all(dst.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T typed = value.to<T>();
@@ -84,13 +76,13 @@ void fill(const Tensor& dst, Scalar value) {
       return;
     }
     // A broadcast scalar operand: stride 0 everywhere.
-    const auto loop = cpu::make_loop<2>(dst.sizes(),
-                                        {cpu::Operand{static_cast<char*>(dst.raw_data()), dst.strides()},
-                                         cpu::Operand{reinterpret_cast<char*>(const_cast<T*>(&typed)),
+    const auto loop = make_loop<2>(dst.sizes(),
+                                        {Operand{static_cast<char*>(dst.raw_data()), dst.strides()},
+                                         Operand{reinterpret_cast<char*>(const_cast<T*>(&typed)),
                                                       DimVector(dst.sizes().size(), 0)}},
                                         {sizeof(T), sizeof(T)});
-    cpu::map_unary<T, T>(loop, [](T v) { return v; });
+    map_unary<T, T>(loop, [](T v) { return v; });
   });
 }
 
-}  // namespace tg::kernels
+}  // namespace tg::cpu

@@ -5,12 +5,12 @@
 #include <limits>
 #include <type_traits>
 
+#include "tapegrad/kernels/cpu/backend.h"
 #include "tapegrad/kernels/cpu/gemm.h"
 #include "tapegrad/kernels/cpu/loops.h"
 #include "tapegrad/kernels/cpu/vector_kernels.h"
-#include "tapegrad/kernels/kernels.h"
 
-namespace tg::kernels {
+namespace tg::cpu {
 
 namespace {
 
@@ -221,7 +221,6 @@ bool try_vectorised_arithmetic(BinaryOp op, const Tensor& out, Tensor a, Tensor 
 }  // namespace
 
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
-  require_cpu("binary", out);
   if (try_vectorised_arithmetic(op, out, a, b)) return;
   const auto loop = cpu::tensor_loop(out, a, b);
   if (is_comparison(op)) {
@@ -232,7 +231,6 @@ void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
 }
 
 void unary(UnaryOp op, const Tensor& out, const Tensor& a) {
-  require_cpu("unary", out);
   const auto loop = cpu::tensor_loop(out, a);
   switch (op) {
     case UnaryOp::LogicalNot:
@@ -261,7 +259,6 @@ void unary(UnaryOp op, const Tensor& out, const Tensor& a) {
 }
 
 void clamp(const Tensor& out, const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
-  require_cpu("clamp", out);
   const auto loop = cpu::tensor_loop(out, a);
   dispatch_numeric(a.dtype(), "clamp", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -279,7 +276,6 @@ void clamp(const Tensor& out, const Tensor& a, std::optional<Scalar> min, std::o
 }
 
 void where(const Tensor& out, const Tensor& condition, const Tensor& a, const Tensor& b) {
-  require_cpu("where", out);
   const auto loop = cpu::tensor_loop(out, condition, a, b);
   dispatch_all(out.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -288,7 +284,6 @@ void where(const Tensor& out, const Tensor& condition, const Tensor& a, const Te
 }
 
 void threshold_backward(const Tensor& out, const Tensor& grad, const Tensor& output) {
-  require_cpu("threshold_backward", out);
   const auto loop = cpu::tensor_loop(out, grad, output);
   dispatch_floating(out.dtype(), "threshold_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -296,7 +291,7 @@ void threshold_backward(const Tensor& out, const Tensor& grad, const Tensor& out
   });
 }
 
-}  // namespace tg::kernels
+}  // namespace tg::cpu
 
 // The baseline (SSE2) build of the vector kernels; the AVX2 and AVX-512 ones have files of their own.
 TG_DEFINE_VECTOR_KERNELS(baseline)

@@ -1,13 +1,11 @@
 #include <cstring>
 
+#include "tapegrad/kernels/cpu/backend.h"
 #include "tapegrad/kernels/cpu/loops.h"
-#include "tapegrad/kernels/kernels.h"
 
-namespace tg::kernels {
+namespace tg::cpu {
 
 void index_gather(const Tensor& out, const Tensor& src, const IndexOffsets& offsets) {
-  require_cpu("index", out);
-  require_cpu("index", src);
   const int64_t rows = static_cast<int64_t>(offsets.outer.size() * offsets.index.size());
   const int64_t row_length = static_cast<int64_t>(offsets.inner.size());
   if (rows == 0 || row_length == 0) return;
@@ -33,8 +31,6 @@ void index_gather(const Tensor& out, const Tensor& src, const IndexOffsets& offs
 }
 
 void index_put(const Tensor& dst, const Tensor& values, const IndexOffsets& offsets, bool accumulate) {
-  require_cpu("index_put_", dst);
-  require_cpu("index_put_", values);
   const int64_t index_count = static_cast<int64_t>(offsets.index.size());
   const int64_t rows = static_cast<int64_t>(offsets.outer.size()) * index_count;
   const int64_t row_length = static_cast<int64_t>(offsets.inner.size());
@@ -55,6 +51,18 @@ void index_put(const Tensor& dst, const Tensor& values, const IndexOffsets& offs
       }
     }
   });
+}
+
+void add_index_offsets(std::vector<int64_t>& offsets, const Tensor& index, int64_t size, int64_t stride, int64_t dim,
+                       const char* op) {
+  const int64_t* data = index.data_ptr<int64_t>();
+  for (size_t j = 0; j < offsets.size(); ++j) {
+    int64_t position = data[j];
+    TG_CHECK_INDEX(position >= -size && position < size, "[", op, "] index ", position,
+                   " is out of bounds for dimension ", dim, " with size ", size);
+    if (position < 0) position += size;
+    offsets[j] += position * stride;
+  }
 }
 
 namespace {
@@ -80,7 +88,6 @@ void for_each_element(const Tensor& self, Visit&& visit) {
 }  // namespace
 
 int64_t count_nonzero(const Tensor& self) {
-  require_cpu("nonzero", self);
   int64_t count = 0;
   dispatch_all(self.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -90,7 +97,6 @@ int64_t count_nonzero(const Tensor& self) {
 }
 
 void nonzero(const Tensor& out, const Tensor& self) {
-  require_cpu("nonzero", self);
   int64_t* coordinates = static_cast<int64_t*>(out.raw_data());
   dispatch_all(self.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -101,4 +107,4 @@ void nonzero(const Tensor& out, const Tensor& self) {
   });
 }
 
-}  // namespace tg::kernels
+}  // namespace tg::cpu

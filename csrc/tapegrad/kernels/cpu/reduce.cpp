@@ -18,20 +18,14 @@
 #include <type_traits>
 #include <vector>
 
+#include "tapegrad/kernels/cpu/backend.h"
 #include "tapegrad/kernels/cpu/gemm.h"
 #include "tapegrad/kernels/cpu/loops.h"
 #include "tapegrad/kernels/cpu/reduce_kernels.h"
-#include "tapegrad/kernels/kernels.h"
 
 namespace tg::cpu {
 
 FloatReduceKernels float_reduce_kernels_baseline() { return make_float_reduce_kernels(); }
-
-}  // namespace tg::cpu
-
-namespace tg::kernels {
-
-using namespace tg::cpu;
 
 namespace {
 
@@ -355,7 +349,6 @@ struct BlockReader {
 }  // namespace
 
 void reduce(ReduceOp op, const Tensor& out, const Tensor& input, const std::vector<bool>& reduced) {
-  require_cpu("reduce", input);
   dispatch_all(input.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     switch (op) {
@@ -368,7 +361,6 @@ void reduce(ReduceOp op, const Tensor& out, const Tensor& input, const std::vect
 }
 
 void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& input, int64_t dim) {
-  require_cpu(is_max ? "max" : "min", input);
   const DimLayout layout(input, dim);
   dispatch_all(input.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -407,7 +399,6 @@ void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const 
 
 void softmax(const Tensor& out, const Tensor& input, int64_t dim, bool log) {
   const char* op = log ? "log_softmax" : "softmax";
-  require_cpu(op, input);
   const DimLayout layout(input, dim);
   const int64_t size = layout.size, inner = layout.inner, block_size = size * inner;
   dispatch_floating(input.dtype(), op, [&](auto tag) {
@@ -431,7 +422,6 @@ void softmax(const Tensor& out, const Tensor& input, int64_t dim, bool log) {
 
 void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& output, int64_t dim, bool log) {
   const char* op = log ? "log_softmax_backward" : "softmax_backward";
-  require_cpu(op, grad);
   const DimLayout grad_layout(grad, dim), output_layout(output, dim);
   const int64_t size = grad_layout.size, inner = grad_layout.inner, block_size = size * inner;
   dispatch_floating(grad.dtype(), op, [&](auto tag) {
@@ -460,4 +450,4 @@ void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor
   });
 }
 
-}  // namespace tg::kernels
+}  // namespace tg::cpu

@@ -1,0 +1,191 @@
+// CPU kernels for tensors made from nothing: ranges, identity, and random draws from the CPU's
+// generator.
+#include <algorithm>
+#include <cmath>
+#include <iterator>
+#include <numeric>
+#include <type_traits>
+#include <vector>
+
+#include "tapegrad/kernels/cpu/backend.h"
+
+namespace tg::cpu {
+
+void arange(const Tensor& out, Scalar start, Scalar step) {
+  const int64_t count = out.numel();
+  dispatch_all(out.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* data = out.data_ptr<T>();
+    if (!is_floating(out.dtype())) {
+      const int64_t origin = start.to<int64_t>(), stride = step.to<int64_t>();
+      for (int64_t i = 0; i < count; ++i) data[i] = static_cast<T>(origin + i * stride);
+    } else {
+      const double first = start.to_double(), increment = step.to_double();
+      for (int64_t i = 0; i < count; ++i) data[i] = static_cast<T>(first + static_cast<double>(i) * increment);
+    }
+  });
+}
+
+void linspace(const Tensor& out, double start, double end) {
+  const int64_t steps = out.numel();
+  const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
+  dispatch_all(out.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* data = out.data_ptr<T>();
+    // Fill symmetrically from both ends, as PyTorch does, so the last element is exactly `end`
+    // (and a single step is `start`).
+    const int64_t half = steps == 1 ? 1 : steps / 2;
+    for (int64_t i = 0; i < steps; ++i)
+      data[i] = static_cast<T>(i < half ? start + step * static_cast<double>(i)
+                                        : end - step * static_cast<double>(steps - 1 - i));
+  });
+}
+
+void eye(const Tensor& out) {
+  fill(out, Scalar(0));
+  const int64_t rows = out.size(0), cols = out.size(1);
+  dispatch_all(out.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* data = out.data_ptr<T>();
+    for (int64_t i = 0; i < std::min(rows, cols); ++i) data[i * cols + i] = T(1);
+  });
+}
+
+// ---- random numbers ------------------------------------------------------------------------
+// xoshiro256** seeded through splitmix64: fast, good statistical quality, and one stream per
+// process that manual_seed resets, so a seeded program draws the same numbers every run.
+namespace {
+
+struct Generator {
+  uint64_t seed = default_rng_seed;
+  uint64_t state[4];
+  bool has_spare_normal = false;
+  double spare_normal = 0;
+
+  Generator() { reseed(seed); }
+  void reseed(uint64_t new_seed) {
+    seed = new_seed;
+    uint64_t x = new_seed;
+    for (auto& word : state) {
+      x += 0x9e3779b97f4a7c15ULL;
+      uint64_t z = x;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      word = z ^ (z >> 31);
+    }
+    has_spare_normal = false;
+  }
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t next() {
+    const uint64_t result = rotl(state[1] * 5, 7) * 9;
+    const uint64_t t = state[1] << 17;
+    state[2] ^= state[0];
+    state[3] ^= state[1];
+    state[1] ^= state[2];
+    state[0] ^= state[3];
+    state[2] ^= t;
+    state[3] = rotl(state[3], 45);
+    return result;
+  }
+  double uniform_double() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
+  float uniform_float() { return static_cast<float>(next() >> 40) * 0x1.0p-24f; }     // [0, 1)
+  double normal() {
+    if (has_spare_normal) {
+      has_spare_normal = false;
+      return spare_normal;
+    }
+    // Marsaglia's polar method: one log and one sqrt per pair and no sin/cos, which makes it
+    // faster than Box-Muller; s is kept in (0, 1) so the log is finite and negative.
+    double u, v, s;
+    do {
+      u = 2.0 * uniform_double() - 1.0;
+      v = 2.0 * uniform_double() - 1.0;
+      s = u * u + v * v;
+    } while (s >= 1.0 || s == 0.0);
+    const double factor = std::sqrt(-2.0 * std::log(s) / s);
+    spare_normal = v * factor;
+    has_spare_normal = true;
+    return u * factor;
+  }
+  // Uniform in [0, range) without modulo bias (Lemire's method).
+  uint64_t below(uint64_t range) {
+    unsigned __int128 product = static_cast<unsigned __int128>(next()) * range;
+    uint64_t low = static_cast<uint64_t>(product);
+    if (low < range) {
+      const uint64_t threshold = -range % range;
+      while (low < threshold) {
+        product = static_cast<unsigned __int128>(next()) * range;
+        low = static_cast<uint64_t>(product);
+      }
+    }
+    return static_cast<uint64_t>(product >> 64);
+  }
+};
+
+Generator& generator() {
+  static Generator instance;
+  return instance;
+}
+
+// Fills a contiguous buffer with draw(tag) and copies it into self (which may be any view, any
+// dtype).
+template <typename Draw>
+void fill_random(const Tensor& self, const char* op, Draw draw) {
+  const Tensor buffer = self.is_contiguous() ? self : Tensor::empty(self.sizes(), self.dtype(), self.device(), op);
+  dispatch_all(self.dtype(), [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    T* data = buffer.data_ptr<T>();
+    for (int64_t i = 0; i < buffer.numel(); ++i) data[i] = static_cast<T>(draw(tag));
+  });
+  if (!buffer.is_same(self)) copy(self, buffer);
+}
+
+}  // namespace
+
+void manual_seed(uint64_t seed) { generator().reseed(seed); }
+uint64_t initial_seed() { return generator().seed; }
+
+RngState get_rng_state() {
+  const Generator& rng = generator();
+  return {rng.seed, {rng.state[0], rng.state[1], rng.state[2], rng.state[3]}, rng.has_spare_normal, rng.spare_normal};
+}
+
+void set_rng_state(const RngState& state) {
+  Generator& rng = generator();
+  rng.seed = state.seed;
+  std::copy(std::begin(state.words), std::end(state.words), rng.state);
+  rng.has_spare_normal = state.has_spare_normal;
+  rng.spare_normal = state.spare_normal;
+}
+
+void uniform(const Tensor& self, double low, double high) {
+  Generator& rng = generator();
+  fill_random(self, "uniform_", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    if constexpr (std::is_same_v<T, float>) return low + (high - low) * static_cast<double>(rng.uniform_float());
+    else return low + (high - low) * rng.uniform_double();
+  });
+}
+
+void normal(const Tensor& self, double mean, double std) {
+  Generator& rng = generator();
+  fill_random(self, "normal_", [&](auto) { return mean + std * rng.normal(); });
+}
+
+void randint(const Tensor& self, int64_t low, int64_t high) {
+  Generator& rng = generator();
+  const uint64_t range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
+  fill_random(self, "randint", [&](auto) { return low + static_cast<int64_t>(rng.below(range)); });
+}
+
+void randperm(const Tensor& out) {
+  const int64_t n = out.numel();
+  std::vector<int64_t> permutation(static_cast<size_t>(n));
+  std::iota(permutation.begin(), permutation.end(), 0);
+  Generator& rng = generator();
+  for (int64_t i = n - 1; i > 0; --i) std::swap(permutation[i], permutation[rng.below(static_cast<uint64_t>(i) + 1)]);
+  size_t next = 0;
+  fill_random(out, "randperm", [&](auto) { return permutation[next++]; });
+}
+
+}  // namespace tg::cpu

@@ -1,0 +1,147 @@
+// CPU kernels of the fused optimizer updates: one pass over every element of the parameter, its
+// gradient and its state, with no temporaries, in PyTorch's order of floating-point operations.
+// Built with -fno-math-errno (CMakeLists.txt): errno is never read, and keeping it set makes GCC
+// call libm's sqrt per element, so the Adam loop only vectorises without it.
+#include <omp.h>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <numeric>
+#include <type_traits>
+#include <utility>
+
+#include "tapegrad/kernels/cpu/backend.h"
+#include "tapegrad/kernels/cpu/loops.h"
+
+namespace tg::cpu {
+
+namespace {
+
+// Calls update(element of each tensor...) for every element of N tensors of one shape and dtype T,
+// in the first tensor's memory order. When they share one dense layout (the usual case: the op
+// gives the gradient the parameter's layout, and state is created with it), that is one flat loop
+// the compiler vectorises, threaded as threads_for says; any other layout (a parameter that is a
+// strided view, state of another layout) walks its strides through loops.h.
+template <typename T, size_t N, typename Update>
+void for_each_element(const std::array<const Tensor*, N>& tensors, Update update) {
+  const Tensor& first = *tensors[0];
+  // Dims outermost first in the first tensor's memory order, so that make_loop merges a permuted
+  // dense layout (a transposed parameter) into one run.
+  DimVector order(first.dim());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](int64_t a, int64_t b) { return first.strides()[a] > first.strides()[b]; });
+  DimVector sizes;
+  for (int64_t d : order) sizes.push_back(first.sizes()[d]);
+  std::array<Operand, N> operands;
+  std::array<int64_t, N> itemsizes;
+  for (size_t k = 0; k < N; ++k) {
+    operands[k].data = static_cast<char*>(tensors[k]->raw_data());
+    for (int64_t d : order) operands[k].strides.push_back(tensors[k]->strides()[d]);
+    itemsizes[k] = sizeof(T);
+  }
+  const Loop<N> loop = make_loop<N>(sizes, operands, itemsizes);
+  const auto unit_strides = [&] {
+    for (size_t k = 0; k < N; ++k)
+      if (loop.strides[k][0] != 1) return false;
+    return true;
+  };
+  [&]<size_t... K>(std::index_sequence<K...>) {
+    if (loop.sizes.size() == 1 && unit_strides()) {
+      const std::array<T*, N> data{reinterpret_cast<T*>(loop.data[K])...};
+      const int64_t n = loop.numel;
+      const int threads = threads_for(n);
+#pragma omp parallel for num_threads(threads) if (threads > 1) schedule(static)
+      for (int64_t i = 0; i < n; ++i) update(data[K][i]...);
+      return;
+    }
+    parallel_for_each_run(loop, [&](int64_t n, const std::array<char*, N>& pointers, const std::array<int64_t, N>& strides) {
+      for (int64_t i = 0; i < n; ++i) update(reinterpret_cast<T*>(pointers[K])[i * strides[K]]...);
+    });
+  }(std::make_index_sequence<N>{});
+}
+
+// Calls f with each runtime flag as std::true_type/std::false_type, so that the update loops carry
+// no per-element branches and vectorise.
+template <typename F>
+void with_flags(F&& f) { f(); }
+template <typename F, typename... Flags>
+void with_flags(F&& f, bool flag, Flags... rest) {
+  if (flag) with_flags([&](auto... constants) { f(std::true_type{}, constants...); }, rest...);
+  else with_flags([&](auto... constants) { f(std::false_type{}, constants...); }, rest...);
+}
+
+}  // namespace
+
+void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdOptions& options,
+              bool first_step) {
+  const bool has_momentum = options.momentum != 0.0;
+  // Without momentum the parameter stands in for the buffer, which the update then never touches.
+  const Tensor& buffer = has_momentum ? momentum_buffer : param;
+  dispatch_floating(param.dtype(), "sgd_step", [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T weight_decay = T(options.weight_decay), momentum = T(options.momentum);
+    const T step_scale = T(1.0 - options.dampening), negative_lr = T(-options.lr);
+    with_flags([&](auto maximize, auto decay, auto uses_momentum, auto first, auto nesterov) {
+      for_each_element<T, 3>({&param, &grad, &buffer}, [=](T& p, const T& g, T& b) {
+        T d = g;
+        if constexpr (maximize()) d = -d;
+        if constexpr (decay()) d = d + weight_decay * p;
+        if constexpr (uses_momentum()) {
+          if constexpr (first()) b = d;
+          else b = b * momentum + step_scale * d;
+          if constexpr (nesterov()) d = d + momentum * b;
+          else d = b;
+        }
+        p = p + negative_lr * d;
+      });
+    }, options.maximize, options.weight_decay != 0.0, has_momentum, first_step, options.nesterov);
+  });
+}
+
+void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+               const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options) {
+  const char* op = options.decoupled_weight_decay ? "adamw_step" : "adam_step";
+  // The step count and the bias corrections are Python floats in torch.optim: computed in double.
+  const double step_count = dispatch_floating(step.dtype(), op, [&](auto tag) {
+    using S = typename decltype(tag)::type;
+    S* value = static_cast<S*>(step.raw_data());
+    *value = *value + S(1);
+    return static_cast<double>(*value);
+  });
+  const double bias_correction1 = 1.0 - std::pow(options.beta1, step_count);
+  const double bias_correction2 = 1.0 - std::pow(options.beta2, step_count);
+  const double step_size = options.lr / bias_correction1;
+  const double bias_correction2_sqrt = std::pow(bias_correction2, 0.5);
+  // Without amsgrad the second moment stands in for its maximum, which the update then never touches.
+  const Tensor& max_second_moment = options.amsgrad ? max_exp_avg_sq : exp_avg_sq;
+
+  dispatch_floating(param.dtype(), op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T weight_decay = T(options.weight_decay), decay_factor = T(1.0 - options.lr * options.weight_decay);
+    const T beta1_complement = T(1.0 - options.beta1), beta2 = T(options.beta2), beta2_complement = T(1.0 - options.beta2);
+    const T correction = T(bias_correction2_sqrt), eps = T(options.eps), negative_step = T(-step_size);
+    // ATen's lerp picks its formula by the weight's size, for accuracy near either end.
+    const bool small_weight = std::abs(beta1_complement) < T(0.5);
+    with_flags([&](auto maximize, auto decay, auto decoupled, auto amsgrad, auto small) {
+      for_each_element<T, 5>({&param, &grad, &exp_avg, &exp_avg_sq, &max_second_moment},
+                             [=](T& p, const T& g, T& m, T& v, T& v_max) {
+        T d = g;
+        if constexpr (maximize()) d = -d;
+        if constexpr (decay() && decoupled()) p = p * decay_factor;
+        if constexpr (decay() && !decoupled()) d = d + weight_decay * p;
+        if constexpr (small()) m = m + beta1_complement * (d - m);
+        else m = d - (d - m) * (T(1) - beta1_complement);
+        v = v * beta2;
+        v = v + beta2_complement * d * d;
+        T second_moment = v;
+        if constexpr (amsgrad()) second_moment = v_max = std::max(v_max, v);
+        const T denominator = std::sqrt(second_moment) / correction + eps;
+        p = p + negative_step * m / denominator;
+      });
+    }, options.maximize, options.weight_decay != 0.0, options.decoupled_weight_decay, options.amsgrad, small_weight);
+  });
+}
+
+}  // namespace tg::cpu
