@@ -32,6 +32,7 @@ RATIO_EXPLANATION = (
 
 # A module attribute rather than a direct call so that tests can substitute a fake clock.
 clock = time.perf_counter_ns
+WARM_UP_NS = 50_000_000  # untimed calls after a settling pause (see sample)
 
 
 @dataclass
@@ -83,19 +84,30 @@ def calibrate(functions, target_ns):
         inner *= 10
 
 
+def warm_up(function):
+    """Calls `function` until WARM_UP_NS have passed, at least once."""
+    start = clock()
+    function()
+    while clock() - start < WARM_UP_NS:
+        function()
+
+
 def sample(functions, inner, repeat, settle_s=0.0):
     """`repeat` per-call times for each contestant, taking turns batch by batch.
 
-    With `settle_s`, each batch starts after a pause and one untimed call: thread pools (OpenMP's,
-    OpenBLAS's) spin for a while after their work, and with as many threads as cores the previous
-    contestant's spinning threads would otherwise be timed against the next one.
+    With `settle_s`, each batch starts after a pause and WARM_UP_NS of untimed calls: thread pools
+    (OpenMP's, OpenBLAS's) spin for a while after their work, and with as many threads as cores the
+    previous contestant's spinning threads would otherwise be timed against the next one. The pause
+    lets them sleep; the warm-up then wakes this contestant's own workers and keeps them busy long
+    enough that the batch times the steady state (on a virtual machine an idle core's first
+    wake-ups were seen to stall a thread team for 4-30 ms, a few host scheduler ticks).
     """
     samples = {contestant: [] for contestant in functions}
     for _ in range(repeat):
         for contestant, function in functions.items():
             if settle_s:
                 time.sleep(settle_s)
-                function()
+                warm_up(function)
             samples[contestant].append(time_batch(function, inner) / inner)
     return samples
 

@@ -17,10 +17,26 @@ def busy_wait(nanoseconds):
         pass
 
 
-def test_calibration_sizes_batches_by_the_slowest_contestant():
-    functions = {"fast": lambda: None, "slow": lambda: busy_wait(20_000)}
-    inner = harness.calibrate(functions, target_ns=2_000_000)
-    assert 50 <= inner <= 150  # ~100 calls of 20 µs make 2 ms
+class FakeClock:
+    """harness.clock for tests: time moves only when a stand-in function says it took some."""
+
+    def __init__(self):
+        self.now = 0
+
+    def __call__(self):
+        return self.now
+
+    def taking(self, nanoseconds):
+        def function():
+            self.now += nanoseconds
+        return function
+
+
+def test_calibration_sizes_batches_by_the_slowest_contestant(monkeypatch):
+    clock = FakeClock()
+    monkeypatch.setattr(harness, "clock", clock)
+    functions = {"fast": clock.taking(1_000), "slow": clock.taking(20_000)}
+    assert harness.calibrate(functions, target_ns=2_000_000) == 100  # 100 calls of 20 µs make 2 ms
 
 
 def test_calibration_never_goes_below_one_call():
@@ -36,10 +52,14 @@ def test_contestants_take_turns_batch_by_batch():
 
 def test_settling_pauses_and_warms_each_contestant_before_its_batch(monkeypatch):
     calls, pauses = [], []
+    clock = FakeClock()
+    monkeypatch.setattr(harness, "clock", clock)
     monkeypatch.setattr(harness.time, "sleep", pauses.append)
-    functions = {name: (lambda name=name: calls.append(name)) for name in "ab"}
+    # Each call takes half the warm-up time, so the warm-up is two untimed calls.
+    call = clock.taking(harness.WARM_UP_NS // 2)
+    functions = {name: (lambda name=name: (calls.append(name), call())) for name in "ab"}
     harness.sample(functions, inner=2, repeat=2, settle_s=0.2)
-    assert "".join(calls) == "aaabbb" * 2  # one untimed call, then the batch of two
+    assert "".join(calls) == "aaaabbbb" * 2  # two untimed calls, then the batch of two
     assert pauses == [0.2] * 4
 
 
