@@ -404,6 +404,25 @@ def test_gemm_mlp_backward_shapes(isa):
         check_gemm(m, n, k, *transposes, tg.float32, rng)
 
 
+@pytest.mark.parametrize("threads", [1, 2])
+def test_gemm_shallow_products_split_by_rows(isa, threads):
+    """Products of depth <= 16 with a large C (at batch 1 a weight's gradient is the outer product
+    x^T·g) split C's rows across threads as an elementwise op would: every range, the uneven last
+    one included, and the accumulating (beta = 1) path must come out right."""
+    rng = np.random.default_rng(10)
+    previous = tg.get_num_threads()
+    tg.set_num_threads(threads)
+    try:
+        for (m, n, k), transposes in itertools.product([(784, 128, 1), (1001, 129, 3), (257, 300, 16), (5, 30011, 2)],
+                                                       [(False, False), (True, True), (True, False)]):
+            check_gemm(m, n, k, *transposes, tg.float32, rng)
+        x, w, b = rng.standard_normal((1001, 3)), rng.standard_normal((129, 3)), rng.standard_normal(129)
+        ours = tg.linear(tg.tensor(x), tg.tensor(w), tg.tensor(b))
+    finally:
+        tg.set_num_threads(previous)
+    np.testing.assert_allclose(ours.numpy(), x @ w.T + b, rtol=1e-12, atol=1e-12)
+
+
 def test_gemm_accumulates_onto_the_bias(isa):
     """linear's beta = 1 path on each kernel, at an edge-tile size."""
     rng = np.random.default_rng(9)

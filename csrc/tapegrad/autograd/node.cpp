@@ -136,6 +136,19 @@ void delete_node(Node* node) {
   draining = false;
 }
 
+namespace {
+// Whether nothing but `grad` itself can reach its memory, so that .grad may keep it and later
+// accumulate into it in place: no other handle to it, and its storage held by it alone, or by it
+// and the base it views when nothing else holds that base (the transposed gradient TBackward0
+// hands a weight used as w.t()).
+bool exclusively_owned(const Tensor& grad) {
+  const TensorImpl& impl = *grad.impl();
+  if (grad.impl_ptr().use_count() != 1) return false;
+  if (!impl.is_view()) return impl.storage().use_count() == 1;
+  return impl.view_base().use_count() == 1 && impl.storage().use_count() == 2;
+}
+}  // namespace
+
 AccumulateGrad::AccumulateGrad(Tensor variable) : variable_(std::move(variable)) { add_output_meta(variable_); }
 
 void AccumulateGrad::run_leaf_hooks(Tensor& grad) const {
@@ -156,8 +169,7 @@ TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
     // Keep the incoming gradient itself when nobody else holds it (the usual case), else a copy,
     // so that a later in-place accumulation cannot write into another tensor. Under create_graph
     // the gradient keeps its history, so that it can be differentiated again.
-    const bool exclusive =
-        grad.impl_ptr().use_count() == 1 && grad.impl()->storage().use_count() == 1 && grad.is_contiguous();
+    const bool exclusive = exclusively_owned(grad) && grad.is_contiguous();
     // A view is copied too: .grad must not be tied to another tensor's base (nor refuse detach_()).
     meta->grad = GradMode::is_enabled() ? (grad.impl()->is_view() ? clone(grad) : grad)
                                         : (exclusive ? grad.detach() : clone(grad.detach()));

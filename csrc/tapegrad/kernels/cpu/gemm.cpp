@@ -27,6 +27,7 @@
 
 #include "tapegrad/core/threads.h"
 #include "tapegrad/kernels/cpu/gemm_kernels.h"
+#include "tapegrad/kernels/cpu/loops.h"
 
 namespace tg::cpu {
 namespace detail {
@@ -504,6 +505,39 @@ bool compute_transposed(const Problem<T>& problem, const KernelConfig<T>& config
 // because each barrier waits for a worker that may be descheduled; 192^3 (7M) gained 15%.
 constexpr int64_t kMinWorkPerThread = int64_t{1} << 21;
 
+// Depth up to which a product is bound by writing C rather than by its multiply-adds.
+constexpr int64_t kShallowDepth = 16;
+
+template <typename T>
+void gemm_impl(Problem<T> problem);
+
+// A shallow product with a large row-major C (the outer product x^T·g that gives a weight's
+// gradient at batch 1) is too little arithmetic for a team by kMinWorkPerThread, but writing C is
+// worth splitting like any elementwise op. It is split the way the elementwise kernels split a
+// tensor, one contiguous range of rows per thread, so that the op consuming C next (adding it
+// into .grad) finds each part in the cache of the core that wrote it: with any other split, every
+// cache line crossed between cores and the pair took 4x as long on two cores as on one.
+template <typename T>
+bool split_shallow_rows(const Problem<T>& problem) {
+  if (problem.k > kShallowDepth || problem.c_col_stride != 1 || omp_in_parallel()) return false;
+  const int threads = threads_for(problem.m * problem.n);
+  if (threads <= 1 || problem.m < threads) return false;
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t team = omp_get_num_threads(), member = omp_get_thread_num();
+    const int64_t begin = problem.m * member / team, end = problem.m * (member + 1) / team;
+    Problem<T> rows = problem;
+    rows.m = end - begin;
+    rows.a += begin * problem.a_row_stride;
+    rows.c += begin * problem.c_row_stride;
+    // A team of one of its own: the GEMM's work-sharing loops bind to the innermost enclosing
+    // team, and this one's members are running different problems.
+#pragma omp parallel num_threads(1)
+    gemm_impl(rows);
+  }
+  return true;
+}
+
 template <typename T>
 void gemm_impl(Problem<T> problem) {
   if (problem.m <= 0 || problem.n <= 0) return;
@@ -511,6 +545,7 @@ void gemm_impl(Problem<T> problem) {
     scale_c(problem);
     return;
   }
+  if (split_shallow_rows(problem)) return;
 
   const auto transpose = [&problem] {
     std::swap(problem.m, problem.n);
