@@ -253,6 +253,9 @@ void pack_panel(const T* source, int64_t row_stride, int64_t depth_stride, int64
 
 // ---- The blocked driver -----------------------------------------------------------------------
 
+// Depth up to which a product is bound by writing C rather than by its multiply-adds.
+constexpr int64_t kShallowDepth = 16;
+
 template <typename T>
 struct Problem {
   int64_t m, n, k;
@@ -355,8 +358,9 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
           }
           T* c = problem.c + (ic + i0) * problem.c_row_stride + (jc + j0) * problem.c_col_stride;
           if (cols == nr && c_columns_contiguous) {
-            // The kernel itself has no registers to spare for this.
-            for (int i = 0; i < rows; ++i) {
+            // The kernel itself has no registers to spare for this. A shallow tile is over before
+            // a prefetch could land, so there it would only take issue slots from the stores.
+            for (int i = 0; kc > kShallowDepth && i < rows; ++i) {
               const char* row = reinterpret_cast<const char*>(c + i * problem.c_row_stride);
               _mm_prefetch(row, _MM_HINT_T0);
               _mm_prefetch(row + (nr * sizeof(T) - 1), _MM_HINT_T0);
@@ -504,9 +508,6 @@ bool compute_transposed(const Problem<T>& problem, const KernelConfig<T>& config
 // a 2-core Zen 5 shared with other jobs: 128^3 (2.1M) ran slower on two threads than on one,
 // because each barrier waits for a worker that may be descheduled; 192^3 (7M) gained 15%.
 constexpr int64_t kMinWorkPerThread = int64_t{1} << 21;
-
-// Depth up to which a product is bound by writing C rather than by its multiply-adds.
-constexpr int64_t kShallowDepth = 16;
 
 template <typename T>
 void gemm_impl(Problem<T> problem);
