@@ -27,6 +27,7 @@
 
 #include "tapegrad/core/threads.h"
 #include "tapegrad/kernels/cpu/gemm_kernels.h"
+#include "tapegrad/kernels/cpu/gemm_row_kernel.h"
 #include "tapegrad/kernels/cpu/loops.h"
 
 namespace tg::cpu {
@@ -60,8 +61,10 @@ void generic_micro_kernel(int64_t k, int rows, const T* __restrict a_panel,
 
 }  // namespace
 
-const KernelConfig<float> kGenericFloat{&generic_micro_kernel<float, 4, 8>, 4, 8, 128, 256, 4096};
-const KernelConfig<double> kGenericDouble{&generic_micro_kernel<double, 4, 4>, 4, 4, 64, 256, 4096};
+const KernelConfig<float> kGenericFloat{&generic_micro_kernel<float, 4, 8>, &row_times_matrix<float>, 4, 8, 128, 256,
+                                        4096};
+const KernelConfig<double> kGenericDouble{&generic_micro_kernel<double, 4, 4>, &row_times_matrix<double>, 4, 4, 64,
+                                          256, 4096};
 
 }  // namespace detail
 
@@ -419,74 +422,6 @@ void scale_c(const Problem<T>& problem) {
   }
 }
 
-// A C with a single row is a vector-matrix product, x·B: each element of B is used once, so
-// packing B (a full copy) would cost more than the multiply, and MR-row tiles would be 1/MR full.
-// Instead B is streamed once. Plain loops that the compiler vectorises (omp simd: the sums may be
-// reassociated) are enough, since the time goes into reading B.
-template <typename T>
-void row_times_matrix(const Problem<T>& problem) {
-  const int64_t k = problem.k;
-  const T* x = problem.a;
-  const int64_t x_stride = problem.a_col_stride;
-  const T* b = problem.b;
-  // Columns of C per pass: B's rows are then read in pieces of this many, summed in registers.
-  constexpr int64_t kColumns = 32;
-  for (int64_t j0 = 0; j0 < problem.n; j0 += kColumns) {
-    const int64_t columns = std::min(kColumns, problem.n - j0);
-    T sums[kColumns] = {};
-    if (problem.b_col_stride == 1 && columns == kColumns) {
-      // Rows of B are contiguous: axpy over each row piece.
-      for (int64_t p = 0; p < k; ++p) {
-        const T scale = x[p * x_stride];
-        const T* row = b + p * problem.b_row_stride + j0;
-#pragma omp simd
-        for (int64_t j = 0; j < kColumns; ++j) sums[j] += scale * row[j];
-      }
-    } else if (problem.b_row_stride == 1 && x_stride == 1) {
-      // Columns of B are contiguous (x·W^T with W row-major): dot products, four at a time so
-      // that independent sums hide the add latency.
-      int64_t j = 0;
-      for (; j + 4 <= columns; j += 4) {
-        const T* column0 = b + (j0 + j) * problem.b_col_stride;
-        const T* column1 = column0 + problem.b_col_stride;
-        const T* column2 = column1 + problem.b_col_stride;
-        const T* column3 = column2 + problem.b_col_stride;
-        T sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
-#pragma omp simd reduction(+ : sum0, sum1, sum2, sum3)
-        for (int64_t p = 0; p < k; ++p) {
-          sum0 += x[p] * column0[p];
-          sum1 += x[p] * column1[p];
-          sum2 += x[p] * column2[p];
-          sum3 += x[p] * column3[p];
-        }
-        sums[j] = sum0;
-        sums[j + 1] = sum1;
-        sums[j + 2] = sum2;
-        sums[j + 3] = sum3;
-      }
-      for (; j < columns; ++j) {
-        const T* column = b + (j0 + j) * problem.b_col_stride;
-        T sum = 0;
-#pragma omp simd reduction(+ : sum)
-        for (int64_t p = 0; p < k; ++p) sum += x[p] * column[p];
-        sums[j] = sum;
-      }
-    } else {
-      for (int64_t p = 0; p < k; ++p) {
-        const T scale = x[p * x_stride];
-        const T* row = b + p * problem.b_row_stride + j0 * problem.b_col_stride;
-        for (int64_t j = 0; j < columns; ++j) sums[j] += scale * row[j * problem.b_col_stride];
-      }
-    }
-    T* c = problem.c + j0 * problem.c_col_stride;
-    for (int64_t j = 0; j < columns; ++j) {
-      T& out = c[j * problem.c_col_stride];
-      out = problem.beta == T(0) ? problem.alpha * sums[j]
-                                 : problem.alpha * sums[j] + problem.beta * out;
-    }
-  }
-}
-
 // Computing C^T = B^T·A^T instead is the same GEMM with m/n, A/B and the strides swapped. It pays
 // off when C is column-major (then the transposed C has contiguous rows for the kernel's vector
 // stores) or when n is so small against NR that most of each tile would be padding (an m×10 C
@@ -555,13 +490,13 @@ void gemm_impl(Problem<T> problem) {
     std::swap(problem.a_col_stride, problem.b_row_stride);
     std::swap(problem.c_row_stride, problem.c_col_stride);
   };
+  const KernelConfig<T>& config = kernel_config<T>(active_isa());
   if (problem.m == 1 || problem.n == 1) {
     if (problem.m != 1) transpose();
-    row_times_matrix(problem);
+    config.row_times_matrix(problem.k, problem.n, problem.alpha, problem.a, problem.a_col_stride, problem.b,
+                            problem.b_row_stride, problem.b_col_stride, problem.beta, problem.c, problem.c_col_stride);
     return;
   }
-
-  const KernelConfig<T>& config = kernel_config<T>(active_isa());
   if (compute_transposed(problem, config)) transpose();
 
   const int64_t kc = std::min<int64_t>(config.kc, problem.k);

@@ -16,6 +16,7 @@
 
 #include "tapegrad/kernels/cpu/gemm_kernels.h"
 #include "tapegrad/kernels/cpu/gemm_microkernel.h"
+#include "tapegrad/kernels/cpu/gemm_row_kernel.h"
 
 namespace tg::cpu::detail {
 namespace {
@@ -54,9 +55,11 @@ constexpr int kVectors = 2;
 // KC×32 B micro-panel (64 KiB) then streams from L2 rather than sitting in L1, which the two
 // vector loads per 24 FMAs tolerate; the MC×KC A block (144×512 floats: 288 KiB) stays in L2.
 // Double uses the same byte budget.
-const KernelConfig<float> kAvx512Float{&micro_kernel<FloatVectors, kRows, kVectors>, kRows,
+const KernelConfig<float> kAvx512Float{&micro_kernel<FloatVectors, kRows, kVectors>,
+                                       &row_times_matrix<float>, kRows,
                                        kVectors * FloatVectors::kLanes, 144, 512, 4096};
-const KernelConfig<double> kAvx512Double{&micro_kernel<DoubleVectors, kRows, kVectors>, kRows,
+const KernelConfig<double> kAvx512Double{&micro_kernel<DoubleVectors, kRows, kVectors>,
+                                         &row_times_matrix<double>, kRows,
                                          kVectors * DoubleVectors::kLanes, 72, 512, 4096};
 
 }  // namespace tg::cpu::detail

@@ -19,12 +19,20 @@ template <typename T>
 using MicroKernel = void (*)(int64_t k, int rows, const T* a_panel, const T* b_panel,
                              int64_t b_row_stride, T* c, int64_t c_row_stride, T alpha, T beta);
 
-// A micro-kernel together with the blocking that suits it. The driver packs an MC×KC block of A
+// y = alpha·x·B + beta·y for a row vector x of length k (element p at x[p * x_stride]), a k×n B
+// with any strides, and y of length n (element j at y[j * y_stride]); beta == 0 means y is not read.
+template <typename T>
+using RowTimesMatrix = void (*)(int64_t k, int64_t n, T alpha, const T* x, int64_t x_stride, const T* b,
+                                int64_t b_row_stride, int64_t b_col_stride, T beta, T* y, int64_t y_stride);
+
+// A micro-kernel together with the blocking that suits it, and the same level's vector-matrix
+// product (a single-row C, which neither packs nor tiles). The driver packs an MC×KC block of A
 // (kept in L2) and a KC×NC block of B (kept in L3); each KC×NR micro-panel of B is reused, from
 // L1 or L2, by every MR-row panel of the A block.
 template <typename T>
 struct KernelConfig {
   MicroKernel<T> kernel;
+  RowTimesMatrix<T> row_times_matrix;
   int mr;  // rows of C per tile: elements of A broadcast per k step
   int nr;  // columns of C per tile: a whole number of SIMD vectors of B
   int mc;  // rows of A per packed block, a multiple of mr

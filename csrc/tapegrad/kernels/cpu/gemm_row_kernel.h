@@ -1,0 +1,78 @@
+// The vector-matrix product y = alpha·x·B + beta·y (a C with a single row), written once as plain
+// loops and included by each ISA's file (gemm.cpp, gemm_avx2.cpp, gemm_avx512.cpp), whose -m flags
+// decide how wide the compiler vectorises them: the GEMM's row-times-matrix kernel for that level.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+namespace tg::cpu::detail {
+// Internal linkage: each ISA-specific file gets its own copy (see vector_math.h).
+namespace {
+
+// A C with a single row is a vector-matrix product, x·B: each element of B is used once, so
+// packing B (a full copy) would cost more than the multiply, and MR-row tiles would be 1/MR full.
+// Instead B is streamed once. Plain loops that the compiler vectorises (omp simd: the sums may be
+// reassociated) are enough, since the time goes into reading B.
+template <typename T>
+void row_times_matrix(int64_t k, int64_t n, T alpha, const T* x, int64_t x_stride, const T* b, int64_t b_row_stride,
+                      int64_t b_col_stride, T beta, T* y, int64_t y_stride) {
+  // Columns of C per pass: B's rows are then read in pieces of this many, summed in registers.
+  constexpr int64_t kColumns = 32;
+  for (int64_t j0 = 0; j0 < n; j0 += kColumns) {
+    const int64_t columns = std::min(kColumns, n - j0);
+    T sums[kColumns] = {};
+    if (b_col_stride == 1 && columns == kColumns) {
+      // Rows of B are contiguous: axpy over each row piece.
+      for (int64_t p = 0; p < k; ++p) {
+        const T scale = x[p * x_stride];
+        const T* row = b + p * b_row_stride + j0;
+#pragma omp simd
+        for (int64_t j = 0; j < kColumns; ++j) sums[j] += scale * row[j];
+      }
+    } else if (b_row_stride == 1 && x_stride == 1) {
+      // Columns of B are contiguous (x·W^T with W row-major): dot products, four at a time so
+      // that independent sums hide the add latency.
+      int64_t j = 0;
+      for (; j + 4 <= columns; j += 4) {
+        const T* column0 = b + (j0 + j) * b_col_stride;
+        const T* column1 = column0 + b_col_stride;
+        const T* column2 = column1 + b_col_stride;
+        const T* column3 = column2 + b_col_stride;
+        T sum0 = 0, sum1 = 0, sum2 = 0, sum3 = 0;
+#pragma omp simd reduction(+ : sum0, sum1, sum2, sum3)
+        for (int64_t p = 0; p < k; ++p) {
+          sum0 += x[p] * column0[p];
+          sum1 += x[p] * column1[p];
+          sum2 += x[p] * column2[p];
+          sum3 += x[p] * column3[p];
+        }
+        sums[j] = sum0;
+        sums[j + 1] = sum1;
+        sums[j + 2] = sum2;
+        sums[j + 3] = sum3;
+      }
+      for (; j < columns; ++j) {
+        const T* column = b + (j0 + j) * b_col_stride;
+        T sum = 0;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t p = 0; p < k; ++p) sum += x[p] * column[p];
+        sums[j] = sum;
+      }
+    } else {
+      for (int64_t p = 0; p < k; ++p) {
+        const T scale = x[p * x_stride];
+        const T* row = b + p * b_row_stride + j0 * b_col_stride;
+        for (int64_t j = 0; j < columns; ++j) sums[j] += scale * row[j * b_col_stride];
+      }
+    }
+    T* out = y + j0 * y_stride;
+    for (int64_t j = 0; j < columns; ++j) {
+      T& value = out[j * y_stride];
+      value = beta == T(0) ? alpha * sums[j] : alpha * sums[j] + beta * value;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace tg::cpu::detail
