@@ -443,30 +443,25 @@ Tensor rounded_division(BinaryOp op, const Tensor& a, const Tensor& b, DType dty
   return out;
 }
 
+// rounded_division with a number b as the divisor, or as the dividend when `reflected` (b // a).
+Tensor rounded_division(BinaryOp op, const Tensor& a, Scalar b, bool reflected, bool is_div = false) {
+  const DType dtype = result_type(a, b);
+  const Tensor number = wrap(b, dtype, a);
+  return reflected ? rounded_division(op, number, a, dtype, is_div) : rounded_division(op, a, number, dtype, is_div);
+}
+
 }  // namespace
 
 Tensor floor_divide(const Tensor& a, const Tensor& b) {
   return rounded_division(BinaryOp::FloorDivide, a, b, result_type(a, b));
 }
-Tensor floor_divide(const Tensor& a, Scalar b) {
-  const DType dtype = result_type(a, b);
-  return rounded_division(BinaryOp::FloorDivide, a, wrap(b, dtype, a), dtype);
-}
-Tensor rfloor_divide(const Tensor& a, Scalar b) {
-  const DType dtype = result_type(a, b);
-  return rounded_division(BinaryOp::FloorDivide, wrap(b, dtype, a), a, dtype);
-}
+Tensor floor_divide(const Tensor& a, Scalar b) { return rounded_division(BinaryOp::FloorDivide, a, b, false); }
+Tensor rfloor_divide(const Tensor& a, Scalar b) { return rounded_division(BinaryOp::FloorDivide, a, b, true); }
 Tensor remainder(const Tensor& a, const Tensor& b) {
   return rounded_division(BinaryOp::Remainder, a, b, result_type(a, b));
 }
-Tensor remainder(const Tensor& a, Scalar b) {
-  const DType dtype = result_type(a, b);
-  return rounded_division(BinaryOp::Remainder, a, wrap(b, dtype, a), dtype);
-}
-Tensor rremainder(const Tensor& a, Scalar b) {
-  const DType dtype = result_type(a, b);
-  return rounded_division(BinaryOp::Remainder, wrap(b, dtype, a), a, dtype);
-}
+Tensor remainder(const Tensor& a, Scalar b) { return rounded_division(BinaryOp::Remainder, a, b, false); }
+Tensor rremainder(const Tensor& a, Scalar b) { return rounded_division(BinaryOp::Remainder, a, b, true); }
 
 namespace {
 BinaryOp rounding_op(RoundingMode mode) {
@@ -480,8 +475,7 @@ Tensor div(const Tensor& a, const Tensor& b, RoundingMode mode) {
 }
 Tensor div(const Tensor& a, Scalar b, RoundingMode mode) {
   if (mode == RoundingMode::None) return div(a, b);
-  const DType dtype = result_type(a, b);
-  return rounded_division(rounding_op(mode), a, wrap(b, dtype, a), dtype, /*is_div=*/true);
+  return rounded_division(rounding_op(mode), a, b, /*reflected=*/false, /*is_div=*/true);
 }
 
 namespace {
