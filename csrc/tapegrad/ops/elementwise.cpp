@@ -1,6 +1,5 @@
 #include "tapegrad/ops/elementwise.h"
 
-#include <climits>
 #include <cmath>
 
 #include "tapegrad/autograd/node.h"

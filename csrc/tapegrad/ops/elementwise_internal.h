@@ -21,9 +21,8 @@ inline Tensor wrap(Scalar value, DType dtype, const Tensor& like) { return scala
 
 // Records a node with both operands as inputs (a wrapped number never requires grad).
 template <typename N>
-std::shared_ptr<N> record_binary(std::shared_ptr<N> node, const Tensor& a, const Tensor& b, Tensor& out) {
+void record_binary(const std::shared_ptr<N>& node, const Tensor& a, const Tensor& b, Tensor& out) {
   node->connect({&a, &b}, {&out});
-  return node;
 }
 
 // ---- in place ----------------------------------------------------------------------------------
