@@ -93,9 +93,8 @@ def test_saved_tensors_freed_after_backward():
         y.backward()
 
 
-@pytest.mark.parametrize("keep", ["save_for_backward", "attribute"])
-def test_function_keeping_its_output_is_freed(keep):
-    # ctx belongs to the output's grad_fn; ctx holding the output must not make them immortal.
+def exp_keeping_its_output(keep):
+    """An exp Function whose ctx holds its output: through save_for_backward or as an attribute."""
     def forward(ctx, x):
         y = x.exp()
         if keep == "save_for_backward":
@@ -107,7 +106,13 @@ def test_function_keeping_its_output_is_freed(keep):
     def backward(ctx, grad):
         return grad * (ctx.saved_tensors[0] if keep == "save_for_backward" else ctx.y)
 
-    exp = function_class(tg, forward, backward, "Exp")
+    return function_class(tg, forward, backward, "Exp")
+
+
+@pytest.mark.parametrize("keep", ["save_for_backward", "attribute"])
+def test_function_keeping_its_output_is_freed(keep):
+    # ctx belongs to the output's grad_fn; ctx holding the output must not make them immortal.
+    exp = exp_keeping_its_output(keep)
     x = leaf([1.0, 2.0])
     y = exp.apply(x)
     y.sum().backward()
@@ -122,18 +127,7 @@ def test_function_keeping_its_output_is_freed(keep):
 
 @pytest.mark.parametrize("keep", ["save_for_backward", "attribute"])
 def test_memory_stays_flat_with_functions_keeping_outputs(keep):
-    def forward(ctx, x):
-        y = x.exp()
-        if keep == "save_for_backward":
-            ctx.save_for_backward(y)
-        else:
-            ctx.y = y
-        return y
-
-    def backward(ctx, grad):
-        return grad * (ctx.saved_tensors[0] if keep == "save_for_backward" else ctx.y)
-
-    exp = function_class(tg, forward, backward, "Exp")
+    exp = exp_keeping_its_output(keep)
     w = tg.randn(128, 128, requires_grad=True)
 
     def step():

@@ -1,5 +1,6 @@
 // Elementwise ops as methods, operators (with reflected forms) and module functions.
 #include "bindings.h"
+#include "tapegrad/ops/compare.h"
 #include "tapegrad/ops/creation.h"
 #include "tapegrad/ops/elementwise.h"
 

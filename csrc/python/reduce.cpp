@@ -1,7 +1,7 @@
 // Reductions and the softmax family as methods and functions.
 #include "bindings.h"
 #include "tapegrad/ops/activation.h"
-#include "tapegrad/ops/elementwise.h"
+#include "tapegrad/ops/compare.h"
 #include "tapegrad/ops/reduce.h"
 
 namespace tg::python {

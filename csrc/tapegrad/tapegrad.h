@@ -15,6 +15,7 @@
 #include "tapegrad/core/tensor.h"
 #include "tapegrad/core/threads.h"
 #include "tapegrad/ops/activation.h"
+#include "tapegrad/ops/compare.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
 #include "tapegrad/ops/elementwise.h"

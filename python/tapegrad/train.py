@@ -35,44 +35,35 @@ def _hidden_sizes(text: str):
     return sizes
 
 
-def _positive_int(text: str) -> int:
+def _checked(text: str, convert, is_valid, requirement: str, unparsable: str | None = None):
+    """``convert(text)`` when it parses and passes ``is_valid``; otherwise the argparse error
+    "<requirement>, got <text>" (with ``unparsable`` in place of the requirement, where given, for
+    text that does not parse at all)."""
     try:
-        value = int(text)
+        value = convert(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+        raise argparse.ArgumentTypeError(f"{unparsable or requirement}, got {text!r}") from None
+    if not is_valid(value):
+        raise argparse.ArgumentTypeError(f"{requirement}, got {text}")
     return value
+
+
+def _positive_int(text: str) -> int:
+    return _checked(text, int, lambda value: value >= 1, "must be a positive integer")
 
 
 def _non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer, got {text}")
-    return value
+    return _checked(text, int, lambda value: value >= 0, "must be a non-negative integer")
 
 
 def _learning_rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
-    return value
+    return _checked(text, float, lambda value: math.isfinite(value) and value > 0, "must be a positive finite number",
+                    unparsable="must be a positive number")
 
 
 def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be an integer, got {text!r}") from None
-    if not -(1 << 63) <= value < (1 << 64):
-        raise argparse.ArgumentTypeError(f"must be in [-2**63, 2**64), got {text}")
-    return value
+    return _checked(text, int, lambda value: -(1 << 63) <= value < (1 << 64), "must be in [-2**63, 2**64)",
+                    unparsable="must be an integer")
 
 
 def _check_paths(parser, args):

@@ -5,28 +5,18 @@
 // CUDA device (never dereferenced: the dispatch refuses first).
 //
 // Built by CMake with -DTAPEGRAD_BUILD_TESTS=ON (tests/cpp/CMakeLists.txt) and run by .ci/run.
-#include <cstdio>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/tapegrad.h"
 
 namespace {
 
-int passed = 0;
-int failed = 0;
-
-void check(bool ok, const std::string& what) {
-  if (ok) {
-    ++passed;
-  } else {
-    ++failed;
-    std::printf("FAIL: %s\n", what.c_str());
-  }
-}
+using cpp_test::check;
 
 // Runs `body`, which must throw E with exactly `message`.
 template <typename E>
@@ -88,6 +78,5 @@ int main() {
   tg::Tensor sum = tg::sum(tg::matmul(host, tg::transpose(host, 0, 1)));
   check(*sum.data_ptr<float>() == 12.0f, "CPU tensors run through the dispatch");
 
-  std::printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  return cpp_test::summary();
 }

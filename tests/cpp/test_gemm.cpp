@@ -18,23 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "check.h"
 #include "tapegrad/kernels/cpu/gemm.h"
 
 namespace {
 
+using cpp_test::check;
 using tg::cpu::Isa;
-
-int passed = 0;
-int failed = 0;
-
-void check(bool ok, const std::string& what) {
-  if (ok) {
-    ++passed;
-  } else {
-    ++failed;
-    std::printf("FAIL: %s\n", what.c_str());
-  }
-}
 
 // How C is laid out in its buffer.
 enum class Layout { RowMajor, ColumnMajor, Strided };
@@ -351,6 +341,5 @@ int main(int argc, char** argv) {
 
   for (const Case& c : cases) run(c, isas, rng);
 
-  std::printf("%d passed, %d failed\n", passed, failed);
-  return failed == 0 ? 0 : 1;
+  return cpp_test::summary();
 }

@@ -7,7 +7,7 @@
 #include "tapegrad/kernels/kernels.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
-#include "tapegrad/ops/elementwise.h"
+#include "tapegrad/ops/compare.h"
 #include "tapegrad/ops/view.h"
 
 namespace tg {
