@@ -262,13 +262,6 @@ namespace {
 
 DType floating_result(DType dtype) { return is_floating(dtype) ? dtype : default_dtype(); }
 
-Tensor arithmetic(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype) {
-  if (dtype == DType::Bool && op != BinaryOp::Mul && op != BinaryOp::Add && op != BinaryOp::Maximum &&
-      op != BinaryOp::Minimum)
-    fail<TypeError>("[", binary_name(op), "] not supported for bool tensors");
-  return binary_kernel(op, a, b, dtype, dtype);
-}
-
 // alpha as PyTorch checks it against the result dtype; nullopt when it is 1 (nothing to scale).
 std::optional<Scalar> checked_alpha(Scalar alpha, DType dtype, const char* op) {
   TG_CHECK(alpha.kind() != Scalar::Kind::Bool || dtype == DType::Bool, "[", op,
@@ -293,7 +286,7 @@ void check_sub_operands(DType a, DType b) {
 }
 
 Tensor add_impl(const Tensor& a, const Tensor& b, DType dtype, std::optional<Scalar> alpha) {
-  Tensor out = arithmetic(BinaryOp::Add, a, scaled(b, alpha, dtype), dtype);
+  Tensor out = binary_kernel(BinaryOp::Add, a, scaled(b, alpha, dtype), dtype, dtype);
   if (needs_grad(a, b)) {
     auto node = make_node<AddBackward0>();
     node->alpha = alpha;
@@ -303,7 +296,7 @@ Tensor add_impl(const Tensor& a, const Tensor& b, DType dtype, std::optional<Sca
 }
 
 Tensor sub_impl(const Tensor& a, const Tensor& b, DType dtype, std::optional<Scalar> alpha = std::nullopt) {
-  Tensor out = arithmetic(BinaryOp::Sub, a, scaled(b, alpha, dtype), dtype);
+  Tensor out = binary_kernel(BinaryOp::Sub, a, scaled(b, alpha, dtype), dtype, dtype);
   if (needs_grad(a, b)) {
     auto node = make_node<SubBackward0>();
     node->alpha = alpha;
@@ -313,7 +306,7 @@ Tensor sub_impl(const Tensor& a, const Tensor& b, DType dtype, std::optional<Sca
 }
 
 Tensor mul_impl(const Tensor& a, const Tensor& b, DType dtype) {
-  Tensor out = arithmetic(BinaryOp::Mul, a, b, dtype);
+  Tensor out = binary_kernel(BinaryOp::Mul, a, b, dtype, dtype);
   if (needs_grad(a, b)) {
     auto node = make_node<MulBackward0>();
     if (b.requires_grad()) node->a = SavedTensor(a);
@@ -324,7 +317,7 @@ Tensor mul_impl(const Tensor& a, const Tensor& b, DType dtype) {
 }
 
 Tensor div_impl(const Tensor& a, const Tensor& b, DType dtype) {
-  Tensor out = arithmetic(BinaryOp::Div, a, b, dtype);
+  Tensor out = binary_kernel(BinaryOp::Div, a, b, dtype, dtype);
   if (needs_grad(a, b)) {
     auto node = make_node<DivBackward0>();
     node->a = SavedTensor(a);
