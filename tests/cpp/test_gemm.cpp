@@ -337,6 +337,9 @@ int main(int argc, char** argv) {
     cases.push_back({10, 128, 128, true, false, 0, 1.0, 1.0, Layout::RowMajor, threads});
     cases.push_back({128, 784, 128, false, false, 0, 1.0, 0.0, Layout::RowMajor, threads});
     cases.push_back({128, 784, 128, true, false, 0, 1.0, 1.0, Layout::RowMajor, threads});
+    // At batch 1 the weight gradients are outer products (depth one), written or accumulated.
+    cases.push_back({128, 784, 1, true, false, 0, 1.0, 0.0, Layout::RowMajor, threads});
+    cases.push_back({784, 128, 1, true, false, 1, 1.0, 1.0, Layout::ColumnMajor, threads});
   }
 
   for (const Case& c : cases) run(c, isas, rng);

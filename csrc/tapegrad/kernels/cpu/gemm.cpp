@@ -61,10 +61,10 @@ void generic_micro_kernel(int64_t k, int rows, const T* __restrict a_panel,
 
 }  // namespace
 
-const KernelConfig<float> kGenericFloat{&generic_micro_kernel<float, 4, 8>, &row_times_matrix<float>, 4, 8, 128, 256,
-                                        4096};
-const KernelConfig<double> kGenericDouble{&generic_micro_kernel<double, 4, 4>, &row_times_matrix<double>, 4, 4, 64,
-                                          256, 4096};
+const KernelConfig<float> kGenericFloat{&generic_micro_kernel<float, 4, 8>, &row_times_matrix<float>,
+                                        &outer_product<float>, 4, 8, 128, 256, 4096};
+const KernelConfig<double> kGenericDouble{&generic_micro_kernel<double, 4, 4>, &row_times_matrix<double>,
+                                          &outer_product<double>, 4, 4, 64, 256, 4096};
 
 }  // namespace detail
 
@@ -495,6 +495,12 @@ void gemm_impl(Problem<T> problem) {
     if (problem.m != 1) transpose();
     config.row_times_matrix(problem.k, problem.n, problem.alpha, problem.a, problem.a_col_stride, problem.b,
                             problem.b_row_stride, problem.b_col_stride, problem.beta, problem.c, problem.c_col_stride);
+    return;
+  }
+  if (problem.k == 1) {
+    if (problem.c_col_stride != 1 && problem.c_row_stride == 1) transpose();  // rows of C contiguous
+    config.outer_product(problem.m, problem.n, problem.alpha, problem.a, problem.a_row_stride, problem.b,
+                         problem.b_col_stride, problem.beta, problem.c, problem.c_row_stride, problem.c_col_stride);
     return;
   }
   if (compute_transposed(problem, config)) transpose();

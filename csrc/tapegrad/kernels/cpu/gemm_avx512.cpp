@@ -56,10 +56,10 @@ constexpr int kVectors = 2;
 // vector loads per 24 FMAs tolerate; the MC×KC A block (144×512 floats: 288 KiB) stays in L2.
 // Double uses the same byte budget.
 const KernelConfig<float> kAvx512Float{&micro_kernel<FloatVectors, kRows, kVectors>,
-                                       &row_times_matrix<float>, kRows,
+                                       &row_times_matrix<float>, &outer_product<float>, kRows,
                                        kVectors * FloatVectors::kLanes, 144, 512, 4096};
 const KernelConfig<double> kAvx512Double{&micro_kernel<DoubleVectors, kRows, kVectors>,
-                                         &row_times_matrix<double>, kRows,
+                                         &row_times_matrix<double>, &outer_product<double>, kRows,
                                          kVectors * DoubleVectors::kLanes, 72, 512, 4096};
 
 }  // namespace tg::cpu::detail

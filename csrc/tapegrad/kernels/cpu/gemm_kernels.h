@@ -25,14 +25,21 @@ template <typename T>
 using RowTimesMatrix = void (*)(int64_t k, int64_t n, T alpha, const T* x, int64_t x_stride, const T* b,
                                 int64_t b_row_stride, int64_t b_col_stride, T beta, T* y, int64_t y_stride);
 
-// A micro-kernel together with the blocking that suits it, and the same level's vector-matrix
-// product (a single-row C, which neither packs nor tiles). The driver packs an MC×KC block of A
+// C = alpha·a·b + beta·C for k == 1: a column a of length m (element i at a[i * a_stride]), a row
+// b of length n (element j at b[j * b_stride]), an m×n C with any strides; beta == 0: C is not read.
+template <typename T>
+using OuterProduct = void (*)(int64_t m, int64_t n, T alpha, const T* a, int64_t a_stride, const T* b,
+                              int64_t b_stride, T beta, T* c, int64_t c_row_stride, int64_t c_col_stride);
+
+// A micro-kernel together with the blocking that suits it, and the same level's vector-matrix and
+// outer products (a single-row C and a depth-one product, which neither pack nor tile). The driver packs an MC×KC block of A
 // (kept in L2) and a KC×NC block of B (kept in L3); each KC×NR micro-panel of B is reused, from
 // L1 or L2, by every MR-row panel of the A block.
 template <typename T>
 struct KernelConfig {
   MicroKernel<T> kernel;
   RowTimesMatrix<T> row_times_matrix;
+  OuterProduct<T> outer_product;
   int mr;  // rows of C per tile: elements of A broadcast per k step
   int nr;  // columns of C per tile: a whole number of SIMD vectors of B
   int mc;  // rows of A per packed block, a multiple of mr

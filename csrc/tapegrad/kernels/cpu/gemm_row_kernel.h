@@ -1,6 +1,7 @@
-// The vector-matrix product y = alpha·x·B + beta·y (a C with a single row), written once as plain
-// loops and included by each ISA's file (gemm.cpp, gemm_avx2.cpp, gemm_avx512.cpp), whose -m flags
-// decide how wide the compiler vectorises them: the GEMM's row-times-matrix kernel for that level.
+// The GEMM's two degenerate shapes, which need no packing: the vector-matrix product
+// y = alpha·x·B + beta·y (a C with a single row) and the outer product C = alpha·a·b + beta·C (depth
+// one). Written once as plain loops and included by each ISA's file (gemm.cpp, gemm_avx2.cpp,
+// gemm_avx512.cpp), whose -m flags decide how wide the compiler vectorises them.
 #pragma once
 
 #include <algorithm>
@@ -70,6 +71,32 @@ void row_times_matrix(int64_t k, int64_t n, T alpha, const T* x, int64_t x_strid
     for (int64_t j = 0; j < columns; ++j) {
       T& value = out[j * y_stride];
       value = beta == T(0) ? alpha * sums[j] : alpha * sums[j] + beta * value;
+    }
+  }
+}
+
+// A product of depth one is an outer product, C = alpha·a·b + beta·C with a a column and b a row
+// (at batch 1, a weight's gradient): each row of C is a multiple of b. There is nothing to sum, so
+// the time is all in writing C, which a tiled kernel would spend on packing and on tile set-up
+// instead. beta == 0 writes C without reading it, so that NaN in C does not survive.
+template <typename T>
+void outer_product(int64_t m, int64_t n, T alpha, const T* a, int64_t a_stride, const T* b, int64_t b_stride, T beta,
+                   T* c, int64_t c_row_stride, int64_t c_col_stride) {
+  for (int64_t i = 0; i < m; ++i) {
+    const T scale = alpha * a[i * a_stride];
+    T* row = c + i * c_row_stride;
+    if (b_stride == 1 && c_col_stride == 1 && beta == T(0)) {
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) row[j] = scale * b[j];
+    } else if (b_stride == 1 && c_col_stride == 1) {
+#pragma omp simd
+      for (int64_t j = 0; j < n; ++j) row[j] = scale * b[j] + beta * row[j];
+    } else {
+      for (int64_t j = 0; j < n; ++j) {
+        T& value = row[j * c_col_stride];
+        const T product = scale * b[j * b_stride];
+        value = beta == T(0) ? product : product + beta * value;
+      }
     }
   }
 }
