@@ -474,6 +474,34 @@ bool split_shallow_rows(const Problem<T>& problem) {
   return true;
 }
 
+// A vector-matrix product (m == 1) reads each element of B once and is bound by that, like an
+// elementwise op, so it takes threads as one would for B's size: each a contiguous range of C's
+// columns, in whole passes of the streaming loop. Every column is summed in the same order however
+// the columns are split, so the result does not depend on the thread count.
+template <typename T>
+void row_times_matrix_in_threads(const Problem<T>& problem, const KernelConfig<T>& config) {
+  constexpr int64_t kPass = detail::kRowPassColumns;
+  const int64_t passes = (problem.n + kPass - 1) / kPass;
+  const int threads =
+      omp_in_parallel() ? 1 : static_cast<int>(std::min<int64_t>(threads_for(problem.k * problem.n), passes));
+  const auto columns = [&](int64_t begin, int64_t end) {
+    config.row_times_matrix(problem.k, end - begin, problem.alpha, problem.a, problem.a_col_stride,
+                            problem.b + begin * problem.b_col_stride, problem.b_row_stride, problem.b_col_stride,
+                            problem.beta, problem.c + begin * problem.c_col_stride, problem.c_col_stride);
+  };
+  if (threads <= 1) {
+    columns(0, problem.n);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t team = omp_get_num_threads(), member = omp_get_thread_num();
+    const int64_t begin = std::min(problem.n, passes * member / team * kPass);
+    const int64_t end = std::min(problem.n, passes * (member + 1) / team * kPass);
+    if (begin < end) columns(begin, end);
+  }
+}
+
 template <typename T>
 void gemm_impl(Problem<T> problem) {
   if (problem.m <= 0 || problem.n <= 0) return;
@@ -493,8 +521,7 @@ void gemm_impl(Problem<T> problem) {
   const KernelConfig<T>& config = kernel_config<T>(active_isa());
   if (problem.m == 1 || problem.n == 1) {
     if (problem.m != 1) transpose();
-    config.row_times_matrix(problem.k, problem.n, problem.alpha, problem.a, problem.a_col_stride, problem.b,
-                            problem.b_row_stride, problem.b_col_stride, problem.beta, problem.c, problem.c_col_stride);
+    row_times_matrix_in_threads(problem, config);
     return;
   }
   if (problem.k == 1) {

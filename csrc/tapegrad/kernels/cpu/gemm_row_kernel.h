@@ -11,6 +11,10 @@ namespace tg::cpu::detail {
 // Internal linkage: each ISA-specific file gets its own copy (see vector_math.h).
 namespace {
 
+// Columns of C per pass of row_times_matrix: B's rows are then read in pieces of this many,
+// summed in registers.
+constexpr int64_t kRowPassColumns = 32;
+
 // A C with a single row is a vector-matrix product, x·B: each element of B is used once, so
 // packing B (a full copy) would cost more than the multiply, and MR-row tiles would be 1/MR full.
 // Instead B is streamed once. Plain loops that the compiler vectorises (omp simd: the sums may be
@@ -18,18 +22,16 @@ namespace {
 template <typename T>
 void row_times_matrix(int64_t k, int64_t n, T alpha, const T* x, int64_t x_stride, const T* b, int64_t b_row_stride,
                       int64_t b_col_stride, T beta, T* y, int64_t y_stride) {
-  // Columns of C per pass: B's rows are then read in pieces of this many, summed in registers.
-  constexpr int64_t kColumns = 32;
-  for (int64_t j0 = 0; j0 < n; j0 += kColumns) {
-    const int64_t columns = std::min(kColumns, n - j0);
-    T sums[kColumns] = {};
-    if (b_col_stride == 1 && columns == kColumns) {
+  for (int64_t j0 = 0; j0 < n; j0 += kRowPassColumns) {
+    const int64_t columns = std::min(kRowPassColumns, n - j0);
+    T sums[kRowPassColumns] = {};
+    if (b_col_stride == 1 && columns == kRowPassColumns) {
       // Rows of B are contiguous: axpy over each row piece.
       for (int64_t p = 0; p < k; ++p) {
         const T scale = x[p * x_stride];
         const T* row = b + p * b_row_stride + j0;
 #pragma omp simd
-        for (int64_t j = 0; j < kColumns; ++j) sums[j] += scale * row[j];
+        for (int64_t j = 0; j < kRowPassColumns; ++j) sums[j] += scale * row[j];
       }
     } else if (b_row_stride == 1 && x_stride == 1) {
       // Columns of B are contiguous (x·W^T with W row-major): dot products, four at a time so
