@@ -76,15 +76,20 @@ T reduce_run(const T* __restrict data, int64_t n, T identity) {
 inline float vector_exp(float x) { return vector_math::exp(x); }
 inline double vector_exp(double x) { return std::exp(x); }
 
+}  // namespace
+
 // Where the softmax kernels read an operand: `blocks` blocks of `size` rows; row d of block b holds
 // its `inner` elements, contiguous, at data + b * block_stride + d * row_stride. Outputs are
 // contiguous (size, inner) blocks one after another. One call covers a thread's share of blocks,
-// so a (128, 10) softmax pays one call, not 128.
+// so a (128, 10) softmax pays one call, not 128. Outside the anonymous namespace: the entry
+// points' table below, shared by every ISA's file, names it.
 template <typename T>
 struct Blocks {
   const T* data;
   int64_t block_stride, row_stride;
 };
+
+namespace {
 
 // Softmax over the `size` rows of one block: row d of the input holds its `inner` elements at
 // in + d * in_stride (in_stride is 1 when inner is 1: the row is then one run); the output block is
