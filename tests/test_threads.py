@@ -232,6 +232,31 @@ def test_threads_computing_at_once_get_right_results():
             assert_close(ours, theirs, 1e-10, 1e-8)
 
 
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_flat_copies_and_fills_split_across_threads(threads):
+    """Contiguous copies, fills and arange large enough for a team split into one range per thread
+    (an uneven last one with 3); an overlapping in-place shift stays one ordered memmove."""
+    previous = tg.get_num_threads()
+    tg.set_num_threads(threads)
+    try:
+        size = 300_001
+        source = np.random.default_rng(5).standard_normal(size).astype(np.float32)
+        x = tg.tensor(source)
+        np.testing.assert_array_equal(x.clone().numpy(), source)
+        np.testing.assert_array_equal(tg.cat([x, x]).numpy(), np.concatenate([source, source]))
+        np.testing.assert_array_equal(tg.full((size,), 2.5).numpy(), np.full(size, 2.5, np.float32))
+        np.testing.assert_array_equal(tg.zeros(size, dtype=tg.int64).numpy(), np.zeros(size, np.int64))
+        np.testing.assert_array_equal(tg.arange(size).numpy(), np.arange(size))
+        # Within an ulp of torch's, which rounds start + i * step differently in its vector loop.
+        assert_close(tg.arange(0.0, 3.0, 1e-5, dtype=tg.float64), torch.arange(0.0, 3.0, 1e-5, dtype=torch.float64),
+                     1e-15, 1e-15)
+        shifted = x.clone()
+        shifted[1:] = shifted[:-1]
+        np.testing.assert_array_equal(shifted.numpy(), np.concatenate([source[:1], source[:-1]]))
+    finally:
+        tg.set_num_threads(previous)
+
+
 # ---- set_num_threads ---------------------------------------------------------------------------
 
 def test_set_num_threads_is_process_wide():

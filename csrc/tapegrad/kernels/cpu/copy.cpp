@@ -51,8 +51,20 @@ bool try_transpose_copy(const Loop<2>& loop, DType dtype) {
 
 void copy(const Tensor& dst, const Tensor& src) {
   if (dst.dtype() == src.dtype() && dst.is_contiguous() && src.is_contiguous() && dst.sizes() == src.sizes()) {
-    const size_t nbytes = static_cast<size_t>(dst.numel()) * itemsize(dst.dtype());
-    if (nbytes > 0 && dst.raw_data() != src.raw_data()) std::memmove(dst.raw_data(), src.raw_data(), nbytes);
+    const int64_t size = itemsize(dst.dtype());
+    char* to = static_cast<char*>(dst.raw_data());
+    const char* from = static_cast<const char*>(src.raw_data());
+    const int64_t nbytes = dst.numel() * size;
+    if (nbytes == 0 || to == from) return;
+    // Overlapping ranges (a shifted in-place copy) need one memmove's ordering; disjoint ones are
+    // split across threads like any elementwise op.
+    if (to < from + nbytes && from < to + nbytes) {
+      std::memmove(to, from, static_cast<size_t>(nbytes));
+      return;
+    }
+    parallel_ranges(dst.numel(), [&](int64_t begin, int64_t end) {
+      std::memcpy(to + begin * size, from + begin * size, static_cast<size_t>((end - begin) * size));
+    });
     return;
   }
   const auto loop = tensor_loop(dst, src);
@@ -72,7 +84,7 @@ void fill(const Tensor& dst, Scalar value) {
     const T typed = value.to<T>();
     if (dst.is_contiguous()) {
       T* data = static_cast<T*>(dst.raw_data());
-      std::fill(data, data + dst.numel(), typed);
+      parallel_ranges(dst.numel(), [&](int64_t begin, int64_t end) { std::fill(data + begin, data + end, typed); });
       return;
     }
     // A broadcast scalar operand: stride 0 everywhere.

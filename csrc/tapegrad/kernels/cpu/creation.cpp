@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tapegrad/kernels/cpu/backend.h"
+#include "tapegrad/kernels/cpu/loops.h"
 
 namespace tg::cpu {
 
@@ -18,10 +19,14 @@ void arange(const Tensor& out, Scalar start, Scalar step) {
     T* data = out.data_ptr<T>();
     if (!is_floating(out.dtype())) {
       const int64_t origin = start.to<int64_t>(), stride = step.to<int64_t>();
-      for (int64_t i = 0; i < count; ++i) data[i] = static_cast<T>(origin + i * stride);
+      parallel_ranges(count, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) data[i] = static_cast<T>(origin + i * stride);
+      });
     } else {
       const double first = start.to_double(), increment = step.to_double();
-      for (int64_t i = 0; i < count; ++i) data[i] = static_cast<T>(first + static_cast<double>(i) * increment);
+      parallel_ranges(count, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) data[i] = static_cast<T>(first + static_cast<double>(i) * increment);
+      });
     }
   });
 }

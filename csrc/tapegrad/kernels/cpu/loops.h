@@ -103,25 +103,32 @@ void for_each_run(const Loop<N>& loop, int64_t begin, int64_t end, Row&& row) {
   }
 }
 
-// Splits the loop over threads when it is large enough to pay for them.
-template <size_t N, typename Row>
-void parallel_for_each_run(const Loop<N>& loop, Row&& row) {
-  const int64_t numel = loop.numel;
-  if (numel == 0) return;
-  const int threads = threads_for(numel);
+// Runs body(begin, end) over [0, count), one contiguous range per thread when count is large
+// enough to pay for them (threads_for): a flat loop over contiguous memory, or the elements of a
+// Loop in order.
+template <typename Body>
+void parallel_ranges(int64_t count, Body&& body) {
+  if (count <= 0) return;
+  const int threads = threads_for(count);
   if (threads <= 1) {
-    for_each_run(loop, 0, numel, row);
+    body(int64_t{0}, count);
     return;
   }
 #pragma omp parallel num_threads(threads)
   {
     const int64_t thread = omp_get_thread_num();
     const int64_t team = omp_get_num_threads();
-    const int64_t chunk = (numel + team - 1) / team;
-    const int64_t begin = std::min(numel, thread * chunk);
-    const int64_t end = std::min(numel, begin + chunk);
-    if (begin < end) for_each_run(loop, begin, end, row);
+    const int64_t chunk = (count + team - 1) / team;
+    const int64_t begin = std::min(count, thread * chunk);
+    const int64_t end = std::min(count, begin + chunk);
+    if (begin < end) body(begin, end);
   }
+}
+
+// Splits the loop over threads when it is large enough to pay for them.
+template <size_t N, typename Row>
+void parallel_for_each_run(const Loop<N>& loop, Row&& row) {
+  parallel_ranges(loop.numel, [&](int64_t begin, int64_t end) { for_each_run(loop, begin, end, row); });
 }
 
 // out[i] = f(a[i])
