@@ -8,7 +8,11 @@ namespace tg {
 
 std::string Device::str() const {
   std::string name = type == DeviceType::CPU ? "cpu" : "cuda";
-  if (index >= 0) name += ":" + std::to_string(index);
+  if (index >= 0) {
+    // Two appends, not ":" + to_string(...): GCC 12 warns (-Wrestrict, falsely) on the temporary.
+    name += ':';
+    name += std::to_string(index);
+  }
   return name;
 }
 
