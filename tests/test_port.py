@@ -4,7 +4,6 @@ with torch and with tapegrad (the import being the only difference) and learns a
 import copy
 
 import numpy as np
-import pytest
 import torch
 
 import tapegrad
@@ -93,12 +92,6 @@ def training_script(torch, features, labels, checkpoint):
     return results
 
 
-FOUNDATION_MISSING = not all(hasattr(tapegrad, name) for name in ("device", "cuda"))
-
-
-@pytest.mark.xfail(FOUNDATION_MISSING, strict=True,
-                   reason="needs tapegrad.device, tapegrad.cuda.is_available() and Tensor deepcopy (copy.deepcopy "
-                          "of a state dict), which helper 'foundation' adds")
 def test_typical_pytorch_script_runs_with_both_libraries_and_learns_as_well(tmp_path):
     # One torch thread: its thread pool only slows these small ops down on a shared machine.
     previous = torch.get_num_threads()

@@ -9,8 +9,6 @@ namespace tg::python {
 
 namespace {
 
-std::string type_name(py::handle object) { return py::str(py::type::of(object).attr("__name__")).cast<std::string>(); }
-
 TensorList to_tensor_list(py::handle sequence, const char* op, bool allow_none) {
   TensorList tensors;
   if (is_tensor(sequence)) return {as_tensor(sequence)};

@@ -6,6 +6,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <string>
+
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/scalar.h"
 #include "tapegrad/core/tensor.h"
@@ -46,6 +48,9 @@ struct type_caster<tg::Tensor> {
 namespace tg::python {
 
 using TensorClass = py::class_<TensorImpl, std::shared_ptr<TensorImpl>>;
+
+// The name of an object's type, for error messages ("got float").
+inline std::string type_name(py::handle object) { return py::str(py::type::of(object).attr("__name__")); }
 
 // Argument parsing. Each raises TypeError naming `op` on a value of the wrong kind.
 // An int argument as PyTorch's parser takes it: an int or anything with __index__ (NumPy integers,

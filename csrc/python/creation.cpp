@@ -253,6 +253,13 @@ bool any_float(std::initializer_list<py::handle> values) {
   return false;
 }
 
+// to_dtype, releasing the GIL only when there is data to convert: to the tensor's own dtype without
+// copy=True it hands back the tensor itself.
+Tensor converted(const Tensor& self, DType target, bool copy_data) {
+  const int64_t work = target == self.dtype() && !copy_data ? 0 : self.numel();
+  return run_releasing_gil(work, [&] { return to_dtype(self, target, copy_data, MemoryFormat::Preserve); });
+}
+
 }  // namespace
 
 void bind_creation(py::module_& module, TensorClass& tensor) {
@@ -390,19 +397,19 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     if (!dtype.is_none()) target = to_dtype(dtype, "to");
     if (!device.is_none()) target_device = to_device(device, "to");
     check_device_available(target_device, "to");
-    return run_releasing_gil(self.numel(), [&] { return to_dtype(self, target, copy_data, MemoryFormat::Preserve); });
+    return converted(self, target, copy_data);
   }, py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(), py::arg("non_blocking") = false,
      py::arg("copy") = py::none());
   tensor.def("type", [](const Tensor& self, py::object dtype) -> py::object {
     if (dtype.is_none()) return py::str(std::string("tapegrad.") + dtype_name(self.dtype()));
     const DType target = to_dtype(dtype, "type");
-    return py::cast(run_releasing_gil(self.numel(), [&] { return to_dtype(self, target, false, MemoryFormat::Preserve); }));
+    return py::cast(converted(self, target, false));
   }, py::arg("dtype") = py::none());
   const std::pair<const char*, DType> conversions[] = {
       {"float", DType::Float32}, {"double", DType::Float64}, {"long", DType::Int64}, {"int", DType::Int32}, {"bool", DType::Bool}};
   for (auto [name, dtype] : conversions)
     tensor.def(name, [dtype = dtype](const Tensor& self) {
-      return run_releasing_gil(self.numel(), [&] { return to_dtype(self, dtype, false, MemoryFormat::Preserve); });
+      return converted(self, dtype, false);
     });
   tensor.def("cpu", [](const Tensor& self) { return self; });
   tensor.def("cuda", [](const Tensor& self, py::handle device, py::handle) {

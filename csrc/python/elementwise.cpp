@@ -11,8 +11,6 @@ namespace {
 using TensorFn = Tensor (*)(const Tensor&, const Tensor&);
 using ScalarFn = Tensor (*)(const Tensor&, Scalar);
 
-std::string type_name(py::handle object) { return py::str(py::type::of(object).attr("__name__")).cast<std::string>(); }
-
 // The Python operator protocol: an operand we don't understand gives NotImplemented, so Python
 // can try the other operand's reflected method (and then raise its own TypeError).
 template <typename WithTensor, typename WithScalar>

@@ -11,10 +11,6 @@ namespace tg::python {
 
 namespace {
 
-std::string type_name(py::handle object) {
-  return py::str(py::type::of(object).attr("__name__")).cast<std::string>();
-}
-
 // An int-like object as int64; out-of-range values saturate (slice bounds clamp anyway, and an
 // integer index that large is out of bounds either way).
 int64_t to_index_integer(py::handle object) {

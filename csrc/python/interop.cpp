@@ -14,8 +14,6 @@ namespace tg::python {
 
 namespace {
 
-std::string type_name(py::handle object) { return py::str(py::type::of(object).attr("__name__")); }
-
 // ---- NumPy dtypes ----------------------------------------------------------------------------
 
 // The tapegrad dtype with exactly this NumPy dtype's bytes, if any (memory sharing needs that).

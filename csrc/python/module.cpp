@@ -17,8 +17,6 @@ py::object g_cpu_device;  // what t.device returns for nearly every tensor, made
 py::object g_size_type;
 py::object g_numpy_generic;  // numpy.generic, for recognising NumPy scalars
 
-std::string type_name(py::handle object) { return py::str(py::type::of(object).attr("__name__")); }
-
 void register_exceptions() {
   py::register_exception_translator([](std::exception_ptr pointer) {
     try {

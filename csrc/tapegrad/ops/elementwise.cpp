@@ -1,6 +1,7 @@
 #include "tapegrad/ops/elementwise.h"
 
 #include <cmath>
+#include <iterator>
 
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
@@ -35,6 +36,7 @@ DType promote_with_lower_priority(DType decided, DType other) {
 const char* binary_name(BinaryOp op) {
   static const char* const names[] = {"add",     "sub",     "mul", "div", "floor_divide", "div", "remainder",
                                       "pow",     "maximum", "minimum", "eq", "ne", "lt", "le", "gt", "ge"};
+  static_assert(std::size(names) == static_cast<size_t>(BinaryOp::Ge) + 1, "one name per BinaryOp, in order");
   return names[static_cast<int>(op)];
 }
 

@@ -149,22 +149,6 @@ void floating_unary(UnaryOp op, const cpu::Loop<2>& loop) {
   }
 }
 
-// Splits [0, n) into one contiguous part per thread above the grain size; run(begin, count).
-template <typename Run>
-void parallel_parts(int64_t n, Run run) {
-  const int threads = cpu::threads_for(n);
-  if (threads <= 1) {
-    run(0, n);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    const int64_t chunk = (n + omp_get_num_threads() - 1) / omp_get_num_threads();
-    const int64_t begin = std::min(n, omp_get_thread_num() * chunk);
-    run(begin, std::min(n, begin + chunk) - begin);
-  }
-}
-
 // Picks a kernel's variant for the widest vector code this CPU runs, by the same ISA choice as
 // GEMM (so TAPEGRAD_CPU=generic forces the baseline here too).
 template <typename Kernel>
@@ -184,7 +168,7 @@ bool try_vectorised_float_unary(UnaryOp op, const Tensor& out, const Tensor& a) 
                              &cpu::float_unary_contiguous_avx512);
   const float* in = static_cast<const float*>(a.raw_data());
   float* result = static_cast<float*>(out.raw_data());
-  parallel_parts(a.numel(), [&](int64_t begin, int64_t count) { run(op, in + begin, result + begin, count); });
+  cpu::parallel_ranges(a.numel(), [&](int64_t begin, int64_t end) { run(op, in + begin, result + begin, end - begin); });
   return true;
 }
 
@@ -211,8 +195,8 @@ bool try_vectorised_arithmetic(BinaryOp op, const Tensor& out, Tensor a, Tensor 
     const T* x = static_cast<const T*>(a.raw_data());
     const T* y = static_cast<const T*>(b.raw_data());
     T* result = static_cast<T*>(out.raw_data());
-    parallel_parts(out.numel(), [&](int64_t begin, int64_t count) {
-      run(op, x + begin, b_is_scalar ? y : y + begin, b_is_scalar, result + begin, count);
+    cpu::parallel_ranges(out.numel(), [&](int64_t begin, int64_t end) {
+      run(op, x + begin, b_is_scalar ? y : y + begin, b_is_scalar, result + begin, end - begin);
     });
   });
   return true;

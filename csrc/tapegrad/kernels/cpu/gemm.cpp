@@ -439,11 +439,6 @@ bool compute_transposed(const Problem<T>& problem, const KernelConfig<T>& config
   return transposed < direct;
 }
 
-// Below this many multiply-adds per thread, a thread team costs more than it saves. Measured on
-// a 2-core Zen 5 shared with other jobs: 128^3 (2.1M) ran slower on two threads than on one,
-// because each barrier waits for a worker that may be descheduled; 192^3 (7M) gained 15%.
-constexpr int64_t kMinWorkPerThread = int64_t{1} << 21;
-
 template <typename T>
 void gemm_impl(Problem<T> problem);
 
@@ -481,25 +476,12 @@ bool split_shallow_rows(const Problem<T>& problem) {
 template <typename T>
 void row_times_matrix_in_threads(const Problem<T>& problem, const KernelConfig<T>& config) {
   constexpr int64_t kPass = detail::kRowPassColumns;
-  const int64_t passes = (problem.n + kPass - 1) / kPass;
-  const int threads =
-      omp_in_parallel() ? 1 : static_cast<int>(std::min<int64_t>(threads_for(problem.k * problem.n), passes));
-  const auto columns = [&](int64_t begin, int64_t end) {
+  parallel_ranges((problem.n + kPass - 1) / kPass, problem.k * problem.n, [&](int64_t first, int64_t last) {
+    const int64_t begin = first * kPass, end = std::min(problem.n, last * kPass);
     config.row_times_matrix(problem.k, end - begin, problem.alpha, problem.a, problem.a_col_stride,
                             problem.b + begin * problem.b_col_stride, problem.b_row_stride, problem.b_col_stride,
                             problem.beta, problem.c + begin * problem.c_col_stride, problem.c_col_stride);
-  };
-  if (threads <= 1) {
-    columns(0, problem.n);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    const int64_t team = omp_get_num_threads(), member = omp_get_thread_num();
-    const int64_t begin = std::min(problem.n, passes * member / team * kPass);
-    const int64_t end = std::min(problem.n, passes * (member + 1) / team * kPass);
-    if (begin < end) columns(begin, end);
-  }
+  });
 }
 
 template <typename T>

@@ -32,9 +32,9 @@ using OuterProduct = void (*)(int64_t m, int64_t n, T alpha, const T* a, int64_t
                               int64_t b_stride, T beta, T* c, int64_t c_row_stride, int64_t c_col_stride);
 
 // A micro-kernel together with the blocking that suits it, and the same level's vector-matrix and
-// outer products (a single-row C and a depth-one product, which neither pack nor tile). The driver packs an MC×KC block of A
-// (kept in L2) and a KC×NC block of B (kept in L3); each KC×NR micro-panel of B is reused, from
-// L1 or L2, by every MR-row panel of the A block.
+// outer products (a single-row C and a depth-one product, which neither pack nor tile). The driver
+// packs an MC×KC block of A (kept in L2) and a KC×NC block of B (kept in L3); each KC×NR
+// micro-panel of B is reused, from L1 or L2, by every MR-row panel of the A block.
 template <typename T>
 struct KernelConfig {
   MicroKernel<T> kernel;

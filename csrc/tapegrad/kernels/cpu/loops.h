@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <utility>
 
 #include "tapegrad/core/dim_vector.h"
 #include "tapegrad/core/threads.h"
@@ -103,13 +104,12 @@ void for_each_run(const Loop<N>& loop, int64_t begin, int64_t end, Row&& row) {
   }
 }
 
-// Runs body(begin, end) over [0, count), one contiguous range per thread when count is large
-// enough to pay for them (threads_for): a flat loop over contiguous memory, or the elements of a
-// Loop in order.
+// Runs body(begin, end) over [0, count), one contiguous range per thread when `work` (in elements
+// touched) is large enough to pay for them (threads_for), at most one thread per item.
 template <typename Body>
-void parallel_ranges(int64_t count, Body&& body) {
+void parallel_ranges(int64_t count, int64_t work, Body&& body) {
   if (count <= 0) return;
-  const int threads = threads_for(count);
+  const int threads = static_cast<int>(std::min<int64_t>(threads_for(work), count));
   if (threads <= 1) {
     body(int64_t{0}, count);
     return;
@@ -123,6 +123,12 @@ void parallel_ranges(int64_t count, Body&& body) {
     const int64_t end = std::min(count, begin + chunk);
     if (begin < end) body(begin, end);
   }
+}
+
+// The same where each item is one element: a flat loop over contiguous memory.
+template <typename Body>
+void parallel_ranges(int64_t count, Body&& body) {
+  parallel_ranges(count, count, std::forward<Body>(body));
 }
 
 // Splits the loop over threads when it is large enough to pay for them.

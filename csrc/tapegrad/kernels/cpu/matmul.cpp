@@ -16,10 +16,6 @@ namespace tg::cpu {
 
 namespace {
 
-// The GEMM's own threshold for a thread team (gemm.cpp): below this many multiply-adds per thread,
-// a team costs more than it saves on a loaded machine.
-constexpr double kMinWorkPerThread = 1 << 21;
-
 // One matrix of a batch: its first element and how rows and columns are addressed.
 template <typename T>
 struct Matrix {
