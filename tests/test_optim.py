@@ -302,6 +302,14 @@ def test_scheduler_state_dict_resumes_the_schedule():
     assert resumed(tg) == resumed(torch)
 
 
+def test_lambda_schedulers_name_a_missing_optimizer():
+    """Where torch fails on the missing param_groups (AttributeError), the lambda schedulers say what
+    is wrong, as the other schedulers do."""
+    for scheduler in (tg.optim.lr_scheduler.LambdaLR, tg.optim.lr_scheduler.MultiplicativeLR):
+        with pytest.raises(TypeError, match="Linear is not an Optimizer"):
+            scheduler(tg.nn.Linear(2, 2), lambda epoch: 1.0)
+
+
 def test_scheduler_warnings_and_errors_as_torch():
     for lib in (tg, torch):
         opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
