@@ -36,19 +36,21 @@ namespace {
 
 // Portable micro-kernel: plain loops over a fixed-size accumulator that the compiler keeps in
 // registers and vectorises along the columns with whatever the baseline offers (SSE2: 4×8 float
-// is 8 xmm accumulators, leaving room for B and the broadcast in 16 registers).
+// is 8 xmm accumulators, leaving room for B and the broadcast in 16 registers). All MR rows are
+// computed, rows past `rows` from zeros (A is not read there: in place it may end sooner).
 template <typename T, int MR, int NR>
-void generic_micro_kernel(int64_t k, int rows, const T* __restrict a_panel,
-                          const T* __restrict b_panel, int64_t b_row_stride, T* __restrict c,
-                          int64_t c_row_stride, T alpha, T beta) {
+void generic_micro_kernel(int64_t k, int rows, const T* __restrict a, int64_t a_row_stride,
+                          int64_t a_depth_stride, const T* __restrict b_panel, int64_t b_row_stride,
+                          T* __restrict c, int64_t c_row_stride, T alpha, T beta) {
   T acc[MR][NR] = {};
   for (int64_t p = 0; p < k; ++p) {
-    for (int i = 0; i < MR; ++i)
-      for (int j = 0; j < NR; ++j) acc[i][j] += a_panel[i] * b_panel[j];
-    a_panel += MR;
+    for (int i = 0; i < MR; ++i) {
+      const T a_value = i < rows ? a[i * a_row_stride] : T(0);
+      for (int j = 0; j < NR; ++j) acc[i][j] += a_value * b_panel[j];
+    }
+    a += a_depth_stride;
     b_panel += b_row_stride;
   }
-  // All MR rows are computed (the padding rows of A are zero); only `rows` are stored.
   for (int i = 0; i < rows; ++i) {
     T* row = c + i * c_row_stride;
     if (beta == T(0)) {
@@ -303,6 +305,10 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
   // third of the time; with a tiny k (G2·W2, k = 10) the unpacked rows stay in L1 anyway. Then
   // full column panels of a B with contiguous rows are read in place.
   const bool b_in_place = (problem.m <= mr || problem.k <= 32) && problem.b_col_stride == 1;
+  // Likewise A: a shallow product multiplies each element of A only n / NR times, too few to pay
+  // for transposing it into panels (packing the 128×10 A of G2·W2 took a tenth of the product).
+  // The kernels read it through its strides instead, whatever its layout, from L1.
+  const bool a_in_place = problem.k <= kShallowDepth;
   // Every barrier costs dearly when the other core is busy with another job: a descheduled
   // thread stalls the whole team for a time slice. When there are enough row panels of A to go
   // round, each thread packs and uses only its own, and the team meets only around the shared B
@@ -342,6 +348,7 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
         const int64_t m_panels = (mc + mr - 1) / mr;
 
         const auto pack_a = [&](int64_t panel) {
+          if (a_in_place) return;
           const int64_t i0 = panel * mr;
           pack_panel(problem.a + (ic + i0) * problem.a_row_stride + pc * problem.a_col_stride,
                      problem.a_row_stride, problem.a_col_stride, std::min<int64_t>(mr, mc - i0),
@@ -352,7 +359,13 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
           const int64_t j0 = b_panel * nr;
           const int64_t rows = std::min<int64_t>(mr, mc - i0);
           const int64_t cols = std::min<int64_t>(nr, nc - j0);
-          const T* a_packed = a_buffer + a_panel * mr * kc;
+          const T* a_source = a_buffer + a_panel * mr * kc;
+          int64_t a_row_stride = 1, a_depth_stride = mr;
+          if (a_in_place) {
+            a_source = problem.a + (ic + i0) * problem.a_row_stride + pc * problem.a_col_stride;
+            a_row_stride = problem.a_row_stride;
+            a_depth_stride = problem.a_col_stride;
+          }
           const T* b_source = b_buffer + b_panel * nr * kc;
           int64_t b_row_stride = nr;
           if (b_in_place && cols == nr) {
@@ -368,12 +381,12 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
               _mm_prefetch(row, _MM_HINT_T0);
               _mm_prefetch(row + (nr * sizeof(T) - 1), _MM_HINT_T0);
             }
-            config.kernel(kc, static_cast<int>(rows), a_packed, b_source, b_row_stride, c,
-                          problem.c_row_stride, problem.alpha, beta);
+            config.kernel(kc, static_cast<int>(rows), a_source, a_row_stride, a_depth_stride, b_source,
+                          b_row_stride, c, problem.c_row_stride, problem.alpha, beta);
           } else {
             alignas(kPanelAlignment) T tile_buffer[detail::kMaxMr * detail::kMaxNr];
-            config.kernel(kc, static_cast<int>(rows), a_packed, b_source, b_row_stride,
-                          tile_buffer, nr, problem.alpha, T(0));
+            config.kernel(kc, static_cast<int>(rows), a_source, a_row_stride, a_depth_stride, b_source,
+                          b_row_stride, tile_buffer, nr, problem.alpha, T(0));
             merge_tile(tile_buffer, nr, rows, cols, beta, c, problem.c_row_stride,
                        problem.c_col_stride);
           }

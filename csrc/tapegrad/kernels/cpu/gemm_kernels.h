@@ -8,16 +8,19 @@
 
 namespace tg::cpu::detail {
 
-// Computes the first `rows` rows (1 <= rows <= MR) of an MR×NR tile of C from panels of A and B:
-//   C[i, j] = alpha * sum_p a_panel[p * MR + i] * b_panel[p * b_row_stride + j] + beta * C[i, j]
-// for 0 <= i < rows, 0 <= j < NR and 0 <= p < k. The A panel is packed by the driver (zero-padded
-// to MR rows). The B panel is either packed (b_row_stride == NR, zero-padded) or, when packing
+// Computes the first `rows` rows (1 <= rows <= MR) of an MR×NR tile of C from A and a panel of B:
+//   C[i, j] = alpha * sum_p a[i * a_row_stride + p * a_depth_stride] * b_panel[p * b_row_stride + j]
+//             + beta * C[i, j]
+// for 0 <= i < rows, 0 <= j < NR and 0 <= p < k; rows of A past `rows` are never read. A is either
+// a panel packed by the driver (strides 1 and MR) or, for a shallow product, read in place through
+// its own strides. The B panel is either packed (b_row_stride == NR, zero-padded) or, when packing
 // would not pay, NR full columns read in place from a B with unit column stride. C is row-major
 // with unit column stride: the driver routes other layouts and partial column panels through a
 // temporary tile. beta == 0 means C is not read. k may be 0 (then C = beta * C, or 0).
 template <typename T>
-using MicroKernel = void (*)(int64_t k, int rows, const T* a_panel, const T* b_panel,
-                             int64_t b_row_stride, T* c, int64_t c_row_stride, T alpha, T beta);
+using MicroKernel = void (*)(int64_t k, int rows, const T* a, int64_t a_row_stride, int64_t a_depth_stride,
+                             const T* b_panel, int64_t b_row_stride, T* c, int64_t c_row_stride, T alpha,
+                             T beta);
 
 // y = alpha·x·B + beta·y for a row vector x of length k (element p at x[p * x_stride]), a k×n B
 // with any strides, and y of length n (element j at y[j * y_stride]); beta == 0 means y is not read.

@@ -13,19 +13,32 @@ namespace {
 
 // One tile of Rows rows; Rows < kRows serves the last, partial row panel of A, so an m that is
 // not a multiple of kRows (10 classes, batch 1) costs no padded FMAs and no temporary tile.
-template <typename V, int kRows, int kVectors, int Rows>
-void tile_kernel(int64_t k, const typename V::Scalar* __restrict a_panel,
-                 const typename V::Scalar* __restrict b_panel, int64_t b_row_stride,
+template <typename V, int kRows, int kVectors, int Rows, bool kPackedA>
+void tile_kernel(int64_t k, const typename V::Scalar* __restrict a, int64_t a_row_stride,
+                 int64_t a_depth_stride, const typename V::Scalar* __restrict b_panel, int64_t b_row_stride,
                  typename V::Scalar* __restrict c, int64_t c_row_stride, typename V::Scalar alpha,
                  typename V::Scalar beta) {
   // Keep this function free of anything that needs extra registers (C prefetches, more live
   // pointers): with GCC 12 they made the 12x32 AVX-512 kernel spill a B vector to the stack,
   // costing 30%. (The unroll counts are upper bounds: every loop here unrolls fully.)
+  // A packed panel's strides are constants, so its element addresses fold into the instructions.
+  if constexpr (kPackedA) {
+    a_row_stride = 1;
+    a_depth_stride = kRows;
+  }
   typename V::Vector acc[Rows][kVectors];
 #pragma GCC unroll 16
   for (int i = 0; i < Rows; ++i)
 #pragma GCC unroll 2
     for (int v = 0; v < kVectors; ++v) acc[i][v] = V::zero();
+
+  // Rows of A are addressed in groups of four from one pointer each, at 0, 1, 2 and 3 row strides:
+  // x86 addressing reaches those from two stride registers, where twelve separate row offsets
+  // did not fit the integer registers and were reloaded from the stack on every k step.
+  constexpr int kGroups = (Rows + 3) / 4;
+  const typename V::Scalar* a_group[kGroups];
+#pragma GCC unroll 4
+  for (int g = 0; g < kGroups; ++g) a_group[g] = a + 4 * g * a_row_stride;
 
 #pragma GCC unroll 4
   for (int64_t p = 0; p < k; ++p) {
@@ -34,11 +47,12 @@ void tile_kernel(int64_t k, const typename V::Scalar* __restrict a_panel,
     for (int v = 0; v < kVectors; ++v) b[v] = V::loadu(b_panel + v * V::kLanes);
 #pragma GCC unroll 16
     for (int i = 0; i < Rows; ++i) {
-      const typename V::Vector a = V::broadcast(a_panel[i]);
+      const typename V::Vector a_value = V::broadcast(a_group[i / 4][(i % 4) * a_row_stride]);
 #pragma GCC unroll 2
-      for (int v = 0; v < kVectors; ++v) acc[i][v] = V::fmadd(a, b[v], acc[i][v]);
+      for (int v = 0; v < kVectors; ++v) acc[i][v] = V::fmadd(a_value, b[v], acc[i][v]);
     }
-    a_panel += kRows;
+#pragma GCC unroll 4
+    for (int g = 0; g < kGroups; ++g) a_group[g] += a_depth_stride;
     b_panel += b_row_stride;
   }
 
@@ -70,19 +84,23 @@ void tile_kernel(int64_t k, const typename V::Scalar* __restrict a_panel,
   }
 }
 
-template <typename V, int kRows, int kVectors, std::size_t... RowsMinusOne>
+template <typename V, int kRows, int kVectors, bool kPackedA, std::size_t... RowsMinusOne>
 constexpr auto make_tile_kernels(std::index_sequence<RowsMinusOne...>) {
-  return std::array{&tile_kernel<V, kRows, kVectors, static_cast<int>(RowsMinusOne) + 1>...};
+  return std::array{&tile_kernel<V, kRows, kVectors, static_cast<int>(RowsMinusOne) + 1, kPackedA>...};
 }
 
-// The micro-kernel of a kRows x (kVectors vectors) tile: dispatches a partial row panel to the
-// tile kernel of its exact row count.
+// The micro-kernel of a kRows x (kVectors vectors) tile: dispatches to the tile kernel of the exact
+// row count (a partial row panel has fewer), compiled for a packed A panel or for A read in place.
 template <typename V, int kRows, int kVectors>
-void micro_kernel(int64_t k, int rows, const typename V::Scalar* a_panel,
-                  const typename V::Scalar* b_panel, int64_t b_row_stride, typename V::Scalar* c,
-                  int64_t c_row_stride, typename V::Scalar alpha, typename V::Scalar beta) {
-  static constexpr auto kernels = make_tile_kernels<V, kRows, kVectors>(std::make_index_sequence<kRows>{});
-  kernels[rows - 1](k, a_panel, b_panel, b_row_stride, c, c_row_stride, alpha, beta);
+void micro_kernel(int64_t k, int rows, const typename V::Scalar* a, int64_t a_row_stride,
+                  int64_t a_depth_stride, const typename V::Scalar* b_panel, int64_t b_row_stride,
+                  typename V::Scalar* c, int64_t c_row_stride, typename V::Scalar alpha,
+                  typename V::Scalar beta) {
+  static constexpr auto packed = make_tile_kernels<V, kRows, kVectors, true>(std::make_index_sequence<kRows>{});
+  static constexpr auto in_place = make_tile_kernels<V, kRows, kVectors, false>(std::make_index_sequence<kRows>{});
+  const bool is_packed = a_row_stride == 1 && a_depth_stride == kRows;
+  (is_packed ? packed : in_place)[rows - 1](k, a, a_row_stride, a_depth_stride, b_panel, b_row_stride, c,
+                                            c_row_stride, alpha, beta);
 }
 
 }  // namespace
