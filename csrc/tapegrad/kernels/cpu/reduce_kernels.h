@@ -35,6 +35,10 @@ inline T combine(T a, T b) {
 
 constexpr int kLanes = 64;           // independent accumulators: several vector registers' worth
 constexpr int64_t kSumChunk = 4096;  // float sums: each lane adds at most kSumChunk / kLanes values
+// How far ahead of the lanes a run is prefetched. The hardware prefetcher stops at every 4 KiB page
+// and takes a while to pick the stream up again; without this, summing the rows of a 4096x4096
+// tensor on two threads ran 8% slower than summing its columns and no faster than PyTorch.
+constexpr int64_t kPrefetchBytes = 8192;
 
 template <ReduceOp Op, typename T>
 T reduce_lanes(const T* __restrict data, int64_t n, T identity) {
@@ -46,8 +50,11 @@ T reduce_lanes(const T* __restrict data, int64_t n, T identity) {
   T lanes[kLanes];
   for (int k = 0; k < kLanes; ++k) lanes[k] = identity;
   int64_t i = 0;
-  for (; i + kLanes <= n; i += kLanes)
+  for (; i + kLanes <= n; i += kLanes) {
+    const char* ahead = reinterpret_cast<const char*>(data + i) + kPrefetchBytes;
+    for (size_t line = 0; line < kLanes * sizeof(T); line += 64) __builtin_prefetch(ahead + line);
     for (int k = 0; k < kLanes; ++k) lanes[k] = combine<Op>(lanes[k], data[i + k]);
+  }
   T result = identity;
   for (; i < n; ++i) result = combine<Op>(result, data[i]);
   // Fold the lanes in halves (vector operations) rather than one dependent add per lane.
