@@ -547,3 +547,79 @@ def test_hand_written_backward_with_dot_g_matches_autograd():
         pre.g = (pre > 0).float() * out.g
         w.g = (x * pre.g.unsqueeze(1)).sum(0)
     np.testing.assert_allclose(w.g.numpy(), w.grad.numpy(), rtol=1e-5)
+
+
+def existing_grad_scenario(lib, name, dtype):
+    """Runs backward twice into leaves that already hold a .grad (where the engine may let a GEMM add
+    its product straight into it) and reports the gradients, what a reference held from the first
+    backward sees, and how far the .grad's version moved."""
+    rng = np.random.default_rng(3)
+    dtype = getattr(lib, dtype)
+    w = lib.tensor(rng.standard_normal((5, 7)), dtype=dtype, requires_grad=True)
+    b = lib.tensor(rng.standard_normal(5), dtype=dtype, requires_grad=True)
+    x = lib.tensor(rng.standard_normal((3, 7)), dtype=dtype)
+    seen = []
+
+    def loss():
+        if name == "x @ w.t()":
+            return (x @ w.t()).pow(2).sum()
+        if name == "w @ x.t()":
+            return (w @ x.t()).pow(2).sum()
+        if name == "batched x @ w.t()":
+            return (x.reshape(1, 3, 7).expand(2, 3, 7) @ w.t()).pow(2).sum()
+        if name == "vector @ w.t()":
+            return (x[0] @ w.t()).pow(2).sum()
+        if name == "linear":
+            return lib.nn.functional.linear(x, w, b).pow(2).sum()
+        if name == "w used twice":
+            return (x @ w.t()).pow(2).sum() + (x @ w.t()).sum()
+        if name == "retained w.t()":
+            wt = w.t()
+            wt.retain_grad()
+            seen.append(wt)
+            return (x @ wt).pow(2).sum()
+        raise AssertionError(name)
+
+    if name == "hook on w":
+        w.register_hook(lambda g: g * 2)
+        name = "x @ w.t()"
+    if name == "non-contiguous .grad":
+        w.grad = lib.ones(7, 5, dtype=dtype).t()
+        name = "x @ w.t()"
+    loss().backward()
+    held, version = w.grad, w.grad._version
+    loss().backward()
+    report = {"grad": w.grad.numpy().copy(), "held": held.numpy().copy(),
+              "version step": w.grad._version - version, "b": None if b.grad is None else b.grad.numpy().copy()}
+    if seen:
+        report["retained"] = seen[-1].grad.numpy().copy()
+    return report
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name", ["x @ w.t()", "w @ x.t()", "batched x @ w.t()", "vector @ w.t()", "linear",
+                                  "w used twice", "retained w.t()", "hook on w", "non-contiguous .grad"])
+def test_gradients_added_into_an_existing_grad_match_torch(name, dtype):
+    ours, theirs = existing_grad_scenario(tg, name, dtype), existing_grad_scenario(torch, name, dtype)
+    assert ours.keys() == theirs.keys()
+    tolerance = 1e-5 if dtype == "float32" else 1e-12
+    for key in ours:
+        if isinstance(ours[key], np.ndarray):
+            np.testing.assert_allclose(ours[key], theirs[key], rtol=tolerance, atol=tolerance, err_msg=key)
+        else:
+            assert ours[key] == theirs[key], key
+
+
+def test_gradient_added_into_grad_keeps_create_graph_history():
+    w = leaf([[1.0, 2.0], [3.0, 4.0]])
+    x = tg.tensor([[1.0, -1.0]], dtype=tg.float64)
+    (x @ w.t()).pow(2).sum().backward(create_graph=True)
+    (x @ w.t()).pow(2).sum().backward(create_graph=True)
+    assert w.grad.requires_grad
+    second = tg.autograd.grad(w.grad.sum(), w)[0]
+    wt = torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64, requires_grad=True)
+    xt = torch.tensor([[1.0, -1.0]], dtype=torch.float64)
+    (xt @ wt.t()).pow(2).sum().backward(create_graph=True)
+    (xt @ wt.t()).pow(2).sum().backward(create_graph=True)
+    np.testing.assert_allclose(w.grad.detach().numpy(), wt.grad.detach().numpy())
+    np.testing.assert_allclose(second.numpy(), torch.autograd.grad(wt.grad.sum(), wt)[0].numpy())
