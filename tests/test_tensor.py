@@ -462,3 +462,36 @@ def test_dtypes_pickle_as_themselves():
 def test_import_does_not_load_urllib():
     code = "import sys, tapegrad; print('urllib.request' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
+
+
+class Doubled(tg.Tensor):
+    """A subclass overriding one of the methods that have a fast no-argument path."""
+
+    def relu(self):
+        return super().relu() * 2
+
+
+def test_fast_method_paths_agree_with_their_full_bindings():
+    """relu(), sum() and backward() without arguments skip pybind11's dispatcher; every other call
+    goes to the full binding, which keeps its keywords, docstring, errors and subclass overrides."""
+    x = tg.tensor([[1.0, -2.0], [3.0, 4.0]], requires_grad=True)
+    assert x.sum().item() == x.sum(dim=None).item() == 6.0
+    assert x.sum(1, keepdim=True).shape == (2, 1)
+    assert x.sum(dtype=tg.float64).dtype == tg.float64
+    assert tg.equal(x.relu(), tg.relu(x))
+    x.sum().backward()
+    (x * 2).sum().backward(None, None, False)
+    (x * 3).sum().backward(retain_graph=False)
+    np.testing.assert_allclose(x.grad.numpy(), np.full((2, 2), 6.0))
+    assert "keepdim" in tg.Tensor.sum.__doc__
+    with pytest.raises(TypeError):
+        x.relu(1)
+    with pytest.raises(TypeError):
+        x.backward(nonsense=True)
+    with pytest.raises(IndexError, match=r"\[sum\] dimension out of range"):
+        x.sum(5)
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tg.ones(2).sum().backward()
+    doubled = Doubled(tg.tensor([-1.0, 2.0]))
+    assert doubled.relu().tolist() == [0.0, 4.0]
+    assert Doubled(tg.tensor([1.0, 2.0])).sum().item() == 3.0

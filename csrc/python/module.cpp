@@ -306,4 +306,5 @@ PYBIND11_MODULE(_C, module) {
   bind_reduce(module, tensor);
   bind_matmul(module, tensor);
   bind_nn(module, tensor);
+  install_fast_methods(tensor);
 }
