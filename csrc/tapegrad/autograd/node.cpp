@@ -112,12 +112,8 @@ Edge gradient_edge(const Tensor& tensor) {
   // under a lock, so that both get the same one (two sinks would each write .grad on their own).
   static std::mutex accumulator_mutex;
   std::lock_guard<std::mutex> lock(accumulator_mutex);
-  std::shared_ptr<Node> accumulator = meta->grad_accumulator.lock();
-  if (!accumulator) {
-    accumulator = make_node<AccumulateGrad>(tensor);
-    meta->grad_accumulator = accumulator;
-  }
-  return {accumulator, 0};
+  if (!meta->grad_accumulator) meta->grad_accumulator = make_node<AccumulateGrad>(tensor);
+  return {meta->grad_accumulator, 0};
 }
 
 void delete_node(Node* node) {
@@ -149,10 +145,12 @@ bool exclusively_owned(const Tensor& grad) {
 }
 }  // namespace
 
-AccumulateGrad::AccumulateGrad(Tensor variable) : variable_(std::move(variable)) { add_output_meta(variable_); }
+AccumulateGrad::AccumulateGrad(const Tensor& variable) : variable_(variable.impl_ptr()) { add_output_meta(variable); }
 
 void AccumulateGrad::run_leaf_hooks(Tensor& grad) const {
-  const auto& registered = variable_.impl()->autograd()->hooks;
+  const std::shared_ptr<TensorImpl> variable = variable_.lock();
+  if (!variable) return;
+  const auto& registered = variable->autograd()->hooks;
   if (registered.empty()) return;
   const auto hooks = registered;  // a copy: a hook may remove hooks while it runs
   for (const auto& [id, hook] : hooks) apply_hook(hook, grad, *this, 0);
@@ -160,11 +158,12 @@ void AccumulateGrad::run_leaf_hooks(Tensor& grad) const {
 
 TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
   Tensor grad = std::move(grad_outputs[0]);
-  if (!grad.defined()) return {};
+  const std::shared_ptr<TensorImpl> variable = variable_.lock();
+  if (!grad.defined() || !variable) return {};
   run_leaf_hooks(grad);
   // Backward runs without the Python GIL, and two threads' graphs may share this leaf.
   std::lock_guard<std::mutex> lock(mutex_);
-  AutogradMeta* meta = variable_.impl()->autograd();
+  AutogradMeta* meta = variable->autograd();
   if (!meta->grad.defined()) {
     // Keep the incoming gradient itself when nobody else holds it (the usual case), else a copy,
     // so that a later in-place accumulation cannot write into another tensor. Under create_graph
@@ -182,10 +181,12 @@ TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
 }
 
 Tensor AccumulateGrad::in_place_grad() const {
-  const AutogradMeta* meta = variable_.impl()->autograd();
+  const std::shared_ptr<TensorImpl> variable = variable_.lock();
+  if (!variable) return {};
+  const AutogradMeta* meta = variable->autograd();
   const Tensor& grad = meta->grad;
   const bool usable = !GradMode::is_enabled() && meta->hooks.empty() && grad.defined() && !grad.requires_grad() &&
-                      grad.dtype() == variable_.dtype() && grad.sizes() == variable_.sizes() && grad.is_contiguous();
+                      grad.dtype() == variable->dtype() && grad.sizes() == variable->sizes() && grad.is_contiguous();
   return usable ? grad : Tensor();
 }
 

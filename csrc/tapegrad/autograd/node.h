@@ -137,13 +137,14 @@ class HookHandle {
   uint64_t id_;
 };
 
-// The leaf's sink, writing (accumulating) into .grad.
+// The leaf's sink, writing (accumulating) into .grad. The leaf keeps it from its first use on (a new
+// one per graph cost as much as recording an op) and it refers to the leaf weakly, so there is no
+// cycle: a graph that outlives its leaf delivers that gradient nowhere, where nothing could see it.
 class AccumulateGrad final : public Node {
  public:
-  explicit AccumulateGrad(Tensor variable);
+  explicit AccumulateGrad(const Tensor& variable);
   TensorList apply(TensorList&& grad_outputs) override;
   std::string name() const override { return "AccumulateGrad"; }
-  const Tensor& variable() const { return variable_; }
   // The leaf's own hooks, run on a gradient before it is accumulated or captured.
   void run_leaf_hooks(Tensor& grad) const;
   // The .grad that the node producing this leaf's next gradient may add it into itself, where
@@ -154,7 +155,7 @@ class AccumulateGrad final : public Node {
   std::mutex& mutex() { return mutex_; }
 
  private:
-  Tensor variable_;
+  std::weak_ptr<TensorImpl> variable_;
   std::mutex mutex_;  // serialises writes to .grad
 };
 

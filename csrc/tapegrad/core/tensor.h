@@ -149,7 +149,7 @@ class Tensor {
 struct AutogradMeta {
   Tensor grad;
   std::shared_ptr<Node> grad_fn;        // set on non-leaves: the node that made this tensor
-  std::weak_ptr<Node> grad_accumulator;  // leaves: the sink that writes .grad, made on first use
+  std::shared_ptr<Node> grad_accumulator;  // leaves: the sink that writes .grad, made on first use
   std::vector<std::pair<uint64_t, TensorHook>> hooks;  // leaves only, by id; a non-leaf's live on its grad_fn
   uint32_t output_nr = 0;
   bool requires_grad = false;            // leaves only; a non-leaf requires grad through grad_fn
