@@ -491,3 +491,25 @@ def test_einsum_sums_integers_to_int64(equation, shapes):
     # bool operands are not implemented, here as there.)
     dtypes = (tg.int32, tg.bool) if len(shapes) == 1 else (tg.int32,)
     check_op(lambda lib, *ops: lib.einsum(equation, *ops), *shapes, dtypes=dtypes, grad=False, layouts=("contiguous",))
+
+
+@pytest.mark.parametrize("call", [
+    lambda lib, a, dim: a.sum(dim),
+    lambda lib, a, dim: a.sum((dim, 0)),
+    lambda lib, a, dim: a.mean(dim=[dim]),
+    lambda lib, a, dim: a.softmax(dim),
+    lambda lib, a, dim: a.argmax(dim),
+    lambda lib, a, dim: a.max(dim).values,
+    lambda lib, a, dim: lib.logsumexp(a, dim),
+])
+def test_dims_given_as_numpy_integers(call):
+    """Every reduction takes its dim arguments as the view ops do: any integer with __index__."""
+    values = np.arange(12.0).reshape(3, 4)
+    expected = call(torch, torch.tensor(values), np.int64(1))
+    assert_close(call(tg, tg.tensor(values), np.int64(1)), expected, 1e-12, 1e-12)
+
+
+@pytest.mark.parametrize("call", [lambda a: a.sum(1.0), lambda a: a.sum((0, "a")), lambda a: a.argmax(1.5)])
+def test_dims_that_are_not_integers_are_refused(call):
+    with pytest.raises(TypeError, match=r"argument 'dim' must be int"):
+        call(tg.zeros(2, 3))

@@ -8,13 +8,7 @@ namespace tg::python {
 
 namespace {
 
-DimVector dims_argument(py::handle dim, const char* op) { return dim.is_none() ? DimVector{} : to_shape(dim, op); }
-
-int64_t dim_argument(py::handle dim, const char* op) {
-  TG_CHECK_TYPE(PyLong_Check(dim.ptr()) && !PyBool_Check(dim.ptr()), "[", op, "] dim must be an int, got ",
-                py::str(py::type::of(dim).attr("__name__")).cast<std::string>());
-  return dim.cast<int64_t>();
-}
+DimVector dims_argument(py::handle dim, const char* op) { return dim.is_none() ? DimVector{} : to_dims(dim, op); }
 
 std::optional<DType> dtype_argument(py::handle dtype, const char* op) {
   if (dtype.is_none()) return std::nullopt;
@@ -84,7 +78,7 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
     both(name, [=](const Tensor& self, py::handle dim, bool keepdim) -> py::object {
       if (dim.is_none()) return py::cast(call_releasing_gil(whole, self));
       if (is_tensor(dim)) return py::cast(call_releasing_gil(elementwise, self, as_tensor(dim)));
-      const ValuesIndices result = call_releasing_gil(along, self, dim_argument(dim, name), keepdim);
+      const ValuesIndices result = call_releasing_gil(along, self, to_dim(dim, name), keepdim);
       return result_handle(result.values, result.indices);
     }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
   }
@@ -92,7 +86,7 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
   for (auto [name, function] : {std::pair{"argmax", static_cast<ArgFn>(argmax)},
                                 std::pair{"argmin", static_cast<ArgFn>(argmin)}}) {
     both(name, [name = name, function = function](const Tensor& self, py::handle dim, bool keepdim) {
-      const std::optional<int64_t> axis = dim.is_none() ? std::nullopt : std::optional<int64_t>(dim_argument(dim, name));
+      const std::optional<int64_t> axis = dim.is_none() ? std::nullopt : std::optional<int64_t>(to_dim(dim, name));
       return call_releasing_gil(function, self, axis, keepdim);
     }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
   }
@@ -101,7 +95,7 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
   for (auto [name, function] : {std::pair{"softmax", static_cast<SoftmaxFn>(softmax)},
                                 std::pair{"log_softmax", static_cast<SoftmaxFn>(log_softmax)}}) {
     both(name, [name = name, function = function](const Tensor& self, py::handle dim, py::handle dtype) {
-      return call_releasing_gil(function, self, dim_argument(dim, name), dtype_argument(dtype, name));
+      return call_releasing_gil(function, self, to_dim(dim, name), dtype_argument(dtype, name));
     }, py::arg("dim"), py::arg("dtype") = py::none());
   }
   module.def("_softmax_backward_data", releasing<softmax_backward_data>, py::arg("grad"), py::arg("output"), py::arg("dim"));

@@ -100,22 +100,6 @@ inline int64_t product(const DimVector& sizes) {
   return count;
 }
 
-// Calls body(begin, end) over [0, count) split among `threads` threads.
-template <typename Body>
-void parallel_range(int64_t count, int64_t threads, Body&& body) {
-  threads = std::min(threads, count);
-  if (threads <= 1) {
-    body(int64_t(0), count);
-    return;
-  }
-#pragma omp parallel num_threads(threads)
-  {
-    const int64_t team = omp_get_num_threads(), chunk = (count + team - 1) / team;
-    const int64_t begin = std::min(count, omp_get_thread_num() * chunk), end = std::min(count, begin + chunk);
-    if (begin < end) body(begin, end);
-  }
-}
-
 template <ReduceOp Op, typename T>
 void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool>& reduced) {
   const T identity = identity_of<Op, T>();
@@ -154,7 +138,7 @@ void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool
       // One long run: each thread reduces a slice, then the partial results are combined.
       std::vector<T> partial(threads, identity);
       const int64_t chunk = (count + threads - 1) / threads;
-      parallel_range(threads, threads, [&](int64_t begin, int64_t end) {
+      parallel_ranges(threads, outputs * count, [&](int64_t begin, int64_t end) {
         for (int64_t t = begin; t < end; ++t) {
           const int64_t start = std::min(count, t * chunk);
           partial[t] = run<Op>(in_data + start, std::min(count, start + chunk) - start, identity, fast);
@@ -165,7 +149,7 @@ void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool
       out_data[0] = result;
       return;
     }
-    parallel_range(outputs, threads, [&](int64_t begin, int64_t end) {
+    parallel_ranges(outputs, outputs * count, [&](int64_t begin, int64_t end) {
       for (int64_t o = begin; o < end; ++o)
         out_data[offset_of(o, kept.sizes, kept.out_strides)] =
             run<Op>(in_data + offset_of(o, kept.sizes, kept.strides), count, identity, fast);
@@ -187,7 +171,7 @@ void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool
     const int64_t column_blocks = (width + block_width - 1) / block_width;
     // Float sums add kBlockRows rows into a fresh block, then the block into a double total.
     using Total = std::conditional_t<std::is_same_v<T, float>, double, T>;
-    parallel_range(rows * column_blocks, threads, [&](int64_t begin, int64_t end) {
+    parallel_ranges(rows * column_blocks, outputs * count, [&](int64_t begin, int64_t end) {
       Total total[kColumns];
       T block[kColumns];
       for (int64_t tile = begin; tile < end; ++tile) {
@@ -222,7 +206,7 @@ void reduce_typed(const Tensor& out, const Tensor& input, const std::vector<bool
   using Acc = std::conditional_t<std::is_floating_point_v<T>, double, std::conditional_t<std::is_same_v<T, bool>, bool, int64_t>>;
   const int64_t inner = red.sizes[red_ndim - 1], inner_stride = red.strides[red_ndim - 1];
   DimVector outer_sizes(red.sizes.begin(), red.sizes.end() - 1), outer_strides(red.strides.begin(), red.strides.end() - 1);
-  parallel_range(outputs, threads, [&](int64_t begin, int64_t end) {
+  parallel_ranges(outputs, outputs * count, [&](int64_t begin, int64_t end) {
     for (int64_t o = begin; o < end; ++o) {
       const T* base = in_data + offset_of(o, kept.sizes, kept.strides);
       Acc acc = static_cast<Acc>(identity);
@@ -301,7 +285,7 @@ struct DimLayout {
 // scratch.
 template <typename T, typename Body>
 void for_each_block_range(int64_t outer, int64_t work, int64_t scratch_count, Body&& body) {
-  parallel_range(outer, cpu::threads_for(work), [&](int64_t begin, int64_t end) {
+  parallel_ranges(outer, work, [&](int64_t begin, int64_t end) {
     const std::unique_ptr<T[]> scratch(scratch_count > 0 ? new T[scratch_count] : nullptr);
     body(begin, end, scratch.get());
   });
