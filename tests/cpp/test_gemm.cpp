@@ -266,6 +266,48 @@ void test_environment_variable(const char* self) {
   check(said.rfind("[gemm]", 0) == 0, "TAPEGRAD_CPU=sse9 is an error (got '" + said + "')");
 }
 
+// A program with OpenMP threads of its own may call gemm from each of them, each thread with its own
+// product: every product must come out whole, not shared out across the caller's team.
+void test_called_by_each_thread_of_a_team() {
+  constexpr int kTeam = 2;
+  struct Product {
+    int64_t m, n, k;
+    std::vector<float> a, b, c;
+  };
+  std::vector<Product> products;
+  for (int member = 0; member < kTeam; ++member) {
+    // Big enough for gemm to want threads, and a different shape per thread.
+    Product product{128 + 12 * member, 128, 784 - 100 * member, {}, {}, {}};
+    product.a.resize(static_cast<std::size_t>(product.m * product.k));
+    product.b.resize(static_cast<std::size_t>(product.k * product.n));
+    product.c.assign(static_cast<std::size_t>(product.m * product.n), NAN);
+    for (std::size_t at = 0; at < product.a.size(); ++at) product.a[at] = static_cast<float>(at % 7) - 3;
+    for (std::size_t at = 0; at < product.b.size(); ++at) product.b[at] = static_cast<float>(at % 5) - 2;
+    products.push_back(std::move(product));
+  }
+#pragma omp parallel num_threads(kTeam)
+  {
+    Product& product = products[static_cast<std::size_t>(omp_get_thread_num())];
+    tg::cpu::gemm<float>(product.m, product.n, product.k, 1.0f, product.a.data(), product.k, 1,
+                         product.b.data(), product.n, 1, 0.0f, product.c.data(), product.n, 1);
+  }
+  for (int member = 0; member < kTeam; ++member) {
+    const Product& product = products[static_cast<std::size_t>(member)];
+    int64_t wrong = 0;
+    for (int64_t i = 0; i < product.m; ++i) {
+      for (int64_t j = 0; j < product.n; ++j) {
+        double want = 0;  // small integers: exact in float
+        for (int64_t p = 0; p < product.k; ++p)
+          want += static_cast<double>(product.a[static_cast<std::size_t>(i * product.k + p)]) *
+                  product.b[static_cast<std::size_t>(p * product.n + j)];
+        wrong += product.c[static_cast<std::size_t>(i * product.n + j)] != static_cast<float>(want);
+      }
+    }
+    check(wrong == 0, "gemm called by thread " + std::to_string(member) + " of the caller's team: " +
+                          std::to_string(wrong) + " elements wrong");
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -343,6 +385,7 @@ int main(int argc, char** argv) {
   }
 
   for (const Case& c : cases) run(c, isas, rng);
+  test_called_by_each_thread_of_a_team();
 
   return cpp_test::summary();
 }

@@ -474,9 +474,6 @@ bool split_shallow_rows(const Problem<T>& problem) {
     rows.m = end - begin;
     rows.a += begin * problem.a_row_stride;
     rows.c += begin * problem.c_row_stride;
-    // A team of one of its own: the GEMM's work-sharing loops bind to the innermost enclosing
-    // team, and this one's members are running different problems.
-#pragma omp parallel num_threads(1)
     gemm_impl(rows);
   }
   return true;
@@ -540,10 +537,17 @@ void gemm_impl(Problem<T> problem) {
   // In double: m·n·k can overflow int64 for shapes whose operands still fit in memory.
   const double work = static_cast<double>(problem.m) * static_cast<double>(problem.n) *
                       static_cast<double>(problem.k);
-  int threads = omp_in_parallel() ? 1 : get_num_threads();
+  const bool in_team = omp_in_parallel();
+  int threads = in_team ? 1 : get_num_threads();
   threads = static_cast<int>(std::max(1.0, std::min<double>(threads, work / kMinWorkPerThread)));
   if (threads > 1) {
 #pragma omp parallel num_threads(threads)
+    run_blocked(problem, config, a_buffer, b_buffer);
+  } else if (in_team) {
+    // Called by a thread of a team (the caller's own, or a batched product split over threads):
+    // run_blocked's work-sharing loops would bind to that team, whose members are running other
+    // problems, and each would compute only its share of this one. A team of one of its own.
+#pragma omp parallel num_threads(1)
     run_blocked(problem, config, a_buffer, b_buffer);
   } else {
     run_blocked(problem, config, a_buffer, b_buffer);

@@ -155,9 +155,6 @@ void matmul(const Tensor& out, const Tensor& a_in, const Tensor& b_in, bool accu
     {
       const int64_t team = omp_get_num_threads(), thread = omp_get_thread_num();
       const int64_t begin = batch_count * thread / team, end = batch_count * (thread + 1) / team;
-      // The GEMM's work-sharing loops bind to the innermost enclosing team: without a team of its
-      // own, each thread's GEMM would be split across this one.
-#pragma omp parallel num_threads(1)
       run_items(begin, end);
     }
   });
