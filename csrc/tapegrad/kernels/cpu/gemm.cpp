@@ -7,7 +7,9 @@
 //   ic over m by MC   pack an MC×KC block of A into MR-row panels        (lives in L2)
 //   tiles jr × ir     one micro-kernel call per MR×NR tile               (B micro-panel in L1/L2)
 // Packing reads through both strides, so transposed or sliced operands need no copy of their own,
-// and zero-pads the last panel of each operand so the kernels never read past it. Tiles cut short
+// and zero-pads the last panel of each operand so the kernels never read past it. A whose rows are
+// contiguous is not packed at all: the kernels read it in place. Threads each take a block of C's
+// columns and run the whole nest on it alone (split_c). Tiles cut short
 // by m are handled by the kernels (they take a row count); tiles cut short by n, and any C whose
 // columns are not contiguous, go through a small temporary tile.
 //
@@ -24,6 +26,7 @@
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 #include "tapegrad/core/threads.h"
 #include "tapegrad/kernels/cpu/gemm_kernels.h"
@@ -152,7 +155,7 @@ const KernelConfig<double>& kernel_config<double>(Isa isa) {
 constexpr std::size_t kPanelAlignment = 64;  // one cache line, so no vector load splits two
 
 // Packing buffers reused across calls by the calling thread, so small GEMMs (the common case in
-// training loops) pay no allocation. Worker threads of a team read the caller's buffers.
+// training loops) pay no allocation. OpenMP keeps its worker threads, and with them their own.
 class Workspace {
  public:
   Workspace() = default;
@@ -291,9 +294,8 @@ void merge_tile(const T* tile, int nr, int64_t rows, int64_t cols, T beta, T* c,
   }
 }
 
-// Runs the whole loop nest. Called either by one thread or by every thread of a team: the
-// orphaned `omp for` loops split packing and tiles across the team (and run serially when there is
-// no team), and their implicit barriers keep a buffer from being refilled while still in use.
+// Runs the whole loop nest on one thread. Threads split C before it is called (see split_c), so
+// nothing here is shared and nothing waits.
 template <typename T>
 void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_buffer,
                  T* b_buffer) {
@@ -305,18 +307,12 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
   // third of the time; with a tiny k (G2·W2, k = 10) the unpacked rows stay in L1 anyway. Then
   // full column panels of a B with contiguous rows are read in place.
   const bool b_in_place = (problem.m <= mr || problem.k <= 32) && problem.b_col_stride == 1;
-  // Likewise A: a shallow product multiplies each element of A only n / NR times, too few to pay
-  // for transposing it into panels (packing the 128×10 A of G2·W2 took a tenth of the product).
-  // The kernels read it through its strides instead, whatever its layout, from L1.
-  const bool a_in_place = problem.k <= kShallowDepth;
-  // Every barrier costs dearly when the other core is busy with another job: a descheduled
-  // thread stalls the whole team for a time slice. When there are enough row panels of A to go
-  // round, each thread packs and uses only its own, and the team meets only around the shared B
-  // (two barriers per KC slice instead of two per MC×KC block: 8 instead of 120 at 2048^3).
-  const int team_size = omp_get_num_threads();
-  const int team_member = omp_get_thread_num();
-  const bool split_rows =
-      team_size > 1 && std::min<int64_t>(config.mc, problem.m) / mr >= 4 * team_size;
+  // A is read in place too when its rows are contiguous: the kernel's broadcasts walk MR rows
+  // side by side, which the hardware prefetchers follow as MR streams, so the transposing pack
+  // only added work (28% of X·W1^T, 128×784 by 784×128, on one thread). A shallow product reads
+  // A in place whatever its layout: each element is used only n / NR times, too few to pay for
+  // any packing (packing the 128×10 A of G2·W2 took a tenth of the product), and it sits in L1.
+  const bool a_in_place = problem.k <= kShallowDepth || problem.a_col_stride == 1;
 
   for (int64_t jc = 0; jc < problem.n; jc += config.nc) {
     const int64_t nc = std::min<int64_t>(config.nc, problem.n - jc);
@@ -327,9 +323,6 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
       // Only the first slice of k sees the caller's beta; later slices accumulate onto it.
       const T beta = pc == 0 ? problem.beta : T(1);
 
-      // No implicit barrier after packing B: the one after packing the first A block, or the
-      // explicit one below, covers it.
-#pragma omp for schedule(static) nowait
       for (int64_t panel = 0; panel < n_panels; ++panel) {
         const int64_t j0 = panel * nr;
         if (b_in_place && j0 + nr <= nc) continue;
@@ -339,84 +332,59 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
                    nr, b_buffer + panel * nr * kc);
       }
 
-      if (split_rows) {
-#pragma omp barrier
-      }
-
       for (int64_t ic = 0; ic < problem.m; ic += config.mc) {
         const int64_t mc = std::min<int64_t>(config.mc, problem.m - ic);
         const int64_t m_panels = (mc + mr - 1) / mr;
 
-        const auto pack_a = [&](int64_t panel) {
-          if (a_in_place) return;
+        for (int64_t panel = 0; !a_in_place && panel < m_panels; ++panel) {
           const int64_t i0 = panel * mr;
           pack_panel(problem.a + (ic + i0) * problem.a_row_stride + pc * problem.a_col_stride,
                      problem.a_row_stride, problem.a_col_stride, std::min<int64_t>(mr, mc - i0),
                      kc, mr, a_buffer + panel * mr * kc);
-        };
-        const auto compute_tile = [&](int64_t a_panel, int64_t b_panel) {
-          const int64_t i0 = a_panel * mr;
+        }
+
+        // Column panel outermost, so each B micro-panel is reused across all A panels while it
+        // is hot in cache.
+        for (int64_t b_panel = 0; b_panel < n_panels; ++b_panel) {
           const int64_t j0 = b_panel * nr;
-          const int64_t rows = std::min<int64_t>(mr, mc - i0);
           const int64_t cols = std::min<int64_t>(nr, nc - j0);
-          const T* a_source = a_buffer + a_panel * mr * kc;
-          int64_t a_row_stride = 1, a_depth_stride = mr;
-          if (a_in_place) {
-            a_source = problem.a + (ic + i0) * problem.a_row_stride + pc * problem.a_col_stride;
-            a_row_stride = problem.a_row_stride;
-            a_depth_stride = problem.a_col_stride;
-          }
           const T* b_source = b_buffer + b_panel * nr * kc;
           int64_t b_row_stride = nr;
           if (b_in_place && cols == nr) {
             b_source = problem.b + pc * problem.b_row_stride + (jc + j0);
             b_row_stride = problem.b_row_stride;
           }
-          T* c = problem.c + (ic + i0) * problem.c_row_stride + (jc + j0) * problem.c_col_stride;
-          if (cols == nr && c_columns_contiguous) {
-            // The kernel itself has no registers to spare for this. A shallow tile is over before
-            // a prefetch could land, so there it would only take issue slots from the stores.
-            for (int i = 0; kc > kShallowDepth && i < rows; ++i) {
-              const char* row = reinterpret_cast<const char*>(c + i * problem.c_row_stride);
-              _mm_prefetch(row, _MM_HINT_T0);
-              _mm_prefetch(row + (nr * sizeof(T) - 1), _MM_HINT_T0);
+          for (int64_t a_panel = 0; a_panel < m_panels; ++a_panel) {
+            const int64_t i0 = a_panel * mr;
+            const int64_t rows = std::min<int64_t>(mr, mc - i0);
+            const T* a_source = a_buffer + a_panel * mr * kc;
+            int64_t a_row_stride = 1, a_depth_stride = mr;
+            if (a_in_place) {
+              a_source = problem.a + (ic + i0) * problem.a_row_stride + pc * problem.a_col_stride;
+              a_row_stride = problem.a_row_stride;
+              a_depth_stride = problem.a_col_stride;
             }
-            config.kernel(kc, static_cast<int>(rows), a_source, a_row_stride, a_depth_stride, b_source,
-                          b_row_stride, c, problem.c_row_stride, problem.alpha, beta);
-          } else {
-            alignas(kPanelAlignment) T tile_buffer[detail::kMaxMr * detail::kMaxNr];
-            config.kernel(kc, static_cast<int>(rows), a_source, a_row_stride, a_depth_stride, b_source,
-                          b_row_stride, tile_buffer, nr, problem.alpha, T(0));
-            merge_tile(tile_buffer, nr, rows, cols, beta, c, problem.c_row_stride,
-                       problem.c_col_stride);
+            T* c = problem.c + (ic + i0) * problem.c_row_stride + (jc + j0) * problem.c_col_stride;
+            if (cols == nr && c_columns_contiguous) {
+              // The kernel itself has no registers to spare for this. A shallow tile is over
+              // before a prefetch could land, so there it would only take issue slots from the
+              // stores.
+              for (int i = 0; kc > kShallowDepth && i < rows; ++i) {
+                const char* row = reinterpret_cast<const char*>(c + i * problem.c_row_stride);
+                _mm_prefetch(row, _MM_HINT_T0);
+                _mm_prefetch(row + (nr * sizeof(T) - 1), _MM_HINT_T0);
+              }
+              config.kernel(kc, static_cast<int>(rows), a_source, a_row_stride, a_depth_stride,
+                            b_source, b_row_stride, c, problem.c_row_stride, problem.alpha, beta);
+            } else {
+              alignas(kPanelAlignment) T tile_buffer[detail::kMaxMr * detail::kMaxNr];
+              config.kernel(kc, static_cast<int>(rows), a_source, a_row_stride, a_depth_stride,
+                            b_source, b_row_stride, tile_buffer, nr, problem.alpha, T(0));
+              merge_tile(tile_buffer, nr, rows, cols, beta, c, problem.c_row_stride,
+                         problem.c_col_stride);
+            }
           }
-        };
-
-        if (split_rows) {
-          // A shorter last block shares its panels out differently, so a thread could repack a
-          // panel another thread is still reading from the previous block: wait for it first.
-          if (ic > 0 && mc < config.mc) {
-#pragma omp barrier
-          }
-          // This thread's share of row panels: it packs them and is their only reader.
-          const int64_t first = m_panels * team_member / team_size;
-          const int64_t last = m_panels * (team_member + 1) / team_size;
-          for (int64_t panel = first; panel < last; ++panel) pack_a(panel);
-          for (int64_t b_panel = 0; b_panel < n_panels; ++b_panel)
-            for (int64_t a_panel = first; a_panel < last; ++a_panel) compute_tile(a_panel, b_panel);
-        } else {
-#pragma omp for schedule(static)
-          for (int64_t panel = 0; panel < m_panels; ++panel) pack_a(panel);
-          // Tiles are numbered column-panel-major so a thread's contiguous share reuses each B
-          // micro-panel across consecutive A panels while it is hot in cache.
-#pragma omp for schedule(static)
-          for (int64_t tile = 0; tile < n_panels * m_panels; ++tile)
-            compute_tile(tile % m_panels, tile / m_panels);
         }
-      }
-
-      if (split_rows) {
-#pragma omp barrier
       }
     }
   }
@@ -494,6 +462,59 @@ void row_times_matrix_in_threads(const Problem<T>& problem, const KernelConfig<T
   });
 }
 
+// Runs the loop nest on the calling thread, with packing buffers from its own workspace.
+template <typename T>
+void run_alone(const Problem<T>& problem, const KernelConfig<T>& config) {
+  const int64_t kc = std::min<int64_t>(config.kc, problem.k);
+  const int64_t a_elements = round_up(std::min<int64_t>(config.mc, problem.m), config.mr) * kc;
+  const int64_t b_elements = round_up(std::min<int64_t>(config.nc, problem.n), config.nr) * kc;
+  // Both buffers share one allocation; A's part is rounded up to whole cache lines so that B's
+  // panels start on one.
+  const int64_t a_span = round_up(a_elements, kPanelAlignment / sizeof(T));
+  thread_local Workspace workspace;
+  T* a_buffer = static_cast<T*>(workspace.reserve((a_span + b_elements) * sizeof(T)));
+  run_blocked(problem, config, a_buffer, a_buffer + a_span);
+}
+
+// Splits C between threads into contiguous blocks of whole column panels (or, when there are too
+// few of those to go round, whole row panels), and each thread runs the loop nest alone on its
+// block with its own packing. BLIS instead has a team share each packed block of B and meet at a
+// barrier around it; measured here, that lost to the split: the shared panels crossed between the
+// cores' caches, and a barrier stalls the team whenever the other core is busy with another job.
+// X·W1^T of an MLP layer (128×784 by 784×128) took 132 µs on two threads that way, 78 µs split
+// (one thread: 143 µs). Each thread packs A again for its columns, which costs far less.
+template <typename T>
+void split_c(const Problem<T>& problem, const KernelConfig<T>& config, int threads) {
+  const int64_t column_panels = (problem.n + config.nr - 1) / config.nr;
+  const int64_t row_panels = (problem.m + config.mr - 1) / config.mr;
+  const bool by_columns = column_panels >= 2 * threads || column_panels >= row_panels;
+  const int64_t panels = by_columns ? column_panels : row_panels;
+  const int64_t panel_width = by_columns ? config.nr : config.mr;
+  const int64_t extent = by_columns ? problem.n : problem.m;
+  threads = static_cast<int>(std::min<int64_t>(threads, panels));
+  if (threads <= 1) {
+    run_alone(problem, config);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t team = omp_get_num_threads(), member = omp_get_thread_num();
+    const int64_t begin = panels * member / team * panel_width;
+    const int64_t end = std::min(extent, panels * (member + 1) / team * panel_width);
+    Problem<T> block = problem;
+    if (by_columns) {
+      block.n = end - begin;
+      block.b += begin * problem.b_col_stride;
+      block.c += begin * problem.c_col_stride;
+    } else {
+      block.m = end - begin;
+      block.a += begin * problem.a_row_stride;
+      block.c += begin * problem.c_row_stride;
+    }
+    run_alone(block, config);
+  }
+}
+
 template <typename T>
 void gemm_impl(Problem<T> problem) {
   if (problem.m <= 0 || problem.n <= 0) return;
@@ -524,34 +545,14 @@ void gemm_impl(Problem<T> problem) {
   }
   if (compute_transposed(problem, config)) transpose();
 
-  const int64_t kc = std::min<int64_t>(config.kc, problem.k);
-  const int64_t a_elements = round_up(std::min<int64_t>(config.mc, problem.m), config.mr) * kc;
-  const int64_t b_elements = round_up(std::min<int64_t>(config.nc, problem.n), config.nr) * kc;
-  // Both buffers share one allocation; A's part is rounded up to whole cache lines so that B's
-  // panels start on one.
-  const int64_t a_span = round_up(a_elements, kPanelAlignment / sizeof(T));
-  thread_local Workspace workspace;
-  T* a_buffer = static_cast<T*>(workspace.reserve((a_span + b_elements) * sizeof(T)));
-  T* b_buffer = a_buffer + a_span;
-
   // In double: m·n·k can overflow int64 for shapes whose operands still fit in memory.
   const double work = static_cast<double>(problem.m) * static_cast<double>(problem.n) *
                       static_cast<double>(problem.k);
-  const bool in_team = omp_in_parallel();
-  int threads = in_team ? 1 : get_num_threads();
+  // Inside a parallel region (the caller's own, or one of ours splitting a batch) this thread is
+  // the whole of its share.
+  int threads = omp_in_parallel() ? 1 : get_num_threads();
   threads = static_cast<int>(std::max(1.0, std::min<double>(threads, work / kMinWorkPerThread)));
-  if (threads > 1) {
-#pragma omp parallel num_threads(threads)
-    run_blocked(problem, config, a_buffer, b_buffer);
-  } else if (in_team) {
-    // Called by a thread of a team (the caller's own, or a batched product split over threads):
-    // run_blocked's work-sharing loops would bind to that team, whose members are running other
-    // problems, and each would compute only its share of this one. A team of one of its own.
-#pragma omp parallel num_threads(1)
-    run_blocked(problem, config, a_buffer, b_buffer);
-  } else {
-    run_blocked(problem, config, a_buffer, b_buffer);
-  }
+  split_c(problem, config, threads);
 }
 
 }  // namespace
