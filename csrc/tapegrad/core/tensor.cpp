@@ -36,7 +36,7 @@ void TensorImpl::set_layout(std::shared_ptr<Storage> storage, DimVector sizes, D
 
 void TensorImpl::set_view_base(std::shared_ptr<TensorImpl> base, bool created_in_no_grad) {
   view_base_ = std::move(base);
-  view_version_ = version();
+  set_view_version(version());
   view_created_in_no_grad_ = created_in_no_grad;
 }
 
@@ -107,7 +107,7 @@ void Tensor::set_grad(const Tensor& grad) const {
 
 const std::shared_ptr<Node>& Tensor::grad_fn() const {
   static const std::shared_ptr<Node> none;
-  if (impl_->is_view() && impl_->view_version() != impl_->version()) derive_view_grad_fn(*this);
+  if (impl_->is_view() && impl_->view_version() != impl_->version()) derive_view_grad_fn(*this, /*only_if_stale=*/true);
   const AutogradMeta* meta = impl_->autograd();
   return meta ? meta->grad_fn : none;
 }

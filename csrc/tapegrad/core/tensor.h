@@ -3,6 +3,7 @@
 // around, in C++ and, bound directly, in Python.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -44,8 +45,10 @@ class TensorImpl {
   // again from the base's (see Tensor::grad_fn).
   bool is_view() const { return view_base_ != nullptr; }
   const std::shared_ptr<TensorImpl>& view_base() const { return view_base_; }
-  uint32_t view_version() const { return view_version_; }
-  void set_view_version(uint32_t version) { view_version_ = version; }
+  // Atomic: ops record without the GIL, and a thread checks this before taking the lock under which
+  // another may be deriving the view's grad_fn (see derive_view_grad_fn).
+  uint32_t view_version() const { return view_version_.load(std::memory_order_acquire); }
+  void set_view_version(uint32_t version) { view_version_.store(version, std::memory_order_release); }
   // Views made in no_grad mode (or of such views) may not take part in recorded in-place updates.
   bool view_created_in_no_grad() const { return view_created_in_no_grad_; }
   void set_view_base(std::shared_ptr<TensorImpl> base, bool created_in_no_grad);
@@ -74,7 +77,7 @@ class TensorImpl {
   DType dtype_;
   bool is_contiguous_;
   bool view_created_in_no_grad_ = false;
-  uint32_t view_version_ = 0;
+  std::atomic<uint32_t> view_version_{0};
   std::shared_ptr<TensorImpl> view_base_;
   std::unique_ptr<AutogradMeta> autograd_;
   PythonState python_state_{nullptr, nullptr};

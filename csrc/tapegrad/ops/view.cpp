@@ -1,6 +1,7 @@
 #include "tapegrad/ops/view.h"
 
 #include <algorithm>
+#include <mutex>
 #include <numeric>
 
 #include "tapegrad/autograd/node.h"
@@ -176,8 +177,14 @@ Tensor make_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t
   return Tensor(std::move(impl));
 }
 
-void derive_view_grad_fn(const Tensor& view) {
+void derive_view_grad_fn(const Tensor& view, bool only_if_stale) {
+  // Ops record without the GIL, so two threads may find the same stale view at once. Without the
+  // lock both would write its grad_fn (a shared_ptr, torn by concurrent writes); with it, the
+  // second finds the history current and leaves it. Stale views are rare, so one lock serves all.
+  static std::mutex mutex;
+  std::lock_guard<std::mutex> lock(mutex);
   TensorImpl& impl = *view.impl();
+  if (only_if_stale && impl.view_version() == impl.version()) return;
   const Tensor base(impl.view_base());
   const AutogradMeta* meta = impl.autograd();
   if (!(meta && meta->grad_fn) && !base.requires_grad()) return;

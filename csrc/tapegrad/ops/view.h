@@ -61,8 +61,9 @@ struct StridedGeometry {
 // derives it again from the base's current history: one AsStridedBackward0 node, from the view's
 // place in the base's storage.
 
-// Gives `view` that new grad_fn (Tensor::grad_fn calls this on a stale view). Nothing happens while
-// neither the view nor its base requires grad. A view made in no_grad mode refuses, as PyTorch.
-void derive_view_grad_fn(const Tensor& view);
+// Gives `view` that new grad_fn (Tensor::grad_fn calls this on a stale view, with `only_if_stale`:
+// another thread may have derived it meanwhile). Nothing happens while neither the view nor its
+// base requires grad. A view made in no_grad mode refuses, as PyTorch.
+void derive_view_grad_fn(const Tensor& view, bool only_if_stale = false);
 
 }  // namespace tg
