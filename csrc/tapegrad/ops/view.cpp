@@ -181,6 +181,10 @@ void derive_view_grad_fn(const Tensor& view, bool only_if_stale) {
   // Ops record without the GIL, so two threads may find the same stale view at once. Without the
   // lock both would write its grad_fn (a shared_ptr, torn by concurrent writes); with it, the
   // second finds the history current and leaves it. Stale views are rare, so one lock serves all.
+  // The history this replaces is released only after the lock is: its nodes may hold Python
+  // objects (hooks, Functions), whose release takes the GIL, and a thread holding the GIL may be
+  // waiting for this lock.
+  std::shared_ptr<Node> replaced_history;
   static std::mutex mutex;
   std::lock_guard<std::mutex> lock(mutex);
   TensorImpl& impl = *view.impl();
@@ -194,6 +198,7 @@ void derive_view_grad_fn(const Tensor& view, bool only_if_stale) {
                 "error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace "
                 "either both inside the no_grad block (if you don't want the inplace to be tracked) or both "
                 "outside (if you want the inplace to be tracked).");
+  if (meta) replaced_history = meta->grad_fn;
   auto node = make_node<AsStridedBackward0>(StridedGeometry(base), StridedGeometry(view));
   Tensor output = view;
   node->connect({&base}, {&output});
