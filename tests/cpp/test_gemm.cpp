@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "check.h"
+#include "tapegrad/core/threads.h"
 #include "tapegrad/kernels/cpu/gemm.h"
 
 namespace {
@@ -105,7 +106,7 @@ void run_case(const Case& c, const Operand& a, const Operand& b, const OutputLay
   const std::vector<T> a_values = convert<T>(a.storage);
   const std::vector<T> b_values = convert<T>(b.storage);
   std::vector<T> c_values = convert<T>(c_initial);
-  if (c.threads > 0) omp_set_num_threads(c.threads);
+  if (c.threads > 0) tg::set_num_threads(c.threads);
   tg::cpu::gemm<T>(c.m, c.n, c.k, static_cast<T>(c.alpha), a_values.data(), a.row_stride,
                    a.col_stride, b_values.data(), b.row_stride, b.col_stride,
                    static_cast<T>(c.beta), c_values.data(), out.row_stride, out.col_stride);
@@ -201,12 +202,12 @@ void run(const Case& c, const std::vector<Isa>& isas, std::mt19937& rng) {
     }
   }
 
-  const int default_threads = omp_get_max_threads();
+  const int default_threads = tg::get_num_threads();
   for (Isa isa : isas) {
     tg::cpu::set_isa(isa);
     run_case<float>(c, a, b, out, c_initial, reference, magnitude, "float");
     run_case<double>(c, a, b, out, c_initial, reference, magnitude, "double");
-    omp_set_num_threads(default_threads);
+    tg::set_num_threads(default_threads);
   }
 }
 
@@ -285,9 +286,10 @@ void test_called_by_each_thread_of_a_team() {
     for (std::size_t at = 0; at < product.b.size(); ++at) product.b[at] = static_cast<float>(at % 5) - 2;
     products.push_back(std::move(product));
   }
-#pragma omp parallel num_threads(kTeam)
-  {
-    Product& product = products[static_cast<std::size_t>(omp_get_thread_num())];
+  // A work-sharing loop, so that a smaller team than asked for still computes every product.
+#pragma omp parallel for schedule(static, 1) num_threads(kTeam)
+  for (int member = 0; member < kTeam; ++member) {
+    Product& product = products[static_cast<std::size_t>(member)];
     tg::cpu::gemm<float>(product.m, product.n, product.k, 1.0f, product.a.data(), product.k, 1,
                          product.b.data(), product.n, 1, 0.0f, product.c.data(), product.n, 1);
   }
@@ -354,8 +356,13 @@ int main(int argc, char** argv) {
   // vector-matrix products wider than one pass of the streaming loop.
   cases.push_back({12, 2000, 600, false, false, 2, 1.0, 0.5, Layout::RowMajor, 2});
   cases.push_back({7, 1000, 700, true, false, 0, -1.0, 0.0, Layout::RowMajor, 2});
-  // Only two column panels (AVX-512) for two threads: the threads split C by rows instead.
+  // Too few column panels for two threads (fewer than 2 * threads: 64 columns for AVX-512 float,
+  // 16 for AVX2 float and AVX-512 double, 8 for AVX2 double), so they split C by rows instead; one
+  // with a partial last column panel and a strided C.
   cases.push_back({1001, 64, 300, false, true, 0, 1.0, 0.5, Layout::RowMajor, 2});
+  cases.push_back({1001, 16, 300, true, false, 0, 1.0, 0.0, Layout::RowMajor, 2});
+  cases.push_back({999, 8, 300, false, false, 0, -1.0, 1.0, Layout::RowMajor, 2});
+  cases.push_back({1000, 63, 200, false, true, 1, 1.0, 0.0, Layout::Strided, 2});
   for (int t = 0; t < 4; ++t) {
     cases.push_back({1, 3000, 700, (t & 1) != 0, (t & 2) != 0, 1, 1.0, 0.0, Layout::RowMajor, 0});
     cases.push_back({3000, 1, 700, (t & 1) != 0, (t & 2) != 0, 1, 2.0, 1.0, Layout::ColumnMajor, 0});

@@ -7,11 +7,12 @@
 //   ic over m by MC   pack an MC×KC block of A into MR-row panels        (lives in L2)
 //   tiles jr × ir     one micro-kernel call per MR×NR tile               (B micro-panel in L1/L2)
 // Packing reads through both strides, so transposed or sliced operands need no copy of their own,
-// and zero-pads the last panel of each operand so the kernels never read past it. A whose rows are
-// contiguous is not packed at all: the kernels read it in place. Threads each take a block of C's
-// columns and run the whole nest on it alone (split_c). Tiles cut short
-// by m are handled by the kernels (they take a row count); tiles cut short by n, and any C whose
-// columns are not contiguous, go through a small temporary tile.
+// and zero-pads a short last panel so the kernels never read past it. A is packed only when its
+// rows are not contiguous and the product is deep; otherwise the kernels read it in place, and
+// they never read past the row count they are given. Tiles cut short by m are handled by the
+// kernels (they take a row count); tiles cut short by n, and any C whose columns are not
+// contiguous, go through a small temporary tile. Threads each take a block of C's columns (or of
+// its rows, when the columns are too few) and run the whole nest on it alone (split_c).
 //
 // This file is compiled for baseline x86-64: no intrinsics above SSE2 may appear here.
 #include "tapegrad/kernels/cpu/gemm.h"
@@ -294,6 +295,16 @@ void merge_tile(const T* tile, int nr, int64_t rows, int64_t cols, T beta, T* c,
   }
 }
 
+// A is read in place when its rows are contiguous: the kernel's broadcasts walk MR rows side by
+// side, which the hardware prefetchers follow as MR streams, so the transposing pack only added
+// work (28% of X·W1^T, 128×784 by 784×128, on one thread). A shallow product reads A in place
+// whatever its layout: each element is used only n / NR times, too few to pay for any packing
+// (packing the 128×10 A of G2·W2 took a tenth of the product), and it sits in L1.
+template <typename T>
+bool reads_a_in_place(const Problem<T>& problem) {
+  return problem.k <= kShallowDepth || problem.a_col_stride == 1;
+}
+
 // Runs the whole loop nest on one thread. Threads split C before it is called (see split_c), so
 // nothing here is shared and nothing waits.
 template <typename T>
@@ -307,12 +318,7 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
   // third of the time; with a tiny k (G2·W2, k = 10) the unpacked rows stay in L1 anyway. Then
   // full column panels of a B with contiguous rows are read in place.
   const bool b_in_place = (problem.m <= mr || problem.k <= 32) && problem.b_col_stride == 1;
-  // A is read in place too when its rows are contiguous: the kernel's broadcasts walk MR rows
-  // side by side, which the hardware prefetchers follow as MR streams, so the transposing pack
-  // only added work (28% of X·W1^T, 128×784 by 784×128, on one thread). A shallow product reads
-  // A in place whatever its layout: each element is used only n / NR times, too few to pay for
-  // any packing (packing the 128×10 A of G2·W2 took a tenth of the product), and it sits in L1.
-  const bool a_in_place = problem.k <= kShallowDepth || problem.a_col_stride == 1;
+  const bool a_in_place = reads_a_in_place(problem);
 
   for (int64_t jc = 0; jc < problem.n; jc += config.nc) {
     const int64_t nc = std::min<int64_t>(config.nc, problem.n - jc);
@@ -466,10 +472,11 @@ void row_times_matrix_in_threads(const Problem<T>& problem, const KernelConfig<T
 template <typename T>
 void run_alone(const Problem<T>& problem, const KernelConfig<T>& config) {
   const int64_t kc = std::min<int64_t>(config.kc, problem.k);
-  const int64_t a_elements = round_up(std::min<int64_t>(config.mc, problem.m), config.mr) * kc;
+  const int64_t a_elements =
+      reads_a_in_place(problem) ? 0 : round_up(std::min<int64_t>(config.mc, problem.m), config.mr) * kc;
   const int64_t b_elements = round_up(std::min<int64_t>(config.nc, problem.n), config.nr) * kc;
   // Both buffers share one allocation; A's part is rounded up to whole cache lines so that B's
-  // panels start on one.
+  // panels start on one. Every thread that runs the nest keeps its own.
   const int64_t a_span = round_up(a_elements, kPanelAlignment / sizeof(T));
   thread_local Workspace workspace;
   T* a_buffer = static_cast<T*>(workspace.reserve((a_span + b_elements) * sizeof(T)));

@@ -12,8 +12,8 @@ namespace tg::cpu::detail {
 //   C[i, j] = alpha * sum_p a[i * a_row_stride + p * a_depth_stride] * b_panel[p * b_row_stride + j]
 //             + beta * C[i, j]
 // for 0 <= i < rows, 0 <= j < NR and 0 <= p < k; rows of A past `rows` are never read. A is either
-// a panel packed by the driver (strides 1 and MR) or, for a shallow product, read in place through
-// its own strides. The B panel is either packed (b_row_stride == NR, zero-padded) or, when packing
+// a panel packed by the driver (strides 1 and MR) or read in place through its own strides (when
+// its rows are contiguous, or the product is shallow). The B panel is either packed (b_row_stride == NR, zero-padded) or, when packing
 // would not pay, NR full columns read in place from a B with unit column stride. C is row-major
 // with unit column stride: the driver routes other layouts and partial column panels through a
 // temporary tile. beta == 0 means C is not read. k may be 0 (then C = beta * C, or 0).
@@ -36,7 +36,7 @@ using OuterProduct = void (*)(int64_t m, int64_t n, T alpha, const T* a, int64_t
 
 // A micro-kernel together with the blocking that suits it, and the same level's vector-matrix and
 // outer products (a single-row C and a depth-one product, which neither pack nor tile). The driver
-// packs an MC×KC block of A (kept in L2) and a KC×NC block of B (kept in L3); each KC×NR
+// works on an MC×KC block of A (kept in L2) and packs a KC×NC block of B (kept in L3); each KC×NR
 // micro-panel of B is reused, from L1 or L2, by every MR-row panel of the A block.
 template <typename T>
 struct KernelConfig {

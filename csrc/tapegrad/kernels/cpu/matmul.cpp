@@ -115,8 +115,8 @@ void matmul(const Tensor& out, const Tensor& a_in, const Tensor& b_in, bool accu
     const Matrix<const T> a_matrix{a_data, a.stride(-2), a.stride(-1)};
     const Matrix<const T> b_matrix{b_data, b.stride(-2), b.stride(-1)};
 
-    // B shared by the whole batch (a weight) and A's batch one tall matrix: one GEMM, which the
-    // GEMM can split across threads and pack B for once.
+    // B shared by the whole batch (a weight) and A's batch one tall matrix: one GEMM, whose
+    // blocks and thread split then span the whole batch instead of each small item.
     const bool b_shared = std::all_of(b_batch.begin(), b_batch.end(), [](int64_t s) { return s == 0; });
     if (b_shared) {
       if (auto row_stride = folded_row_stride(batch, a_batch, m, a.stride(-2))) {
