@@ -67,10 +67,57 @@ void generic_micro_kernel(int64_t k, int rows, const T* __restrict a, int64_t a_
 
 }  // namespace
 
+// The transposing pack (see TransposeIntoPanel). Done element by element it has one strided store
+// per element, which for the 128×784 operands of an MLP layer took as long as half the multiply.
+// So 4×4 (float) or 2×2 (double) blocks go through SSE2 registers, the baseline every x86-64 has.
+void transpose_into_panel_baseline(const float* source, int64_t source_stride, int64_t rows,
+                                   int64_t depth, int width, float* __restrict panel) {
+  const int64_t full_rows = rows / 4 * 4;
+  const int64_t full_depth = depth / 4 * 4;
+  for (int64_t r = 0; r < full_rows; r += 4) {
+    const float* row = source + r * source_stride;
+    for (int64_t p = 0; p < full_depth; p += 4) {
+      __m128 row0 = _mm_loadu_ps(row + p);
+      __m128 row1 = _mm_loadu_ps(row + source_stride + p);
+      __m128 row2 = _mm_loadu_ps(row + 2 * source_stride + p);
+      __m128 row3 = _mm_loadu_ps(row + 3 * source_stride + p);
+      _MM_TRANSPOSE4_PS(row0, row1, row2, row3);
+      _mm_storeu_ps(panel + p * width + r, row0);
+      _mm_storeu_ps(panel + (p + 1) * width + r, row1);
+      _mm_storeu_ps(panel + (p + 2) * width + r, row2);
+      _mm_storeu_ps(panel + (p + 3) * width + r, row3);
+    }
+    for (int64_t p = full_depth; p < depth; ++p)
+      for (int64_t i = r; i < r + 4; ++i) panel[p * width + i] = source[i * source_stride + p];
+  }
+  for (int64_t r = full_rows; r < rows; ++r)
+    for (int64_t p = 0; p < depth; ++p) panel[p * width + r] = source[r * source_stride + p];
+}
+
+void transpose_into_panel_baseline(const double* source, int64_t source_stride, int64_t rows,
+                                   int64_t depth, int width, double* __restrict panel) {
+  const int64_t full_rows = rows / 2 * 2;
+  const int64_t full_depth = depth / 2 * 2;
+  for (int64_t r = 0; r < full_rows; r += 2) {
+    const double* row = source + r * source_stride;
+    for (int64_t p = 0; p < full_depth; p += 2) {
+      const __m128d row0 = _mm_loadu_pd(row + p);
+      const __m128d row1 = _mm_loadu_pd(row + source_stride + p);
+      _mm_storeu_pd(panel + p * width + r, _mm_unpacklo_pd(row0, row1));
+      _mm_storeu_pd(panel + (p + 1) * width + r, _mm_unpackhi_pd(row0, row1));
+    }
+    for (int64_t p = full_depth; p < depth; ++p)
+      for (int64_t i = r; i < r + 2; ++i) panel[p * width + i] = source[i * source_stride + p];
+  }
+  for (int64_t r = full_rows; r < rows; ++r)
+    for (int64_t p = 0; p < depth; ++p) panel[p * width + r] = source[r * source_stride + p];
+}
+
 const KernelConfig<float> kGenericFloat{&generic_micro_kernel<float, 4, 8>, &row_times_matrix<float>,
-                                        &outer_product<float>, 4, 8, 128, 256, 4096};
+                                        &outer_product<float>, &transpose_into_panel_baseline, 4, 8, 128, 256, 4096};
 const KernelConfig<double> kGenericDouble{&generic_micro_kernel<double, 4, 4>, &row_times_matrix<double>,
-                                          &outer_product<double>, 4, 4, 64, 256, 4096};
+                                          &outer_product<double>, &transpose_into_panel_baseline, 4, 4, 64, 256,
+                                          4096};
 
 }  // namespace detail
 
@@ -186,73 +233,19 @@ constexpr int64_t round_up(int64_t value, int64_t multiple) {
 
 // ---- Packing ----------------------------------------------------------------------------------
 
-// Writes the transpose of a rows×depth block whose rows are contiguous (source[r * source_stride
-// + p]) into a k-major panel (panel[p * width + r]). Packing a row-major A or a transposed B is
-// exactly this, and it is the costly case: done element by element it has one strided store per
-// element, which for the 128×784 operands of an MLP layer took as long as half the multiply. So
-// 4×4 (float) or 2×2 (double) blocks go through SSE2 registers, the baseline every x86-64 has.
-template <typename T>
-void transpose_into_panel(const T* source, int64_t source_stride, int64_t rows, int64_t depth,
-                          int width, T* __restrict panel);
-
-template <>
-void transpose_into_panel<float>(const float* source, int64_t source_stride, int64_t rows,
-                                 int64_t depth, int width, float* __restrict panel) {
-  const int64_t full_rows = rows / 4 * 4;
-  const int64_t full_depth = depth / 4 * 4;
-  for (int64_t r = 0; r < full_rows; r += 4) {
-    const float* row = source + r * source_stride;
-    for (int64_t p = 0; p < full_depth; p += 4) {
-      __m128 row0 = _mm_loadu_ps(row + p);
-      __m128 row1 = _mm_loadu_ps(row + source_stride + p);
-      __m128 row2 = _mm_loadu_ps(row + 2 * source_stride + p);
-      __m128 row3 = _mm_loadu_ps(row + 3 * source_stride + p);
-      _MM_TRANSPOSE4_PS(row0, row1, row2, row3);
-      _mm_storeu_ps(panel + p * width + r, row0);
-      _mm_storeu_ps(panel + (p + 1) * width + r, row1);
-      _mm_storeu_ps(panel + (p + 2) * width + r, row2);
-      _mm_storeu_ps(panel + (p + 3) * width + r, row3);
-    }
-    for (int64_t p = full_depth; p < depth; ++p)
-      for (int64_t i = r; i < r + 4; ++i) panel[p * width + i] = source[i * source_stride + p];
-  }
-  for (int64_t r = full_rows; r < rows; ++r)
-    for (int64_t p = 0; p < depth; ++p) panel[p * width + r] = source[r * source_stride + p];
-}
-
-template <>
-void transpose_into_panel<double>(const double* source, int64_t source_stride, int64_t rows,
-                                  int64_t depth, int width, double* __restrict panel) {
-  const int64_t full_rows = rows / 2 * 2;
-  const int64_t full_depth = depth / 2 * 2;
-  for (int64_t r = 0; r < full_rows; r += 2) {
-    const double* row = source + r * source_stride;
-    for (int64_t p = 0; p < full_depth; p += 2) {
-      const __m128d row0 = _mm_loadu_pd(row + p);
-      const __m128d row1 = _mm_loadu_pd(row + source_stride + p);
-      _mm_storeu_pd(panel + p * width + r, _mm_unpacklo_pd(row0, row1));
-      _mm_storeu_pd(panel + (p + 1) * width + r, _mm_unpackhi_pd(row0, row1));
-    }
-    for (int64_t p = full_depth; p < depth; ++p)
-      for (int64_t i = r; i < r + 2; ++i) panel[p * width + i] = source[i * source_stride + p];
-  }
-  for (int64_t r = full_rows; r < rows; ++r)
-    for (int64_t p = 0; p < depth; ++p) panel[p * width + r] = source[r * source_stride + p];
-}
-
 // Copies a rows×depth block, element (r, p) at source[r * row_stride + p * depth_stride], into a
 // k-major panel of the given width (panel[p * width + r]), zero-filling rows rows..width-1. This
 // is both packings: A's MR-row panels (r = row of A) and B's NR-column panels (r = column of B).
 template <typename T>
-void pack_panel(const T* source, int64_t row_stride, int64_t depth_stride, int64_t rows,
-                int64_t depth, int width, T* __restrict panel) {
+void pack_panel(const KernelConfig<T>& config, const T* source, int64_t row_stride, int64_t depth_stride,
+                int64_t rows, int64_t depth, int width, T* __restrict panel) {
   if (rows < width) std::fill(panel, panel + depth * width, T(0));
   if (row_stride == 1) {
     // The panel's own layout: each k step is one contiguous copy.
     for (int64_t p = 0; p < depth; ++p)
       std::copy(source + p * depth_stride, source + p * depth_stride + rows, panel + p * width);
   } else if (depth_stride == 1) {
-    transpose_into_panel(source, row_stride, rows, depth, width, panel);
+    config.transpose_into_panel(source, row_stride, rows, depth, width, panel);
   } else {
     for (int64_t p = 0; p < depth; ++p)
       for (int64_t r = 0; r < rows; ++r)
@@ -333,7 +326,7 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
         const int64_t j0 = panel * nr;
         if (b_in_place && j0 + nr <= nc) continue;
         // A panel of B holds NR of its columns: the panel's "rows" are B's columns.
-        pack_panel(problem.b + pc * problem.b_row_stride + (jc + j0) * problem.b_col_stride,
+        pack_panel(config, problem.b + pc * problem.b_row_stride + (jc + j0) * problem.b_col_stride,
                    problem.b_col_stride, problem.b_row_stride, std::min<int64_t>(nr, nc - j0), kc,
                    nr, b_buffer + panel * nr * kc);
       }
@@ -344,7 +337,7 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
 
         for (int64_t panel = 0; !a_in_place && panel < m_panels; ++panel) {
           const int64_t i0 = panel * mr;
-          pack_panel(problem.a + (ic + i0) * problem.a_row_stride + pc * problem.a_col_stride,
+          pack_panel(config, problem.a + (ic + i0) * problem.a_row_stride + pc * problem.a_col_stride,
                      problem.a_row_stride, problem.a_col_stride, std::min<int64_t>(mr, mc - i0),
                      kc, mr, a_buffer + panel * mr * kc);
         }

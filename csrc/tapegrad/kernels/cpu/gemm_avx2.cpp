@@ -48,10 +48,12 @@ constexpr int kVectors = 2;
 // Block sizes after BLIS's Haswell configuration (L1d 32 KiB, L2 256 KiB): the KC×16 float B
 // micro-panel (16 KiB) stays in L1 and the MC×KC A block (168×256 floats: 168 KiB) in L2.
 const KernelConfig<float> kAvx2Float{&micro_kernel<FloatVectors, kRows, kVectors>,
-                                     &row_times_matrix<float>, &outer_product<float>, kRows,
+                                     &row_times_matrix<float>, &outer_product<float>,
+                                     &transpose_into_panel_baseline, kRows,
                                      kVectors * FloatVectors::kLanes, 168, 256, 4096};
 const KernelConfig<double> kAvx2Double{&micro_kernel<DoubleVectors, kRows, kVectors>,
-                                       &row_times_matrix<double>, &outer_product<double>, kRows,
+                                       &row_times_matrix<double>, &outer_product<double>,
+                                       &transpose_into_panel_baseline, kRows,
                                        kVectors * DoubleVectors::kLanes, 72, 256, 4096};
 
 }  // namespace tg::cpu::detail

@@ -13,8 +13,9 @@ namespace tg::cpu::detail {
 //             + beta * C[i, j]
 // for 0 <= i < rows, 0 <= j < NR and 0 <= p < k; rows of A past `rows` are never read. A is either
 // a panel packed by the driver (strides 1 and MR) or read in place through its own strides (when
-// its rows are contiguous, or the product is shallow). The B panel is either packed (b_row_stride == NR, zero-padded) or, when packing
-// would not pay, NR full columns read in place from a B with unit column stride. C is row-major
+// its rows are contiguous, or the product is shallow). The B panel is either packed (b_row_stride
+// == NR, zero-padded) or, when packing would not pay, NR full columns read in place from a B with
+// unit column stride. C is row-major
 // with unit column stride: the driver routes other layouts and partial column panels through a
 // temporary tile. beta == 0 means C is not read. k may be 0 (then C = beta * C, or 0).
 template <typename T>
@@ -34,6 +35,20 @@ template <typename T>
 using OuterProduct = void (*)(int64_t m, int64_t n, T alpha, const T* a, int64_t a_stride, const T* b,
                               int64_t b_stride, T beta, T* c, int64_t c_row_stride, int64_t c_col_stride);
 
+// Writes the transpose of a rows×depth block whose rows are contiguous (source[r * source_stride +
+// p]) into a k-major panel (panel[p * width + r]): packing a B whose columns are contiguous (B^T
+// of a row-major matrix, as X·W^T has), the costly packing case.
+template <typename T>
+using TransposeIntoPanel = void (*)(const T* source, int64_t source_stride, int64_t rows, int64_t depth, int width,
+                                    T* panel);
+
+// The baseline (SSE2) transposing pack, defined in gemm.cpp; configurations without one of their
+// own use it, and the wider ones hand it the edges of their blocks.
+void transpose_into_panel_baseline(const float* source, int64_t source_stride, int64_t rows, int64_t depth,
+                                   int width, float* panel);
+void transpose_into_panel_baseline(const double* source, int64_t source_stride, int64_t rows, int64_t depth,
+                                   int width, double* panel);
+
 // A micro-kernel together with the blocking that suits it, and the same level's vector-matrix and
 // outer products (a single-row C and a depth-one product, which neither pack nor tile). The driver
 // works on an MC×KC block of A (kept in L2) and packs a KC×NC block of B (kept in L3); each KC×NR
@@ -43,6 +58,7 @@ struct KernelConfig {
   MicroKernel<T> kernel;
   RowTimesMatrix<T> row_times_matrix;
   OuterProduct<T> outer_product;
+  TransposeIntoPanel<T> transpose_into_panel;
   int mr;  // rows of C per tile: elements of A broadcast per k step
   int nr;  // columns of C per tile: a whole number of SIMD vectors of B
   int mc;  // rows of A per packed block, a multiple of mr
