@@ -65,52 +65,51 @@ void generic_micro_kernel(int64_t k, int rows, const T* __restrict a, int64_t a_
   }
 }
 
-}  // namespace
-
-// The transposing pack (see TransposeIntoPanel). Done element by element it has one strided store
-// per element, which for the 128×784 operands of an MLP layer took as long as half the multiply.
-// So 4×4 (float) or 2×2 (double) blocks go through SSE2 registers, the baseline every x86-64 has.
-void transpose_into_panel_baseline(const float* source, int64_t source_stride, int64_t rows,
-                                   int64_t depth, int width, float* __restrict panel) {
-  const int64_t full_rows = rows / 4 * 4;
-  const int64_t full_depth = depth / 4 * 4;
-  for (int64_t r = 0; r < full_rows; r += 4) {
-    const float* row = source + r * source_stride;
-    for (int64_t p = 0; p < full_depth; p += 4) {
-      __m128 row0 = _mm_loadu_ps(row + p);
-      __m128 row1 = _mm_loadu_ps(row + source_stride + p);
-      __m128 row2 = _mm_loadu_ps(row + 2 * source_stride + p);
-      __m128 row3 = _mm_loadu_ps(row + 3 * source_stride + p);
-      _MM_TRANSPOSE4_PS(row0, row1, row2, row3);
-      _mm_storeu_ps(panel + p * width + r, row0);
-      _mm_storeu_ps(panel + (p + 1) * width + r, row1);
-      _mm_storeu_ps(panel + (p + 2) * width + r, row2);
-      _mm_storeu_ps(panel + (p + 3) * width + r, row3);
-    }
+// The transposing pack (see TransposeIntoPanel) in kBlock×kBlock blocks, each handed to
+// `transpose_block(source_block, panel_block)`; the edges element by element.
+template <int kBlock, typename T, typename TransposeBlock>
+void transpose_in_blocks(const T* source, int64_t source_stride, int64_t rows, int64_t depth, int width,
+                         T* __restrict panel, TransposeBlock transpose_block) {
+  const int64_t full_rows = rows / kBlock * kBlock;
+  const int64_t full_depth = depth / kBlock * kBlock;
+  for (int64_t r = 0; r < full_rows; r += kBlock) {
+    for (int64_t p = 0; p < full_depth; p += kBlock)
+      transpose_block(source + r * source_stride + p, panel + p * width + r);
     for (int64_t p = full_depth; p < depth; ++p)
-      for (int64_t i = r; i < r + 4; ++i) panel[p * width + i] = source[i * source_stride + p];
+      for (int64_t i = r; i < r + kBlock; ++i) panel[p * width + i] = source[i * source_stride + p];
   }
   for (int64_t r = full_rows; r < rows; ++r)
     for (int64_t p = 0; p < depth; ++p) panel[p * width + r] = source[r * source_stride + p];
 }
 
+}  // namespace
+
+// Done element by element, the transposing pack has one strided store per element, which for the
+// 128×784 operands of an MLP layer took as long as half the multiply. So 4×4 (float) or 2×2
+// (double) blocks go through SSE2 registers, the baseline every x86-64 has.
+void transpose_into_panel_baseline(const float* source, int64_t source_stride, int64_t rows,
+                                   int64_t depth, int width, float* __restrict panel) {
+  transpose_in_blocks<4>(source, source_stride, rows, depth, width, panel, [=](const float* block, float* out) {
+    __m128 row0 = _mm_loadu_ps(block);
+    __m128 row1 = _mm_loadu_ps(block + source_stride);
+    __m128 row2 = _mm_loadu_ps(block + 2 * source_stride);
+    __m128 row3 = _mm_loadu_ps(block + 3 * source_stride);
+    _MM_TRANSPOSE4_PS(row0, row1, row2, row3);
+    _mm_storeu_ps(out, row0);
+    _mm_storeu_ps(out + width, row1);
+    _mm_storeu_ps(out + 2 * width, row2);
+    _mm_storeu_ps(out + 3 * width, row3);
+  });
+}
+
 void transpose_into_panel_baseline(const double* source, int64_t source_stride, int64_t rows,
                                    int64_t depth, int width, double* __restrict panel) {
-  const int64_t full_rows = rows / 2 * 2;
-  const int64_t full_depth = depth / 2 * 2;
-  for (int64_t r = 0; r < full_rows; r += 2) {
-    const double* row = source + r * source_stride;
-    for (int64_t p = 0; p < full_depth; p += 2) {
-      const __m128d row0 = _mm_loadu_pd(row + p);
-      const __m128d row1 = _mm_loadu_pd(row + source_stride + p);
-      _mm_storeu_pd(panel + p * width + r, _mm_unpacklo_pd(row0, row1));
-      _mm_storeu_pd(panel + (p + 1) * width + r, _mm_unpackhi_pd(row0, row1));
-    }
-    for (int64_t p = full_depth; p < depth; ++p)
-      for (int64_t i = r; i < r + 2; ++i) panel[p * width + i] = source[i * source_stride + p];
-  }
-  for (int64_t r = full_rows; r < rows; ++r)
-    for (int64_t p = 0; p < depth; ++p) panel[p * width + r] = source[r * source_stride + p];
+  transpose_in_blocks<2>(source, source_stride, rows, depth, width, panel, [=](const double* block, double* out) {
+    const __m128d row0 = _mm_loadu_pd(block);
+    const __m128d row1 = _mm_loadu_pd(block + source_stride);
+    _mm_storeu_pd(out, _mm_unpacklo_pd(row0, row1));
+    _mm_storeu_pd(out + width, _mm_unpackhi_pd(row0, row1));
+  });
 }
 
 const KernelConfig<float> kGenericFloat{&generic_micro_kernel<float, 4, 8>, &row_times_matrix<float>,
@@ -422,6 +421,31 @@ bool compute_transposed(const Problem<T>& problem, const KernelConfig<T>& config
 template <typename T>
 void gemm_impl(Problem<T> problem);
 
+// Runs `run` on each of the team's blocks of C: contiguous ranges of its rows or of its columns,
+// each a whole number of `unit` rows or columns except for the last, which ends where C does.
+template <typename T, typename Run>
+void run_in_blocks(const Problem<T>& problem, bool by_columns, int64_t unit, int threads, Run run) {
+  const int64_t extent = by_columns ? problem.n : problem.m;
+  const int64_t units = (extent + unit - 1) / unit;
+#pragma omp parallel num_threads(threads)
+  {
+    const int64_t team = omp_get_num_threads(), member = omp_get_thread_num();
+    const int64_t begin = units * member / team * unit;
+    const int64_t end = std::min(extent, units * (member + 1) / team * unit);
+    Problem<T> block = problem;
+    if (by_columns) {
+      block.n = end - begin;
+      block.b += begin * problem.b_col_stride;
+      block.c += begin * problem.c_col_stride;
+    } else {
+      block.m = end - begin;
+      block.a += begin * problem.a_row_stride;
+      block.c += begin * problem.c_row_stride;
+    }
+    run(block);
+  }
+}
+
 // A shallow product with a large row-major C (the outer product x^T·g that gives a weight's
 // gradient at batch 1) is too little arithmetic for a team by kMinWorkPerThread, but writing C is
 // worth splitting like any elementwise op. It is split the way the elementwise kernels split a
@@ -433,16 +457,7 @@ bool split_shallow_rows(const Problem<T>& problem) {
   if (problem.k > kShallowDepth || problem.c_col_stride != 1 || omp_in_parallel()) return false;
   const int threads = threads_for(problem.m * problem.n);
   if (threads <= 1 || problem.m < threads) return false;
-#pragma omp parallel num_threads(threads)
-  {
-    const int64_t team = omp_get_num_threads(), member = omp_get_thread_num();
-    const int64_t begin = problem.m * member / team, end = problem.m * (member + 1) / team;
-    Problem<T> rows = problem;
-    rows.m = end - begin;
-    rows.a += begin * problem.a_row_stride;
-    rows.c += begin * problem.c_row_stride;
-    gemm_impl(rows);
-  }
+  run_in_blocks(problem, /*by_columns=*/false, 1, threads, [](const Problem<T>& rows) { gemm_impl(rows); });
   return true;
 }
 
@@ -489,30 +504,13 @@ void split_c(const Problem<T>& problem, const KernelConfig<T>& config, int threa
   const int64_t row_panels = (problem.m + config.mr - 1) / config.mr;
   const bool by_columns = column_panels >= 2 * threads || column_panels >= row_panels;
   const int64_t panels = by_columns ? column_panels : row_panels;
-  const int64_t panel_width = by_columns ? config.nr : config.mr;
-  const int64_t extent = by_columns ? problem.n : problem.m;
   threads = static_cast<int>(std::min<int64_t>(threads, panels));
   if (threads <= 1) {
     run_alone(problem, config);
     return;
   }
-#pragma omp parallel num_threads(threads)
-  {
-    const int64_t team = omp_get_num_threads(), member = omp_get_thread_num();
-    const int64_t begin = panels * member / team * panel_width;
-    const int64_t end = std::min(extent, panels * (member + 1) / team * panel_width);
-    Problem<T> block = problem;
-    if (by_columns) {
-      block.n = end - begin;
-      block.b += begin * problem.b_col_stride;
-      block.c += begin * problem.c_col_stride;
-    } else {
-      block.m = end - begin;
-      block.a += begin * problem.a_row_stride;
-      block.c += begin * problem.c_row_stride;
-    }
-    run_alone(block, config);
-  }
+  run_in_blocks(problem, by_columns, by_columns ? config.nr : config.mr, threads,
+                [&config](const Problem<T>& block) { run_alone(block, config); });
 }
 
 template <typename T>
