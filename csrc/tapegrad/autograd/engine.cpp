@@ -8,7 +8,6 @@
 #include "tapegrad/autograd/engine.h"
 
 #include <algorithm>
-#include <mutex>
 #include <queue>
 #include <unordered_map>
 
@@ -99,7 +98,7 @@ class GraphTask {
       const bool has_grad = std::any_of(grads.begin(), grads.end(), [](const Tensor& g) { return g.defined(); });
       TensorList input_grads;
       if (run_node && has_grad) {
-        input_grads = apply_node(*node, std::move(grads));
+        input_grads = node->apply(std::move(grads));
         if (!keep_graph_) node->release_saved();
       }
 
@@ -135,51 +134,6 @@ class GraphTask {
         ++it->second.dependencies;
         if (inserted) stack.push_back(edge.node.get());
       }
-    }
-  }
-
-  // Runs `node`. In backward() without create_graph, a node that can (a GEMM's backward) adds an
-  // input gradient whose only way on leads into a leaf's existing .grad straight there, with
-  // beta = 1, instead of writing a new tensor for AccumulateGrad to add: that is the same sum, and
-  // at batch 1 the 128x784 gradient of x @ w1.t() took as long to add as to compute. One such
-  // gradient per node, so that the engine holds one leaf's lock at a time.
-  TensorList apply_node(Node& node, TensorList&& grads) {
-    if (!accumulate_ || create_graph_) return node.apply(std::move(grads));
-    const std::vector<Edge>& edges = node.next_edges();
-    for (size_t i = 0; i < edges.size(); ++i) {
-      std::vector<Node*> views;
-      AccumulateGrad* sink = node.can_accumulate_into(i) ? sole_sink(edges[i], views) : nullptr;
-      if (sink == nullptr) continue;
-      std::lock_guard<std::mutex> lock(sink->mutex());  // against another thread's backward into it
-      Tensor destination = sink->in_place_grad();
-      for (auto view = views.rbegin(); view != views.rend() && destination.defined(); ++view)
-        destination = (*view)->forward_view(destination);
-      if (!destination.defined()) continue;
-      TensorList destinations(edges.size());
-      destinations[i] = destination;
-      TensorList input_grads = node.apply_into(std::move(grads), destinations);
-      if (i >= input_grads.size() || !input_grads[i].defined()) destination.impl()->bump_version();  // as add_ would
-      return input_grads;
-    }
-    return node.apply(std::move(grads));
-  }
-
-  // The AccumulateGrad that the gradient sent along `edge` reaches as it is, or nullptr: every node
-  // on the way must be waiting for this gradient alone with nothing buffered yet, have no hook or
-  // retained grad to show it to, and pass it on through one edge. Those nodes are collected in
-  // `views`, nearest first; apply_node checks that each of them only views it.
-  AccumulateGrad* sole_sink(const Edge& edge, std::vector<Node*>& views) {
-    Node* node = edge.node.get();
-    uint32_t slot = edge.input_nr;
-    while (true) {
-      const NodeState& state = states_[node];
-      if (state.dependencies != 1 || state.input_buffer[slot].defined() || node->has_output_hooks()) return nullptr;
-      if (auto* sink = dynamic_cast<AccumulateGrad*>(node)) return sink;
-      const std::vector<Edge>& next = node->next_edges();
-      if (next.size() != 1 || !next[0].is_valid()) return nullptr;
-      views.push_back(node);
-      node = next[0].node.get();
-      slot = next[0].input_nr;
     }
   }
 

@@ -180,16 +180,6 @@ TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
   return {};
 }
 
-Tensor AccumulateGrad::in_place_grad() const {
-  const std::shared_ptr<TensorImpl> variable = variable_.lock();
-  if (!variable) return {};
-  const AutogradMeta* meta = variable->autograd();
-  const Tensor& grad = meta->grad;
-  const bool usable = !GradMode::is_enabled() && meta->hooks.empty() && grad.defined() && !grad.requires_grad() &&
-                      grad.dtype() == variable->dtype() && grad.sizes() == variable->sizes() && grad.is_contiguous();
-  return usable ? grad : Tensor();
-}
-
 HookHandle::HookHandle(const Tensor& tensor, uint64_t id) : id_(id) {
   if (tensor.grad_fn()) node_ = tensor.grad_fn();
   else leaf_ = tensor.impl_ptr();

@@ -47,19 +47,6 @@ class Node : public std::enable_shared_from_this<Node> {
   // again (as in PyTorch); one that did raises from SavedTensor::unpack, naming retain_graph.
   virtual void release_saved() {}
 
-  // A shortcut for gradients that end in a leaf's existing .grad (see GraphTask::apply_node in
-  // engine.cpp). can_accumulate_into(i): apply_into can add its gradient for forward input i onto a
-  // given tensor rather than return it. apply_into is apply() told where: where destinations[i] is
-  // defined, the node may add its gradient for input i there and return an undefined one instead.
-  virtual bool can_accumulate_into(size_t /*input*/) const { return false; }
-  virtual TensorList apply_into(TensorList&& grad_outputs, const TensorList& /*destinations*/) {
-    return apply(std::move(grad_outputs));
-  }
-  // For a node whose backward only re-views its gradient (TBackward0): the gradient it would have
-  // been given to pass on `input_grad`, i.e. `input_grad` viewed as the forward op viewed its input.
-  // Undefined for every other node.
-  virtual Tensor forward_view(const Tensor& /*input_grad*/) const { return {}; }
-
   uint64_t sequence_nr() const { return sequence_nr_; }
   std::vector<Edge>& next_edges() { return next_edges_; }
   const std::vector<Edge>& next_edges() const { return next_edges_; }
@@ -147,13 +134,6 @@ class AccumulateGrad final : public Node {
   std::string name() const override { return "AccumulateGrad"; }
   // The leaf's own hooks, run on a gradient before it is accumulated or captured.
   void run_leaf_hooks(Tensor& grad) const;
-  // The .grad that the node producing this leaf's next gradient may add it into itself, where
-  // that is exactly what apply() would do with it: grad mode off, no leaf hook to run first, and a
-  // .grad of the leaf's shape and dtype, contiguous, not itself requiring grad. Undefined otherwise.
-  // Call it with mutex() held, and hold that until the gradient is in.
-  Tensor in_place_grad() const;
-  std::mutex& mutex() { return mutex_; }
-
  private:
   std::weak_ptr<TensorImpl> variable_;
   std::mutex mutex_;  // serialises writes to .grad

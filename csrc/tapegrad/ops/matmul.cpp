@@ -34,24 +34,6 @@ void check_operands(const char* op, const Tensor& a, const Tensor& b) {
   if (a.dtype() == DType::Bool) fail<NotImplementedError>("[", op, "] not implemented for bool tensors");
 }
 
-// out += a · b for a 2-D `out` that is contiguous or the transpose of a contiguous tensor (a
-// weight's .grad as seen through w.t()), the latter as out^T += b^T · a^T; false, doing nothing, for
-// any other `out`. A backward node's way of adding a gradient into the .grad the engine offers.
-bool add_product_into(const Tensor& out, const Tensor& a, const Tensor& b) {
-  if (out.is_contiguous()) {
-    kernels::matmul(out, a, b, /*accumulate=*/true);
-    return true;
-  }
-  const Tensor out_t = transpose(out, 0, 1);
-  if (!out_t.is_contiguous()) return false;
-  kernels::matmul(out_t, transpose(b, 0, 1), transpose(a, 0, 1), /*accumulate=*/true);
-  return true;
-}
-
-const Tensor* offered(const TensorList& destinations, size_t input) {
-  return input < destinations.size() && destinations[input].defined() ? &destinations[input] : nullptr;
-}
-
 // ---- matmul and its backward -----------------------------------------------------------------
 
 // A 1-D operand takes part as a one-row (left) or one-column (right) matrix, and that dim is
@@ -59,27 +41,17 @@ const Tensor* offered(const TensorList& destinations, size_t input) {
 struct MatmulBackward final : Node {
   SavedTensor a, b;
   bool a_is_vector, b_is_vector;
-  bool a_is_matrix;  // a has exactly 2 dims
   bool b_is_shared;  // b has at most 2 dims: every batch element of a meets the same matrix
   // b is a column-major matrix, typically a transposed weight (x @ w.t()). Its gradient is then
   // produced column-major too, so that after the transpose's backward it is contiguous like the
   // weight, and accumulating it into .grad reads memory in order (as PyTorch does).
   bool b_is_column_major;
   const char* node_name;
-  MatmulBackward(bool a_vector, bool b_vector, bool a_matrix, bool b_shared, bool b_column_major, const char* name)
-      : a_is_vector(a_vector), b_is_vector(b_vector), a_is_matrix(a_matrix), b_is_shared(b_shared),
+  MatmulBackward(bool a_vector, bool b_vector, bool b_shared, bool b_column_major, const char* name)
+      : a_is_vector(a_vector), b_is_vector(b_vector), b_is_shared(b_shared),
         b_is_column_major(b_column_major), node_name(name) {}
 
-  TensorList apply(TensorList&& grads) override { return apply_into(std::move(grads), {}); }
-
-  // The gradient of a matrix operand can go straight into a .grad when it is one product: a's when
-  // both operands are matrices, b's when b is a matrix (a batched a is stacked into rows).
-  bool can_accumulate_into(size_t input) const override {
-    const bool b_is_matrix = b_is_shared && !b_is_vector;
-    return input == 0 ? a_is_matrix && b_is_matrix : b_is_matrix;
-  }
-
-  TensorList apply_into(TensorList&& grads, const TensorList& destinations) override {
+  TensorList apply(TensorList&& grads) override {
     Tensor grad = grads[0];
     if (b_is_vector) grad = unsqueeze(grad, -1);
     if (a_is_vector) grad = unsqueeze(grad, -2);
@@ -87,30 +59,24 @@ struct MatmulBackward final : Node {
     if (needs_input_grad(0)) {
       Tensor right = b.unpack(*this);
       if (b_is_vector) right = unsqueeze(right, -1);
-      const Tensor* into = offered(destinations, 0);
-      if (!into || !add_product_into(*into, grad, transpose(right, -1, -2))) {
-        grad_a = matmul(grad, transpose(right, -1, -2));  // (batch..., m, k); the engine sums the batch
-        if (a_is_vector) grad_a = squeeze(grad_a, {-2});
-      }
+      grad_a = matmul(grad, transpose(right, -1, -2));  // (batch..., m, k); the engine sums the batch
+      if (a_is_vector) grad_a = squeeze(grad_a, {-2});
     }
     if (needs_input_grad(1)) {
       Tensor left = a.unpack(*this);
       if (a_is_vector) left = unsqueeze(left, 0);
-      const Tensor* into = offered(destinations, 1);
-      if ((left.dim() > 2 && b_is_shared) || b_is_column_major || into) {
+      if ((left.dim() > 2 && b_is_shared) || b_is_column_major) {
         // sum over the batch of a_i^T g_i is one GEMM over the batch stacked into rows, instead
         // of a batch of products summed afterwards.
         const int64_t rows = leading_rows(left.sizes());
         const Tensor stacked_left = reshape(left, {rows, left.size(-1)});
         const Tensor stacked_grad = reshape(grad, {rows, grad.size(-1)});
-        if (!into || !add_product_into(*into, transpose(stacked_left, 0, 1), stacked_grad)) {
-          grad_b = b_is_column_major ? transpose(matmul(transpose(stacked_grad, 0, 1), stacked_left), 0, 1)
-                                     : matmul(transpose(stacked_left, 0, 1), stacked_grad);
-        }
+        grad_b = b_is_column_major ? transpose(matmul(transpose(stacked_grad, 0, 1), stacked_left), 0, 1)
+                                   : matmul(transpose(stacked_left, 0, 1), stacked_grad);
       } else {
         grad_b = matmul(transpose(left, -1, -2), grad);
       }
-      if (b_is_vector && grad_b.defined()) grad_b = squeeze(grad_b, {-1});
+      if (b_is_vector) grad_b = squeeze(grad_b, {-1});
     }
     return {grad_a, grad_b};
   }
@@ -152,7 +118,7 @@ Tensor matmul_impl(const Tensor& a, const Tensor& b, const char* op, const char*
   }
   if (needs_grad(a, b)) {
     const bool b_column_major = b.dim() == 2 && b.stride(0) == 1 && b.stride(1) != 1 && b.size(1) > 1;
-    auto node = make_node<MatmulBackward>(a_is_vector, b_is_vector, a.dim() == 2, b.dim() <= 2, b_column_major,
+    auto node = make_node<MatmulBackward>(a_is_vector, b_is_vector, b.dim() <= 2, b_column_major,
                                           node_name);
     if (b.requires_grad()) node->a = SavedTensor(a);
     if (a.requires_grad()) node->b = SavedTensor(b);
@@ -203,10 +169,7 @@ struct LinearBackward final : Node {
   bool has_bias;
   explicit LinearBackward(bool bias) : has_bias(bias) {}
 
-  TensorList apply(TensorList&& grads) override { return apply_into(std::move(grads), {}); }
-  bool can_accumulate_into(size_t input) const override { return input == 1; }
-
-  TensorList apply_into(TensorList&& grads, const TensorList& destinations) override {
+  TensorList apply(TensorList&& grads) override {
     const Tensor& grad = grads[0];
     Tensor grad_input, grad_weight;
     if (needs_input_grad(0)) grad_input = matmul(grad, weight.unpack(*this));  // (..., out)·(out, in): one GEMM
@@ -216,8 +179,7 @@ struct LinearBackward final : Node {
       const int64_t rows = leading_rows(x.sizes());
       const Tensor grad_rows_t = transpose(reshape(grad, {rows, grad.size(-1)}), 0, 1);
       const Tensor x_rows = reshape(x, {rows, x.size(-1)});
-      const Tensor* into = offered(destinations, 1);
-      if (!into || !add_product_into(*into, grad_rows_t, x_rows)) grad_weight = matmul(grad_rows_t, x_rows);
+      grad_weight = matmul(grad_rows_t, x_rows);
     }
     if (!has_bias) return {grad_input, grad_weight};
     // The bias's gradient is grad itself: the engine sums it over the rows it was broadcast to.

@@ -31,7 +31,6 @@ struct TransposeBackward final : Node {
   const char* node_name;
   TransposeBackward(int64_t a, int64_t b, const char* name) : dim0(a), dim1(b), node_name(name) {}
   TensorList apply(TensorList&& grads) override { return {transpose(grads[0], dim0, dim1)}; }
-  Tensor forward_view(const Tensor& input_grad) const override { return transpose(input_grad, dim0, dim1); }
   std::string name() const override { return node_name; }
 };
 
