@@ -2,6 +2,7 @@
 // the node that runs a user's autograd.Function backward.
 #include "bindings.h"
 #include "tapegrad/autograd/engine.h"
+#include "tapegrad/autograd/inplace.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
 
@@ -37,10 +38,14 @@ class PythonFunctionNode final : public Node {
     ctx_ = py::object();
   }
 
-  void add_input(py::handle input) {
-    tensor_inputs_.push_back(is_tensor(input));
-    if (tensor_inputs_.back()) add_next_edge(as_tensor(input));
-    else next_edges_.emplace_back();
+  // One edge per forward argument, invalid for non-tensors.
+  void set_inputs(const py::tuple& inputs) {
+    std::vector<Edge> edges;
+    for (py::handle input : inputs) {
+      tensor_inputs_.push_back(is_tensor(input));
+      edges.push_back(tensor_inputs_.back() ? gradient_edge(as_tensor(input)) : Edge{});
+    }
+    set_next_edges(std::move(edges));
   }
   // A forward output's gradient slot. A differentiable one gets this node as its grad_fn.
   void add_forward_output(Tensor* tensor, bool differentiable) {
@@ -71,7 +76,7 @@ class PythonFunctionNode final : public Node {
     py::object result = backward_(*arguments);
     py::tuple results = py::isinstance<py::tuple>(result) ? result.cast<py::tuple>() : py::make_tuple(result);
     // Extra trailing Nones are allowed, as in PyTorch.
-    const size_t expected = next_edges_.size();
+    const size_t expected = next_edges().size();
     size_t count = results.size();
     bool extra_are_none = true;
     for (size_t i = expected; i < count; ++i) extra_are_none = extra_are_none && results[i].is_none();
@@ -123,7 +128,7 @@ bool contains_tensor(py::handle sequence, const Tensor& tensor) {
 py::tuple record_function(py::object backward, py::object ctx, std::string name, py::tuple inputs, py::tuple outputs,
                           py::tuple to_save, py::tuple non_differentiable, py::tuple dirty, bool materialize_grads) {
   auto node = make_node<PythonFunctionNode>(std::move(backward), std::move(ctx), name, materialize_grads);
-  for (py::handle input : inputs) node->add_input(input);
+  node->set_inputs(inputs);
   for (py::handle marked : dirty) {
     TG_CHECK_TYPE(is_tensor(marked), "[mark_dirty] expects tensors, got ", type_name(marked));
     const Tensor tensor = as_tensor(marked);
@@ -186,8 +191,8 @@ int tensor_traverse(PyObject* self, visitproc visit, void* arg) {
   auto holder = reinterpret_cast<py::detail::instance*>(self)->get_value_and_holder();
   if (!holder.holder_constructed()) return 0;
   const auto& impl = holder.holder<std::shared_ptr<TensorImpl>>();
-  if (impl.use_count() != 1 || !impl->autograd()) return 0;
-  const std::shared_ptr<Node>& grad_fn = impl->autograd()->grad_fn;
+  if (impl.use_count() != 1 || !autograd_meta(*impl)) return 0;
+  const std::shared_ptr<Node>& grad_fn = autograd_meta(*impl)->grad_fn;
   if (grad_fn.use_count() != 1) return 0;
   if (auto* function = dynamic_cast<PythonFunctionNode*>(grad_fn.get())) Py_VISIT(function->ctx());
   return 0;

@@ -13,7 +13,7 @@ namespace {
 thread_local uint64_t t_next_sequence_nr = 0;
 }  // namespace
 
-Node::Node() : sequence_nr_(t_next_sequence_nr++) {}
+Node::Node() : sequence_nr_(0) {}
 
 void Node::add_output_hook(uint32_t output_nr, uint64_t hook_id, TensorHook hook) {
   output_hooks_.push_back({output_nr, hook_id, std::move(hook)});
@@ -58,7 +58,7 @@ void Node::run_output_hooks(uint32_t output_nr, Tensor& grad) {
     if (retained_output != output_nr) continue;
     auto tensor_impl = weak_tensor.lock();
     // An in-place op moved the tensor's retain_grad() on to its new history.
-    if (!tensor_impl || tensor_impl->autograd()->grad_fn.get() != this) continue;
+    if (!tensor_impl || autograd_meta(*tensor_impl)->grad_fn.get() != this) continue;
     Tensor tensor(tensor_impl);
     const Tensor previous = tensor.grad();
     // Grad mode is on only under create_graph, where the retained grad keeps its history.
@@ -66,31 +66,31 @@ void Node::run_output_hooks(uint32_t output_nr, Tensor& grad) {
   }
 }
 
-void Node::add_next_edge(const Tensor& input) {
-  next_edges_.push_back(gradient_edge(input));
-  // A node made while collecting this one's edges (a view's grad_fn derived again after an in-place
-  // write, a leaf's first AccumulateGrad) is newer than this one: renumber, so that every node stays
-  // newer than the nodes it feeds, which the engine relies on.
-  const Edge& edge = next_edges_.back();
-  if (edge.node && edge.node->sequence_nr_ > sequence_nr_) sequence_nr_ = t_next_sequence_nr++;
+void Node::set_next_edges(std::vector<Edge> edges) {
+  next_edges_ = std::move(edges);
+  sequence_nr_ = t_next_sequence_nr++;
 }
 
 void Node::add_output(Tensor& output) {
-  AutogradMeta& meta = output.impl()->ensure_autograd();
+  AutogradMeta& meta = ensure_autograd_meta(*output.impl());
   meta.grad_fn = shared_from_this();
   meta.output_nr = static_cast<uint32_t>(output_meta_.size());
   add_output_meta(output);
 }
 
 void Node::connect(std::initializer_list<const Tensor*> inputs, std::initializer_list<Tensor*> outputs) {
-  next_edges_.reserve(inputs.size());
-  for (const Tensor* input : inputs) add_next_edge(*input);
+  std::vector<Edge> edges;
+  edges.reserve(inputs.size());
+  for (const Tensor* input : inputs) edges.push_back(gradient_edge(*input));
+  set_next_edges(std::move(edges));
   for (Tensor* output : outputs) add_output(*output);
 }
 
 void Node::connect(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs) {
-  next_edges_.reserve(inputs.size());
-  for (const Tensor& input : inputs) add_next_edge(input);
+  std::vector<Edge> edges;
+  edges.reserve(inputs.size());
+  for (const Tensor& input : inputs) edges.push_back(gradient_edge(input));
+  set_next_edges(std::move(edges));
   for (Tensor& output : outputs) add_output(output);
 }
 
@@ -104,7 +104,7 @@ bool any_needs_grad(const std::vector<Tensor>& inputs) {
 Edge gradient_edge(const Tensor& tensor) {
   if (!tensor.defined()) return {};
   const std::shared_ptr<Node>& grad_fn = tensor.grad_fn();  // brings a view's history up to date
-  AutogradMeta* meta = tensor.impl()->autograd();
+  AutogradMeta* meta = autograd_meta(*tensor.impl());
   if (!meta) return {};
   if (grad_fn) return {grad_fn, meta->output_nr};
   if (!meta->requires_grad) return {};
@@ -145,12 +145,15 @@ bool exclusively_owned(const Tensor& grad) {
 }
 }  // namespace
 
-AccumulateGrad::AccumulateGrad(const Tensor& variable) : variable_(variable.impl_ptr()) { add_output_meta(variable); }
+AccumulateGrad::AccumulateGrad(const Tensor& variable) : variable_(variable.impl_ptr()) {
+  set_next_edges({});
+  add_output_meta(variable);
+}
 
 void AccumulateGrad::run_leaf_hooks(Tensor& grad) const {
   const std::shared_ptr<TensorImpl> variable = variable_.lock();
   if (!variable) return;
-  const auto& registered = variable->autograd()->hooks;
+  const auto& registered = autograd_meta(*variable)->hooks;
   if (registered.empty()) return;
   const auto hooks = registered;  // a copy: a hook may remove hooks while it runs
   for (const auto& [id, hook] : hooks) apply_hook(hook, grad, *this, 0);
@@ -163,7 +166,7 @@ TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
   run_leaf_hooks(grad);
   // Backward runs without the Python GIL, and two threads' graphs may share this leaf.
   std::lock_guard<std::mutex> lock(mutex_);
-  AutogradMeta* meta = variable->autograd();
+  AutogradMeta* meta = autograd_meta(*variable);
   if (!meta->grad.defined()) {
     // Keep the incoming gradient itself when nobody else holds it (the usual case), else a copy,
     // so that a later in-place accumulation cannot write into another tensor. Under create_graph
@@ -188,7 +191,7 @@ HookHandle::HookHandle(const Tensor& tensor, uint64_t id) : id_(id) {
 void HookHandle::remove() const {
   if (auto node = node_.lock()) node->remove_output_hook(id_);
   if (auto leaf = leaf_.lock()) {
-    if (AutogradMeta* meta = leaf->autograd())
+    if (AutogradMeta* meta = autograd_meta(*leaf))
       std::erase_if(meta->hooks, [this](const auto& entry) { return entry.first == id_; });
   }
 }
@@ -217,7 +220,7 @@ Tensor SavedTensor::unpack(Node& node) const {
   if (!is_output_ || !requires_grad_) return data_;
   // Give the output back its history, so that formulas using it stay differentiable.
   Tensor output = data_.detach();
-  AutogradMeta& meta = output.impl()->ensure_autograd();
+  AutogradMeta& meta = ensure_autograd_meta(*output.impl());
   meta.grad_fn = node.shared_from_this();
   meta.output_nr = output_nr_;
   return output;

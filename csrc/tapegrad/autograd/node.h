@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "tapegrad/autograd/grad_mode.h"
+#include "tapegrad/autograd/variable.h"
 #include "tapegrad/core/tensor.h"
 
 namespace tg {
@@ -64,11 +65,14 @@ class Node : public std::enable_shared_from_this<Node> {
   void run_output_hooks(uint32_t output_nr, Tensor& grad);
   bool has_output_hooks() const { return !output_hooks_.empty() || !retained_outputs_.empty(); }
 
-  // Wires this node into the graph: its next edges from `inputs`, and it becomes the grad_fn of
-  // `outputs` (their output_nr is their position).
+  // Wires this node into the graph: its next edges from `inputs` (set_next_edges), and it becomes
+  // the grad_fn of `outputs` (their output_nr is their position).
   void connect(std::initializer_list<const Tensor*> inputs, std::initializer_list<Tensor*> outputs);
   void connect(const std::vector<Tensor>& inputs, std::vector<Tensor>& outputs);
-  void add_next_edge(const Tensor& input);
+  // Sets the edges and numbers the node. It is numbered only now, because collecting an edge may
+  // create a node (a leaf's first AccumulateGrad, a stale view's new grad_fn): numbered after its
+  // edges, every node is newer than the nodes it feeds, which the engine relies on.
+  void set_next_edges(std::vector<Edge> edges);
   void add_output(Tensor& output);
 
  protected:
@@ -76,9 +80,8 @@ class Node : public std::enable_shared_from_this<Node> {
   void add_output_meta(const Tensor& output) { output_meta_.push_back({output.sizes(), output.dtype()}); }
   void add_output_meta(OutputMeta meta) { output_meta_.push_back(std::move(meta)); }
 
-  std::vector<Edge> next_edges_;
-
  private:
+  std::vector<Edge> next_edges_;
   std::vector<OutputMeta> output_meta_;
   struct OutputHook {
     uint32_t output_nr;

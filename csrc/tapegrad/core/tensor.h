@@ -1,6 +1,8 @@
 // TensorImpl is the tensor: shared storage plus sizes, strides and offset in elements, dtype and
-// (only once autograd touches it) autograd metadata. Tensor is the cheap handle everyone passes
-// around, in C++ and, bound directly, in Python.
+// (only once autograd touches it) an opaque autograd slot. Tensor is the cheap handle everyone
+// passes around, in C++ and, bound directly, in Python. As PyTorch splits TensorImpl from
+// variable.h, core knows nothing of autograd: what fills the slot (AutogradMeta) and the
+// definitions of Tensor's autograd methods live in autograd/variable.{h,cpp}.
 #pragma once
 
 #include <atomic>
@@ -18,7 +20,11 @@ namespace tg {
 
 class Node;
 class Tensor;
-struct AutogradMeta;
+
+// The slot's type as core sees it: something autograd owns, destroyed with the tensor.
+struct AutogradMetaInterface {
+  virtual ~AutogradMetaInterface() = default;
+};
 
 class TensorImpl {
  public:
@@ -46,7 +52,7 @@ class TensorImpl {
   bool is_view() const { return view_base_ != nullptr; }
   const std::shared_ptr<TensorImpl>& view_base() const { return view_base_; }
   // Atomic: ops record without the GIL, and a thread checks this before taking the lock under which
-  // another may be deriving the view's grad_fn (see derive_view_grad_fn).
+  // another may be deriving the view's grad_fn (see derive_view_grad_fn in autograd/inplace.h).
   uint32_t view_version() const { return view_version_.load(std::memory_order_acquire); }
   void set_view_version(uint32_t version) { view_version_.store(version, std::memory_order_release); }
   // Views made in no_grad mode (or of such views) may not take part in recorded in-place updates.
@@ -57,8 +63,8 @@ class TensorImpl {
   // The tensor is no longer a view afterwards.
   void set_layout(std::shared_ptr<Storage> storage, DimVector sizes, DimVector strides, int64_t storage_offset, DType dtype);
 
-  AutogradMeta* autograd() const { return autograd_.get(); }
-  AutogradMeta& ensure_autograd();
+  AutogradMetaInterface* autograd_meta() const { return autograd_meta_.get(); }
+  void set_autograd_meta(std::unique_ptr<AutogradMetaInterface> meta) { autograd_meta_ = std::move(meta); }
 
   // What the Python bindings keep of this tensor while no Python object stands for it (the
   // attributes its last one had), so that they come back with the next one. Opaque here, which
@@ -79,7 +85,7 @@ class TensorImpl {
   bool view_created_in_no_grad_ = false;
   std::atomic<uint32_t> view_version_{0};
   std::shared_ptr<TensorImpl> view_base_;
-  std::unique_ptr<AutogradMeta> autograd_;
+  std::unique_ptr<AutogradMetaInterface> autograd_meta_;
   PythonState python_state_{nullptr, nullptr};
 };
 
@@ -121,7 +127,7 @@ class Tensor {
     return static_cast<T*>(raw_data());
   }
 
-  // Autograd, with PyTorch's names and meanings.
+  // Autograd, with PyTorch's names and meanings (defined in autograd/variable.cpp).
   bool requires_grad() const;
   Tensor& requires_grad_(bool requires_grad = true);
   Tensor grad() const;
@@ -147,16 +153,6 @@ class Tensor {
 
  private:
   std::shared_ptr<TensorImpl> impl_;
-};
-
-struct AutogradMeta {
-  Tensor grad;
-  std::shared_ptr<Node> grad_fn;        // set on non-leaves: the node that made this tensor
-  std::shared_ptr<Node> grad_accumulator;  // leaves: the sink that writes .grad, made on first use
-  std::vector<std::pair<uint64_t, TensorHook>> hooks;  // leaves only, by id; a non-leaf's live on its grad_fn
-  uint32_t output_nr = 0;
-  bool requires_grad = false;            // leaves only; a non-leaf requires grad through grad_fn
-  bool retains_grad = false;
 };
 
 }  // namespace tg

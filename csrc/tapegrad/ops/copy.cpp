@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tapegrad/autograd/node.h"
+#include "tapegrad/autograd/inplace.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/kernels/kernels.h"
 #include "tapegrad/ops/creation.h"
@@ -41,71 +42,6 @@ struct FillBackward final : Node {
   std::string name() const override { return node_name; }
 };
 
-// An in-place op on a view, as the history of the view's base: the base's new value is its old one
-// with the view's elements replaced by fn(the view's old value, fn's other inputs). Backward: the
-// base's gradient goes to its old value, except over the view's elements, where fn maps it to the
-// gradient of the view's old value; fn's other inputs get theirs from fn.
-struct CopySlices final : Node {
-  StridedGeometry base, view;
-  bool base_contiguous;
-  std::shared_ptr<Node> fn;
-
-  CopySlices(const Tensor& base_tensor, const Tensor& view_tensor, std::shared_ptr<Node> op)
-      : base(base_tensor), view(view_tensor), base_contiguous(base_tensor.is_contiguous()), fn(std::move(op)) {
-    add_next_edge(base_tensor);
-    const std::vector<Edge>& fn_edges = fn->next_edges();
-    for (size_t i = 1; i < fn_edges.size(); ++i) next_edges_.push_back(fn_edges[i]);
-    add_output_meta(base_tensor);
-  }
-
-  TensorList apply(TensorList&& grads) override {
-    const Tensor& grad = grads[0];
-    // The base's gradient, in a buffer laid out as the base lies in its storage, so that the view's
-    // elements are found there by their own storage geometry.
-    Tensor buffer, result;
-    if (base_contiguous) {
-      result = clone(grad);
-      buffer = result;
-    } else {
-      buffer = zeros({base.end() - base.offset}, grad.dtype(), grad.device());
-      result = as_strided(buffer, base.sizes, base.strides, buffer.storage_offset());
-      copy_(result, grad);
-    }
-    Tensor slice = as_strided(buffer, view.sizes, view.strides, buffer.storage_offset() + view.offset - base.offset);
-    // fn gets a copy: the slice is overwritten below, and fn may keep what it is given.
-    TensorList fn_grads = fn->apply({to_dtype(slice, fn->output_meta()[0].dtype, /*copy=*/true)});
-    TensorList input_grads(next_edges().size());
-    if (needs_input_grad(0)) {
-      if (fn_grads[0].defined()) copy_(slice, fn_grads[0]);
-      else zero_(slice);
-      input_grads[0] = result;
-    }
-    for (size_t i = 1; i < input_grads.size() && i < fn_grads.size(); ++i) input_grads[i] = std::move(fn_grads[i]);
-    return input_grads;
-  }
-  void release_saved() override { fn->release_saved(); }
-  std::string name() const override { return "CopySlices"; }
-};
-
-// Makes `node` (its output 0) the history of `tensor`; a retain_grad() follows the tensor to it
-// (hooks stay with the old history, as in PyTorch).
-void set_history(Tensor& tensor, const std::shared_ptr<Node>& node) {
-  AutogradMeta& meta = tensor.impl()->ensure_autograd();
-  meta.grad_fn = node;
-  meta.output_nr = 0;
-  if (meta.retains_grad) node->retain_output_grad(0, tensor.impl_ptr());
-}
-
-// PyTorch's rule: a dim of size > 1 and stride 0 makes several elements share one location. Other
-// overlaps (from as_strided) are too costly to detect and are let through, as there.
-void check_no_internal_overlap(const Tensor& self, const char* op) {
-  for (int64_t d = 0; d < self.dim(); ++d)
-    TG_CHECK(self.sizes()[d] <= 1 || self.strides()[d] != 0, "[", op,
-             "] unsupported operation: more than one element of the written-to tensor refers to a single memory "
-             "location (shape ", self.sizes(), ", strides ", self.strides(),
-             "). Please clone() the tensor before performing the operation.");
-}
-
 Tensor& fill_with_history(Tensor& self, Scalar value, const char* op, const char* node_name) {
   const bool record = check_inplace(self, op, false, /*idempotent=*/true);
   value.check_fits(self.dtype(), op);
@@ -137,38 +73,6 @@ Tensor copy_to_new(const Tensor& self, DType dtype, MemoryFormat format, const c
 }
 
 }  // namespace
-
-bool check_inplace(const Tensor& self, const char* op, bool other_requires_grad, bool idempotent) {
-  if (!idempotent && !self.is_contiguous()) check_no_internal_overlap(self, op);
-  if (!GradMode::is_enabled()) return false;
-  const bool self_requires_grad = self.requires_grad();
-  if (!self_requires_grad && !other_requires_grad) return false;
-  const TensorImpl& impl = *self.impl();
-  if (impl.is_view()) {
-    TG_CHECK(!impl.view_created_in_no_grad(), "[", op,
-             "] a view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
-             "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
-             "moving both the view and the inplace either both inside the no_grad block (if you don't want the "
-             "inplace to be tracked) or both outside (if you want the inplace to be tracked).");
-    TG_CHECK(!(self_requires_grad && Tensor(impl.view_base()).is_leaf()), "[", op,
-             "] a view of a leaf tensor that requires grad is being used in an in-place operation; wrap the "
-             "update in tapegrad.no_grad() or operate on .data");
-  }
-  TG_CHECK(!(self_requires_grad && self.is_leaf()), "[", op,
-           "] a leaf tensor that requires grad is being used in an in-place operation; wrap the update in "
-           "tapegrad.no_grad() or operate on .data");
-  return true;
-}
-
-void rebase_history(Tensor& self, std::shared_ptr<Node> node) {
-  if (!self.impl()->is_view()) {
-    set_history(self, node);
-    return;
-  }
-  Tensor base(self.impl()->view_base());
-  set_history(base, make_node<CopySlices>(base, self, std::move(node)));
-  derive_view_grad_fn(self);
-}
 
 Tensor clone(const Tensor& self, MemoryFormat format) {
   Tensor out = copy_to_new(self, self.dtype(), format, "clone");

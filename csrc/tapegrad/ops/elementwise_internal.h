@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "tapegrad/autograd/grad_mode.h"
+#include "tapegrad/autograd/inplace.h"
 #include "tapegrad/core/scalar.h"
 #include "tapegrad/core/tensor.h"
 #include "tapegrad/kernels/kernels.h"

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tapegrad/autograd/node.h"
+#include "tapegrad/autograd/inplace.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/kernels/kernels.h"
 #include "tapegrad/ops/copy.h"

@@ -176,36 +176,6 @@ Tensor make_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t
   return Tensor(std::move(impl));
 }
 
-void derive_view_grad_fn(const Tensor& view, bool only_if_stale) {
-  // Ops record without the GIL, so two threads may find the same stale view at once. Without the
-  // lock both would write its grad_fn (a shared_ptr, torn by concurrent writes); with it, the
-  // second finds the history current and leaves it. Stale views are rare, so one lock serves all.
-  // The history this replaces is released only after the lock is: its nodes may hold Python
-  // objects (hooks, Functions), whose release takes the GIL, and a thread holding the GIL may be
-  // waiting for this lock.
-  std::shared_ptr<Node> replaced_history;
-  static std::mutex mutex;
-  std::lock_guard<std::mutex> lock(mutex);
-  TensorImpl& impl = *view.impl();
-  if (only_if_stale && impl.view_version() == impl.version()) return;
-  const Tensor base(impl.view_base());
-  const AutogradMeta* meta = impl.autograd();
-  if (!(meta && meta->grad_fn) && !base.requires_grad()) return;
-  if (impl.view_created_in_no_grad())
-    fail<Error>("[autograd] a view was created in no_grad mode and its base or another view of its base has "
-                "been modified inplace with grad mode enabled. Given that this use case is ambiguous and "
-                "error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace "
-                "either both inside the no_grad block (if you don't want the inplace to be tracked) or both "
-                "outside (if you want the inplace to be tracked).");
-  if (meta) replaced_history = meta->grad_fn;
-  auto node = make_node<AsStridedBackward0>(StridedGeometry(base), StridedGeometry(view));
-  Tensor output = view;
-  node->connect({&base}, {&output});
-  impl.set_view_version(impl.version());
-  // retain_grad() follows the tensor to its new history (its hooks stay with the old, as in PyTorch).
-  if (impl.autograd()->retains_grad) node->retain_output_grad(0, view.impl_ptr());
-}
-
 // Records a strided sub-view. `relative_strides`/`relative_offset` describe it over a contiguous
 // input, which is what backward scatters into.
 Tensor strided_view(const Tensor& self, DimVector sizes, DimVector strides, int64_t storage_offset,

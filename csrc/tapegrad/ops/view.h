@@ -55,15 +55,4 @@ struct StridedGeometry {
   int64_t end() const;
 };
 
-// ---- views and in-place writes -----------------------------------------------------------------
-// As in PyTorch: an in-place op on a view rewrites its base's history (the CopySlices node, see
-// copy.h: rebase_history), and any view whose storage version moved since its grad_fn was derived
-// derives it again from the base's current history: one AsStridedBackward0 node, from the view's
-// place in the base's storage.
-
-// Gives `view` that new grad_fn (Tensor::grad_fn calls this on a stale view, with `only_if_stale`:
-// another thread may have derived it meanwhile). Nothing happens while neither the view nor its
-// base requires grad. A view made in no_grad mode refuses, as PyTorch.
-void derive_view_grad_fn(const Tensor& view, bool only_if_stale = false);
-
 }  // namespace tg
