@@ -6,7 +6,7 @@
 #include <type_traits>
 
 #include "tapegrad/kernels/cpu/backend.h"
-#include "tapegrad/kernels/cpu/gemm.h"
+#include "tapegrad/kernels/cpu/isa.h"
 #include "tapegrad/kernels/cpu/loops.h"
 #include "tapegrad/kernels/cpu/vector_kernels.h"
 

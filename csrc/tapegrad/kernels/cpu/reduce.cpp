@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "tapegrad/kernels/cpu/backend.h"
-#include "tapegrad/kernels/cpu/gemm.h"
+#include "tapegrad/kernels/cpu/isa.h"
 #include "tapegrad/kernels/cpu/loops.h"
 #include "tapegrad/kernels/cpu/reduce_kernels.h"
 
