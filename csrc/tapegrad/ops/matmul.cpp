@@ -6,8 +6,7 @@
 
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
-#include "tapegrad/kernels/kernels.h"
-#include "tapegrad/kernels/matmul.h"
+#include "tapegrad/kernels/backend.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/elementwise.h"
 #include "tapegrad/ops/reduce.h"
@@ -39,12 +38,12 @@ void check_operands(const char* op, const Tensor& a, const Tensor& b) {
 // any other `out`. A backward node's way of adding a gradient into the .grad the engine offers.
 bool add_product_into(const Tensor& out, const Tensor& a, const Tensor& b) {
   if (out.is_contiguous()) {
-    kernels::matmul(out, a, b, /*accumulate=*/true);
+    kernels::backend("matmul", out, a, b).matmul(out, a, b, /*accumulate=*/true);
     return true;
   }
   const Tensor out_t = transpose(out, 0, 1);
   if (!out_t.is_contiguous()) return false;
-  kernels::matmul(out_t, transpose(b, 0, 1), transpose(a, 0, 1), /*accumulate=*/true);
+  kernels::backend("matmul", out, b, a).matmul(out_t, transpose(b, 0, 1), transpose(a, 0, 1), /*accumulate=*/true);
   return true;
 }
 
@@ -148,7 +147,8 @@ Tensor matmul_impl(const Tensor& a, const Tensor& b, const char* op, const char*
     if (!a_is_vector) shape.push_back(left.size(-2));
     if (!b_is_vector) shape.push_back(right.size(-1));
     out = Tensor::empty(shape, a.dtype(), a.device(), op);
-    kernels::matmul(shape.size() == full.size() ? out : view(out, full), left, right, /*accumulate=*/false);
+    kernels::backend("matmul", out, left, right)
+        .matmul(shape.size() == full.size() ? out : view(out, full), left, right, /*accumulate=*/false);
   }
   if (needs_grad(a, b)) {
     const bool b_column_major = b.dim() == 2 && b.stride(0) == 1 && b.stride(1) != 1 && b.size(1) > 1;
@@ -255,9 +255,10 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
     NoGradGuard no_grad;
     const int64_t rows = leading_rows(input.sizes());
     // The bias goes in first and the GEMM adds the product onto it (beta = 1): no second pass.
-    if (bias.defined()) kernels::copy(out, bias);
-    kernels::matmul(view(out, {rows, out_features}), reshape(input, {rows, in_features}), transpose(weight, 0, 1),
-                 /*accumulate=*/bias.defined());
+    if (bias.defined()) kernels::backend("copy", out, bias).copy(out, bias);
+    kernels::backend("matmul", out, input, weight)
+        .matmul(view(out, {rows, out_features}), reshape(input, {rows, in_features}), transpose(weight, 0, 1),
+                /*accumulate=*/bias.defined());
   }
   if (needs_grad(input, weight) || (bias.defined() && needs_grad(bias))) {
     auto node = make_node<LinearBackward>(bias.defined());
