@@ -4,6 +4,7 @@
 #include <benchmark/benchmark.h>
 
 #include <tapegrad/kernels/cpu/gemm.h>
+#include <tapegrad/kernels/cpu/isa.h>
 #include <tapegrad/tapegrad.h>
 
 namespace {

@@ -3,7 +3,7 @@
 #include <cctype>
 
 #include "bindings.h"
-#include "tapegrad/kernels/cpu/gemm.h"
+#include "tapegrad/kernels/cpu/isa.h"
 #include "tapegrad/ops/matmul.h"
 
 namespace tg::python {

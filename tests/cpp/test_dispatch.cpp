@@ -1,17 +1,22 @@
-// The kernel dispatch by device: tensors on a device this build has no backend for (CUDA) are
-// refused by every op, naming the op, with NotImplementedError where a kernel is missing and a
-// RuntimeError where memory would have to be allocated there or devices are mixed; CPU tensors run.
-// Python cannot make a CUDA tensor in this build, so the CUDA tensors here wrap host memory under a
-// CUDA device (never dereferenced: the dispatch refuses first).
+// The kernel dispatch by device: every op reaches its kernels through kernels::backend(op, tensors),
+// which picks the Backend of the device the tensors share (kernels/backend.h). Tensors on a device
+// this build has no backend for (CUDA) are refused by every op, naming the op, with
+// NotImplementedError where a kernel is missing and a RuntimeError where memory would have to be
+// allocated there or devices are mixed; CPU tensors run. Python cannot make a CUDA tensor in this
+// build, so the CUDA tensors here wrap host memory under a CUDA device (never dereferenced: the
+// dispatch refuses first).
 //
 // Built by CMake with -DTAPEGRAD_BUILD_TESTS=ON (tests/cpp/CMakeLists.txt) and run by .ci/run.
 #include <functional>
 #include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "check.h"
 #include "tapegrad/core/shape.h"
+#include "tapegrad/kernels/backend.h"
+#include "tapegrad/kernels/cpu/backend.h"
 #include "tapegrad/tapegrad.h"
 
 namespace {
@@ -38,6 +43,32 @@ tg::Tensor cuda_tensor(const tg::DimVector& sizes, std::vector<float>& memory) {
   return tg::Tensor(std::make_shared<tg::TensorImpl>(storage, sizes, tg::contiguous_strides(sizes), 0, tg::DType::Float32));
 }
 
+// Each backend implements the whole interface (anything left pure would make it abstract), and its
+// overrides are checked against the interface's signatures by the compiler.
+static_assert(std::is_abstract_v<tg::kernels::Backend>);
+static_assert(std::is_base_of_v<tg::kernels::Backend, tg::cpu::CpuBackend> && !std::is_abstract_v<tg::cpu::CpuBackend>);
+
+// kernels::backend and backend_for themselves, without an op around them.
+void test_backend_lookup(const tg::Tensor& host, const tg::Tensor& cuda) {
+  tg::kernels::Backend& cpu = tg::kernels::backend_for(tg::Device::parse("cpu"), "probe");
+  check(&cpu == &tg::cpu::cpu_backend, "backend_for(cpu) is the CPU backend");
+  check(&tg::kernels::backend("probe", host, tg::Tensor(), host) == &cpu,
+        "backend(op, tensors) skips undefined (absent optional) tensors");
+  int backends = 0;
+  tg::kernels::for_each_backend([&](tg::kernels::Backend& backend) { backends += &backend == &cpu ? 1 : 100; });
+  check(backends == 1, "for_each_backend visits the CPU backend, the only one in this build");
+
+  expect_error<tg::NotImplementedError>("[probe] not implemented for device cuda:1 (tapegrad was built without CUDA)",
+                                        [] { tg::kernels::backend_for(tg::Device::parse("cuda:1"), "probe"); });
+  expect_error<tg::NotImplementedError>("[probe] not implemented for device cuda:0 (tapegrad was built without CUDA)",
+                                        [&] { tg::kernels::backend("probe", cuda, tg::Tensor(), cuda); });
+  // Mixed devices are found before the missing backend, whichever device comes first.
+  expect_error<tg::Error>("[probe] expected all tensors to be on the same device, but found at least two devices, cpu "
+                          "and cuda:0", [&] { tg::kernels::backend("probe", host, tg::Tensor(), cuda); });
+  expect_error<tg::Error>("[probe] expected all tensors to be on the same device, but found at least two devices, "
+                          "cuda:0 and cpu", [&] { tg::kernels::backend("probe", cuda, host); });
+}
+
 }  // namespace
 
 int main() {
@@ -45,6 +76,8 @@ int main() {
   tg::Tensor a = cuda_tensor({2, 3}, memory_a), b = cuda_tensor({2, 3}, memory_b);
   tg::Tensor host = tg::ones({2, 3}, tg::DType::Float32);
   const std::vector<float> untouched(6, 0.0f);
+
+  test_backend_lookup(host, a);
 
   // Kernels without a CUDA backend, reached through in-place ops (nothing to allocate first).
   expect_error<tg::NotImplementedError>("[fill_] not implemented for device cuda:0 (tapegrad was built without CUDA)",

@@ -14,13 +14,14 @@
 #include <cstdio>
 #include <limits>
 #include <random>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "check.h"
+#include "tapegrad/core/error.h"
 #include "tapegrad/core/threads.h"
 #include "tapegrad/kernels/cpu/gemm.h"
+#include "tapegrad/kernels/cpu/isa.h"
 
 namespace {
 
@@ -229,11 +230,11 @@ void test_isa_selection(std::vector<Isa>& isas) {
       bool threw = false;
       try {
         tg::cpu::set_isa(isa);
-      } catch (const std::invalid_argument& error) {
-        threw = std::string(error.what()).rfind("[gemm]", 0) == 0;
+      } catch (const tg::ValueError& error) {
+        threw = std::string(error.what()).rfind("[cpu_isa]", 0) == 0;
       }
       check(threw, std::string("set_isa(") + tg::cpu::isa_name(isa) +
-                       ") on a CPU without it throws invalid_argument \"[gemm] ...\"");
+                       ") on a CPU without it throws ValueError \"[cpu_isa] ...\"");
     }
   }
 }
@@ -259,12 +260,12 @@ void test_environment_variable(const char* self) {
     if (static_cast<int>(isa) <= static_cast<int>(detected)) {
       check(said == name, "TAPEGRAD_CPU=" + name + " selects " + name + " (got '" + said + "')");
     } else {
-      check(said.rfind("[gemm]", 0) == 0,
+      check(said.rfind("[cpu_isa]", 0) == 0,
             "TAPEGRAD_CPU=" + name + " on a CPU without it is an error (got '" + said + "')");
     }
   }
   const std::string said = child_says("sse9");
-  check(said.rfind("[gemm]", 0) == 0, "TAPEGRAD_CPU=sse9 is an error (got '" + said + "')");
+  check(said.rfind("[cpu_isa]", 0) == 0, "TAPEGRAD_CPU=sse9 is an error (got '" + said + "')");
 }
 
 // A program with OpenMP threads of its own may call gemm from each of them, each thread with its own
@@ -316,7 +317,7 @@ int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "--print-active-isa") {
     try {
       std::printf("%s\n", tg::cpu::isa_name(tg::cpu::active_isa()));
-    } catch (const std::invalid_argument& error) {
+    } catch (const tg::ValueError& error) {
       std::printf("%s\n", error.what());
     }
     return 0;

@@ -1,36 +1,21 @@
-// Kernel entry points for tensors made from nothing: ranges, identity and random draws. Each fills
-// an allocated tensor (see kernels.h for how the backend is chosen). Random draws come from one
-// generator per backend, which manual_seed resets together (as torch.manual_seed does).
+// The parameter types of the creation and random-number kernels (kernels/backend.h declares them).
+// They are public API names too (tg::RngState): ops/creation.h includes this header.
 #pragma once
 
 #include <cstdint>
 
-#include "tapegrad/core/scalar.h"
-#include "tapegrad/core/tensor.h"
-#include "tapegrad/ops/creation.h"  // RngState
+namespace tg {
 
-namespace tg::kernels {
+// The seed the generator starts from (PyTorch's default seed).
+constexpr uint64_t default_rng_seed = 67280421310721ULL;
 
-// out (contiguous, 1-D) = start + i * step: stepped in int64 for a non-floating out (start and
-// step truncated), in double otherwise.
-void arange(const Tensor& out, Scalar start, Scalar step);
-// out (contiguous, 1-D) = numel points from start to end, filled from both ends so the last is
-// exactly end.
-void linspace(const Tensor& out, double start, double end);
-// out (contiguous, 2-D) = ones on the main diagonal, zeros elsewhere.
-void eye(const Tensor& out);
+// The generator's whole state, so that the bindings can keep independent streams
+// (tapegrad.Generator objects swap theirs in around a draw) and save and restore the global one.
+struct RngState {
+  uint64_t seed;
+  uint64_t words[4];  // xoshiro256**; never all zero
+  bool has_spare_normal;
+  double spare_normal;
+};
 
-void manual_seed(uint64_t seed);
-uint64_t initial_seed();
-// The CPU generator's whole state, as torch.get_rng_state gives it.
-RngState get_rng_state();
-void set_rng_state(const RngState& state);
-// self (any view, floating) = draws, in self's row-major order.
-void uniform(const Tensor& self, double low, double high);
-void normal(const Tensor& self, double mean, double std);
-// self (any view) = integers drawn uniformly from [low, high), low < high.
-void randint(const Tensor& self, int64_t low, int64_t high);
-// out (contiguous, 1-D) = a random permutation of 0 .. numel - 1.
-void randperm(const Tensor& out);
-
-}  // namespace tg::kernels
+}  // namespace tg

@@ -1,12 +1,14 @@
-// Kernel entry points of the fused losses: one pass forward, one pass backward (see kernels.h for
-// how the backend is chosen). ops/loss.cpp checks shapes, converts every operand to one floating
-// dtype and makes it contiguous; the kernels compute in PyTorch's order of operations.
+// The parameter types of the fused loss kernels (kernels/backend.h declares them). Reduction is a
+// public API name too (tg::Reduction): ops/loss.h includes this header.
 #pragma once
 
 #include <cstdint>
 
-#include "tapegrad/core/tensor.h"
-#include "tapegrad/ops/loss.h"  // Reduction
+namespace tg {
+
+enum class Reduction { None, Mean, Sum };
+
+}  // namespace tg
 
 namespace tg::kernels {
 
@@ -30,17 +32,6 @@ inline const char* loss_name(PointwiseLoss kind) {
   return names[static_cast<int>(kind)];
 }
 
-// Writes each element's loss into `out` when it is defined (and returns 0), else returns their
-// sum. weight and pos_weight may be undefined. BCE: RuntimeError for an input or target outside
-// [0, 1], naming its flat index.
-double pointwise_loss(PointwiseLoss kind, const Tensor& out, const Tensor& input, const Tensor& target,
-                      const Tensor& weight, const Tensor& pos_weight);
-// grad_input and grad_target (either may be undefined: not needed) = the loss's derivatives times
-// the upstream gradient.
-void pointwise_loss_backward(PointwiseLoss kind, const Tensor& grad_input, const Tensor& grad_target, const Tensor& grad,
-                             UpstreamScale scale, const Tensor& input, const Tensor& target, const Tensor& weight,
-                             const Tensor& pos_weight);
-
 // ---- classification losses ---------------------------------------------------------------------
 
 // The input seen as (batch, classes, inner): (C) is one row, (N, C) has inner 1, and the trailing
@@ -62,20 +53,5 @@ struct ClassTarget {
 struct ClassLossTotals {
   double total = 0.0, denominator = 0.0;
 };
-
-// Writes each row's loss into `out` when it is defined and its log-sum-exp into log_sum_exp
-// (rows(), saved for backward).
-ClassLossTotals cross_entropy(const Tensor& out, const Tensor& log_sum_exp, const Tensor& input, const Tensor& target,
-                              const Tensor& weight, const ClassTarget& spec);
-// grad_target is undefined unless the target holds probabilities that need a gradient.
-void cross_entropy_backward(const Tensor& grad_input, const Tensor& grad_target, const Tensor& grad, UpstreamScale scale,
-                            const Tensor& input, const Tensor& target, const Tensor& weight, const Tensor& log_sum_exp,
-                            const ClassTarget& spec);
-// input holds log-probabilities.
-ClassLossTotals nll_loss(const Tensor& out, const Tensor& input, const Tensor& target, const Tensor& weight,
-                         const ClassTarget& spec);
-// grad_input, zero-filled by the caller, gets the gradient at each row's target class.
-void nll_loss_backward(const Tensor& grad_input, const Tensor& grad, UpstreamScale scale, const Tensor& target,
-                       const Tensor& weight, const ClassTarget& spec);
 
 }  // namespace tg::kernels

@@ -1,20 +1,18 @@
-// Kernel entry points of the fused optimizer updates (see kernels.h for how the backend is
-// chosen). ops/optim.cpp checks shapes and dtypes; every tensor here has the parameter's shape and
-// dtype and any strides, and the kernels update them in place, in PyTorch's order of operations.
+// The parameter types of the fused optimizer updates (kernels/backend.h declares them). They are
+// public API names too (tg::SgdOptions, tg::AdamOptions): ops/optim.h includes this header.
 #pragma once
 
-#include "tapegrad/core/tensor.h"
-#include "tapegrad/ops/optim.h"  // SgdOptions, AdamOptions
+namespace tg {
 
-namespace tg::kernels {
+struct SgdOptions {
+  double lr = 1e-3, momentum = 0.0, dampening = 0.0, weight_decay = 0.0;
+  bool nesterov = false, maximize = false;
+};
 
-// momentum_buffer is undefined when options.momentum is 0; on the first step (first_step) it is
-// written with the gradient instead of being read.
-void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdOptions& options,
-              bool first_step);
-// Increments `step` (a one-element floating tensor) and updates param and the moments;
-// max_exp_avg_sq is used only with amsgrad.
-void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
-               const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options);
+struct AdamOptions {
+  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+  bool amsgrad = false, maximize = false;
+  bool decoupled_weight_decay = false;  // AdamW
+};
 
-}  // namespace tg::kernels
+}  // namespace tg

@@ -2,7 +2,7 @@
 
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
-#include "tapegrad/kernels/kernels.h"
+#include "tapegrad/kernels/backend.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/elementwise.h"
 #include "tapegrad/ops/reduce.h"
@@ -48,7 +48,8 @@ Tensor backward_data(const Tensor& grad, const Tensor& output, int64_t dim, bool
   Tensor grad_input = Tensor::empty(output.sizes(), output.dtype(), output.device());
   if (output.numel() > 0) {
     NoGradGuard no_grad;
-    kernels::softmax_backward(grad_input, to_dtype(grad, output.dtype()), output, dim, log);
+    kernels::backend(log ? "log_softmax_backward" : "softmax_backward", grad_input, grad, output)
+        .softmax_backward(grad_input, to_dtype(grad, output.dtype()), output, dim, log);
   }
   if (needs_grad(grad, output)) {
     auto node = make_node<SoftmaxBackwardBackward>(dim, log);
@@ -78,7 +79,7 @@ Tensor softmax_forward(const Tensor& self, int64_t dim, std::optional<DType> dty
   Tensor out = Tensor::empty(input.sizes(), input.dtype(), input.device());
   if (input.numel() > 0) {
     NoGradGuard no_grad;
-    kernels::softmax(out, input, dim, log);
+    kernels::backend(log ? "log_softmax" : "softmax", out, input).softmax(out, input, dim, log);
   }
   if (needs_grad(input)) {
     auto node = make_node<SoftmaxBackward>(dim, log);

@@ -3,8 +3,7 @@
 #include <cmath>
 
 #include "tapegrad/core/shape.h"
-#include "tapegrad/kernels/creation.h"
-#include "tapegrad/kernels/kernels.h"
+#include "tapegrad/kernels/backend.h"
 
 namespace tg {
 
@@ -13,7 +12,7 @@ Tensor empty(const DimVector& sizes, DType dtype, Device device) { return Tensor
 namespace {
 
 Tensor filled(Tensor out, Scalar value) {
-  kernels::fill(out, value);
+  kernels::backend("fill_", out).fill(out, value);
   return out;
 }
 
@@ -66,21 +65,21 @@ Tensor arange(Scalar start, Scalar end, Scalar step, DType dtype, Device device)
            end.to_double(), ", step=", step.to_double(), ", possible overflow?");
   const int64_t count = static_cast<int64_t>(exact_count);
   Tensor out = Tensor::empty({count}, dtype, device, "arange");
-  kernels::arange(out, start, step);
+  kernels::backend("arange", out).arange(out, start, step);
   return out;
 }
 
 Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device) {
   TG_CHECK(steps >= 0, "[linspace] number of steps must be non-negative, got ", steps);
   Tensor out = Tensor::empty({steps}, dtype, device, "linspace");
-  kernels::linspace(out, start, end);
+  kernels::backend("linspace", out).linspace(out, start, end);
   return out;
 }
 
 Tensor eye(int64_t rows, int64_t cols, DType dtype, Device device) {
   TG_CHECK(rows >= 0 && cols >= 0, "[eye] n and m must be non-negative, got ", rows, " and ", cols);
   Tensor out = Tensor::empty({rows, cols}, dtype, device, "eye");
-  kernels::eye(out);
+  kernels::backend("eye", out).eye(out);
   return out;
 }
 
@@ -94,30 +93,36 @@ Tensor& filled_randomly(Tensor& self) {
   return self;
 }
 
+// The backend whose generator initial_seed and the RNG state are about: the CPU's, as in torch.
+kernels::Backend& generator_backend(const char* op) { return kernels::backend_for(Device{DeviceType::CPU}, op); }
+
 }  // namespace
 
-void manual_seed(uint64_t seed) { kernels::manual_seed(seed); }
-uint64_t initial_seed() { return kernels::initial_seed(); }
+// Every backend's generator, as torch.manual_seed seeds them all.
+void manual_seed(uint64_t seed) {
+  kernels::for_each_backend([seed](kernels::Backend& backend) { backend.manual_seed(seed); });
+}
+uint64_t initial_seed() { return generator_backend("initial_seed").initial_seed(); }
 
-RngState get_rng_state() { return kernels::get_rng_state(); }
+RngState get_rng_state() { return generator_backend("get_rng_state").get_rng_state(); }
 
 void set_rng_state(const RngState& state) {
   TG_CHECK(state.words[0] | state.words[1] | state.words[2] | state.words[3],
            "[set_rng_state] invalid state: the generator words are all zero");
-  kernels::set_rng_state(state);
+  generator_backend("set_rng_state").set_rng_state(state);
 }
 
 Tensor& uniform_(Tensor& self, double low, double high) {
   TG_CHECK_TYPE(is_floating(self.dtype()), "[uniform_] expects a floating-point tensor, got ", dtype_name(self.dtype()));
   TG_CHECK(low <= high, "[uniform_] expects low <= high, got low=", low, " high=", high);
-  kernels::uniform(self, low, high);
+  kernels::backend("uniform_", self).uniform(self, low, high);
   return filled_randomly(self);
 }
 
 Tensor& normal_(Tensor& self, double mean, double std) {
   TG_CHECK_TYPE(is_floating(self.dtype()), "[normal_] expects a floating-point tensor, got ", dtype_name(self.dtype()));
   TG_CHECK(std >= 0, "[normal_] expects std >= 0.0, got ", std);
-  kernels::normal(self, mean, std);
+  kernels::backend("normal_", self).normal(self, mean, std);
   return filled_randomly(self);
 }
 
@@ -134,14 +139,14 @@ Tensor randn(const DimVector& sizes, DType dtype, Device device) {
 Tensor randint(int64_t low, int64_t high, const DimVector& sizes, DType dtype, Device device) {
   TG_CHECK(low < high, "[randint] expects low < high, got low=", low, " high=", high);
   Tensor out = Tensor::empty(sizes, dtype, device, "randint");
-  kernels::randint(out, low, high);
+  kernels::backend("randint", out).randint(out, low, high);
   return filled_randomly(out);
 }
 
 Tensor randperm(int64_t n, DType dtype, Device device) {
   TG_CHECK(n >= 0, "[randperm] n must be non-negative, got ", n);
   Tensor out = Tensor::empty({n}, dtype, device, "randperm");  // first: its MemoryError names an impossible n
-  kernels::randperm(out);
+  kernels::backend("randperm", out).randperm(out);
   return filled_randomly(out);
 }
 

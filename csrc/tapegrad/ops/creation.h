@@ -7,6 +7,7 @@
 
 #include "tapegrad/core/scalar.h"
 #include "tapegrad/core/tensor.h"
+#include "tapegrad/kernels/creation.h"  // default_rng_seed, RngState
 
 namespace tg {
 
@@ -33,18 +34,9 @@ Tensor arange(Scalar start, Scalar end, Scalar step, DType dtype, Device device 
 Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device = {});
 Tensor eye(int64_t rows, int64_t cols, DType dtype, Device device = {});
 
-// The seed the generator starts from (PyTorch's default seed).
-constexpr uint64_t default_rng_seed = 67280421310721ULL;
+// The generator starts from default_rng_seed; RngState is its whole state (kernels/creation.h).
 void manual_seed(uint64_t seed);
 uint64_t initial_seed();
-// The generator's whole state, so that the bindings can keep independent streams
-// (tapegrad.Generator objects swap theirs in around a draw) and save and restore the global one.
-struct RngState {
-  uint64_t seed;
-  uint64_t words[4];  // xoshiro256**; never all zero
-  bool has_spare_normal;
-  double spare_normal;
-};
 RngState get_rng_state();
 void set_rng_state(const RngState& state);
 Tensor rand(const DimVector& sizes, DType dtype, Device device = {});

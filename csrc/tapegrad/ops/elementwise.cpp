@@ -5,7 +5,7 @@
 
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
-#include "tapegrad/kernels/kernels.h"
+#include "tapegrad/kernels/backend.h"
 #include "tapegrad/ops/compare.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
@@ -254,7 +254,7 @@ Tensor binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, DType comput
   const DimVector shape = a.sizes() == b.sizes() ? a.sizes() : broadcast_shapes(a.sizes(), b.sizes(), binary_name(op));
   Tensor out = Tensor::empty(shape, out_dtype, a.device(), binary_name(op));
   NoGradGuard no_grad;  // the conversions are part of this op, not separate graph nodes
-  kernels::binary(op, out, to_dtype(a, compute), to_dtype(b, compute));
+  kernels::backend("binary", out, a, b).binary(op, out, to_dtype(a, compute), to_dtype(b, compute));
   return out;
 }
 
@@ -333,7 +333,7 @@ Tensor unary_op(UnaryOp op, const Tensor& a, DType out_dtype, bool save_input, b
   Tensor out = Tensor::empty(a.sizes(), out_dtype, a.device(), "unary");
   {
     NoGradGuard no_grad;
-    kernels::unary(op, out, to_dtype(a, out_dtype));
+    kernels::backend("unary", out, a).unary(op, out, to_dtype(a, out_dtype));
   }
   if (needs_grad(a) && is_floating(out_dtype)) {
     auto node = make_node<UnaryBackward>(op);
@@ -546,7 +546,7 @@ Tensor logical_not(const Tensor& a) { return unary_op(UnaryOp::LogicalNot, a, DT
 
 Tensor threshold_backward(const Tensor& grad, const Tensor& out) {
   Tensor result = Tensor::empty(grad.sizes(), grad.dtype(), grad.device(), "threshold_backward");
-  kernels::threshold_backward(result, grad, out);
+  kernels::backend("threshold_backward", result, grad, out).threshold_backward(result, grad, out);
   if (needs_grad(grad, out)) {
     auto node = make_node<ThresholdBackwardBackward0>();
     node->output = SavedTensor(out);
@@ -568,7 +568,7 @@ bool write_directly(Tensor& self, BinaryOp op, const Tensor* other, bool record)
   if (other->sizes() != self.sizes() && broadcast_shapes(self.sizes(), other->sizes(), "inplace") != self.sizes())
     return false;
   NoGradGuard no_grad;
-  kernels::binary(op, self, self, to_dtype(*other, self.dtype()));
+  kernels::backend("binary", self, self, *other).binary(op, self, self, to_dtype(*other, self.dtype()));
   return true;
 }
 

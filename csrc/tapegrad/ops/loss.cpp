@@ -2,7 +2,7 @@
 
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
-#include "tapegrad/kernels/loss.h"
+#include "tapegrad/kernels/backend.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
 #include "tapegrad/ops/view.h"
@@ -64,7 +64,8 @@ struct PointwiseLossBackward final : Node {
     const Tensor pw = pos_weight.defined() ? pos_weight.unpack(*this) : Tensor();
     Tensor grad_input = needs_input_grad(0) ? empty_like(x) : Tensor();
     Tensor grad_target = needs_input_grad(1) ? empty_like(x) : Tensor();
-    kernels::pointwise_loss_backward(kind, grad_input, grad_target, contiguous(grads[0]), scale, x, y, w, pw);
+    kernels::backend(kernels::loss_name(kind), grads[0], grad_input, grad_target, x, y, w, pw)
+        .pointwise_loss_backward(kind, grad_input, grad_target, contiguous(grads[0]), scale, x, y, w, pw);
     return {grad_input, grad_target};
   }
   void release_saved() override { input.reset(); target.reset(); weight.reset(); pos_weight.reset(); }
@@ -96,7 +97,7 @@ Tensor pointwise_loss(PointwiseLoss kind, const Tensor& input, const Tensor& tar
   const Tensor w = prepare(weight, dtype, shape), pw = prepare(pos_weight, dtype, shape);
   const double count = static_cast<double>(x.numel());
   Tensor per_element = reduction == Reduction::None ? empty(shape, dtype, input.device()) : Tensor();
-  const double total = kernels::pointwise_loss(kind, per_element, x, y, w, pw);
+  const double total = kernels::backend(op, x, per_element, y, w, pw).pointwise_loss(kind, per_element, x, y, w, pw);
   Tensor out = finish(reduction, per_element, total, count, dtype, input.device());
   if (needs_grad(input, target)) {
     auto node = make_node<PointwiseLossBackward>(kind, UpstreamScale{reduction, count});
@@ -157,7 +158,8 @@ struct CrossEntropyLossBackward final : Node {
     const Tensor w = weight.defined() ? weight.unpack(*this) : Tensor();
     Tensor grad_input = needs_input_grad(0) ? empty_like(x) : Tensor();
     Tensor grad_target = probabilities && needs_input_grad(1) ? empty_like(x) : Tensor();
-    kernels::cross_entropy_backward(grad_input, grad_target, contiguous(grads[0]), scale, x, t, w, lse, spec);
+    kernels::backend("cross_entropy_backward", grads[0], grad_input, grad_target, x, t, w, lse)
+        .cross_entropy_backward(grad_input, grad_target, contiguous(grads[0]), scale, x, t, w, lse, spec);
     return {grad_input, grad_target};
   }
   void release_saved() override { input.reset(); target.reset(); weight.reset(); log_sum_exp.reset(); }
@@ -178,7 +180,8 @@ struct NllLossBackward final : Node {
     refuse_double_backward(*this);
     const Tensor t = target.unpack(*this), w = weight.defined() ? weight.unpack(*this) : Tensor();
     Tensor grad_input = zeros(input_sizes, dtype, device);
-    kernels::nll_loss_backward(grad_input, contiguous(grads[0]), scale, t, w, spec);
+    kernels::backend("nll_loss_backward", grad_input, grads[0], t, w)
+        .nll_loss_backward(grad_input, contiguous(grads[0]), scale, t, w, spec);
     return {grad_input};
   }
   void release_saved() override { target.reset(); weight.reset(); }
@@ -218,7 +221,8 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   const Tensor t = probabilities ? prepare(target, dtype, target.sizes()) : class_targets(target, op);
   Tensor lse = empty({spec.layout.rows()}, dtype, input.device());
   Tensor per_row = reduction == Reduction::None ? empty(row_shape(input), dtype, input.device()) : Tensor();
-  const kernels::ClassLossTotals totals = kernels::cross_entropy(per_row, lse, x, t, w, spec);
+  const kernels::ClassLossTotals totals =
+      kernels::backend("cross_entropy", x, per_row, lse, t, w).cross_entropy(per_row, lse, x, t, w, spec);
   Tensor result = finish(reduction, per_row, totals.total, totals.denominator, dtype, input.device());
   if (needs_grad(input, target)) {
     auto node = make_node<CrossEntropyLossBackward>(spec, UpstreamScale{reduction, totals.denominator}, probabilities);
@@ -238,7 +242,8 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
   const Tensor x = prepare(input, dtype, input.sizes()), w = prepare(weight, dtype, weight.defined() ? weight.sizes() : DimVector{});
   const Tensor t = class_targets(target, op);
   Tensor per_row = reduction == Reduction::None ? empty(row_shape(input), dtype, input.device()) : Tensor();
-  const kernels::ClassLossTotals totals = kernels::nll_loss(per_row, x, t, w, spec);
+  const kernels::ClassLossTotals totals =
+      kernels::backend("nll_loss", x, per_row, t, w).nll_loss(per_row, x, t, w, spec);
   Tensor result = finish(reduction, per_row, totals.total, totals.denominator, dtype, input.device());
   if (needs_grad(input)) {
     auto node = make_node<NllLossBackward>(spec, UpstreamScale{reduction, totals.denominator}, input.sizes(), dtype,

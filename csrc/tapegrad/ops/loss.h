@@ -6,10 +6,10 @@
 #include <string_view>
 
 #include "tapegrad/core/tensor.h"
+#include "tapegrad/kernels/loss.h"  // Reduction
 
 namespace tg {
 
-enum class Reduction { None, Mean, Sum };
 // 'none' | 'mean' | 'sum'; ValueError naming op otherwise.
 Reduction reduction_from_string(std::string_view name, const char* op);
 

@@ -6,8 +6,7 @@
 
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
-#include "tapegrad/kernels/kernels.h"
-#include "tapegrad/kernels/matmul.h"
+#include "tapegrad/kernels/backend.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/elementwise.h"
 #include "tapegrad/ops/reduce.h"
@@ -114,7 +113,8 @@ Tensor matmul_impl(const Tensor& a, const Tensor& b, const char* op, const char*
     if (!a_is_vector) shape.push_back(left.size(-2));
     if (!b_is_vector) shape.push_back(right.size(-1));
     out = Tensor::empty(shape, a.dtype(), a.device(), op);
-    kernels::matmul(shape.size() == full.size() ? out : view(out, full), left, right, /*accumulate=*/false);
+    kernels::backend("matmul", out, left, right)
+        .matmul(shape.size() == full.size() ? out : view(out, full), left, right, /*accumulate=*/false);
   }
   if (needs_grad(a, b)) {
     const bool b_column_major = b.dim() == 2 && b.stride(0) == 1 && b.stride(1) != 1 && b.size(1) > 1;
@@ -217,9 +217,10 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
     NoGradGuard no_grad;
     const int64_t rows = leading_rows(input.sizes());
     // The bias goes in first and the GEMM adds the product onto it (beta = 1): no second pass.
-    if (bias.defined()) kernels::copy(out, bias);
-    kernels::matmul(view(out, {rows, out_features}), reshape(input, {rows, in_features}), transpose(weight, 0, 1),
-                 /*accumulate=*/bias.defined());
+    if (bias.defined()) kernels::backend("copy", out, bias).copy(out, bias);
+    kernels::backend("matmul", out, input, weight)
+        .matmul(view(out, {rows, out_features}), reshape(input, {rows, in_features}), transpose(weight, 0, 1),
+                /*accumulate=*/bias.defined());
   }
   if (needs_grad(input, weight) || (bias.defined() && needs_grad(bias))) {
     auto node = make_node<LinearBackward>(bias.defined());

@@ -5,23 +5,13 @@
 #pragma once
 
 #include "tapegrad/core/tensor.h"
+#include "tapegrad/kernels/optim.h"  // SgdOptions, AdamOptions
 
 namespace tg {
-
-struct SgdOptions {
-  double lr = 1e-3, momentum = 0.0, dampening = 0.0, weight_decay = 0.0;
-  bool nesterov = false, maximize = false;
-};
 
 // Returns the momentum buffer: `momentum_buffer` updated, or (undefined on the first step, with
 // momentum != 0) a new one holding the first step's gradient. Undefined when momentum is 0.
 Tensor sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdOptions& options);
-
-struct AdamOptions {
-  double lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
-  bool amsgrad = false, maximize = false;
-  bool decoupled_weight_decay = false;  // AdamW
-};
 
 // `step` is the 0-dim step count, incremented here. `max_exp_avg_sq` is used (and required) only
 // with amsgrad.

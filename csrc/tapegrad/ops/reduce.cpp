@@ -6,7 +6,7 @@
 
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
-#include "tapegrad/kernels/kernels.h"
+#include "tapegrad/kernels/backend.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
 #include "tapegrad/ops/compare.h"
@@ -41,7 +41,7 @@ int64_t reduced_count(const DimVector& sizes, const std::vector<bool>& reduced) 
 Tensor run_reduce(ReduceOp op, const Tensor& input, const std::vector<bool>& reduced, bool keepdim) {
   Tensor out = Tensor::empty(reduced_shape(input.sizes(), reduced, keepdim), input.dtype(), input.device());
   NoGradGuard no_grad;
-  kernels::reduce(op, out, input, reduced);
+  kernels::backend("reduce", out, input).reduce(op, out, input, reduced);
   return out;
 }
 
@@ -194,7 +194,7 @@ ValuesIndices indexed_extreme(const Tensor& self, int64_t dim, bool keepdim, boo
   Tensor indices = Tensor::empty(kept, DType::Int64, self.device());
   {
     NoGradGuard no_grad;
-    kernels::arg_reduce(is_max, values, indices, self, dim);
+    kernels::backend(is_max ? "max" : "min", values, indices, self).arg_reduce(is_max, values, indices, self, dim);
   }
   const Tensor kept_indices = indices;
   if (!keepdim && self.dim() > 0) {

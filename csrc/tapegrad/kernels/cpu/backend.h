@@ -1,17 +1,13 @@
-// The CPU backend: one function per kernels:: entry point, with the same signature and contract
-// (kernels.h and its family headers say what each does). kernels/dispatch.cpp calls these for
-// tensors on the CPU; nothing else should, so that every op reaches them through the dispatch.
+// The CPU backend: every entry point of kernels/backend.h (which says what each does), defined in
+// the kernels/cpu file of its family. Ops reach it through kernels::backend(); CPU kernels that
+// need another entry point (a copy into a strided view) call cpu_backend directly.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <vector>
 
-#include "tapegrad/kernels/creation.h"
-#include "tapegrad/kernels/kernels.h"
-#include "tapegrad/kernels/loss.h"
-#include "tapegrad/kernels/matmul.h"
-#include "tapegrad/kernels/optim.h"
+#include "tapegrad/kernels/backend.h"
 
 namespace tg::cpu {
 
@@ -24,67 +20,76 @@ using kernels::ReduceOp;
 using kernels::UnaryOp;
 using kernels::UpstreamScale;
 
-// copy.cpp
-void copy(const Tensor& dst, const Tensor& src);
-void fill(const Tensor& dst, Scalar value);
+class CpuBackend final : public kernels::Backend {
+ public:
+  // copy.cpp
+  void copy(const Tensor& dst, const Tensor& src) override;
+  void fill(const Tensor& dst, Scalar value) override;
 
-// elementwise.cpp
-void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b);
-void unary(UnaryOp op, const Tensor& out, const Tensor& a);
-void clamp(const Tensor& out, const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);
-void where(const Tensor& out, const Tensor& condition, const Tensor& a, const Tensor& b);
-void threshold_backward(const Tensor& out, const Tensor& grad, const Tensor& output);
+  // elementwise.cpp
+  void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) override;
+  void unary(UnaryOp op, const Tensor& out, const Tensor& a) override;
+  void clamp(const Tensor& out, const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) override;
+  void where(const Tensor& out, const Tensor& condition, const Tensor& a, const Tensor& b) override;
+  void threshold_backward(const Tensor& out, const Tensor& grad, const Tensor& output) override;
 
-// index.cpp
-void index_gather(const Tensor& out, const Tensor& src, const IndexOffsets& offsets);
-void index_put(const Tensor& dst, const Tensor& values, const IndexOffsets& offsets, bool accumulate);
-void add_index_offsets(std::vector<int64_t>& offsets, const Tensor& index, int64_t size, int64_t stride, int64_t dim,
-                       const char* op);
-int64_t count_nonzero(const Tensor& self);
-void nonzero(const Tensor& out, const Tensor& self);
+  // index.cpp
+  void index_gather(const Tensor& out, const Tensor& src, const IndexOffsets& offsets) override;
+  void index_put(const Tensor& dst, const Tensor& values, const IndexOffsets& offsets, bool accumulate) override;
+  void add_index_offsets(std::vector<int64_t>& offsets, const Tensor& index, int64_t size, int64_t stride, int64_t dim,
+                         const char* op) override;
+  int64_t count_nonzero(const Tensor& self) override;
+  void nonzero(const Tensor& out, const Tensor& self) override;
 
-// reduce.cpp
-void reduce(ReduceOp op, const Tensor& out, const Tensor& input, const std::vector<bool>& reduced);
-void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& input, int64_t dim);
-void softmax(const Tensor& out, const Tensor& input, int64_t dim, bool log);
-void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& output, int64_t dim, bool log);
+  // reduce.cpp
+  void reduce(ReduceOp op, const Tensor& out, const Tensor& input, const std::vector<bool>& reduced) override;
+  void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& input,
+                  int64_t dim) override;
+  void softmax(const Tensor& out, const Tensor& input, int64_t dim, bool log) override;
+  void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& output, int64_t dim,
+                        bool log) override;
 
-// matmul.cpp
-void matmul(const Tensor& out, const Tensor& a, const Tensor& b, bool accumulate);
+  // matmul.cpp
+  void matmul(const Tensor& out, const Tensor& a, const Tensor& b, bool accumulate) override;
 
-// creation.cpp
-void arange(const Tensor& out, Scalar start, Scalar step);
-void linspace(const Tensor& out, double start, double end);
-void eye(const Tensor& out);
-void manual_seed(uint64_t seed);
-uint64_t initial_seed();
-RngState get_rng_state();
-void set_rng_state(const RngState& state);
-void uniform(const Tensor& self, double low, double high);
-void normal(const Tensor& self, double mean, double std);
-void randint(const Tensor& self, int64_t low, int64_t high);
-void randperm(const Tensor& out);
+  // creation.cpp
+  void arange(const Tensor& out, Scalar start, Scalar step) override;
+  void linspace(const Tensor& out, double start, double end) override;
+  void eye(const Tensor& out) override;
+  void manual_seed(uint64_t seed) override;
+  uint64_t initial_seed() override;
+  RngState get_rng_state() override;
+  void set_rng_state(const RngState& state) override;
+  void uniform(const Tensor& self, double low, double high) override;
+  void normal(const Tensor& self, double mean, double std) override;
+  void randint(const Tensor& self, int64_t low, int64_t high) override;
+  void randperm(const Tensor& out) override;
 
-// loss.cpp
-double pointwise_loss(PointwiseLoss kind, const Tensor& out, const Tensor& input, const Tensor& target,
-                      const Tensor& weight, const Tensor& pos_weight);
-void pointwise_loss_backward(PointwiseLoss kind, const Tensor& grad_input, const Tensor& grad_target, const Tensor& grad,
-                             UpstreamScale scale, const Tensor& input, const Tensor& target, const Tensor& weight,
-                             const Tensor& pos_weight);
-ClassLossTotals cross_entropy(const Tensor& out, const Tensor& log_sum_exp, const Tensor& input, const Tensor& target,
-                              const Tensor& weight, const ClassTarget& spec);
-void cross_entropy_backward(const Tensor& grad_input, const Tensor& grad_target, const Tensor& grad, UpstreamScale scale,
-                            const Tensor& input, const Tensor& target, const Tensor& weight, const Tensor& log_sum_exp,
-                            const ClassTarget& spec);
-ClassLossTotals nll_loss(const Tensor& out, const Tensor& input, const Tensor& target, const Tensor& weight,
-                         const ClassTarget& spec);
-void nll_loss_backward(const Tensor& grad_input, const Tensor& grad, UpstreamScale scale, const Tensor& target,
-                       const Tensor& weight, const ClassTarget& spec);
+  // loss.cpp
+  double pointwise_loss(PointwiseLoss kind, const Tensor& out, const Tensor& input, const Tensor& target,
+                        const Tensor& weight, const Tensor& pos_weight) override;
+  void pointwise_loss_backward(PointwiseLoss kind, const Tensor& grad_input, const Tensor& grad_target,
+                               const Tensor& grad, UpstreamScale scale, const Tensor& input, const Tensor& target,
+                               const Tensor& weight, const Tensor& pos_weight) override;
+  ClassLossTotals cross_entropy(const Tensor& out, const Tensor& log_sum_exp, const Tensor& input,
+                                const Tensor& target, const Tensor& weight, const ClassTarget& spec) override;
+  void cross_entropy_backward(const Tensor& grad_input, const Tensor& grad_target, const Tensor& grad,
+                              UpstreamScale scale, const Tensor& input, const Tensor& target, const Tensor& weight,
+                              const Tensor& log_sum_exp, const ClassTarget& spec) override;
+  ClassLossTotals nll_loss(const Tensor& out, const Tensor& input, const Tensor& target, const Tensor& weight,
+                           const ClassTarget& spec) override;
+  void nll_loss_backward(const Tensor& grad_input, const Tensor& grad, UpstreamScale scale, const Tensor& target,
+                         const Tensor& weight, const ClassTarget& spec) override;
 
-// optim.cpp
-void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdOptions& options,
-              bool first_step);
-void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
-               const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options);
+  // optim.cpp
+  void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdOptions& options,
+                bool first_step) override;
+  void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                 const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options) override;
+};
+
+// The one instance (kernels/backend.cpp's table points at it). It holds no state: the random
+// generator is creation.cpp's.
+inline constinit CpuBackend cpu_backend;
 
 }  // namespace tg::cpu

@@ -49,7 +49,7 @@ bool try_transpose_copy(const Loop<2>& loop, DType dtype) {
 
 }  // namespace
 
-void copy(const Tensor& dst, const Tensor& src) {
+void CpuBackend::copy(const Tensor& dst, const Tensor& src) {
   if (dst.dtype() == src.dtype() && dst.is_contiguous() && src.is_contiguous() && dst.sizes() == src.sizes()) {
     const int64_t size = itemsize(dst.dtype());
     char* to = static_cast<char*>(dst.raw_data());
@@ -78,7 +78,7 @@ void copy(const Tensor& dst, const Tensor& src) {
   });
 }
 
-void fill(const Tensor& dst, Scalar value) {
+void CpuBackend::fill(const Tensor& dst, Scalar value) {
   dispatch_all(dst.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     const T typed = value.to<T>();

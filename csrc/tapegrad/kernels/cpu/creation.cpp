@@ -12,7 +12,7 @@
 
 namespace tg::cpu {
 
-void arange(const Tensor& out, Scalar start, Scalar step) {
+void CpuBackend::arange(const Tensor& out, Scalar start, Scalar step) {
   const int64_t count = out.numel();
   dispatch_all(out.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -34,7 +34,7 @@ void arange(const Tensor& out, Scalar start, Scalar step) {
   });
 }
 
-void linspace(const Tensor& out, double start, double end) {
+void CpuBackend::linspace(const Tensor& out, double start, double end) {
   const int64_t steps = out.numel();
   const double step = steps > 1 ? (end - start) / static_cast<double>(steps - 1) : 0.0;
   dispatch_all(out.dtype(), [&](auto tag) {
@@ -49,7 +49,7 @@ void linspace(const Tensor& out, double start, double end) {
   });
 }
 
-void eye(const Tensor& out) {
+void CpuBackend::eye(const Tensor& out) {
   fill(out, Scalar(0));
   const int64_t rows = out.size(0), cols = out.size(1);
   dispatch_all(out.dtype(), [&](auto tag) {
@@ -145,20 +145,20 @@ void fill_random(const Tensor& self, const char* op, Draw draw) {
     T* data = buffer.data_ptr<T>();
     for (int64_t i = 0; i < buffer.numel(); ++i) data[i] = static_cast<T>(draw(tag));
   });
-  if (!buffer.is_same(self)) copy(self, buffer);
+  if (!buffer.is_same(self)) cpu_backend.copy(self, buffer);
 }
 
 }  // namespace
 
-void manual_seed(uint64_t seed) { generator().reseed(seed); }
-uint64_t initial_seed() { return generator().seed; }
+void CpuBackend::manual_seed(uint64_t seed) { generator().reseed(seed); }
+uint64_t CpuBackend::initial_seed() { return generator().seed; }
 
-RngState get_rng_state() {
+RngState CpuBackend::get_rng_state() {
   const Generator& rng = generator();
   return {rng.seed, {rng.state[0], rng.state[1], rng.state[2], rng.state[3]}, rng.has_spare_normal, rng.spare_normal};
 }
 
-void set_rng_state(const RngState& state) {
+void CpuBackend::set_rng_state(const RngState& state) {
   Generator& rng = generator();
   rng.seed = state.seed;
   std::copy(std::begin(state.words), std::end(state.words), rng.state);
@@ -166,7 +166,7 @@ void set_rng_state(const RngState& state) {
   rng.spare_normal = state.spare_normal;
 }
 
-void uniform(const Tensor& self, double low, double high) {
+void CpuBackend::uniform(const Tensor& self, double low, double high) {
   Generator& rng = generator();
   fill_random(self, "uniform_", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -175,18 +175,18 @@ void uniform(const Tensor& self, double low, double high) {
   });
 }
 
-void normal(const Tensor& self, double mean, double std) {
+void CpuBackend::normal(const Tensor& self, double mean, double std) {
   Generator& rng = generator();
   fill_random(self, "normal_", [&](auto) { return mean + std * rng.normal(); });
 }
 
-void randint(const Tensor& self, int64_t low, int64_t high) {
+void CpuBackend::randint(const Tensor& self, int64_t low, int64_t high) {
   Generator& rng = generator();
   const uint64_t range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
   fill_random(self, "randint", [&](auto) { return low + static_cast<int64_t>(rng.below(range)); });
 }
 
-void randperm(const Tensor& out) {
+void CpuBackend::randperm(const Tensor& out) {
   const int64_t n = out.numel();
   std::vector<int64_t> permutation(static_cast<size_t>(n));
   std::iota(permutation.begin(), permutation.end(), 0);

@@ -6,7 +6,7 @@
 #include <type_traits>
 
 #include "tapegrad/kernels/cpu/backend.h"
-#include "tapegrad/kernels/cpu/gemm.h"
+#include "tapegrad/kernels/cpu/isa.h"
 #include "tapegrad/kernels/cpu/loops.h"
 #include "tapegrad/kernels/cpu/vector_kernels.h"
 
@@ -204,7 +204,7 @@ bool try_vectorised_arithmetic(BinaryOp op, const Tensor& out, Tensor a, Tensor 
 
 }  // namespace
 
-void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
+void CpuBackend::binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   if (try_vectorised_arithmetic(op, out, a, b)) return;
   const auto loop = cpu::tensor_loop(out, a, b);
   if (is_comparison(op)) {
@@ -214,7 +214,7 @@ void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b) {
   }
 }
 
-void unary(UnaryOp op, const Tensor& out, const Tensor& a) {
+void CpuBackend::unary(UnaryOp op, const Tensor& out, const Tensor& a) {
   const auto loop = cpu::tensor_loop(out, a);
   switch (op) {
     case UnaryOp::LogicalNot:
@@ -242,7 +242,7 @@ void unary(UnaryOp op, const Tensor& out, const Tensor& a) {
   }
 }
 
-void clamp(const Tensor& out, const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
+void CpuBackend::clamp(const Tensor& out, const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max) {
   const auto loop = cpu::tensor_loop(out, a);
   dispatch_numeric(a.dtype(), "clamp", [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -259,7 +259,7 @@ void clamp(const Tensor& out, const Tensor& a, std::optional<Scalar> min, std::o
   });
 }
 
-void where(const Tensor& out, const Tensor& condition, const Tensor& a, const Tensor& b) {
+void CpuBackend::where(const Tensor& out, const Tensor& condition, const Tensor& a, const Tensor& b) {
   const auto loop = cpu::tensor_loop(out, condition, a, b);
   dispatch_all(out.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -267,7 +267,7 @@ void where(const Tensor& out, const Tensor& condition, const Tensor& a, const Te
   });
 }
 
-void threshold_backward(const Tensor& out, const Tensor& grad, const Tensor& output) {
+void CpuBackend::threshold_backward(const Tensor& out, const Tensor& grad, const Tensor& output) {
   const auto loop = cpu::tensor_loop(out, grad, output);
   dispatch_floating(out.dtype(), "threshold_backward", [&](auto tag) {
     using T = typename decltype(tag)::type;

@@ -1,5 +1,5 @@
-// The GEMM driver: instruction-set selection, the portable micro-kernel, packing, and the BLIS-style
-// loop nest that feeds the register-blocked micro-kernels of gemm_avx2.cpp / gemm_avx512.cpp.
+// The GEMM driver: the portable micro-kernel, packing, and the BLIS-style loop nest that feeds the
+// register-blocked micro-kernels of gemm_avx2.cpp / gemm_avx512.cpp (the instruction set, isa.h).
 //
 // Loop nest (Goto/BLIS), outermost first:
 //   jc over n by NC   pack a KC×NC block of B into NR-column panels      (lives in L3)
@@ -22,16 +22,13 @@
 #include <xmmintrin.h>
 
 #include <algorithm>
-#include <atomic>
-#include <cstdlib>
 #include <new>
-#include <stdexcept>
-#include <string>
 #include <utility>
 
 #include "tapegrad/core/threads.h"
 #include "tapegrad/kernels/cpu/gemm_kernels.h"
 #include "tapegrad/kernels/cpu/gemm_row_kernel.h"
+#include "tapegrad/kernels/cpu/isa.h"
 #include "tapegrad/kernels/cpu/loops.h"
 
 namespace tg::cpu {
@@ -123,56 +120,6 @@ const KernelConfig<double> kGenericDouble{&generic_micro_kernel<double, 4, 4>, &
 namespace {
 
 using detail::KernelConfig;
-
-// ---- Instruction-set selection ----------------------------------------------------------------
-
-Isa detect_isa_once() {
-  __builtin_cpu_init();
-  // __builtin_cpu_supports also checks (via XGETBV) that the OS saves the wider registers.
-  const bool has_avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  const bool has_avx512 = has_avx2 && __builtin_cpu_supports("avx512f") &&
-                          __builtin_cpu_supports("avx512vl") &&
-                          __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512bw");
-  if (has_avx512) return Isa::Avx512;
-  if (has_avx2) return Isa::Avx2;
-  return Isa::Generic;
-}
-
-void require_supported(Isa isa, const std::string& who) {
-  if (static_cast<int>(isa) > static_cast<int>(detected_isa())) {
-    throw std::invalid_argument("[gemm] " + who + " asks for " + isa_name(isa) +
-                                ", but this CPU supports at most " + isa_name(detected_isa()));
-  }
-}
-
-// The ISA chosen before any set_isa(): TAPEGRAD_CPU if set, else the best the CPU has. A bad value
-// throws, and since a throwing initialiser leaves the static uninitialised, every later call
-// reports the same error instead of silently running something else.
-Isa initial_isa() {
-  static const Isa isa = [] {
-    const char* value = std::getenv("TAPEGRAD_CPU");
-    if (value == nullptr || *value == '\0') return detected_isa();
-    const std::string name(value);
-    Isa requested;
-    if (name == "generic") {
-      requested = Isa::Generic;
-    } else if (name == "avx2") {
-      requested = Isa::Avx2;
-    } else if (name == "avx512") {
-      requested = Isa::Avx512;
-    } else {
-      throw std::invalid_argument("[gemm] TAPEGRAD_CPU=" + name +
-                                  " is not one of generic, avx2, avx512");
-    }
-    require_supported(requested, "TAPEGRAD_CPU=" + name);
-    return requested;
-  }();
-  return isa;
-}
-
-// -1 until the first use or set_isa(); an atomic so a set_isa() racing a gemm() is merely early or
-// late, never torn.
-std::atomic<int> active_isa_value{-1};
 
 template <typename T>
 const KernelConfig<T>& kernel_config(Isa isa);
@@ -556,37 +503,6 @@ void gemm_impl(Problem<T> problem) {
 }  // namespace
 
 // ---- Public interface -------------------------------------------------------------------------
-
-Isa detected_isa() {
-  static const Isa isa = detect_isa_once();
-  return isa;
-}
-
-Isa active_isa() {
-  int value = active_isa_value.load(std::memory_order_relaxed);
-  if (value < 0) {
-    value = static_cast<int>(initial_isa());
-    int expected = -1;
-    // A set_isa() that got in first wins.
-    if (!active_isa_value.compare_exchange_strong(expected, value, std::memory_order_relaxed))
-      value = expected;
-  }
-  return static_cast<Isa>(value);
-}
-
-void set_isa(Isa isa) {
-  require_supported(isa, std::string("set_isa(") + isa_name(isa) + ")");
-  active_isa_value.store(static_cast<int>(isa), std::memory_order_relaxed);
-}
-
-const char* isa_name(Isa isa) {
-  switch (isa) {
-    case Isa::Generic: return "generic";
-    case Isa::Avx2: return "avx2";
-    case Isa::Avx512: return "avx512";
-  }
-  return "unknown";
-}
 
 template <typename T>
 void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t a_row_stride,

@@ -1,5 +1,5 @@
 // General matrix multiply for the CPU, BLIS-style: packed panels, MC/KC/NC cache blocking and
-// register-blocked micro-kernels chosen at run time from the CPU's features.
+// register-blocked micro-kernels chosen at run time from the CPU's features (isa.h).
 #pragma once
 
 #include <cstdint>
@@ -21,14 +21,5 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha,
 // block of C alone: 64^3 (262k) ran no faster on two threads than on one, 96^3 (885k) took 30%
 // less time, 128^3 35% less.
 inline constexpr int64_t kMinWorkPerThread = int64_t{1} << 19;
-
-// The instruction-set level of the micro-kernels. The best one the CPU supports is chosen on first
-// use; the environment variable TAPEGRAD_CPU=generic|avx2|avx512 or set_isa() can force a lower
-// one (asking for one the CPU lacks is an error).
-enum class Isa { Generic, Avx2, Avx512 };
-Isa detected_isa();   // what the CPU supports
-Isa active_isa();     // what gemm uses now
-void set_isa(Isa isa);
-const char* isa_name(Isa isa);
 
 }  // namespace tg::cpu

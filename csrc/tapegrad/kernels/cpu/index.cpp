@@ -5,7 +5,7 @@
 
 namespace tg::cpu {
 
-void index_gather(const Tensor& out, const Tensor& src, const IndexOffsets& offsets) {
+void CpuBackend::index_gather(const Tensor& out, const Tensor& src, const IndexOffsets& offsets) {
   const int64_t rows = static_cast<int64_t>(offsets.outer.size() * offsets.index.size());
   const int64_t row_length = static_cast<int64_t>(offsets.inner.size());
   if (rows == 0 || row_length == 0) return;
@@ -30,7 +30,7 @@ void index_gather(const Tensor& out, const Tensor& src, const IndexOffsets& offs
   });
 }
 
-void index_put(const Tensor& dst, const Tensor& values, const IndexOffsets& offsets, bool accumulate) {
+void CpuBackend::index_put(const Tensor& dst, const Tensor& values, const IndexOffsets& offsets, bool accumulate) {
   const int64_t index_count = static_cast<int64_t>(offsets.index.size());
   const int64_t rows = static_cast<int64_t>(offsets.outer.size()) * index_count;
   const int64_t row_length = static_cast<int64_t>(offsets.inner.size());
@@ -53,8 +53,8 @@ void index_put(const Tensor& dst, const Tensor& values, const IndexOffsets& offs
   });
 }
 
-void add_index_offsets(std::vector<int64_t>& offsets, const Tensor& index, int64_t size, int64_t stride, int64_t dim,
-                       const char* op) {
+void CpuBackend::add_index_offsets(std::vector<int64_t>& offsets, const Tensor& index, int64_t size, int64_t stride,
+                                   int64_t dim, const char* op) {
   const int64_t* data = index.data_ptr<int64_t>();
   for (size_t j = 0; j < offsets.size(); ++j) {
     int64_t position = data[j];
@@ -87,7 +87,7 @@ void for_each_element(const Tensor& self, Visit&& visit) {
 
 }  // namespace
 
-int64_t count_nonzero(const Tensor& self) {
+int64_t CpuBackend::count_nonzero(const Tensor& self) {
   int64_t count = 0;
   dispatch_all(self.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -96,7 +96,7 @@ int64_t count_nonzero(const Tensor& self) {
   return count;
 }
 
-void nonzero(const Tensor& out, const Tensor& self) {
+void CpuBackend::nonzero(const Tensor& out, const Tensor& self) {
   int64_t* coordinates = static_cast<int64_t*>(out.raw_data());
   dispatch_all(self.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;

@@ -84,8 +84,8 @@ int64_t class_of(const int64_t* targets, int64_t row, const ClassTarget& spec, c
 
 }  // namespace
 
-double pointwise_loss(PointwiseLoss kind, const Tensor& out, const Tensor& input, const Tensor& target,
-                      const Tensor& weight, const Tensor& pos_weight) {
+double CpuBackend::pointwise_loss(PointwiseLoss kind, const Tensor& out, const Tensor& input, const Tensor& target,
+                                  const Tensor& weight, const Tensor& pos_weight) {
   const char* op = kernels::loss_name(kind);
   const int64_t count = input.numel();
   double total = 0.0;
@@ -113,9 +113,9 @@ double pointwise_loss(PointwiseLoss kind, const Tensor& out, const Tensor& input
   return total;
 }
 
-void pointwise_loss_backward(PointwiseLoss kind, const Tensor& grad_input, const Tensor& grad_target, const Tensor& grad,
-                             UpstreamScale scale, const Tensor& input, const Tensor& target, const Tensor& weight,
-                             const Tensor& pos_weight) {
+void CpuBackend::pointwise_loss_backward(PointwiseLoss kind, const Tensor& grad_input, const Tensor& grad_target,
+                                         const Tensor& grad, UpstreamScale scale, const Tensor& input,
+                                         const Tensor& target, const Tensor& weight, const Tensor& pos_weight) {
   dispatch_floating(input.dtype(), kernels::loss_name(kind), [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_pointwise(kind, [&](auto constant) {
@@ -136,8 +136,8 @@ void pointwise_loss_backward(PointwiseLoss kind, const Tensor& grad_input, const
 
 // ---- classification losses -------------------------------------------------------------------
 
-ClassLossTotals cross_entropy(const Tensor& out, const Tensor& log_sum_exp, const Tensor& input, const Tensor& target,
-                              const Tensor& weight, const ClassTarget& spec) {
+ClassLossTotals CpuBackend::cross_entropy(const Tensor& out, const Tensor& log_sum_exp, const Tensor& input,
+                                          const Tensor& target, const Tensor& weight, const ClassTarget& spec) {
   const char* op = "cross_entropy";
   const bool probabilities = is_floating(target.dtype());
   const kernels::ClassLayout& layout = spec.layout;
@@ -188,9 +188,9 @@ ClassLossTotals cross_entropy(const Tensor& out, const Tensor& log_sum_exp, cons
 
 // d/dx_c = s * (softmax_c * sum_k(w_k q_k) - w_c q_c) with q the smoothed target distribution:
 // one pass per row over the saved logits and their log-sum-exp.
-void cross_entropy_backward(const Tensor& grad_input, const Tensor& grad_target, const Tensor& grad, UpstreamScale scale,
-                            const Tensor& input, const Tensor& target, const Tensor& weight, const Tensor& log_sum_exp,
-                            const ClassTarget& spec) {
+void CpuBackend::cross_entropy_backward(const Tensor& grad_input, const Tensor& grad_target, const Tensor& grad,
+                                        UpstreamScale scale, const Tensor& input, const Tensor& target,
+                                        const Tensor& weight, const Tensor& log_sum_exp, const ClassTarget& spec) {
   const bool probabilities = is_floating(target.dtype());
   const kernels::ClassLayout& layout = spec.layout;
   const double smoothing = spec.label_smoothing;
@@ -239,8 +239,8 @@ void cross_entropy_backward(const Tensor& grad_input, const Tensor& grad_target,
   });
 }
 
-ClassLossTotals nll_loss(const Tensor& out, const Tensor& input, const Tensor& target, const Tensor& weight,
-                         const ClassTarget& spec) {
+ClassLossTotals CpuBackend::nll_loss(const Tensor& out, const Tensor& input, const Tensor& target, const Tensor& weight,
+                                     const ClassTarget& spec) {
   const char* op = "nll_loss";
   const kernels::ClassLayout& layout = spec.layout;
   ClassLossTotals totals;
@@ -264,8 +264,8 @@ ClassLossTotals nll_loss(const Tensor& out, const Tensor& input, const Tensor& t
   return totals;
 }
 
-void nll_loss_backward(const Tensor& grad_input, const Tensor& grad, UpstreamScale scale, const Tensor& target,
-                       const Tensor& weight, const ClassTarget& spec) {
+void CpuBackend::nll_loss_backward(const Tensor& grad_input, const Tensor& grad, UpstreamScale scale,
+                                   const Tensor& target, const Tensor& weight, const ClassTarget& spec) {
   const kernels::ClassLayout& layout = spec.layout;
   dispatch_floating(grad_input.dtype(), "nll_loss", [&](auto tag) {
     using T = typename decltype(tag)::type;

@@ -63,7 +63,7 @@ Tensor addressable(const Tensor& operand) {
   const bool by_cols = rows <= 1 || operand.stride(-2) == 1;
   if (by_rows || by_cols) return operand;
   const Tensor packed = Tensor::empty(operand.sizes(), operand.dtype(), operand.device(), "matmul");
-  copy(packed, operand);
+  cpu_backend.copy(packed, operand);
   return packed;
 }
 
@@ -99,7 +99,7 @@ std::optional<int64_t> folded_row_stride(const DimVector& batch, const DimVector
 
 }  // namespace
 
-void matmul(const Tensor& out, const Tensor& a_in, const Tensor& b_in, bool accumulate) {
+void CpuBackend::matmul(const Tensor& out, const Tensor& a_in, const Tensor& b_in, bool accumulate) {
   const Tensor a = addressable(a_in), b = addressable(b_in);
   const int64_t m = out.size(-2), n = out.size(-1), k = a.size(-1);
   const DimVector batch(out.sizes().begin(), out.sizes().end() - 2);

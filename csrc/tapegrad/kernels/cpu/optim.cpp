@@ -74,8 +74,8 @@ void with_flags(F&& f, bool flag, Flags... rest) {
 
 }  // namespace
 
-void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer, const SgdOptions& options,
-              bool first_step) {
+void CpuBackend::sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer,
+                          const SgdOptions& options, bool first_step) {
   const bool has_momentum = options.momentum != 0.0;
   // Without momentum the parameter stands in for the buffer, which the update then never touches.
   const Tensor& buffer = has_momentum ? momentum_buffer : param;
@@ -100,8 +100,8 @@ void sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_bu
   });
 }
 
-void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
-               const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options) {
+void CpuBackend::adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                           const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options) {
   const char* op = options.decoupled_weight_decay ? "adamw_step" : "adam_step";
   // The step count and the bias corrections are Python floats in torch.optim: computed in double.
   const double step_count = dispatch_floating(step.dtype(), op, [&](auto tag) {

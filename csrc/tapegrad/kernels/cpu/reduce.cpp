@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "tapegrad/kernels/cpu/backend.h"
-#include "tapegrad/kernels/cpu/gemm.h"
+#include "tapegrad/kernels/cpu/isa.h"
 #include "tapegrad/kernels/cpu/loops.h"
 #include "tapegrad/kernels/cpu/reduce_kernels.h"
 
@@ -332,7 +332,7 @@ struct BlockReader {
 
 }  // namespace
 
-void reduce(ReduceOp op, const Tensor& out, const Tensor& input, const std::vector<bool>& reduced) {
+void CpuBackend::reduce(ReduceOp op, const Tensor& out, const Tensor& input, const std::vector<bool>& reduced) {
   dispatch_all(input.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
     switch (op) {
@@ -344,7 +344,8 @@ void reduce(ReduceOp op, const Tensor& out, const Tensor& input, const std::vect
   });
 }
 
-void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& input, int64_t dim) {
+void CpuBackend::arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const Tensor& input,
+                            int64_t dim) {
   const DimLayout layout(input, dim);
   dispatch_all(input.dtype(), [&](auto tag) {
     using T = typename decltype(tag)::type;
@@ -381,7 +382,7 @@ void arg_reduce(bool is_max, const Tensor& values, const Tensor& indices, const 
   });
 }
 
-void softmax(const Tensor& out, const Tensor& input, int64_t dim, bool log) {
+void CpuBackend::softmax(const Tensor& out, const Tensor& input, int64_t dim, bool log) {
   const char* op = log ? "log_softmax" : "softmax";
   const DimLayout layout(input, dim);
   const int64_t size = layout.size, inner = layout.inner, block_size = size * inner;
@@ -404,7 +405,8 @@ void softmax(const Tensor& out, const Tensor& input, int64_t dim, bool log) {
   });
 }
 
-void softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& output, int64_t dim, bool log) {
+void CpuBackend::softmax_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& output, int64_t dim,
+                                  bool log) {
   const char* op = log ? "log_softmax_backward" : "softmax_backward";
   const DimLayout grad_layout(grad, dim), output_layout(output, dim);
   const int64_t size = grad_layout.size, inner = grad_layout.inner, block_size = size * inner;
