@@ -1,5 +1,6 @@
 #include "tapegrad/autograd/node.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "tapegrad/ops/copy.h"
@@ -203,7 +204,7 @@ void HookHandle::remove() const {
   }
 }
 
-SavedTensor::SavedTensor(const Tensor& tensor, bool is_output)
+Node::SavedTensor::SavedTensor(const Tensor& tensor, bool is_output)
     : saved_version_(tensor.impl()->version()), is_output_(is_output), requires_grad_(tensor.requires_grad()) {
   if (is_output) {
     data_ = tensor.detach();
@@ -213,22 +214,37 @@ SavedTensor::SavedTensor(const Tensor& tensor, bool is_output)
   }
 }
 
-Tensor SavedTensor::unpack(Node& node) const {
+void Node::save(size_t slot, const Tensor& tensor, bool is_output) {
+  if (!tensor.defined()) return;
+  // Room for the most slots a built-in node uses (four), so that a node allocates for them once.
+  if (saved_.empty()) saved_.reserve(std::max<size_t>(slot + 1, 4));
+  if (slot >= saved_.size()) saved_.resize(slot + 1);
+  saved_[slot] = SavedTensor(tensor, is_output);
+}
+
+Tensor Node::saved(size_t slot) { return slot < saved_.size() ? saved_[slot].unpack(*this) : Tensor(); }
+
+void Node::release_saved() {
+  for (SavedTensor& slot : saved_) slot.release();
+  if (releases_with_) releases_with_->release_saved();
+}
+
+Tensor Node::SavedTensor::unpack(Node& owner) const {
   TG_CHECK(!released_,
-           "[", node.name(), "] trying to backward through the graph a second time (or to read saved tensors after "
+           "[", owner.name(), "] trying to backward through the graph a second time (or to read saved tensors after "
            "they were freed). Saved values are freed by backward() and autograd.grad(); pass retain_graph=True to "
            "the first call if you need to backward through the graph again.");
   if (!data_.defined()) return {};
   const uint32_t current_version = data_.impl()->version();
   TG_CHECK(current_version == saved_version_,
-           "[", node.name(), "] one of the tensors needed for gradient computation has been modified by an in-place "
+           "[", owner.name(), "] one of the tensors needed for gradient computation has been modified by an in-place "
            "operation: it is at version ", current_version, "; expected version ", saved_version_,
            " instead. Use out-of-place ops (or .clone()) on tensors that autograd saves.");
   if (!is_output_ || !requires_grad_) return data_;
   // Give the output back its history, so that formulas using it stay differentiable.
   Tensor output = data_.detach();
   AutogradMeta& meta = output.impl()->ensure_autograd();
-  meta.grad_fn = node.shared_from_this();
+  meta.grad_fn = owner.shared_from_this();
   meta.output_nr = output_nr_;
   return output;
 }

@@ -1,7 +1,8 @@
 // The tape's pieces, named as in PyTorch so its documentation explains ours:
 //   Node         one recorded op; apply() maps the gradients of its outputs to those of its inputs
 //   Edge         (node, input_nr): where a gradient flows next
-//   SavedTensor  a tensor kept for backward, with the version it had when it was saved
+//   saved        tensors kept for backward (Node::save, Node::saved), each with the version it had
+//                when it was saved; the node owns them, in numbered slots, and frees them itself
 // A Node's next_edges() has one entry per differentiable input of the forward op, in order.
 #pragma once
 
@@ -43,9 +44,16 @@ class Node : public std::enable_shared_from_this<Node> {
   // create_graph, so formulas written with tapegrad ops give higher-order gradients for free.
   virtual TensorList apply(TensorList&& grad_outputs) = 0;
   virtual std::string name() const = 0;
-  // Frees saved tensors after a backward without retain_graph. A node that saved nothing can run
-  // again (as in PyTorch); one that did raises from SavedTensor::unpack, naming retain_graph.
-  virtual void release_saved() {}
+  // Frees the saved tensors after a backward without retain_graph. A node that saved nothing can
+  // run again (as in PyTorch); one that did raises from saved(), naming retain_graph.
+  void release_saved();
+
+  // Keeps `tensor` for backward in `slot` (each node numbers its own slots); an undefined tensor
+  // (an optional argument left out) saves nothing. `is_output`: `tensor` is an output of this node.
+  void save(size_t slot, const Tensor& tensor, bool is_output = false);
+  // The tensor saved in `slot`, undefined where none was. Raises (naming this node) where it was
+  // freed by a backward without retain_graph, or modified in place since it was saved.
+  Tensor saved(size_t slot);
 
   // A shortcut for gradients that end in a leaf's existing .grad (see GraphTask::apply_node in
   // engine.cpp). can_accumulate_into(i): apply_into can add its gradient for forward input i onto a
@@ -88,6 +96,9 @@ class Node : public std::enable_shared_from_this<Node> {
   // The gradient expected for the next forward output, without making this node its grad_fn.
   void add_output_meta(const Tensor& output) { output_meta_.push_back({output.sizes(), output.dtype()}); }
   void add_output_meta(OutputMeta meta) { output_meta_.push_back(std::move(meta)); }
+  // For a node whose backward runs `inner`'s formula (CopySlices): inner's saved tensors are
+  // released with this node's. `inner` must live as long as this node.
+  void release_saved_with(Node& inner) { releases_with_ = &inner; }
 
   std::vector<Edge> next_edges_;
 
@@ -100,6 +111,28 @@ class Node : public std::enable_shared_from_this<Node> {
   };
   std::vector<OutputHook> output_hooks_;
   std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retained_outputs_;
+  // One slot of save()/saved().
+  class SavedTensor {
+   public:
+    SavedTensor() = default;
+    // `is_output`: the tensor is an output of the node that saves it. It is then kept without its
+    // grad_fn (which would be a reference cycle) and given it back on unpack.
+    SavedTensor(const Tensor& tensor, bool is_output);
+    // The saved tensor, or a RuntimeError if it was freed by a backward without retain_graph or
+    // modified in place since it was saved (the message names `owner` and both versions).
+    Tensor unpack(Node& owner) const;
+    void release() { data_ = Tensor(); released_ = true; }
+
+   private:
+    Tensor data_;
+    uint32_t saved_version_ = 0;
+    uint32_t output_nr_ = 0;
+    bool is_output_ = false;
+    bool requires_grad_ = false;
+    bool released_ = false;
+  };
+  std::vector<SavedTensor> saved_;
+  Node* releases_with_ = nullptr;
   uint64_t sequence_nr_;
 };
 
@@ -157,28 +190,6 @@ class AccumulateGrad final : public Node {
  private:
   std::weak_ptr<TensorImpl> variable_;
   std::mutex mutex_;  // serialises writes to .grad
-};
-
-class SavedTensor {
- public:
-  SavedTensor() = default;
-  // `is_output`: the tensor is an output of the node that saves it. It is then kept without its
-  // grad_fn (which would be a reference cycle) and given it back on unpack.
-  SavedTensor(const Tensor& tensor, bool is_output = false);
-  // The saved tensor, or a RuntimeError if it was freed by a backward without retain_graph or
-  // modified in place since it was saved (the message names `node` and both versions).
-  Tensor unpack(Node& node) const;
-  Tensor unpack(const std::shared_ptr<Node>& node) const { return unpack(*node); }
-  void reset() { data_ = Tensor(); released_ = true; }
-  bool defined() const { return data_.defined() || released_; }
-
- private:
-  Tensor data_;
-  uint32_t saved_version_ = 0;
-  uint32_t output_nr_ = 0;
-  bool is_output_ = false;
-  bool requires_grad_ = false;
-  bool released_ = false;
 };
 
 }  // namespace tg

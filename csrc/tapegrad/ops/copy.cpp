@@ -56,6 +56,7 @@ struct CopySlices final : Node {
     const std::vector<Edge>& fn_edges = fn->next_edges();
     for (size_t i = 1; i < fn_edges.size(); ++i) next_edges_.push_back(fn_edges[i]);
     add_output_meta(base_tensor);
+    release_saved_with(*fn);
   }
 
   TensorList apply(TensorList&& grads) override {
@@ -83,7 +84,6 @@ struct CopySlices final : Node {
     for (size_t i = 1; i < input_grads.size() && i < fn_grads.size(); ++i) input_grads[i] = std::move(fn_grads[i]);
     return input_grads;
   }
-  void release_saved() override { fn->release_saved(); }
   std::string name() const override { return "CopySlices"; }
 };
 

@@ -54,20 +54,19 @@ Tensor finish(Reduction reduction, const Tensor& per_element, double total, doub
 struct PointwiseLossBackward final : Node {
   PointwiseLoss kind;
   UpstreamScale scale;
-  SavedTensor input, target, weight, pos_weight;
+  enum Slot { Input, Target, Weight, PosWeight };
   PointwiseLossBackward(PointwiseLoss k, UpstreamScale s) : kind(k), scale(s) {}
 
   TensorList apply(TensorList&& grads) override {
     refuse_double_backward(*this);
-    const Tensor x = input.unpack(*this), y = target.unpack(*this);
-    const Tensor w = weight.defined() ? weight.unpack(*this) : Tensor();
-    const Tensor pw = pos_weight.defined() ? pos_weight.unpack(*this) : Tensor();
+    const Tensor x = saved(Input), y = saved(Target);
+    const Tensor w = saved(Weight);
+    const Tensor pw = saved(PosWeight);
     Tensor grad_input = needs_input_grad(0) ? empty_like(x) : Tensor();
     Tensor grad_target = needs_input_grad(1) ? empty_like(x) : Tensor();
     kernels::pointwise_loss_backward(kind, grad_input, grad_target, contiguous(grads[0]), scale, x, y, w, pw);
     return {grad_input, grad_target};
   }
-  void release_saved() override { input.reset(); target.reset(); weight.reset(); pos_weight.reset(); }
   std::string name() const override {
     static const char* const names[] = {"MseLossBackward0", "L1LossBackward0", "BinaryCrossEntropyBackward0",
                                         "BinaryCrossEntropyWithLogitsBackward0"};
@@ -100,10 +99,10 @@ Tensor pointwise_loss(PointwiseLoss kind, const Tensor& input, const Tensor& tar
   Tensor out = finish(reduction, per_element, total, count, dtype, input.device());
   if (needs_grad(input, target)) {
     auto node = make_node<PointwiseLossBackward>(kind, UpstreamScale{reduction, count});
-    node->input = SavedTensor(x);
-    node->target = SavedTensor(y);
-    if (w.defined()) node->weight = SavedTensor(w);
-    if (pw.defined()) node->pos_weight = SavedTensor(pw);
+    node->save(PointwiseLossBackward::Input, x);
+    node->save(PointwiseLossBackward::Target, y);
+    node->save(PointwiseLossBackward::Weight, w);
+    node->save(PointwiseLossBackward::PosWeight, pw);
     node->connect({&input, &target}, {&out});
   }
   return out;
@@ -148,26 +147,25 @@ struct CrossEntropyLossBackward final : Node {
   ClassTarget spec;
   UpstreamScale scale;
   bool probabilities;
-  SavedTensor input, target, weight, log_sum_exp;
+  enum Slot { Input, Target, Weight, LogSumExp };
   CrossEntropyLossBackward(ClassTarget s, UpstreamScale u, bool probs) : spec(s), scale(u), probabilities(probs) {}
 
   TensorList apply(TensorList&& grads) override {
     refuse_double_backward(*this);
-    const Tensor x = input.unpack(*this), t = target.unpack(*this), lse = log_sum_exp.unpack(*this);
-    const Tensor w = weight.defined() ? weight.unpack(*this) : Tensor();
+    const Tensor x = saved(Input), t = saved(Target), lse = saved(LogSumExp);
+    const Tensor w = saved(Weight);
     Tensor grad_input = needs_input_grad(0) ? empty_like(x) : Tensor();
     Tensor grad_target = probabilities && needs_input_grad(1) ? empty_like(x) : Tensor();
     kernels::cross_entropy_backward(grad_input, grad_target, contiguous(grads[0]), scale, x, t, w, lse, spec);
     return {grad_input, grad_target};
   }
-  void release_saved() override { input.reset(); target.reset(); weight.reset(); log_sum_exp.reset(); }
   std::string name() const override { return "CrossEntropyLossBackward0"; }
 };
 
 struct NllLossBackward final : Node {
   ClassTarget spec;
   UpstreamScale scale;
-  SavedTensor target, weight;
+  enum Slot { Target, Weight };
   DimVector input_sizes;
   DType dtype;
   Device device;
@@ -176,12 +174,11 @@ struct NllLossBackward final : Node {
 
   TensorList apply(TensorList&& grads) override {
     refuse_double_backward(*this);
-    const Tensor t = target.unpack(*this), w = weight.defined() ? weight.unpack(*this) : Tensor();
+    const Tensor t = saved(Target), w = saved(Weight);
     Tensor grad_input = zeros(input_sizes, dtype, device);
     kernels::nll_loss_backward(grad_input, contiguous(grads[0]), scale, t, w, spec);
     return {grad_input};
   }
-  void release_saved() override { target.reset(); weight.reset(); }
   std::string name() const override { return "NllLossBackward0"; }
 };
 
@@ -222,10 +219,10 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   Tensor result = finish(reduction, per_row, totals.total, totals.denominator, dtype, input.device());
   if (needs_grad(input, target)) {
     auto node = make_node<CrossEntropyLossBackward>(spec, UpstreamScale{reduction, totals.denominator}, probabilities);
-    node->input = SavedTensor(x);
-    node->target = SavedTensor(t);
-    if (w.defined()) node->weight = SavedTensor(w);
-    node->log_sum_exp = SavedTensor(lse);
+    node->save(CrossEntropyLossBackward::Input, x);
+    node->save(CrossEntropyLossBackward::Target, t);
+    node->save(CrossEntropyLossBackward::Weight, w);
+    node->save(CrossEntropyLossBackward::LogSumExp, lse);
     node->connect({&input, &target}, {&result});
   }
   return result;
@@ -243,8 +240,8 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
   if (needs_grad(input)) {
     auto node = make_node<NllLossBackward>(spec, UpstreamScale{reduction, totals.denominator}, input.sizes(), dtype,
                                            input.device());
-    node->target = SavedTensor(t);
-    if (w.defined()) node->weight = SavedTensor(w);
+    node->save(NllLossBackward::Target, t);
+    node->save(NllLossBackward::Weight, w);
     node->connect({&input}, {&result});
   }
   return result;
