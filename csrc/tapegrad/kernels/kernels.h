@@ -26,7 +26,10 @@ void fill(const Tensor& dst, Scalar value);
 enum class BinaryOp { Add, Sub, Mul, Div, FloorDivide, TruncDivide, Remainder, Pow, Maximum, Minimum,
                       Eq, Ne, Lt, Le, Gt, Ge };
 void binary(BinaryOp op, const Tensor& out, const Tensor& a, const Tensor& b);
-enum class UnaryOp { Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sign, Sin, Cos, Tanh, Sigmoid, Relu, LogicalNot };
+// Floor, Ceil, Round and Trunc of an integer tensor copy it; Round rounds half to even.
+enum class UnaryOp { Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sign, Sin, Cos, Tanh, Sigmoid, Relu, LogicalNot,
+                     Atan, Asin, Acos, Tan, Sinh, Cosh, Log1p, Expm1, Log2, Log10, Exp2, Erf,
+                     Floor, Ceil, Round, Trunc, Frac, Reciprocal };
 void unary(UnaryOp op, const Tensor& out, const Tensor& a);
 // A NaN bound makes every element NaN, as in PyTorch.
 void clamp(const Tensor& out, const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max);

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <iterator>
+#include <numbers>
 
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
@@ -197,6 +198,44 @@ constexpr UnaryFormula unary_formulas[] = {
     {UnaryOp::Relu, "relu", UnaryResult::Same, Saves::Result, "ReluBackward0",
      [](const Tensor& g, const Tensor& y) { return threshold_backward(g, y); }},
     {UnaryOp::LogicalNot, "logical_not", UnaryResult::Bool, Saves::Nothing, "LogicalNotBackward0", nullptr},
+    {UnaryOp::Atan, "atan", UnaryResult::Floating, Saves::Input, "AtanBackward0",
+     [](const Tensor& g, const Tensor& x) { return div(g, add(mul(x, x), Scalar(1))); }},
+    {UnaryOp::Asin, "asin", UnaryResult::Floating, Saves::Input, "AsinBackward0",
+     [](const Tensor& g, const Tensor& x) { return mul(g, rsqrt(rsub(mul(x, x), Scalar(1)))); }},
+    {UnaryOp::Acos, "acos", UnaryResult::Floating, Saves::Input, "AcosBackward0",
+     [](const Tensor& g, const Tensor& x) { return neg(mul(g, rsqrt(rsub(mul(x, x), Scalar(1))))); }},
+    {UnaryOp::Tan, "tan", UnaryResult::Floating, Saves::Result, "TanBackward0",
+     [](const Tensor& g, const Tensor& y) { return mul(g, add(mul(y, y), Scalar(1))); }},
+    {UnaryOp::Sinh, "sinh", UnaryResult::Floating, Saves::Input, "SinhBackward0",
+     [](const Tensor& g, const Tensor& x) { return mul(g, cosh(x)); }},
+    {UnaryOp::Cosh, "cosh", UnaryResult::Floating, Saves::Input, "CoshBackward0",
+     [](const Tensor& g, const Tensor& x) { return mul(g, sinh(x)); }},
+    {UnaryOp::Log1p, "log1p", UnaryResult::Floating, Saves::Input, "Log1PBackward0",
+     [](const Tensor& g, const Tensor& x) { return div(g, add(x, Scalar(1))); }},
+    {UnaryOp::Expm1, "expm1", UnaryResult::Floating, Saves::Result, "Expm1Backward0",
+     [](const Tensor& g, const Tensor& y) { return mul(g, add(y, Scalar(1))); }},
+    {UnaryOp::Log2, "log2", UnaryResult::Floating, Saves::Input, "Log2Backward0",
+     [](const Tensor& g, const Tensor& x) { return div(g, mul(x, Scalar(std::numbers::ln2))); }},
+    {UnaryOp::Log10, "log10", UnaryResult::Floating, Saves::Input, "Log10Backward0",
+     [](const Tensor& g, const Tensor& x) { return div(g, mul(x, Scalar(std::numbers::ln10))); }},
+    {UnaryOp::Exp2, "exp2", UnaryResult::Floating, Saves::Result, "Exp2Backward0",
+     [](const Tensor& g, const Tensor& y) { return mul(g, mul(y, Scalar(std::numbers::ln2))); }},
+    {UnaryOp::Erf, "erf", UnaryResult::Floating, Saves::Input, "ErfBackward0",
+     [](const Tensor& g, const Tensor& x) {
+       return mul(g, mul(exp(neg(mul(x, x))), Scalar(2 * std::numbers::inv_sqrtpi)));
+     }},
+    {UnaryOp::Floor, "floor", UnaryResult::Same, Saves::Nothing, "FloorBackward0",
+     [](const Tensor& g, const Tensor&) { return zeros_like(g); }},
+    {UnaryOp::Ceil, "ceil", UnaryResult::Same, Saves::Nothing, "CeilBackward0",
+     [](const Tensor& g, const Tensor&) { return zeros_like(g); }},
+    {UnaryOp::Round, "round", UnaryResult::Same, Saves::Nothing, "RoundBackward0",
+     [](const Tensor& g, const Tensor&) { return zeros_like(g); }},
+    {UnaryOp::Trunc, "trunc", UnaryResult::Same, Saves::Nothing, "TruncBackward0",
+     [](const Tensor& g, const Tensor&) { return zeros_like(g); }},
+    {UnaryOp::Frac, "frac", UnaryResult::Same, Saves::Nothing, "FracBackward0",
+     [](const Tensor& g, const Tensor&) { return g; }},
+    {UnaryOp::Reciprocal, "reciprocal", UnaryResult::Floating, Saves::Result, "ReciprocalBackward0",
+     [](const Tensor& g, const Tensor& y) { return neg(mul(g, mul(y, y))); }},
 };
 
 constexpr bool rows_follow_enum() {
@@ -204,7 +243,7 @@ constexpr bool rows_follow_enum() {
     if (unary_formulas[i].op != static_cast<UnaryOp>(i)) return false;
   return true;
 }
-static_assert(std::size(unary_formulas) == static_cast<size_t>(UnaryOp::LogicalNot) + 1 && rows_follow_enum(),
+static_assert(std::size(unary_formulas) == static_cast<size_t>(UnaryOp::Reciprocal) + 1 && rows_follow_enum(),
               "one row per UnaryOp, in the enum's order");
 
 const UnaryFormula& formula_of(UnaryOp op) { return unary_formulas[static_cast<int>(op)]; }
@@ -360,6 +399,13 @@ Tensor unary(UnaryOp op, const Tensor& a) {
     if (formula.saves == Saves::Result) node->save(0, out, /*is_output=*/true);
   }
   return out;
+}
+
+// floor, ceil, round and trunc: an integer tensor gives a copy of itself, a bool one an error (as
+// in PyTorch).
+Tensor whole_number_unary(UnaryOp op, const Tensor& a) {
+  if (a.dtype() == DType::Bool) fail<NotImplementedError>("[", formula_of(op).name, "] not implemented for dtype bool");
+  return unary(op, a);
 }
 
 }  // namespace
@@ -557,6 +603,29 @@ Tensor relu(const Tensor& a) {
   return unary(UnaryOp::Relu, a);
 }
 Tensor logical_not(const Tensor& a) { return unary(UnaryOp::LogicalNot, a); }
+Tensor atan(const Tensor& a) { return unary(UnaryOp::Atan, a); }
+Tensor asin(const Tensor& a) { return unary(UnaryOp::Asin, a); }
+Tensor acos(const Tensor& a) { return unary(UnaryOp::Acos, a); }
+Tensor tan(const Tensor& a) { return unary(UnaryOp::Tan, a); }
+Tensor sinh(const Tensor& a) { return unary(UnaryOp::Sinh, a); }
+Tensor cosh(const Tensor& a) { return unary(UnaryOp::Cosh, a); }
+Tensor log1p(const Tensor& a) { return unary(UnaryOp::Log1p, a); }
+Tensor expm1(const Tensor& a) { return unary(UnaryOp::Expm1, a); }
+Tensor log2(const Tensor& a) { return unary(UnaryOp::Log2, a); }
+Tensor log10(const Tensor& a) { return unary(UnaryOp::Log10, a); }
+Tensor exp2(const Tensor& a) { return unary(UnaryOp::Exp2, a); }
+Tensor erf(const Tensor& a) { return unary(UnaryOp::Erf, a); }
+Tensor floor(const Tensor& a) { return whole_number_unary(UnaryOp::Floor, a); }
+Tensor ceil(const Tensor& a) { return whole_number_unary(UnaryOp::Ceil, a); }
+Tensor round(const Tensor& a) { return whole_number_unary(UnaryOp::Round, a); }
+Tensor trunc(const Tensor& a) { return whole_number_unary(UnaryOp::Trunc, a); }
+Tensor frac(const Tensor& a) {
+  if (!is_floating(a.dtype())) fail<NotImplementedError>("[frac] not implemented for dtype ", dtype_name(a.dtype()));
+  return unary(UnaryOp::Frac, a);
+}
+Tensor reciprocal(const Tensor& a) { return unary(UnaryOp::Reciprocal, a); }
+// As PyTorch: x ** 2, so its node is PowBackward0 and an integer or bool tensor gives pow's dtype.
+Tensor square(const Tensor& a) { return pow(a, Scalar(int64_t{2})); }
 
 Tensor threshold_backward(const Tensor& grad, const Tensor& out) {
   Tensor result = Tensor::empty(grad.sizes(), grad.dtype(), grad.device(), "threshold_backward");
