@@ -69,46 +69,101 @@ DType result_type(const Tensor& a, Scalar b) {
 
 namespace {
 
-struct AddBackward0 final : Node {
-  std::optional<Scalar> alpha;  // set only when it is not 1
-  TensorList apply(TensorList&& grads) override {
-    const Tensor& grad = grads[0];
-    return {grad, alpha ? mul(grad, *alpha) : grad};
-  }
-  std::string name() const override { return "AddBackward0"; }
+// ---- the binary arithmetic family: one row per formula ------------------------------------------
+// Each row gives the node's name, when the forward saves each operand (the gradient in a of a * b
+// is b, so b is kept only when a's gradient is wanted) and the formula: the operands' gradients
+// from the output's, reading the saved operands through the node only where a gradient needs them.
+
+enum class BinaryFormulaKind { Add, Sub, Mul, Div, Remainder, RoundedDiv, FloorDivide };
+enum class SavedWhen { Never, Always, ANeedsGrad, BNeedsGrad };
+
+struct BinaryBackward;
+
+struct BinaryFormula {
+  BinaryFormulaKind kind;
+  const char* node_name;
+  SavedWhen save_a, save_b;
+  TensorList (*backward)(BinaryBackward& node, const Tensor& grad);
 };
 
-struct SubBackward0 final : Node {
-  std::optional<Scalar> alpha;  // set only when it is not 1
-  TensorList apply(TensorList&& grads) override {
-    if (!needs_input_grad(1)) return {grads[0], Tensor()};
-    return {grads[0], alpha ? mul(grads[0], Scalar(-alpha->to_double())) : neg(grads[0])};
-  }
-  std::string name() const override { return "SubBackward0"; }
-};
-
-struct MulBackward0 final : Node {
+struct BinaryBackward final : Node {
   enum Slot { A, B };
-  TensorList apply(TensorList&& grads) override {
-    const Tensor& grad = grads[0];
-    return {needs_input_grad(0) ? mul(grad, saved(B)) : Tensor(), needs_input_grad(1) ? mul(grad, saved(A)) : Tensor()};
-  }
-  std::string name() const override { return "MulBackward0"; }
+  const BinaryFormula& formula;
+  std::optional<Scalar> alpha;  // add and sub: b's scale, set only when it is not 1
+  BinaryBackward(const BinaryFormula& row, std::optional<Scalar> scale) : formula(row), alpha(scale) {}
+  TensorList apply(TensorList&& grads) override { return formula.backward(*this, grads[0]); }
+  std::string name() const override { return formula.node_name; }
 };
 
-struct DivBackward0 final : Node {
-  enum Slot { A, B };
-  TensorList apply(TensorList&& grads) override {
-    const Tensor& grad = grads[0];
-    const Tensor denominator = saved(B);
-    Tensor grad_a, grad_b;
-    if (needs_input_grad(0)) grad_a = div(grad, denominator);
-    if (needs_input_grad(1)) grad_b = neg(div(mul(grad, saved(A)), mul(denominator, denominator)));
-    return {grad_a, grad_b};
-  }
-  std::string name() const override { return "DivBackward0"; }
+constexpr BinaryFormula binary_formulas[] = {
+    {BinaryFormulaKind::Add, "AddBackward0", SavedWhen::Never, SavedWhen::Never,
+     [](BinaryBackward& node, const Tensor& grad) -> TensorList {
+       return {grad, node.alpha ? mul(grad, *node.alpha) : grad};
+     }},
+    {BinaryFormulaKind::Sub, "SubBackward0", SavedWhen::Never, SavedWhen::Never,
+     [](BinaryBackward& node, const Tensor& grad) -> TensorList {
+       if (!node.needs_input_grad(1)) return {grad, Tensor()};
+       return {grad, node.alpha ? mul(grad, Scalar(-node.alpha->to_double())) : neg(grad)};
+     }},
+    {BinaryFormulaKind::Mul, "MulBackward0", SavedWhen::BNeedsGrad, SavedWhen::ANeedsGrad,
+     [](BinaryBackward& node, const Tensor& grad) -> TensorList {
+       return {node.needs_input_grad(0) ? mul(grad, node.saved(BinaryBackward::B)) : Tensor(),
+               node.needs_input_grad(1) ? mul(grad, node.saved(BinaryBackward::A)) : Tensor()};
+     }},
+    {BinaryFormulaKind::Div, "DivBackward0", SavedWhen::Always, SavedWhen::Always,
+     [](BinaryBackward& node, const Tensor& grad) -> TensorList {
+       const Tensor denominator = node.saved(BinaryBackward::B);
+       Tensor grad_a, grad_b;
+       if (node.needs_input_grad(0)) grad_a = div(grad, denominator);
+       if (node.needs_input_grad(1))
+         grad_b = neg(div(mul(grad, node.saved(BinaryBackward::A)), mul(denominator, denominator)));
+       return {grad_a, grad_b};
+     }},
+    // remainder: a - floor(a / b) * b, so d/da = 1 and d/db = -floor(a / b).
+    {BinaryFormulaKind::Remainder, "RemainderBackward0", SavedWhen::BNeedsGrad, SavedWhen::BNeedsGrad,
+     [](BinaryBackward& node, const Tensor& grad) -> TensorList {
+       if (!node.needs_input_grad(1)) return {grad, Tensor()};
+       return {grad, neg(mul(grad, floor_divide(node.saved(BinaryBackward::A), node.saved(BinaryBackward::B))))};
+     }},
+    // div with a rounding mode is piecewise constant: zero gradients (PyTorch's DivBackward2).
+    {BinaryFormulaKind::RoundedDiv, "DivBackward2", SavedWhen::Never, SavedWhen::Never,
+     [](BinaryBackward& node, const Tensor& grad) -> TensorList {
+       return {node.needs_input_grad(0) ? zeros_like(grad) : Tensor(),
+               node.needs_input_grad(1) ? zeros_like(grad) : Tensor()};
+     }},
+    // floor_divide's output requires grad but has no derivative, as in PyTorch: backward through it
+    // raises.
+    {BinaryFormulaKind::FloorDivide, "NotImplemented", SavedWhen::Never, SavedWhen::Never,
+     [](BinaryBackward&, const Tensor&) -> TensorList {
+       fail<Error>("[floor_divide] the derivative for floor_divide is not implemented");
+     }},
 };
 
+constexpr bool binary_rows_follow_enum() {
+  for (size_t i = 0; i < std::size(binary_formulas); ++i)
+    if (binary_formulas[i].kind != static_cast<BinaryFormulaKind>(i)) return false;
+  return true;
+}
+static_assert(std::size(binary_formulas) == static_cast<size_t>(BinaryFormulaKind::FloorDivide) + 1 &&
+                  binary_rows_follow_enum(),
+              "one row per BinaryFormulaKind, in the enum's order");
+
+bool saved_when(SavedWhen when, const Tensor& a, const Tensor& b) {
+  return when == SavedWhen::Always || (when == SavedWhen::ANeedsGrad && a.requires_grad()) ||
+         (when == SavedWhen::BNeedsGrad && b.requires_grad());
+}
+
+// Records the row's node for out = op(a, b), saving what its formula will read.
+void record_binary_formula(BinaryFormulaKind kind, const Tensor& a, const Tensor& b, Tensor& out,
+                           std::optional<Scalar> alpha = std::nullopt) {
+  const BinaryFormula& formula = binary_formulas[static_cast<int>(kind)];
+  auto node = make_node<BinaryBackward>(formula, alpha);
+  if (saved_when(formula.save_a, a, b)) node->save(BinaryBackward::A, a);
+  if (saved_when(formula.save_b, a, b)) node->save(BinaryBackward::B, b);
+  record_binary(node, a, b, out);
+}
+
+// pow's three forms each carry their own exponent, base or special cases: small structs.
 struct PowBackward1 final : Node {  // tensor ** tensor
   enum Slot { Base, Exponent, Result };
   TensorList apply(TensorList&& grads) override {
@@ -255,35 +310,6 @@ struct UnaryBackward final : Node {
   std::string name() const override { return formula.node_name; }
 };
 
-// remainder: a - floor(a / b) * b, so d/da = 1 and d/db = -floor(a / b).
-struct RemainderBackward0 final : Node {
-  enum Slot { A, B };
-  TensorList apply(TensorList&& grads) override {
-    const Tensor& grad = grads[0];
-    if (!needs_input_grad(1)) return {grad, Tensor()};
-    return {grad, neg(mul(grad, floor_divide(saved(A), saved(B))))};
-  }
-  std::string name() const override { return "RemainderBackward0"; }
-};
-
-// div with a rounding mode is piecewise constant: zero gradients (PyTorch's DivBackward2).
-struct RoundedDivBackward final : Node {
-  TensorList apply(TensorList&& grads) override {
-    return {needs_input_grad(0) ? zeros_like(grads[0]) : Tensor(),
-            needs_input_grad(1) ? zeros_like(grads[0]) : Tensor()};
-  }
-  std::string name() const override { return "DivBackward2"; }
-};
-
-// floor_divide's output requires grad but has no derivative, as in PyTorch: backward through it
-// raises.
-struct FloorDivideBackward final : Node {
-  TensorList apply(TensorList&&) override {
-    fail<Error>("[floor_divide] the derivative for floor_divide is not implemented");
-  }
-  std::string name() const override { return "NotImplemented"; }
-};
-
 // relu's gradient is piecewise constant in relu's output: zero derivative there, as in PyTorch (so
 // that a second derivative of relu is zeros, not an error).
 struct ThresholdBackwardBackward0 final : Node {
@@ -342,43 +368,25 @@ void check_sub_operands(DType a, DType b) {
 
 Tensor add_impl(const Tensor& a, const Tensor& b, DType dtype, std::optional<Scalar> alpha) {
   Tensor out = binary_kernel(BinaryOp::Add, a, scaled(b, alpha, dtype), dtype, dtype);
-  if (needs_grad(a, b)) {
-    auto node = make_node<AddBackward0>();
-    node->alpha = alpha;
-    record_binary(node, a, b, out);
-  }
+  if (needs_grad(a, b)) record_binary_formula(BinaryFormulaKind::Add, a, b, out, alpha);
   return out;
 }
 
 Tensor sub_impl(const Tensor& a, const Tensor& b, DType dtype, std::optional<Scalar> alpha = std::nullopt) {
   Tensor out = binary_kernel(BinaryOp::Sub, a, scaled(b, alpha, dtype), dtype, dtype);
-  if (needs_grad(a, b)) {
-    auto node = make_node<SubBackward0>();
-    node->alpha = alpha;
-    record_binary(node, a, b, out);
-  }
+  if (needs_grad(a, b)) record_binary_formula(BinaryFormulaKind::Sub, a, b, out, alpha);
   return out;
 }
 
 Tensor mul_impl(const Tensor& a, const Tensor& b, DType dtype) {
   Tensor out = binary_kernel(BinaryOp::Mul, a, b, dtype, dtype);
-  if (needs_grad(a, b)) {
-    auto node = make_node<MulBackward0>();
-    if (b.requires_grad()) node->save(MulBackward0::A, a);
-    if (a.requires_grad()) node->save(MulBackward0::B, b);
-    record_binary(node, a, b, out);
-  }
+  if (needs_grad(a, b)) record_binary_formula(BinaryFormulaKind::Mul, a, b, out);
   return out;
 }
 
 Tensor div_impl(const Tensor& a, const Tensor& b, DType dtype) {
   Tensor out = binary_kernel(BinaryOp::Div, a, b, dtype, dtype);
-  if (needs_grad(a, b)) {
-    auto node = make_node<DivBackward0>();
-    node->save(DivBackward0::A, a);
-    node->save(DivBackward0::B, b);
-    record_binary(node, a, b, out);
-  }
+  if (needs_grad(a, b)) record_binary_formula(BinaryFormulaKind::Div, a, b, out);
   return out;
 }
 
@@ -482,18 +490,10 @@ Tensor rounded_division(BinaryOp op, const Tensor& a, const Tensor& b, DType dty
   check_integer_divisor(b, dtype, name);
   Tensor out = binary_kernel(op, a, b, dtype, dtype);
   if (!needs_grad(a, b)) return out;
-  if (op == BinaryOp::Remainder) {
-    auto node = make_node<RemainderBackward0>();
-    if (b.requires_grad()) {
-      node->save(RemainderBackward0::A, a);
-      node->save(RemainderBackward0::B, b);
-    }
-    record_binary(node, a, b, out);
-  } else if (is_div) {
-    record_binary(make_node<RoundedDivBackward>(), a, b, out);
-  } else {
-    record_binary(make_node<FloorDivideBackward>(), a, b, out);
-  }
+  record_binary_formula(op == BinaryOp::Remainder ? BinaryFormulaKind::Remainder
+                        : is_div                  ? BinaryFormulaKind::RoundedDiv
+                                                  : BinaryFormulaKind::FloorDivide,
+                        a, b, out);
   return out;
 }
 

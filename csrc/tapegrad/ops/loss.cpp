@@ -1,5 +1,7 @@
 #include "tapegrad/ops/loss.h"
 
+#include <iterator>
+
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/kernels/loss.h"
@@ -51,6 +53,30 @@ Tensor finish(Reduction reduction, const Tensor& per_element, double total, doub
 
 // ---- pointwise losses ------------------------------------------------------------------------
 
+// One row per PointwiseLoss, in the enum's order: the node's name and the target's shape rule. Every
+// one saves the (converted) input, target and weights, and its formula is the backward kernel.
+struct PointwiseLossRow {
+  PointwiseLoss kind;
+  const char* node_name;
+  bool target_broadcasts;  // else the target must have the input's shape
+};
+
+constexpr PointwiseLossRow pointwise_losses[] = {
+    {PointwiseLoss::MSE, "MseLossBackward0", true},
+    {PointwiseLoss::L1, "L1LossBackward0", true},
+    {PointwiseLoss::BCE, "BinaryCrossEntropyBackward0", false},
+    {PointwiseLoss::BCEWithLogits, "BinaryCrossEntropyWithLogitsBackward0", false},
+};
+
+constexpr bool loss_rows_follow_enum() {
+  for (size_t i = 0; i < std::size(pointwise_losses); ++i)
+    if (pointwise_losses[i].kind != static_cast<PointwiseLoss>(i)) return false;
+  return true;
+}
+static_assert(std::size(pointwise_losses) == static_cast<size_t>(PointwiseLoss::BCEWithLogits) + 1 &&
+                  loss_rows_follow_enum(),
+              "one row per PointwiseLoss, in the enum's order");
+
 struct PointwiseLossBackward final : Node {
   PointwiseLoss kind;
   UpstreamScale scale;
@@ -59,27 +85,22 @@ struct PointwiseLossBackward final : Node {
 
   TensorList apply(TensorList&& grads) override {
     refuse_double_backward(*this);
-    const Tensor x = saved(Input), y = saved(Target);
-    const Tensor w = saved(Weight);
-    const Tensor pw = saved(PosWeight);
+    const Tensor x = saved(Input), y = saved(Target), w = saved(Weight), pw = saved(PosWeight);
     Tensor grad_input = needs_input_grad(0) ? empty_like(x) : Tensor();
     Tensor grad_target = needs_input_grad(1) ? empty_like(x) : Tensor();
     kernels::pointwise_loss_backward(kind, grad_input, grad_target, contiguous(grads[0]), scale, x, y, w, pw);
     return {grad_input, grad_target};
   }
-  std::string name() const override {
-    static const char* const names[] = {"MseLossBackward0", "L1LossBackward0", "BinaryCrossEntropyBackward0",
-                                        "BinaryCrossEntropyWithLogitsBackward0"};
-    return names[static_cast<int>(kind)];
-  }
+  std::string name() const override { return pointwise_losses[static_cast<int>(kind)].node_name; }
 };
 
 Tensor pointwise_loss(PointwiseLoss kind, const Tensor& input, const Tensor& target, const Tensor& weight,
                       const Tensor& pos_weight, Reduction reduction) {
   const char* op = kernels::loss_name(kind);
   TG_CHECK_TYPE(is_floating(input.dtype()), "[", op, "] expects a floating-point input, got ", dtype_name(input.dtype()));
+  const PointwiseLossRow& row = pointwise_losses[static_cast<int>(kind)];
   DimVector shape = input.sizes();
-  if (kind == PointwiseLoss::MSE || kind == PointwiseLoss::L1) {
+  if (row.target_broadcasts) {
     shape = broadcast_shapes(input.sizes(), target.sizes(), op);
   } else {
     TG_CHECK_VALUE(target.sizes() == input.sizes(), "[", op, "] target size ", target.sizes(),
