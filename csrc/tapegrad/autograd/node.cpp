@@ -216,16 +216,15 @@ Node::SavedTensor::SavedTensor(const Tensor& tensor, bool is_output)
 
 void Node::save(size_t slot, const Tensor& tensor, bool is_output) {
   if (!tensor.defined()) return;
-  // Room for the most slots a built-in node uses (four), so that a node allocates for them once.
-  if (saved_.empty()) saved_.reserve(std::max<size_t>(slot + 1, 4));
-  if (slot >= saved_.size()) saved_.resize(slot + 1);
-  saved_[slot] = SavedTensor(tensor, is_output);
+  if (slot >= kInlineSlots && slot - kInlineSlots >= more_saved_.size()) more_saved_.resize(slot - kInlineSlots + 1);
+  saved_slot(slot) = SavedTensor(tensor, is_output);
+  saved_count_ = std::max(saved_count_, slot + 1);
 }
 
-Tensor Node::saved(size_t slot) { return slot < saved_.size() ? saved_[slot].unpack(*this) : Tensor(); }
+Tensor Node::saved(size_t slot) { return slot < saved_count_ ? saved_slot(slot).unpack(*this) : Tensor(); }
 
 void Node::release_saved() {
-  for (SavedTensor& slot : saved_) slot.release();
+  for (size_t slot = 0; slot < saved_count_; ++slot) saved_slot(slot).release();
   if (releases_with_) releases_with_->release_saved();
 }
 

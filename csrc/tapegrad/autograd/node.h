@@ -6,6 +6,7 @@
 // A Node's next_edges() has one entry per differentiable input of the forward op, in order.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -131,7 +132,15 @@ class Node : public std::enable_shared_from_this<Node> {
     bool requires_grad_ = false;
     bool released_ = false;
   };
-  std::vector<SavedTensor> saved_;
+  SavedTensor& saved_slot(size_t slot) {
+    return slot < kInlineSlots ? inline_saved_[slot] : more_saved_[slot - kInlineSlots];
+  }
+  // The first two slots (all that most nodes use) live in the node, so that saving allocates
+  // nothing; further ones in more_saved_. Slots from saved_count_ on were never saved.
+  static constexpr size_t kInlineSlots = 2;
+  std::array<SavedTensor, kInlineSlots> inline_saved_;
+  std::vector<SavedTensor> more_saved_;
+  size_t saved_count_ = 0;
   Node* releases_with_ = nullptr;
   uint64_t sequence_nr_;
 };
