@@ -257,7 +257,8 @@ struct IndexingNode : Node {
 // The gradient of a gather is a scatter-add into zeros, itself differentiable.
 struct IndexBackward0 final : IndexingNode {
   DimVector input_sizes;
-  IndexBackward0(DimVector sizes, const std::vector<Tensor>& index) : IndexingNode(index), input_sizes(std::move(sizes)) {}
+  IndexBackward0(DimVector sizes, const std::vector<Tensor>& index)
+      : IndexingNode(index), input_sizes(std::move(sizes)) {}
   TensorList apply(TensorList&& grads) override {
     return {index_put(zeros(input_sizes, grads[0].dtype(), grads[0].device()), saved_indices(), grads[0], true)};
   }
