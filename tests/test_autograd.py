@@ -103,6 +103,44 @@ def test_second_backward_needs_retain_graph():
         y.backward()
 
 
+# Nodes saving one to four tensors (the first slots live in the node, further ones beside it) and a
+# list of them: the base frees them all after a backward, and the second one names the node.
+@pytest.mark.parametrize("make, node", [
+    (lambda x, w: x.exp(), "ExpBackward0"),
+    (lambda x, w: x.atan(), "AtanBackward0"),
+    (lambda x, w: x * w, "MulBackward0"),
+    (lambda x, w: (x.abs() + 0.5) ** w, "PowBackward1"),
+    (lambda x, w: x.clamp(w * 0, w + 1), "ClampBackward0"),
+    (lambda x, w: tg.nn.functional.binary_cross_entropy_with_logits(x, w.sigmoid(), weight=w, pos_weight=w),
+     "BinaryCrossEntropyWithLogitsBackward0"),
+    (lambda x, w: x[tg.tensor([0, 1, 0])], "IndexBackward0"),
+])
+def test_second_backward_through_saved_slots_names_the_node(make, node):
+    x, w = leaf([1.0, 2.0]), leaf([0.5, 1.5])
+    y = make(x, w)
+    assert y.grad_fn.name() == node
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match=r"\[%s\] trying to backward through the graph a second time" % node):
+        y.sum().backward()
+
+
+def test_node_saving_nothing_runs_again():
+    x, w = leaf([1.0, 2.0]), leaf([0.5, 1.5])
+    y = (x + w).sum()
+    y.backward()
+    y.backward()
+    np.testing.assert_allclose(x.grad.numpy(), [2.0, 2.0])
+
+
+def test_third_saved_slot_is_version_checked():
+    x, w = leaf([1.0, 2.0]), leaf([0.5, 1.5])
+    base = x * 1
+    y = base ** (w * 1)
+    base.add_(1)
+    with pytest.raises(RuntimeError, match=r"\[PowBackward1\].*version 1; expected version 0"):
+        y.sum().backward()
+
+
 def test_saved_tensor_modified_in_place_names_versions():
     x = leaf([1.0, 2.0])
     y = x * 2

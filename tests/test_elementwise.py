@@ -28,7 +28,9 @@ def test_binary(name, op, shape_a, shape_b):
     check_op(op, shape_a, shape_b)
 
 
-@pytest.mark.parametrize("name, op, low, high", [
+# One line per unary op: name, the op on lib's tensors, the input range. Each runs forward and
+# backward against PyTorch (test_unary) and through gradcheck in float64 (test_unary_gradcheck).
+UNARY = [
     ("neg", lambda lib, a: -a, -2, 2),
     ("exp", lambda lib, a: a.exp(), -3, 3),
     ("log", lambda lib, a: a.log(), 0.1, 3),
@@ -49,10 +51,62 @@ def test_binary(name, op, shape_a, shape_b):
     ("clamp_max", lambda lib, a: lib.clamp(a, max=0.3), -2, 2),
     ("scalar_ops", lambda lib, a: (1 - a) * 3 / 2 + 4 - a / 5, -2, 2),
     ("rdiv", lambda lib, a: 1 / (a.abs() + 1), -2, 2),
-])
+    ("atan", lambda lib, a: lib.atan(a), -3, 3),
+    ("asin", lambda lib, a: a.asin(), -0.9, 0.9),
+    ("acos", lambda lib, a: a.acos(), -0.9, 0.9),
+    ("tan", lambda lib, a: a.tan(), -1.2, 1.2),
+    ("sinh", lambda lib, a: a.sinh(), -3, 3),
+    ("cosh", lambda lib, a: lib.cosh(a), -3, 3),
+    ("log1p", lambda lib, a: a.log1p(), -0.9, 3),
+    ("expm1", lambda lib, a: a.expm1(), -3, 3),
+    ("log2", lambda lib, a: a.log2(), 0.1, 3),
+    ("log10", lambda lib, a: lib.log10(a), 0.1, 3),
+    ("exp2", lambda lib, a: a.exp2(), -3, 3),
+    ("erf", lambda lib, a: lib.erf(a), -3, 3),
+    ("floor", lambda lib, a: a.floor(), -3, 3),
+    ("ceil", lambda lib, a: lib.ceil(a), -3, 3),
+    ("round", lambda lib, a: a.round(), -3, 3),
+    ("trunc", lambda lib, a: lib.trunc(a), -3, 3),
+    ("frac", lambda lib, a: a.frac(), -3, 3),
+    ("reciprocal", lambda lib, a: a.reciprocal(), 0.2, 3),
+    ("square", lambda lib, a: lib.square(a), -2, 2),
+]
+
+
+@pytest.mark.parametrize("name, op, low, high", UNARY)
 @pytest.mark.parametrize("shape", [(3, 4), (2, 3, 4), (), (1,), (0, 4)])
 def test_unary(name, op, low, high, shape):
     check_op(op, shape, low=low, high=high)
+
+
+@pytest.mark.parametrize("name, op, low, high", UNARY)
+def test_unary_gradcheck(name, op, low, high):
+    gradcheck_op(op, (2, 3), low=low, high=high)
+
+
+# 1 / a differs (PyTorch records a reciprocal times the number), and so does the composite.
+@pytest.mark.parametrize("name, op, low, high", [row for row in UNARY if row[0] not in ("rdiv", "scalar_ops")])
+def test_unary_grad_fn_names_match_torch(name, op, low, high):
+    x = tg.full((2,), (low + high) / 2, dtype=tg.float64, requires_grad=True)
+    tx = torch.full((2,), (low + high) / 2, dtype=torch.float64, requires_grad=True)
+    assert op(tg, x).grad_fn.name() == op(torch, tx).grad_fn.name()
+
+
+def test_round_halves_to_even():
+    check_op(lambda lib, a: a.round(), inputs=[np.array([0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 3.5, 1e20])])
+
+
+@pytest.mark.parametrize("op", [lambda lib, a: a.floor(), lambda lib, a: a.ceil(), lambda lib, a: a.round(),
+                                lambda lib, a: a.trunc(), lambda lib, a: a.frac()])
+def test_rounding_refuses_what_torch_refuses(op):
+    with pytest.raises(RuntimeError):
+        op(torch, torch.tensor([True]))
+    with pytest.raises(NotImplementedError, match=r"^\[(floor|ceil|round|trunc|frac)\] not implemented for dtype bool"):
+        op(tg, tg.tensor([True]))
+    with pytest.raises(RuntimeError):
+        torch.tensor([1]).frac()
+    with pytest.raises(NotImplementedError, match=r"^\[frac\] not implemented for dtype int64"):
+        tg.tensor([1]).frac()
 
 
 @pytest.mark.parametrize("op, shapes, low, high", [
@@ -118,6 +172,11 @@ SPECIAL = np.array([0.0, -0.0, 1.0, -1.0, np.inf, -np.inf, np.nan, 1e-30, 1e30, 
     lambda lib, a: a.relu(), lambda lib, a: lib.sin(a), lambda lib, a: a.clamp(-1, 1), lambda lib, a: a * 0,
     lambda lib, a: 1 / a, lambda lib, a: lib.maximum(a, -a),
     lambda lib, a: lib.minimum(a, -a), lambda lib, a: a ** 2, lambda lib, a: a < 1,
+    lambda lib, a: a.atan(), lambda lib, a: a.asin(), lambda lib, a: a.acos(), lambda lib, a: a.tan(),
+    lambda lib, a: a.sinh(), lambda lib, a: a.cosh(), lambda lib, a: a.log1p(), lambda lib, a: a.expm1(),
+    lambda lib, a: a.log2(), lambda lib, a: a.log10(), lambda lib, a: a.exp2(), lambda lib, a: a.erf(),
+    lambda lib, a: a.floor(), lambda lib, a: a.ceil(), lambda lib, a: a.round(), lambda lib, a: a.trunc(),
+    lambda lib, a: a.frac(), lambda lib, a: a.reciprocal(), lambda lib, a: a.square(),
 ])
 def test_special_values(op):
     with np.errstate(all="ignore"):
@@ -260,6 +319,9 @@ def test_binary_bool(op):
     lambda lib, a: a.exp(), lambda lib, a: a.sigmoid(), lambda lib, a: a.tanh(), lambda lib, a: lib.sin(a),
     lambda lib, a: a.clamp(-2, 3), lambda lib, a: a.clamp(min=0.5), lambda lib, a: a ** 2, lambda lib, a: 2 ** a.abs(),
     lambda lib, a: a.logical_not(), lambda lib, a: a * 2 - 1, lambda lib, a: 1 - a, lambda lib, a: a % 3,
+    lambda lib, a: a.atan(), lambda lib, a: a.sinh(), lambda lib, a: a.exp2(), lambda lib, a: a.erf(),
+    lambda lib, a: a.floor(), lambda lib, a: a.ceil(), lambda lib, a: a.round(), lambda lib, a: a.trunc(),
+    lambda lib, a: a.reciprocal(), lambda lib, a: a.square(), lambda lib, a: (a.abs() + 1).log2(),
 ])
 def test_unary_integer(op):
     check_op(op, (3, 4), dtypes=INTEGER, grad=False, low=-5, high=5, atol=1e-6, rtol=1e-6)
@@ -268,6 +330,7 @@ def test_unary_integer(op):
 @pytest.mark.parametrize("op", [
     lambda lib, a: a.sign(), lambda lib, a: a.exp(), lambda lib, a: a.logical_not(), lambda lib, a: ~a,
     lambda lib, a: a.sigmoid(), lambda lib, a: a.clamp(0, 1), lambda lib, a: a.clamp(min=lib.tensor(False)),
+    lambda lib, a: a.atan(), lambda lib, a: a.square(), lambda lib, a: a.reciprocal(),
 ])
 def test_unary_bool(op):
     check_op(op, inputs=BOOLS[:1], dtypes=(tg.bool,), grad=False)

@@ -54,10 +54,11 @@ class PythonFunctionNode final : public Node {
     else if (tensor) add_output_meta(*tensor);
     else add_output_meta(OutputMeta{{}, DType::Float32});
   }
-  void save(SavedTensor saved) { saved_.push_back(std::move(saved)); }
+  // ctx.save_for_backward's arguments, in order (None saves nothing but keeps its place).
+  void save_for_backward(const Tensor& tensor, bool is_output) { save(saved_count_++, tensor, is_output); }
   py::tuple saved_tensors() {
-    py::tuple tensors(saved_.size());
-    for (size_t i = 0; i < saved_.size(); ++i) tensors[i] = py::cast(saved_[i].unpack(*this));
+    py::tuple tensors(saved_count_);
+    for (size_t i = 0; i < saved_count_; ++i) tensors[i] = py::cast(saved(i));
     return tensors;
   }
   PyObject* ctx() const { return ctx_.ptr(); }
@@ -96,9 +97,6 @@ class PythonFunctionNode final : public Node {
     return input_grads;
   }
   std::string name() const override { return name_; }
-  void release_saved() override {
-    for (SavedTensor& saved : saved_) saved.reset();
-  }
 
  private:
   py::object backward_;
@@ -106,7 +104,7 @@ class PythonFunctionNode final : public Node {
   std::string name_;
   bool materialize_grads_;
   std::vector<bool> tensor_inputs_, tensor_outputs_;
-  std::vector<SavedTensor> saved_;
+  size_t saved_count_ = 0;
 };
 
 // ctx.saved_tensors reads the node's saved tensors through this weak reference: the node owns
@@ -161,7 +159,7 @@ py::tuple record_function(py::object backward, py::object ctx, std::string name,
   }
   for (py::handle item : to_save) {
     if (item.is_none()) {
-      node->save(SavedTensor());
+      node->save_for_backward(Tensor(), false);
       continue;
     }
     TG_CHECK_TYPE(is_tensor(item), "[save_for_backward] can only save tensors or None, got ", type_name(item));
@@ -176,7 +174,7 @@ py::tuple record_function(py::object backward, py::object ctx, std::string name,
         is_output = output.differentiable;
       }
     }
-    node->save(SavedTensor(tensor, is_output));
+    node->save_for_backward(tensor, is_output);
   }
   return py::make_tuple(recorded, FunctionSavedTensors{node});
 }

@@ -240,7 +240,11 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   const std::pair<const char*, UnaryFn> unary_ops[] = {
       {"neg", neg},   {"negative", neg}, {"exp", exp},   {"log", log},       {"sqrt", sqrt},
       {"rsqrt", rsqrt}, {"abs", abs},    {"sign", sign}, {"sin", sin},       {"cos", cos},
-      {"tanh", tanh}, {"sigmoid", sigmoid}, {"relu", relu}, {"logical_not", logical_not}};
+      {"tanh", tanh}, {"sigmoid", sigmoid}, {"relu", relu}, {"logical_not", logical_not},
+      {"atan", atan}, {"asin", asin}, {"acos", acos}, {"tan", tan}, {"sinh", sinh}, {"cosh", cosh},
+      {"log1p", log1p}, {"expm1", expm1}, {"log2", log2}, {"log10", log10}, {"exp2", exp2}, {"erf", erf},
+      {"floor", floor}, {"ceil", ceil}, {"round", round}, {"trunc", trunc}, {"frac", frac},
+      {"reciprocal", reciprocal}, {"square", square}};
   auto unary = [](UnaryFn function) {
     return [function](const Tensor& self) { return call_releasing_gil(function, self); };
   };

@@ -34,6 +34,7 @@ struct CopySlices final : Node {
     edges.insert(edges.end(), fn_edges.begin() + std::min<size_t>(1, fn_edges.size()), fn_edges.end());
     set_next_edges(std::move(edges));
     add_output_meta(base_tensor);
+    release_saved_with(*fn);
   }
 
   TensorList apply(TensorList&& grads) override {
@@ -61,7 +62,6 @@ struct CopySlices final : Node {
     for (size_t i = 1; i < input_grads.size() && i < fn_grads.size(); ++i) input_grads[i] = std::move(fn_grads[i]);
     return input_grads;
   }
-  void release_saved() override { fn->release_saved(); }
   std::string name() const override { return "CopySlices"; }
 };
 

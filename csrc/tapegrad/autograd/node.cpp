@@ -1,5 +1,6 @@
 #include "tapegrad/autograd/node.h"
 
+#include <algorithm>
 #include <mutex>
 
 #include "tapegrad/ops/copy.h"
@@ -196,7 +197,7 @@ void HookHandle::remove() const {
   }
 }
 
-SavedTensor::SavedTensor(const Tensor& tensor, bool is_output)
+Node::SavedTensor::SavedTensor(const Tensor& tensor, bool is_output)
     : saved_version_(tensor.impl()->version()), is_output_(is_output), requires_grad_(tensor.requires_grad()) {
   if (is_output) {
     data_ = tensor.detach();
@@ -206,22 +207,36 @@ SavedTensor::SavedTensor(const Tensor& tensor, bool is_output)
   }
 }
 
-Tensor SavedTensor::unpack(Node& node) const {
+void Node::save(size_t slot, const Tensor& tensor, bool is_output) {
+  if (!tensor.defined()) return;
+  if (slot >= kInlineSlots && slot - kInlineSlots >= more_saved_.size()) more_saved_.resize(slot - kInlineSlots + 1);
+  saved_slot(slot) = SavedTensor(tensor, is_output);
+  saved_count_ = std::max(saved_count_, slot + 1);
+}
+
+Tensor Node::saved(size_t slot) { return slot < saved_count_ ? saved_slot(slot).unpack(*this) : Tensor(); }
+
+void Node::release_saved() {
+  for (size_t slot = 0; slot < saved_count_; ++slot) saved_slot(slot).release();
+  if (releases_with_) releases_with_->release_saved();
+}
+
+Tensor Node::SavedTensor::unpack(Node& owner) const {
   TG_CHECK(!released_,
-           "[", node.name(), "] trying to backward through the graph a second time (or to read saved tensors after "
+           "[", owner.name(), "] trying to backward through the graph a second time (or to read saved tensors after "
            "they were freed). Saved values are freed by backward() and autograd.grad(); pass retain_graph=True to "
            "the first call if you need to backward through the graph again.");
   if (!data_.defined()) return {};
   const uint32_t current_version = data_.impl()->version();
   TG_CHECK(current_version == saved_version_,
-           "[", node.name(), "] one of the tensors needed for gradient computation has been modified by an in-place "
+           "[", owner.name(), "] one of the tensors needed for gradient computation has been modified by an in-place "
            "operation: it is at version ", current_version, "; expected version ", saved_version_,
            " instead. Use out-of-place ops (or .clone()) on tensors that autograd saves.");
   if (!is_output_ || !requires_grad_) return data_;
   // Give the output back its history, so that formulas using it stay differentiable.
   Tensor output = data_.detach();
   AutogradMeta& meta = ensure_autograd_meta(*output.impl());
-  meta.grad_fn = node.shared_from_this();
+  meta.grad_fn = owner.shared_from_this();
   meta.output_nr = output_nr_;
   return output;
 }

@@ -1,10 +1,12 @@
 // The tape's pieces, named as in PyTorch so its documentation explains ours:
 //   Node         one recorded op; apply() maps the gradients of its outputs to those of its inputs
 //   Edge         (node, input_nr): where a gradient flows next
-//   SavedTensor  a tensor kept for backward, with the version it had when it was saved
+//   saved        tensors kept for backward (Node::save, Node::saved), each with the version it had
+//                when it was saved; the node owns them, in numbered slots, and frees them itself
 // A Node's next_edges() has one entry per differentiable input of the forward op, in order.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -44,9 +46,16 @@ class Node : public std::enable_shared_from_this<Node> {
   // create_graph, so formulas written with tapegrad ops give higher-order gradients for free.
   virtual TensorList apply(TensorList&& grad_outputs) = 0;
   virtual std::string name() const = 0;
-  // Frees saved tensors after a backward without retain_graph. A node that saved nothing can run
-  // again (as in PyTorch); one that did raises from SavedTensor::unpack, naming retain_graph.
-  virtual void release_saved() {}
+  // Frees the saved tensors after a backward without retain_graph. A node that saved nothing can
+  // run again (as in PyTorch); one that did raises from saved(), naming retain_graph.
+  void release_saved();
+
+  // Keeps `tensor` for backward in `slot` (each node numbers its own slots); an undefined tensor
+  // (an optional argument left out) saves nothing. `is_output`: `tensor` is an output of this node.
+  void save(size_t slot, const Tensor& tensor, bool is_output = false);
+  // The tensor saved in `slot`, undefined where none was. Raises (naming this node) where it was
+  // freed by a backward without retain_graph, or modified in place since it was saved.
+  Tensor saved(size_t slot);
 
   uint64_t sequence_nr() const { return sequence_nr_; }
   std::vector<Edge>& next_edges() { return next_edges_; }
@@ -79,6 +88,9 @@ class Node : public std::enable_shared_from_this<Node> {
   // The gradient expected for the next forward output, without making this node its grad_fn.
   void add_output_meta(const Tensor& output) { output_meta_.push_back({output.sizes(), output.dtype()}); }
   void add_output_meta(OutputMeta meta) { output_meta_.push_back(std::move(meta)); }
+  // For a node whose backward runs `inner`'s formula (CopySlices): inner's saved tensors are
+  // released with this node's. `inner` must live as long as this node.
+  void release_saved_with(Node& inner) { releases_with_ = &inner; }
 
  private:
   std::vector<Edge> next_edges_;
@@ -90,6 +102,36 @@ class Node : public std::enable_shared_from_this<Node> {
   };
   std::vector<OutputHook> output_hooks_;
   std::vector<std::pair<uint32_t, std::weak_ptr<TensorImpl>>> retained_outputs_;
+  // One slot of save()/saved().
+  class SavedTensor {
+   public:
+    SavedTensor() = default;
+    // `is_output`: the tensor is an output of the node that saves it. It is then kept without its
+    // grad_fn (which would be a reference cycle) and given it back on unpack.
+    SavedTensor(const Tensor& tensor, bool is_output);
+    // The saved tensor, or a RuntimeError if it was freed by a backward without retain_graph or
+    // modified in place since it was saved (the message names `owner` and both versions).
+    Tensor unpack(Node& owner) const;
+    void release() { data_ = Tensor(); released_ = true; }
+
+   private:
+    Tensor data_;
+    uint32_t saved_version_ = 0;
+    uint32_t output_nr_ = 0;
+    bool is_output_ = false;
+    bool requires_grad_ = false;
+    bool released_ = false;
+  };
+  SavedTensor& saved_slot(size_t slot) {
+    return slot < kInlineSlots ? inline_saved_[slot] : more_saved_[slot - kInlineSlots];
+  }
+  // The first two slots (all that most nodes use) live in the node, so that saving allocates
+  // nothing; further ones in more_saved_. Slots from saved_count_ on were never saved.
+  static constexpr size_t kInlineSlots = 2;
+  std::array<SavedTensor, kInlineSlots> inline_saved_;
+  std::vector<SavedTensor> more_saved_;
+  size_t saved_count_ = 0;
+  Node* releases_with_ = nullptr;
   uint64_t sequence_nr_;
 };
 
@@ -140,28 +182,6 @@ class AccumulateGrad final : public Node {
  private:
   std::weak_ptr<TensorImpl> variable_;
   std::mutex mutex_;  // serialises writes to .grad
-};
-
-class SavedTensor {
- public:
-  SavedTensor() = default;
-  // `is_output`: the tensor is an output of the node that saves it. It is then kept without its
-  // grad_fn (which would be a reference cycle) and given it back on unpack.
-  SavedTensor(const Tensor& tensor, bool is_output = false);
-  // The saved tensor, or a RuntimeError if it was freed by a backward without retain_graph or
-  // modified in place since it was saved (the message names `node` and both versions).
-  Tensor unpack(Node& node) const;
-  Tensor unpack(const std::shared_ptr<Node>& node) const { return unpack(*node); }
-  void reset() { data_ = Tensor(); released_ = true; }
-  bool defined() const { return data_.defined() || released_; }
-
- private:
-  Tensor data_;
-  uint32_t saved_version_ = 0;
-  uint32_t output_nr_ = 0;
-  bool is_output_ = false;
-  bool requires_grad_ = false;
-  bool released_ = false;
 };
 
 }  // namespace tg

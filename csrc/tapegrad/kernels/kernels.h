@@ -11,7 +11,10 @@ namespace tg::kernels {
 // Elementwise (Backend::binary and Backend::unary).
 enum class BinaryOp { Add, Sub, Mul, Div, FloorDivide, TruncDivide, Remainder, Pow, Maximum, Minimum,
                       Eq, Ne, Lt, Le, Gt, Ge };
-enum class UnaryOp { Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sign, Sin, Cos, Tanh, Sigmoid, Relu, LogicalNot };
+// Floor, Ceil, Round and Trunc of an integer tensor copy it; Round rounds half to even.
+enum class UnaryOp { Neg, Exp, Log, Sqrt, Rsqrt, Abs, Sign, Sin, Cos, Tanh, Sigmoid, Relu, LogicalNot,
+                     Atan, Asin, Acos, Tan, Sinh, Cosh, Log1p, Expm1, Log2, Log10, Exp2, Erf,
+                     Floor, Ceil, Round, Trunc, Frac, Reciprocal };
 
 // ---- index: gather/scatter through precomputed element offsets (ops/index.cpp lays them out) ---
 // Element (p, j, a) of an advanced index sits at outer[p] + index[j] + inner[a] in the indexed

@@ -18,13 +18,13 @@ const char* op_name(bool log) { return log ? "log_softmax" : "softmax"; }
 // For log_softmax's, grad_input = g - exp(y) * sum(g):
 //   d/dg = u - sum(u * exp(y))   and   d/dy = -u * exp(y) * sum(g).
 struct SoftmaxBackwardBackward final : Node {
-  SavedTensor grad, output;
+  enum Slot { Grad, Output };
   int64_t dim;
   bool log;
   SoftmaxBackwardBackward(int64_t d, bool l) : dim(d), log(l) {}
   TensorList apply(TensorList&& grads) override {
     const Tensor& u = grads[0];
-    const Tensor g = grad.unpack(*this), y = output.unpack(*this);
+    const Tensor g = saved(Grad), y = saved(Output);
     Tensor grad_g, grad_y;
     if (log) {
       const Tensor exp_y = exp(y);
@@ -37,7 +37,6 @@ struct SoftmaxBackwardBackward final : Node {
     }
     return {grad_g, grad_y};
   }
-  void release_saved() override { grad.reset(); output.reset(); }
   std::string name() const override { return log ? "LogSoftmaxBackwardDataBackward0" : "SoftmaxBackwardDataBackward0"; }
 };
 
@@ -53,20 +52,19 @@ Tensor backward_data(const Tensor& grad, const Tensor& output, int64_t dim, bool
   }
   if (needs_grad(grad, output)) {
     auto node = make_node<SoftmaxBackwardBackward>(dim, log);
-    node->grad = SavedTensor(grad);
-    node->output = SavedTensor(output);
+    node->save(SoftmaxBackwardBackward::Grad, grad);
+    node->save(SoftmaxBackwardBackward::Output, output);
     node->connect({&grad, &output}, {&grad_input});
   }
   return grad_input;
 }
 
 struct SoftmaxBackward final : Node {
-  SavedTensor output;
+  enum Slot { Output };
   int64_t dim;
   bool log;
   SoftmaxBackward(int64_t d, bool l) : dim(d), log(l) {}
-  TensorList apply(TensorList&& grads) override { return {backward_data(grads[0], output.unpack(*this), dim, log)}; }
-  void release_saved() override { output.reset(); }
+  TensorList apply(TensorList&& grads) override { return {backward_data(grads[0], saved(Output), dim, log)}; }
   std::string name() const override { return log ? "LogSoftmaxBackward0" : "SoftmaxBackward0"; }
 };
 
@@ -84,7 +82,7 @@ Tensor softmax_forward(const Tensor& self, int64_t dim, std::optional<DType> dty
   if (needs_grad(input)) {
     auto node = make_node<SoftmaxBackward>(dim, log);
     node->connect({&input}, {&out});
-    node->output = SavedTensor(out, /*is_output=*/true);
+    node->save(SoftmaxBackward::Output, out, /*is_output=*/true);
   }
   return out;
 }

@@ -26,12 +26,12 @@ Tensor as_dtype_of(const Tensor& mask, const Tensor& like) { return to_dtype(mas
 
 // maximum/minimum: the gradient goes to the winner; on a tie each side gets half.
 struct MaxMinBackward final : Node {
-  SavedTensor a, b;
+  enum Slot { A, B };
   bool is_max;
   explicit MaxMinBackward(bool max) : is_max(max) {}
   TensorList apply(TensorList&& grads) override {
     const Tensor& grad = grads[0];
-    const Tensor x = a.unpack(*this), y = b.unpack(*this);
+    const Tensor x = saved(A), y = saved(B);
     const Tensor tie = mul(as_dtype_of(compare(Comparison::Eq, x, y), grad), Scalar(0.5));
     const Comparison wins = is_max ? Comparison::Gt : Comparison::Lt;
     Tensor grad_a, grad_b;
@@ -39,31 +39,29 @@ struct MaxMinBackward final : Node {
     if (needs_input_grad(1)) grad_b = mul(grad, add(as_dtype_of(compare(wins, y, x), grad), tie));
     return {grad_a, grad_b};
   }
-  void release_saved() override { a.reset(); b.reset(); }
   std::string name() const override { return is_max ? "MaximumBackward0" : "MinimumBackward0"; }
 };
 
 struct WhereBackward0 final : Node {
-  SavedTensor condition;
+  enum Slot { Condition };
   TensorList apply(TensorList&& grads) override {
     const Tensor& grad = grads[0];
-    const Tensor c = condition.unpack(*this);
+    const Tensor c = saved(Condition);
     return {needs_input_grad(0) ? where(c, grad, Scalar(0)) : Tensor(),
             needs_input_grad(1) ? where(c, Scalar(0), grad) : Tensor()};
   }
-  void release_saved() override { condition.reset(); }
   std::string name() const override { return "WhereBackward0"; }
 };
 
 // clamp (ClampBackward1), clamp_min (ClampMinBackward0) and clamp_max (ClampMaxBackward0).
 struct ClampBackward final : Node {
-  SavedTensor input;
+  enum Slot { Input };
   std::optional<Scalar> min, max;
   const char* node_name;
   ClampBackward(std::optional<Scalar> lo, std::optional<Scalar> hi, const char* name)
       : min(lo), max(hi), node_name(name) {}
   TensorList apply(TensorList&& grads) override {
-    const Tensor x = input.unpack(*this);
+    const Tensor x = saved(Input);
     Tensor pass;
     if (min) pass = compare(Comparison::Ge, x, *min);
     if (max) {
@@ -72,7 +70,6 @@ struct ClampBackward final : Node {
     }
     return {pass.defined() ? where(pass, grads[0], Scalar(0)) : grads[0]};
   }
-  void release_saved() override { input.reset(); }
   std::string name() const override { return node_name; }
 };
 
@@ -80,10 +77,10 @@ struct ClampBackward final : Node {
 // gradient where it is the result (PyTorch's rule: where x < min < max for min, and where
 // x > max or max < min for max).
 struct ClampBackward0 final : Node {
-  SavedTensor input, min, max;
+  enum Slot { Input, Min, Max };
   TensorList apply(TensorList&& grads) override {
     const Tensor& grad = grads[0];
-    const Tensor x = input.unpack(*this), low = min.unpack(*this), high = max.unpack(*this);
+    const Tensor x = saved(Input), low = saved(Min), high = saved(Max);
     Tensor grad_x, grad_low, grad_high;
     if (needs_input_grad(0)) {
       Tensor pass = low.defined() ? compare(Comparison::Ge, x, low) : Tensor();
@@ -105,7 +102,6 @@ struct ClampBackward0 final : Node {
     }
     return {grad_x, grad_low, grad_high};
   }
-  void release_saved() override { input.reset(); min.reset(); max.reset(); }
   std::string name() const override { return "ClampBackward0"; }
 };
 
@@ -119,8 +115,8 @@ Tensor maximum_minimum(const Tensor& a, const Tensor& b, bool is_max) {
   Tensor out = binary_kernel(is_max ? BinaryOp::Maximum : BinaryOp::Minimum, a, b, dtype, dtype);
   if (needs_grad(a, b)) {
     auto node = make_node<MaxMinBackward>(is_max);
-    node->a = SavedTensor(a);
-    node->b = SavedTensor(b);
+    node->save(MaxMinBackward::A, a);
+    node->save(MaxMinBackward::B, b);
     record_binary(node, a, b, out);
   }
   return out;
@@ -188,7 +184,7 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   }
   if (needs_grad(a, b)) {
     auto node = make_node<WhereBackward0>();
-    node->condition = SavedTensor(condition);
+    node->save(WhereBackward0::Condition, condition);
     record_binary(node, a, b, out);
   }
   return out;
@@ -228,7 +224,7 @@ Tensor clamp_impl(const Tensor& a, std::optional<Scalar> min, std::optional<Scal
   }
   if (needs_grad(a)) {
     auto node = make_node<ClampBackward>(min, max, node_name);
-    node->input = SavedTensor(a);
+    node->save(ClampBackward::Input, a);
     node->connect({&a}, {&out});
   }
   return out;
@@ -260,9 +256,9 @@ Tensor clamp(const Tensor& a, const Tensor& min, const Tensor& max) {
   }
   if (any_needs_grad({a, min, max}) && is_floating(dtype)) {
     auto node = make_node<ClampBackward0>();
-    node->input = SavedTensor(a);
-    if (min.defined()) node->min = SavedTensor(min);
-    if (max.defined()) node->max = SavedTensor(max);
+    node->save(ClampBackward0::Input, a);
+    node->save(ClampBackward0::Min, min);
+    node->save(ClampBackward0::Max, max);
     node->connect({&a, &min, &max}, {&out});
   }
   return out;

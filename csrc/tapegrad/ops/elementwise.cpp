@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <iterator>
+#include <numbers>
 
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
@@ -68,177 +69,255 @@ DType result_type(const Tensor& a, Scalar b) {
 
 namespace {
 
-struct AddBackward0 final : Node {
-  std::optional<Scalar> alpha;  // set only when it is not 1
-  TensorList apply(TensorList&& grads) override {
-    const Tensor& grad = grads[0];
-    return {grad, alpha ? mul(grad, *alpha) : grad};
-  }
-  std::string name() const override { return "AddBackward0"; }
+// ---- the binary arithmetic family: one row per formula ------------------------------------------
+// Each row gives the node's name, when the forward saves each operand (the gradient in a of a * b
+// is b, so b is kept only when a's gradient is wanted) and the formula: the operands' gradients
+// from the output's, reading the saved operands through the node only where a gradient needs them.
+
+enum class BinaryFormulaKind { Add, Sub, Mul, Div, Remainder, RoundedDiv, FloorDivide };
+enum class SavedWhen { Never, Always, ANeedsGrad, BNeedsGrad };
+
+struct BinaryBackward;
+
+struct BinaryFormula {
+  BinaryFormulaKind kind;
+  const char* node_name;
+  SavedWhen save_a, save_b;
+  TensorList (*backward)(BinaryBackward& node, const Tensor& grad);
 };
 
-struct SubBackward0 final : Node {
-  std::optional<Scalar> alpha;  // set only when it is not 1
-  TensorList apply(TensorList&& grads) override {
-    if (!needs_input_grad(1)) return {grads[0], Tensor()};
-    return {grads[0], alpha ? mul(grads[0], Scalar(-alpha->to_double())) : neg(grads[0])};
-  }
-  std::string name() const override { return "SubBackward0"; }
+struct BinaryBackward final : Node {
+  enum Slot { A, B };
+  const BinaryFormula& formula;
+  std::optional<Scalar> alpha;  // add and sub: b's scale, set only when it is not 1
+  BinaryBackward(const BinaryFormula& row, std::optional<Scalar> scale) : formula(row), alpha(scale) {}
+  TensorList apply(TensorList&& grads) override { return formula.backward(*this, grads[0]); }
+  std::string name() const override { return formula.node_name; }
 };
 
-struct MulBackward0 final : Node {
-  SavedTensor a, b;
-  TensorList apply(TensorList&& grads) override {
-    const Tensor& grad = grads[0];
-    return {needs_input_grad(0) ? mul(grad, b.unpack(*this)) : Tensor(),
-            needs_input_grad(1) ? mul(grad, a.unpack(*this)) : Tensor()};
-  }
-  void release_saved() override { a.reset(); b.reset(); }
-  std::string name() const override { return "MulBackward0"; }
+constexpr BinaryFormula binary_formulas[] = {
+    {BinaryFormulaKind::Add, "AddBackward0", SavedWhen::Never, SavedWhen::Never,
+     [](BinaryBackward& node, const Tensor& grad) -> TensorList {
+       return {grad, node.alpha ? mul(grad, *node.alpha) : grad};
+     }},
+    {BinaryFormulaKind::Sub, "SubBackward0", SavedWhen::Never, SavedWhen::Never,
+     [](BinaryBackward& node, const Tensor& grad) -> TensorList {
+       if (!node.needs_input_grad(1)) return {grad, Tensor()};
+       return {grad, node.alpha ? mul(grad, Scalar(-node.alpha->to_double())) : neg(grad)};
+     }},
+    {BinaryFormulaKind::Mul, "MulBackward0", SavedWhen::BNeedsGrad, SavedWhen::ANeedsGrad,
+     [](BinaryBackward& node, const Tensor& grad) -> TensorList {
+       return {node.needs_input_grad(0) ? mul(grad, node.saved(BinaryBackward::B)) : Tensor(),
+               node.needs_input_grad(1) ? mul(grad, node.saved(BinaryBackward::A)) : Tensor()};
+     }},
+    {BinaryFormulaKind::Div, "DivBackward0", SavedWhen::Always, SavedWhen::Always,
+     [](BinaryBackward& node, const Tensor& grad) -> TensorList {
+       const Tensor denominator = node.saved(BinaryBackward::B);
+       Tensor grad_a, grad_b;
+       if (node.needs_input_grad(0)) grad_a = div(grad, denominator);
+       if (node.needs_input_grad(1))
+         grad_b = neg(div(mul(grad, node.saved(BinaryBackward::A)), mul(denominator, denominator)));
+       return {grad_a, grad_b};
+     }},
+    // remainder: a - floor(a / b) * b, so d/da = 1 and d/db = -floor(a / b).
+    {BinaryFormulaKind::Remainder, "RemainderBackward0", SavedWhen::BNeedsGrad, SavedWhen::BNeedsGrad,
+     [](BinaryBackward& node, const Tensor& grad) -> TensorList {
+       if (!node.needs_input_grad(1)) return {grad, Tensor()};
+       return {grad, neg(mul(grad, floor_divide(node.saved(BinaryBackward::A), node.saved(BinaryBackward::B))))};
+     }},
+    // div with a rounding mode is piecewise constant: zero gradients (PyTorch's DivBackward2).
+    {BinaryFormulaKind::RoundedDiv, "DivBackward2", SavedWhen::Never, SavedWhen::Never,
+     [](BinaryBackward& node, const Tensor& grad) -> TensorList {
+       return {node.needs_input_grad(0) ? zeros_like(grad) : Tensor(),
+               node.needs_input_grad(1) ? zeros_like(grad) : Tensor()};
+     }},
+    // floor_divide's output requires grad but has no derivative, as in PyTorch: backward through it
+    // raises.
+    {BinaryFormulaKind::FloorDivide, "NotImplemented", SavedWhen::Never, SavedWhen::Never,
+     [](BinaryBackward&, const Tensor&) -> TensorList {
+       fail<Error>("[floor_divide] the derivative for floor_divide is not implemented");
+     }},
 };
 
-struct DivBackward0 final : Node {
-  SavedTensor a, b;
-  TensorList apply(TensorList&& grads) override {
-    const Tensor& grad = grads[0];
-    const Tensor denominator = b.unpack(*this);
-    Tensor grad_a, grad_b;
-    if (needs_input_grad(0)) grad_a = div(grad, denominator);
-    if (needs_input_grad(1)) grad_b = neg(div(mul(grad, a.unpack(*this)), mul(denominator, denominator)));
-    return {grad_a, grad_b};
-  }
-  void release_saved() override { a.reset(); b.reset(); }
-  std::string name() const override { return "DivBackward0"; }
-};
+constexpr bool binary_rows_follow_enum() {
+  for (size_t i = 0; i < std::size(binary_formulas); ++i)
+    if (binary_formulas[i].kind != static_cast<BinaryFormulaKind>(i)) return false;
+  return true;
+}
+static_assert(std::size(binary_formulas) == static_cast<size_t>(BinaryFormulaKind::FloorDivide) + 1 &&
+                  binary_rows_follow_enum(),
+              "one row per BinaryFormulaKind, in the enum's order");
 
+bool saved_when(SavedWhen when, const Tensor& a, const Tensor& b) {
+  return when == SavedWhen::Always || (when == SavedWhen::ANeedsGrad && a.requires_grad()) ||
+         (when == SavedWhen::BNeedsGrad && b.requires_grad());
+}
+
+// Records the row's node for out = op(a, b), saving what its formula will read.
+void record_binary_formula(BinaryFormulaKind kind, const Tensor& a, const Tensor& b, Tensor& out,
+                           std::optional<Scalar> alpha = std::nullopt) {
+  const BinaryFormula& formula = binary_formulas[static_cast<int>(kind)];
+  auto node = make_node<BinaryBackward>(formula, alpha);
+  if (saved_when(formula.save_a, a, b)) node->save(BinaryBackward::A, a);
+  if (saved_when(formula.save_b, a, b)) node->save(BinaryBackward::B, b);
+  record_binary(node, a, b, out);
+}
+
+// pow's three forms each carry their own exponent, base or special cases: small structs.
 struct PowBackward1 final : Node {  // tensor ** tensor
-  SavedTensor base, exponent, result;
+  enum Slot { Base, Exponent, Result };
   TensorList apply(TensorList&& grads) override {
     const Tensor& grad = grads[0];
-    const Tensor x = base.unpack(*this), y = exponent.unpack(*this);
+    const Tensor x = saved(Base), y = saved(Exponent);
     Tensor grad_base, grad_exponent;
     // An exponent of 0 has derivative 0 in the base everywhere, even at x == 0 where x^-1 is inf.
     if (needs_input_grad(0))
       grad_base = where(compare(Comparison::Eq, y, Scalar(0)), Scalar(0.0), mul(grad, mul(y, pow(x, sub(y, Scalar(1))))));
     if (needs_input_grad(1)) {
       // d/dy x^y = x^y log x, taken as 0 where x == 0 and y >= 0 (PyTorch's convention).
-      const Tensor out = result.unpack(*this);
+      const Tensor out = saved(Result);
       const Tensor zero_base = mul(compare(Comparison::Eq, x, Scalar(0)), compare(Comparison::Ge, y, Scalar(0)));
       grad_exponent = mul(grad, where(zero_base, Scalar(0.0), mul(out, log(x))));
     }
     return {grad_base, grad_exponent};
   }
-  void release_saved() override { base.reset(); exponent.reset(); result.reset(); }
   std::string name() const override { return "PowBackward1"; }
 };
 
 struct PowBackward0 final : Node {  // tensor ** number
-  SavedTensor base;
+  enum Slot { Base };
   Scalar exponent;
   explicit PowBackward0(Scalar e) : exponent(e) {}
   TensorList apply(TensorList&& grads) override {
     if (exponent.to_double() == 0.0) return {zeros_like(grads[0])};  // even at 0, where x^-1 is inf
-    const Tensor x = base.unpack(*this);
+    const Tensor x = saved(Base);
     return {mul(grads[0], mul(pow(x, Scalar(exponent.to_double() - 1.0)), exponent))};
   }
-  void release_saved() override { base.reset(); }
   std::string name() const override { return "PowBackward0"; }
 };
 
 struct PowBackward2 final : Node {  // number ** tensor
-  SavedTensor result;
-  SavedTensor exponent;  // only for a base of 0
+  enum Slot { Result, Exponent };  // the exponent only for a base of 0
   double log_base;
   explicit PowBackward2(double lb) : log_base(lb) {}
   TensorList apply(TensorList&& grads) override {
-    const Tensor grad = mul(grads[0], mul(result.unpack(*this), log_base));
+    const Tensor grad = mul(grads[0], mul(saved(Result), log_base));
+    const Tensor exponent = saved(Exponent);
     if (!exponent.defined()) return {grad};
     // 0^y: log 0 = -inf, so y^0 log 0 is nan where y > 0; PyTorch takes the derivative as 0 where y >= 0.
-    return {where(compare(Comparison::Ge, exponent.unpack(*this), Scalar(0)), Scalar(0.0), grad)};
+    return {where(compare(Comparison::Ge, exponent, Scalar(0)), Scalar(0.0), grad)};
   }
-  void release_saved() override { result.reset(); exponent.reset(); }
   std::string name() const override { return "PowBackward2"; }
 };
 
-// Unary ops whose derivative is a formula in the input x and/or the result y.
-struct UnaryBackward final : Node {
+// ---- the unary family: one row per UnaryOp ---------------------------------------------------
+// As PyTorch's derivatives.yaml: each row gives the op's name, its result dtype, what its forward
+// saves for backward, the node's name, and the formula mapping the output's gradient and that saved
+// tensor to the input's gradient. unary() and UnaryBackward read nothing else.
+
+enum class UnaryResult { Same, Floating, Bool };  // input's dtype; floating (integers promote); bool
+enum class Saves { Nothing, Input, Result };
+
+struct UnaryFormula {
   UnaryOp op;
-  SavedTensor input, result;
-  explicit UnaryBackward(UnaryOp o) : op(o) {}
-  TensorList apply(TensorList&& grads) override {
-    const Tensor& g = grads[0];
-    switch (op) {
-      case UnaryOp::Neg: return {neg(g)};
-      case UnaryOp::Exp: return {mul(g, result.unpack(*this))};
-      case UnaryOp::Log: return {div(g, input.unpack(*this))};
-      case UnaryOp::Sqrt: return {div(g, mul(result.unpack(*this), Scalar(2)))};
-      case UnaryOp::Rsqrt: return {mul(g, mul(pow(result.unpack(*this), Scalar(3)), Scalar(-0.5)))};
-      case UnaryOp::Abs: return {mul(g, sign(input.unpack(*this)))};
-      case UnaryOp::Sign: return {zeros_like(g)};
-      case UnaryOp::Sin: return {mul(g, cos(input.unpack(*this)))};
-      case UnaryOp::Cos: return {neg(mul(g, sin(input.unpack(*this))))};
-      case UnaryOp::Tanh: {
-        const Tensor y = result.unpack(*this);
-        return {mul(g, rsub(mul(y, y), Scalar(1)))};
-      }
-      case UnaryOp::Sigmoid: {
-        const Tensor y = result.unpack(*this);
-        return {mul(g, mul(y, rsub(y, Scalar(1))))};
-      }
-      case UnaryOp::Relu: return {threshold_backward(g, result.unpack(*this))};
-      case UnaryOp::LogicalNot: break;
-    }
-    return {Tensor()};
-  }
-  void release_saved() override { input.reset(); result.reset(); }
-  std::string name() const override {
-    static const char* const names[] = {"NegBackward0",  "ExpBackward0",  "LogBackward0",  "SqrtBackward0",
-                                        "RsqrtBackward0", "AbsBackward0", "SignBackward0", "SinBackward0",
-                                        "CosBackward0",  "TanhBackward0", "SigmoidBackward0", "ReluBackward0",
-                                        "LogicalNotBackward0"};
-    return names[static_cast<int>(op)];
-  }
+  const char* name;
+  UnaryResult result;
+  Saves saves;
+  const char* node_name;
+  Tensor (*backward)(const Tensor& grad, const Tensor& saved);  // null: no derivative, not recorded
 };
 
-// remainder: a - floor(a / b) * b, so d/da = 1 and d/db = -floor(a / b).
-struct RemainderBackward0 final : Node {
-  SavedTensor a, b;
-  TensorList apply(TensorList&& grads) override {
-    const Tensor& grad = grads[0];
-    if (!needs_input_grad(1)) return {grad, Tensor()};
-    return {grad, neg(mul(grad, floor_divide(a.unpack(*this), b.unpack(*this))))};
-  }
-  void release_saved() override { a.reset(); b.reset(); }
-  std::string name() const override { return "RemainderBackward0"; }
+constexpr UnaryFormula unary_formulas[] = {
+    {UnaryOp::Neg, "neg", UnaryResult::Same, Saves::Nothing, "NegBackward0",
+     [](const Tensor& g, const Tensor&) { return neg(g); }},
+    {UnaryOp::Exp, "exp", UnaryResult::Floating, Saves::Result, "ExpBackward0",
+     [](const Tensor& g, const Tensor& y) { return mul(g, y); }},
+    {UnaryOp::Log, "log", UnaryResult::Floating, Saves::Input, "LogBackward0",
+     [](const Tensor& g, const Tensor& x) { return div(g, x); }},
+    {UnaryOp::Sqrt, "sqrt", UnaryResult::Floating, Saves::Result, "SqrtBackward0",
+     [](const Tensor& g, const Tensor& y) { return div(g, mul(y, Scalar(2))); }},
+    {UnaryOp::Rsqrt, "rsqrt", UnaryResult::Floating, Saves::Result, "RsqrtBackward0",
+     [](const Tensor& g, const Tensor& y) { return mul(g, mul(pow(y, Scalar(3)), Scalar(-0.5))); }},
+    {UnaryOp::Abs, "abs", UnaryResult::Same, Saves::Input, "AbsBackward0",
+     [](const Tensor& g, const Tensor& x) { return mul(g, sign(x)); }},
+    {UnaryOp::Sign, "sign", UnaryResult::Same, Saves::Nothing, "SignBackward0",
+     [](const Tensor& g, const Tensor&) { return zeros_like(g); }},
+    {UnaryOp::Sin, "sin", UnaryResult::Floating, Saves::Input, "SinBackward0",
+     [](const Tensor& g, const Tensor& x) { return mul(g, cos(x)); }},
+    {UnaryOp::Cos, "cos", UnaryResult::Floating, Saves::Input, "CosBackward0",
+     [](const Tensor& g, const Tensor& x) { return neg(mul(g, sin(x))); }},
+    {UnaryOp::Tanh, "tanh", UnaryResult::Floating, Saves::Result, "TanhBackward0",
+     [](const Tensor& g, const Tensor& y) { return mul(g, rsub(mul(y, y), Scalar(1))); }},
+    {UnaryOp::Sigmoid, "sigmoid", UnaryResult::Floating, Saves::Result, "SigmoidBackward0",
+     [](const Tensor& g, const Tensor& y) { return mul(g, mul(y, rsub(y, Scalar(1)))); }},
+    {UnaryOp::Relu, "relu", UnaryResult::Same, Saves::Result, "ReluBackward0",
+     [](const Tensor& g, const Tensor& y) { return threshold_backward(g, y); }},
+    {UnaryOp::LogicalNot, "logical_not", UnaryResult::Bool, Saves::Nothing, "LogicalNotBackward0", nullptr},
+    {UnaryOp::Atan, "atan", UnaryResult::Floating, Saves::Input, "AtanBackward0",
+     [](const Tensor& g, const Tensor& x) { return div(g, add(mul(x, x), Scalar(1))); }},
+    {UnaryOp::Asin, "asin", UnaryResult::Floating, Saves::Input, "AsinBackward0",
+     [](const Tensor& g, const Tensor& x) { return mul(g, rsqrt(rsub(mul(x, x), Scalar(1)))); }},
+    {UnaryOp::Acos, "acos", UnaryResult::Floating, Saves::Input, "AcosBackward0",
+     [](const Tensor& g, const Tensor& x) { return neg(mul(g, rsqrt(rsub(mul(x, x), Scalar(1))))); }},
+    {UnaryOp::Tan, "tan", UnaryResult::Floating, Saves::Result, "TanBackward0",
+     [](const Tensor& g, const Tensor& y) { return mul(g, add(mul(y, y), Scalar(1))); }},
+    {UnaryOp::Sinh, "sinh", UnaryResult::Floating, Saves::Input, "SinhBackward0",
+     [](const Tensor& g, const Tensor& x) { return mul(g, cosh(x)); }},
+    {UnaryOp::Cosh, "cosh", UnaryResult::Floating, Saves::Input, "CoshBackward0",
+     [](const Tensor& g, const Tensor& x) { return mul(g, sinh(x)); }},
+    {UnaryOp::Log1p, "log1p", UnaryResult::Floating, Saves::Input, "Log1PBackward0",
+     [](const Tensor& g, const Tensor& x) { return div(g, add(x, Scalar(1))); }},
+    {UnaryOp::Expm1, "expm1", UnaryResult::Floating, Saves::Result, "Expm1Backward0",
+     [](const Tensor& g, const Tensor& y) { return mul(g, add(y, Scalar(1))); }},
+    {UnaryOp::Log2, "log2", UnaryResult::Floating, Saves::Input, "Log2Backward0",
+     [](const Tensor& g, const Tensor& x) { return div(g, mul(x, Scalar(std::numbers::ln2))); }},
+    {UnaryOp::Log10, "log10", UnaryResult::Floating, Saves::Input, "Log10Backward0",
+     [](const Tensor& g, const Tensor& x) { return div(g, mul(x, Scalar(std::numbers::ln10))); }},
+    {UnaryOp::Exp2, "exp2", UnaryResult::Floating, Saves::Result, "Exp2Backward0",
+     [](const Tensor& g, const Tensor& y) { return mul(g, mul(y, Scalar(std::numbers::ln2))); }},
+    {UnaryOp::Erf, "erf", UnaryResult::Floating, Saves::Input, "ErfBackward0",
+     [](const Tensor& g, const Tensor& x) {
+       return mul(g, mul(exp(neg(mul(x, x))), Scalar(2 * std::numbers::inv_sqrtpi)));
+     }},
+    {UnaryOp::Floor, "floor", UnaryResult::Same, Saves::Nothing, "FloorBackward0",
+     [](const Tensor& g, const Tensor&) { return zeros_like(g); }},
+    {UnaryOp::Ceil, "ceil", UnaryResult::Same, Saves::Nothing, "CeilBackward0",
+     [](const Tensor& g, const Tensor&) { return zeros_like(g); }},
+    {UnaryOp::Round, "round", UnaryResult::Same, Saves::Nothing, "RoundBackward0",
+     [](const Tensor& g, const Tensor&) { return zeros_like(g); }},
+    {UnaryOp::Trunc, "trunc", UnaryResult::Same, Saves::Nothing, "TruncBackward0",
+     [](const Tensor& g, const Tensor&) { return zeros_like(g); }},
+    {UnaryOp::Frac, "frac", UnaryResult::Same, Saves::Nothing, "FracBackward0",
+     [](const Tensor& g, const Tensor&) { return g; }},
+    {UnaryOp::Reciprocal, "reciprocal", UnaryResult::Floating, Saves::Result, "ReciprocalBackward0",
+     [](const Tensor& g, const Tensor& y) { return neg(mul(g, mul(y, y))); }},
 };
 
-// div with a rounding mode is piecewise constant: zero gradients (PyTorch's DivBackward2).
-struct RoundedDivBackward final : Node {
-  TensorList apply(TensorList&& grads) override {
-    return {needs_input_grad(0) ? zeros_like(grads[0]) : Tensor(),
-            needs_input_grad(1) ? zeros_like(grads[0]) : Tensor()};
-  }
-  std::string name() const override { return "DivBackward2"; }
-};
+constexpr bool rows_follow_enum() {
+  for (size_t i = 0; i < std::size(unary_formulas); ++i)
+    if (unary_formulas[i].op != static_cast<UnaryOp>(i)) return false;
+  return true;
+}
+static_assert(std::size(unary_formulas) == static_cast<size_t>(UnaryOp::Reciprocal) + 1 && rows_follow_enum(),
+              "one row per UnaryOp, in the enum's order");
 
-// floor_divide's output requires grad but has no derivative, as in PyTorch: backward through it
-// raises.
-struct FloorDivideBackward final : Node {
-  TensorList apply(TensorList&&) override {
-    fail<Error>("[floor_divide] the derivative for floor_divide is not implemented");
-  }
-  std::string name() const override { return "NotImplemented"; }
+const UnaryFormula& formula_of(UnaryOp op) { return unary_formulas[static_cast<int>(op)]; }
+
+struct UnaryBackward final : Node {
+  const UnaryFormula& formula;
+  explicit UnaryBackward(const UnaryFormula& row) : formula(row) {}
+  TensorList apply(TensorList&& grads) override { return {formula.backward(grads[0], saved(0))}; }
+  std::string name() const override { return formula.node_name; }
 };
 
 // relu's gradient is piecewise constant in relu's output: zero derivative there, as in PyTorch (so
 // that a second derivative of relu is zeros, not an error).
 struct ThresholdBackwardBackward0 final : Node {
-  SavedTensor output;
+  enum Slot { Output };
   TensorList apply(TensorList&& grads) override {
-    return {needs_input_grad(0) ? threshold_backward(grads[0], output.unpack(*this)) : Tensor(),
+    return {needs_input_grad(0) ? threshold_backward(grads[0], saved(Output)) : Tensor(),
             needs_input_grad(1) ? zeros_like(grads[0]) : Tensor()};
   }
-  void release_saved() override { output.reset(); }
   std::string name() const override { return "ThresholdBackwardBackward0"; }
 };
 
@@ -289,63 +368,52 @@ void check_sub_operands(DType a, DType b) {
 
 Tensor add_impl(const Tensor& a, const Tensor& b, DType dtype, std::optional<Scalar> alpha) {
   Tensor out = binary_kernel(BinaryOp::Add, a, scaled(b, alpha, dtype), dtype, dtype);
-  if (needs_grad(a, b)) {
-    auto node = make_node<AddBackward0>();
-    node->alpha = alpha;
-    record_binary(node, a, b, out);
-  }
+  if (needs_grad(a, b)) record_binary_formula(BinaryFormulaKind::Add, a, b, out, alpha);
   return out;
 }
 
 Tensor sub_impl(const Tensor& a, const Tensor& b, DType dtype, std::optional<Scalar> alpha = std::nullopt) {
   Tensor out = binary_kernel(BinaryOp::Sub, a, scaled(b, alpha, dtype), dtype, dtype);
-  if (needs_grad(a, b)) {
-    auto node = make_node<SubBackward0>();
-    node->alpha = alpha;
-    record_binary(node, a, b, out);
-  }
+  if (needs_grad(a, b)) record_binary_formula(BinaryFormulaKind::Sub, a, b, out, alpha);
   return out;
 }
 
 Tensor mul_impl(const Tensor& a, const Tensor& b, DType dtype) {
   Tensor out = binary_kernel(BinaryOp::Mul, a, b, dtype, dtype);
-  if (needs_grad(a, b)) {
-    auto node = make_node<MulBackward0>();
-    if (b.requires_grad()) node->a = SavedTensor(a);
-    if (a.requires_grad()) node->b = SavedTensor(b);
-    record_binary(node, a, b, out);
-  }
+  if (needs_grad(a, b)) record_binary_formula(BinaryFormulaKind::Mul, a, b, out);
   return out;
 }
 
 Tensor div_impl(const Tensor& a, const Tensor& b, DType dtype) {
   Tensor out = binary_kernel(BinaryOp::Div, a, b, dtype, dtype);
-  if (needs_grad(a, b)) {
-    auto node = make_node<DivBackward0>();
-    node->a = SavedTensor(a);
-    node->b = SavedTensor(b);
-    record_binary(node, a, b, out);
-  }
+  if (needs_grad(a, b)) record_binary_formula(BinaryFormulaKind::Div, a, b, out);
   return out;
 }
 
-Tensor unary_op(UnaryOp op, const Tensor& a, DType out_dtype, bool save_input, bool save_result) {
-  Tensor out = Tensor::empty(a.sizes(), out_dtype, a.device(), "unary");
+Tensor unary(UnaryOp op, const Tensor& a) {
+  const UnaryFormula& formula = formula_of(op);
+  const DType out_dtype = formula.result == UnaryResult::Same       ? a.dtype()
+                          : formula.result == UnaryResult::Floating ? floating_result(a.dtype())
+                                                                    : DType::Bool;
+  Tensor out = Tensor::empty(a.sizes(), out_dtype, a.device(), formula.name);
   {
     NoGradGuard no_grad;
     kernels::backend("unary", out, a).unary(op, out, to_dtype(a, out_dtype));
   }
-  if (needs_grad(a) && is_floating(out_dtype)) {
-    auto node = make_node<UnaryBackward>(op);
-    if (save_input) node->input = SavedTensor(a);
+  if (formula.backward && needs_grad(a) && is_floating(out_dtype)) {
+    auto node = make_node<UnaryBackward>(formula);
+    if (formula.saves == Saves::Input) node->save(0, a);
     node->connect({&a}, {&out});
-    if (save_result) node->result = SavedTensor(out, /*is_output=*/true);
+    if (formula.saves == Saves::Result) node->save(0, out, /*is_output=*/true);
   }
   return out;
 }
 
-Tensor floating_unary(UnaryOp op, const Tensor& a, bool save_input, bool save_result) {
-  return unary_op(op, a, floating_result(a.dtype()), save_input, save_result);
+// floor, ceil, round and trunc: an integer tensor gives a copy of itself, a bool one an error (as
+// in PyTorch).
+Tensor whole_number_unary(UnaryOp op, const Tensor& a) {
+  if (a.dtype() == DType::Bool) fail<NotImplementedError>("[", formula_of(op).name, "] not implemented for dtype bool");
+  return unary(op, a);
 }
 
 }  // namespace
@@ -422,18 +490,10 @@ Tensor rounded_division(BinaryOp op, const Tensor& a, const Tensor& b, DType dty
   check_integer_divisor(b, dtype, name);
   Tensor out = binary_kernel(op, a, b, dtype, dtype);
   if (!needs_grad(a, b)) return out;
-  if (op == BinaryOp::Remainder) {
-    auto node = make_node<RemainderBackward0>();
-    if (b.requires_grad()) {
-      node->a = SavedTensor(a);
-      node->b = SavedTensor(b);
-    }
-    record_binary(node, a, b, out);
-  } else if (is_div) {
-    record_binary(make_node<RoundedDivBackward>(), a, b, out);
-  } else {
-    record_binary(make_node<FloorDivideBackward>(), a, b, out);
-  }
+  record_binary_formula(op == BinaryOp::Remainder ? BinaryFormulaKind::Remainder
+                        : is_div                  ? BinaryFormulaKind::RoundedDiv
+                                                  : BinaryFormulaKind::FloorDivide,
+                        a, b, out);
   return out;
 }
 
@@ -485,10 +545,10 @@ Tensor pow(const Tensor& a, const Tensor& b) {
   Tensor out = binary_kernel(BinaryOp::Pow, a, b, dtype, dtype);
   if (needs_grad(a, b)) {
     auto node = make_node<PowBackward1>();
-    node->base = SavedTensor(a);
-    node->exponent = SavedTensor(b);
+    node->save(PowBackward1::Base, a);
+    node->save(PowBackward1::Exponent, b);
     record_binary(node, a, b, out);
-    node->result = SavedTensor(out, /*is_output=*/true);
+    node->save(PowBackward1::Result, out, /*is_output=*/true);
   }
   return out;
 }
@@ -502,7 +562,7 @@ Tensor pow(const Tensor& a, Scalar exponent) {
   Tensor out = binary_kernel(BinaryOp::Pow, a, wrap(exponent, dtype, a), dtype, dtype);
   if (needs_grad(a)) {
     auto node = make_node<PowBackward0>(exponent);
-    node->base = SavedTensor(a);
+    node->save(PowBackward0::Base, a);
     node->connect({&a}, {&out});
   }
   return out;
@@ -514,9 +574,9 @@ Tensor pow(Scalar base, const Tensor& exponent) {
   Tensor out = binary_kernel(BinaryOp::Pow, wrap(base, dtype, exponent), exponent, dtype, dtype);
   if (needs_grad(exponent)) {
     auto node = make_node<PowBackward2>(std::log(base.to_double()));
-    if (base.to_double() == 0.0) node->exponent = SavedTensor(exponent);
+    if (base.to_double() == 0.0) node->save(PowBackward2::Exponent, exponent);
     node->connect({&exponent}, {&out});
-    node->result = SavedTensor(out, /*is_output=*/true);
+    node->save(PowBackward2::Result, out, /*is_output=*/true);
   }
   return out;
 }
@@ -526,30 +586,53 @@ Tensor pow(Scalar base, const Tensor& exponent) {
 Tensor neg(const Tensor& a) {
   TG_CHECK(a.dtype() != DType::Bool, "[neg] negation, the `-` operator, on a bool tensor is not supported; if you are "
            "trying to invert a mask, use the `~` or logical_not() operator instead");
-  return unary_op(UnaryOp::Neg, a, a.dtype(), false, false);
+  return unary(UnaryOp::Neg, a);
 }
-Tensor exp(const Tensor& a) { return floating_unary(UnaryOp::Exp, a, false, true); }
-Tensor log(const Tensor& a) { return floating_unary(UnaryOp::Log, a, true, false); }
-Tensor sqrt(const Tensor& a) { return floating_unary(UnaryOp::Sqrt, a, false, true); }
-Tensor rsqrt(const Tensor& a) { return floating_unary(UnaryOp::Rsqrt, a, false, true); }
-Tensor abs(const Tensor& a) { return unary_op(UnaryOp::Abs, a, a.dtype(), true, false); }
-Tensor sign(const Tensor& a) { return unary_op(UnaryOp::Sign, a, a.dtype(), false, false); }
-Tensor sin(const Tensor& a) { return floating_unary(UnaryOp::Sin, a, true, false); }
-Tensor cos(const Tensor& a) { return floating_unary(UnaryOp::Cos, a, true, false); }
-Tensor tanh(const Tensor& a) { return floating_unary(UnaryOp::Tanh, a, false, true); }
-Tensor sigmoid(const Tensor& a) { return floating_unary(UnaryOp::Sigmoid, a, false, true); }
+Tensor exp(const Tensor& a) { return unary(UnaryOp::Exp, a); }
+Tensor log(const Tensor& a) { return unary(UnaryOp::Log, a); }
+Tensor sqrt(const Tensor& a) { return unary(UnaryOp::Sqrt, a); }
+Tensor rsqrt(const Tensor& a) { return unary(UnaryOp::Rsqrt, a); }
+Tensor abs(const Tensor& a) { return unary(UnaryOp::Abs, a); }
+Tensor sign(const Tensor& a) { return unary(UnaryOp::Sign, a); }
+Tensor sin(const Tensor& a) { return unary(UnaryOp::Sin, a); }
+Tensor cos(const Tensor& a) { return unary(UnaryOp::Cos, a); }
+Tensor tanh(const Tensor& a) { return unary(UnaryOp::Tanh, a); }
+Tensor sigmoid(const Tensor& a) { return unary(UnaryOp::Sigmoid, a); }
 Tensor relu(const Tensor& a) {
   TG_CHECK(a.dtype() != DType::Bool, "[relu] bool inputs are not supported");
-  return unary_op(UnaryOp::Relu, a, a.dtype(), false, true);
+  return unary(UnaryOp::Relu, a);
 }
-Tensor logical_not(const Tensor& a) { return unary_op(UnaryOp::LogicalNot, a, DType::Bool, false, false); }
+Tensor logical_not(const Tensor& a) { return unary(UnaryOp::LogicalNot, a); }
+Tensor atan(const Tensor& a) { return unary(UnaryOp::Atan, a); }
+Tensor asin(const Tensor& a) { return unary(UnaryOp::Asin, a); }
+Tensor acos(const Tensor& a) { return unary(UnaryOp::Acos, a); }
+Tensor tan(const Tensor& a) { return unary(UnaryOp::Tan, a); }
+Tensor sinh(const Tensor& a) { return unary(UnaryOp::Sinh, a); }
+Tensor cosh(const Tensor& a) { return unary(UnaryOp::Cosh, a); }
+Tensor log1p(const Tensor& a) { return unary(UnaryOp::Log1p, a); }
+Tensor expm1(const Tensor& a) { return unary(UnaryOp::Expm1, a); }
+Tensor log2(const Tensor& a) { return unary(UnaryOp::Log2, a); }
+Tensor log10(const Tensor& a) { return unary(UnaryOp::Log10, a); }
+Tensor exp2(const Tensor& a) { return unary(UnaryOp::Exp2, a); }
+Tensor erf(const Tensor& a) { return unary(UnaryOp::Erf, a); }
+Tensor floor(const Tensor& a) { return whole_number_unary(UnaryOp::Floor, a); }
+Tensor ceil(const Tensor& a) { return whole_number_unary(UnaryOp::Ceil, a); }
+Tensor round(const Tensor& a) { return whole_number_unary(UnaryOp::Round, a); }
+Tensor trunc(const Tensor& a) { return whole_number_unary(UnaryOp::Trunc, a); }
+Tensor frac(const Tensor& a) {
+  if (!is_floating(a.dtype())) fail<NotImplementedError>("[frac] not implemented for dtype ", dtype_name(a.dtype()));
+  return unary(UnaryOp::Frac, a);
+}
+Tensor reciprocal(const Tensor& a) { return unary(UnaryOp::Reciprocal, a); }
+// As PyTorch: x ** 2, so its node is PowBackward0 and an integer or bool tensor gives pow's dtype.
+Tensor square(const Tensor& a) { return pow(a, Scalar(int64_t{2})); }
 
 Tensor threshold_backward(const Tensor& grad, const Tensor& out) {
   Tensor result = Tensor::empty(grad.sizes(), grad.dtype(), grad.device(), "threshold_backward");
   kernels::backend("threshold_backward", result, grad, out).threshold_backward(result, grad, out);
   if (needs_grad(grad, out)) {
     auto node = make_node<ThresholdBackwardBackward0>();
-    node->output = SavedTensor(out);
+    node->save(ThresholdBackwardBackward0::Output, out);
     node->connect({&grad, &out}, {&result});
   }
   return result;

@@ -60,6 +60,26 @@ Tensor tanh(const Tensor& a);
 Tensor sigmoid(const Tensor& a);
 Tensor relu(const Tensor& a);
 Tensor logical_not(const Tensor& a);
+Tensor atan(const Tensor& a);
+Tensor asin(const Tensor& a);
+Tensor acos(const Tensor& a);
+Tensor tan(const Tensor& a);
+Tensor sinh(const Tensor& a);
+Tensor cosh(const Tensor& a);
+Tensor log1p(const Tensor& a);
+Tensor expm1(const Tensor& a);
+Tensor log2(const Tensor& a);
+Tensor log10(const Tensor& a);
+Tensor exp2(const Tensor& a);
+Tensor erf(const Tensor& a);
+// Integer tensors give a copy of themselves; round rounds half to even.
+Tensor floor(const Tensor& a);
+Tensor ceil(const Tensor& a);
+Tensor round(const Tensor& a);
+Tensor trunc(const Tensor& a);
+Tensor frac(const Tensor& a);  // a - trunc(a); floating tensors only
+Tensor reciprocal(const Tensor& a);
+Tensor square(const Tensor& a);
 
 // grad where out > 0, else 0: relu's backward as one kernel.
 Tensor threshold_backward(const Tensor& grad, const Tensor& out);

@@ -240,50 +240,45 @@ AdvancedLayout advanced_layout(const Tensor& self, const std::vector<Tensor>& in
   return layout;
 }
 
-// Index tensors kept for backward, version-checked like any saved tensor: an index modified in
-// place after the forward would silently scatter the gradient to the wrong places.
-struct SavedIndices {
-  std::vector<SavedTensor> saved;
-  explicit SavedIndices(const std::vector<Tensor>& indices) {
-    for (const Tensor& index : indices) saved.push_back(index.defined() ? SavedTensor(index) : SavedTensor());
+// A node that keeps index tensors for backward, in its slots 0, 1, ... (an undefined index, a dim
+// not indexed, saves nothing): version-checked like any saved tensor, as an index modified in place
+// after the forward would silently scatter the gradient to the wrong places.
+struct IndexingNode : Node {
+  size_t index_count;
+  explicit IndexingNode(const std::vector<Tensor>& indices) : index_count(indices.size()) {
+    for (size_t i = 0; i < indices.size(); ++i) save(i, indices[i]);
   }
-  std::vector<Tensor> unpack(Node& node) const {
+  std::vector<Tensor> saved_indices() {
     std::vector<Tensor> indices;
-    for (const SavedTensor& index : saved) indices.push_back(index.unpack(node));
+    for (size_t i = 0; i < index_count; ++i) indices.push_back(saved(i));
     return indices;
-  }
-  void reset() {
-    for (SavedTensor& index : saved) index.reset();
   }
 };
 
 // The gradient of a gather is a scatter-add into zeros, itself differentiable.
-struct IndexBackward0 final : Node {
+struct IndexBackward0 final : IndexingNode {
   DimVector input_sizes;
-  SavedIndices indices;
-  IndexBackward0(DimVector sizes, const std::vector<Tensor>& index) : input_sizes(std::move(sizes)), indices(index) {}
+  IndexBackward0(DimVector sizes, const std::vector<Tensor>& index)
+      : IndexingNode(index), input_sizes(std::move(sizes)) {}
   TensorList apply(TensorList&& grads) override {
-    return {index_put(zeros(input_sizes, grads[0].dtype(), grads[0].device()), indices.unpack(*this), grads[0], true)};
+    return {index_put(zeros(input_sizes, grads[0].dtype(), grads[0].device()), saved_indices(), grads[0], true)};
   }
-  void release_saved() override { indices.reset(); }
   std::string name() const override { return "IndexBackward0"; }
 };
 
 // index_put_: values take the indexed places (or add to them); the rest of self's gradient passes.
-struct IndexPutBackward0 final : Node {
-  SavedIndices indices;
+struct IndexPutBackward0 final : IndexingNode {
   bool accumulate;
-  IndexPutBackward0(const std::vector<Tensor>& index, bool add) : indices(index), accumulate(add) {}
+  IndexPutBackward0(const std::vector<Tensor>& index, bool add) : IndexingNode(index), accumulate(add) {}
   TensorList apply(TensorList&& grads) override {
     const Tensor& grad = grads[0];
-    const std::vector<Tensor> positions = indices.unpack(*this);
+    const std::vector<Tensor> positions = saved_indices();
     Tensor grad_self, grad_values;
     if (needs_input_grad(0))
       grad_self = accumulate ? grad : index_put(grad, positions, scalar_tensor(Scalar(0), grad.dtype(), grad.device()));
     if (needs_input_grad(1)) grad_values = index(grad, positions);
     return {grad_self, grad_values};
   }
-  void release_saved() override { indices.reset(); }
   std::string name() const override { return "IndexPutBackward0"; }
 };
 
@@ -432,10 +427,9 @@ void check_mask(const Tensor& mask, const char* op) {
 }
 
 struct MaskedFillBackward0 final : Node {
-  SavedTensor mask;
-  explicit MaskedFillBackward0(const Tensor& m) : mask(m) {}
-  TensorList apply(TensorList&& grads) override { return {where(mask.unpack(*this), Scalar(0), grads[0])}; }
-  void release_saved() override { mask.reset(); }
+  enum Slot { Mask };
+  explicit MaskedFillBackward0(const Tensor& mask) { save(Mask, mask); }
+  TensorList apply(TensorList&& grads) override { return {where(saved(Mask), Scalar(0), grads[0])}; }
   std::string name() const override { return "MaskedFillBackward0"; }
 };
 

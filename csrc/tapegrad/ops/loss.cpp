@@ -1,5 +1,7 @@
 #include "tapegrad/ops/loss.h"
 
+#include <iterator>
+
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/kernels/backend.h"
@@ -51,37 +53,55 @@ Tensor finish(Reduction reduction, const Tensor& per_element, double total, doub
 
 // ---- pointwise losses ------------------------------------------------------------------------
 
+// One row per PointwiseLoss, in the enum's order: the node's name and the target's shape rule. Every
+// one saves the (converted) input, target and weights, and its formula is the backward kernel.
+struct PointwiseLossRow {
+  PointwiseLoss kind;
+  const char* node_name;
+  bool target_broadcasts;  // else the target must have the input's shape
+};
+
+constexpr PointwiseLossRow pointwise_losses[] = {
+    {PointwiseLoss::MSE, "MseLossBackward0", true},
+    {PointwiseLoss::L1, "L1LossBackward0", true},
+    {PointwiseLoss::BCE, "BinaryCrossEntropyBackward0", false},
+    {PointwiseLoss::BCEWithLogits, "BinaryCrossEntropyWithLogitsBackward0", false},
+};
+
+constexpr bool loss_rows_follow_enum() {
+  for (size_t i = 0; i < std::size(pointwise_losses); ++i)
+    if (pointwise_losses[i].kind != static_cast<PointwiseLoss>(i)) return false;
+  return true;
+}
+static_assert(std::size(pointwise_losses) == static_cast<size_t>(PointwiseLoss::BCEWithLogits) + 1 &&
+                  loss_rows_follow_enum(),
+              "one row per PointwiseLoss, in the enum's order");
+
 struct PointwiseLossBackward final : Node {
   PointwiseLoss kind;
   UpstreamScale scale;
-  SavedTensor input, target, weight, pos_weight;
+  enum Slot { Input, Target, Weight, PosWeight };
   PointwiseLossBackward(PointwiseLoss k, UpstreamScale s) : kind(k), scale(s) {}
 
   TensorList apply(TensorList&& grads) override {
     refuse_double_backward(*this);
-    const Tensor x = input.unpack(*this), y = target.unpack(*this);
-    const Tensor w = weight.defined() ? weight.unpack(*this) : Tensor();
-    const Tensor pw = pos_weight.defined() ? pos_weight.unpack(*this) : Tensor();
+    const Tensor x = saved(Input), y = saved(Target), w = saved(Weight), pw = saved(PosWeight);
     Tensor grad_input = needs_input_grad(0) ? empty_like(x) : Tensor();
     Tensor grad_target = needs_input_grad(1) ? empty_like(x) : Tensor();
     kernels::backend(kernels::loss_name(kind), grads[0], grad_input, grad_target, x, y, w, pw)
         .pointwise_loss_backward(kind, grad_input, grad_target, contiguous(grads[0]), scale, x, y, w, pw);
     return {grad_input, grad_target};
   }
-  void release_saved() override { input.reset(); target.reset(); weight.reset(); pos_weight.reset(); }
-  std::string name() const override {
-    static const char* const names[] = {"MseLossBackward0", "L1LossBackward0", "BinaryCrossEntropyBackward0",
-                                        "BinaryCrossEntropyWithLogitsBackward0"};
-    return names[static_cast<int>(kind)];
-  }
+  std::string name() const override { return pointwise_losses[static_cast<int>(kind)].node_name; }
 };
 
 Tensor pointwise_loss(PointwiseLoss kind, const Tensor& input, const Tensor& target, const Tensor& weight,
                       const Tensor& pos_weight, Reduction reduction) {
   const char* op = kernels::loss_name(kind);
   TG_CHECK_TYPE(is_floating(input.dtype()), "[", op, "] expects a floating-point input, got ", dtype_name(input.dtype()));
+  const PointwiseLossRow& row = pointwise_losses[static_cast<int>(kind)];
   DimVector shape = input.sizes();
-  if (kind == PointwiseLoss::MSE || kind == PointwiseLoss::L1) {
+  if (row.target_broadcasts) {
     shape = broadcast_shapes(input.sizes(), target.sizes(), op);
   } else {
     TG_CHECK_VALUE(target.sizes() == input.sizes(), "[", op, "] target size ", target.sizes(),
@@ -101,10 +121,10 @@ Tensor pointwise_loss(PointwiseLoss kind, const Tensor& input, const Tensor& tar
   Tensor out = finish(reduction, per_element, total, count, dtype, input.device());
   if (needs_grad(input, target)) {
     auto node = make_node<PointwiseLossBackward>(kind, UpstreamScale{reduction, count});
-    node->input = SavedTensor(x);
-    node->target = SavedTensor(y);
-    if (w.defined()) node->weight = SavedTensor(w);
-    if (pw.defined()) node->pos_weight = SavedTensor(pw);
+    node->save(PointwiseLossBackward::Input, x);
+    node->save(PointwiseLossBackward::Target, y);
+    node->save(PointwiseLossBackward::Weight, w);
+    node->save(PointwiseLossBackward::PosWeight, pw);
     node->connect({&input, &target}, {&out});
   }
   return out;
@@ -149,27 +169,26 @@ struct CrossEntropyLossBackward final : Node {
   ClassTarget spec;
   UpstreamScale scale;
   bool probabilities;
-  SavedTensor input, target, weight, log_sum_exp;
+  enum Slot { Input, Target, Weight, LogSumExp };
   CrossEntropyLossBackward(ClassTarget s, UpstreamScale u, bool probs) : spec(s), scale(u), probabilities(probs) {}
 
   TensorList apply(TensorList&& grads) override {
     refuse_double_backward(*this);
-    const Tensor x = input.unpack(*this), t = target.unpack(*this), lse = log_sum_exp.unpack(*this);
-    const Tensor w = weight.defined() ? weight.unpack(*this) : Tensor();
+    const Tensor x = saved(Input), t = saved(Target), lse = saved(LogSumExp);
+    const Tensor w = saved(Weight);
     Tensor grad_input = needs_input_grad(0) ? empty_like(x) : Tensor();
     Tensor grad_target = probabilities && needs_input_grad(1) ? empty_like(x) : Tensor();
     kernels::backend("cross_entropy_backward", grads[0], grad_input, grad_target, x, t, w, lse)
         .cross_entropy_backward(grad_input, grad_target, contiguous(grads[0]), scale, x, t, w, lse, spec);
     return {grad_input, grad_target};
   }
-  void release_saved() override { input.reset(); target.reset(); weight.reset(); log_sum_exp.reset(); }
   std::string name() const override { return "CrossEntropyLossBackward0"; }
 };
 
 struct NllLossBackward final : Node {
   ClassTarget spec;
   UpstreamScale scale;
-  SavedTensor target, weight;
+  enum Slot { Target, Weight };
   DimVector input_sizes;
   DType dtype;
   Device device;
@@ -178,13 +197,12 @@ struct NllLossBackward final : Node {
 
   TensorList apply(TensorList&& grads) override {
     refuse_double_backward(*this);
-    const Tensor t = target.unpack(*this), w = weight.defined() ? weight.unpack(*this) : Tensor();
+    const Tensor t = saved(Target), w = saved(Weight);
     Tensor grad_input = zeros(input_sizes, dtype, device);
     kernels::backend("nll_loss_backward", grad_input, grads[0], t, w)
         .nll_loss_backward(grad_input, contiguous(grads[0]), scale, t, w, spec);
     return {grad_input};
   }
-  void release_saved() override { target.reset(); weight.reset(); }
   std::string name() const override { return "NllLossBackward0"; }
 };
 
@@ -226,10 +244,10 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   Tensor result = finish(reduction, per_row, totals.total, totals.denominator, dtype, input.device());
   if (needs_grad(input, target)) {
     auto node = make_node<CrossEntropyLossBackward>(spec, UpstreamScale{reduction, totals.denominator}, probabilities);
-    node->input = SavedTensor(x);
-    node->target = SavedTensor(t);
-    if (w.defined()) node->weight = SavedTensor(w);
-    node->log_sum_exp = SavedTensor(lse);
+    node->save(CrossEntropyLossBackward::Input, x);
+    node->save(CrossEntropyLossBackward::Target, t);
+    node->save(CrossEntropyLossBackward::Weight, w);
+    node->save(CrossEntropyLossBackward::LogSumExp, lse);
     node->connect({&input, &target}, {&result});
   }
   return result;
@@ -248,8 +266,8 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
   if (needs_grad(input)) {
     auto node = make_node<NllLossBackward>(spec, UpstreamScale{reduction, totals.denominator}, input.sizes(), dtype,
                                            input.device());
-    node->target = SavedTensor(t);
-    if (w.defined()) node->weight = SavedTensor(w);
+    node->save(NllLossBackward::Target, t);
+    node->save(NllLossBackward::Weight, w);
     node->connect({&input}, {&result});
   }
   return result;

@@ -38,7 +38,7 @@ void check_operands(const char* op, const Tensor& a, const Tensor& b) {
 // A 1-D operand takes part as a one-row (left) or one-column (right) matrix, and that dim is
 // missing from the output; backward puts it back on the gradient and takes it off again.
 struct MatmulBackward final : Node {
-  SavedTensor a, b;
+  enum Slot { A, B };
   bool a_is_vector, b_is_vector;
   bool b_is_shared;  // b has at most 2 dims: every batch element of a meets the same matrix
   // b is a column-major matrix, typically a transposed weight (x @ w.t()). Its gradient is then
@@ -56,13 +56,13 @@ struct MatmulBackward final : Node {
     if (a_is_vector) grad = unsqueeze(grad, -2);
     Tensor grad_a, grad_b;
     if (needs_input_grad(0)) {
-      Tensor right = b.unpack(*this);
+      Tensor right = saved(B);
       if (b_is_vector) right = unsqueeze(right, -1);
       grad_a = matmul(grad, transpose(right, -1, -2));  // (batch..., m, k); the engine sums the batch
       if (a_is_vector) grad_a = squeeze(grad_a, {-2});
     }
     if (needs_input_grad(1)) {
-      Tensor left = a.unpack(*this);
+      Tensor left = saved(A);
       if (a_is_vector) left = unsqueeze(left, 0);
       if ((left.dim() > 2 && b_is_shared) || b_is_column_major) {
         // sum over the batch of a_i^T g_i is one GEMM over the batch stacked into rows, instead
@@ -79,7 +79,6 @@ struct MatmulBackward final : Node {
     }
     return {grad_a, grad_b};
   }
-  void release_saved() override { a.reset(); b.reset(); }
   std::string name() const override { return node_name; }
 };
 
@@ -120,8 +119,8 @@ Tensor matmul_impl(const Tensor& a, const Tensor& b, const char* op, const char*
     const bool b_column_major = b.dim() == 2 && b.stride(0) == 1 && b.stride(1) != 1 && b.size(1) > 1;
     auto node = make_node<MatmulBackward>(a_is_vector, b_is_vector, b.dim() <= 2, b_column_major,
                                           node_name);
-    if (b.requires_grad()) node->a = SavedTensor(a);
-    if (a.requires_grad()) node->b = SavedTensor(b);
+    if (b.requires_grad()) node->save(MatmulBackward::A, a);
+    if (a.requires_grad()) node->save(MatmulBackward::B, b);
     node->connect({&a, &b}, {&out});
   }
   return out;
@@ -165,17 +164,17 @@ int64_t matmul_work(const Tensor& a, const Tensor& b) {
 namespace {
 
 struct LinearBackward final : Node {
-  SavedTensor input, weight;
+  enum Slot { Input, Weight };
   bool has_bias;
   explicit LinearBackward(bool bias) : has_bias(bias) {}
 
   TensorList apply(TensorList&& grads) override {
     const Tensor& grad = grads[0];
     Tensor grad_input, grad_weight;
-    if (needs_input_grad(0)) grad_input = matmul(grad, weight.unpack(*this));  // (..., out)·(out, in): one GEMM
+    if (needs_input_grad(0)) grad_input = matmul(grad, saved(Weight));  // (..., out)·(out, in): one GEMM
     if (needs_input_grad(1)) {
       // grad^T · input over all rows at once; the transpose is a view the GEMM reads by strides.
-      const Tensor x = input.unpack(*this);
+      const Tensor x = saved(Input);
       const int64_t rows = leading_rows(x.sizes());
       const Tensor grad_rows_t = transpose(reshape(grad, {rows, grad.size(-1)}), 0, 1);
       const Tensor x_rows = reshape(x, {rows, x.size(-1)});
@@ -185,7 +184,6 @@ struct LinearBackward final : Node {
     // The bias's gradient is grad itself: the engine sums it over the rows it was broadcast to.
     return {grad_input, grad_weight, needs_input_grad(2) ? grad : Tensor()};
   }
-  void release_saved() override { input.reset(); weight.reset(); }
   std::string name() const override { return has_bias ? "AddmmBackward0" : "MmBackward0"; }
 };
 
@@ -224,8 +222,8 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   }
   if (needs_grad(input, weight) || (bias.defined() && needs_grad(bias))) {
     auto node = make_node<LinearBackward>(bias.defined());
-    if (weight.requires_grad()) node->input = SavedTensor(input);
-    if (input.requires_grad()) node->weight = SavedTensor(weight);
+    if (weight.requires_grad()) node->save(LinearBackward::Input, input);
+    if (input.requires_grad()) node->save(LinearBackward::Weight, weight);
     if (bias.defined()) node->connect({&input, &weight, &bias}, {&out});
     else node->connect({&input, &weight}, {&out});
   }

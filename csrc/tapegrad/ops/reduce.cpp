@@ -100,11 +100,11 @@ Tensor products_of_others(const Tensor& x) {
 // zero (PyTorch's fast path), else computed without dividing (products_of_others over the reduced
 // dims moved last and merged).
 struct ProdBackward final : Node {
-  SavedTensor input, result;
+  enum Slot { Input, Result };
   DimVector dims;
   DimVector kept_sizes;
   TensorList apply(TensorList&& grads) override {
-    const Tensor x = input.unpack(*this);
+    const Tensor x = saved(Input);
     const Tensor grad = reshape(grads[0], kept_sizes);
     if (x.dim() == 0) return {grad};
     bool has_zero = false;
@@ -112,7 +112,7 @@ struct ProdBackward final : Node {
       NoGradGuard no_grad;
       has_zero = *any(compare(Comparison::Eq, x, Scalar(0))).data_ptr<bool>();
     }
-    if (!has_zero) return {mul(grad, div(reshape(result.unpack(*this), kept_sizes), x))};
+    if (!has_zero) return {mul(grad, div(reshape(saved(Result), kept_sizes), x))};
     // The reduced dims moved last (permute by `order`) and merged into one.
     const std::vector<bool> reduced = dims_to_mask(dims, x.dim(), "prod");
     DimVector order, merged_sizes;
@@ -128,34 +128,32 @@ struct ProdBackward final : Node {
     const Tensor others = products_of_others(reshape(moved, merged_sizes));
     return {mul(grad, permute(reshape(others, moved.sizes()), inverse))};
   }
-  void release_saved() override { input.reset(); result.reset(); }
   std::string name() const override { return dims.empty() ? "ProdBackward0" : "ProdBackward1"; }
 };
 
 // amax/amin and the full max/min: the gradient is split evenly between the elements equal to
 // the result (PyTorch's rule), so it stays symmetric under ties.
 struct ExtremeBackward final : Node {
-  SavedTensor input, result;  // result as returned (it is reshaped to kept_sizes here)
+  enum Slot { Input, Result };  // result as returned (it is reshaped to kept_sizes here)
   DimVector dims, kept_sizes;
   std::string node_name;
   TensorList apply(TensorList&& grads) override {
-    const Tensor x = input.unpack(*this), out = reshape(result.unpack(*this), kept_sizes);
+    const Tensor x = saved(Input), out = reshape(saved(Result), kept_sizes);
     const Tensor mask = to_dtype(compare(Comparison::Eq, x, out), x.dtype());
     const Tensor share = div(mask, sum(mask, dims, /*keepdim=*/true));
     return {mul(reshape(grads[0], kept_sizes), share)};
   }
-  void release_saved() override { input.reset(); result.reset(); }
   std::string name() const override { return node_name; }
 };
 
 // max(dim)/min(dim): the gradient goes to the returned index only.
 struct IndexedExtremeBackward final : Node {
-  SavedTensor indices;  // with keepdim
+  enum Slot { Indices };  // with keepdim
   DimVector input_sizes, kept_sizes;
   int64_t dim = 0;
   bool is_max = true;
   TensorList apply(TensorList&& grads) override {
-    const Tensor index = indices.unpack(*this);
+    const Tensor index = saved(Indices);
     DimVector position_shape(input_sizes.size(), 1);
     if (!input_sizes.empty()) position_shape[dim] = input_sizes[dim];
     const int64_t size = input_sizes.empty() ? 1 : input_sizes[dim];
@@ -163,7 +161,6 @@ struct IndexedExtremeBackward final : Node {
     const Tensor chosen = compare(Comparison::Eq, positions, index);
     return {where(chosen, reshape(grads[0], kept_sizes), Scalar(0))};
   }
-  void release_saved() override { indices.reset(); }
   std::string name() const override { return is_max ? "MaxBackward0" : "MinBackward0"; }
 };
 
@@ -176,9 +173,9 @@ Tensor extreme(const Tensor& self, const DimVector& dims, bool keepdim, bool is_
     node->dims = dims;
     node->kept_sizes = reduced_shape(self.sizes(), reduced, true);
     node->node_name = node_name;
-    node->input = SavedTensor(self);
+    node->save(ExtremeBackward::Input, self);
     node->connect({&self}, {&out});
-    node->result = SavedTensor(out, /*is_output=*/true);
+    node->save(ExtremeBackward::Result, out, /*is_output=*/true);
   }
   return out;
 }
@@ -209,7 +206,7 @@ ValuesIndices indexed_extreme(const Tensor& self, int64_t dim, bool keepdim, boo
     node->kept_sizes = kept;
     node->dim = dim;
     node->is_max = is_max;
-    node->indices = SavedTensor(kept_indices);
+    node->save(IndexedExtremeBackward::Indices, kept_indices);
     node->connect({&self}, {&values});
   }
   return {values, indices};
@@ -248,21 +245,20 @@ Tensor variance(const Tensor& self, const DimVector& dims, double correction, bo
 // d var = 2 (x - mean) / divisor. d std = d var / (2 std), taken as 0 where std is 0 (PyTorch's
 // convention: a constant slice has no direction to move in).
 struct VarianceBackward final : Node {
-  SavedTensor input, result;  // result: std's, as returned (it is reshaped to kept_sizes here)
+  enum Slot { Input, Result };  // result: std's, as returned (it is reshaped to kept_sizes here)
   DimVector dims, kept_sizes;
   double divisor = 1;
   bool is_std = false;
   TensorList apply(TensorList&& grads) override {
-    const Tensor x = input.unpack(*this);
+    const Tensor x = saved(Input);
     const Tensor centered = sub(x, mean(x, dims, /*keepdim=*/true));
     const Tensor grad = reshape(grads[0], kept_sizes);
     if (!is_std) return {mul(mul(grad, Scalar(2.0 / divisor)), centered)};
-    const Tensor out = reshape(result.unpack(*this), kept_sizes);
+    const Tensor out = reshape(saved(Result), kept_sizes);
     const Tensor is_zero = compare(Comparison::Eq, out, Scalar(0));
     const Tensor scale = where(is_zero, Scalar(0.0), div(grad, mul(where(is_zero, Scalar(1.0), out), Scalar(divisor))));
     return {mul(scale, centered)};
   }
-  void release_saved() override { input.reset(); result.reset(); }
   std::string name() const override { return is_std ? "StdBackward0" : "VarBackward0"; }
 };
 
@@ -280,22 +276,21 @@ Tensor variance_op(const Tensor& self, const DimVector& dims, double correction,
     node->kept_sizes = reduced_shape(self.sizes(), reduced, true);
     node->divisor = variance_divisor(reduced_count(self.sizes(), reduced), correction);
     node->is_std = is_std;
-    node->input = SavedTensor(self);
+    node->save(VarianceBackward::Input, self);
     node->connect({&self}, {&out});
-    if (is_std) node->result = SavedTensor(out, /*is_output=*/true);
+    if (is_std) node->save(VarianceBackward::Result, out, /*is_output=*/true);
   }
   return out;
 }
 
 // d logsumexp = exp(x - result): the softmax of the slice.
 struct LogsumexpBackward0 final : Node {
-  SavedTensor input, result;  // result as returned (it is reshaped to kept_sizes here)
+  enum Slot { Input, Result };  // result as returned (it is reshaped to kept_sizes here)
   DimVector kept_sizes;
   TensorList apply(TensorList&& grads) override {
-    const Tensor x = input.unpack(*this), out = reshape(result.unpack(*this), kept_sizes);
+    const Tensor x = saved(Input), out = reshape(saved(Result), kept_sizes);
     return {mul(reshape(grads[0], kept_sizes), exp(sub(x, out)))};
   }
-  void release_saved() override { input.reset(); result.reset(); }
   std::string name() const override { return "LogsumexpBackward0"; }
 };
 
@@ -353,9 +348,9 @@ Tensor prod(const Tensor& self, const DimVector& dims, bool keepdim, std::option
     auto node = make_node<ProdBackward>();
     node->dims = dims;
     node->kept_sizes = reduced_shape(self.sizes(), reduced, true);
-    node->input = SavedTensor(self);
+    node->save(ProdBackward::Input, self);
     node->connect({&self}, {&out});
-    node->result = SavedTensor(out, /*is_output=*/true);
+    node->save(ProdBackward::Result, out, /*is_output=*/true);
   }
   return out;
 }
@@ -401,9 +396,9 @@ Tensor logsumexp(const Tensor& self, const DimVector& dims, bool keepdim) {
   if (needs_grad(x)) {
     auto node = make_node<LogsumexpBackward0>();
     node->kept_sizes = reduced_shape(x.sizes(), reduced, true);
-    node->input = SavedTensor(x);
+    node->save(LogsumexpBackward0::Input, x);
     node->connect({&x}, {&out});
-    node->result = SavedTensor(out, /*is_output=*/true);
+    node->save(LogsumexpBackward0::Result, out, /*is_output=*/true);
   }
   return out;
 }

@@ -138,6 +138,25 @@ void floating_unary(UnaryOp op, const cpu::Loop<2>& loop) {
     case UnaryOp::Sin: return cpu::map_unary<T, T>(loop, [](T a) { return std::sin(a); });
     case UnaryOp::Cos: return cpu::map_unary<T, T>(loop, [](T a) { return std::cos(a); });
     case UnaryOp::Tanh: return cpu::map_unary<T, T>(loop, [](T a) { return std::tanh(a); });
+    case UnaryOp::Atan: return cpu::map_unary<T, T>(loop, [](T a) { return std::atan(a); });
+    case UnaryOp::Asin: return cpu::map_unary<T, T>(loop, [](T a) { return std::asin(a); });
+    case UnaryOp::Acos: return cpu::map_unary<T, T>(loop, [](T a) { return std::acos(a); });
+    case UnaryOp::Tan: return cpu::map_unary<T, T>(loop, [](T a) { return std::tan(a); });
+    case UnaryOp::Sinh: return cpu::map_unary<T, T>(loop, [](T a) { return std::sinh(a); });
+    case UnaryOp::Cosh: return cpu::map_unary<T, T>(loop, [](T a) { return std::cosh(a); });
+    case UnaryOp::Log1p: return cpu::map_unary<T, T>(loop, [](T a) { return std::log1p(a); });
+    case UnaryOp::Expm1: return cpu::map_unary<T, T>(loop, [](T a) { return std::expm1(a); });
+    case UnaryOp::Log2: return cpu::map_unary<T, T>(loop, [](T a) { return std::log2(a); });
+    case UnaryOp::Log10: return cpu::map_unary<T, T>(loop, [](T a) { return std::log10(a); });
+    case UnaryOp::Exp2: return cpu::map_unary<T, T>(loop, [](T a) { return std::exp2(a); });
+    case UnaryOp::Erf: return cpu::map_unary<T, T>(loop, [](T a) { return std::erf(a); });
+    case UnaryOp::Floor: return cpu::map_unary<T, T>(loop, [](T a) { return std::floor(a); });
+    case UnaryOp::Ceil: return cpu::map_unary<T, T>(loop, [](T a) { return std::ceil(a); });
+    // nearbyint in the default rounding mode rounds half to even, as PyTorch's round.
+    case UnaryOp::Round: return cpu::map_unary<T, T>(loop, [](T a) { return std::nearbyint(a); });
+    case UnaryOp::Trunc: return cpu::map_unary<T, T>(loop, [](T a) { return std::trunc(a); });
+    case UnaryOp::Frac: return cpu::map_unary<T, T>(loop, [](T a) { return a - std::trunc(a); });
+    case UnaryOp::Reciprocal: return cpu::map_unary<T, T>(loop, [](T a) { return T(1) / a; });
     // Written so that neither branch overflows: exp of a large positive number is never taken.
     case UnaryOp::Sigmoid:
       return cpu::map_unary<T, T>(loop, [](T a) {
@@ -236,6 +255,16 @@ void CpuBackend::unary(UnaryOp op, const Tensor& out, const Tensor& a) {
         // NaN stays NaN, as PyTorch's relu.
         if (op == UnaryOp::Relu) cpu::map_unary<T, T>(loop, [](T v) { return v < T(0) ? T(0) : v; });
       });
+    case UnaryOp::Floor:
+    case UnaryOp::Ceil:
+    case UnaryOp::Round:
+    case UnaryOp::Trunc:
+      if (!is_floating(a.dtype()))  // an integer is already whole
+        return dispatch_numeric(a.dtype(), "unary", [&](auto tag) {
+          using T = typename decltype(tag)::type;
+          cpu::map_unary<T, T>(loop, [](T v) { return v; });
+        });
+      [[fallthrough]];
     default:
       if (try_vectorised_float_unary(op, out, a)) return;
       return dispatch_floating(a.dtype(), "unary", [&](auto tag) { floating_unary<typename decltype(tag)::type>(op, loop); });
