@@ -1,7 +1,9 @@
 // Autograd from Python: grad mode, backward/grad over several tensors, the grad_fn objects, and
 // the node that runs a user's autograd.Function backward.
+#include "arguments.h"
 #include "bindings.h"
 #include "tapegrad/autograd/engine.h"
+#include "tapegrad/autograd/node.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
 

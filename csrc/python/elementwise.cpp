@@ -1,4 +1,5 @@
 // Elementwise ops as methods, operators (with reflected forms) and module functions.
+#include "arguments.h"
 #include "bindings.h"
 #include "tapegrad/ops/compare.h"
 #include "tapegrad/ops/creation.h"
@@ -123,8 +124,8 @@ void bind_operator(TensorClass& tensor, const char* name, WithTensor with_tensor
 void bind_elementwise(py::module_& module, TensorClass& tensor) {
   // Binds f as the method tensor.name(other, ...) and the function module.name(input, other, ...).
   auto both = [&](const char* name, auto function, auto... extra) {
-    tensor.def(name, function, py::arg("other"), extra...);
-    module.def(name, function, py::arg("input"), py::arg("other"), extra...);
+    tensor.def(name, checked(name, {"input", "other"}, function), py::arg("other"), extra...);
+    module.def(name, checked(name, {"input", "other"}, function), py::arg("input"), py::arg("other"), extra...);
   };
 
   // ---- arithmetic ----
@@ -230,10 +231,12 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
     return call_releasing_gil(static_cast<Tensor (*)(const Tensor&, Scalar, Scalar)>(where), condition,
                               to_scalar(a, "where"), to_scalar(b, "where"));
   };
-  module.def("where", where_function, py::arg("condition"), py::arg("input"), py::arg("other"));
-  tensor.def("where", [=](const Tensor& self, const Tensor& condition, py::handle other) {
+  module.def("where", checked("where", {"condition"}, where_function), py::arg("condition"), py::arg("input"),
+             py::arg("other"));
+  tensor.def("where", checked("where", {"input", "condition"}, [=](const Tensor& self, const Tensor& condition,
+                                                                   py::handle other) {
     return where_function(condition, py::cast(self), other);
-  }, py::arg("condition"), py::arg("other"));
+  }), py::arg("condition"), py::arg("other"));
 
   // ---- unary ----
   using UnaryFn = Tensor (*)(const Tensor&);
@@ -246,7 +249,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   };
   for (auto [name, function] : unary_ops) {
     tensor.def(name, unary(function));
-    module.def(name, unary(function));
+    module.def(name, checked(name, {"input"}, unary(function)));
   }
   tensor.def("__neg__", unary(neg));
   tensor.def("__abs__", unary(abs));
@@ -261,7 +264,8 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
       return clamp_with(self, min, max, name);
     };
     tensor.def(name, clamp_function, py::arg("min") = py::none(), py::arg("max") = py::none());
-    module.def(name, clamp_function, py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none());
+    module.def(name, checked(name, {"input"}, clamp_function), py::arg("input"), py::arg("min") = py::none(),
+               py::arg("max") = py::none());
   }
   // Number bounds go to clamp_min/clamp_max themselves (their nodes are named as PyTorch's).
   using OneBoundFn = Tensor (*)(const Tensor&, Scalar);
@@ -274,10 +278,11 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
     return call_releasing_gil(static_cast<OneBoundFn>(tg::clamp_max), self, to_scalar(max, "clamp_max"));
   };
   tensor.def("clamp_min", clamp_min, py::arg("min"));
-  module.def("clamp_min", clamp_min, py::arg("input"), py::arg("min"));
+  module.def("clamp_min", checked("clamp_min", {"input"}, clamp_min), py::arg("input"), py::arg("min"));
   tensor.def("clamp_max", clamp_max, py::arg("max"));
-  module.def("clamp_max", clamp_max, py::arg("input"), py::arg("max"));
-  module.def("threshold_backward", releasing<static_cast<TensorFn>(threshold_backward)>);
+  module.def("clamp_max", checked("clamp_max", {"input"}, clamp_max), py::arg("input"), py::arg("max"));
+  module.def("threshold_backward",
+             checked("threshold_backward", {"grad_output", "input"}, releasing<static_cast<TensorFn>(threshold_backward)>));
 
   // ---- in place ----
   // Each returns self, so `a += b` keeps the same Python object.

@@ -3,6 +3,7 @@
 // overload resolution, defaults) costs more than these ops on small tensors, so each is installed as
 // a plain CPython method that runs the no-argument call itself and hands any other call, unchanged,
 // to the pybind11 binding it stands in front of (which keeps its signature, defaults and errors).
+#include "arguments.h"
 #include "bindings.h"
 #include "tapegrad/ops/elementwise.h"
 #include "tapegrad/ops/reduce.h"

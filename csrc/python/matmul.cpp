@@ -2,6 +2,7 @@
 // einsum, and the GEMM's instruction-set switch for tests and benchmarks.
 #include <cctype>
 
+#include "arguments.h"
 #include "bindings.h"
 #include "tapegrad/kernels/cpu/gemm.h"
 #include "tapegrad/ops/matmul.h"
@@ -9,11 +10,6 @@
 namespace tg::python {
 
 namespace {
-
-Tensor to_operand(py::handle object, const char* op) {
-  if (is_tensor(object)) return as_tensor(object);
-  fail<TypeError>("[", op, "] expected a tensor, got ", py::str(py::type::of(object).attr("__name__")).cast<std::string>());
-}
 
 // Products release the GIL by their multiply-adds, not their elements: a 512x512 product reads a
 // quarter of a million elements but takes milliseconds.
@@ -59,7 +55,7 @@ int64_t einsum_work(const std::string& equation, const std::vector<Tensor>& oper
 template <typename Op>
 void bind_product(py::module_& module, TensorClass& tensor, const char* name, Op op) {
   auto function = [op, name](py::handle a, py::handle b) {
-    return call_product(op, to_operand(a, name), to_operand(b, name));
+    return call_product(op, to_tensor(a, name, "input"), to_tensor(b, name, "other"));
   };
   tensor.def(name, function, py::arg("other"));
   module.def(name, function, py::arg("input"), py::arg("other"));
@@ -98,8 +94,8 @@ void bind_matmul(py::module_& module, TensorClass& tensor) {
   PyType_Modified(reinterpret_cast<PyTypeObject*>(tensor.ptr()));
 
   module.def("linear", [](py::handle input_object, py::handle weight_object, py::handle bias_object) {
-    const Tensor input = to_operand(input_object, "linear"), weight = to_operand(weight_object, "linear");
-    const Tensor bias = bias_object.is_none() ? Tensor() : to_operand(bias_object, "linear");
+    const Tensor input = to_tensor(input_object, "linear", "input"), weight = to_tensor(weight_object, "linear", "weight");
+    const Tensor bias = to_optional_tensor(bias_object, "linear", "bias");
     const int64_t work = input.numel() * (weight.dim() == 2 ? weight.size(0) : 1);
     return run_releasing_gil(work, [&] { return linear(input, weight, bias); });
   }, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none());
@@ -109,7 +105,7 @@ void bind_matmul(py::module_& module, TensorClass& tensor) {
     py::sequence items = args;
     if (args.size() == 1 && (PyList_Check(args[0].ptr()) || PyTuple_Check(args[0].ptr()))) items = args[0];
     std::vector<Tensor> operands;
-    for (py::handle item : items) operands.push_back(to_operand(item, "einsum"));
+    for (py::handle item : items) operands.push_back(to_tensor(item, "einsum", "operands"));
     return run_releasing_gil(einsum_work(equation, operands), [&] { return einsum(equation, operands); });
   }, py::arg("equation"));
 
