@@ -1,7 +1,5 @@
 // Matrix products: matmul/mm/bmm/dot as methods and functions, @ and its reflected form, linear,
 // einsum, and the GEMM's instruction-set switch for tests and benchmarks.
-#include <cctype>
-
 #include "arguments.h"
 #include "bindings.h"
 #include "tapegrad/kernels/cpu/gemm.h"
@@ -16,40 +14,6 @@ namespace {
 template <typename Op>
 Tensor call_product(Op op, const Tensor& a, const Tensor& b) {
   return run_releasing_gil(matmul_work(a, b), [&] { return op(a, b); });
-}
-
-// About the multiply-adds of an einsum: the product of the sizes of its distinct subscripts (the
-// naive loop's length), with the dims "..." covers counted once, from the operand with the most.
-// Malformed equations give some number; einsum itself reports them.
-int64_t einsum_work(const std::string& equation, const std::vector<Tensor>& operands) {
-  int64_t label_sizes[128] = {};
-  double ellipsis_elements = 1, work = 1;
-  const std::string inputs = equation.substr(0, equation.find("->"));
-  size_t start = 0;
-  for (const Tensor& operand : operands) {
-    const size_t end = std::min(inputs.find(',', start), inputs.size());
-    const std::string term = inputs.substr(start, end - start);
-    start = end + 1;
-    const size_t ellipsis = term.find("...");
-    int64_t named = 0;
-    for (char c : term) named += std::isalpha(static_cast<unsigned char>(c)) ? 1 : 0;
-    double covered = 1;
-    int64_t dim = 0;
-    for (size_t i = 0; i < term.size(); ++i) {
-      if (i == ellipsis) {  // the letters after "..." name the last dims
-        for (const int64_t first = operand.dim() - (named - dim); dim < first && dim < operand.dim(); ++dim)
-          covered *= static_cast<double>(operand.size(dim));
-        i += 2;
-      } else if (std::isalpha(static_cast<unsigned char>(term[i])) && dim < operand.dim()) {
-        int64_t& size = label_sizes[static_cast<unsigned char>(term[i])];
-        size = std::max(size, operand.size(dim++));
-      }
-    }
-    ellipsis_elements = std::max(ellipsis_elements, covered);
-  }
-  for (int64_t size : label_sizes) work *= size > 0 ? static_cast<double>(size) : 1.0;
-  work *= ellipsis_elements;
-  return work >= 9e18 ? INT64_MAX : static_cast<int64_t>(work);
 }
 
 template <typename Op>
