@@ -164,12 +164,6 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
   auto* type = reinterpret_cast<PyTypeObject*>(tensor.ptr());
   g_tensor_base_traverse = type->tp_traverse;
   type->tp_traverse = tensor_traverse;
-
-  py::class_<HookHandle>(module, "RemovableHandle")
-      .def("remove", &HookHandle::remove)
-      .def_property_readonly("id", &HookHandle::id)
-      .def("__enter__", [](py::object self) { return self; })
-      .def("__exit__", [](const HookHandle& handle, py::args) { handle.remove(); });
 }
 
 }  // namespace tg::python

@@ -1,4 +1,6 @@
 // The Tensor class: metadata, conversion to Python values, and autograd attributes.
+#include <functional>
+
 #include "arguments.h"
 #include "bindings.h"
 #include "tapegrad/autograd/engine.h"
@@ -92,9 +94,38 @@ py::object to_list(const Tensor& tensor, int64_t dim, int64_t offset) {
   return list;
 }
 
+// PyTorch's RemovableHandle, which Tensor.register_hook and Module's register_*_hook both return:
+// remove() (or leaving a `with` block) takes the hook off, and removing twice is harmless. A
+// tensor hook goes through the core's HookHandle; a Module hook, made from Python as
+// RemovableHandle(hooks) before the hook goes in hooks[handle.id], is popped from that dict.
+class RemovableHandle {
+ public:
+  explicit RemovableHandle(const HookHandle& hook) : id_(hook.id()), remove_([hook] { hook.remove(); }) {}
+  explicit RemovableHandle(py::dict hooks) : id_(next_module_hook_id_++) {
+    remove_ = [hooks = std::move(hooks), id = id_] { hooks.attr("pop")(id, py::none()); };
+  }
+  uint64_t id() const { return id_; }
+  void remove() const { remove_(); }
+
+ private:
+  static inline uint64_t next_module_hook_id_ = 0;  // under the GIL
+  uint64_t id_;
+  std::function<void()> remove_;
+};
+
+void bind_removable_handle(py::module_& module) {
+  py::class_<RemovableHandle>(module, "RemovableHandle")
+      .def(py::init<py::dict>(), py::arg("hooks"))
+      .def("remove", &RemovableHandle::remove)
+      .def_property_readonly("id", &RemovableHandle::id)
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](const RemovableHandle& handle, py::args) { handle.remove(); });
+}
+
 }  // namespace
 
 void bind_tensor(py::module_& module, TensorClass& tensor) {
+  bind_removable_handle(module);
   tensor
       // Tensor(other) aliases other's data (what Parameter(data) builds on); Tensor() is empty.
       .def(py::init([](py::object data) {
@@ -210,7 +241,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
                         type_name(result));
           return as_tensor(result);
         });
-        return HookHandle(self, id);
+        return RemovableHandle(HookHandle(self, id));
       })
       .def("backward", [](const Tensor& self, py::object gradient, py::object retain_graph, bool create_graph) {
              const Tensor seed = to_optional_tensor(gradient, "backward", "gradient");
