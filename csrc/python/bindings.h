@@ -88,19 +88,6 @@ struct Releasing<Op> {
 template <auto Op>
 constexpr auto releasing = &Releasing<Op>::call;
 
-// For operators installed as raw CPython number slots (pybind11's dispatcher costs more than a
-// small op, see unwrap_tensor): the body of such a slot: returns f()'s tensor as a new reference, or nullptr with the Python
-// error set from whatever f threw.
-template <typename F>
-PyObject* number_slot_result(F&& f) {
-  try {
-    return py::cast(f()).release().ptr();
-  } catch (...) {
-    py::detail::try_translate_exceptions();
-    return nullptr;
-  }
-}
-
 // One bind function per family, each in its own file.
 void bind_tensor(py::module_& module, TensorClass& tensor);
 void bind_autograd(py::module_& module, TensorClass& tensor);
@@ -112,7 +99,8 @@ void bind_elementwise(py::module_& module, TensorClass& tensor);
 void bind_reduce(py::module_& module, TensorClass& tensor);
 void bind_matmul(py::module_& module, TensorClass& tensor);
 void bind_nn(py::module_& module, TensorClass& tensor);
-// After every family is bound: the no-argument fast paths of relu, sum and backward.
+// After every family is bound: the no-argument fast paths of relu, sum and backward (see
+// fast_methods.h).
 void install_fast_methods(TensorClass& tensor);
 
 }  // namespace tg::python

@@ -1,6 +1,7 @@
 // Elementwise ops as methods, operators (with reflected forms) and module functions.
 #include "arguments.h"
 #include "bindings.h"
+#include "fast_methods.h"
 #include "tapegrad/ops/compare.h"
 #include "tapegrad/ops/creation.h"
 #include "tapegrad/ops/elementwise.h"
@@ -31,10 +32,8 @@ Tensor binary_strict(const Tensor& self, py::handle other, WithTensor with_tenso
 }
 
 // ---- fast operator slots -------------------------------------------------------------------
-// `a + b` is the unit of per-op overhead. pybind11's generic dispatcher (overload resolution,
-// argument loaders) costs more than the add itself on small tensors, so the four arithmetic
-// operators of the Tensor type are also installed as plain CPython number slots that unwrap the
-// tensors directly. The bound __add__ etc. stay for subclasses and explicit method calls.
+// `a + b` is the unit of per-op overhead, so the four arithmetic operators have fast paths (see
+// fast_methods.h) in front of their bound __add__ etc.
 
 template <Tensor (*WithTensor)(const Tensor&, const Tensor&), Tensor (*WithScalar)(const Tensor&, Scalar),
           Tensor (*ScalarFirst)(const Tensor&, Scalar)>
@@ -45,7 +44,7 @@ PyObject* number_slot(PyObject* left, PyObject* right) {
   if (!(left_is_tensor && right_is_tensor) && !(left_is_tensor && is_scalar(right)) &&
       !(right_is_tensor && is_scalar(left)))
     Py_RETURN_NOTIMPLEMENTED;
-  return number_slot_result([&] {
+  return fast_result([&] {
     if (left_is_tensor && right_is_tensor) return call_releasing_gil(WithTensor, a, b);
     if (left_is_tensor) return call_releasing_gil(WithScalar, a, to_scalar(right, "operator"));
     return call_releasing_gil(ScalarFirst, b, to_scalar(left, "operator"));
@@ -59,16 +58,6 @@ Tensor div_scalar(const Tensor& a, Scalar b) { return div(a, b); }
 Tensor add_tensors(const Tensor& a, const Tensor& b) { return add(a, b); }
 Tensor sub_tensors(const Tensor& a, const Tensor& b) { return sub(a, b); }
 Tensor div_tensors(const Tensor& a, const Tensor& b) { return div(a, b); }
-
-void install_number_slots(TensorClass& tensor) {
-  auto* type = reinterpret_cast<PyTypeObject*>(tensor.ptr());
-  PyNumberMethods* slots = type->tp_as_number;
-  slots->nb_add = number_slot<add_tensors, add_scalar, add_scalar>;
-  slots->nb_subtract = number_slot<sub_tensors, sub_scalar, rsub>;
-  slots->nb_multiply = number_slot<mul, mul_scalar, mul_scalar>;
-  slots->nb_true_divide = number_slot<div_tensors, div_scalar, rdiv>;
-  PyType_Modified(type);
-}
 
 std::optional<Scalar> optional_scalar(py::handle object, const char* op) {
   if (object.is_none()) return std::nullopt;
@@ -326,7 +315,10 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
                               optional_scalar(max, "clamp_"));
   }, py::arg("min") = py::none(), py::arg("max") = py::none());
   tensor.def("relu_", [](Tensor& self) -> Tensor& { return call_releasing_gil(relu_, self); });
-  install_number_slots(tensor);
+  install_fast_operator(tensor, "__add__", number_slot<add_tensors, add_scalar, add_scalar>);
+  install_fast_operator(tensor, "__sub__", number_slot<sub_tensors, sub_scalar, rsub>);
+  install_fast_operator(tensor, "__mul__", number_slot<mul, mul_scalar, mul_scalar>);
+  install_fast_operator(tensor, "__truediv__", number_slot<div_tensors, div_scalar, rdiv>);
 }
 
 }  // namespace tg::python

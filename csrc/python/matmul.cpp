@@ -2,6 +2,7 @@
 // einsum, and the GEMM's instruction-set switch for tests and benchmarks.
 #include "arguments.h"
 #include "bindings.h"
+#include "fast_methods.h"
 #include "tapegrad/kernels/cpu/gemm.h"
 #include "tapegrad/ops/matmul.h"
 
@@ -48,14 +49,12 @@ void bind_matmul(py::module_& module, TensorClass& tensor) {
     if (!is_tensor(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
     return py::cast(call_product(matmul, as_tensor(other), self));
   }, py::is_operator());
-  // `@` as a plain number slot too, as the arithmetic operators (see bindings.h).
-  reinterpret_cast<PyTypeObject*>(tensor.ptr())->tp_as_number->nb_matrix_multiply = [](PyObject* left,
-                                                                                        PyObject* right) {
+  // `@` has a fast path too, as the arithmetic operators (see fast_methods.h).
+  install_fast_operator(tensor, "__matmul__", [](PyObject* left, PyObject* right) {
     Tensor a, b;
     if (!unwrap_tensor(left, a) || !unwrap_tensor(right, b)) Py_RETURN_NOTIMPLEMENTED;
-    return number_slot_result([&] { return call_product(matmul, a, b); });
-  };
-  PyType_Modified(reinterpret_cast<PyTypeObject*>(tensor.ptr()));
+    return fast_result([&] { return call_product(matmul, a, b); });
+  });
 
   module.def("linear", [](py::handle input_object, py::handle weight_object, py::handle bias_object) {
     const Tensor input = to_tensor(input_object, "linear", "input"), weight = to_tensor(weight_object, "linear", "weight");
