@@ -94,6 +94,20 @@ Tensor to_optional_tensor(py::handle object, const char* op, const char* name) {
   return object.is_none() ? Tensor() : to_tensor(object, op, name);
 }
 
+std::vector<Tensor> to_tensors(py::handle sequence, const char* op, bool allow_none) {
+  std::vector<Tensor> tensors;
+  for (py::handle item : sequence) {
+    if (allow_none && item.is_none()) {
+      tensors.emplace_back();
+      continue;
+    }
+    TG_CHECK_TYPE(is_tensor(item), "[", op, "] expected a sequence of tensors, got an element of type ",
+                  type_name(item));
+    tensors.push_back(as_tensor(item));
+  }
+  return tensors;
+}
+
 bool is_scalar(py::handle object) {
   if (PyBool_Check(object.ptr()) || PyLong_Check(object.ptr()) || PyFloat_Check(object.ptr())) return true;
   return g_numpy_generic && PyObject_IsInstance(object.ptr(), g_numpy_generic.ptr()) == 1 &&

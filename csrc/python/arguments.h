@@ -27,6 +27,9 @@ bool unwrap_tensor(PyObject* object, Tensor& tensor);
 Tensor to_tensor(py::handle object, const char* op, const char* name);
 // The same, with None an undefined tensor (an omitted weight=, bias=, ...).
 Tensor to_optional_tensor(py::handle object, const char* op, const char* name);
+// The tensors of a sequence argument (None an undefined tensor where allow_none):
+// "[op] expected a sequence of tensors, got an element of type str" for anything else.
+std::vector<Tensor> to_tensors(py::handle sequence, const char* op, bool allow_none = false);
 // An int argument as PyTorch's parser takes it: an int or anything with __index__ (NumPy integers,
 // one-element integer tensors), never a bool or a float; RuntimeError when it does not fit int64.
 int64_t to_int(py::handle object, const char* op, const char* name);

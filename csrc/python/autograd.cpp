@@ -11,18 +11,10 @@ namespace tg::python {
 
 namespace {
 
-TensorList to_tensor_list(py::handle sequence, const char* op, bool allow_none) {
-  TensorList tensors;
+// A tensor, or a sequence of them, as backward() and grad() take their tensors.
+TensorList tensor_or_tensors(py::handle sequence, const char* op, bool allow_none) {
   if (is_tensor(sequence)) return {as_tensor(sequence)};
-  for (py::handle item : sequence) {
-    if (item.is_none() && allow_none) tensors.emplace_back();
-    else {
-      TG_CHECK_TYPE(is_tensor(item), "[", op, "] expected a sequence of tensors, got an element of type ",
-                    type_name(item));
-      tensors.push_back(as_tensor(item));
-    }
-  }
-  return tensors;
+  return to_tensors(sequence, op, allow_none);
 }
 
 // A Python autograd.Function's backward(ctx, *grads), as the FunctionNode's callback. What it holds
@@ -76,8 +68,8 @@ TensorList tensors_or_undefined(py::handle sequence) {
 // that are not tensors are handed back as they were returned.
 py::tuple record_function(py::object backward, py::object ctx, std::string name, py::tuple inputs, py::tuple outputs,
                           py::tuple to_save, py::tuple non_differentiable, py::tuple dirty, bool materialize_grads) {
-  const TensorList dirty_tensors = to_tensor_list(dirty, "mark_dirty", false);
-  const TensorList saved = to_tensor_list(to_save, "save_for_backward", true);
+  const TensorList dirty_tensors = to_tensors(dirty, "mark_dirty");
+  const TensorList saved = to_tensors(to_save, "save_for_backward", true);
   RecordedFunction recorded_function =
       tg::record_function(PythonBackward(std::move(backward), std::move(ctx), name), name, materialize_grads,
                           tensors_or_undefined(inputs), tensors_or_undefined(outputs), saved,
@@ -127,8 +119,8 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
   module.def("_set_grad_enabled", &GradMode::set_enabled);
 
   module.def("_backward", [](py::object tensors, py::object grad_tensors, py::object retain_graph, bool create_graph) {
-    const TensorList roots = to_tensor_list(tensors, "backward", false);
-    const TensorList seeds = grad_tensors.is_none() ? TensorList() : to_tensor_list(grad_tensors, "backward", true);
+    const TensorList roots = tensor_or_tensors(tensors, "backward", false);
+    const TensorList seeds = grad_tensors.is_none() ? TensorList() : tensor_or_tensors(grad_tensors, "backward", true);
     const bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
     py::gil_scoped_release no_gil;  // nodes that call Python (hooks, Functions) retake it
     autograd::backward(roots, seeds, keep, create_graph);
@@ -136,9 +128,9 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
 
   module.def("_grad", [](py::object outputs, py::object inputs, py::object grad_outputs, py::object retain_graph,
                          bool create_graph, bool allow_unused) {
-    const TensorList roots = to_tensor_list(outputs, "grad", false);
-    const TensorList wrt = to_tensor_list(inputs, "grad", false);
-    const TensorList seeds = grad_outputs.is_none() ? TensorList() : to_tensor_list(grad_outputs, "grad", true);
+    const TensorList roots = tensor_or_tensors(outputs, "grad", false);
+    const TensorList wrt = tensor_or_tensors(inputs, "grad", false);
+    const TensorList seeds = grad_outputs.is_none() ? TensorList() : tensor_or_tensors(grad_outputs, "grad", true);
     const bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
     TensorList grads;
     {

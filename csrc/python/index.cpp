@@ -91,12 +91,7 @@ Tensor to_value_tensor(py::handle value) {
 std::vector<Tensor> to_tensor_list(py::handle sequence, const char* op) {
   TG_CHECK_TYPE(PyTuple_Check(sequence.ptr()) || PyList_Check(sequence.ptr()), "[", op,
                 "] expected a tuple or list of tensors, got ", type_name(sequence));
-  std::vector<Tensor> tensors;
-  for (py::handle item : sequence) {
-    TG_CHECK_TYPE(is_tensor(item), "[", op, "] expected a sequence of tensors, got an element of type ", type_name(item));
-    tensors.push_back(as_tensor(item));
-  }
-  return tensors;
+  return to_tensors(sequence, op);
 }
 
 // index_put_'s indices: tensors, None (the whole dim), or data made into index tensors.
