@@ -85,9 +85,12 @@ bool is_tensor(py::handle object) { return py::isinstance<TensorImpl>(object); }
 
 Tensor as_tensor(py::handle object) { return object.cast<Tensor>(); }
 
+// Through unwrap_tensor, which costs less than pybind11's caster: every op reads its tensors here.
 Tensor to_tensor(py::handle object, const char* op, const char* name) {
-  TG_CHECK_TYPE(is_tensor(object), "[", op, "] expected a tensor for argument '", name, "', got ", type_name(object));
-  return as_tensor(object);
+  Tensor tensor;
+  TG_CHECK_TYPE(unwrap_tensor(object.ptr(), tensor), "[", op, "] expected a tensor for argument '", name, "', got ",
+                type_name(object));
+  return tensor;
 }
 
 Tensor to_optional_tensor(py::handle object, const char* op, const char* name) {
