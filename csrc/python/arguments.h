@@ -5,7 +5,6 @@
 
 #include <array>
 #include <string>
-#include <tuple>
 #include <type_traits>
 #include <utility>
 
@@ -20,8 +19,8 @@ inline std::string type_name(py::handle object) { return py::str(py::type::of(ob
 // Each parser raises TypeError naming `op` on a value of the wrong kind.
 bool is_tensor(py::handle object);
 Tensor as_tensor(py::handle object);  // the tensor in a Python object already known to be one
-// The same without pybind11, for raw CPython slots: the tensor held by a Python Tensor or subclass
-// object, or false if it is not one.
+// The tensor held by a Python Tensor or subclass object, or false if it is not one: without
+// pybind11's caster, for raw CPython slots and to_tensor.
 bool unwrap_tensor(PyObject* object, Tensor& tensor);
 // A tensor argument: "[op] expected a tensor for argument 'name', got list" for anything else.
 Tensor to_tensor(py::handle object, const char* op, const char* name);
@@ -91,9 +90,7 @@ auto checked_with(const char* op, const std::array<const char*, TensorCount>& na
   static_assert(tensor_ordinal<Parameters...>(sizeof...(Parameters)) <= TensorCount,
                 "checked: a name for each tensor parameter");
   return [op, names, function](PythonParameter<Parameters>... arguments) -> Result {
-    std::tuple<PythonParameter<Parameters>&...> held(arguments...);
-    return function(from_python<Parameters>(std::get<Indices>(held), op, names,
-                                            tensor_ordinal<Parameters...>(Indices))...);
+    return function(from_python<Parameters>(arguments, op, names, tensor_ordinal<Parameters...>(Indices))...);
   };
 }
 
@@ -115,12 +112,12 @@ struct CallSignature<Result (Callable::*)(Parameters...) const> {
 
 template <size_t TensorCount, typename Function>
 auto checked(const char* op, const char* const (&names)[TensorCount], Function function) {
-  const std::array<const char*, TensorCount> held = std::to_array(names);
+  const std::array<const char*, TensorCount> name_array = std::to_array(names);
   if constexpr (std::is_pointer_v<Function>) {
-    return detail::checked_as(op, held, function, Function{});
+    return detail::checked_as(op, name_array, function, Function{});
   } else {
     using Pointer = typename detail::CallSignature<decltype(&Function::operator())>::Pointer;
-    return detail::checked_as(op, held, std::move(function), Pointer{});
+    return detail::checked_as(op, name_array, std::move(function), Pointer{});
   }
 }
 
