@@ -30,6 +30,7 @@ class FunctionNode final : public Node {
   std::string name() const override { return name_; }
   void release_saved() override;
 
+  // The callback, where a frontend finds what it holds (Python's garbage collector visits ctx).
   const Backward& backward() const { return backward_; }
   // The tensors the forward saved, as save_for_backward was given them (undefined for None).
   TensorList saved_tensors();
