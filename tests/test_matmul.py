@@ -461,3 +461,17 @@ def test_matmul_nan_and_inf_propagate(shape_a, shape_b):
     a, b = rng.standard_normal(shape_a), rng.standard_normal(shape_b)
     a[1, 2], b[3, 1], b[0, 2] = np.nan, np.inf, -np.inf
     check_op(lambda lib, a, b: lib.matmul(a, b), inputs=(a, b), grad=False, layouts=("contiguous", "transposed"))
+
+
+@pytest.mark.parametrize("equation", ["ij->ij", "ij", "ij,jk,kl->il", "...ij,jk,k"])
+def test_einsum_operand_count_mismatch_is_an_einsum_error(equation):
+    # The GIL-release estimate reads the equation with einsum's own parser, so a mismatch is
+    # einsum's error there too, not a failure of the estimate.
+    with pytest.raises(RuntimeError, match=r"^\[einsum\] equation .* operands but 2 were given$"):
+        tg.einsum(equation, tg.ones(2, 3), tg.ones(3, 4))
+
+
+def test_einsum_large_products_agree_with_small_ones():
+    # Big enough for the estimate to release the GIL.
+    a, b = tg.rand(256, 64), tg.rand(64, 256)
+    assert tg.allclose(tg.einsum("ij,jk->ik", a, b), a @ b, atol=1e-4)

@@ -840,3 +840,21 @@ def test_initialisers():
     assert weight.is_leaf and weight.grad_fn is None
     with pytest.raises(ValueError, match="Mode fan_avg not supported"):
         init.kaiming_uniform_(weight, mode="fan_avg")
+
+
+def test_module_and_tensor_hooks_return_one_removable_handle_class():
+    layer = nn.Linear(2, 2)
+    calls = []
+    module_handle = layer.register_forward_hook(lambda module, args, output: calls.append("forward"))
+    tensor_handle = tg.ones(2, requires_grad=True).register_hook(lambda grad: None)
+    assert type(module_handle) is type(tensor_handle)
+    assert type(module_handle).__name__ == "RemovableHandle"
+    layer(tg.ones(1, 2))
+    module_handle.remove()
+    module_handle.remove()  # removing twice is harmless
+    layer(tg.ones(1, 2))
+    assert calls == ["forward"]
+    with layer.register_forward_pre_hook(lambda module, args: calls.append("pre")):
+        layer(tg.ones(1, 2))
+    layer(tg.ones(1, 2))
+    assert calls == ["forward", "pre"]

@@ -1,182 +1,83 @@
 // Autograd from Python: grad mode, backward/grad over several tensors, the grad_fn objects, and
-// the node that runs a user's autograd.Function backward.
+// the Python side of autograd.Function (its backward as a FunctionNode's callback, see
+// autograd/function.h).
+#include "arguments.h"
 #include "bindings.h"
 #include "tapegrad/autograd/engine.h"
-#include "tapegrad/autograd/inplace.h"
-#include "tapegrad/ops/copy.h"
-#include "tapegrad/ops/creation.h"
+#include "tapegrad/autograd/function.h"
+#include "tapegrad/autograd/node.h"
 
 namespace tg::python {
 
 namespace {
 
-TensorList to_tensor_list(py::handle sequence, const char* op, bool allow_none) {
-  TensorList tensors;
+// A tensor, or a sequence of them, as backward() and grad() take their tensors.
+TensorList tensor_or_tensors(py::handle sequence, const char* op, bool allow_none) {
   if (is_tensor(sequence)) return {as_tensor(sequence)};
-  for (py::handle item : sequence) {
-    if (item.is_none() && allow_none) tensors.emplace_back();
-    else {
-      TG_CHECK_TYPE(is_tensor(item), "[", op, "] expected a sequence of tensors, got an element of type ",
-                    type_name(item));
-      tensors.push_back(as_tensor(item));
-    }
-  }
-  return tensors;
+  return to_tensors(sequence, op, allow_none);
 }
 
-// A node whose backward is a Python autograd.Function's backward(ctx, *grads). It has one edge per
-// forward argument (invalid for non-tensors) and one output slot per forward output (tensor or
-// not), so its indices are the ones the Python code sees.
-class PythonFunctionNode final : public Node {
- public:
-  PythonFunctionNode(py::object backward, py::object ctx, std::string name, bool materialize_grads)
-      : backward_(std::move(backward)), ctx_(std::move(ctx)), name_(std::move(name)),
-        materialize_grads_(materialize_grads) {}
-  ~PythonFunctionNode() override {
-    py::gil_scoped_acquire gil;
-    backward_ = py::object();
-    ctx_ = py::object();
-  }
+// A Python autograd.Function's backward(ctx, *grads), as the FunctionNode's callback. What it holds
+// goes under the GIL, wherever the node happens to be freed.
+struct PythonBackward {
+  struct Callable {
+    py::object backward, ctx;
+    std::string name;
+  };
+  std::shared_ptr<Callable> callable;
 
-  // One edge per forward argument, invalid for non-tensors.
-  void set_inputs(const py::tuple& inputs) {
-    std::vector<Edge> edges;
-    for (py::handle input : inputs) {
-      tensor_inputs_.push_back(is_tensor(input));
-      edges.push_back(tensor_inputs_.back() ? gradient_edge(as_tensor(input)) : Edge{});
-    }
-    set_next_edges(std::move(edges));
-  }
-  // A forward output's gradient slot. A differentiable one gets this node as its grad_fn.
-  void add_forward_output(Tensor* tensor, bool differentiable) {
-    tensor_outputs_.push_back(tensor != nullptr);
-    if (tensor && differentiable) add_output(*tensor);
-    else if (tensor) add_output_meta(*tensor);
-    else add_output_meta(OutputMeta{{}, DType::Float32});
-  }
-  // ctx.save_for_backward's arguments, in order (None saves nothing but keeps its place).
-  void save_for_backward(const Tensor& tensor, bool is_output) { save(saved_count_++, tensor, is_output); }
-  py::tuple saved_tensors() {
-    py::tuple tensors(saved_count_);
-    for (size_t i = 0; i < saved_count_; ++i) tensors[i] = py::cast(saved(i));
-    return tensors;
-  }
-  PyObject* ctx() const { return ctx_.ptr(); }
+  PythonBackward(py::object backward, py::object ctx, std::string name)
+      : callable(new Callable{std::move(backward), std::move(ctx), std::move(name)}, [](Callable* held) {
+          py::gil_scoped_acquire gil;
+          delete held;
+        }) {}
 
-  TensorList apply(TensorList&& grads) override {
+  TensorList operator()(const TensorList& grads) const {
     py::gil_scoped_acquire gil;
     py::tuple arguments(grads.size() + 1);
-    arguments[0] = ctx_;
-    for (size_t i = 0; i < grads.size(); ++i) {
-      // A tensor output that got no gradient gets zeros unless ctx.set_materialize_grads(False).
-      const OutputMeta& meta = output_meta()[i];
-      if (grads[i].defined()) arguments[i + 1] = py::cast(grads[i]);
-      else if (tensor_outputs_[i] && materialize_grads_) arguments[i + 1] = py::cast(zeros(meta.sizes, meta.dtype));
-      else arguments[i + 1] = py::none();
-    }
-    py::object result = backward_(*arguments);
+    arguments[0] = callable->ctx;
+    for (size_t i = 0; i < grads.size(); ++i) arguments[i + 1] = py::cast(grads[i]);
+    py::object result = callable->backward(*arguments);
     py::tuple results = py::isinstance<py::tuple>(result) ? result.cast<py::tuple>() : py::make_tuple(result);
-    // Extra trailing Nones are allowed, as in PyTorch.
-    const size_t expected = next_edges().size();
-    size_t count = results.size();
-    bool extra_are_none = true;
-    for (size_t i = expected; i < count; ++i) extra_are_none = extra_are_none && results[i].is_none();
-    if (count > expected && extra_are_none) count = expected;
-    TG_CHECK(count == expected, "[backward] function ", name_, " returned an incorrect number of gradients (expected ",
-             expected, ", got ", count, ")");
-    TensorList input_grads(expected);
-    for (size_t i = 0; i < expected; ++i) {
+    TensorList input_grads(results.size());
+    for (size_t i = 0; i < results.size(); ++i) {
       py::handle grad = results[i];
       if (grad.is_none()) continue;
-      TG_CHECK_TYPE(is_tensor(grad), "[backward] function ", name_, " must return Tensors or None, got ",
+      TG_CHECK_TYPE(is_tensor(grad), "[backward] function ", callable->name, " must return Tensors or None, got ",
                     type_name(grad), " at index ", i);
-      TG_CHECK(tensor_inputs_[i], "[backward] function ", name_, " returned a gradient different than None at index ",
-               i, ", but the corresponding forward input was not a Tensor");
-      if (needs_input_grad(i)) input_grads[i] = as_tensor(grad);
+      input_grads[i] = as_tensor(grad);
     }
     return input_grads;
   }
-  std::string name() const override { return name_; }
-
- private:
-  py::object backward_;
-  py::object ctx_;
-  std::string name_;
-  bool materialize_grads_;
-  std::vector<bool> tensor_inputs_, tensor_outputs_;
-  size_t saved_count_ = 0;
 };
 
 // ctx.saved_tensors reads the node's saved tensors through this weak reference: the node owns
 // ctx, so ctx must not own the node back.
 struct FunctionSavedTensors {
-  std::weak_ptr<PythonFunctionNode> node;
+  std::weak_ptr<FunctionNode> node;
 };
 
-bool contains_tensor(py::handle sequence, const Tensor& tensor) {
-  for (py::handle item : sequence)
-    if (is_tensor(item) && as_tensor(item).is_same(tensor)) return true;
-  return false;
+// Each item a tensor, or undefined where it is not one.
+TensorList tensors_or_undefined(py::handle sequence) {
+  TensorList tensors;
+  for (py::handle item : sequence) tensors.push_back(is_tensor(item) ? as_tensor(item) : Tensor());
+  return tensors;
 }
 
-// Wires a finished autograd.Function forward into the tape (PyTorch's _wrap_outputs and
-// _save_variables). Returns the outputs to hand to the caller: an input returned unmodified
-// becomes an alias, a dirty (modified in place) input is returned itself with its history moved
-// onto this node; then the tensors given to save_for_backward are saved, outputs as outputs.
+// Wires a finished autograd.Function forward into the tape (see tg::record_function): outputs
+// that are not tensors are handed back as they were returned.
 py::tuple record_function(py::object backward, py::object ctx, std::string name, py::tuple inputs, py::tuple outputs,
                           py::tuple to_save, py::tuple non_differentiable, py::tuple dirty, bool materialize_grads) {
-  auto node = make_node<PythonFunctionNode>(std::move(backward), std::move(ctx), name, materialize_grads);
-  node->set_inputs(inputs);
-  for (py::handle marked : dirty) {
-    TG_CHECK_TYPE(is_tensor(marked), "[mark_dirty] expects tensors, got ", type_name(marked));
-    const Tensor tensor = as_tensor(marked);
-    TG_CHECK(contains_tensor(inputs, tensor), "[", name, "] mark_dirty only accepts input tensors");
-    TG_CHECK(contains_tensor(outputs, tensor), "[", name,
-             "] some tensors marked as dirty during forward were not returned as outputs");
-    check_inplace(tensor, "mark_dirty");
-  }
-  struct TensorOutput {
-    Tensor returned, recorded;  // what forward returned, and what the caller gets
-    bool differentiable;
-  };
-  std::vector<TensorOutput> tensor_outputs;
+  const TensorList dirty_tensors = to_tensors(dirty, "mark_dirty");
+  const TensorList saved = to_tensors(to_save, "save_for_backward", true);
+  RecordedFunction recorded_function =
+      tg::record_function(PythonBackward(std::move(backward), std::move(ctx), name), name, materialize_grads,
+                          tensors_or_undefined(inputs), tensors_or_undefined(outputs), saved,
+                          tensors_or_undefined(non_differentiable), dirty_tensors);
   py::tuple recorded(outputs.size());
-  for (size_t i = 0; i < outputs.size(); ++i) {
-    py::handle output = outputs[i];
-    if (!is_tensor(output)) {
-      node->add_forward_output(nullptr, false);
-      recorded[i] = output;
-      continue;
-    }
-    const Tensor returned = as_tensor(output);
-    Tensor tensor = returned;
-    const bool differentiable = is_floating(tensor.dtype()) && !contains_tensor(non_differentiable, tensor);
-    if (contains_tensor(dirty, tensor)) tensor.impl()->bump_version();
-    else if (contains_tensor(inputs, tensor) || tensor.requires_grad()) tensor = tensor.detach();
-    node->add_forward_output(&tensor, differentiable);
-    tensor_outputs.push_back({returned, tensor, differentiable});
-    recorded[i] = py::cast(tensor);
-  }
-  for (py::handle item : to_save) {
-    if (item.is_none()) {
-      node->save_for_backward(Tensor(), false);
-      continue;
-    }
-    TG_CHECK_TYPE(is_tensor(item), "[save_for_backward] can only save tensors or None, got ", type_name(item));
-    Tensor tensor = as_tensor(item);
-    // An input is saved as it is, unless forward modified it in place: like an output, it is then
-    // saved without its grad_fn (this node), which would be a reference cycle.
-    bool is_output = false;
-    if (!contains_tensor(inputs, tensor) || contains_tensor(dirty, tensor)) {
-      for (const TensorOutput& output : tensor_outputs) {
-        if (!output.returned.is_same(tensor)) continue;
-        tensor = output.recorded;
-        is_output = output.differentiable;
-      }
-    }
-    node->save_for_backward(tensor, is_output);
-  }
-  return py::make_tuple(recorded, FunctionSavedTensors{node});
+  for (size_t i = 0; i < outputs.size(); ++i)
+    recorded[i] = is_tensor(outputs[i]) ? py::cast(recorded_function.outputs[i]) : py::object(outputs[i]);
+  return py::make_tuple(recorded, FunctionSavedTensors{recorded_function.node});
 }
 
 // Python's garbage collector cannot see references held in C++, so ctx.result = output (output's
@@ -192,7 +93,9 @@ int tensor_traverse(PyObject* self, visitproc visit, void* arg) {
   if (impl.use_count() != 1 || !autograd_meta(*impl)) return 0;
   const std::shared_ptr<Node>& grad_fn = autograd_meta(*impl)->grad_fn;
   if (grad_fn.use_count() != 1) return 0;
-  if (auto* function = dynamic_cast<PythonFunctionNode*>(grad_fn.get())) Py_VISIT(function->ctx());
+  if (auto* function = dynamic_cast<FunctionNode*>(grad_fn.get())) {
+    if (const auto* backward = function->backward().target<PythonBackward>()) Py_VISIT(backward->callable->ctx.ptr());
+  }
   return 0;
 }
 
@@ -216,8 +119,8 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
   module.def("_set_grad_enabled", &GradMode::set_enabled);
 
   module.def("_backward", [](py::object tensors, py::object grad_tensors, py::object retain_graph, bool create_graph) {
-    const TensorList roots = to_tensor_list(tensors, "backward", false);
-    const TensorList seeds = grad_tensors.is_none() ? TensorList() : to_tensor_list(grad_tensors, "backward", true);
+    const TensorList roots = tensor_or_tensors(tensors, "backward", false);
+    const TensorList seeds = grad_tensors.is_none() ? TensorList() : tensor_or_tensors(grad_tensors, "backward", true);
     const bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
     py::gil_scoped_release no_gil;  // nodes that call Python (hooks, Functions) retake it
     autograd::backward(roots, seeds, keep, create_graph);
@@ -225,9 +128,9 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
 
   module.def("_grad", [](py::object outputs, py::object inputs, py::object grad_outputs, py::object retain_graph,
                          bool create_graph, bool allow_unused) {
-    const TensorList roots = to_tensor_list(outputs, "grad", false);
-    const TensorList wrt = to_tensor_list(inputs, "grad", false);
-    const TensorList seeds = grad_outputs.is_none() ? TensorList() : to_tensor_list(grad_outputs, "grad", true);
+    const TensorList roots = tensor_or_tensors(outputs, "grad", false);
+    const TensorList wrt = tensor_or_tensors(inputs, "grad", false);
+    const TensorList seeds = grad_outputs.is_none() ? TensorList() : tensor_or_tensors(grad_outputs, "grad", true);
     const bool keep = retain_graph.is_none() ? create_graph : retain_graph.cast<bool>();
     TensorList grads;
     {
@@ -243,19 +146,16 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
       .def("unpack", [](const FunctionSavedTensors& saved) {
         auto node = saved.node.lock();
         TG_CHECK(node, "[Function] saved tensors are no longer available: the graph that held them was freed");
-        return node->saved_tensors();
+        const TensorList tensors = node->saved_tensors();
+        py::tuple result(tensors.size());
+        for (size_t i = 0; i < tensors.size(); ++i) result[i] = py::cast(tensors[i]);
+        return result;
       });
   module.def("_record_function", &record_function);
 
   auto* type = reinterpret_cast<PyTypeObject*>(tensor.ptr());
   g_tensor_base_traverse = type->tp_traverse;
   type->tp_traverse = tensor_traverse;
-
-  py::class_<HookHandle>(module, "RemovableHandle")
-      .def("remove", &HookHandle::remove)
-      .def_property_readonly("id", &HookHandle::id)
-      .def("__enter__", [](py::object self) { return self; })
-      .def("__exit__", [](const HookHandle& handle, py::args) { handle.remove(); });
 }
 
 }  // namespace tg::python

@@ -1,15 +1,12 @@
 // Shared by the binding files: how a tg::Tensor crosses into Python (as the TensorImpl object it
-// holds, so the same tensor is the same Python object and keeps its attributes), and the parsers
-// for the arguments every op takes. Bindings hold no logic beyond argument conversion.
+// holds, so the same tensor is the same Python object and keeps its attributes), when a binding
+// releases the GIL, and each family's bind function. Bindings hold no logic beyond argument
+// conversion, which arguments.h provides.
 #pragma once
 
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include <string>
-
-#include "tapegrad/autograd/node.h"
-#include "tapegrad/core/scalar.h"
 #include "tapegrad/core/tensor.h"
 
 namespace py = pybind11;
@@ -48,33 +45,6 @@ struct type_caster<tg::Tensor> {
 namespace tg::python {
 
 using TensorClass = py::class_<TensorImpl, std::shared_ptr<TensorImpl>>;
-
-// The name of an object's type, for error messages ("got float").
-inline std::string type_name(py::handle object) { return py::str(py::type::of(object).attr("__name__")); }
-
-// Argument parsing. Each raises TypeError naming `op` on a value of the wrong kind.
-// An int argument as PyTorch's parser takes it: an int or anything with __index__ (NumPy integers,
-// one-element integer tensors), never a bool or a float; RuntimeError when it does not fit int64.
-int64_t to_int(py::handle object, const char* op, const char* name);
-// A dim argument: as to_int, but an int past int64 is out of range, an IndexError.
-int64_t to_dim(py::handle object, const char* op);
-// Dims as PyTorch takes them: f(0), f((0, 1)), f([0, 1]), or f(0, 1) for the args form.
-DimVector to_dims(py::handle object, const char* op);
-DimVector to_dims(const py::args& args, const char* op);
-bool is_tensor(py::handle object);
-Tensor as_tensor(py::handle object);  // the tensor in a Python object already known to be one
-bool is_scalar(py::handle object);    // bool, int, float, or a NumPy scalar of those
-Scalar to_scalar(py::handle object, const char* op);
-DType to_dtype(py::handle object, const char* op);  // tapegrad dtypes, Python float/int/bool, NumPy dtypes
-bool is_dtype(py::handle object);                   // a tapegrad dtype object
-py::object dtype_object(DType dtype);
-Device to_device(py::handle object, const char* op);  // tapegrad.device, "cpu", "cuda:0", torch.device
-py::object device_object(Device device);              // a tapegrad.device
-// Shapes as PyTorch takes them: f(2, 3), f((2, 3)), f([2, 3]) or f(Size); each size as to_int.
-DimVector to_shape(const py::args& args, const char* op);
-DimVector to_shape(py::handle sequence, const char* op);
-// A tapegrad.Size (the tuple subclass shape returns).
-py::object make_size(const DimVector& sizes);
 
 // Long kernels run without the GIL, so other Python threads (a data loader, a UI) keep going;
 // small ones keep it, since releasing and retaking it would cost more than they do. Every binding
@@ -118,21 +88,6 @@ struct Releasing<Op> {
 template <auto Op>
 constexpr auto releasing = &Releasing<Op>::call;
 
-// For operators installed as raw CPython number slots (pybind11's dispatcher costs more than a
-// small op): the tensor held by a Python Tensor or subclass object, or false if it is not one.
-bool unwrap_tensor(PyObject* object, Tensor& tensor);
-// The body of such a slot: returns f()'s tensor as a new reference, or nullptr with the Python
-// error set from whatever f threw.
-template <typename F>
-PyObject* number_slot_result(F&& f) {
-  try {
-    return py::cast(f()).release().ptr();
-  } catch (...) {
-    py::detail::try_translate_exceptions();
-    return nullptr;
-  }
-}
-
 // One bind function per family, each in its own file.
 void bind_tensor(py::module_& module, TensorClass& tensor);
 void bind_autograd(py::module_& module, TensorClass& tensor);
@@ -144,7 +99,8 @@ void bind_elementwise(py::module_& module, TensorClass& tensor);
 void bind_reduce(py::module_& module, TensorClass& tensor);
 void bind_matmul(py::module_& module, TensorClass& tensor);
 void bind_nn(py::module_& module, TensorClass& tensor);
-// After every family is bound: the no-argument fast paths of relu, sum and backward.
+// After every family is bound: the no-argument fast paths of relu, sum and backward (see
+// fast_methods.h).
 void install_fast_methods(TensorClass& tensor);
 
 }  // namespace tg::python

@@ -3,6 +3,7 @@
 #include <cstring>
 #include <random>
 
+#include "arguments.h"
 #include "bindings.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
@@ -109,7 +110,7 @@ Tensor state_tensor(const RngState& state) {
 
 RngState state_from(py::handle object, const char* op) {
   TG_CHECK_TYPE(is_tensor(object), "[", op, "] expects the tensor get_state() returned, got ",
-                py::str(py::type::handle_of(object).attr("__name__")).cast<std::string>());
+                type_name(object));
   const Tensor tensor = contiguous(as_tensor(object));
   TG_CHECK(tensor.dtype() == DType::Int64 && tensor.dim() == 1 && tensor.numel() == state_words, "[", op,
            "] expects an int64 tensor of shape (", state_words, ") as get_state() returns, got ",
@@ -125,7 +126,7 @@ class GeneratorScope {
   GeneratorScope(py::handle generator, const char* op) {
     if (generator.is_none()) return;
     TG_CHECK_TYPE(py::isinstance<GeneratorObject>(generator), "[", op, "] generator must be a tapegrad.Generator, got ",
-                  py::str(py::type::handle_of(generator).attr("__name__")).cast<std::string>());
+                  type_name(generator));
     GeneratorObject& object = generator.cast<GeneratorObject&>();
     if (object.is_default) return;
     swapped_ = &object;
@@ -220,15 +221,16 @@ Tensor make_like(const Tensor& like, py::handle dtype, py::handle device, const 
 
 template <typename Fill>
 void bind_like(py::module_& module, const char* name, Fill fill) {
-  module.def(name, [=](const Tensor& like, py::handle dtype, py::handle device, bool requires_grad) {
+  module.def(name, checked(name, {"input"}, [=](const Tensor& like, py::handle dtype, py::handle device,
+                                                 bool requires_grad) {
     return finish(make_like(like, dtype, device, name, fill), requires_grad);
-  }, py::arg("input"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
+  }), py::arg("input"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
      py::arg("requires_grad") = false);
 }
 
 bool to_bool(py::handle value, const char* op, const char* name) {
   TG_CHECK_TYPE(PyBool_Check(value.ptr()), "[", op, "] argument '", name, "' must be bool, not ",
-                py::str(py::type::of(value).attr("__name__")).cast<std::string>());
+                type_name(value));
   return value.ptr() == Py_True;
 }
 
@@ -280,17 +282,19 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     return finish(full(to_shape(size, "full"), fill, out_dtype, to_device(device, "full")), requires_grad);
   }, py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), py::arg("requires_grad") = false);
-  module.def("full_like", [](const Tensor& like, py::handle value, py::handle dtype, py::handle device, bool requires_grad) {
+  module.def("full_like", checked("full_like", {"input"}, [](const Tensor& like, py::handle value, py::handle dtype,
+                                                             py::handle device, bool requires_grad) {
     const Scalar fill = to_scalar(value, "full_like");
     return finish(make_like(like, dtype, device, "full_like", [&](Tensor& flat, DType out_dtype) {
                     fill.check_fits(out_dtype, "full_like");
                     fill_(flat, fill);
                   }), requires_grad);
-  }, py::arg("input"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
+  }), py::arg("input"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), py::arg("requires_grad") = false);
   // randint_like(input, high) or randint_like(input, low, high), as in PyTorch.
-  module.def("randint_like", [](const Tensor& like, py::handle low, py::handle high, py::handle dtype, py::handle device,
-                                bool requires_grad) {
+  module.def("randint_like", checked("randint_like", {"input"}, [](const Tensor& like, py::handle low, py::handle high,
+                                                                   py::handle dtype, py::handle device,
+                                                                   bool requires_grad) {
     TG_CHECK_TYPE(!low.is_none() || !high.is_none(), "[randint_like] expected randint_like(input, high) or "
                   "randint_like(input, low, high)");
     const int64_t lower = high.is_none() || low.is_none() ? 0 : to_int(low, "randint_like", "low");
@@ -298,7 +302,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     return finish(make_like(like, dtype, device, "randint_like", [&](Tensor& flat, DType out_dtype) {
                     copy_(flat, randint(lower, upper, flat.sizes(), out_dtype, flat.device()));
                   }), requires_grad);
-  }, py::arg("input"), py::arg("low") = py::none(), py::arg("high") = py::none(), py::kw_only(),
+  }), py::arg("input"), py::arg("low") = py::none(), py::arg("high") = py::none(), py::kw_only(),
      py::arg("dtype") = py::none(), py::arg("device") = py::none(), py::arg("requires_grad") = false);
 
   module.def("arange", [](py::handle first, py::handle second, py::handle step, py::object dtype, py::object device,
@@ -364,7 +368,9 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     return fill_(self, to_scalar(value, "fill_"));
   });
   tensor.def("zero_", [](Tensor& self) -> Tensor& { return zero_(self); });
-  tensor.def("copy_", [](Tensor& self, const Tensor& source) -> Tensor& { return call_releasing_gil(copy_, self, source); });
+  tensor.def("copy_", [](Tensor& self, py::handle source) -> Tensor& {
+    return call_releasing_gil(copy_, self, to_tensor(source, "copy_", "src"));
+  }, py::arg("src"));
 
   // to(dtype, non_blocking, copy), to(device, dtype, non_blocking, copy), to(other, non_blocking,
   // copy), each also by keyword, as PyTorch parses them. non_blocking changes nothing on the CPU.

@@ -1,5 +1,7 @@
 // Elementwise ops as methods, operators (with reflected forms) and module functions.
+#include "arguments.h"
 #include "bindings.h"
+#include "fast_methods.h"
 #include "tapegrad/ops/compare.h"
 #include "tapegrad/ops/creation.h"
 #include "tapegrad/ops/elementwise.h"
@@ -30,10 +32,8 @@ Tensor binary_strict(const Tensor& self, py::handle other, WithTensor with_tenso
 }
 
 // ---- fast operator slots -------------------------------------------------------------------
-// `a + b` is the unit of per-op overhead. pybind11's generic dispatcher (overload resolution,
-// argument loaders) costs more than the add itself on small tensors, so the four arithmetic
-// operators of the Tensor type are also installed as plain CPython number slots that unwrap the
-// tensors directly. The bound __add__ etc. stay for subclasses and explicit method calls.
+// `a + b` is the unit of per-op overhead, so the four arithmetic operators have fast paths (see
+// fast_methods.h) in front of their bound __add__ etc.
 
 template <Tensor (*WithTensor)(const Tensor&, const Tensor&), Tensor (*WithScalar)(const Tensor&, Scalar),
           Tensor (*ScalarFirst)(const Tensor&, Scalar)>
@@ -44,7 +44,7 @@ PyObject* number_slot(PyObject* left, PyObject* right) {
   if (!(left_is_tensor && right_is_tensor) && !(left_is_tensor && is_scalar(right)) &&
       !(right_is_tensor && is_scalar(left)))
     Py_RETURN_NOTIMPLEMENTED;
-  return number_slot_result([&] {
+  return fast_result([&] {
     if (left_is_tensor && right_is_tensor) return call_releasing_gil(WithTensor, a, b);
     if (left_is_tensor) return call_releasing_gil(WithScalar, a, to_scalar(right, "operator"));
     return call_releasing_gil(ScalarFirst, b, to_scalar(left, "operator"));
@@ -58,16 +58,6 @@ Tensor div_scalar(const Tensor& a, Scalar b) { return div(a, b); }
 Tensor add_tensors(const Tensor& a, const Tensor& b) { return add(a, b); }
 Tensor sub_tensors(const Tensor& a, const Tensor& b) { return sub(a, b); }
 Tensor div_tensors(const Tensor& a, const Tensor& b) { return div(a, b); }
-
-void install_number_slots(TensorClass& tensor) {
-  auto* type = reinterpret_cast<PyTypeObject*>(tensor.ptr());
-  PyNumberMethods* slots = type->tp_as_number;
-  slots->nb_add = number_slot<add_tensors, add_scalar, add_scalar>;
-  slots->nb_subtract = number_slot<sub_tensors, sub_scalar, rsub>;
-  slots->nb_multiply = number_slot<mul, mul_scalar, mul_scalar>;
-  slots->nb_true_divide = number_slot<div_tensors, div_scalar, rdiv>;
-  PyType_Modified(type);
-}
 
 std::optional<Scalar> optional_scalar(py::handle object, const char* op) {
   if (object.is_none()) return std::nullopt;
@@ -123,8 +113,8 @@ void bind_operator(TensorClass& tensor, const char* name, WithTensor with_tensor
 void bind_elementwise(py::module_& module, TensorClass& tensor) {
   // Binds f as the method tensor.name(other, ...) and the function module.name(input, other, ...).
   auto both = [&](const char* name, auto function, auto... extra) {
-    tensor.def(name, function, py::arg("other"), extra...);
-    module.def(name, function, py::arg("input"), py::arg("other"), extra...);
+    tensor.def(name, checked(name, {"input", "other"}, function), py::arg("other"), extra...);
+    module.def(name, checked(name, {"input", "other"}, function), py::arg("input"), py::arg("other"), extra...);
   };
 
   // ---- arithmetic ----
@@ -230,10 +220,12 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
     return call_releasing_gil(static_cast<Tensor (*)(const Tensor&, Scalar, Scalar)>(where), condition,
                               to_scalar(a, "where"), to_scalar(b, "where"));
   };
-  module.def("where", where_function, py::arg("condition"), py::arg("input"), py::arg("other"));
-  tensor.def("where", [=](const Tensor& self, const Tensor& condition, py::handle other) {
+  module.def("where", checked("where", {"condition"}, where_function), py::arg("condition"), py::arg("input"),
+             py::arg("other"));
+  tensor.def("where", checked("where", {"input", "condition"}, [=](const Tensor& self, const Tensor& condition,
+                                                                   py::handle other) {
     return where_function(condition, py::cast(self), other);
-  }, py::arg("condition"), py::arg("other"));
+  }), py::arg("condition"), py::arg("other"));
 
   // ---- unary ----
   using UnaryFn = Tensor (*)(const Tensor&);
@@ -250,7 +242,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   };
   for (auto [name, function] : unary_ops) {
     tensor.def(name, unary(function));
-    module.def(name, unary(function));
+    module.def(name, checked(name, {"input"}, unary(function)));
   }
   tensor.def("__neg__", unary(neg));
   tensor.def("__abs__", unary(abs));
@@ -265,7 +257,8 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
       return clamp_with(self, min, max, name);
     };
     tensor.def(name, clamp_function, py::arg("min") = py::none(), py::arg("max") = py::none());
-    module.def(name, clamp_function, py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none());
+    module.def(name, checked(name, {"input"}, clamp_function), py::arg("input"), py::arg("min") = py::none(),
+               py::arg("max") = py::none());
   }
   // Number bounds go to clamp_min/clamp_max themselves (their nodes are named as PyTorch's).
   using OneBoundFn = Tensor (*)(const Tensor&, Scalar);
@@ -278,10 +271,11 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
     return call_releasing_gil(static_cast<OneBoundFn>(tg::clamp_max), self, to_scalar(max, "clamp_max"));
   };
   tensor.def("clamp_min", clamp_min, py::arg("min"));
-  module.def("clamp_min", clamp_min, py::arg("input"), py::arg("min"));
+  module.def("clamp_min", checked("clamp_min", {"input"}, clamp_min), py::arg("input"), py::arg("min"));
   tensor.def("clamp_max", clamp_max, py::arg("max"));
-  module.def("clamp_max", clamp_max, py::arg("input"), py::arg("max"));
-  module.def("threshold_backward", releasing<static_cast<TensorFn>(threshold_backward)>);
+  module.def("clamp_max", checked("clamp_max", {"input"}, clamp_max), py::arg("input"), py::arg("max"));
+  module.def("threshold_backward",
+             checked("threshold_backward", {"grad_output", "input"}, releasing<static_cast<TensorFn>(threshold_backward)>));
 
   // ---- in place ----
   // Each returns self, so `a += b` keeps the same Python object.
@@ -325,7 +319,10 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
                               optional_scalar(max, "clamp_"));
   }, py::arg("min") = py::none(), py::arg("max") = py::none());
   tensor.def("relu_", [](Tensor& self) -> Tensor& { return call_releasing_gil(relu_, self); });
-  install_number_slots(tensor);
+  install_fast_operator(tensor, "__add__", number_slot<add_tensors, add_scalar, add_scalar>);
+  install_fast_operator(tensor, "__sub__", number_slot<sub_tensors, sub_scalar, rsub>);
+  install_fast_operator(tensor, "__mul__", number_slot<mul, mul_scalar, mul_scalar>);
+  install_fast_operator(tensor, "__truediv__", number_slot<div_tensors, div_scalar, rdiv>);
 }
 
 }  // namespace tg::python

@@ -2,6 +2,7 @@
 // entries: the common x[i], x[a:b], x[:, 0] cost one pass over the key tuple, no Python calls.
 #include <climits>
 
+#include "arguments.h"
 #include "bindings.h"
 #include "tapegrad/ops/creation.h"
 #include "tapegrad/ops/index.h"
@@ -90,12 +91,7 @@ Tensor to_value_tensor(py::handle value) {
 std::vector<Tensor> to_tensor_list(py::handle sequence, const char* op) {
   TG_CHECK_TYPE(PyTuple_Check(sequence.ptr()) || PyList_Check(sequence.ptr()), "[", op,
                 "] expected a tuple or list of tensors, got ", type_name(sequence));
-  std::vector<Tensor> tensors;
-  for (py::handle item : sequence) {
-    TG_CHECK_TYPE(is_tensor(item), "[", op, "] expected a sequence of tensors, got an element of type ", type_name(item));
-    tensors.push_back(as_tensor(item));
-  }
-  return tensors;
+  return to_tensors(sequence, op);
 }
 
 // index_put_'s indices: tensors, None (the whole dim), or data made into index tensors.
@@ -168,21 +164,24 @@ void bind_index(py::module_& module, TensorClass& tensor) {
     return call_releasing_gil(index_put, self, to_index_list(indices, "index_put"), value_tensor, accumulate);
   };
   tensor.def("index_put", index_put_function, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
-  module.def("index_put", index_put_function, py::arg("input"), py::arg("indices"), py::arg("values"),
+  module.def("index_put", checked("index_put", {"input"}, index_put_function), py::arg("input"), py::arg("indices"), py::arg("values"),
              py::arg("accumulate") = false);
 
-  tensor.def("index_select", releasing<index_select>, py::arg("dim"), py::arg("index"));
-  module.def("index_select", releasing<index_select>, py::arg("input"), py::arg("dim"), py::arg("index"));
-  tensor.def("gather", releasing<gather>, py::arg("dim"), py::arg("index"));
-  module.def("gather", releasing<gather>, py::arg("input"), py::arg("dim"), py::arg("index"));
+  for (auto [name, function] : {std::pair{"index_select", releasing<index_select>}, std::pair{"gather", releasing<gather>}}) {
+    tensor.def(name, checked(name, {"input", "index"}, function), py::arg("dim"), py::arg("index"));
+    module.def(name, checked(name, {"input", "index"}, function), py::arg("input"), py::arg("dim"), py::arg("index"));
+  }
 
   auto masked_fill_function = [](const Tensor& self, const Tensor& mask, py::handle value) {
     return call_releasing_gil(masked_fill, self, mask, to_fill_value(value, "masked_fill"));
   };
-  tensor.def("masked_fill", masked_fill_function, py::arg("mask"), py::arg("value"));
-  module.def("masked_fill", masked_fill_function, py::arg("input"), py::arg("mask"), py::arg("value"));
-  tensor.def("masked_fill_", [](Tensor& self, const Tensor& mask, py::handle value) -> Tensor& {
-    return call_releasing_gil(masked_fill_, self, mask, to_fill_value(value, "masked_fill_"));
+  tensor.def("masked_fill", checked("masked_fill", {"input", "mask"}, masked_fill_function), py::arg("mask"),
+             py::arg("value"));
+  module.def("masked_fill", checked("masked_fill", {"input", "mask"}, masked_fill_function), py::arg("input"),
+             py::arg("mask"), py::arg("value"));
+  tensor.def("masked_fill_", [](Tensor& self, py::handle mask, py::handle value) -> Tensor& {
+    return call_releasing_gil(masked_fill_, self, to_tensor(mask, "masked_fill_", "mask"),
+                              to_fill_value(value, "masked_fill_"));
   }, py::arg("mask"), py::arg("value"));
 
   auto nonzero_function = [](const Tensor& self, bool as_tuple) -> py::object {
@@ -193,7 +192,7 @@ void bind_index(py::module_& module, TensorClass& tensor) {
     return std::move(columns);
   };
   tensor.def("nonzero", nonzero_function, py::kw_only(), py::arg("as_tuple") = false);
-  module.def("nonzero", nonzero_function, py::arg("input"), py::kw_only(), py::arg("as_tuple") = false);
+  module.def("nonzero", checked("nonzero", {"input"}, nonzero_function), py::arg("input"), py::kw_only(), py::arg("as_tuple") = false);
 
   for (const char* name : {"cat", "concat", "concatenate"}) {
     module.def(name, [](py::handle tensors, int64_t dim) {
@@ -212,10 +211,10 @@ void bind_index(py::module_& module, TensorClass& tensor) {
     return to_python_list(split(self, split_size.cast<int64_t>(), dim));
   };
   tensor.def("split", split_function, py::arg("split_size"), py::arg("dim") = 0);
-  module.def("split", split_function, py::arg("tensor"), py::arg("split_size_or_sections"), py::arg("dim") = 0);
+  module.def("split", checked("split", {"tensor"}, split_function), py::arg("tensor"), py::arg("split_size_or_sections"), py::arg("dim") = 0);
   auto chunk_function = [](const Tensor& self, int64_t chunks, int64_t dim) { return to_python_list(chunk(self, chunks, dim)); };
   tensor.def("chunk", chunk_function, py::arg("chunks"), py::arg("dim") = 0);
-  module.def("chunk", chunk_function, py::arg("input"), py::arg("chunks"), py::arg("dim") = 0);
+  module.def("chunk", checked("chunk", {"input"}, chunk_function), py::arg("input"), py::arg("chunks"), py::arg("dim") = 0);
 }
 
 }  // namespace tg::python

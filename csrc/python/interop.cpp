@@ -5,8 +5,10 @@
 
 #include <optional>
 
+#include "arguments.h"
 #include "bindings.h"
 #include "dlpack.h"
+#include "tapegrad/autograd/grad_mode.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/ops/copy.h"
 

@@ -1,19 +1,14 @@
 // Matrix products: matmul/mm/bmm/dot as methods and functions, @ and its reflected form, linear,
 // einsum, and the GEMM's instruction-set switch for tests and benchmarks.
-#include <cctype>
-
+#include "arguments.h"
 #include "bindings.h"
+#include "fast_methods.h"
 #include "tapegrad/kernels/cpu/isa.h"
 #include "tapegrad/ops/matmul.h"
 
 namespace tg::python {
 
 namespace {
-
-Tensor to_operand(py::handle object, const char* op) {
-  if (is_tensor(object)) return as_tensor(object);
-  fail<TypeError>("[", op, "] expected a tensor, got ", py::str(py::type::of(object).attr("__name__")).cast<std::string>());
-}
 
 // Products release the GIL by their multiply-adds, not their elements: a 512x512 product reads a
 // quarter of a million elements but takes milliseconds.
@@ -22,44 +17,10 @@ Tensor call_product(Op op, const Tensor& a, const Tensor& b) {
   return run_releasing_gil(matmul_work(a, b), [&] { return op(a, b); });
 }
 
-// About the multiply-adds of an einsum: the product of the sizes of its distinct subscripts (the
-// naive loop's length), with the dims "..." covers counted once, from the operand with the most.
-// Malformed equations give some number; einsum itself reports them.
-int64_t einsum_work(const std::string& equation, const std::vector<Tensor>& operands) {
-  int64_t label_sizes[128] = {};
-  double ellipsis_elements = 1, work = 1;
-  const std::string inputs = equation.substr(0, equation.find("->"));
-  size_t start = 0;
-  for (const Tensor& operand : operands) {
-    const size_t end = std::min(inputs.find(',', start), inputs.size());
-    const std::string term = inputs.substr(start, end - start);
-    start = end + 1;
-    const size_t ellipsis = term.find("...");
-    int64_t named = 0;
-    for (char c : term) named += std::isalpha(static_cast<unsigned char>(c)) ? 1 : 0;
-    double covered = 1;
-    int64_t dim = 0;
-    for (size_t i = 0; i < term.size(); ++i) {
-      if (i == ellipsis) {  // the letters after "..." name the last dims
-        for (const int64_t first = operand.dim() - (named - dim); dim < first && dim < operand.dim(); ++dim)
-          covered *= static_cast<double>(operand.size(dim));
-        i += 2;
-      } else if (std::isalpha(static_cast<unsigned char>(term[i])) && dim < operand.dim()) {
-        int64_t& size = label_sizes[static_cast<unsigned char>(term[i])];
-        size = std::max(size, operand.size(dim++));
-      }
-    }
-    ellipsis_elements = std::max(ellipsis_elements, covered);
-  }
-  for (int64_t size : label_sizes) work *= size > 0 ? static_cast<double>(size) : 1.0;
-  work *= ellipsis_elements;
-  return work >= 9e18 ? INT64_MAX : static_cast<int64_t>(work);
-}
-
 template <typename Op>
 void bind_product(py::module_& module, TensorClass& tensor, const char* name, Op op) {
   auto function = [op, name](py::handle a, py::handle b) {
-    return call_product(op, to_operand(a, name), to_operand(b, name));
+    return call_product(op, to_tensor(a, name, "input"), to_tensor(b, name, "other"));
   };
   tensor.def(name, function, py::arg("other"));
   module.def(name, function, py::arg("input"), py::arg("other"));
@@ -88,18 +49,16 @@ void bind_matmul(py::module_& module, TensorClass& tensor) {
     if (!is_tensor(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
     return py::cast(call_product(matmul, as_tensor(other), self));
   }, py::is_operator());
-  // `@` as a plain number slot too, as the arithmetic operators (see bindings.h).
-  reinterpret_cast<PyTypeObject*>(tensor.ptr())->tp_as_number->nb_matrix_multiply = [](PyObject* left,
-                                                                                        PyObject* right) {
+  // `@` has a fast path too, as the arithmetic operators (see fast_methods.h).
+  install_fast_operator(tensor, "__matmul__", [](PyObject* left, PyObject* right) {
     Tensor a, b;
     if (!unwrap_tensor(left, a) || !unwrap_tensor(right, b)) Py_RETURN_NOTIMPLEMENTED;
-    return number_slot_result([&] { return call_product(matmul, a, b); });
-  };
-  PyType_Modified(reinterpret_cast<PyTypeObject*>(tensor.ptr()));
+    return fast_result([&] { return call_product(matmul, a, b); });
+  });
 
   module.def("linear", [](py::handle input_object, py::handle weight_object, py::handle bias_object) {
-    const Tensor input = to_operand(input_object, "linear"), weight = to_operand(weight_object, "linear");
-    const Tensor bias = bias_object.is_none() ? Tensor() : to_operand(bias_object, "linear");
+    const Tensor input = to_tensor(input_object, "linear", "input"), weight = to_tensor(weight_object, "linear", "weight");
+    const Tensor bias = to_optional_tensor(bias_object, "linear", "bias");
     const int64_t work = input.numel() * (weight.dim() == 2 ? weight.size(0) : 1);
     return run_releasing_gil(work, [&] { return linear(input, weight, bias); });
   }, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none());
@@ -109,7 +68,7 @@ void bind_matmul(py::module_& module, TensorClass& tensor) {
     py::sequence items = args;
     if (args.size() == 1 && (PyList_Check(args[0].ptr()) || PyTuple_Check(args[0].ptr()))) items = args[0];
     std::vector<Tensor> operands;
-    for (py::handle item : items) operands.push_back(to_operand(item, "einsum"));
+    for (py::handle item : items) operands.push_back(to_tensor(item, "einsum", "operands"));
     return run_releasing_gil(einsum_work(equation, operands), [&] { return einsum(equation, operands); });
   }, py::arg("equation"));
 

@@ -1,52 +1,58 @@
 // Fused losses (functional forms behind tapegrad.nn.functional) and fused optimizer updates
 // (behind tapegrad.optim). All private: the public names live in tapegrad.nn and tapegrad.optim.
+#include "arguments.h"
 #include "bindings.h"
 #include "tapegrad/ops/loss.h"
 #include "tapegrad/ops/optim.h"
 
 namespace tg::python {
 
-namespace {
-
-Tensor optional_tensor(py::handle object) { return object.is_none() ? Tensor() : as_tensor(object); }
-
-}  // namespace
-
 void bind_nn(py::module_& module, TensorClass& tensor) {
-  module.def("_cross_entropy", [](const Tensor& input, const Tensor& target, py::handle weight, int64_t ignore_index,
+  module.def("_cross_entropy", [](py::handle input, py::handle target, py::handle weight, int64_t ignore_index,
                                   const std::string& reduction, double label_smoothing) {
-    return call_releasing_gil(cross_entropy, input, target, optional_tensor(weight),
-                              reduction_from_string(reduction, "cross_entropy"), ignore_index, label_smoothing);
+    const char* op = "cross_entropy";
+    return call_releasing_gil(cross_entropy, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
+                              to_optional_tensor(weight, op, "weight"), reduction_from_string(reduction, op),
+                              ignore_index, label_smoothing);
   }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
      py::arg("reduction") = "mean", py::arg("label_smoothing") = 0.0);
-  module.def("_nll_loss", [](const Tensor& input, const Tensor& target, py::handle weight, int64_t ignore_index,
+  module.def("_nll_loss", [](py::handle input, py::handle target, py::handle weight, int64_t ignore_index,
                              const std::string& reduction) {
-    return call_releasing_gil(nll_loss, input, target, optional_tensor(weight),
-                              reduction_from_string(reduction, "nll_loss"), ignore_index);
+    const char* op = "nll_loss";
+    return call_releasing_gil(nll_loss, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
+                              to_optional_tensor(weight, op, "weight"), reduction_from_string(reduction, op),
+                              ignore_index);
   }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
      py::arg("reduction") = "mean");
-  module.def("_mse_loss", [](const Tensor& input, const Tensor& target, const std::string& reduction) {
-    return call_releasing_gil(mse_loss, input, target, reduction_from_string(reduction, "mse_loss"));
+  module.def("_mse_loss", [](py::handle input, py::handle target, const std::string& reduction) {
+    const char* op = "mse_loss";
+    return call_releasing_gil(mse_loss, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
+                              reduction_from_string(reduction, op));
   }, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
-  module.def("_l1_loss", [](const Tensor& input, const Tensor& target, const std::string& reduction) {
-    return call_releasing_gil(l1_loss, input, target, reduction_from_string(reduction, "l1_loss"));
+  module.def("_l1_loss", [](py::handle input, py::handle target, const std::string& reduction) {
+    const char* op = "l1_loss";
+    return call_releasing_gil(l1_loss, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
+                              reduction_from_string(reduction, op));
   }, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
-  module.def("_binary_cross_entropy", [](const Tensor& input, const Tensor& target, py::handle weight,
+  module.def("_binary_cross_entropy", [](py::handle input, py::handle target, py::handle weight,
                                          const std::string& reduction) {
-    return call_releasing_gil(binary_cross_entropy, input, target, optional_tensor(weight),
-                              reduction_from_string(reduction, "binary_cross_entropy"));
+    const char* op = "binary_cross_entropy";
+    return call_releasing_gil(binary_cross_entropy, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
+                              to_optional_tensor(weight, op, "weight"), reduction_from_string(reduction, op));
   }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("reduction") = "mean");
-  module.def("_binary_cross_entropy_with_logits", [](const Tensor& input, const Tensor& target, py::handle weight,
+  module.def("_binary_cross_entropy_with_logits", [](py::handle input, py::handle target, py::handle weight,
                                                      py::handle pos_weight, const std::string& reduction) {
-    return call_releasing_gil(binary_cross_entropy_with_logits, input, target, optional_tensor(weight),
-                              optional_tensor(pos_weight),
-                              reduction_from_string(reduction, "binary_cross_entropy_with_logits"));
+    const char* op = "binary_cross_entropy_with_logits";
+    return call_releasing_gil(binary_cross_entropy_with_logits, to_tensor(input, op, "input"),
+                              to_tensor(target, op, "target"), to_optional_tensor(weight, op, "weight"),
+                              to_optional_tensor(pos_weight, op, "pos_weight"), reduction_from_string(reduction, op));
   }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("pos_weight") = py::none(),
      py::arg("reduction") = "mean");
 
+  // The optimizers hand these their own state tensors, so no argument here comes from a user.
   module.def("_sgd_step", [](const Tensor& param, const Tensor& grad, py::handle momentum_buffer, double lr,
                              double momentum, double dampening, double weight_decay, bool nesterov, bool maximize) {
-    return call_releasing_gil(sgd_step, param, grad, optional_tensor(momentum_buffer),
+    return call_releasing_gil(sgd_step, param, grad, to_optional_tensor(momentum_buffer, "sgd", "momentum_buffer"),
                               SgdOptions{lr, momentum, dampening, weight_decay, nesterov, maximize});
   }, py::arg("param"), py::arg("grad"), py::arg("momentum_buffer"), py::arg("lr"), py::arg("momentum") = 0.0,
      py::arg("dampening") = 0.0, py::arg("weight_decay") = 0.0, py::arg("nesterov") = false, py::arg("maximize") = false);
@@ -54,7 +60,8 @@ void bind_nn(py::module_& module, TensorClass& tensor) {
     return [decoupled](const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                        py::handle max_exp_avg_sq, const Tensor& step, double lr, double beta1, double beta2, double eps,
                        double weight_decay, bool amsgrad, bool maximize) {
-      call_releasing_gil(adam_step, param, grad, exp_avg, exp_avg_sq, optional_tensor(max_exp_avg_sq), step,
+      call_releasing_gil(adam_step, param, grad, exp_avg, exp_avg_sq,
+                         to_optional_tensor(max_exp_avg_sq, decoupled ? "adamw" : "adam", "max_exp_avg_sq"), step,
                          AdamOptions{lr, beta1, beta2, eps, weight_decay, amsgrad, maximize, decoupled});
     };
   };

@@ -1,4 +1,5 @@
 // Reductions and the softmax family as methods and functions.
+#include "arguments.h"
 #include "bindings.h"
 #include "tapegrad/ops/activation.h"
 #include "tapegrad/ops/compare.h"
@@ -28,7 +29,7 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
   // Binds f as the method tensor.name and the function module.name(input, ...).
   auto both = [&](const char* name, auto function, auto... args) {
     tensor.def(name, function, args...);
-    module.def(name, function, py::arg("input"), args...);
+    module.def(name, checked(name, {"input"}, function), py::arg("input"), args...);
   };
   using DimsFn = Tensor (*)(const Tensor&, const DimVector&, bool);
   using DimsDTypeFn = Tensor (*)(const Tensor&, const DimVector&, bool, std::optional<DType>);
@@ -98,12 +99,14 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
       return call_releasing_gil(function, self, to_dim(dim, name), dtype_argument(dtype, name));
     }, py::arg("dim"), py::arg("dtype") = py::none());
   }
-  module.def("_softmax_backward_data", releasing<softmax_backward_data>, py::arg("grad"), py::arg("output"), py::arg("dim"));
-  module.def("_log_softmax_backward_data", releasing<log_softmax_backward_data>, py::arg("grad"), py::arg("output"), py::arg("dim"));
+  for (auto [name, function] : {std::pair{"_softmax_backward_data", releasing<softmax_backward_data>},
+                                std::pair{"_log_softmax_backward_data", releasing<log_softmax_backward_data>}})
+    module.def(name, checked(name, {"grad", "output"}, function), py::arg("grad"), py::arg("output"),
+               py::arg("dim"));
 
-  module.def("sum_to", [](const Tensor& grad, py::handle shape) {
+  module.def("sum_to", checked("sum_to", {"grad"}, [](const Tensor& grad, py::handle shape) {
     return call_releasing_gil(sum_to, grad, to_shape(shape, "sum_to"));
-  });
+  }));
 }
 
 }  // namespace tg::python

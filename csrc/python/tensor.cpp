@@ -1,6 +1,10 @@
 // The Tensor class: metadata, conversion to Python values, and autograd attributes.
+#include <functional>
+
+#include "arguments.h"
 #include "bindings.h"
 #include "tapegrad/autograd/engine.h"
+#include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/view.h"
@@ -90,9 +94,38 @@ py::object to_list(const Tensor& tensor, int64_t dim, int64_t offset) {
   return list;
 }
 
+// PyTorch's RemovableHandle, which Tensor.register_hook and Module's register_*_hook both return:
+// remove() (or leaving a `with` block) takes the hook off, and removing twice is harmless. A
+// tensor hook goes through the core's HookHandle; a Module hook, made from Python as
+// RemovableHandle(hooks) before the hook goes in hooks[handle.id], is popped from that dict.
+class RemovableHandle {
+ public:
+  explicit RemovableHandle(const HookHandle& hook) : id_(hook.id()), remove_([hook] { hook.remove(); }) {}
+  explicit RemovableHandle(py::dict hooks) : id_(next_module_hook_id_++) {
+    remove_ = [hooks = std::move(hooks), id = id_] { hooks.attr("pop")(id, py::none()); };
+  }
+  uint64_t id() const { return id_; }
+  void remove() const { remove_(); }
+
+ private:
+  static inline uint64_t next_module_hook_id_ = 0;  // under the GIL
+  uint64_t id_;
+  std::function<void()> remove_;
+};
+
+void bind_removable_handle(py::module_& module) {
+  py::class_<RemovableHandle>(module, "RemovableHandle")
+      .def(py::init<py::dict>(), py::arg("hooks"))
+      .def("remove", &RemovableHandle::remove)
+      .def_property_readonly("id", &RemovableHandle::id)
+      .def("__enter__", [](py::object self) { return self; })
+      .def("__exit__", [](const RemovableHandle& handle, py::args) { handle.remove(); });
+}
+
 }  // namespace
 
 void bind_tensor(py::module_& module, TensorClass& tensor) {
+  bind_removable_handle(module);
   tensor
       // Tensor(other) aliases other's data (what Parameter(data) builds on); Tensor() is empty.
       .def(py::init([](py::object data) {
@@ -181,7 +214,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       .def_property("grad", [](const Tensor& self) { return self.grad(); }, [](const Tensor& self, py::handle grad) {
              TG_CHECK_TYPE(grad.is_none() || is_tensor(grad),
                            "[grad] assigned grad expected to be a Tensor or None but got grad of type ",
-                           py::str(py::type::of(grad).attr("__name__")).cast<std::string>());
+                           type_name(grad));
              self.set_grad(grad.is_none() ? Tensor() : as_tensor(grad));
            })
       .def_property_readonly("grad_fn", [](const Tensor& self) { return self.grad_fn(); })
@@ -192,7 +225,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       .def("detach_", [](Tensor& self) { return self.detach_(); })
       // .data: a detached alias; assigning swaps what this tensor views, keeping its identity.
       .def_property("data", [](const Tensor& self) { return self.detach(); },
-                    [](const Tensor& self, const Tensor& data) { self.set_data(data); })
+                    [](const Tensor& self, py::handle data) { self.set_data(to_tensor(data, "data", "data")); })
       .def("register_hook", [](const Tensor& self, py::function function) {
         // Backward runs without the GIL: the hook retakes it to call Python, and the last
         // reference to the function (which may go with a tensor freed in C++) drops under it.
@@ -205,13 +238,13 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
           py::object result = (*hook)(grad);
           if (result.is_none()) return Tensor();
           TG_CHECK_TYPE(is_tensor(result), "[hook] a tensor hook must return None or a Tensor, but it returned ",
-                        py::str(py::type::of(result).attr("__name__")).cast<std::string>());
+                        type_name(result));
           return as_tensor(result);
         });
-        return HookHandle(self, id);
+        return RemovableHandle(HookHandle(self, id));
       })
       .def("backward", [](const Tensor& self, py::object gradient, py::object retain_graph, bool create_graph) {
-             const Tensor seed = gradient.is_none() ? Tensor() : gradient.cast<Tensor>();
+             const Tensor seed = to_optional_tensor(gradient, "backward", "gradient");
              std::optional<bool> retain;
              if (!retain_graph.is_none()) retain = retain_graph.cast<bool>();
              py::gil_scoped_release no_gil;  // nodes that call Python (hooks, Functions) retake it

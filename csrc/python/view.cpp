@@ -1,4 +1,5 @@
 // View ops as methods and functions.
+#include "arguments.h"
 #include "bindings.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/view.h"
@@ -30,19 +31,24 @@ void bind_view(py::module_& module, TensorClass& tensor) {
   tensor.def("reshape", [=](const Tensor& self, py::args shape, py::handle keyword) {
     return reshaping(self, shape_argument(shape, keyword, "reshape", "shape"));
   }, py::kw_only(), py::arg("shape") = py::none());
-  module.def("reshape", [=](const Tensor& self, py::handle shape) { return reshaping(self, to_shape(shape, "reshape")); },
-             py::arg("input"), py::arg("shape"));
-  tensor.def("view_as", [](const Tensor& self, const Tensor& other) { return view(self, other.sizes()); });
-  tensor.def("reshape_as", [=](const Tensor& self, const Tensor& other) { return reshaping(self, other.sizes()); });
+  module.def("reshape", checked("reshape", {"input"}, [=](const Tensor& self, py::handle shape) {
+    return reshaping(self, to_shape(shape, "reshape"));
+  }), py::arg("input"), py::arg("shape"));
+  tensor.def("view_as", checked("view_as", {"self", "other"}, [](const Tensor& self, const Tensor& other) {
+    return view(self, other.sizes());
+  }), py::arg("other"));
+  tensor.def("reshape_as", checked("reshape_as", {"self", "other"}, [=](const Tensor& self, const Tensor& other) {
+    return reshaping(self, other.sizes());
+  }), py::arg("other"));
   for (const char* name : {"transpose", "swapaxes", "swapdims"}) {
     auto transpose_function = [name](const Tensor& self, py::handle dim0, py::handle dim1) {
       return transpose(self, to_dim(dim0, name), to_dim(dim1, name));
     };
     tensor.def(name, transpose_function, py::arg("dim0"), py::arg("dim1"));
-    module.def(name, transpose_function, py::arg("input"), py::arg("dim0"), py::arg("dim1"));
+    module.def(name, checked(name, {"input"}, transpose_function), py::arg("input"), py::arg("dim0"), py::arg("dim1"));
   }
   tensor.def("t", &t);
-  module.def("t", &t);
+  module.def("t", checked("t", {"input"}, &t), py::arg("input"));
   tensor.def_property_readonly("T", [](const Tensor& self) {
     DimVector reversed(self.sizes().size());
     for (size_t i = 0; i < reversed.size(); ++i) reversed[i] = static_cast<int64_t>(reversed.size() - 1 - i);
@@ -57,39 +63,46 @@ void bind_view(py::module_& module, TensorClass& tensor) {
   tensor.def("permute", [](const Tensor& self, py::args dims, py::handle keyword) {
     return permute(self, keyword.is_none() ? to_dims(dims, "permute") : to_dims(keyword, "permute"));
   }, py::kw_only(), py::arg("dims") = py::none());
-  module.def("permute", [](const Tensor& self, py::handle dims) { return permute(self, to_dims(dims, "permute")); },
-             py::arg("input"), py::arg("dims"));
+  module.def("permute", checked("permute", {"input"}, [](const Tensor& self, py::handle dims) {
+    return permute(self, to_dims(dims, "permute"));
+  }), py::arg("input"), py::arg("dims"));
   auto squeeze_function = [](const Tensor& self, py::handle dim) {
     if (dim.is_none()) return squeeze(self);
     return squeeze(self, to_dims(dim, "squeeze"));
   };
   tensor.def("squeeze", squeeze_function, py::arg("dim") = py::none());
-  module.def("squeeze", squeeze_function, py::arg("input"), py::arg("dim") = py::none());
+  module.def("squeeze", checked("squeeze", {"input"}, squeeze_function), py::arg("input"), py::arg("dim") = py::none());
   auto unsqueeze_function = [](const Tensor& self, py::handle dim) { return unsqueeze(self, to_dim(dim, "unsqueeze")); };
   tensor.def("unsqueeze", unsqueeze_function, py::arg("dim"));
-  module.def("unsqueeze", unsqueeze_function, py::arg("input"), py::arg("dim"));
+  module.def("unsqueeze", checked("unsqueeze", {"input"}, unsqueeze_function), py::arg("input"), py::arg("dim"));
   tensor.def("expand", [](const Tensor& self, py::args sizes, py::handle size) {
     return expand(self, shape_argument(sizes, size, "expand", "size"));
   }, py::kw_only(), py::arg("size") = py::none());
-  tensor.def("expand_as", [](const Tensor& self, const Tensor& other) { return expand(self, other.sizes()); });
-  module.def("broadcast_to", [](const Tensor& self, py::handle sizes) { return expand(self, to_shape(sizes, "broadcast_to")); });
-  tensor.def("broadcast_to", [](const Tensor& self, py::handle sizes) { return expand(self, to_shape(sizes, "broadcast_to")); });
+  tensor.def("expand_as", checked("expand_as", {"self", "other"}, [](const Tensor& self, const Tensor& other) {
+    return expand(self, other.sizes());
+  }), py::arg("other"));
+  auto broadcast_to_function = [](const Tensor& self, py::handle sizes) {
+    return expand(self, to_shape(sizes, "broadcast_to"));
+  };
+  module.def("broadcast_to", checked("broadcast_to", {"input"}, broadcast_to_function), py::arg("input"),
+             py::arg("size"));
+  tensor.def("broadcast_to", broadcast_to_function, py::arg("size"));
   auto flatten_function = [](const Tensor& self, py::handle start_dim, py::handle end_dim) {
     const int64_t start = to_dim(start_dim, "flatten"), end = to_dim(end_dim, "flatten");
     return run_releasing_gil(self.is_contiguous() ? 0 : self.numel(), [&] { return flatten(self, start, end); });
   };
   tensor.def("flatten", flatten_function, py::arg("start_dim") = 0, py::arg("end_dim") = -1);
-  module.def("flatten", flatten_function, py::arg("input"), py::arg("start_dim") = 0, py::arg("end_dim") = -1);
+  module.def("flatten", checked("flatten", {"input"}, flatten_function), py::arg("input"), py::arg("start_dim") = 0, py::arg("end_dim") = -1);
   auto narrow_function = [](const Tensor& self, py::handle dim, py::handle start, py::handle length) {
     return narrow(self, to_dim(dim, "narrow"), to_int(start, "narrow", "start"), to_int(length, "narrow", "length"));
   };
   tensor.def("narrow", narrow_function, py::arg("dim"), py::arg("start"), py::arg("length"));
-  module.def("narrow", narrow_function, py::arg("input"), py::arg("dim"), py::arg("start"), py::arg("length"));
+  module.def("narrow", checked("narrow", {"input"}, narrow_function), py::arg("input"), py::arg("dim"), py::arg("start"), py::arg("length"));
   auto select_function = [](const Tensor& self, py::handle dim, py::handle index) {
     return select(self, to_dim(dim, "select"), to_int(index, "select", "index"));
   };
   tensor.def("select", select_function, py::arg("dim"), py::arg("index"));
-  module.def("select", select_function, py::arg("input"), py::arg("dim"), py::arg("index"));
+  module.def("select", checked("select", {"input"}, select_function), py::arg("input"), py::arg("dim"), py::arg("index"));
   tensor.def("as_strided", [](const Tensor& self, py::handle sizes, py::handle strides, py::handle offset) {
     return as_strided(self, to_shape(sizes, "as_strided"), to_shape(strides, "as_strided"),
                       offset.is_none() ? self.storage_offset() : to_int(offset, "as_strided", "storage_offset"));
@@ -104,7 +117,7 @@ void bind_view(py::module_& module, TensorClass& tensor) {
     return run_releasing_gil(self.numel(), [&] { return clone(self, MemoryFormat::Preserve); });
   };
   tensor.def("clone", clone_preserving);
-  module.def("clone", clone_preserving);
+  module.def("clone", checked("clone", {"input"}, clone_preserving), py::arg("input"));
 }
 
 }  // namespace tg::python

@@ -10,6 +10,7 @@
 #pragma once
 
 #include "tapegrad/autograd/engine.h"
+#include "tapegrad/autograd/function.h"
 #include "tapegrad/autograd/grad_mode.h"
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/tensor.h"

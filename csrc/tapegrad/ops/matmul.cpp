@@ -391,54 +391,86 @@ Term contract(Term left, Term right, const std::vector<int>& keep, const std::st
   return {reshape(product, shape), labels};
 }
 
-}  // namespace
+// The labels of a term's dims: its subscripts with "..." standing for `covered` dims, the last
+// `covered` of the `ellipsis_dims` every operand's "..." is aligned to from the right.
+std::vector<int> expand_ellipsis(const Subscripts& parsed, int64_t covered, int64_t ellipsis_dims) {
+  const auto ellipsis_at = parsed.labels.begin() + static_cast<std::ptrdiff_t>(parsed.has_ellipsis ? parsed.ellipsis_at
+                                                                                                   : parsed.labels.size());
+  std::vector<int> labels(parsed.labels.begin(), ellipsis_at);
+  for (int64_t j = 0; j < covered; ++j) labels.push_back(kEllipsis + static_cast<int>(ellipsis_dims - covered + j));
+  labels.insert(labels.end(), ellipsis_at, parsed.labels.end());
+  return labels;
+}
 
-Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) {
-  const size_t arrow = equation.find("->");
-  const std::string inputs = equation.substr(0, arrow);
+// The input side of an equation, checked against the operands: each operand's subscripts as
+// written, its labels (one per dim, "..." expanded), and how many dims the widest "..." covers.
+struct EinsumInputs {
   std::vector<Subscripts> subscripts;
+  std::vector<std::vector<int>> labels;
+  int64_t ellipsis_dims = 0;
+};
+
+EinsumInputs parse_inputs(const std::string& equation, const std::vector<Tensor>& operands) {
+  EinsumInputs parsed;
+  const std::string inputs = equation.substr(0, equation.find("->"));
   for (size_t start = 0;;) {
     const size_t comma = inputs.find(',', start);
-    subscripts.push_back(parse_subscripts(inputs.substr(start, comma - start), equation));
+    parsed.subscripts.push_back(parse_subscripts(inputs.substr(start, comma - start), equation));
     if (comma == std::string::npos) break;
     start = comma + 1;
   }
-  if (subscripts.size() != operands.size())
-    einsum_fail(equation, "it names " + std::to_string(subscripts.size()) + " operands but " +
+  if (parsed.subscripts.size() != operands.size())
+    einsum_fail(equation, "it names " + std::to_string(parsed.subscripts.size()) + " operands but " +
                               std::to_string(operands.size()) + " were given");
-
-  // Expand each "..." into labels for the dims it covers, aligned from the right.
-  int64_t ellipsis_dims = 0;
   for (size_t i = 0; i < operands.size(); ++i) {
-    const int64_t named = static_cast<int64_t>(subscripts[i].labels.size());
+    const int64_t named = static_cast<int64_t>(parsed.subscripts[i].labels.size());
     const int64_t covered = operands[i].dim() - named;
-    if (subscripts[i].has_ellipsis ? covered < 0 : covered != 0) {
+    if (parsed.subscripts[i].has_ellipsis ? covered < 0 : covered != 0) {
       std::ostringstream message;
       message << "operand " << i << " has shape " << operands[i].sizes() << " but its subscripts name " << named << " dims";
       einsum_fail(equation, message.str());
     }
-    ellipsis_dims = std::max(ellipsis_dims, covered);
+    parsed.ellipsis_dims = std::max(parsed.ellipsis_dims, covered);
   }
-  const auto expand_ellipsis = [&](const Subscripts& parsed, int64_t covered) {
-    std::vector<int> labels(parsed.labels.begin(), parsed.labels.begin() + (parsed.has_ellipsis ? parsed.ellipsis_at : parsed.labels.size()));
-    for (int64_t j = 0; j < covered; ++j) labels.push_back(kEllipsis + static_cast<int>(ellipsis_dims - covered + j));
-    if (parsed.has_ellipsis) labels.insert(labels.end(), parsed.labels.begin() + parsed.ellipsis_at, parsed.labels.end());
-    return labels;
-  };
+  for (size_t i = 0; i < operands.size(); ++i) {
+    const int64_t covered = operands[i].dim() - static_cast<int64_t>(parsed.subscripts[i].labels.size());
+    parsed.labels.push_back(expand_ellipsis(parsed.subscripts[i], covered, parsed.ellipsis_dims));
+  }
+  return parsed;
+}
+
+}  // namespace
+
+int64_t einsum_work(const std::string& equation, const std::vector<Tensor>& operands) {
+  const EinsumInputs parsed = parse_inputs(equation, operands);
+  std::vector<int64_t> label_sizes(kEllipsis + static_cast<size_t>(parsed.ellipsis_dims), 0);
+  for (size_t i = 0; i < operands.size(); ++i)
+    for (size_t d = 0; d < parsed.labels[i].size(); ++d) {
+      int64_t& size = label_sizes[static_cast<size_t>(parsed.labels[i][d])];
+      size = std::max(size, operands[i].size(static_cast<int64_t>(d)));
+    }
+  double work = 1;
+  for (int64_t size : label_sizes) work *= size > 0 ? static_cast<double>(size) : 1.0;
+  return work >= 9e18 ? INT64_MAX : static_cast<int64_t>(work);
+}
+
+Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) {
+  const size_t arrow = equation.find("->");
+  const EinsumInputs parsed = parse_inputs(equation, operands);
+  const int64_t ellipsis_dims = parsed.ellipsis_dims;
   std::vector<Term> terms;
   for (size_t i = 0; i < operands.size(); ++i) {
     TG_CHECK(i == 0 || operands[i].dtype() == operands[0].dtype(), "[einsum] expected operands of one dtype, got ",
              dtype_name(operands[0].dtype()), " and ", dtype_name(operands[i].dtype()));
-    const std::vector<int> labels = expand_ellipsis(subscripts[i], operands[i].dim() - static_cast<int64_t>(subscripts[i].labels.size()));
-    terms.push_back(take_diagonals(operands[i], labels, equation));
+    terms.push_back(take_diagonals(operands[i], parsed.labels[i], equation));
   }
 
   // The output: as written, or in implicit mode the ellipsis dims then every letter used once,
   // in alphabetical order (upper case first), as in PyTorch.
   std::vector<int> output;
   if (arrow != std::string::npos) {
-    const Subscripts parsed = parse_subscripts(equation.substr(arrow + 2), equation);
-    output = expand_ellipsis(parsed, parsed.has_ellipsis ? ellipsis_dims : 0);
+    const Subscripts written = parse_subscripts(equation.substr(arrow + 2), equation);
+    output = expand_ellipsis(written, written.has_ellipsis ? ellipsis_dims : 0, ellipsis_dims);
     for (size_t i = 0; i < output.size(); ++i) {
       if (std::count(output.begin(), output.end(), output[i]) > 1)
         einsum_fail(equation, std::string("output subscript '") + label_char(output[i]) + "' appears more than once");
@@ -450,7 +482,8 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
     for (int64_t j = 0; j < ellipsis_dims; ++j) output.push_back(kEllipsis + static_cast<int>(j));
     for (int label = 0; label < 52; ++label) {
       int64_t uses = 0;
-      for (const Subscripts& parsed : subscripts) uses += std::count(parsed.labels.begin(), parsed.labels.end(), label);
+      for (const Subscripts& written : parsed.subscripts)
+        uses += std::count(written.labels.begin(), written.labels.end(), label);
       if (uses == 1) output.push_back(label);
     }
   }

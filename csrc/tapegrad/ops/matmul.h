@@ -29,6 +29,10 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias);
 // (repeated subscripts in one operand take its diagonal). Explicit ("ij,jk->ik") and implicit
 // ("ij,jk") output, "..." for broadcast dims.
 Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands);
+// About the multiply-adds of that einsum: the product of the sizes of its distinct subscripts (the
+// naive loop's length), for callers judging whether it is worth releasing the Python GIL for. A
+// malformed equation, or one naming more or fewer operands than given, raises as einsum does.
+int64_t einsum_work(const std::string& equation, const std::vector<Tensor>& operands);
 
 // m*n*k multiply-adds of matmul(a, b) (batches included), so callers can judge whether a product
 // is worth releasing the Python GIL for. Shapes need not be valid.

@@ -6,6 +6,7 @@ everything else (parameters(), state_dict(), to(), the repr tree) walks those.
 from collections import OrderedDict, namedtuple
 
 from .. import _C
+from .._C import RemovableHandle  # the one tensor hooks return too
 from ..autograd import no_grad
 from .parameter import Parameter
 
@@ -17,20 +18,6 @@ def _addindent(text, spaces):
     if len(lines) == 1:
         return text
     return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
-
-
-class RemovableHandle:
-    """Returned by register_*_hook; remove() unregisters the hook."""
-
-    _next_id = 0
-
-    def __init__(self, hooks):
-        self._hooks = hooks
-        self.id = RemovableHandle._next_id
-        RemovableHandle._next_id += 1
-
-    def remove(self):
-        self._hooks.pop(self.id, None)
 
 
 def zero_grads(parameters, set_to_none=True):
