@@ -41,14 +41,14 @@ void bind_devices(py::module_& module) {
       .def(py::init([](py::handle type, py::handle index) {
              if ((py::isinstance<Device>(type) || PyLong_Check(type.ptr())) && index.is_none())
                return to_device(type, "device");
-             TG_CHECK_TYPE(py::isinstance<py::str>(type), "[device] expected a device type string such as 'cpu' or "
+             TG_CHECK_TYPE(py::isinstance<py::str>(type), "device", "expected a device type string such as 'cpu' or "
                            "'cuda', got ", type_name(type));
              Device device = Device::parse(type.cast<std::string>());
              if (index.is_none()) return device;
-             TG_CHECK(device.index < 0, "[device] '", type.cast<std::string>(), "' already has an index, and index=",
+             TG_CHECK(device.index < 0, "device", "'", type.cast<std::string>(), "' already has an index, and index=",
                       py::str(index).cast<std::string>(), " was given too");
              const int64_t value = to_int(index, "device", "index");
-             TG_CHECK(value >= 0 && value < 1024, "[device] device index must be in [0, 1024), got ", value);
+             TG_CHECK(value >= 0 && value < 1024, "device", "device index must be in [0, 1024), got ", value);
              device.index = static_cast<int16_t>(value);
              return device;
            }),
@@ -88,7 +88,7 @@ Tensor as_tensor(py::handle object) { return object.cast<Tensor>(); }
 // Through unwrap_tensor, which costs less than pybind11's caster: every op reads its tensors here.
 Tensor to_tensor(py::handle object, const char* op, const char* name) {
   Tensor tensor;
-  TG_CHECK_TYPE(unwrap_tensor(object.ptr(), tensor), "[", op, "] expected a tensor for argument '", name, "', got ",
+  TG_CHECK_TYPE(unwrap_tensor(object.ptr(), tensor), op, "expected a tensor for argument '", name, "', got ",
                 type_name(object));
   return tensor;
 }
@@ -104,7 +104,7 @@ std::vector<Tensor> to_tensors(py::handle sequence, const char* op, bool allow_n
       tensors.emplace_back();
       continue;
     }
-    TG_CHECK_TYPE(is_tensor(item), "[", op, "] expected a sequence of tensors, got an element of type ",
+    TG_CHECK_TYPE(is_tensor(item), op, "expected a sequence of tensors, got an element of type ",
                   type_name(item));
     tensors.push_back(as_tensor(item));
   }
@@ -124,12 +124,12 @@ Scalar to_scalar(py::handle object, const char* op) {
   if (PyLong_Check(raw)) {
     int overflow = 0;
     const long long value = PyLong_AsLongLongAndOverflow(raw, &overflow);
-    TG_CHECK(overflow == 0, "[", op, "] integer ", py::str(object).cast<std::string>(), " does not fit in int64");
+    TG_CHECK(overflow == 0, op, "integer ", py::str(object).cast<std::string>(), " does not fit in int64");
     return Scalar(static_cast<int64_t>(value));
   }
   if (PyFloat_Check(raw)) return Scalar(PyFloat_AS_DOUBLE(raw));
   if (is_scalar(object)) return to_scalar(object.attr("item")(), op);
-  fail<TypeError>("[", op, "] expected a number, got ", type_name(object));
+  fail<TypeError>(op, "expected a number, got ", type_name(object));
 }
 
 DType to_dtype(py::handle object, const char* op) {
@@ -155,7 +155,7 @@ DType to_dtype(py::handle object, const char* op) {
   if (name == "double") return DType::Float64;
   if (name == "long") return DType::Int64;
   if (name == "int") return DType::Int32;
-  fail<TypeError>("[", op, "] unsupported dtype ", py::repr(object).cast<std::string>(),
+  fail<TypeError>(op, "unsupported dtype ", py::repr(object).cast<std::string>(),
                   "; tapegrad has float32, float64, int32, int64 and bool");
 }
 
@@ -169,11 +169,11 @@ Device to_device(py::handle object, const char* op) {
   if (py::isinstance<py::str>(object)) return Device::parse(object.cast<std::string>());
   if (PyLong_Check(object.ptr()) && !PyBool_Check(object.ptr())) {  // a bare index means a CUDA device, as in PyTorch
     const int64_t index = to_int(object, op, "device");
-    TG_CHECK(index >= 0 && index < 1024, "[", op, "] device index must be in [0, 1024), got ", index);
+    TG_CHECK(index >= 0 && index < 1024, op, "device index must be in [0, 1024), got ", index);
     return Device{DeviceType::CUDA, static_cast<int16_t>(index)};
   }
   if (py::hasattr(object, "type") && py::hasattr(object, "index")) return Device::parse(py::str(object).cast<std::string>());
-  fail<TypeError>("[", op, "] expected a device such as 'cpu' or tapegrad.device('cpu'), got ",
+  fail<TypeError>(op, "expected a device such as 'cpu' or tapegrad.device('cpu'), got ",
                   py::repr(object).cast<std::string>());
 }
 
@@ -205,17 +205,17 @@ std::string int_text(py::handle object) { return py::str(object); }
 int64_t to_int(py::handle object, const char* op, const char* name) {
   int64_t value = 0;
   bool overflowed = false;
-  TG_CHECK_TYPE(index_value(object, value, overflowed), "[", op, "] argument '", name, "' must be int, not ",
+  TG_CHECK_TYPE(index_value(object, value, overflowed), op, "argument '", name, "' must be int, not ",
                 type_name(object));
-  TG_CHECK(!overflowed, "[", op, "] argument '", name, "' is ", int_text(object), ", which does not fit in int64");
+  TG_CHECK(!overflowed, op, "argument '", name, "' is ", int_text(object), ", which does not fit in int64");
   return value;
 }
 
 int64_t to_dim(py::handle object, const char* op) {
   int64_t value = 0;
   bool overflowed = false;
-  TG_CHECK_TYPE(index_value(object, value, overflowed), "[", op, "] argument 'dim' must be int, not ", type_name(object));
-  TG_CHECK_INDEX(!overflowed, "[", op, "] dimension out of range (got ", int_text(object), ")");
+  TG_CHECK_TYPE(index_value(object, value, overflowed), op, "argument 'dim' must be int, not ", type_name(object));
+  TG_CHECK_INDEX(!overflowed, op, "dimension out of range (got ", int_text(object), ")");
   return value;
 }
 
@@ -237,8 +237,8 @@ namespace {
 int64_t to_dim_size(py::handle item, const char* op) {
   int64_t value = 0;
   bool overflowed = false;
-  TG_CHECK_TYPE(index_value(item, value, overflowed), "[", op, "] sizes must be integers, got ", type_name(item));
-  TG_CHECK(!overflowed, "[", op, "] size ", int_text(item), " does not fit in int64");
+  TG_CHECK_TYPE(index_value(item, value, overflowed), op, "sizes must be integers, got ", type_name(item));
+  TG_CHECK(!overflowed, op, "size ", int_text(item), " does not fit in int64");
   return value;
 }
 
@@ -247,8 +247,7 @@ bool is_sequence_of_sizes(py::handle object) { return PyTuple_Check(object.ptr()
 
 DimVector to_shape(py::handle sequence, const char* op) {
   if (!is_sequence_of_sizes(sequence)) {
-    TG_CHECK_TYPE(PyIndex_Check(sequence.ptr()) && !PyBool_Check(sequence.ptr()), "[", op,
-                  "] expected a shape as a tuple or list of ints, got ", type_name(sequence));
+    TG_CHECK_TYPE(PyIndex_Check(sequence.ptr()) && !PyBool_Check(sequence.ptr()), op, "expected a shape as a tuple or list of ints, got ", type_name(sequence));
     return DimVector{to_dim_size(sequence, op)};
   }
   DimVector shape;

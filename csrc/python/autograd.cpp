@@ -43,7 +43,7 @@ struct PythonBackward {
     for (size_t i = 0; i < results.size(); ++i) {
       py::handle grad = results[i];
       if (grad.is_none()) continue;
-      TG_CHECK_TYPE(is_tensor(grad), "[backward] function ", callable->name, " must return Tensors or None, got ",
+      TG_CHECK_TYPE(is_tensor(grad), "backward", "function ", callable->name, " must return Tensors or None, got ",
                     type_name(grad), " at index ", i);
       input_grads[i] = as_tensor(grad);
     }
@@ -145,7 +145,7 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
   py::class_<FunctionSavedTensors>(module, "_FunctionSavedTensors")
       .def("unpack", [](const FunctionSavedTensors& saved) {
         auto node = saved.node.lock();
-        TG_CHECK(node, "[Function] saved tensors are no longer available: the graph that held them was freed");
+        TG_CHECK(node, "Function", "saved tensors are no longer available: the graph that held them was freed");
         const TensorList tensors = node->saved_tensors();
         py::tuple result(tensors.size());
         for (size_t i = 0; i < tensors.size(); ++i) result[i] = py::cast(tensors[i]);

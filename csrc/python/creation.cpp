@@ -23,7 +23,7 @@ Tensor finish(Tensor tensor, bool requires_grad) {
 
 DimVector shape_from(const py::args& args, py::handle size, const char* op) {
   if (!size.is_none()) {
-    TG_CHECK_TYPE(args.empty(), "[", op, "] got the shape both positionally and as size=");
+    TG_CHECK_TYPE(args.empty(), op, "got the shape both positionally and as size=");
     return to_shape(size, op);
   }
   return to_shape(args, op);
@@ -65,7 +65,7 @@ RngState seeded_state(uint64_t seed) {
 // A seed as PyTorch takes it: an int in [-2^63, 2^64), a negative one read as its 64-bit two's
 // complement (-1 is 2^64 - 1); outside that range a ValueError, as PyTorch's overflow is.
 uint64_t to_seed(py::handle value, const char* op) {
-  TG_CHECK_TYPE(!PyBool_Check(value.ptr()), "[", op, "] expected an int seed, got bool");
+  TG_CHECK_TYPE(!PyBool_Check(value.ptr()), op, "expected an int seed, got bool");
   PyObject* index = PyNumber_Index(value.ptr());
   if (index == nullptr) throw py::error_already_set();
   const py::object seed = py::reinterpret_steal<py::object>(index);
@@ -77,7 +77,7 @@ uint64_t to_seed(py::handle value, const char* op) {
     if (!PyErr_Occurred()) return as_unsigned;
     PyErr_Clear();
   }
-  fail<ValueError>("[", op, "] seed must be within the inclusive range [-0x8000_0000_0000_0000, "
+  fail<ValueError>(op, "seed must be within the inclusive range [-0x8000_0000_0000_0000, "
                    "0xffff_ffff_ffff_ffff], got ", py::str(seed).cast<std::string>());
 }
 
@@ -94,8 +94,8 @@ StateWords words_of(const RngState& state) {
 }
 
 RngState state_of_words(const StateWords& words, const char* op) {
-  TG_CHECK(words[5] <= 1, "[", op, "] invalid state: the spare-normal flag is ", words[5]);
-  TG_CHECK(words[1] | words[2] | words[3] | words[4], "[", op, "] invalid state: the generator words are all zero");
+  TG_CHECK(words[5] <= 1, op, "invalid state: the spare-normal flag is ", words[5]);
+  TG_CHECK(words[1] | words[2] | words[3] | words[4], op, "invalid state: the generator words are all zero");
   RngState state{words[0], {words[1], words[2], words[3], words[4]}, words[5] == 1, 0.0};
   std::memcpy(&state.spare_normal, &words[6], sizeof(double));
   return state;
@@ -109,11 +109,10 @@ Tensor state_tensor(const RngState& state) {
 }
 
 RngState state_from(py::handle object, const char* op) {
-  TG_CHECK_TYPE(is_tensor(object), "[", op, "] expects the tensor get_state() returned, got ",
+  TG_CHECK_TYPE(is_tensor(object), op, "expects the tensor get_state() returned, got ",
                 type_name(object));
   const Tensor tensor = contiguous(as_tensor(object));
-  TG_CHECK(tensor.dtype() == DType::Int64 && tensor.dim() == 1 && tensor.numel() == state_words, "[", op,
-           "] expects an int64 tensor of shape (", state_words, ") as get_state() returns, got ",
+  TG_CHECK(tensor.dtype() == DType::Int64 && tensor.dim() == 1 && tensor.numel() == state_words, op, "expects an int64 tensor of shape (", state_words, ") as get_state() returns, got ",
            dtype_name(tensor.dtype()), " of shape ", tensor.sizes());
   StateWords words;
   std::memcpy(words.data(), tensor.data_ptr<int64_t>(), sizeof(words));
@@ -125,7 +124,7 @@ class GeneratorScope {
  public:
   GeneratorScope(py::handle generator, const char* op) {
     if (generator.is_none()) return;
-    TG_CHECK_TYPE(py::isinstance<GeneratorObject>(generator), "[", op, "] generator must be a tapegrad.Generator, got ",
+    TG_CHECK_TYPE(py::isinstance<GeneratorObject>(generator), op, "generator must be a tapegrad.Generator, got ",
                   type_name(generator));
     GeneratorObject& object = generator.cast<GeneratorObject&>();
     if (object.is_default) return;
@@ -150,7 +149,7 @@ void bind_generator(py::module_& module) {
   py::class_<GeneratorObject>(module, "Generator",
                               "A random stream of its own, for the generator= argument (as torch.Generator).")
       .def(py::init([](py::handle device) {
-        TG_CHECK(to_device(device, "Generator").type == DeviceType::CPU, "[Generator] only CPU generators exist in "
+        TG_CHECK(to_device(device, "Generator").type == DeviceType::CPU, "Generator", "only CPU generators exist in "
                  "this build, got device ", py::str(device).cast<std::string>());
         return GeneratorObject{false, seeded_state(default_rng_seed)};
       }), py::arg("device") = "cpu")
@@ -229,7 +228,7 @@ void bind_like(py::module_& module, const char* name, Fill fill) {
 }
 
 bool to_bool(py::handle value, const char* op, const char* name) {
-  TG_CHECK_TYPE(PyBool_Check(value.ptr()), "[", op, "] argument '", name, "' must be bool, not ",
+  TG_CHECK_TYPE(PyBool_Check(value.ptr()), op, "argument '", name, "' must be bool, not ",
                 type_name(value));
   return value.ptr() == Py_True;
 }
@@ -243,7 +242,7 @@ bool is_device_like(py::handle object) {
 
 // Moving a tensor needs the target device's backend; this build has only the CPU's.
 void check_device_available(Device device, const char* op) {
-  TG_CHECK(device.is_cpu(), "[", op, "] this build of tapegrad has no CUDA support (tapegrad.cuda.is_available() is "
+  TG_CHECK(device.is_cpu(), op, "this build of tapegrad has no CUDA support (tapegrad.cuda.is_available() is "
            "False), so tensors cannot move to '", device.str(), "'");
 }
 
@@ -295,7 +294,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
   module.def("randint_like", checked("randint_like", {"input"}, [](const Tensor& like, py::handle low, py::handle high,
                                                                    py::handle dtype, py::handle device,
                                                                    bool requires_grad) {
-    TG_CHECK_TYPE(!low.is_none() || !high.is_none(), "[randint_like] expected randint_like(input, high) or "
+    TG_CHECK_TYPE(!low.is_none() || !high.is_none(), "randint_like", "expected randint_like(input, high) or "
                   "randint_like(input, low, high)");
     const int64_t lower = high.is_none() || low.is_none() ? 0 : to_int(low, "randint_like", "low");
     const int64_t upper = high.is_none() ? to_int(low, "randint_like", "high") : to_int(high, "randint_like", "high");
@@ -333,7 +332,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     // randint(high, size), randint(high, size=size) or randint(low, high, size), as in PyTorch:
     // with two numbers given, the second is `high` only if a size follows it.
     const bool low_omitted = size.is_none() || high.is_none();
-    TG_CHECK_TYPE(!(size.is_none() && high.is_none()), "[randint] expected randint(high, size) or randint(low, high, size)");
+    TG_CHECK_TYPE(!(size.is_none() && high.is_none()), "randint", "expected randint(high, size) or randint(low, high, size)");
     const int64_t lower = low_omitted ? 0 : to_int(low, "randint", "low");
     const int64_t upper = low_omitted ? to_int(low, "randint", "high") : to_int(high, "randint", "high");
     const DimVector shape = to_shape(size.is_none() ? high : size, "randint");
@@ -362,7 +361,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
   tensor.def("fill_", [](Tensor& self, py::handle value) -> Tensor& {
     if (is_tensor(value)) {
       const Tensor source = as_tensor(value);
-      TG_CHECK(source.dim() == 0, "[fill_] only supports 0-dimension value tensors, got shape ", source.sizes());
+      TG_CHECK(source.dim() == 0, "fill_", "only supports 0-dimension value tensors, got shape ", source.sizes());
       return copy_(self, source);
     }
     return fill_(self, to_scalar(value, "fill_"));
@@ -393,7 +392,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     } else if (next < args.size()) {
       target = to_dtype(args[next++], "to");
     }
-    TG_CHECK_TYPE(args.size() - next <= 2, "[to] expected at most a dtype or device, then non_blocking and copy; got ",
+    TG_CHECK_TYPE(args.size() - next <= 2, "to", "expected at most a dtype or device, then non_blocking and copy; got ",
                   args.size(), " positional arguments");
     const bool copy_positional = args.size() - next == 2;
     if (next < args.size()) to_bool(args[next], "to", "non_blocking");

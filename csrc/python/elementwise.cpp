@@ -28,7 +28,7 @@ template <typename WithTensor, typename WithScalar>
 Tensor binary_strict(const Tensor& self, py::handle other, WithTensor with_tensor, WithScalar with_scalar, const char* op) {
   if (is_tensor(other)) return call_releasing_gil(with_tensor, self, as_tensor(other));
   if (is_scalar(other)) return call_releasing_gil(with_scalar, self, to_scalar(other, op));
-  fail<TypeError>("[", op, "] expected a tensor or a number, got ", type_name(other));
+  fail<TypeError>(op, "expected a tensor or a number, got ", type_name(other));
 }
 
 // ---- fast operator slots -------------------------------------------------------------------
@@ -69,7 +69,7 @@ RoundingMode to_rounding_mode(py::handle mode) {
   const std::string name = py::str(mode).cast<std::string>();
   if (py::isinstance<py::str>(mode) && name == "trunc") return RoundingMode::Trunc;
   if (py::isinstance<py::str>(mode) && name == "floor") return RoundingMode::Floor;
-  fail<Error>("[div] expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", name, "'");
+  fail<Error>("div", "expected rounding_mode to be one of None, 'trunc', or 'floor' but found '", name, "'");
 }
 
 // clamp's bound beside a tensor bound: a tensor, None (undefined), or a number as a 0-dim tensor
@@ -169,7 +169,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   module.def("pow", [](py::handle base, py::handle exponent) -> Tensor {
     if (is_tensor(base))
       return binary_strict(as_tensor(base), exponent, static_cast<TensorFn>(pow), static_cast<ScalarFn>(pow), "pow");
-    TG_CHECK_TYPE(is_tensor(exponent), "[pow] expected at least one tensor argument");
+    TG_CHECK_TYPE(is_tensor(exponent), "pow", "expected at least one tensor argument");
     return call_releasing_gil([](Scalar number, const Tensor& power) { return pow(number, power); },
                               to_scalar(base, "pow"), as_tensor(exponent));
   }, py::arg("input"), py::arg("exponent"));
@@ -247,7 +247,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   tensor.def("__neg__", unary(neg));
   tensor.def("__abs__", unary(abs));
   tensor.def("__invert__", [](const Tensor& self) {
-    TG_CHECK_TYPE(self.dtype() == DType::Bool, "[invert] ~ is only supported for bool tensors here");
+    TG_CHECK_TYPE(self.dtype() == DType::Bool, "invert", "~ is only supported for bool tensors here");
     return call_releasing_gil(logical_not, self);
   });
 

@@ -45,7 +45,7 @@ void install_fast_operator(TensorClass& tensor, const char* dunder, BinarySlot s
       {"__mul__", &PyNumberMethods::nb_multiply},
       {"__truediv__", &PyNumberMethods::nb_true_divide},
       {"__matmul__", &PyNumberMethods::nb_matrix_multiply}};
-  TG_CHECK(py::hasattr(tensor, dunder), "[install_fast_operator] ", dunder, " must be bound before its fast path");
+  TG_CHECK(py::hasattr(tensor, dunder), "install_fast_operator", dunder, " must be bound before its fast path");
   auto* type = reinterpret_cast<PyTypeObject*>(tensor.ptr());
   for (auto [name, member] : slots) {
     if (std::strcmp(name, dunder) != 0) continue;
@@ -53,7 +53,7 @@ void install_fast_operator(TensorClass& tensor, const char* dunder, BinarySlot s
     PyType_Modified(type);
     return;
   }
-  fail<Error>("[install_fast_operator] no number slot for ", dunder);
+  fail<Error>("install_fast_operator", "no number slot for ", dunder);
 }
 
 namespace {

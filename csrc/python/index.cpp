@@ -18,7 +18,7 @@ int64_t to_index_integer(py::handle object) {
   PyObject* number = PyNumber_Index(object.ptr());
   if (!number) {
     PyErr_Clear();
-    fail<TypeError>("[index] slice indices must be integers or None, got ", type_name(object));
+    fail<TypeError>("index", "slice indices must be integers or None, got ", type_name(object));
   }
   int overflow = 0;
   const long long value = PyLong_AsLongLongAndOverflow(number, &overflow);
@@ -30,7 +30,7 @@ int64_t to_index_integer(py::handle object) {
 TensorIndex parse_slice(py::handle object) {
   auto* slice = reinterpret_cast<PySliceObject*>(object.ptr());
   const int64_t step = slice->step == Py_None ? 1 : to_index_integer(slice->step);
-  TG_CHECK_VALUE(step > 0, "[index] slice step must be positive, got ", step);
+  TG_CHECK_VALUE(step > 0, "index", "slice step must be positive, got ", step);
   const int64_t start = slice->start == Py_None ? 0 : to_index_integer(slice->start);
   const int64_t stop = slice->stop == Py_None ? INT64_MAX : to_index_integer(slice->stop);
   return TensorIndex::slice(start, stop, step);
@@ -66,7 +66,7 @@ TensorIndex parse_entry(py::handle item) {
   } else if (py::hasattr(item, "__index__")) {
     return TensorIndex::integer(to_index_integer(item));
   }
-  fail<IndexError>("[index] only integers, slices (`:`), ellipsis (`...`), None, and integer or boolean "
+  fail<IndexError>("index", "only integers, slices (`:`), ellipsis (`...`), None, and integer or boolean "
                    "tensors, lists or arrays are valid indices (got ", type_name(item), ")");
 }
 
@@ -89,15 +89,13 @@ Tensor to_value_tensor(py::handle value) {
 }
 
 std::vector<Tensor> to_tensor_list(py::handle sequence, const char* op) {
-  TG_CHECK_TYPE(PyTuple_Check(sequence.ptr()) || PyList_Check(sequence.ptr()), "[", op,
-                "] expected a tuple or list of tensors, got ", type_name(sequence));
+  TG_CHECK_TYPE(PyTuple_Check(sequence.ptr()) || PyList_Check(sequence.ptr()), op, "expected a tuple or list of tensors, got ", type_name(sequence));
   return to_tensors(sequence, op);
 }
 
 // index_put_'s indices: tensors, None (the whole dim), or data made into index tensors.
 std::vector<Tensor> to_index_list(py::handle sequence, const char* op) {
-  TG_CHECK_TYPE(PyTuple_Check(sequence.ptr()) || PyList_Check(sequence.ptr()), "[", op,
-                "] expected a tuple or list of index tensors, got ", type_name(sequence));
+  TG_CHECK_TYPE(PyTuple_Check(sequence.ptr()) || PyList_Check(sequence.ptr()), op, "expected a tuple or list of index tensors, got ", type_name(sequence));
   std::vector<Tensor> indices;
   for (py::handle item : sequence) {
     if (item.is_none()) indices.emplace_back();
@@ -110,7 +108,7 @@ std::vector<Tensor> to_index_list(py::handle sequence, const char* op) {
 Scalar to_fill_value(py::handle value, const char* op) {
   if (is_tensor(value)) {
     const Tensor tensor = as_tensor(value);
-    TG_CHECK(tensor.dim() == 0, "[", op, "] only supports a 0-dimensional value tensor, got shape ", tensor.sizes());
+    TG_CHECK(tensor.dim() == 0, op, "only supports a 0-dimensional value tensor, got shape ", tensor.sizes());
     return to_scalar(value.attr("item")(), op);
   }
   return to_scalar(value, op);
@@ -207,7 +205,7 @@ void bind_index(py::module_& module, TensorClass& tensor) {
     if (PyList_Check(split_size.ptr()) || PyTuple_Check(split_size.ptr()))
       return to_python_list(split(self, to_shape(split_size, "split"), dim));
     TG_CHECK_TYPE(PyLong_Check(split_size.ptr()) && !PyBool_Check(split_size.ptr()),
-                  "[split] split_size must be an int or a list of ints, got ", type_name(split_size));
+                  "split", "split_size must be an int or a list of ints, got ", type_name(split_size));
     return to_python_list(split(self, split_size.cast<int64_t>(), dim));
   };
   tensor.def("split", split_function, py::arg("split_size"), py::arg("dim") = 0);

@@ -42,7 +42,7 @@ DType widened_dtype(const py::dtype& dtype, const char* op) {
   if ((kind == 'i' || kind == 'u') && size <= 2) return DType::Int32;
   if (kind == 'i' || (kind == 'u' && size == 4)) return DType::Int64;
   if (kind == 'f' && size <= 8) return size == 8 ? DType::Float64 : DType::Float32;
-  fail<TypeError>("[", op, "] can't convert a NumPy array of dtype ", numpy_dtype_name(dtype),
+  fail<TypeError>(op, "can't convert a NumPy array of dtype ", numpy_dtype_name(dtype),
                   "; supported: float16/32/64, int8/16/32/64, uint8/16/32 and bool");
 }
 
@@ -54,7 +54,7 @@ py::dtype numpy_dtype(DType dtype) {
     case DType::Float32: return py::dtype::of<float>();
     case DType::Float64: return py::dtype::of<double>();
   }
-  fail<Error>("unknown dtype");
+  fail<Error>("dtype", "unknown dtype");
 }
 
 // Bytes spanned by a strided layout with non-negative strides (in elements), from its first element.
@@ -96,17 +96,17 @@ class NestedScan {
 
   void scan(PyObject* object, size_t depth) {
     if (!is_sequence(object)) return scan_number(object, depth);
-    TG_CHECK_VALUE(!leaf_depth_ || depth < *leaf_depth_, "[tensor] ragged nested sequence: expected a number at dim ",
+    TG_CHECK_VALUE(!leaf_depth_ || depth < *leaf_depth_, "tensor", "ragged nested sequence: expected a number at dim ",
                    depth, " (got ", type_name(object), ")");
     py::object items = sequence_items(object);
     const int64_t length = PySequence_Fast_GET_SIZE(items.ptr());
     if (depth == shape.size()) {
       // Also what bounds the recursion (and write_values' after it) on any input.
-      TG_CHECK_VALUE(depth < static_cast<size_t>(kMaxDims), "[tensor] too many dimensions: ", type_name(object),
+      TG_CHECK_VALUE(depth < static_cast<size_t>(kMaxDims), "tensor", "too many dimensions: ", type_name(object),
                      "s nested deeper than ", kMaxDims, " levels (tapegrad tensors have at most ", kMaxDims, " dims)");
       shape.push_back(length);
     } else {
-      TG_CHECK_VALUE(shape[depth] == length, "[tensor] ragged nested sequence: expected a sequence of length ",
+      TG_CHECK_VALUE(shape[depth] == length, "tensor", "ragged nested sequence: expected a sequence of length ",
                      shape[depth], " at dim ", depth, " (got ", length, ")");
     }
     PyObject** item = PySequence_Fast_ITEMS(items.ptr());
@@ -117,7 +117,7 @@ class NestedScan {
   std::optional<size_t> leaf_depth_;
 
   void scan_number(PyObject* object, size_t depth) {
-    TG_CHECK_VALUE(depth == shape.size(), "[tensor] ragged nested sequence: expected a sequence of length ",
+    TG_CHECK_VALUE(depth == shape.size(), "tensor", "ragged nested sequence: expected a sequence of length ",
                    shape[depth], " at dim ", depth, " (got ", type_name(object), ")");
     leaf_depth_ = depth;
     DType kind;
@@ -126,7 +126,7 @@ class NestedScan {
     else if (PyLong_CheckExact(object)) kind = DType::Int64;
     else if (is_tensor(object)) {
       const Tensor tensor = as_tensor(object);
-      TG_CHECK_VALUE(tensor.numel() == 1, "[tensor] only one-element tensors can be converted to Python scalars; got a "
+      TG_CHECK_VALUE(tensor.numel() == 1, "tensor", "only one-element tensors can be converted to Python scalars; got a "
                      "tensor of shape ", tensor.sizes(), " inside the data");
       kind = tensor.dtype();
     } else if (is_scalar(object) || is_zero_dim_array(object)) {
@@ -135,7 +135,7 @@ class NestedScan {
       kind = py::hasattr(object, "dtype") ? widened_dtype(py::handle(object).attr("dtype"), "tensor")
                                           : to_scalar(object, "tensor").default_dtype_for();
     } else {
-      fail<TypeError>("[tensor] can't convert an element of type ", type_name(object), " to a number");
+      fail<TypeError>("tensor", "can't convert an element of type ", type_name(object), " to a number");
     }
     dtype = dtype ? promote_types(*dtype, kind) : kind;
   }
@@ -160,7 +160,7 @@ T number_value(PyObject* object) {
     } else {
       int overflow = 0;
       const long long value = PyLong_AsLongLongAndOverflow(object, &overflow);
-      TG_CHECK_VALUE(overflow == 0, "[tensor] integer ", py::str(object).cast<std::string>(), " does not fit in int64");
+      TG_CHECK_VALUE(overflow == 0, "tensor", "integer ", py::str(object).cast<std::string>(), " does not fit in int64");
       return stored_value<T>(Scalar(static_cast<int64_t>(value)));
     }
   }
@@ -178,7 +178,7 @@ void write_values(PyObject* object, const DimVector& shape, size_t depth, T*& ou
   py::object items = sequence_items(object);
   const int64_t length = PySequence_Fast_GET_SIZE(items.ptr());
   // A __float__ or __index__ of some element could have changed a list since the scan.
-  TG_CHECK(length == shape[depth], "[tensor] the data changed while it was being converted");
+  TG_CHECK(length == shape[depth], "tensor", "the data changed while it was being converted");
   PyObject** item = PySequence_Fast_ITEMS(items.ptr());
   for (int64_t i = 0; i < length; ++i) write_values(item[i], shape, depth + 1, out);
 }
@@ -203,16 +203,16 @@ Tensor from_nested(py::handle data, std::optional<DType> dtype) {
 // The tensor viewing a NumPy array's memory; the array stays alive while any view of it does.
 Tensor from_numpy(const py::array& array) {
   const std::optional<DType> dtype = exact_dtype(array.dtype());
-  TG_CHECK_TYPE(dtype.has_value(), "[from_numpy] can't share the memory of a NumPy array of dtype ",
+  TG_CHECK_TYPE(dtype.has_value(), "from_numpy", "can't share the memory of a NumPy array of dtype ",
                 numpy_dtype_name(array.dtype()), "; supported: float32, float64, int32, int64 and bool "
                 "(tapegrad.tensor(array) converts other dtypes)");
   const int64_t item = static_cast<int64_t>(itemsize(*dtype));
   DimVector sizes, strides;
   for (py::ssize_t d = 0; d < array.ndim(); ++d) {
     const int64_t stride = array.strides(d);
-    TG_CHECK_VALUE(stride >= 0 || array.shape(d) <= 1, "[from_numpy] arrays with negative strides are not supported "
+    TG_CHECK_VALUE(stride >= 0 || array.shape(d) <= 1, "from_numpy", "arrays with negative strides are not supported "
                    "(strides ", py::str(array.attr("strides")).cast<std::string>(), "); pass array.copy()");
-    TG_CHECK_VALUE(stride % item == 0, "[from_numpy] strides ", py::str(array.attr("strides")).cast<std::string>(),
+    TG_CHECK_VALUE(stride % item == 0, "from_numpy", "strides ", py::str(array.attr("strides")).cast<std::string>(),
                    " must be multiples of the item size ", item);
     sizes.push_back(array.shape(d));
     strides.push_back(stride < 0 ? 0 : stride / item);
@@ -237,7 +237,7 @@ namespace {
 
 // A NumPy array sharing the tensor's memory; a capsule keeps the storage alive for the array.
 py::array share_with_numpy(const Tensor& self, const char* op) {
-  TG_CHECK(self.device().is_cpu(), "[", op, "] can't convert a ", self.device().str(), " tensor; use .cpu() first");
+  TG_CHECK(self.device().is_cpu(), op, "can't convert a ", self.device().str(), " tensor; use .cpu() first");
   const int64_t item = static_cast<int64_t>(itemsize(self.dtype()));
   std::vector<py::ssize_t> shape(self.sizes().begin(), self.sizes().end());
   std::vector<py::ssize_t> strides;
@@ -249,7 +249,7 @@ py::array share_with_numpy(const Tensor& self, const char* op) {
 
 // As PyTorch: allowed in no_grad mode (where, e.g., a view of a parameter reports requires_grad).
 void check_no_grad(const Tensor& self, const char* op) {
-  TG_CHECK(!(GradMode::is_enabled() && self.requires_grad()), "[", op, "] can't call numpy() on a tensor that "
+  TG_CHECK(!(GradMode::is_enabled() && self.requires_grad()), op, "can't call numpy() on a tensor that "
            "requires grad; use tensor.detach().numpy() instead");
 }
 
@@ -270,7 +270,7 @@ Tensor tensor_from_data(py::handle data, std::optional<DType> dtype) {
   // Anything else NumPy understands (objects with __array__, the buffer protocol, ...).
   if (py::hasattr(data, "__array__") || PyObject_CheckBuffer(data.ptr()))
     return copy_numpy(py::module_::import("numpy").attr("asarray")(data), dtype);
-  fail<TypeError>("[tensor] can't make a tensor from an object of type ", type_name(data),
+  fail<TypeError>("tensor", "can't make a tensor from an object of type ", type_name(data),
                   "; expected numbers, nested sequences of numbers, NumPy arrays or tensors");
 }
 
@@ -445,19 +445,19 @@ Tensor import_managed(py::handle capsule, const char* name, const char* used_nam
   if (managed == nullptr) throw py::error_already_set();
   const DLTensor& source = managed->dl_tensor;
   // Everything is checked before the capsule is marked used, so a refusal leaves the deleter to it.
-  TG_CHECK(source.device.device_type == kDLCPU, "[from_dlpack] only CPU memory can be imported (DLPack device type ",
+  TG_CHECK(source.device.device_type == kDLCPU, "from_dlpack", "only CPU memory can be imported (DLPack device type ",
            source.device.device_type, ")");
-  TG_CHECK(!(flags & kDLPackFlagReadOnly), "[from_dlpack] the producer marked its memory read-only; tapegrad tensors "
+  TG_CHECK(!(flags & kDLPackFlagReadOnly), "from_dlpack", "the producer marked its memory read-only; tapegrad tensors "
            "are always writable, so import a copy instead");
   const std::optional<DType> dtype = dtype_from_dlpack(source.dtype);
-  TG_CHECK_TYPE(dtype.has_value(), "[from_dlpack] unsupported DLPack dtype (code ", int(source.dtype.code), ", bits ",
+  TG_CHECK_TYPE(dtype.has_value(), "from_dlpack", "unsupported DLPack dtype (code ", int(source.dtype.code), ", bits ",
                 int(source.dtype.bits), ", lanes ", source.dtype.lanes, "); tapegrad has float32, float64, int32, int64 and bool");
-  TG_CHECK(source.ndim >= 0, "[from_dlpack] negative ndim ", source.ndim);
+  TG_CHECK(source.ndim >= 0, "from_dlpack", "negative ndim ", source.ndim);
   DimVector sizes(source.shape, source.shape + source.ndim);
   DimVector strides = source.strides ? DimVector(source.strides, source.strides + source.ndim) : contiguous_strides(sizes);
   for (int32_t d = 0; d < source.ndim; ++d) {
-    TG_CHECK(sizes[d] >= 0, "[from_dlpack] negative size in shape ", sizes);
-    TG_CHECK_VALUE(strides[d] >= 0 || sizes[d] <= 1, "[from_dlpack] negative strides are not supported (strides ",
+    TG_CHECK(sizes[d] >= 0, "from_dlpack", "negative size in shape ", sizes);
+    TG_CHECK_VALUE(strides[d] >= 0 || sizes[d] <= 1, "from_dlpack", "negative strides are not supported (strides ",
                    strides, "); import a copy");
     if (strides[d] < 0) strides[d] = 0;
   }
@@ -478,12 +478,12 @@ Tensor from_dlpack(py::handle source) {
   if (PyCapsule_CheckExact(source.ptr())) {
     capsule = py::reinterpret_borrow<py::object>(source);
   } else {
-    TG_CHECK_TYPE(py::hasattr(source, "__dlpack__"), "[from_dlpack] expected an object with __dlpack__ or a DLPack "
+    TG_CHECK_TYPE(py::hasattr(source, "__dlpack__"), "from_dlpack", "expected an object with __dlpack__ or a DLPack "
                   "capsule, got ", type_name(source));
     if (py::hasattr(source, "__dlpack_device__")) {
       py::tuple device = source.attr("__dlpack_device__")();
       const int device_type = py::int_(device[0]);
-      TG_CHECK(device_type == kDLCPU, "[from_dlpack] only CPU memory can be imported; the object is on DLPack device ",
+      TG_CHECK(device_type == kDLCPU, "from_dlpack", "only CPU memory can be imported; the object is on DLPack device ",
                py::str(device).cast<std::string>());
     }
     try {
@@ -498,14 +498,14 @@ Tensor from_dlpack(py::handle source) {
   if (capsule_name == "dltensor_versioned") {
     auto* managed = static_cast<DLManagedTensorVersioned*>(PyCapsule_GetPointer(capsule.ptr(), name));
     if (managed == nullptr) throw py::error_already_set();
-    TG_CHECK(managed->version.major == kDLPackMajorVersion, "[from_dlpack] DLPack version ", managed->version.major, ".",
+    TG_CHECK(managed->version.major == kDLPackMajorVersion, "from_dlpack", "DLPack version ", managed->version.major, ".",
              managed->version.minor, " is not supported (tapegrad reads ", kDLPackMajorVersion, ".x)");
     return import_managed<DLManagedTensorVersioned>(capsule, "dltensor_versioned", "used_dltensor_versioned",
                                                     managed->flags);
   }
   if (capsule_name == "dltensor") return import_managed<DLManagedTensor>(capsule, "dltensor", "used_dltensor", 0);
-  TG_CHECK_VALUE(capsule_name.rfind("used_", 0) != 0, "[from_dlpack] this DLPack capsule was already consumed");
-  fail<ValueError>("[from_dlpack] expected a capsule named 'dltensor' or 'dltensor_versioned', got '", capsule_name, "'");
+  TG_CHECK_VALUE(capsule_name.rfind("used_", 0) != 0, "from_dlpack", "this DLPack capsule was already consumed");
+  fail<ValueError>("from_dlpack", "expected a capsule named 'dltensor' or 'dltensor_versioned', got '", capsule_name, "'");
 }
 
 std::optional<DType> optional_dtype(py::handle dtype, const char* op) {
@@ -515,7 +515,7 @@ std::optional<DType> optional_dtype(py::handle dtype, const char* op) {
 
 void check_cpu(py::handle device, const char* op) {
   const Device target = to_device(device, op);
-  TG_CHECK(target.is_cpu(), "[", op, "] device ", target.str(), " is not available in this build");
+  TG_CHECK(target.is_cpu(), op, "device ", target.str(), " is not available in this build");
 }
 
 }  // namespace
@@ -541,7 +541,7 @@ void bind_interop(py::module_& module, TensorClass& tensor) {
      "`data` itself when it is a tensor of that dtype, a view of a NumPy array's memory when the\n"
      "dtypes match and the strides are non-negative, and otherwise a copy as tensor(data) makes.");
   module.def("from_numpy", [](py::handle object) {
-    TG_CHECK_TYPE(py::isinstance<py::array>(object), "[from_numpy] expected np.ndarray, got ", type_name(object));
+    TG_CHECK_TYPE(py::isinstance<py::array>(object), "from_numpy", "expected np.ndarray, got ", type_name(object));
     return from_numpy(py::reinterpret_borrow<py::array>(object));
   });
   module.def("from_dlpack", [](py::handle source) { return from_dlpack(source); }, py::arg("ext_tensor"));
@@ -562,7 +562,7 @@ void bind_interop(py::module_& module, TensorClass& tensor) {
     const bool must_share = !copy.is_none() && !copy.cast<bool>();
     if (dtype.is_none() || py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype)).equal(shared.dtype()))
       return must_copy ? shared.attr("copy")() : py::object(shared);
-    TG_CHECK_VALUE(!must_share, "[__array__] converting a ", dtype_name(self.dtype()), " tensor to NumPy dtype ",
+    TG_CHECK_VALUE(!must_share, "__array__", "converting a ", dtype_name(self.dtype()), " tensor to NumPy dtype ",
                    numpy_dtype_name(py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype))),
                    " needs a copy, but copy=False was given");
     return shared.attr("astype")(dtype);
@@ -570,8 +570,8 @@ void bind_interop(py::module_& module, TensorClass& tensor) {
 
   tensor.def("__dlpack__", [](const Tensor& self, py::handle stream, py::handle max_version, py::handle dl_device,
                               py::handle copy) {
-    TG_CHECK(!self.requires_grad(), "[__dlpack__] can't export a tensor that requires grad; use tensor.detach()");
-    TG_CHECK(self.device().is_cpu(), "[__dlpack__] only CPU tensors can be exported in this build");
+    TG_CHECK(!self.requires_grad(), "__dlpack__", "can't export a tensor that requires grad; use tensor.detach()");
+    TG_CHECK(self.device().is_cpu(), "__dlpack__", "only CPU tensors can be exported in this build");
     if (!stream.is_none()) throw py::buffer_error("[__dlpack__] stream must be None for CPU tensors");
     if (!dl_device.is_none()) {
       py::tuple device = py::reinterpret_borrow<py::tuple>(dl_device);
@@ -585,7 +585,7 @@ void bind_interop(py::module_& module, TensorClass& tensor) {
   }, py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
      py::arg("dl_device") = py::none(), py::arg("copy") = py::none());
   tensor.def("__dlpack_device__", [](const Tensor& self) {
-    TG_CHECK(self.device().is_cpu(), "[__dlpack_device__] only CPU tensors are supported in this build");
+    TG_CHECK(self.device().is_cpu(), "__dlpack_device__", "only CPU tensors are supported in this build");
     return py::make_tuple(static_cast<int>(kDLCPU), 0);
   });
 

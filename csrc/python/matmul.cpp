@@ -29,7 +29,7 @@ void bind_product(py::module_& module, TensorClass& tensor, const char* name, Op
 cpu::Isa to_isa(const std::string& name) {
   for (cpu::Isa isa : {cpu::Isa::Generic, cpu::Isa::Avx2, cpu::Isa::Avx512})
     if (name == cpu::isa_name(isa)) return isa;
-  fail<ValueError>("[_set_cpu_isa] unknown instruction set '", name, "'; expected generic, avx2 or avx512");
+  fail<ValueError>("_set_cpu_isa", "unknown instruction set '", name, "'; expected generic, avx2 or avx512");
 }
 
 }  // namespace

@@ -18,7 +18,7 @@ std::optional<DType> dtype_argument(py::handle dtype, const char* op) {
 
 // unbiased= (bool) and correction= (number) are two spellings of one argument, as in PyTorch.
 double correction_argument(py::handle unbiased, py::handle correction, const char* op) {
-  TG_CHECK_TYPE(unbiased.is_none() || correction.is_none(), "[", op, "] takes unbiased= or correction=, not both");
+  TG_CHECK_TYPE(unbiased.is_none() || correction.is_none(), op, "takes unbiased= or correction=, not both");
   if (!unbiased.is_none()) return unbiased.cast<bool>() ? 1.0 : 0.0;
   return correction.is_none() ? 1.0 : to_scalar(correction, op).to_double();
 }

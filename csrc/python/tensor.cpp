@@ -130,7 +130,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       // Tensor(other) aliases other's data (what Parameter(data) builds on); Tensor() is empty.
       .def(py::init([](py::object data) {
              if (data.is_none()) return Tensor::empty({0}, default_dtype()).impl_ptr();
-             TG_CHECK_TYPE(is_tensor(data), "[Tensor] expected a tensor to alias; use tapegrad.tensor(data) to copy data");
+             TG_CHECK_TYPE(is_tensor(data), "Tensor", "expected a tensor to alias; use tapegrad.tensor(data) to copy data");
              return as_tensor(data).detach().impl_ptr();
            }),
            py::arg("data") = py::none())
@@ -162,40 +162,40 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
         return self.impl()->is_view() ? Tensor(self.impl()->view_base()) : Tensor();
       })
       .def("__len__", [](const Tensor& self) {
-        TG_CHECK_TYPE(self.dim() > 0, "[len] len() of a 0-d tensor");
+        TG_CHECK_TYPE(self.dim() > 0, "len", "len() of a 0-d tensor");
         return self.sizes()[0];
       })
       // The rows along dim 0, made up front as PyTorch's unbind makes them: one select each, with
       // none of __getitem__'s key parsing.
       .def("__iter__", [](const Tensor& self) {
-        TG_CHECK_TYPE(self.dim() > 0, "[iter] iteration over a 0-d tensor");
+        TG_CHECK_TYPE(self.dim() > 0, "iter", "iteration over a 0-d tensor");
         py::list rows(self.sizes()[0]);
         for (int64_t i = 0; i < self.sizes()[0]; ++i) PyList_SET_ITEM(rows.ptr(), i, py::cast(select(self, 0, i)).release().ptr());
         return py::iter(rows);
       })
       .def("item", [](const Tensor& self) {
-        TG_CHECK(self.numel() == 1, "[item] a Tensor with ", self.numel(), " elements cannot be converted to a Python number");
+        TG_CHECK(self.numel() == 1, "item", "a Tensor with ", self.numel(), " elements cannot be converted to a Python number");
         return element_to_python(self, 0);
       })
       .def("tolist", [](const Tensor& self) { return to_list(self, 0, 0); })
       .def("__bool__", [](const Tensor& self) {
-        TG_CHECK(self.numel() == 1, "[bool] the truth value of a tensor with ", self.numel(),
+        TG_CHECK(self.numel() == 1, "bool", "the truth value of a tensor with ", self.numel(),
                  " elements is ambiguous; use .any() or .all()");
         return py::bool_(element_to_python(self, 0));
       })
       .def("__float__", [](const Tensor& self) {
-        TG_CHECK_VALUE(self.numel() == 1, "[float] only one-element tensors can be converted to Python scalars, got ",
+        TG_CHECK_VALUE(self.numel() == 1, "float", "only one-element tensors can be converted to Python scalars, got ",
                        self.numel(), " elements");
         return py::float_(element_to_python(self, 0));
       })
       .def("__int__", [](const Tensor& self) {
-        TG_CHECK_VALUE(self.numel() == 1, "[int] only one-element tensors can be converted to Python scalars, got ",
+        TG_CHECK_VALUE(self.numel() == 1, "int", "only one-element tensors can be converted to Python scalars, got ",
                        self.numel(), " elements");
         return py::int_(element_to_python(self, 0));
       })
       .def("__index__", [](const Tensor& self) {
         TG_CHECK_TYPE(self.numel() == 1 && !is_floating(self.dtype()) && self.dtype() != DType::Bool,
-                      "[index] only integer tensors of a single element can be converted to an index");
+                      "index", "only integer tensors of a single element can be converted to an index");
         return py::int_(element_to_python(self, 0));
       })
       .def("__hash__", [](const Tensor& self) { return reinterpret_cast<intptr_t>(self.impl()); })
@@ -213,7 +213,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
            py::arg("requires_grad") = true)
       .def_property("grad", [](const Tensor& self) { return self.grad(); }, [](const Tensor& self, py::handle grad) {
              TG_CHECK_TYPE(grad.is_none() || is_tensor(grad),
-                           "[grad] assigned grad expected to be a Tensor or None but got grad of type ",
+                           "grad", "assigned grad expected to be a Tensor or None but got grad of type ",
                            type_name(grad));
              self.set_grad(grad.is_none() ? Tensor() : as_tensor(grad));
            })
@@ -237,7 +237,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
           py::gil_scoped_acquire gil;
           py::object result = (*hook)(grad);
           if (result.is_none()) return Tensor();
-          TG_CHECK_TYPE(is_tensor(result), "[hook] a tensor hook must return None or a Tensor, but it returned ",
+          TG_CHECK_TYPE(is_tensor(result), "hook", "a tensor hook must return None or a Tensor, but it returned ",
                         type_name(result));
           return as_tensor(result);
         });

@@ -11,7 +11,7 @@ namespace {
 // A shape given positionally (f(2, 3), f((2, 3))) or as a keyword (f(size=(2, 3))), not both.
 DimVector shape_argument(const py::args& args, py::handle keyword, const char* op, const char* name) {
   if (keyword.is_none()) return to_shape(args, op);
-  TG_CHECK_TYPE(args.empty(), "[", op, "] got the ", name, " both positionally and as ", name, "=");
+  TG_CHECK_TYPE(args.empty(), op, "got the ", name, " both positionally and as ", name, "=");
   return to_shape(keyword, op);
 }
 
@@ -20,7 +20,7 @@ DimVector shape_argument(const py::args& args, py::handle keyword, const char* o
 void bind_view(py::module_& module, TensorClass& tensor) {
   tensor.def("view", [](const Tensor& self, py::args shape, py::handle size) {
     // view(dtype) reinterprets bytes in PyTorch; only the shape form is supported.
-    TG_CHECK_TYPE(!(shape.size() == 1 && is_dtype(shape[0])), "[view] view(dtype) is not supported; view takes a shape");
+    TG_CHECK_TYPE(!(shape.size() == 1 && is_dtype(shape[0])), "view", "view(dtype) is not supported; view takes a shape");
     return view(self, shape_argument(shape, size, "view", "size"));
   }, py::kw_only(), py::arg("size") = py::none());
   // reshape copies what it cannot view; a contiguous tensor it always views. Ops that view when
@@ -56,7 +56,7 @@ void bind_view(py::module_& module, TensorClass& tensor) {
   });
   tensor.def_property_readonly("mT", [](const Tensor& self) {
     if (self.dim() == 0) return self;  // as PyTorch, which deprecates it
-    TG_CHECK(self.dim() >= 2, "[mT] tensor.mT is only supported on matrices or batches of matrices; got a ", self.dim(),
+    TG_CHECK(self.dim() >= 2, "mT", "tensor.mT is only supported on matrices or batches of matrices; got a ", self.dim(),
              "-D tensor");
     return transpose(self, -2, -1);
   });

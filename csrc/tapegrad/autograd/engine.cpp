@@ -38,7 +38,7 @@ struct NewestFirst {
 // by root_edges_and_seeds.
 Tensor conform(Tensor grad, const OutputMeta& expected, const Node* producer, size_t index) {
   if (grad.sizes() != expected.sizes) {
-    TG_CHECK(broadcasts_to(expected.sizes, grad.sizes()), "[backward] Function ",
+    TG_CHECK(broadcasts_to(expected.sizes, grad.sizes()), "backward", "Function ",
              producer ? producer->name() : std::string("backward"), " returned an invalid gradient at index ", index,
              " - got ", grad.sizes(), " but expected shape compatible with ", expected.sizes);
     grad = sum_to(grad, expected.sizes);
@@ -167,20 +167,20 @@ class GraphTask {
 
 // Checks the roots and builds their seed gradients.
 std::vector<Edge> root_edges_and_seeds(const TensorList& roots, const TensorList& grad_roots, TensorList& seeds) {
-  TG_CHECK(grad_roots.empty() || grad_roots.size() == roots.size(), "[backward] got ", roots.size(),
+  TG_CHECK(grad_roots.empty() || grad_roots.size() == roots.size(), "backward", "got ", roots.size(),
            " tensors but ", grad_roots.size(), " gradients");
   std::vector<Edge> edges;
   for (size_t i = 0; i < roots.size(); ++i) {
     const Tensor& root = roots[i];
-    TG_CHECK(root.requires_grad(), "[backward] element ", i,
+    TG_CHECK(root.requires_grad(), "backward", "element ", i,
              " of tensors does not require grad and does not have a grad_fn");
     Tensor seed = i < grad_roots.size() ? grad_roots[i] : Tensor();
     if (!seed.defined()) {
-      TG_CHECK(root.numel() == 1, "[backward] grad can be implicitly created only for scalar outputs; got shape ",
+      TG_CHECK(root.numel() == 1, "backward", "grad can be implicitly created only for scalar outputs; got shape ",
                root.sizes(), ". Pass gradient= with that shape.");
       seed = ones_like(root);
     } else {
-      TG_CHECK(seed.sizes() == root.sizes(), "[backward] gradient has shape ", seed.sizes(),
+      TG_CHECK(seed.sizes() == root.sizes(), "backward", "gradient has shape ", seed.sizes(),
                " but the tensor has shape ", root.sizes());
     }
     edges.push_back(gradient_edge(root));
@@ -203,12 +203,12 @@ TensorList grad(const TensorList& roots, const TensorList& grad_roots, const Ten
   std::vector<Edge> edges = root_edges_and_seeds(roots, grad_roots, seeds);
   std::vector<Edge> captures;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    TG_CHECK(inputs[i].requires_grad(), "[grad] input ", i, " does not require grad");
+    TG_CHECK(inputs[i].requires_grad(), "grad", "input ", i, " does not require grad");
     captures.push_back(gradient_edge(inputs[i]));
   }
   TensorList result = GraphTask(keep_graph, create_graph, /*accumulate=*/false).run(edges, std::move(seeds), captures);
   for (size_t i = 0; i < result.size(); ++i)
-    TG_CHECK(result[i].defined() || allow_unused, "[grad] input ", i,
+    TG_CHECK(result[i].defined() || allow_unused, "grad", "input ", i,
              " was not used in the graph (or got no gradient); pass allow_unused=True if this is intended");
   return result;
 }

@@ -55,11 +55,11 @@ TensorList FunctionNode::apply(TensorList&& grads) {
   const bool extra_are_none = std::all_of(results.begin() + static_cast<std::ptrdiff_t>(std::min(expected, results.size())),
                                           results.end(), [](const Tensor& grad) { return !grad.defined(); });
   if (results.size() > expected && extra_are_none) results.resize(expected);
-  TG_CHECK(results.size() == expected, "[backward] function ", name_,
+  TG_CHECK(results.size() == expected, "backward", "function ", name_,
            " returned an incorrect number of gradients (expected ", expected, ", got ", results.size(), ")");
   for (size_t i = 0; i < expected; ++i) {
     if (!results[i].defined()) continue;
-    TG_CHECK(tensor_inputs_[i], "[backward] function ", name_, " returned a gradient different than None at index ",
+    TG_CHECK(tensor_inputs_[i], "backward", "function ", name_, " returned a gradient different than None at index ",
              i, ", but the corresponding forward input was not a Tensor");
     if (!needs_input_grad(i)) results[i] = Tensor();
   }
@@ -72,9 +72,8 @@ RecordedFunction record_function(FunctionNode::Backward backward, std::string na
   auto node = make_node<FunctionNode>(std::move(backward), name, materialize_grads);
   node->set_inputs(inputs);
   for (const Tensor& tensor : dirty) {
-    TG_CHECK(contains_tensor(inputs, tensor), "[", name, "] mark_dirty only accepts input tensors");
-    TG_CHECK(contains_tensor(outputs, tensor), "[", name,
-             "] some tensors marked as dirty during forward were not returned as outputs");
+    TG_CHECK(contains_tensor(inputs, tensor), name, "mark_dirty only accepts input tensors");
+    TG_CHECK(contains_tensor(outputs, tensor), name, "some tensors marked as dirty during forward were not returned as outputs");
     check_inplace(tensor, "mark_dirty");
   }
   TensorList recorded(outputs.size());

@@ -78,8 +78,7 @@ void set_history(Tensor& tensor, const std::shared_ptr<Node>& node) {
 // overlaps (from as_strided) are too costly to detect and are let through, as there.
 void check_no_internal_overlap(const Tensor& self, const char* op) {
   for (int64_t d = 0; d < self.dim(); ++d)
-    TG_CHECK(self.sizes()[d] <= 1 || self.strides()[d] != 0, "[", op,
-             "] unsupported operation: more than one element of the written-to tensor refers to a single memory "
+    TG_CHECK(self.sizes()[d] <= 1 || self.strides()[d] != 0, op, "unsupported operation: more than one element of the written-to tensor refers to a single memory "
              "location (shape ", self.sizes(), ", strides ", self.strides(),
              "). Please clone() the tensor before performing the operation.");
 }
@@ -93,17 +92,14 @@ bool check_inplace(const Tensor& self, const char* op, bool other_requires_grad,
   if (!self_requires_grad && !other_requires_grad) return false;
   const TensorImpl& impl = *self.impl();
   if (impl.is_view()) {
-    TG_CHECK(!impl.view_created_in_no_grad(), "[", op,
-             "] a view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
+    TG_CHECK(!impl.view_created_in_no_grad(), op, "a view was created in no_grad mode and is being modified inplace with grad mode enabled. Given "
              "that this use case is ambiguous and error-prone, it is forbidden. You can clarify your code by "
              "moving both the view and the inplace either both inside the no_grad block (if you don't want the "
              "inplace to be tracked) or both outside (if you want the inplace to be tracked).");
-    TG_CHECK(!(self_requires_grad && Tensor(impl.view_base()).is_leaf()), "[", op,
-             "] a view of a leaf tensor that requires grad is being used in an in-place operation; wrap the "
+    TG_CHECK(!(self_requires_grad && Tensor(impl.view_base()).is_leaf()), op, "a view of a leaf tensor that requires grad is being used in an in-place operation; wrap the "
              "update in tapegrad.no_grad() or operate on .data");
   }
-  TG_CHECK(!(self_requires_grad && self.is_leaf()), "[", op,
-           "] a leaf tensor that requires grad is being used in an in-place operation; wrap the update in "
+  TG_CHECK(!(self_requires_grad && self.is_leaf()), op, "a leaf tensor that requires grad is being used in an in-place operation; wrap the update in "
            "tapegrad.no_grad() or operate on .data");
   return true;
 }
@@ -134,7 +130,7 @@ void derive_view_grad_fn(const Tensor& view, bool only_if_stale) {
   const AutogradMeta* meta = autograd_meta(impl);
   if (!(meta && meta->grad_fn) && !base.requires_grad()) return;
   if (impl.view_created_in_no_grad())
-    fail<Error>("[autograd] a view was created in no_grad mode and its base or another view of its base has "
+    fail<Error>("autograd", "a view was created in no_grad mode and its base or another view of its base has "
                 "been modified inplace with grad mode enabled. Given that this use case is ambiguous and "
                 "error-prone, it is forbidden. You can clarify your code by moving both the view and the inplace "
                 "either both inside the no_grad block (if you don't want the inplace to be tracked) or both "

@@ -39,11 +39,11 @@ void apply_hook(const TensorHook& hook, Tensor& grad, const Node& node, uint32_t
     const std::string owner = dynamic_cast<const AccumulateGrad*>(&node)
                                   ? std::string("a leaf tensor")
                                   : "output " + std::to_string(output_nr) + " of " + node.name();
-    TG_CHECK(result.dtype() == grad.dtype(), "[backward] a hook on ", owner, " has changed the type of value (was ",
+    TG_CHECK(result.dtype() == grad.dtype(), "backward", "a hook on ", owner, " has changed the type of value (was ",
              dtype_name(grad.dtype()), " got ", dtype_name(result.dtype()), ")");
-    TG_CHECK(result.sizes() == grad.sizes(), "[backward] a hook on ", owner, " has changed the size of value (was ",
+    TG_CHECK(result.sizes() == grad.sizes(), "backward", "a hook on ", owner, " has changed the size of value (was ",
              grad.sizes(), " got ", result.sizes(), ")");
-    fail<Error>("[backward] a hook on ", owner, " has changed the device of value (was ", grad.device().str(), " got ",
+    fail<Error>("backward", "a hook on ", owner, " has changed the device of value (was ", grad.device().str(), " got ",
                 result.device().str(), ")");
   }
   grad = std::move(result);
@@ -223,13 +223,13 @@ void Node::release_saved() {
 
 Tensor Node::SavedTensor::unpack(Node& owner) const {
   TG_CHECK(!released_,
-           "[", owner.name(), "] trying to backward through the graph a second time (or to read saved tensors after "
+           owner.name(), "trying to backward through the graph a second time (or to read saved tensors after "
            "they were freed). Saved values are freed by backward() and autograd.grad(); pass retain_graph=True to "
            "the first call if you need to backward through the graph again.");
   if (!data_.defined()) return {};
   const uint32_t current_version = data_.impl()->version();
   TG_CHECK(current_version == saved_version_,
-           "[", owner.name(), "] one of the tensors needed for gradient computation has been modified by an in-place "
+           owner.name(), "one of the tensors needed for gradient computation has been modified by an in-place "
            "operation: it is at version ", current_version, "; expected version ", saved_version_,
            " instead. Use out-of-place ops (or .clone()) on tensors that autograd saves.");
   if (!is_output_ || !requires_grad_) return data_;

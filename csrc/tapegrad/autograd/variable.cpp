@@ -30,10 +30,10 @@ bool Tensor::requires_grad() const {
 }
 
 Tensor& Tensor::requires_grad_(bool requires_grad) {
-  TG_CHECK(is_leaf(), "[requires_grad_] you can only change requires_grad flags of leaf tensors; this one has grad_fn ",
+  TG_CHECK(is_leaf(), "requires_grad_", "you can only change requires_grad flags of leaf tensors; this one has grad_fn ",
            grad_fn()->name(), ". Use .detach() to get a leaf.");
   TG_CHECK(!requires_grad || is_floating(dtype()),
-           "[requires_grad_] only tensors of floating point dtype can require gradients, got ", dtype_name(dtype()));
+           "requires_grad_", "only tensors of floating point dtype can require gradients, got ", dtype_name(dtype()));
   if (requires_grad || autograd_meta(*impl_)) ensure_autograd_meta(*impl_).requires_grad = requires_grad;
   return *this;
 }
@@ -45,8 +45,8 @@ Tensor Tensor::grad() const {
 
 void Tensor::set_grad(const Tensor& grad) const {
   if (grad.defined()) {
-    TG_CHECK(grad.sizes() == sizes(), "[grad] assigned grad has shape ", grad.sizes(), " but the tensor has shape ", sizes());
-    TG_CHECK(grad.dtype() == dtype(), "[grad] assigned grad has data of a different type: ", dtype_name(grad.dtype()),
+    TG_CHECK(grad.sizes() == sizes(), "grad", "assigned grad has shape ", grad.sizes(), " but the tensor has shape ", sizes());
+    TG_CHECK(grad.dtype() == dtype(), "grad", "assigned grad has data of a different type: ", dtype_name(grad.dtype()),
              " but the tensor has dtype ", dtype_name(dtype()));
   }
   if (grad.defined() || autograd_meta(*impl_)) ensure_autograd_meta(*impl_).grad = grad;
@@ -67,7 +67,7 @@ uint32_t Tensor::output_nr() const {
 bool Tensor::is_leaf() const { return grad_fn() == nullptr; }
 
 void Tensor::retain_grad() const {
-  TG_CHECK(requires_grad(), "[retain_grad] can't retain_grad on a tensor that has requires_grad=False");
+  TG_CHECK(requires_grad(), "retain_grad", "can't retain_grad on a tensor that has requires_grad=False");
   if (is_leaf()) return;  // leaves keep their grad anyway
   AutogradMeta& meta = ensure_autograd_meta(*impl_);
   if (meta.retains_grad) return;
@@ -81,7 +81,7 @@ bool Tensor::retains_grad() const {
 }
 
 uint64_t Tensor::register_hook(TensorHook hook) const {
-  TG_CHECK(requires_grad(), "[register_hook] cannot register a hook on a tensor that doesn't require gradient");
+  TG_CHECK(requires_grad(), "register_hook", "cannot register a hook on a tensor that doesn't require gradient");
   static std::atomic<uint64_t> next_id{0};
   const uint64_t id = next_id++;
   const std::shared_ptr<Node>& node = grad_fn();
@@ -96,7 +96,7 @@ void Tensor::backward(const Tensor& gradient, std::optional<bool> retain_graph, 
 }
 
 Tensor& Tensor::detach_() {
-  TG_CHECK(!impl_->is_view(), "[detach_] Can't detach views in-place. Use detach() instead.");
+  TG_CHECK(!impl_->is_view(), "detach_", "Can't detach views in-place. Use detach() instead.");
   if (AutogradMeta* meta = autograd_meta(*impl_)) {
     meta->grad_fn = nullptr;
     meta->output_nr = 0;
@@ -107,7 +107,7 @@ Tensor& Tensor::detach_() {
 
 void Tensor::set_data(const Tensor& data) const {
   TG_CHECK(!requires_grad() || is_floating(data.dtype()),
-           "[data] data set to a tensor that requires gradients must be floating point, got ", dtype_name(data.dtype()));
+           "data", "data set to a tensor that requires gradients must be floating point, got ", dtype_name(data.dtype()));
   // A leaf's gradient sink expects the old shape and dtype; the next use makes a new one.
   AutogradMeta* meta = autograd_meta(*impl_);
   if (meta && (data.dtype() != dtype() || data.sizes() != sizes())) meta->grad_accumulator.reset();

@@ -21,13 +21,13 @@ Device Device::parse(std::string_view text) {
   std::string_view kind = text.substr(0, text.find(':'));
   if (kind == "cpu") device.type = DeviceType::CPU;
   else if (kind == "cuda") device.type = DeviceType::CUDA;
-  else fail<ValueError>("[device] expected a device like 'cpu', 'cuda' or 'cuda:0', got '", text, "'");
+  else fail<ValueError>("device", "expected a device like 'cpu', 'cuda' or 'cuda:0', got '", text, "'");
   if (kind.size() < text.size()) {
     std::string_view digits = text.substr(kind.size() + 1);
     int index = -1;
     auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), index);
     TG_CHECK_VALUE(error == std::errc() && end == digits.data() + digits.size() && index >= 0 && index < 1024,
-                   "[device] invalid device index in '", text, "'");
+                   "device", "invalid device index in '", text, "'");
     device.index = static_cast<int16_t>(index);
   }
   return device;

@@ -60,7 +60,7 @@ decltype(auto) dispatch_all(DType dtype, F&& f) {
     case DType::Float32: return f(TypeTag<float>{});
     case DType::Float64: return f(TypeTag<double>{});
   }
-  fail<Error>("unknown dtype");
+  fail<Error>("dtype", "unknown dtype");
 }
 
 // Numeric types only (no bool): arithmetic that PyTorch refuses on bool tensors. A dtype outside
@@ -72,7 +72,7 @@ decltype(auto) dispatch_numeric(DType dtype, const char* op, F&& f) {
     case DType::Int64: return f(TypeTag<int64_t>{});
     case DType::Float32: return f(TypeTag<float>{});
     case DType::Float64: return f(TypeTag<double>{});
-    default: fail<NotImplementedError>("[", op, "] not implemented for dtype ", dtype_name(dtype));
+    default: fail<NotImplementedError>(op, "not implemented for dtype ", dtype_name(dtype));
   }
 }
 
@@ -81,7 +81,7 @@ decltype(auto) dispatch_floating(DType dtype, const char* op, F&& f) {
   switch (dtype) {
     case DType::Float32: return f(TypeTag<float>{});
     case DType::Float64: return f(TypeTag<double>{});
-    default: fail<NotImplementedError>("[", op, "] not implemented for dtype ", dtype_name(dtype), ": it expects a floating-point tensor");
+    default: fail<NotImplementedError>(op, "not implemented for dtype ", dtype_name(dtype), ": it expects a floating-point tensor");
   }
 }
 

@@ -77,8 +77,8 @@ class Scalar {
  private:
   [[noreturn]] void fail_overflow(DType dtype, const char* op) const {
     if (kind_ == Kind::Float)
-      fail<Error>("[", op, "] value ", float_, " cannot be converted to type ", dtype_name(dtype), " without overflow");
-    fail<Error>("[", op, "] value ", int_, " cannot be converted to type ", dtype_name(dtype), " without overflow");
+      fail<Error>(op, "value ", float_, " cannot be converted to type ", dtype_name(dtype), " without overflow");
+    fail<Error>(op, "value ", int_, " cannot be converted to type ", dtype_name(dtype), " without overflow");
   }
 
   union {

@@ -8,16 +8,16 @@
 namespace tg {
 
 void check_dims(int64_t ndim, const char* op) {
-  TG_CHECK(ndim <= kMaxDims, "[", op, "] tensors can have at most ", kMaxDims, " dims, got ", ndim);
+  TG_CHECK(ndim <= kMaxDims, op, "tensors can have at most ", kMaxDims, " dims, got ", ndim);
 }
 
 int64_t checked_numel(const DimVector& sizes, const char* op) {
   check_dims(static_cast<int64_t>(sizes.size()), op);
   int64_t numel = 1;
   for (int64_t size : sizes) {
-    TG_CHECK(size >= 0, "[", op, "] negative dimension ", size, " in shape ", sizes);
+    TG_CHECK(size >= 0, op, "negative dimension ", size, " in shape ", sizes);
     if (__builtin_mul_overflow(numel, size, &numel))
-      fail<Error>("[", op, "] shape ", sizes, " has more elements than int64 can count");
+      fail<Error>(op, "shape ", sizes, " has more elements than int64 can count");
   }
   return numel;
 }
@@ -29,7 +29,7 @@ DimVector contiguous_strides(const DimVector& sizes, const char* op) {
     strides[i] = stride;
     // The first stride is never multiplied, so only an overflow that a stride would hold counts.
     if (__builtin_mul_overflow(stride, std::max<int64_t>(sizes[i], 1), &stride) && i > 0)
-      fail<Error>("[", op, "] the strides of shape ", sizes, " overflow int64");
+      fail<Error>(op, "the strides of shape ", sizes, " overflow int64");
   }
   return strides;
 }
@@ -101,7 +101,7 @@ DimVector preserved_strides(const DimVector& sizes, const DimVector& strides) {
 
 int64_t wrap_dim(int64_t dim, int64_t ndim, const char* op) {
   const int64_t range = std::max<int64_t>(ndim, 1);
-  TG_CHECK_INDEX(dim >= -range && dim < range, "[", op, "] dimension out of range (expected to be in range of [",
+  TG_CHECK_INDEX(dim >= -range && dim < range, op, "dimension out of range (expected to be in range of [",
                  -range, ", ", range - 1, "], but got ", dim, ")");
   return dim < 0 ? dim + range : dim;
 }
@@ -111,7 +111,7 @@ std::vector<bool> dims_to_mask(const DimVector& dims, int64_t ndim, const char* 
   for (int64_t dim : dims) {
     const int64_t wrapped = wrap_dim(dim, ndim, op);
     if (ndim == 0) continue;
-    TG_CHECK(!mask[wrapped], "[", op, "] dim ", wrapped, " appears multiple times in the list of dims");
+    TG_CHECK(!mask[wrapped], op, "dim ", wrapped, " appears multiple times in the list of dims");
     mask[wrapped] = true;
   }
   return mask;
@@ -123,7 +123,7 @@ DimVector broadcast_shapes(const DimVector& a, const DimVector& b, const char* o
   for (size_t i = 0; i < ndim; ++i) {
     const int64_t size_a = i < ndim - a.size() ? 1 : a[i - (ndim - a.size())];
     const int64_t size_b = i < ndim - b.size() ? 1 : b[i - (ndim - b.size())];
-    TG_CHECK(size_a == size_b || size_a == 1 || size_b == 1, "[", op, "] shapes ", a, " and ", b,
+    TG_CHECK(size_a == size_b || size_a == 1 || size_b == 1, op, "shapes ", a, " and ", b,
              " cannot be broadcast (", size_a, " vs ", size_b, " at dim ", i, ")");
     out[i] = size_a == 1 ? size_b : size_a;
   }
@@ -157,19 +157,19 @@ DimVector infer_shape(const DimVector& requested, int64_t numel, const char* op)
   int64_t infer_at = -1;
   for (size_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
-      TG_CHECK(infer_at < 0, "[", op, "] only one dimension can be inferred, got shape ", requested);
+      TG_CHECK(infer_at < 0, op, "only one dimension can be inferred, got shape ", requested);
       infer_at = static_cast<int64_t>(i);
     } else {
-      TG_CHECK(shape[i] >= 0, "[", op, "] invalid shape dimension ", shape[i], " in ", requested);
-      TG_CHECK(!__builtin_mul_overflow(known, shape[i], &known), "[", op, "] shape ", requested,
+      TG_CHECK(shape[i] >= 0, op, "invalid shape dimension ", shape[i], " in ", requested);
+      TG_CHECK(!__builtin_mul_overflow(known, shape[i], &known), op, "shape ", requested,
                " is invalid for input of size ", numel);
     }
   }
   if (infer_at >= 0) {
-    TG_CHECK(known != 0 && numel % known == 0, "[", op, "] shape ", requested, " is invalid for input of size ", numel);
+    TG_CHECK(known != 0 && numel % known == 0, op, "shape ", requested, " is invalid for input of size ", numel);
     shape[infer_at] = numel / known;
   } else {
-    TG_CHECK(known == numel, "[", op, "] shape ", requested, " is invalid for input of size ", numel);
+    TG_CHECK(known == numel, op, "shape ", requested, " is invalid for input of size ", numel);
   }
   return shape;
 }

@@ -75,12 +75,12 @@ CachingCpuAllocator& cpu_allocator() {
 }  // namespace
 
 std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device, const char* op) {
-  TG_CHECK(device.is_cpu(), "[", op, "] tapegrad was built without support for device ", device.str());
+  TG_CHECK(device.is_cpu(), op, "tapegrad was built without support for device ", device.str());
   if (nbytes == 0) return std::make_shared<Storage>(nullptr, 0, device, nullptr);
-  TG_CHECK(nbytes <= (size_t{1} << 62), "[", op, "] cannot allocate ", nbytes, " bytes");
+  TG_CHECK(nbytes <= (size_t{1} << 62), op, "cannot allocate ", nbytes, " bytes");
   const size_t rounded = size_class(nbytes);
   void* data = cpu_allocator().allocate(rounded);
-  if (data == nullptr) fail<MemoryError>("[", op, "] could not allocate ", nbytes, " bytes on ", device.str());
+  if (data == nullptr) fail<MemoryError>(op, "could not allocate ", nbytes, " bytes on ", device.str());
   return std::make_shared<Storage>(data, nbytes, device, [data, rounded] { cpu_allocator().release(data, rounded); });
 }
 

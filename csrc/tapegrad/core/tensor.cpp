@@ -41,7 +41,7 @@ Tensor allocate_dense(const DimVector& sizes, DimVector strides, DType dtype, De
   const int64_t numel = checked_numel(sizes, op);
   size_t nbytes = 0;
   if (__builtin_mul_overflow(static_cast<size_t>(numel), itemsize(dtype), &nbytes))
-    fail<MemoryError>("[", op, "] shape ", sizes, " needs more bytes than can be addressed");
+    fail<MemoryError>(op, "shape ", sizes, " needs more bytes than can be addressed");
   auto storage = Storage::allocate(nbytes, device, op);
   return Tensor(std::make_shared<TensorImpl>(std::move(storage), sizes, std::move(strides), 0, dtype));
 }

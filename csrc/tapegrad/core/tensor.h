@@ -122,7 +122,7 @@ class Tensor {
   void* raw_data() const { return impl_->data(); }
   template <typename T>
   T* data_ptr() const {
-    TG_CHECK_TYPE(dtype_of<T>() == dtype(), "[data_ptr] tensor has dtype ", dtype_name(dtype()),
+    TG_CHECK_TYPE(dtype_of<T>() == dtype(), "data_ptr", "tensor has dtype ", dtype_name(dtype()),
                   ", asked for ", dtype_name(dtype_of<T>()));
     return static_cast<T*>(raw_data());
   }

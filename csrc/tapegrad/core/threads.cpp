@@ -17,7 +17,7 @@ std::atomic<int>& thread_setting() {
 }  // namespace
 
 void set_num_threads(int threads) {
-  TG_CHECK_VALUE(threads > 0, "[set_num_threads] expected a positive number of threads, got ", threads);
+  TG_CHECK_VALUE(threads > 0, "set_num_threads", "expected a positive number of threads, got ", threads);
   thread_setting().store(threads, std::memory_order_relaxed);
 }
 

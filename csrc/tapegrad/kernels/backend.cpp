@@ -17,13 +17,13 @@ void fail_mixed_devices(const char* op, std::initializer_list<const Tensor*> ten
   const Device first = (*tensors.begin())->device();
   for (const Tensor* tensor : tensors)
     if (tensor->defined() && tensor->device() != first)
-      fail<Error>("[", op, "] expected all tensors to be on the same device, but found at least two devices, ",
+      fail<Error>(op, "expected all tensors to be on the same device, but found at least two devices, ",
                   first.str(), " and ", tensor->device().str());
-  fail<Error>("[", op, "] expected all tensors to be on the same device");
+  fail<Error>(op, "expected all tensors to be on the same device");
 }
 
 void fail_no_backend(const char* op, Device device) {
-  fail<NotImplementedError>("[", op, "] not implemented for device ", device.str(),
+  fail<NotImplementedError>(op, "not implemented for device ", device.str(),
                             " (tapegrad was built without CUDA)");
 }
 

@@ -42,7 +42,7 @@ struct SoftmaxBackwardBackward final : Node {
 
 Tensor backward_data(const Tensor& grad, const Tensor& output, int64_t dim, bool log) {
   const char* op = log ? "log_softmax_backward" : "softmax_backward";
-  TG_CHECK(grad.sizes() == output.sizes(), "[", op, "] grad shape ", grad.sizes(), " differs from output shape ", output.sizes());
+  TG_CHECK(grad.sizes() == output.sizes(), op, "grad shape ", grad.sizes(), " differs from output shape ", output.sizes());
   dim = wrap_dim(dim, output.dim(), op);
   Tensor grad_input = Tensor::empty(output.sizes(), output.dtype(), output.device());
   if (output.numel() > 0) {
@@ -72,7 +72,7 @@ Tensor softmax_forward(const Tensor& self, int64_t dim, std::optional<DType> dty
   const char* op = op_name(log);
   const Tensor input = dtype ? to_dtype(self, *dtype) : self;
   if (!is_floating(input.dtype()))
-    fail<NotImplementedError>("[", op, "] not implemented for dtype ", dtype_name(input.dtype()), ": it expects a floating-point tensor");
+    fail<NotImplementedError>(op, "not implemented for dtype ", dtype_name(input.dtype()), ": it expects a floating-point tensor");
   dim = wrap_dim(dim, input.dim(), op);
   Tensor out = Tensor::empty(input.sizes(), input.dtype(), input.device());
   if (input.numel() > 0) {

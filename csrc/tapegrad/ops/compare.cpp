@@ -140,9 +140,9 @@ Tensor compare(Comparison op, const Tensor& a, Scalar b) {
 // Booleans combine with mul (and) and maximum (or).
 
 Tensor isclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
-  TG_CHECK(a.dtype() == b.dtype(), "[isclose] expected both inputs to have the same dtype, got ", dtype_name(a.dtype()),
+  TG_CHECK(a.dtype() == b.dtype(), "isclose", "expected both inputs to have the same dtype, got ", dtype_name(a.dtype()),
            " and ", dtype_name(b.dtype()));
-  TG_CHECK(rtol >= 0 && atol >= 0, "[isclose] rtol and atol must be greater than or equal to zero, got rtol=", rtol,
+  TG_CHECK(rtol >= 0 && atol >= 0, "isclose", "rtol and atol must be greater than or equal to zero, got rtol=", rtol,
            " and atol=", atol);
   NoGradGuard no_grad;
   Tensor close = compare(Comparison::Eq, a, b);
@@ -173,7 +173,7 @@ bool equal(const Tensor& a, const Tensor& b) {
 // ---- where -------------------------------------------------------------------------------------
 
 Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
-  TG_CHECK(condition.dtype() == DType::Bool, "[where] condition must be a bool tensor, got ",
+  TG_CHECK(condition.dtype() == DType::Bool, "where", "condition must be a bool tensor, got ",
            dtype_name(condition.dtype()));
   const DType dtype = result_type(a, b);
   const DimVector shape = broadcast_shapes(condition.sizes(), broadcast_shapes(a.sizes(), b.sizes(), "where"), "where");
@@ -211,7 +211,7 @@ Tensor where(const Tensor& condition, Scalar a, Scalar b) {
 
 namespace {
 Tensor clamp_impl(const Tensor& a, std::optional<Scalar> min, std::optional<Scalar> max, const char* node_name) {
-  TG_CHECK(min || max, "[clamp] at least one of 'min' or 'max' must not be None");
+  TG_CHECK(min || max, "clamp", "at least one of 'min' or 'max' must not be None");
   DType dtype = a.dtype();
   if (min) dtype = result_type(a, *min);
   if (max) dtype = promote_types(dtype, result_type(a, *max));
@@ -238,7 +238,7 @@ Tensor clamp_min(const Tensor& a, Scalar min) { return clamp_impl(a, min, std::n
 Tensor clamp_max(const Tensor& a, Scalar max) { return clamp_impl(a, std::nullopt, max, "ClampMaxBackward0"); }
 
 Tensor clamp(const Tensor& a, const Tensor& min, const Tensor& max) {
-  TG_CHECK(min.defined() || max.defined(), "[clamp] at least one of 'min' or 'max' must not be None");
+  TG_CHECK(min.defined() || max.defined(), "clamp", "at least one of 'min' or 'max' must not be None");
   const DType dtype = result_type({&a, &min, &max});
   DimVector shape = a.sizes();
   for (const Tensor* bound : {&min, &max})

@@ -93,7 +93,7 @@ Tensor to_dtype(const Tensor& self, DType dtype, bool copy, MemoryFormat format)
 Tensor& copy_(Tensor& self, const Tensor& src) {
   const bool record = check_inplace(self, "copy_", src.requires_grad());
   TG_CHECK(src.sizes() == self.sizes() || broadcast_shapes(self.sizes(), src.sizes(), "copy_") == self.sizes(),
-           "[copy_] cannot broadcast a tensor of shape ", src.sizes(), " into one of shape ", self.sizes());
+           "copy_", "cannot broadcast a tensor of shape ", src.sizes(), " into one of shape ", self.sizes());
   std::shared_ptr<Node> node;
   if (record) {
     node = make_node<CopyBackwards>(src.dtype());

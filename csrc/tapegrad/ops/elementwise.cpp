@@ -135,7 +135,7 @@ constexpr BinaryFormula binary_formulas[] = {
     // raises.
     {BinaryFormulaKind::FloorDivide, "NotImplemented", SavedWhen::Never, SavedWhen::Never,
      [](BinaryBackward&, const Tensor&) -> TensorList {
-       fail<Error>("[floor_divide] the derivative for floor_divide is not implemented");
+       fail<Error>("floor_divide", "the derivative for floor_divide is not implemented");
      }},
 };
 
@@ -328,7 +328,7 @@ struct ThresholdBackwardBackward0 final : Node {
 namespace detail {
 
 Tensor binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, DType compute, DType out_dtype) {
-  TG_CHECK(a.device() == b.device(), "[", binary_name(op), "] expected both tensors on the same device, got ",
+  TG_CHECK(a.device() == b.device(), binary_name(op), "expected both tensors on the same device, got ",
            a.device().str(), " and ", b.device().str());
   const DimVector shape = a.sizes() == b.sizes() ? a.sizes() : broadcast_shapes(a.sizes(), b.sizes(), binary_name(op));
   Tensor out = Tensor::empty(shape, out_dtype, a.device(), binary_name(op));
@@ -345,10 +345,8 @@ DType floating_result(DType dtype) { return is_floating(dtype) ? dtype : default
 
 // alpha as PyTorch checks it against the result dtype; nullopt when it is 1 (nothing to scale).
 std::optional<Scalar> checked_alpha(Scalar alpha, DType dtype, const char* op) {
-  TG_CHECK(alpha.kind() != Scalar::Kind::Bool || dtype == DType::Bool, "[", op,
-           "] boolean alpha is only supported for boolean results, got ", dtype_name(dtype));
-  TG_CHECK(is_floating(dtype) || !alpha.is_floating(), "[", op,
-           "] for integral input tensors, argument alpha must not be a floating point number (got ", alpha.to_double(), ")");
+  TG_CHECK(alpha.kind() != Scalar::Kind::Bool || dtype == DType::Bool, op, "boolean alpha is only supported for boolean results, got ", dtype_name(dtype));
+  TG_CHECK(is_floating(dtype) || !alpha.is_floating(), op, "for integral input tensors, argument alpha must not be a floating point number (got ", alpha.to_double(), ")");
   if (alpha.to_double() == 1.0) return std::nullopt;
   return alpha;
 }
@@ -360,9 +358,9 @@ Tensor scaled(const Tensor& b, std::optional<Scalar> alpha, DType dtype) {
 
 // PyTorch refuses subtraction with any bool operand (`~` or logical_not() invert a mask).
 void check_sub_operands(DType a, DType b) {
-  TG_CHECK(a != DType::Bool || b != DType::Bool, "[sub] subtraction, the `-` operator, with two bool tensors is not "
+  TG_CHECK(a != DType::Bool || b != DType::Bool, "sub", "subtraction, the `-` operator, with two bool tensors is not "
            "supported; use the `^` or logical_xor() operator instead");
-  TG_CHECK(a != DType::Bool && b != DType::Bool, "[sub] subtraction, the `-` operator, with a bool tensor is not "
+  TG_CHECK(a != DType::Bool && b != DType::Bool, "sub", "subtraction, the `-` operator, with a bool tensor is not "
            "supported; if you are trying to invert a mask, use the `~` or logical_not() operator instead");
 }
 
@@ -412,7 +410,7 @@ Tensor unary(UnaryOp op, const Tensor& a) {
 // floor, ceil, round and trunc: an integer tensor gives a copy of itself, a bool one an error (as
 // in PyTorch).
 Tensor whole_number_unary(UnaryOp op, const Tensor& a) {
-  if (a.dtype() == DType::Bool) fail<NotImplementedError>("[", formula_of(op).name, "] not implemented for dtype bool");
+  if (a.dtype() == DType::Bool) fail<NotImplementedError>(formula_of(op).name, "not implemented for dtype bool");
   return unary(op, a);
 }
 
@@ -478,15 +476,14 @@ namespace {
 void check_integer_divisor(const Tensor& divisor, DType dtype, const char* op) {
   if (is_floating(dtype)) return;
   NoGradGuard no_grad;
-  TG_CHECK(!any(compare(Comparison::Eq, divisor, Scalar(int64_t{0}))).data_ptr<bool>()[0], "[", op,
-           "] ZeroDivisionError: integer division by zero");
+  TG_CHECK(!any(compare(Comparison::Eq, divisor, Scalar(int64_t{0}))).data_ptr<bool>()[0], op, "ZeroDivisionError: integer division by zero");
 }
 
 // floor_divide, remainder, and div with rounding_mode 'trunc' or 'floor' (`is_div`: its zero
 // gradients, where floor_divide has none) on a and b (either may be a wrapped number), in dtype.
 Tensor rounded_division(BinaryOp op, const Tensor& a, const Tensor& b, DType dtype, bool is_div = false) {
   const char* name = is_div ? "div" : binary_name(op);
-  if (dtype == DType::Bool) fail<NotImplementedError>("[", name, "] not implemented for dtype bool");
+  if (dtype == DType::Bool) fail<NotImplementedError>(name, "not implemented for dtype bool");
   check_integer_divisor(b, dtype, name);
   Tensor out = binary_kernel(op, a, b, dtype, dtype);
   if (!needs_grad(a, b)) return out;
@@ -535,7 +532,7 @@ Tensor div(const Tensor& a, Scalar b, RoundingMode mode) {
 namespace {
 // As PyTorch: a bool base takes a bool number exponent (x ** True is x), not a bool tensor one.
 void check_bool_exponent_tensor(DType dtype) {
-  if (dtype == DType::Bool) fail<NotImplementedError>("[pow] not implemented for dtype bool with a tensor exponent");
+  if (dtype == DType::Bool) fail<NotImplementedError>("pow", "not implemented for dtype bool with a tensor exponent");
 }
 }  // namespace
 
@@ -558,7 +555,7 @@ Tensor pow(const Tensor& a, Scalar exponent) {
   // A tensor exponent may hold negative integers (they give 0 unless the base is ±1, as in
   // PyTorch); a number exponent may not.
   TG_CHECK(is_floating(dtype) || exponent.kind() != Scalar::Kind::Int || exponent.to<int64_t>() >= 0,
-           "[pow] integers to negative integer powers are not allowed (exponent ", exponent.to<int64_t>(), ")");
+           "pow", "integers to negative integer powers are not allowed (exponent ", exponent.to<int64_t>(), ")");
   Tensor out = binary_kernel(BinaryOp::Pow, a, wrap(exponent, dtype, a), dtype, dtype);
   if (needs_grad(a)) {
     auto node = make_node<PowBackward0>(exponent);
@@ -584,7 +581,7 @@ Tensor pow(Scalar base, const Tensor& exponent) {
 // ---- unary -------------------------------------------------------------------------------------
 
 Tensor neg(const Tensor& a) {
-  TG_CHECK(a.dtype() != DType::Bool, "[neg] negation, the `-` operator, on a bool tensor is not supported; if you are "
+  TG_CHECK(a.dtype() != DType::Bool, "neg", "negation, the `-` operator, on a bool tensor is not supported; if you are "
            "trying to invert a mask, use the `~` or logical_not() operator instead");
   return unary(UnaryOp::Neg, a);
 }
@@ -599,7 +596,7 @@ Tensor cos(const Tensor& a) { return unary(UnaryOp::Cos, a); }
 Tensor tanh(const Tensor& a) { return unary(UnaryOp::Tanh, a); }
 Tensor sigmoid(const Tensor& a) { return unary(UnaryOp::Sigmoid, a); }
 Tensor relu(const Tensor& a) {
-  TG_CHECK(a.dtype() != DType::Bool, "[relu] bool inputs are not supported");
+  TG_CHECK(a.dtype() != DType::Bool, "relu", "bool inputs are not supported");
   return unary(UnaryOp::Relu, a);
 }
 Tensor logical_not(const Tensor& a) { return unary(UnaryOp::LogicalNot, a); }
@@ -620,7 +617,7 @@ Tensor ceil(const Tensor& a) { return whole_number_unary(UnaryOp::Ceil, a); }
 Tensor round(const Tensor& a) { return whole_number_unary(UnaryOp::Round, a); }
 Tensor trunc(const Tensor& a) { return whole_number_unary(UnaryOp::Trunc, a); }
 Tensor frac(const Tensor& a) {
-  if (!is_floating(a.dtype())) fail<NotImplementedError>("[frac] not implemented for dtype ", dtype_name(a.dtype()));
+  if (!is_floating(a.dtype())) fail<NotImplementedError>("frac", "not implemented for dtype ", dtype_name(a.dtype()));
   return unary(UnaryOp::Frac, a);
 }
 Tensor reciprocal(const Tensor& a) { return unary(UnaryOp::Reciprocal, a); }

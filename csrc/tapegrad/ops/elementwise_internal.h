@@ -41,7 +41,7 @@ bool write_directly(Tensor& self, kernels::BinaryOp op, const Tensor* other, boo
 template <typename OutOfPlace>
 Tensor& inplace(Tensor& self, const char* op, DType result, bool other_requires_grad, OutOfPlace compute,
                 kernels::BinaryOp direct_op = kernels::BinaryOp::Add, const Tensor* direct_other = nullptr) {
-  TG_CHECK(can_cast(result, self.dtype()), "[", op, "] result type ", dtype_name(result),
+  TG_CHECK(can_cast(result, self.dtype()), op, "result type ", dtype_name(result),
            " can't be cast to the desired output type ", dtype_name(self.dtype()));
   const bool record = check_inplace(self, op, other_requires_grad);
   if (write_directly(self, direct_op, direct_other, record)) {
@@ -49,7 +49,7 @@ Tensor& inplace(Tensor& self, const char* op, DType result, bool other_requires_
     return self;
   }
   Tensor value = compute(record ? clone(self) : self);
-  TG_CHECK(value.sizes() == self.sizes(), "[", op, "] output with shape ", self.sizes(),
+  TG_CHECK(value.sizes() == self.sizes(), op, "output with shape ", self.sizes(),
            " doesn't match the broadcast shape ", value.sizes());
   {
     NoGradGuard no_grad;

@@ -38,7 +38,7 @@ std::vector<Tensor> mask_to_indices(const Tensor& mask) {
 
 void check_index_dtype(const Tensor& index, const char* op) {
   TG_CHECK_INDEX(index.dtype() == DType::Int64 || index.dtype() == DType::Int32 || index.dtype() == DType::Bool,
-                 "[", op, "] tensors used as indices must be int64, int32 or bool tensors, got ",
+                 op, "tensors used as indices must be int64, int32 or bool tensors, got ",
                  dtype_name(index.dtype()));
 }
 
@@ -51,8 +51,8 @@ KeyPlan plan_key(const Tensor& self, const std::vector<TensorIndex>& key) {
     else if (entry.kind == Kind::Tensor) consumed += entry.tensor.dtype() == DType::Bool ? entry.tensor.dim() : 1;
     else if (entry.kind == Kind::Ellipsis) ++ellipses;
   }
-  TG_CHECK_INDEX(ellipses <= 1, "[index] an index can only have a single ellipsis ('...')");
-  TG_CHECK_INDEX(consumed <= ndim, "[index] too many indices for tensor of dimension ", ndim, " (got ", consumed, ")");
+  TG_CHECK_INDEX(ellipses <= 1, "index", "an index can only have a single ellipsis ('...')");
+  TG_CHECK_INDEX(consumed <= ndim, "index", "too many indices for tensor of dimension ", ndim, " (got ", consumed, ")");
 
   KeyPlan plan;
   plan.offset = self.storage_offset();
@@ -79,7 +79,7 @@ KeyPlan plan_key(const Tensor& self, const std::vector<TensorIndex>& key) {
       case Kind::Integer: {
         const int64_t size = self.sizes()[dim];
         int64_t position = entry.start;
-        TG_CHECK_INDEX(position >= -size && position < size, "[index] index ", position,
+        TG_CHECK_INDEX(position >= -size && position < size, "index", "index ", position,
                        " is out of bounds for dimension ", dim, " with size ", size);
         if (position < 0) position += size;
         plan.offset += position * self.strides()[dim];
@@ -89,7 +89,7 @@ KeyPlan plan_key(const Tensor& self, const std::vector<TensorIndex>& key) {
         break;
       }
       case Kind::Slice: {
-        TG_CHECK_VALUE(entry.step > 0, "[index] slice step must be positive, got ", entry.step);
+        TG_CHECK_VALUE(entry.step > 0, "index", "slice step must be positive, got ", entry.step);
         const SliceBounds bounds = slice_bounds(self.sizes()[dim], entry.start, entry.stop, entry.step);
         plan.sizes.push_back(bounds.size);
         plan.strides.push_back(stepped_stride(self.strides()[dim], entry.step));
@@ -126,7 +126,7 @@ KeyPlan plan_key(const Tensor& self, const std::vector<TensorIndex>& key) {
           break;
         }
         for (int64_t d = 0; d < index.dim(); ++d)
-          TG_CHECK_INDEX(index.sizes()[d] == self.sizes()[dim + d], "[index] the shape of the mask ", index.sizes(),
+          TG_CHECK_INDEX(index.sizes()[d] == self.sizes()[dim + d], "index", "the shape of the mask ", index.sizes(),
                          " at index ", d, " does not match the shape of the indexed tensor ", self.sizes(),
                          " at index ", dim + d);
         for (Tensor& column : mask_to_indices(index)) {
@@ -182,12 +182,11 @@ std::vector<Tensor> expand_masks(const Tensor& self, const std::vector<Tensor>& 
     }
     const int64_t first = static_cast<int64_t>(result.size());
     for (int64_t d = 0; d < index.dim(); ++d)
-      TG_CHECK_INDEX(first + d < self.dim() && index.sizes()[d] == self.sizes()[first + d], "[", op,
-                     "] the shape of the mask ", index.sizes(), " at index ", d,
+      TG_CHECK_INDEX(first + d < self.dim() && index.sizes()[d] == self.sizes()[first + d], op, "the shape of the mask ", index.sizes(), " at index ", d,
                      " does not match the shape of the indexed tensor ", self.sizes());
     for (Tensor& column : mask_to_indices(index)) result.push_back(std::move(column));
   }
-  TG_CHECK_INDEX(static_cast<int64_t>(result.size()) <= self.dim(), "[", op, "] too many indices for tensor of dimension ",
+  TG_CHECK_INDEX(static_cast<int64_t>(result.size()) <= self.dim(), op, "too many indices for tensor of dimension ",
                  self.dim(), " (got ", result.size(), ")");
   result.resize(self.dim());
   return result;
@@ -212,7 +211,7 @@ AdvancedLayout advanced_layout(const Tensor& self, const std::vector<Tensor>& in
     }
     indexed.push_back(d);
   }
-  TG_CHECK(!indexed.empty(), "[", op, "] expected at least one index tensor");
+  TG_CHECK(!indexed.empty(), op, "expected at least one index tensor");
   const bool adjacent = indexed.back() - indexed.front() + 1 == static_cast<int64_t>(indexed.size());
   DimVector outer_sizes, outer_strides, inner_sizes, inner_strides;
   for (int64_t d = 0; d < self.dim(); ++d) {
@@ -294,7 +293,7 @@ Tensor& index_put_with_expanded(Tensor& self, const std::vector<Tensor>& indices
   const bool record = check_inplace(self, "index_put_", values.requires_grad());
   const AdvancedLayout layout = advanced_layout(self, indices, "index_put_");
   TG_CHECK(broadcasts_to(values.sizes(), layout.result_sizes),
-           "[index_put_] shape mismatch: value tensor of shape ", values.sizes(),
+           "index_put_", "shape mismatch: value tensor of shape ", values.sizes(),
            " cannot be broadcast to indexing result of shape ", layout.result_sizes);
   Tensor converted;
   {
@@ -325,7 +324,7 @@ void assign_basic(Tensor& self, const KeyPlan& plan, const Tensor* value, Scalar
     fill_(window, scalar);
     return;
   }
-  TG_CHECK(broadcasts_to(value->sizes(), window.sizes()), "[__setitem__] shape mismatch: value tensor of shape ",
+  TG_CHECK(broadcasts_to(value->sizes(), window.sizes()), "__setitem__", "shape mismatch: value tensor of shape ",
            value->sizes(), " cannot be broadcast to indexing result of shape ", window.sizes());
   // A value overlapping the window (x[1:] = x[:-1]) is read fully before anything is written.
   copy_(window, value->impl()->storage() == self.impl()->storage() ? clone(*value) : *value);
@@ -385,9 +384,9 @@ Tensor index_put(const Tensor& self, const std::vector<Tensor>& indices, const T
 }
 
 Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index_tensor) {
-  TG_CHECK_INDEX(index_tensor.dim() <= 1, "[index_select] index should be 0- or 1-D, got shape ", index_tensor.sizes());
+  TG_CHECK_INDEX(index_tensor.dim() <= 1, "index_select", "index should be 0- or 1-D, got shape ", index_tensor.sizes());
   TG_CHECK_INDEX(index_tensor.dtype() == DType::Int64 || index_tensor.dtype() == DType::Int32,
-                 "[index_select] expected an int64 or int32 index, got ", dtype_name(index_tensor.dtype()));
+                 "index_select", "expected an int64 or int32 index, got ", dtype_name(index_tensor.dtype()));
   dim = wrap_dim(dim, self.dim(), "index_select");
   const Tensor positions = reshape(index_tensor, {-1});
   if (self.dim() == 0) return reshape(index(reshape(self, {1}), std::vector<Tensor>{positions}), {});
@@ -398,9 +397,9 @@ Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index_tensor)
 
 Tensor gather(const Tensor& self, int64_t dim, const Tensor& index_tensor) {
   TG_CHECK_INDEX(index_tensor.dtype() == DType::Int64 || index_tensor.dtype() == DType::Int32,
-                 "[gather] expected an int64 or int32 index, got ", dtype_name(index_tensor.dtype()));
+                 "gather", "expected an int64 or int32 index, got ", dtype_name(index_tensor.dtype()));
   TG_CHECK(index_tensor.dim() == self.dim() || (index_tensor.dim() <= 1 && self.dim() <= 1),
-           "[gather] index ", index_tensor.sizes(), " and input ", self.sizes(), " must have the same number of dimensions");
+           "gather", "index ", index_tensor.sizes(), " and input ", self.sizes(), " must have the same number of dimensions");
   dim = wrap_dim(dim, self.dim(), "gather");
   if (self.dim() == 0 || index_tensor.dim() == 0)
     return reshape(gather(reshape(self, {-1}), 0, reshape(index_tensor, {-1})), index_tensor.sizes());
@@ -411,7 +410,7 @@ Tensor gather(const Tensor& self, int64_t dim, const Tensor& index_tensor) {
       indices[d] = index_tensor;
       continue;
     }
-    TG_CHECK(index_tensor.sizes()[d] <= self.sizes()[d], "[gather] index ", index_tensor.sizes(),
+    TG_CHECK(index_tensor.sizes()[d] <= self.sizes()[d], "gather", "index ", index_tensor.sizes(),
              " is larger than input ", self.sizes(), " at dimension ", d);
     DimVector shape(self.dim(), 1);
     shape[d] = index_tensor.sizes()[d];
@@ -423,7 +422,7 @@ Tensor gather(const Tensor& self, int64_t dim, const Tensor& index_tensor) {
 namespace {
 
 void check_mask(const Tensor& mask, const char* op) {
-  TG_CHECK(mask.dtype() == DType::Bool, "[", op, "] only supports boolean masks, got ", dtype_name(mask.dtype()));
+  TG_CHECK(mask.dtype() == DType::Bool, op, "only supports boolean masks, got ", dtype_name(mask.dtype()));
 }
 
 struct MaskedFillBackward0 final : Node {
@@ -444,7 +443,7 @@ Tensor masked_fill(const Tensor& self, const Tensor& mask, Scalar value) {
 Tensor& masked_fill_(Tensor& self, const Tensor& mask, Scalar value) {
   check_mask(mask, "masked_fill_");
   value.check_fits(self.dtype(), "masked_fill_");
-  TG_CHECK(broadcasts_to(mask.sizes(), self.sizes()), "[masked_fill_] mask of shape ", mask.sizes(),
+  TG_CHECK(broadcasts_to(mask.sizes(), self.sizes()), "masked_fill_", "mask of shape ", mask.sizes(),
            " cannot be broadcast to the tensor's shape ", self.sizes());
   // Writing one value is idempotent, so an expanded self is allowed, as in PyTorch.
   std::shared_ptr<Node> node;
@@ -494,17 +493,17 @@ struct CatBackward0 final : Node {
 };
 
 Tensor cat_impl(const std::vector<Tensor>& tensors, int64_t dim, const char* op, const char* node_name) {
-  TG_CHECK(!tensors.empty(), "[", op, "] expected a non-empty list of tensors");
+  TG_CHECK(!tensors.empty(), op, "expected a non-empty list of tensors");
   DType dtype = tensors[0].dtype();
   const Tensor* reference = nullptr;
   for (const Tensor& tensor : tensors) {
     dtype = promote_types(dtype, tensor.dtype());
-    TG_CHECK(tensor.device() == tensors[0].device(), "[", op, "] expected all tensors to be on the same device, got ",
+    TG_CHECK(tensor.device() == tensors[0].device(), op, "expected all tensors to be on the same device, got ",
              tensors[0].device().str(), " and ", tensor.device().str());
     if (!reference && !(tensor.dim() == 1 && tensor.numel() == 0)) reference = &tensor;
   }
   if (!reference) return Tensor::empty({0}, dtype, tensors[0].device(), op);
-  TG_CHECK(reference->dim() > 0, "[", op, "] zero-dimensional tensor (at position ", reference - tensors.data(),
+  TG_CHECK(reference->dim() > 0, op, "zero-dimensional tensor (at position ", reference - tensors.data(),
            ") cannot be concatenated");
   dim = wrap_dim(dim, reference->dim(), op);
   DimVector sizes = reference->sizes();
@@ -514,7 +513,7 @@ Tensor cat_impl(const std::vector<Tensor>& tensors, int64_t dim, const char* op,
     if (tensor.dim() == 1 && tensor.numel() == 0) continue;
     bool matches = tensor.dim() == reference->dim();
     for (int64_t d = 0; matches && d < tensor.dim(); ++d) matches = d == dim || tensor.sizes()[d] == reference->sizes()[d];
-    TG_CHECK(matches, "[", op, "] sizes of tensors must match except in dimension ", dim, ": expected ",
+    TG_CHECK(matches, op, "sizes of tensors must match except in dimension ", dim, ": expected ",
              reference->sizes(), " but got ", tensor.sizes(), " for tensor number ", i, " in the list");
     sizes[dim] += tensor.sizes()[dim];
   }
@@ -543,11 +542,11 @@ Tensor cat_impl(const std::vector<Tensor>& tensors, int64_t dim, const char* op,
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) { return cat_impl(tensors, dim, "cat", "CatBackward0"); }
 
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
-  TG_CHECK(!tensors.empty(), "[stack] expected a non-empty list of tensors");
+  TG_CHECK(!tensors.empty(), "stack", "expected a non-empty list of tensors");
   dim = wrap_dim(dim, tensors[0].dim() + 1, "stack");
   std::vector<Tensor> expanded;
   for (size_t i = 0; i < tensors.size(); ++i) {
-    TG_CHECK(tensors[i].sizes() == tensors[0].sizes(), "[stack] expects each tensor to be equal size, but got ",
+    TG_CHECK(tensors[i].sizes() == tensors[0].sizes(), "stack", "expects each tensor to be equal size, but got ",
              tensors[0].sizes(), " at entry 0 and ", tensors[i].sizes(), " at entry ", i);
     expanded.push_back(unsqueeze(tensors[i], dim));
   }
@@ -555,10 +554,10 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim) {
 }
 
 std::vector<Tensor> split(const Tensor& self, int64_t split_size, int64_t dim) {
-  TG_CHECK(self.dim() > 0, "[split] expects at least a 1-dimensional tensor");
+  TG_CHECK(self.dim() > 0, "split", "expects at least a 1-dimensional tensor");
   dim = wrap_dim(dim, self.dim(), "split");
   const int64_t size = self.sizes()[dim];
-  TG_CHECK_VALUE(split_size > 0 || (split_size == 0 && size == 0), "[split] split_size must be positive, got ", split_size);
+  TG_CHECK_VALUE(split_size > 0 || (split_size == 0 && size == 0), "split", "split_size must be positive, got ", split_size);
   std::vector<Tensor> pieces;
   if (size == 0) return {self};
   for (int64_t start = 0; start < size; start += split_size)
@@ -567,14 +566,14 @@ std::vector<Tensor> split(const Tensor& self, int64_t split_size, int64_t dim) {
 }
 
 std::vector<Tensor> split(const Tensor& self, const DimVector& sizes, int64_t dim) {
-  TG_CHECK(self.dim() > 0, "[split] expects at least a 1-dimensional tensor");
+  TG_CHECK(self.dim() > 0, "split", "expects at least a 1-dimensional tensor");
   dim = wrap_dim(dim, self.dim(), "split");
   int64_t total = 0;
   for (int64_t size : sizes) {
-    TG_CHECK(size >= 0, "[split] split sizes must be non-negative, got ", sizes);
+    TG_CHECK(size >= 0, "split", "split sizes must be non-negative, got ", sizes);
     total += size;
   }
-  TG_CHECK(total == self.sizes()[dim], "[split] split sizes ", sizes, " must sum to ", self.sizes()[dim],
+  TG_CHECK(total == self.sizes()[dim], "split", "split sizes ", sizes, " must sum to ", self.sizes()[dim],
            " (the size of dimension ", dim, ")");
   std::vector<Tensor> pieces;
   int64_t start = 0;
@@ -586,8 +585,8 @@ std::vector<Tensor> split(const Tensor& self, const DimVector& sizes, int64_t di
 }
 
 std::vector<Tensor> chunk(const Tensor& self, int64_t chunks, int64_t dim) {
-  TG_CHECK(self.dim() > 0, "[chunk] expects at least a 1-dimensional tensor");
-  TG_CHECK_VALUE(chunks > 0, "[chunk] number of chunks must be positive, got ", chunks);
+  TG_CHECK(self.dim() > 0, "chunk", "expects at least a 1-dimensional tensor");
+  TG_CHECK_VALUE(chunks > 0, "chunk", "number of chunks must be positive, got ", chunks);
   dim = wrap_dim(dim, self.dim(), "chunk");
   const int64_t size = self.sizes()[dim];
   return split(self, std::max<int64_t>((size + chunks - 1) / chunks, 1), dim);

@@ -20,7 +20,7 @@ Reduction reduction_from_string(std::string_view name, const char* op) {
   if (name == "mean") return Reduction::Mean;
   if (name == "sum") return Reduction::Sum;
   if (name == "none") return Reduction::None;
-  fail<ValueError>("[", op, "] '", name, "' is not a valid value for reduction (expected 'none', 'mean' or 'sum')");
+  fail<ValueError>(op, "'", name, "' is not a valid value for reduction (expected 'none', 'mean' or 'sum')");
 }
 
 namespace {
@@ -29,7 +29,7 @@ namespace {
 // second derivative through it would silently come out as zero: refuse create_graph instead.
 void refuse_double_backward(const Node& node) {
   if (GradMode::is_enabled())
-    fail<NotImplementedError>("[", node.name(), "] double backward (create_graph=True) through a fused loss is not "
+    fail<NotImplementedError>(node.name(), "double backward (create_graph=True) through a fused loss is not "
                               "implemented; compose the loss from elementary ops to differentiate it twice");
 }
 
@@ -98,18 +98,18 @@ struct PointwiseLossBackward final : Node {
 Tensor pointwise_loss(PointwiseLoss kind, const Tensor& input, const Tensor& target, const Tensor& weight,
                       const Tensor& pos_weight, Reduction reduction) {
   const char* op = kernels::loss_name(kind);
-  TG_CHECK_TYPE(is_floating(input.dtype()), "[", op, "] expects a floating-point input, got ", dtype_name(input.dtype()));
+  TG_CHECK_TYPE(is_floating(input.dtype()), op, "expects a floating-point input, got ", dtype_name(input.dtype()));
   const PointwiseLossRow& row = pointwise_losses[static_cast<int>(kind)];
   DimVector shape = input.sizes();
   if (row.target_broadcasts) {
     shape = broadcast_shapes(input.sizes(), target.sizes(), op);
   } else {
-    TG_CHECK_VALUE(target.sizes() == input.sizes(), "[", op, "] target size ", target.sizes(),
+    TG_CHECK_VALUE(target.sizes() == input.sizes(), op, "target size ", target.sizes(),
                    " must be the same as input size ", input.sizes());
   }
   for (const Tensor* extra : {&weight, &pos_weight}) {
     if (!extra->defined()) continue;
-    TG_CHECK(broadcast_shapes(extra->sizes(), shape, op) == shape, "[", op, "] weight of shape ", extra->sizes(),
+    TG_CHECK(broadcast_shapes(extra->sizes(), shape, op) == shape, op, "weight of shape ", extra->sizes(),
              " does not broadcast to the input's shape ", shape);
   }
   const DType dtype = is_floating(target.dtype()) ? promote_types(input.dtype(), target.dtype()) : input.dtype();
@@ -133,8 +133,8 @@ Tensor pointwise_loss(PointwiseLoss kind, const Tensor& input, const Tensor& tar
 // ---- classification losses -------------------------------------------------------------------
 
 ClassLayout class_layout(const Tensor& input, const Tensor& target, const Tensor& weight, bool probabilities, const char* op) {
-  TG_CHECK_TYPE(is_floating(input.dtype()), "[", op, "] expects a floating-point input, got ", dtype_name(input.dtype()));
-  TG_CHECK(input.dim() >= 1, "[", op, "] input must have a class dim, got a 0-dim tensor");
+  TG_CHECK_TYPE(is_floating(input.dtype()), op, "expects a floating-point input, got ", dtype_name(input.dtype()));
+  TG_CHECK(input.dim() >= 1, op, "input must have a class dim, got a 0-dim tensor");
   ClassLayout layout;
   const int64_t class_dim = input.dim() == 1 ? 0 : 1;
   layout.classes = input.sizes()[class_dim];
@@ -142,18 +142,16 @@ ClassLayout class_layout(const Tensor& input, const Tensor& target, const Tensor
   for (int64_t d = 2; d < input.dim(); ++d) layout.inner *= input.sizes()[d];
   DimVector expected = input.sizes();
   if (!probabilities) expected.erase(static_cast<size_t>(class_dim));
-  TG_CHECK(target.sizes() == expected, "[", op, "] input of shape ", input.sizes(), " needs a target of shape ",
+  TG_CHECK(target.sizes() == expected, op, "input of shape ", input.sizes(), " needs a target of shape ",
            expected, ", got ", target.sizes());
   if (weight.defined())
-    TG_CHECK(weight.dim() == 1 && weight.numel() == layout.classes, "[", op,
-             "] weight should be a 1-D tensor with one entry per class (", layout.classes, "), got shape ", weight.sizes());
+    TG_CHECK(weight.dim() == 1 && weight.numel() == layout.classes, op, "weight should be a 1-D tensor with one entry per class (", layout.classes, "), got shape ", weight.sizes());
   return layout;
 }
 
 // Class-index targets as contiguous int64 (the kernels check each is a class or ignore_index).
 Tensor class_targets(const Tensor& target, const char* op) {
-  TG_CHECK_TYPE(target.dtype() == DType::Int64 || target.dtype() == DType::Int32, "[", op,
-                "] expects class-index targets of dtype int64 (or floating-point class probabilities), got ",
+  TG_CHECK_TYPE(target.dtype() == DType::Int64 || target.dtype() == DType::Int32, op, "expects class-index targets of dtype int64 (or floating-point class probabilities), got ",
                 dtype_name(target.dtype()));
   return prepare(target, DType::Int64, target.sizes());
 }
@@ -228,8 +226,7 @@ Tensor binary_cross_entropy_with_logits(const Tensor& input, const Tensor& targe
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction,
                      int64_t ignore_index, double label_smoothing) {
   const char* op = "cross_entropy";
-  TG_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0, "[", op,
-           "] label_smoothing must be between 0.0 and 1.0, got ", label_smoothing);
+  TG_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0, op, "label_smoothing must be between 0.0 and 1.0, got ", label_smoothing);
   const bool probabilities = is_floating(target.dtype());
   const ClassTarget spec{class_layout(input, target, weight, probabilities, op), ignore_index, label_smoothing};
   // Probabilities take part in type promotion, as in PyTorch: float32 logits with float64

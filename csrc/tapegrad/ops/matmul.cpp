@@ -26,11 +26,11 @@ int64_t leading_rows(const DimVector& sizes) {
 // ---- checks ----------------------------------------------------------------------------------
 
 void check_operands(const char* op, const Tensor& a, const Tensor& b) {
-  TG_CHECK(a.device() == b.device(), "[", op, "] expected both tensors on the same device, got ",
+  TG_CHECK(a.device() == b.device(), op, "expected both tensors on the same device, got ",
            a.device().str(), " and ", b.device().str());
-  TG_CHECK(a.dtype() == b.dtype(), "[", op, "] expected both operands to have the same dtype, got ",
+  TG_CHECK(a.dtype() == b.dtype(), op, "expected both operands to have the same dtype, got ",
            dtype_name(a.dtype()), " for shape ", a.sizes(), " and ", dtype_name(b.dtype()), " for shape ", b.sizes());
-  if (a.dtype() == DType::Bool) fail<NotImplementedError>("[", op, "] not implemented for bool tensors");
+  if (a.dtype() == DType::Bool) fail<NotImplementedError>(op, "not implemented for bool tensors");
 }
 
 // ---- matmul and its backward -----------------------------------------------------------------
@@ -90,12 +90,12 @@ const char* matmul_node_name(int64_t a_dim, int64_t b_dim) {
 }
 
 Tensor matmul_impl(const Tensor& a, const Tensor& b, const char* op, const char* node_name) {
-  TG_CHECK(a.dim() >= 1 && b.dim() >= 1, "[", op, "] both arguments need to be at least 1-D, got shapes ",
+  TG_CHECK(a.dim() >= 1 && b.dim() >= 1, op, "both arguments need to be at least 1-D, got shapes ",
            a.sizes(), " and ", b.sizes());
   check_operands(op, a, b);
   const bool a_is_vector = a.dim() == 1, b_is_vector = b.dim() == 1;
   const int64_t a_k = a.size(-1), b_k = b_is_vector ? b.size(0) : b.size(-2);
-  TG_CHECK(a_k == b_k, "[", op, "] shapes ", a.sizes(), " and ", b.sizes(), " cannot be multiplied (", a_k,
+  TG_CHECK(a_k == b_k, op, "shapes ", a.sizes(), " and ", b.sizes(), " cannot be multiplied (", a_k,
            " != ", b_k, ")");
 
   Tensor out;
@@ -133,20 +133,20 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
 }
 
 Tensor mm(const Tensor& a, const Tensor& b) {
-  TG_CHECK(a.dim() == 2 && b.dim() == 2, "[mm] expected two 2-D tensors, got shapes ", a.sizes(), " and ", b.sizes());
+  TG_CHECK(a.dim() == 2 && b.dim() == 2, "mm", "expected two 2-D tensors, got shapes ", a.sizes(), " and ", b.sizes());
   return matmul_impl(a, b, "mm", "MmBackward0");
 }
 
 Tensor bmm(const Tensor& a, const Tensor& b) {
-  TG_CHECK(a.dim() == 3 && b.dim() == 3, "[bmm] expected two 3-D tensors, got shapes ", a.sizes(), " and ", b.sizes());
-  TG_CHECK(a.size(0) == b.size(0), "[bmm] batch sizes differ: shapes ", a.sizes(), " and ", b.sizes(),
+  TG_CHECK(a.dim() == 3 && b.dim() == 3, "bmm", "expected two 3-D tensors, got shapes ", a.sizes(), " and ", b.sizes());
+  TG_CHECK(a.size(0) == b.size(0), "bmm", "batch sizes differ: shapes ", a.sizes(), " and ", b.sizes(),
            " (bmm does not broadcast; use matmul)");
   return matmul_impl(a, b, "bmm", "BmmBackward0");
 }
 
 Tensor dot(const Tensor& a, const Tensor& b) {
-  TG_CHECK(a.dim() == 1 && b.dim() == 1, "[dot] expected two 1-D tensors, got shapes ", a.sizes(), " and ", b.sizes());
-  TG_CHECK(a.size(0) == b.size(0), "[dot] inconsistent tensor sizes: shapes ", a.sizes(), " and ", b.sizes());
+  TG_CHECK(a.dim() == 1 && b.dim() == 1, "dot", "expected two 1-D tensors, got shapes ", a.sizes(), " and ", b.sizes());
+  TG_CHECK(a.size(0) == b.size(0), "dot", "inconsistent tensor sizes: shapes ", a.sizes(), " and ", b.sizes());
   return matmul_impl(a, b, "dot", "DotBackward0");
 }
 
@@ -194,11 +194,11 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
     const Tensor product = matmul_impl(input, weight, "linear", matmul_node_name(input.dim(), 1));
     return bias.defined() ? add(product, bias) : product;
   }
-  TG_CHECK(input.dim() >= 1, "[linear] input must have at least 1 dim, got shape ", input.sizes());
-  TG_CHECK(weight.dim() == 2, "[linear] weight must be 1-D or 2-D, got shape ", weight.sizes());
+  TG_CHECK(input.dim() >= 1, "linear", "input must have at least 1 dim, got shape ", input.sizes());
+  TG_CHECK(weight.dim() == 2, "linear", "weight must be 1-D or 2-D, got shape ", weight.sizes());
   check_operands("linear", input, weight);
   const int64_t in_features = weight.size(1), out_features = weight.size(0);
-  TG_CHECK(input.size(-1) == in_features, "[linear] input shape ", input.sizes(), " and weight shape ",
+  TG_CHECK(input.size(-1) == in_features, "linear", "input shape ", input.sizes(), " and weight shape ",
            weight.sizes(), " cannot be multiplied (", input.size(-1), " != ", in_features, ")");
   DimVector shape(input.sizes().begin(), input.sizes().end() - 1);
   shape.push_back(out_features);
@@ -207,7 +207,7 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
     bool broadcasts = bias.dim() <= static_cast<int64_t>(shape.size());
     for (int64_t d = 1; broadcasts && d <= bias.dim(); ++d)
       broadcasts = bias.size(-d) == 1 || bias.size(-d) == shape[shape.size() - d];
-    TG_CHECK(broadcasts, "[linear] bias of shape ", bias.sizes(), " does not broadcast to the output shape ", shape);
+    TG_CHECK(broadcasts, "linear", "bias of shape ", bias.sizes(), " does not broadcast to the output shape ", shape);
   }
 
   Tensor out = Tensor::empty(shape, input.dtype(), input.device(), "linear");
@@ -251,7 +251,7 @@ struct Subscripts {
 };
 
 [[noreturn]] void einsum_fail(const std::string& equation, const std::string& why) {
-  fail<Error>("[einsum] equation '", equation, "': ", why);
+  fail<Error>("einsum", "equation '", equation, "': ", why);
 }
 
 Subscripts parse_subscripts(const std::string& text, const std::string& equation) {
@@ -460,7 +460,7 @@ Tensor einsum(const std::string& equation, const std::vector<Tensor>& operands) 
   const int64_t ellipsis_dims = parsed.ellipsis_dims;
   std::vector<Term> terms;
   for (size_t i = 0; i < operands.size(); ++i) {
-    TG_CHECK(i == 0 || operands[i].dtype() == operands[0].dtype(), "[einsum] expected operands of one dtype, got ",
+    TG_CHECK(i == 0 || operands[i].dtype() == operands[0].dtype(), "einsum", "expected operands of one dtype, got ",
              dtype_name(operands[0].dtype()), " and ", dtype_name(operands[i].dtype()));
     terms.push_back(take_diagonals(operands[i], parsed.labels[i], equation));
   }

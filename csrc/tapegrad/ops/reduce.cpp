@@ -48,9 +48,9 @@ Tensor run_reduce(ReduceOp op, const Tensor& input, const std::vector<bool>& red
 // max/min/amax/amin have no identity to return for an empty reduction.
 void check_nonempty(const Tensor& self, const DimVector& dims, const std::vector<bool>& reduced, const char* op) {
   if (self.numel() > 0) return;
-  TG_CHECK(!dims.empty(), "[", op, "] cannot reduce an empty tensor (input shape ", self.sizes(), ") without a dim");
+  TG_CHECK(!dims.empty(), op, "cannot reduce an empty tensor (input shape ", self.sizes(), ") without a dim");
   for (int64_t d = 0; d < self.dim(); ++d)
-    TG_CHECK_INDEX(!reduced[d] || self.sizes()[d] != 0, "[", op, "] cannot reduce over dim ", d,
+    TG_CHECK_INDEX(!reduced[d] || self.sizes()[d] != 0, op, "cannot reduce over dim ", d,
                    " of size 0 (input shape ", self.sizes(), "): the operation has no identity");
 }
 
@@ -183,7 +183,7 @@ Tensor extreme(const Tensor& self, const DimVector& dims, bool keepdim, bool is_
 ValuesIndices indexed_extreme(const Tensor& self, int64_t dim, bool keepdim, bool is_max) {
   const char* op = is_max ? "max" : "min";
   dim = wrap_dim(dim, self.dim(), op);
-  TG_CHECK_INDEX(self.dim() == 0 || self.sizes()[dim] > 0, "[", op, "] cannot reduce over dim ", dim,
+  TG_CHECK_INDEX(self.dim() == 0 || self.sizes()[dim] > 0, op, "cannot reduce over dim ", dim,
                  " of size 0 (input shape ", self.sizes(), ")");
   DimVector kept = self.sizes();
   if (self.dim() > 0) kept[dim] = 1;
@@ -214,15 +214,15 @@ ValuesIndices indexed_extreme(const Tensor& self, int64_t dim, bool keepdim, boo
 
 Tensor arg_extreme(const Tensor& self, std::optional<int64_t> dim, bool keepdim, bool is_max) {
   const char* op = is_max ? "argmax" : "argmin";
-  TG_CHECK(self.dtype() != DType::Bool, "[", op, "] does not support bool input");
+  TG_CHECK(self.dtype() != DType::Bool, op, "does not support bool input");
   if (!dim) {
-    TG_CHECK_INDEX(self.numel() > 0, "[", op, "] cannot reduce an empty tensor (input shape ", self.sizes(),
+    TG_CHECK_INDEX(self.numel() > 0, op, "cannot reduce an empty tensor (input shape ", self.sizes(),
                    ") without a dim");
     Tensor index = indexed_extreme(reshape(self.detach(), {self.numel()}), 0, false, is_max).indices;
     return keepdim ? reshape(index, DimVector(self.dim(), 1)) : index;
   }
   wrap_dim(*dim, self.dim(), op);
-  TG_CHECK_INDEX(self.dim() == 0 || self.size(*dim) > 0, "[", op, "] cannot reduce over dim ", *dim,
+  TG_CHECK_INDEX(self.dim() == 0 || self.size(*dim) > 0, op, "cannot reduce over dim ", *dim,
                  " of size 0 (input shape ", self.sizes(), ")");
   return indexed_extreme(self.detach(), *dim, keepdim, is_max).indices;
 }
@@ -232,7 +232,7 @@ double variance_divisor(int64_t count, double correction) { return std::max(0.0,
 
 // The forward of var and std, recording nothing.
 Tensor variance(const Tensor& self, const DimVector& dims, double correction, bool keepdim, const char* op) {
-  TG_CHECK(is_floating(self.dtype()), "[", op, "] only floating-point inputs are supported, got ", dtype_name(self.dtype()));
+  TG_CHECK(is_floating(self.dtype()), op, "only floating-point inputs are supported, got ", dtype_name(self.dtype()));
   const int64_t count = reduced_count(self.sizes(), dims_to_mask(dims, self.dim(), op));
   NoGradGuard no_grad;
   // Two passes: subtracting the mean of the centered values removes the rounding error of the
@@ -316,9 +316,9 @@ Tensor sum(const Tensor& self, const DimVector& dims, bool keepdim, std::optiona
 }
 
 Tensor mean(const Tensor& self, const DimVector& dims, bool keepdim, std::optional<DType> dtype) {
-  TG_CHECK(!dtype || is_floating(*dtype), "[mean] could not infer output dtype: dtype must be floating point, got ",
+  TG_CHECK(!dtype || is_floating(*dtype), "mean", "could not infer output dtype: dtype must be floating point, got ",
            dtype_name(dtype.value_or(DType::Float32)));
-  TG_CHECK(dtype || is_floating(self.dtype()), "[mean] could not infer output dtype: input dtype must be floating "
+  TG_CHECK(dtype || is_floating(self.dtype()), "mean", "could not infer output dtype: input dtype must be floating "
            "point (or pass dtype=), got ", dtype_name(self.dtype()));
   // As PyTorch: dtype= converts the input first (differentiably), then the mean runs in it.
   if (dtype && *dtype != self.dtype()) return mean(to_dtype(self, *dtype), dims, keepdim);

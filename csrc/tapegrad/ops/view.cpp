@@ -188,17 +188,17 @@ Tensor strided_view(const Tensor& self, DimVector sizes, DimVector strides, int6
 }
 
 Tensor as_strided(const Tensor& self, const DimVector& sizes, const DimVector& strides, int64_t storage_offset) {
-  TG_CHECK(sizes.size() == strides.size(), "[as_strided] got ", sizes.size(), " sizes but ", strides.size(), " strides");
+  TG_CHECK(sizes.size() == strides.size(), "as_strided", "got ", sizes.size(), " sizes but ", strides.size(), " strides");
   int64_t extent = 0;
   bool empty = false;
   for (size_t d = 0; d < sizes.size(); ++d) {
-    TG_CHECK(sizes[d] >= 0 && strides[d] >= 0, "[as_strided] negative size or stride in sizes ", sizes,
+    TG_CHECK(sizes[d] >= 0 && strides[d] >= 0, "as_strided", "negative size or stride in sizes ", sizes,
              " strides ", strides);
     empty = empty || sizes[d] == 0;
     extent += (sizes[d] - 1) * strides[d];
   }
   const int64_t capacity = static_cast<int64_t>(self.impl()->storage()->nbytes() / itemsize(self.dtype()));
-  TG_CHECK(storage_offset >= 0 && (empty || storage_offset + extent < capacity), "[as_strided] sizes ", sizes,
+  TG_CHECK(storage_offset >= 0 && (empty || storage_offset + extent < capacity), "as_strided", "sizes ", sizes,
            " strides ", strides, " offset ", storage_offset, " reach outside a storage of ", capacity, " elements");
   Tensor out = make_view(self, sizes, strides, storage_offset);
   if (needs_grad(self))
@@ -209,7 +209,7 @@ Tensor as_strided(const Tensor& self, const DimVector& sizes, const DimVector& s
 Tensor view(const Tensor& self, const DimVector& shape) {
   DimVector sizes = infer_shape(shape, self.numel(), "view");
   auto strides = view_strides(self.sizes(), self.strides(), sizes);
-  TG_CHECK(strides.has_value(), "[view] size ", sizes, " is not compatible with input of size ", self.sizes(),
+  TG_CHECK(strides.has_value(), "view", "size ", sizes, " is not compatible with input of size ", self.sizes(),
            " and stride ", self.strides(), " (at least one dimension spans across two contiguous subspaces). "
            "Use .reshape(...) instead.");
   return reshape_alias(self, std::move(sizes), std::move(*strides), "ViewBackward0");
@@ -243,19 +243,19 @@ Tensor transpose(const Tensor& self, int64_t dim0, int64_t dim1) {
 }
 
 Tensor t(const Tensor& self) {
-  TG_CHECK(self.dim() <= 2, "[t] expects a tensor with <= 2 dimensions, but self is ", self.dim(), "-D");
+  TG_CHECK(self.dim() <= 2, "t", "expects a tensor with <= 2 dimensions, but self is ", self.dim(), "-D");
   return transpose_view(self, 0, self.dim() < 2 ? 0 : 1, "t", "TBackward0");
 }
 
 Tensor permute(const Tensor& self, const DimVector& dims) {
   const int64_t ndim = self.dim();
-  TG_CHECK(static_cast<int64_t>(dims.size()) == ndim, "[permute] number of dims don't match: input has ", ndim,
+  TG_CHECK(static_cast<int64_t>(dims.size()) == ndim, "permute", "number of dims don't match: input has ", ndim,
            " dims but got permutation ", dims);
   DimVector sizes(ndim), strides(ndim), inverse(ndim);
   std::vector<bool> seen(ndim, false);
   for (int64_t i = 0; i < ndim; ++i) {
     const int64_t dim = wrap_dim(dims[i], ndim, "permute");
-    TG_CHECK(!seen[dim], "[permute] repeated dim ", dim, " in permutation ", dims);
+    TG_CHECK(!seen[dim], "permute", "repeated dim ", dim, " in permutation ", dims);
     seen[dim] = true;
     sizes[i] = self.sizes()[dim];
     strides[i] = self.strides()[dim];
@@ -291,14 +291,14 @@ Tensor unsqueeze(const Tensor& self, int64_t dim) {
 
 Tensor expand(const Tensor& self, const DimVector& requested) {
   const int64_t ndim = static_cast<int64_t>(requested.size());
-  TG_CHECK(ndim >= self.dim(), "[expand] the number of sizes provided (", ndim,
+  TG_CHECK(ndim >= self.dim(), "expand", "the number of sizes provided (", ndim,
            ") must be greater or equal to the number of dimensions in the tensor (", self.dim(), ")");
   DimVector sizes(ndim), strides(ndim);
   const int64_t leading = ndim - self.dim();
   for (int64_t d = ndim - 1; d >= 0; --d) {
     const int64_t wanted = requested[d];
     if (d < leading) {
-      TG_CHECK(wanted >= 0, "[expand] the expanded size ", wanted, " is not allowed in a leading, new dimension");
+      TG_CHECK(wanted >= 0, "expand", "the expanded size ", wanted, " is not allowed in a leading, new dimension");
       sizes[d] = wanted;
       strides[d] = 0;
       continue;
@@ -308,10 +308,10 @@ Tensor expand(const Tensor& self, const DimVector& requested) {
       sizes[d] = have;
       strides[d] = self.strides()[d - leading];
     } else {
-      TG_CHECK(have == 1, "[expand] the expanded size of the tensor (", wanted,
+      TG_CHECK(have == 1, "expand", "the expanded size of the tensor (", wanted,
                ") must match the existing size (", have, ") at non-singleton dimension ", d, ". Target sizes: ",
                requested, ". Tensor sizes: ", self.sizes());
-      TG_CHECK(wanted >= 0, "[expand] invalid size ", wanted, " in ", requested);
+      TG_CHECK(wanted >= 0, "expand", "invalid size ", wanted, " in ", requested);
       sizes[d] = wanted;
       strides[d] = 0;
     }
@@ -327,7 +327,7 @@ Tensor flatten(const Tensor& self, int64_t start_dim, int64_t end_dim) {
   start_dim = wrap_dim(start_dim, self.dim(), "flatten");
   end_dim = wrap_dim(end_dim, self.dim(), "flatten");
   if (self.dim() == 0) return reshape(self, {1});
-  TG_CHECK(start_dim <= end_dim, "[flatten] start_dim (", start_dim, ") cannot come after end_dim (", end_dim, ")");
+  TG_CHECK(start_dim <= end_dim, "flatten", "start_dim (", start_dim, ") cannot come after end_dim (", end_dim, ")");
   if (start_dim == end_dim) return self;
   DimVector shape;
   for (int64_t d = 0; d < start_dim; ++d) shape.push_back(self.sizes()[d]);
@@ -339,9 +339,9 @@ Tensor flatten(const Tensor& self, int64_t start_dim, int64_t end_dim) {
 }
 
 Tensor slice(const Tensor& self, int64_t dim, int64_t start, int64_t end, int64_t step) {
-  TG_CHECK(self.dim() > 0, "[slice] cannot slice a 0-d tensor");
+  TG_CHECK(self.dim() > 0, "slice", "cannot slice a 0-d tensor");
   dim = wrap_dim(dim, self.dim(), "slice");
-  TG_CHECK_VALUE(step > 0, "[slice] step must be greater than zero, got ", step);
+  TG_CHECK_VALUE(step > 0, "slice", "step must be greater than zero, got ", step);
   const SliceBounds bounds = slice_bounds(self.sizes()[dim], start, end, step);
   DimVector sizes = self.sizes(), strides = self.strides();
   sizes[dim] = bounds.size;
@@ -355,22 +355,22 @@ Tensor slice(const Tensor& self, int64_t dim, int64_t start, int64_t end, int64_
 }
 
 Tensor narrow(const Tensor& self, int64_t dim, int64_t start, int64_t length) {
-  TG_CHECK(self.dim() > 0, "[narrow] cannot be applied to a 0-dim tensor");
+  TG_CHECK(self.dim() > 0, "narrow", "cannot be applied to a 0-dim tensor");
   dim = wrap_dim(dim, self.dim(), "narrow");
   const int64_t size = self.sizes()[dim];
-  TG_CHECK_INDEX(start >= -size && start <= size, "[narrow] start (", start, ") is out of bounds for dimension ", dim,
+  TG_CHECK_INDEX(start >= -size && start <= size, "narrow", "start (", start, ") is out of bounds for dimension ", dim,
                  " of size ", size);
   if (start < 0) start += size;
-  TG_CHECK(length >= 0 && start + length <= size, "[narrow] start (", start, ") + length (", length,
+  TG_CHECK(length >= 0 && start + length <= size, "narrow", "start (", start, ") + length (", length,
            ") exceeds dimension size (", size, ")");
   return slice(self, dim, start, start + length, 1);
 }
 
 Tensor select(const Tensor& self, int64_t dim, int64_t index) {
-  TG_CHECK_INDEX(self.dim() > 0, "[select] invalid index of a 0-dim tensor");
+  TG_CHECK_INDEX(self.dim() > 0, "select", "invalid index of a 0-dim tensor");
   dim = wrap_dim(dim, self.dim(), "select");
   const int64_t size = self.sizes()[dim];
-  TG_CHECK_INDEX(index >= -size && index < size, "[select] index ", index, " is out of bounds for dimension ", dim,
+  TG_CHECK_INDEX(index >= -size && index < size, "select", "index ", index, " is out of bounds for dimension ", dim,
                  " with size ", size);
   if (index < 0) index += size;
   DimVector sizes = self.sizes(), strides = self.strides();

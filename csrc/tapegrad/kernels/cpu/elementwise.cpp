@@ -96,7 +96,7 @@ void arithmetic(BinaryOp op, const cpu::Loop<3>& loop) {
     case BinaryOp::TruncDivide:
     case BinaryOp::Remainder:
       if constexpr (std::is_same_v<T, bool>) {
-        fail<NotImplementedError>("[", op == BinaryOp::Remainder ? "remainder" : "div", "] not implemented for dtype bool");
+        fail<NotImplementedError>(op == BinaryOp::Remainder ? "remainder" : "div", "not implemented for dtype bool");
       } else {
         if (op == BinaryOp::FloorDivide) return cpu::map_binary<T, T, T>(loop, floor_divide<T>);
         if (op == BinaryOp::TruncDivide) return cpu::map_binary<T, T, T>(loop, trunc_divide<T>);

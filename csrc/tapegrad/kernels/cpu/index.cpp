@@ -58,7 +58,7 @@ void CpuBackend::add_index_offsets(std::vector<int64_t>& offsets, const Tensor& 
   const int64_t* data = index.data_ptr<int64_t>();
   for (size_t j = 0; j < offsets.size(); ++j) {
     int64_t position = data[j];
-    TG_CHECK_INDEX(position >= -size && position < size, "[", op, "] index ", position,
+    TG_CHECK_INDEX(position >= -size && position < size, op, "index ", position,
                    " is out of bounds for dimension ", dim, " with size ", size);
     if (position < 0) position += size;
     offsets[j] += position * stride;

@@ -24,7 +24,7 @@ Isa detect_isa_once() {
 }
 
 void require_supported(Isa isa, const std::string& who) {
-  TG_CHECK_VALUE(static_cast<int>(isa) <= static_cast<int>(detected_isa()), "[cpu_isa] ", who, " asks for ",
+  TG_CHECK_VALUE(static_cast<int>(isa) <= static_cast<int>(detected_isa()), "cpu_isa", who, " asks for ",
                  isa_name(isa), ", but this CPU supports at most ", isa_name(detected_isa()));
 }
 
@@ -44,7 +44,7 @@ Isa initial_isa() {
     } else if (name == "avx512") {
       requested = Isa::Avx512;
     } else {
-      fail<ValueError>("[cpu_isa] TAPEGRAD_CPU=", name, " is not one of generic, avx2, avx512");
+      fail<ValueError>("cpu_isa", "TAPEGRAD_CPU=", name, " is not one of generic, avx2, avx512");
     }
     require_supported(requested, "TAPEGRAD_CPU=" + name);
     return requested;

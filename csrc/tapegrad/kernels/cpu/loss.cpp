@@ -77,7 +77,7 @@ T grad_target_term(T x, T y, const T* pos_weight) {
 // A class-index target, checked: an IndexError naming `op` unless it is a class or ignore_index.
 int64_t class_of(const int64_t* targets, int64_t row, const ClassTarget& spec, const char* op) {
   const int64_t k = targets[row];
-  TG_CHECK_INDEX(k == spec.ignore_index || (k >= 0 && k < spec.layout.classes), "[", op, "] target ", k,
+  TG_CHECK_INDEX(k == spec.ignore_index || (k >= 0 && k < spec.layout.classes), op, "target ", k,
                  " is out of bounds for ", spec.layout.classes, " classes");
   return k;
 }
@@ -98,9 +98,9 @@ double CpuBackend::pointwise_loss(PointwiseLoss kind, const Tensor& out, const T
       T* values = data_or_null<T>(out);
       for (int64_t i = 0; i < count; ++i) {
         if constexpr (K == PointwiseLoss::BCE) {
-          TG_CHECK(xs[i] >= T(0) && xs[i] <= T(1), "[", op, "] all elements of input should be between 0 and 1, got ",
+          TG_CHECK(xs[i] >= T(0) && xs[i] <= T(1), op, "all elements of input should be between 0 and 1, got ",
                    xs[i], " at flat index ", i);
-          TG_CHECK(ys[i] >= T(0) && ys[i] <= T(1), "[", op, "] all elements of target should be between 0 and 1, got ",
+          TG_CHECK(ys[i] >= T(0) && ys[i] <= T(1), op, "all elements of target should be between 0 and 1, got ",
                    ys[i], " at flat index ", i);
         }
         T value = loss_term<K>(xs[i], ys[i], pws ? pws + i : nullptr);
