@@ -3,7 +3,7 @@
 // (rebase_history); for a view, the history rewritten is its base's (a CopySlices node), and any view
 // whose storage version moved since its grad_fn was derived derives it again from the base's
 // (derive_view_grad_fn, which Tensor::grad_fn calls). A saved tensor written in place since it was
-// saved is refused when backward unpacks it (SavedTensor::unpack, autograd/node.cpp).
+// saved is refused when backward unpacks it (check_saved_version).
 #include "tapegrad/autograd/inplace.h"
 
 #include <algorithm>
@@ -146,6 +146,14 @@ void derive_view_grad_fn(const Tensor& view, bool only_if_stale) {
   Tensor output = view;
   set_history(output, node);
   impl.set_view_version(impl.version());
+}
+
+void check_saved_version(const Tensor& saved, uint32_t saved_version, const std::string& node_name) {
+  const uint32_t current_version = saved.impl()->version();
+  TG_CHECK(current_version == saved_version, node_name,
+           "one of the tensors needed for gradient computation has been modified by an in-place operation: it is "
+           "at version ", current_version, "; expected version ", saved_version,
+           " instead. Use out-of-place ops (or .clone()) on tensors that autograd saves.");
 }
 
 }  // namespace tg

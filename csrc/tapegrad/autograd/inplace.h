@@ -2,7 +2,9 @@
 // base's (see inplace.cpp).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string>
 
 #include "tapegrad/core/tensor.h"
 
@@ -27,5 +29,9 @@ void rebase_history(Tensor& self, std::shared_ptr<Node> node);
 // `only_if_stale`: another thread may have derived it meanwhile). Nothing happens while neither
 // the view nor its base requires grad. A view made in no_grad mode refuses, as PyTorch.
 void derive_view_grad_fn(const Tensor& view, bool only_if_stale = false);
+
+// Refuses a saved tensor that was written in place since it was saved (at `saved_version`), naming
+// the node that saved it and both versions: its backward would read the new values.
+void check_saved_version(const Tensor& saved, uint32_t saved_version, const std::string& node_name);
 
 }  // namespace tg

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <mutex>
 
+#include "tapegrad/autograd/inplace.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/elementwise.h"
 
@@ -227,11 +228,7 @@ Tensor Node::SavedTensor::unpack(Node& owner) const {
            "they were freed). Saved values are freed by backward() and autograd.grad(); pass retain_graph=True to "
            "the first call if you need to backward through the graph again.");
   if (!data_.defined()) return {};
-  const uint32_t current_version = data_.impl()->version();
-  TG_CHECK(current_version == saved_version_,
-           owner.name(), "one of the tensors needed for gradient computation has been modified by an in-place "
-           "operation: it is at version ", current_version, "; expected version ", saved_version_,
-           " instead. Use out-of-place ops (or .clone()) on tensors that autograd saves.");
+  check_saved_version(data_, saved_version_, owner.name());
   if (!is_output_ || !requires_grad_) return data_;
   // Give the output back its history, so that formulas using it stay differentiable.
   Tensor output = data_.detach();
