@@ -1,6 +1,8 @@
 // Autograd from Python: grad mode, backward/grad over several tensors, the grad_fn objects, and
 // the Python side of autograd.Function (its backward as a FunctionNode's callback, see
 // autograd/function.h).
+#include <sstream>
+
 #include "arguments.h"
 #include "bindings.h"
 #include "tapegrad/autograd/engine.h"
@@ -111,9 +113,37 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
         return py::tuple(edges);
       })
       .def_property_readonly("_sequence_nr", &Node::sequence_nr)
+      // A leaf's AccumulateGrad: the leaf (PyTorch's AccumulateGrad.variable); no other node has one.
+      .def_property_readonly("variable", [](const Node& node) {
+        const auto* sink = dynamic_cast<const AccumulateGrad*>(&node);
+        if (sink == nullptr) throw py::attribute_error("'" + node.name() + "' object has no attribute 'variable'");
+        return sink->variable();
+      })
+      // The shapes of what the forward op produced, and what the node holds for backward (tapegrad.viz).
+      .def_property_readonly("_output_shapes", [](const Node& node) {
+        py::list shapes;
+        for (const OutputMeta& meta : node.output_meta()) shapes.append(make_size(meta.sizes));
+        return py::tuple(shapes);
+      })
+      .def_property_readonly("_saved_tensors", [](const Node& node) { return node.saved_for_inspection(); })
       .def("__repr__", [](const Node& node) {
-        return "<" + node.name() + " object at " + std::to_string(reinterpret_cast<uintptr_t>(&node)) + ">";
+        std::ostringstream text;
+        text << "<" << node.name() << " object at 0x" << std::hex << reinterpret_cast<uintptr_t>(&node) << ">";
+        return text.str();
       });
+
+  // Anomaly mode: nodes remember the Python stack that made them.
+  module.def("_set_anomaly_enabled", &AnomalyMode::set_enabled, py::arg("enabled"), py::arg("check_nan") = true);
+  module.def("_is_anomaly_enabled", &AnomalyMode::is_enabled);
+  module.def("_is_anomaly_check_nan_enabled", &AnomalyMode::should_check_nan);
+  AnomalyMode::set_stack_provider([]() -> std::string {
+    if (!Py_IsInitialized()) return {};
+    py::gil_scoped_acquire gil;  // ops may record without the GIL
+    const py::list lines = py::module_::import("traceback").attr("format_stack")();
+    std::string stack;
+    for (py::handle line : lines) stack += line.cast<std::string>();
+    return stack;
+  });
 
   module.def("is_grad_enabled", &GradMode::is_enabled);
   module.def("_set_grad_enabled", &GradMode::set_enabled);

@@ -51,5 +51,6 @@ PYBIND11_MODULE(_C, module) {
   bind_reduce(module, tensor);
   bind_matmul(module, tensor);
   bind_nn(module, tensor);
+  bind_profiler(module);
   install_fast_methods(tensor);
 }

@@ -5,12 +5,14 @@ The engine itself is C++ (csrc/tapegrad/autograd); this module is its Python fac
 import functools
 import inspect
 import sys
+import warnings
 
 from . import _C, _gradcheck
 from ._gradcheck import GradcheckError
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "Function",
-           "FunctionCtx", "gradcheck", "gradgradcheck", "GradcheckError"]
+           "FunctionCtx", "gradcheck", "gradgradcheck", "GradcheckError", "detect_anomaly", "set_detect_anomaly",
+           "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):
@@ -151,6 +153,61 @@ class set_grad_enabled(_GradModeContext):
 
     def clone(self):
         return self.__class__(self.mode)
+
+
+def is_anomaly_enabled():
+    """Whether anomaly detection is on (see detect_anomaly)."""
+    return _C._is_anomaly_enabled()
+
+
+def is_anomaly_check_nan_enabled():
+    """Whether anomaly detection checks backward's gradients for NaN."""
+    return _C._is_anomaly_check_nan_enabled()
+
+
+class detect_anomaly:
+    """Anomaly detection for a block (context manager or decorator), as torch.autograd.detect_anomaly:
+    every node made inside remembers the Python stack that created it, and a backward node that
+    returns a NaN gradient raises RuntimeError("... Function 'MulBackward0' returned nan values in
+    its 0th output.") with that stack in the message. It slows everything down; use it to debug.
+    The switch is global (every thread), as PyTorch's."""
+
+    def __init__(self, check_nan=True):
+        self.check_nan = check_nan
+        warnings.warn("Anomaly Detection has been enabled. This mode will increase the runtime and should only be "
+                      "enabled for debugging.", stacklevel=2)
+
+    def __enter__(self):
+        self._previous = (_C._is_anomaly_enabled(), _C._is_anomaly_check_nan_enabled())
+        _C._set_anomaly_enabled(True, self.check_nan)
+        return None
+
+    def __exit__(self, *exc_info):
+        _C._set_anomaly_enabled(*self._previous)
+        return False
+
+    def __call__(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with self.__class__(self.check_nan):
+                return function(*args, **kwargs)
+        return wrapper
+
+
+class set_detect_anomaly:
+    """set_detect_anomaly(mode, check_nan=True) turns anomaly detection on or off when called, and
+    restores the previous setting at the end of a with block, as torch.autograd.set_detect_anomaly."""
+
+    def __init__(self, mode, check_nan=True):
+        self._previous = (_C._is_anomaly_enabled(), _C._is_anomaly_check_nan_enabled())
+        _C._set_anomaly_enabled(bool(mode), check_nan)
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc_info):
+        _C._set_anomaly_enabled(*self._previous)
+        return False
 
 
 class FunctionCtx:

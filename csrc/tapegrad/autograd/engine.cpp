@@ -98,7 +98,7 @@ class GraphTask {
       const bool has_grad = std::any_of(grads.begin(), grads.end(), [](const Tensor& g) { return g.defined(); });
       TensorList input_grads;
       if (run_node && has_grad) {
-        input_grads = node->apply(std::move(grads));
+        input_grads = (*node)(std::move(grads));
         if (!keep_graph_) node->release_saved();
       }
 

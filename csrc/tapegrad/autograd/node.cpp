@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <mutex>
+#include <optional>
 
 #include "tapegrad/autograd/inplace.h"
+#include "tapegrad/core/profiler.h"
+#include "tapegrad/kernels/backend.h"
+#include "tapegrad/ops/compare.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/elementwise.h"
 
@@ -147,6 +151,11 @@ bool exclusively_owned(const Tensor& grad) {
 }
 }  // namespace
 
+Tensor AccumulateGrad::variable() const {
+  const std::shared_ptr<TensorImpl> variable = variable_.lock();
+  return variable ? Tensor(variable) : Tensor();
+}
+
 AccumulateGrad::AccumulateGrad(const Tensor& variable) : variable_(variable.impl_ptr()) {
   set_next_edges({});
   add_output_meta(variable);
@@ -213,6 +222,41 @@ void Node::save(size_t slot, const Tensor& tensor, bool is_output) {
   if (slot >= kInlineSlots && slot - kInlineSlots >= more_saved_.size()) more_saved_.resize(slot - kInlineSlots + 1);
   saved_slot(slot) = SavedTensor(tensor, is_output);
   saved_count_ = std::max(saved_count_, slot + 1);
+}
+
+TensorList Node::saved_for_inspection() const {
+  TensorList tensors;
+  for (size_t slot = 0; slot < saved_count_; ++slot)
+    if (saved_slot(slot).data().defined()) tensors.push_back(saved_slot(slot).data());
+  return tensors;
+}
+
+const std::string& Node::forward_stack() const {
+  static const std::string none;
+  return forward_stack_ ? *forward_stack_ : none;
+}
+
+void Node::remember_forward_stack() { forward_stack_ = std::make_unique<std::string>(AnomalyMode::capture_stack()); }
+
+TensorList Node::operator()(TensorList&& grad_outputs) {
+  std::optional<profiler::Range> range;
+  if (profiler::is_enabled()) [[unlikely]]
+    range.emplace(name());
+  TensorList grad_inputs = apply(std::move(grad_outputs));
+  if (AnomalyMode::is_enabled() && AnomalyMode::should_check_nan()) [[unlikely]] {
+    NoGradGuard no_grad;
+    for (size_t i = 0; i < grad_inputs.size(); ++i) {
+      const Tensor& grad = grad_inputs[i];
+      if (!grad.defined() || !is_floating(grad.dtype())) continue;
+      const Tensor is_nan = compare(Comparison::Ne, grad, grad);
+      if (kernels::backend("isnan", is_nan)->count_nonzero(is_nan) == 0) continue;
+      const std::string& stack = forward_stack();
+      fail<Error>("backward", "Function '", name(), "' returned nan values in its ", i, "th output.",  // PyTorch's words
+
+                  stack.empty() ? std::string() : "\n\nTraceback of forward call that caused the error:\n" + stack);
+    }
+  }
+  return grad_inputs;
 }
 
 Tensor Node::saved(size_t slot) { return slot < saved_count_ ? saved_slot(slot).unpack(*this) : Tensor(); }

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "tapegrad/autograd/anomaly_mode.h"
 #include "tapegrad/autograd/grad_mode.h"
 #include "tapegrad/autograd/variable.h"
 #include "tapegrad/core/tensor.h"
@@ -46,6 +47,10 @@ class Node : public std::enable_shared_from_this<Node> {
   // create_graph, so formulas written with tapegrad ops give higher-order gradients for free.
   virtual TensorList apply(TensorList&& grad_outputs) = 0;
   virtual std::string name() const = 0;
+  // What the engine calls: apply(), as a profiler range named after the node while a profiler
+  // runs, and with its gradients checked for NaN in anomaly mode (the error names this node, the
+  // output, and the forward stack that made the node).
+  TensorList operator()(TensorList&& grad_outputs);
   // Frees the saved tensors after a backward without retain_graph. A node that saved nothing can
   // run again (as in PyTorch); one that did raises from saved(), naming retain_graph.
   void release_saved();
@@ -56,6 +61,13 @@ class Node : public std::enable_shared_from_this<Node> {
   // The tensor saved in `slot`, undefined where none was. Raises (naming this node) where it was
   // freed by a backward without retain_graph, or modified in place since it was saved.
   Tensor saved(size_t slot);
+  // What the node holds for backward, for looking at (tapegrad.viz): no version check, nothing
+  // for a slot never saved or already released.
+  TensorList saved_for_inspection() const;
+
+  // In anomaly mode, where the forward pass made this node (make_node records it); empty otherwise.
+  const std::string& forward_stack() const;
+  void remember_forward_stack();
 
   uint64_t sequence_nr() const { return sequence_nr_; }
   std::vector<Edge>& next_edges() { return next_edges_; }
@@ -113,6 +125,7 @@ class Node : public std::enable_shared_from_this<Node> {
     // modified in place since it was saved (the message names `owner` and both versions).
     Tensor unpack(Node& owner) const;
     void release() { data_ = Tensor(); released_ = true; }
+    const Tensor& data() const { return data_; }
 
    private:
     Tensor data_;
@@ -125,6 +138,9 @@ class Node : public std::enable_shared_from_this<Node> {
   SavedTensor& saved_slot(size_t slot) {
     return slot < kInlineSlots ? inline_saved_[slot] : more_saved_[slot - kInlineSlots];
   }
+  const SavedTensor& saved_slot(size_t slot) const {
+    return slot < kInlineSlots ? inline_saved_[slot] : more_saved_[slot - kInlineSlots];
+  }
   // The first two slots (all that most nodes use) live in the node, so that saving allocates
   // nothing; further ones in more_saved_. Slots from saved_count_ on were never saved.
   static constexpr size_t kInlineSlots = 2;
@@ -132,6 +148,7 @@ class Node : public std::enable_shared_from_this<Node> {
   std::vector<SavedTensor> more_saved_;
   size_t saved_count_ = 0;
   Node* releases_with_ = nullptr;
+  std::unique_ptr<std::string> forward_stack_;  // anomaly mode only
   uint64_t sequence_nr_;
 };
 
@@ -141,7 +158,10 @@ void delete_node(Node* node);
 
 template <typename N, typename... Args>
 std::shared_ptr<N> make_node(Args&&... args) {
-  return std::shared_ptr<N>(new N(std::forward<Args>(args)...), [](N* node) { delete_node(node); });
+  std::shared_ptr<N> node(new N(std::forward<Args>(args)...), [](N* node) { delete_node(node); });
+  if (AnomalyMode::is_enabled()) [[unlikely]]
+    node->remember_forward_stack();
+  return node;
 }
 
 // True when an op on these inputs must be recorded: grad mode is on and one of them requires grad.
@@ -179,6 +199,9 @@ class AccumulateGrad final : public Node {
   std::string name() const override { return "AccumulateGrad"; }
   // The leaf's own hooks, run on a gradient before it is accumulated or captured.
   void run_leaf_hooks(Tensor& grad) const;
+  // The leaf this sink writes to (undefined once it is gone), as PyTorch's AccumulateGrad.variable.
+  Tensor variable() const;
+
  private:
   std::weak_ptr<TensorImpl> variable_;
   std::mutex mutex_;  // serialises writes to .grad

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tapegrad/core/error.h"
+#include "tapegrad/core/profiler.h"
 
 namespace tg {
 
@@ -81,6 +82,8 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device, const c
   const size_t rounded = size_class(nbytes);
   void* data = cpu_allocator().allocate(rounded);
   if (data == nullptr) fail<MemoryError>(op, "could not allocate ", nbytes, " bytes on ", device.str());
+  if (profiler::is_enabled()) [[unlikely]]
+    profiler::record_allocation(nbytes);
   return std::make_shared<Storage>(data, nbytes, device, [data, rounded] { cpu_allocator().release(data, rounded); });
 }
 

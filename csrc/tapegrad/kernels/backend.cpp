@@ -27,4 +27,12 @@ void fail_no_backend(const char* op, Device device) {
                             " (tapegrad was built without CUDA)");
 }
 
+bool BackendCall::open_profiler_range(const char* op, std::initializer_list<const Tensor*> tensors) {
+  if (!profiler::records_shapes()) return profiler::push(op);
+  std::vector<DimVector> shapes;
+  for (const Tensor* tensor : tensors)
+    if (tensor->defined()) shapes.push_back(tensor->sizes());
+  return profiler::push(op, std::move(shapes));
+}
+
 }  // namespace tg::kernels

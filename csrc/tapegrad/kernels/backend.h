@@ -3,7 +3,7 @@
 // signature that drifts from this one is a compile error. Each entry point takes tensors whose
 // shapes and dtypes the op has already checked and whose output is allocated.
 //
-// An op reaches the backend of the device its tensors share through kernels::backend(op, tensors):
+// An op reaches the backend of the device its tensors share through kernels::backend(op, tensors)->:
 // tensors on different devices are a RuntimeError, a device without a backend in this build a
 // NotImplementedError, both naming the op. The lookup is one load from a table of static instances
 // and the call one indirect call: no registry, no allocation, no lock.
@@ -15,6 +15,7 @@
 #include <optional>
 #include <vector>
 
+#include "tapegrad/core/profiler.h"
 #include "tapegrad/core/scalar.h"
 #include "tapegrad/core/tensor.h"
 #include "tapegrad/kernels/creation.h"
@@ -181,14 +182,37 @@ inline Backend& backend_for(Device device, const char* op) {
   return *backend;
 }
 
+// What kernels::backend() returns: the backend, reached with ->, and, while a profiler runs, the
+// range that times the one kernel call made through it (a temporary lives to the end of the call's
+// full expression). With no profiler running it costs one relaxed load.
+class BackendCall {
+ public:
+  BackendCall(Backend& backend, const char* op, std::initializer_list<const Tensor*> tensors) : backend_(backend) {
+    if (profiler::is_enabled()) [[unlikely]]
+      profiled_ = open_profiler_range(op, tensors);
+  }
+  ~BackendCall() {
+    if (profiled_) profiler::pop();
+  }
+  BackendCall(const BackendCall&) = delete;
+  BackendCall& operator=(const BackendCall&) = delete;
+  Backend* operator->() const { return &backend_; }
+
+ private:
+  static bool open_profiler_range(const char* op, std::initializer_list<const Tensor*> tensors);
+  Backend& backend_;
+  bool profiled_ = false;
+};
+
 // The backend of the device `first` is on, which every other defined tensor must share (undefined
-// ones are absent optional operands): kernels::backend("add", out, a, b).binary(...).
+// ones are absent optional operands): kernels::backend("add", out, a, b)->binary(...). `op` names
+// the call in errors and in the profiler.
 template <typename... Rest>
-Backend& backend(const char* op, const Tensor& first, const Rest&... rest) {
+BackendCall backend(const char* op, const Tensor& first, const Rest&... rest) {
   const Device device = first.device();
   if (((rest.defined() && rest.device() != device) || ...)) [[unlikely]]
     fail_mixed_devices(op, {&first, &rest...});
-  return backend_for(device, op);
+  return BackendCall(backend_for(device, op), op, {&first, &rest...});
 }
 
 // Calls visit(backend) for every backend this build has: what reaches them all, as manual_seed

@@ -48,7 +48,7 @@ Tensor backward_data(const Tensor& grad, const Tensor& output, int64_t dim, bool
   if (output.numel() > 0) {
     NoGradGuard no_grad;
     kernels::backend(log ? "log_softmax_backward" : "softmax_backward", grad_input, grad, output)
-        .softmax_backward(grad_input, to_dtype(grad, output.dtype()), output, dim, log);
+        ->softmax_backward(grad_input, to_dtype(grad, output.dtype()), output, dim, log);
   }
   if (needs_grad(grad, output)) {
     auto node = make_node<SoftmaxBackwardBackward>(dim, log);
@@ -77,7 +77,7 @@ Tensor softmax_forward(const Tensor& self, int64_t dim, std::optional<DType> dty
   Tensor out = Tensor::empty(input.sizes(), input.dtype(), input.device());
   if (input.numel() > 0) {
     NoGradGuard no_grad;
-    kernels::backend(log ? "log_softmax" : "softmax", out, input).softmax(out, input, dim, log);
+    kernels::backend(log ? "log_softmax" : "softmax", out, input)->softmax(out, input, dim, log);
   }
   if (needs_grad(input)) {
     auto node = make_node<SoftmaxBackward>(dim, log);

@@ -180,7 +180,7 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   Tensor out = Tensor::empty(shape, dtype, a.device(), "where");
   {
     NoGradGuard no_grad;
-    kernels::backend("where", out, condition, a, b).where(out, condition, to_dtype(a, dtype), to_dtype(b, dtype));
+    kernels::backend("where", out, condition, a, b)->where(out, condition, to_dtype(a, dtype), to_dtype(b, dtype));
   }
   if (needs_grad(a, b)) {
     auto node = make_node<WhereBackward0>();
@@ -220,7 +220,7 @@ Tensor clamp_impl(const Tensor& a, std::optional<Scalar> min, std::optional<Scal
   Tensor out = Tensor::empty(a.sizes(), dtype, a.device(), "clamp");
   {
     NoGradGuard no_grad;
-    kernels::backend("clamp", out, a).clamp(out, to_dtype(a, dtype), min, max);
+    kernels::backend("clamp", out, a)->clamp(out, to_dtype(a, dtype), min, max);
   }
   if (needs_grad(a)) {
     auto node = make_node<ClampBackward>(min, max, node_name);
@@ -249,10 +249,10 @@ Tensor clamp(const Tensor& a, const Tensor& min, const Tensor& max) {
     NoGradGuard no_grad;
     const Tensor input = to_dtype(a, dtype);
     if (min.defined())
-      kernels::backend("binary", out, input, min).binary(BinaryOp::Maximum, out, input, to_dtype(min, dtype));
+      kernels::backend("clamp", out, input, min)->binary(BinaryOp::Maximum, out, input, to_dtype(min, dtype));
     if (max.defined())
-      kernels::backend("binary", out, input, max)
-          .binary(BinaryOp::Minimum, out, min.defined() ? out : input, to_dtype(max, dtype));
+      kernels::backend("clamp", out, input, max)
+          ->binary(BinaryOp::Minimum, out, min.defined() ? out : input, to_dtype(max, dtype));
   }
   if (any_needs_grad({a, min, max}) && is_floating(dtype)) {
     auto node = make_node<ClampBackward0>();

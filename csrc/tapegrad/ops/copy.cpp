@@ -50,7 +50,7 @@ Tensor& fill_with_history(Tensor& self, Scalar value, const char* op, const char
     node = make_node<FillBackward>(node_name);
     node->connect({&self}, {&self});
   }
-  kernels::backend("fill_", self).fill(self, value);
+  kernels::backend("fill_", self)->fill(self, value);
   self.impl()->bump_version();
   if (node) rebase_history(self, std::move(node));
   return self;
@@ -62,13 +62,13 @@ Tensor copy_to_new(const Tensor& self, DType dtype, MemoryFormat format, const c
   Tensor out = format == MemoryFormat::Preserve ? Tensor::empty_like_layout(self, dtype, self.device(), op)
                                                 : Tensor::empty(self.sizes(), dtype, self.device(), op);
   if (out.is_contiguous()) {
-    kernels::backend("copy", out, self).copy(out, self);
+    kernels::backend("copy", out, self)->copy(out, self);
     return out;
   }
   DimVector outermost_first = memory_order(out.sizes(), out.strides());
   std::reverse(outermost_first.begin(), outermost_first.end());
   NoGradGuard no_grad;
-  kernels::backend("copy", out, self).copy(permute(out, outermost_first), permute(self, outermost_first));
+  kernels::backend("copy", out, self)->copy(permute(out, outermost_first), permute(self, outermost_first));
   return out;
 }
 
@@ -99,7 +99,7 @@ Tensor& copy_(Tensor& self, const Tensor& src) {
     node = make_node<CopyBackwards>(src.dtype());
     node->connect({&self, &src}, {&self});
   }
-  kernels::backend("copy", self, src).copy(self, src);
+  kernels::backend("copy", self, src)->copy(self, src);
   self.impl()->bump_version();
   if (node) rebase_history(self, std::move(node));
   return self;

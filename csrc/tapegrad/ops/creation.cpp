@@ -12,7 +12,7 @@ Tensor empty(const DimVector& sizes, DType dtype, Device device) { return Tensor
 namespace {
 
 Tensor filled(Tensor out, Scalar value) {
-  kernels::backend("fill_", out).fill(out, value);
+  kernels::backend("fill_", out)->fill(out, value);
   return out;
 }
 
@@ -65,21 +65,21 @@ Tensor arange(Scalar start, Scalar end, Scalar step, DType dtype, Device device)
            end.to_double(), ", step=", step.to_double(), ", possible overflow?");
   const int64_t count = static_cast<int64_t>(exact_count);
   Tensor out = Tensor::empty({count}, dtype, device, "arange");
-  kernels::backend("arange", out).arange(out, start, step);
+  kernels::backend("arange", out)->arange(out, start, step);
   return out;
 }
 
 Tensor linspace(double start, double end, int64_t steps, DType dtype, Device device) {
   TG_CHECK(steps >= 0, "linspace", "number of steps must be non-negative, got ", steps);
   Tensor out = Tensor::empty({steps}, dtype, device, "linspace");
-  kernels::backend("linspace", out).linspace(out, start, end);
+  kernels::backend("linspace", out)->linspace(out, start, end);
   return out;
 }
 
 Tensor eye(int64_t rows, int64_t cols, DType dtype, Device device) {
   TG_CHECK(rows >= 0 && cols >= 0, "eye", "n and m must be non-negative, got ", rows, " and ", cols);
   Tensor out = Tensor::empty({rows, cols}, dtype, device, "eye");
-  kernels::backend("eye", out).eye(out);
+  kernels::backend("eye", out)->eye(out);
   return out;
 }
 
@@ -115,14 +115,14 @@ void set_rng_state(const RngState& state) {
 Tensor& uniform_(Tensor& self, double low, double high) {
   TG_CHECK_TYPE(is_floating(self.dtype()), "uniform_", "expects a floating-point tensor, got ", dtype_name(self.dtype()));
   TG_CHECK(low <= high, "uniform_", "expects low <= high, got low=", low, " high=", high);
-  kernels::backend("uniform_", self).uniform(self, low, high);
+  kernels::backend("uniform_", self)->uniform(self, low, high);
   return filled_randomly(self);
 }
 
 Tensor& normal_(Tensor& self, double mean, double std) {
   TG_CHECK_TYPE(is_floating(self.dtype()), "normal_", "expects a floating-point tensor, got ", dtype_name(self.dtype()));
   TG_CHECK(std >= 0, "normal_", "expects std >= 0.0, got ", std);
-  kernels::backend("normal_", self).normal(self, mean, std);
+  kernels::backend("normal_", self)->normal(self, mean, std);
   return filled_randomly(self);
 }
 
@@ -139,14 +139,14 @@ Tensor randn(const DimVector& sizes, DType dtype, Device device) {
 Tensor randint(int64_t low, int64_t high, const DimVector& sizes, DType dtype, Device device) {
   TG_CHECK(low < high, "randint", "expects low < high, got low=", low, " high=", high);
   Tensor out = Tensor::empty(sizes, dtype, device, "randint");
-  kernels::backend("randint", out).randint(out, low, high);
+  kernels::backend("randint", out)->randint(out, low, high);
   return filled_randomly(out);
 }
 
 Tensor randperm(int64_t n, DType dtype, Device device) {
   TG_CHECK(n >= 0, "randperm", "n must be non-negative, got ", n);
   Tensor out = Tensor::empty({n}, dtype, device, "randperm");  // first: its MemoryError names an impossible n
-  kernels::backend("randperm", out).randperm(out);
+  kernels::backend("randperm", out)->randperm(out);
   return filled_randomly(out);
 }
 

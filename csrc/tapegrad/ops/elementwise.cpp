@@ -333,7 +333,7 @@ Tensor binary_kernel(BinaryOp op, const Tensor& a, const Tensor& b, DType comput
   const DimVector shape = a.sizes() == b.sizes() ? a.sizes() : broadcast_shapes(a.sizes(), b.sizes(), binary_name(op));
   Tensor out = Tensor::empty(shape, out_dtype, a.device(), binary_name(op));
   NoGradGuard no_grad;  // the conversions are part of this op, not separate graph nodes
-  kernels::backend("binary", out, a, b).binary(op, out, to_dtype(a, compute), to_dtype(b, compute));
+  kernels::backend(binary_name(op), out, a, b)->binary(op, out, to_dtype(a, compute), to_dtype(b, compute));
   return out;
 }
 
@@ -396,7 +396,7 @@ Tensor unary(UnaryOp op, const Tensor& a) {
   Tensor out = Tensor::empty(a.sizes(), out_dtype, a.device(), formula.name);
   {
     NoGradGuard no_grad;
-    kernels::backend("unary", out, a).unary(op, out, to_dtype(a, out_dtype));
+    kernels::backend(formula.name, out, a)->unary(op, out, to_dtype(a, out_dtype));
   }
   if (formula.backward && needs_grad(a) && is_floating(out_dtype)) {
     auto node = make_node<UnaryBackward>(formula);
@@ -626,7 +626,7 @@ Tensor square(const Tensor& a) { return pow(a, Scalar(int64_t{2})); }
 
 Tensor threshold_backward(const Tensor& grad, const Tensor& out) {
   Tensor result = Tensor::empty(grad.sizes(), grad.dtype(), grad.device(), "threshold_backward");
-  kernels::backend("threshold_backward", result, grad, out).threshold_backward(result, grad, out);
+  kernels::backend("threshold_backward", result, grad, out)->threshold_backward(result, grad, out);
   if (needs_grad(grad, out)) {
     auto node = make_node<ThresholdBackwardBackward0>();
     node->save(ThresholdBackwardBackward0::Output, out);
@@ -648,7 +648,7 @@ bool write_directly(Tensor& self, BinaryOp op, const Tensor* other, bool record)
   if (other->sizes() != self.sizes() && broadcast_shapes(self.sizes(), other->sizes(), "inplace") != self.sizes())
     return false;
   NoGradGuard no_grad;
-  kernels::backend("binary", self, self, *other).binary(op, self, self, to_dtype(*other, self.dtype()));
+  kernels::backend(binary_name(op), self, self, *other)->binary(op, self, self, to_dtype(*other, self.dtype()));
   return true;
 }
 

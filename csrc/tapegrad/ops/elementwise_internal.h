@@ -53,7 +53,7 @@ Tensor& inplace(Tensor& self, const char* op, DType result, bool other_requires_
            " doesn't match the broadcast shape ", value.sizes());
   {
     NoGradGuard no_grad;
-    kernels::backend("copy", self, value).copy(self, value);
+    kernels::backend("copy", self, value)->copy(self, value);
   }
   self.impl()->bump_version();
   if (record) rebase_history(self, value.grad_fn());

@@ -234,7 +234,7 @@ AdvancedLayout advanced_layout(const Tensor& self, const std::vector<Tensor>& in
   offsets.assign(static_cast<size_t>(checked_numel(broadcast, op)), 0);
   for (int64_t d : indexed) {
     const Tensor values = contiguous(to_dtype(expand(indices[d], broadcast), DType::Int64));
-    kernels::backend(op, values).add_index_offsets(offsets, values, self.sizes()[d], self.strides()[d], d, op);
+    kernels::backend(op, values)->add_index_offsets(offsets, values, self.sizes()[d], self.strides()[d], d, op);
   }
   return layout;
 }
@@ -284,7 +284,7 @@ struct IndexPutBackward0 final : IndexingNode {
 Tensor index_with_expanded(const Tensor& self, const std::vector<Tensor>& indices) {
   const AdvancedLayout layout = advanced_layout(self, indices, "index");
   Tensor out = Tensor::empty(layout.result_sizes, self.dtype(), self.device(), "index");
-  kernels::backend("index", out, self).index_gather(out, self, layout.offsets);
+  kernels::backend("index", out, self)->index_gather(out, self, layout.offsets);
   if (needs_grad(self)) make_node<IndexBackward0>(self.sizes(), indices)->connect({&self}, {&out});
   return out;
 }
@@ -307,7 +307,7 @@ Tensor& index_put_with_expanded(Tensor& self, const std::vector<Tensor>& indices
     node = make_node<IndexPutBackward0>(indices, accumulate);
     node->connect({&self, &values}, {&self});
   }
-  kernels::backend("index_put_", self, converted).index_put(self, converted, layout.offsets, accumulate);
+  kernels::backend("index_put_", self, converted)->index_put(self, converted, layout.offsets, accumulate);
   self.impl()->bump_version();
   if (node) rebase_history(self, std::move(node));
   return self;
@@ -451,16 +451,16 @@ Tensor& masked_fill_(Tensor& self, const Tensor& mask, Scalar value) {
     node = make_node<MaskedFillBackward0>(mask);
     node->connect({&self}, {&self});
   }
-  kernels::backend("where", self, mask).where(self, mask, scalar_tensor(value, self.dtype(), self.device()), self);
+  kernels::backend("where", self, mask)->where(self, mask, scalar_tensor(value, self.dtype(), self.device()), self);
   self.impl()->bump_version();
   if (node) rebase_history(self, std::move(node));
   return self;
 }
 
 Tensor nonzero(const Tensor& self) {
-  const int64_t count = kernels::backend("nonzero", self).count_nonzero(self);
+  const int64_t count = kernels::backend("nonzero", self)->count_nonzero(self);
   Tensor out = Tensor::empty({count, self.dim()}, DType::Int64, self.device(), "nonzero");
-  kernels::backend("nonzero", out, self).nonzero(out, self);
+  kernels::backend("nonzero", out, self)->nonzero(out, self);
   return out;
 }
 
@@ -523,7 +523,7 @@ Tensor cat_impl(const std::vector<Tensor>& tensors, int64_t dim, const char* op,
     int64_t offset = 0;
     for (const Tensor& tensor : tensors) {
       if (tensor.dim() == 1 && tensor.numel() == 0) continue;
-      kernels::backend("copy", out, tensor).copy(narrow(out, dim, offset, tensor.sizes()[dim]), tensor);
+      kernels::backend("copy", out, tensor)->copy(narrow(out, dim, offset, tensor.sizes()[dim]), tensor);
       offset += tensor.sizes()[dim];
     }
   }

@@ -89,7 +89,7 @@ struct PointwiseLossBackward final : Node {
     Tensor grad_input = needs_input_grad(0) ? empty_like(x) : Tensor();
     Tensor grad_target = needs_input_grad(1) ? empty_like(x) : Tensor();
     kernels::backend(kernels::loss_name(kind), grads[0], grad_input, grad_target, x, y, w, pw)
-        .pointwise_loss_backward(kind, grad_input, grad_target, contiguous(grads[0]), scale, x, y, w, pw);
+        ->pointwise_loss_backward(kind, grad_input, grad_target, contiguous(grads[0]), scale, x, y, w, pw);
     return {grad_input, grad_target};
   }
   std::string name() const override { return pointwise_losses[static_cast<int>(kind)].node_name; }
@@ -117,7 +117,7 @@ Tensor pointwise_loss(PointwiseLoss kind, const Tensor& input, const Tensor& tar
   const Tensor w = prepare(weight, dtype, shape), pw = prepare(pos_weight, dtype, shape);
   const double count = static_cast<double>(x.numel());
   Tensor per_element = reduction == Reduction::None ? empty(shape, dtype, input.device()) : Tensor();
-  const double total = kernels::backend(op, x, per_element, y, w, pw).pointwise_loss(kind, per_element, x, y, w, pw);
+  const double total = kernels::backend(op, x, per_element, y, w, pw)->pointwise_loss(kind, per_element, x, y, w, pw);
   Tensor out = finish(reduction, per_element, total, count, dtype, input.device());
   if (needs_grad(input, target)) {
     auto node = make_node<PointwiseLossBackward>(kind, UpstreamScale{reduction, count});
@@ -177,7 +177,7 @@ struct CrossEntropyLossBackward final : Node {
     Tensor grad_input = needs_input_grad(0) ? empty_like(x) : Tensor();
     Tensor grad_target = probabilities && needs_input_grad(1) ? empty_like(x) : Tensor();
     kernels::backend("cross_entropy_backward", grads[0], grad_input, grad_target, x, t, w, lse)
-        .cross_entropy_backward(grad_input, grad_target, contiguous(grads[0]), scale, x, t, w, lse, spec);
+        ->cross_entropy_backward(grad_input, grad_target, contiguous(grads[0]), scale, x, t, w, lse, spec);
     return {grad_input, grad_target};
   }
   std::string name() const override { return "CrossEntropyLossBackward0"; }
@@ -198,7 +198,7 @@ struct NllLossBackward final : Node {
     const Tensor t = saved(Target), w = saved(Weight);
     Tensor grad_input = zeros(input_sizes, dtype, device);
     kernels::backend("nll_loss_backward", grad_input, grads[0], t, w)
-        .nll_loss_backward(grad_input, contiguous(grads[0]), scale, t, w, spec);
+        ->nll_loss_backward(grad_input, contiguous(grads[0]), scale, t, w, spec);
     return {grad_input};
   }
   std::string name() const override { return "NllLossBackward0"; }
@@ -237,7 +237,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   Tensor lse = empty({spec.layout.rows()}, dtype, input.device());
   Tensor per_row = reduction == Reduction::None ? empty(row_shape(input), dtype, input.device()) : Tensor();
   const kernels::ClassLossTotals totals =
-      kernels::backend("cross_entropy", x, per_row, lse, t, w).cross_entropy(per_row, lse, x, t, w, spec);
+      kernels::backend("cross_entropy", x, per_row, lse, t, w)->cross_entropy(per_row, lse, x, t, w, spec);
   Tensor result = finish(reduction, per_row, totals.total, totals.denominator, dtype, input.device());
   if (needs_grad(input, target)) {
     auto node = make_node<CrossEntropyLossBackward>(spec, UpstreamScale{reduction, totals.denominator}, probabilities);
@@ -258,7 +258,7 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
   const Tensor t = class_targets(target, op);
   Tensor per_row = reduction == Reduction::None ? empty(row_shape(input), dtype, input.device()) : Tensor();
   const kernels::ClassLossTotals totals =
-      kernels::backend("nll_loss", x, per_row, t, w).nll_loss(per_row, x, t, w, spec);
+      kernels::backend("nll_loss", x, per_row, t, w)->nll_loss(per_row, x, t, w, spec);
   Tensor result = finish(reduction, per_row, totals.total, totals.denominator, dtype, input.device());
   if (needs_grad(input)) {
     auto node = make_node<NllLossBackward>(spec, UpstreamScale{reduction, totals.denominator}, input.sizes(), dtype,

@@ -113,7 +113,7 @@ Tensor matmul_impl(const Tensor& a, const Tensor& b, const char* op, const char*
     if (!b_is_vector) shape.push_back(right.size(-1));
     out = Tensor::empty(shape, a.dtype(), a.device(), op);
     kernels::backend("matmul", out, left, right)
-        .matmul(shape.size() == full.size() ? out : view(out, full), left, right, /*accumulate=*/false);
+        ->matmul(shape.size() == full.size() ? out : view(out, full), left, right, /*accumulate=*/false);
   }
   if (needs_grad(a, b)) {
     const bool b_column_major = b.dim() == 2 && b.stride(0) == 1 && b.stride(1) != 1 && b.size(1) > 1;
@@ -215,9 +215,9 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
     NoGradGuard no_grad;
     const int64_t rows = leading_rows(input.sizes());
     // The bias goes in first and the GEMM adds the product onto it (beta = 1): no second pass.
-    if (bias.defined()) kernels::backend("copy", out, bias).copy(out, bias);
+    if (bias.defined()) kernels::backend("copy", out, bias)->copy(out, bias);
     kernels::backend("matmul", out, input, weight)
-        .matmul(view(out, {rows, out_features}), reshape(input, {rows, in_features}), transpose(weight, 0, 1),
+        ->matmul(view(out, {rows, out_features}), reshape(input, {rows, in_features}), transpose(weight, 0, 1),
                 /*accumulate=*/bias.defined());
   }
   if (needs_grad(input, weight) || (bias.defined() && needs_grad(bias))) {

@@ -39,7 +39,7 @@ Tensor prepared_grad(const Tensor& grad, const Tensor& param, const char* op) {
                            !is_non_overlapping_and_dense(param.sizes(), param.strides());
   if (grad.dtype() == param.dtype() && same_layout) return grad;
   Tensor converted = empty_like(param);
-  kernels::backend("copy", converted, grad).copy(converted, grad);
+  kernels::backend("copy", converted, grad)->copy(converted, grad);
   return converted;
 }
 
@@ -54,7 +54,7 @@ Tensor sgd_step(const Tensor& param, const Tensor& grad_in, const Tensor& moment
   if (first_step) buffer = empty_like(param);  // in the parameter's layout, as Adam's state
   else if (options.momentum != 0.0) check_state(buffer, param, "momentum_buffer", op);
   const Tensor used_buffer = options.momentum != 0.0 ? buffer : Tensor();
-  kernels::backend(op, param, grad, used_buffer).sgd_step(param, grad, used_buffer, options, first_step);
+  kernels::backend(op, param, grad, used_buffer)->sgd_step(param, grad, used_buffer, options, first_step);
   param.impl()->bump_version();
   if (buffer.defined()) buffer.impl()->bump_version();
   return buffer;
@@ -71,7 +71,7 @@ void adam_step(const Tensor& param, const Tensor& grad_in, const Tensor& exp_avg
   TG_CHECK(step.defined() && step.numel() == 1 && is_floating(step.dtype()), op, "step must be a one-element floating-point tensor");
   const Tensor used_max_exp_avg_sq = options.amsgrad ? max_exp_avg_sq : Tensor();
   kernels::backend(op, param, grad, exp_avg, exp_avg_sq, used_max_exp_avg_sq, step)
-      .adam_step(param, grad, exp_avg, exp_avg_sq, used_max_exp_avg_sq, step, options);
+      ->adam_step(param, grad, exp_avg, exp_avg_sq, used_max_exp_avg_sq, step, options);
   for (const Tensor* written : {&param, &exp_avg, &exp_avg_sq, &step})
     written->impl()->bump_version();
   if (options.amsgrad) max_exp_avg_sq.impl()->bump_version();

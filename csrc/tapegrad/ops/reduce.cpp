@@ -41,7 +41,9 @@ int64_t reduced_count(const DimVector& sizes, const std::vector<bool>& reduced) 
 Tensor run_reduce(ReduceOp op, const Tensor& input, const std::vector<bool>& reduced, bool keepdim) {
   Tensor out = Tensor::empty(reduced_shape(input.sizes(), reduced, keepdim), input.dtype(), input.device());
   NoGradGuard no_grad;
-  kernels::backend("reduce", out, input).reduce(op, out, input, reduced);
+  static const char* const names[] = {"sum", "prod", "max", "min"};
+  static_assert(std::size(names) == static_cast<size_t>(ReduceOp::Min) + 1, "one name per ReduceOp, in order");
+  kernels::backend(names[static_cast<int>(op)], out, input)->reduce(op, out, input, reduced);
   return out;
 }
 
@@ -191,7 +193,7 @@ ValuesIndices indexed_extreme(const Tensor& self, int64_t dim, bool keepdim, boo
   Tensor indices = Tensor::empty(kept, DType::Int64, self.device());
   {
     NoGradGuard no_grad;
-    kernels::backend(is_max ? "max" : "min", values, indices, self).arg_reduce(is_max, values, indices, self, dim);
+    kernels::backend(is_max ? "max" : "min", values, indices, self)->arg_reduce(is_max, values, indices, self, dim);
   }
   const Tensor kept_indices = indices;
   if (!keepdim && self.dim() > 0) {

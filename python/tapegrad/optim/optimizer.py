@@ -1,4 +1,5 @@
 """Optimizer: parameter groups, per-parameter state and its state_dict, as torch.optim.Optimizer."""
+import contextlib
 import copy
 from collections import defaultdict
 
@@ -13,6 +14,14 @@ class _RequiredParameter:
 
 
 required = _RequiredParameter()
+
+
+def _step_range(optimizer):
+    """The profiler's range for one step, named as PyTorch names it ("Optimizer.step#SGD.step")."""
+    if not _C._profiler_enabled():
+        return contextlib.nullcontext()
+    from ..profiler import record_function
+    return record_function(f"Optimizer.step#{type(optimizer).__name__}.step")
 
 
 class Optimizer:
@@ -81,7 +90,7 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
-        with no_grad():
+        with no_grad(), _step_range(self):
             for group in self.param_groups:
                 self._update(group)
         return loss
