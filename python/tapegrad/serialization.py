@@ -19,6 +19,10 @@ tuples come back as they went in. Values may be None, bool, int, float, str, Num
 Supported dtypes: F32 F64 I32 I64 BOOL. ``load`` checks the whole header before reading any
 data, with the safetensors package's rules (among them: the tensors tile the data section
 exactly); every problem is a ValueError naming the file and, where there is one, the tensor.
+
+``save`` writes through ``tapegrad._atomic.atomic_write``: the path holds the old file or the
+complete new one, never a torn one, and a link at the path is replaced rather than followed, as
+the safetensors package does.
 """
 
 from __future__ import annotations
@@ -29,6 +33,8 @@ import os
 import struct
 
 import numpy as np
+
+from ._atomic import atomic_write
 
 __all__ = ["save", "load", "load_numpy"]
 
@@ -164,17 +170,11 @@ def _write(path, arrays: dict, metadata: dict | None) -> None:
         offset += size
     encoded = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
     encoded += b" " * (-len(encoded) % 8)
-    tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(struct.pack("<Q", len(encoded)))
-            f.write(encoded)
-            for data in ordered:
-                f.write(memoryview(data.reshape(-1)).cast("B"))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_write(path) as f:
+        f.write(struct.pack("<Q", len(encoded)))
+        f.write(encoded)
+        for data in ordered:
+            f.write(memoryview(data.reshape(-1)).cast("B"))
 
 
 def save(obj, path) -> None:
