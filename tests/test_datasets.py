@@ -190,6 +190,15 @@ def test_idx_file_with_zero_elements_reads_as_an_empty_array(tmp_path, gz):
     assert read_idx(path, 3).shape == (5, 0, 28)
 
 
+@pytest.mark.parametrize("dims", [(0, 2**32 - 1, 2**32 - 1), (2**32 - 1, 2**32 - 1, 0)])
+def test_empty_file_with_huge_other_dims_is_value_error_naming_file(tmp_path, dims):
+    # Found by tests/fuzz: NumPy refuses such an (empty) array with its own message.
+    path = tmp_path / "wide"
+    path.write_bytes(idx_header(dims))
+    with pytest.raises(ValueError, match=r"wide: dims .* implausibly large"):
+        read_idx(path, 3)
+
+
 def test_split_without_images_is_value_error_naming_file(tmp_path):
     # torchvision cannot read an IDX file without data either (torch.frombuffer raises ValueError).
     write_split(tmp_path, images=np.zeros((0, 28, 28), np.uint8), labels=np.zeros(0, np.uint8))

@@ -47,7 +47,8 @@ _IDX_UBYTE = 0x08
 # Deflate expands at most 1032-fold (zlib's technical notes); a gzipped IDX file that declares
 # more data than that many times its own size cannot hold it and is refused before allocating.
 MAX_GZIP_EXPANSION = 1032
-# A documented cap on any one IDX file's payload (16 GiB, far above MNIST's 47 MB).
+# A documented cap on any one IDX file's payload (16 GiB, far above MNIST's 47 MB), and on
+# the product of its non-zero dims.
 MAX_IDX_BYTES = 1 << 34
 # Decompression goes straight into the result array in pieces this large: GzipFile.readinto
 # makes a bytes object of the whole request first, so one big request would double the peak.
@@ -119,9 +120,10 @@ def read_idx(path, expected_ndim: int) -> np.ndarray:
                 raise ValueError(f"{path}: truncated IDX header ({4 + got} of {header_len} bytes)")
             dims = tuple(int(d) for d in np.frombuffer(bytes(dims_bytes), dtype=">u4"))
             expected_len = header_len + math.prod(dims)  # Python ints: a corrupt header cannot overflow
-            if expected_len - header_len > MAX_IDX_BYTES:
+            # Zeros left out: NumPy refuses an empty array whose other dims multiply past 2**63.
+            if math.prod(d for d in dims if d) > MAX_IDX_BYTES:
                 raise ValueError(f"{path}: dims {dims} are implausibly large for an IDX data set "
-                                 f"(more than {MAX_IDX_BYTES} bytes)")
+                                 f"(the non-zero ones multiply to more than {MAX_IDX_BYTES})")
             if compressed and expected_len > MAX_GZIP_EXPANSION * file_size:
                 raise ValueError(f"{path}: dims {dims} need {expected_len} bytes, more than "
                                  f"{MAX_GZIP_EXPANSION} times its {file_size} compressed bytes, the "
