@@ -384,6 +384,22 @@ def test_download_checks_md5_and_stores_into_cache(tmp_path, monkeypatch):
     assert all(url.startswith(FashionMNIST.mirrors[0]) for url in asked)
 
 
+def test_download_does_not_follow_a_link_planted_at_the_old_partial_name(tmp_path, monkeypatch):
+    # Downloads went through the predictable <file>.part with a plain write.
+    images, files = gz_split()
+    monkeypatch.setattr(FashionMNIST, "md5", {k: hashlib.md5(v).hexdigest() for k, v in files.items()})
+    serve(monkeypatch, files)
+    cache = tmp_path / "cache" / "tapegrad" / "fashion-mnist"
+    cache.mkdir(parents=True)
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    for name in files:
+        os.symlink(victim, cache / (name + ".part"))
+    np.testing.assert_array_equal(FashionMNIST().data_numpy, images)
+    assert victim.read_bytes() == b"precious"
+    assert not any((cache / name).is_symlink() for name in files)
+
+
 def test_download_with_wrong_md5_keeps_nothing(tmp_path, monkeypatch):
     _, files = gz_split()
     monkeypatch.setattr(FashionMNIST, "md5", {k: "0" * 32 for k in files})

@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._atomic import atomic_write
+
 __all__ = ["MNIST", "FashionMNIST"]
 
 IMAGE_SIZE = 28
@@ -189,7 +191,6 @@ def _download_file(urls, destination: Path, md5: str) -> None:
     import urllib.request  # here, not at the top: it costs `import tapegrad` about 60 ms
 
     errors = []
-    partial = destination.with_name(destination.name + ".part")
     for url in urls:
         try:
             with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
@@ -203,8 +204,8 @@ def _download_file(urls, destination: Path, md5: str) -> None:
             continue
         # Folders are made only for a verified payload: a failed download leaves nothing behind.
         destination.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(payload)
-        os.replace(partial, destination)
+        with atomic_write(destination) as f:
+            f.write(payload)
         return
     raise OSError("; ".join(errors))
 
