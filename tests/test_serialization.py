@@ -355,6 +355,13 @@ def test_malformed_structure_is_value_error_naming_file(tmp_path, structure):
         load_numpy(with_structure(tmp_path, structure))
 
 
+def test_malformed_node_holding_deep_json_is_value_error_naming_file(tmp_path):
+    # The message describes the node without printing its value, which is too deep to print.
+    structure = "[" * 90 + '{"__tensor__": %s}' % nested(800) + "]" * 90
+    with pytest.raises(ValueError, match=r'malformed node \{"__tensor__": list\}'):
+        load_numpy(with_structure(tmp_path, structure))
+
+
 @pytest.mark.parametrize("shape", [[0, 2**62, 2**62], [0, 2**70], [0] * 65, [1] * 65])
 def test_shape_numpy_cannot_make_is_value_error_naming_file(tmp_path, shape):
     size = 4 if 0 not in shape else 0

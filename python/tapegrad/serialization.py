@@ -164,14 +164,16 @@ def _unflatten(node, tensors, path, depth=1):
             isinstance(pair, list) and len(pair) == 2 and not isinstance(pair[0], (list, dict))
             for pair in value):
         return {k: _unflatten(v, tensors, path, depth + 1) for k, v in value}
-    raise ValueError(f"{where}: malformed node {_abbreviated(node)}: save writes "
+    raise ValueError(f"{where}: malformed node {_described(node)}: save writes "
                      f'{{"{_TAG_TENSOR}": name}}, {{"{_TAG_TUPLE}": [...]}} or '
                      f'{{"{_TAG_DICT}": [[key, value], ...]}}')
 
 
-def _abbreviated(node, limit=80) -> str:
-    text = json.dumps(node)
-    return text if len(text) <= limit else text[:limit] + "..."
+def _described(node: dict, shown=4) -> str:
+    """The node's keys and the types of their values: short, and without printing a value, which
+    may be nested too deeply to print."""
+    items = [f"{json.dumps(key[:40])}: {type(value).__name__}" for key, value in list(node.items())[:shown]]
+    return "{" + ", ".join(items) + (", ..." if len(node) > shown else "") + "}"
 
 
 def _is_flat_state_dict(obj) -> bool:
