@@ -103,7 +103,9 @@ def test_two_processes_saving_to_one_path_never_fail_or_tear(tmp_path):
             "v = int(sys.argv[2])\n"
             "for _ in range(40):\n"
             "    save({'weight': np.full(1 << 16, v, np.float32), 'step': np.array(v)}, sys.argv[1])\n")
-    writers = [subprocess.Popen([sys.executable, "-c", code, str(path), str(v)]) for v in (1, 2)]
+    environment = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    writers = [subprocess.Popen([sys.executable, "-c", code, str(path), str(v)], env=environment)
+               for v in (1, 2)]
     while any(w.poll() is None for w in writers):
         if path.exists():
             assert_one_complete_state(path, {1, 2})
