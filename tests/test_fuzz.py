@@ -25,12 +25,13 @@ def test_corpus_replays_within_the_contract(target, tmp_path):
     inputs = harness.corpus(target)
     assert len(inputs) >= 15
     broken, outcomes = [], set()
-    for path in inputs:
-        data = path.read_bytes()
-        try:
-            outcomes.add(harness.check(target, data, tmp_path))
-        except harness.ContractBroken as e:
-            broken.append((f"{path.name}: {e}", data))
+    with harness.traced():
+        for path in inputs:
+            data = path.read_bytes()
+            try:
+                outcomes.add(harness.check(target, data, tmp_path))
+            except harness.ContractBroken as e:
+                broken.append((f"{path.name}: {e}", data))
     assert not broken, describe(broken)
     assert outcomes == {"loaded", "ValueError"}  # the corpus holds valid files too
 

@@ -49,7 +49,8 @@ def main():
     # libFuzzer writes what it finds into its first corpus folder and only reads the others.
     argv = [sys.argv[0], *libfuzzer_args, str(work), str(harness.CORPUS / args.target)]
     atheris.Setup(argv, test_one_input, custom_mutator=mutator)
-    atheris.Fuzz()
+    with harness.traced():
+        atheris.Fuzz()
 
 
 if __name__ == "__main__":
