@@ -7,6 +7,8 @@ import gzip
 import hashlib
 import io
 import os
+import re
+import tracemalloc
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -168,6 +170,83 @@ def test_label_out_of_range_is_rejected(tmp_path):
         FashionMNIST(root=tmp_path, download=False)
 
 
+def idx_header(dims):
+    return bytes([0, 0, 0x08, len(dims)]) + np.array(dims, ">u4").tobytes()
+
+
+@pytest.mark.parametrize("dims", [(5, 0, 28), (5, 28, 0)])
+def test_zero_image_dimension_is_value_error_naming_file(tmp_path, dims):
+    write_split(tmp_path, images=np.zeros(dims, np.uint8), labels=np.zeros(5, np.uint8))
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte: images are \d+x\d+, expected 28x28"):
+        FashionMNIST(root=tmp_path, download=False)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_file_with_zero_elements_reads_as_an_empty_array(tmp_path, gz):
+    # The format allows a 0 dimension; read_idx returns what the file says, as NumPy would.
+    path = tmp_path / "empty"
+    payload = idx_header((5, 0, 28))
+    path.write_bytes(gzip.compress(payload) if gz else payload)
+    assert read_idx(path, 3).shape == (5, 0, 28)
+
+
+@pytest.mark.parametrize("dims", [(0, 2**32 - 1, 2**32 - 1), (2**32 - 1, 2**32 - 1, 0)])
+def test_empty_file_with_huge_other_dims_is_value_error_naming_file(tmp_path, dims):
+    # Found by tests/fuzz: NumPy refuses such an (empty) array with its own message.
+    path = tmp_path / "wide"
+    path.write_bytes(idx_header(dims))
+    with pytest.raises(ValueError, match=r"wide: dims .* implausibly large"):
+        read_idx(path, 3)
+
+
+def test_split_without_images_is_value_error_naming_file(tmp_path):
+    # torchvision cannot read an IDX file without data either (torch.frombuffer raises ValueError).
+    write_split(tmp_path, images=np.zeros((0, 28, 28), np.uint8), labels=np.zeros(0, np.uint8))
+    with pytest.raises(ValueError, match=r"train-images-idx3-ubyte: holds no images"):
+        FashionMNIST(root=tmp_path, download=False)
+
+
+def traced_peak(function, *args):
+    """(result or raised exception, peak bytes traced while function ran); NumPy's buffers count."""
+    tracemalloc.start()
+    try:
+        result = function(*args)
+    except Exception as e:  # noqa: BLE001 - returned for the caller to check
+        result = e
+    finally:
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    return result, peak
+
+
+def test_gzip_is_read_straight_into_the_array(tmp_path):
+    images = np.zeros((20_000, 28, 28), np.uint8)
+    path = tmp_path / "images.gz"
+    path.write_bytes(gzip.compress(idx_bytes(images)))
+    result, peak = traced_peak(read_idx, path, 3)
+    assert isinstance(result, np.ndarray) and result.shape == images.shape
+    assert peak < images.nbytes + (2 << 20)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_file_claiming_a_huge_array_is_refused_before_allocating(tmp_path, gz):
+    dims = (100_000, 28, 28)
+    path = tmp_path / "claims.gz"
+    payload = idx_header(dims) + bytes(1000)
+    path.write_bytes(gzip.compress(payload) if gz else payload)
+    result, peak = traced_peak(read_idx, path, 3)
+    assert isinstance(result, ValueError)
+    limit = r"more than \d+ times its \d+ compressed bytes" if gz else r"truncated"
+    assert re.search(r"claims\.gz: .*" + limit, str(result)), str(result)
+    assert peak < 1 << 20
+
+
+def test_gzip_as_compressed_as_deflate_allows_is_read(tmp_path):
+    images = np.zeros((60_000, 28, 28), np.uint8)
+    path = tmp_path / "zeros.gz"
+    path.write_bytes(gzip.compress(idx_bytes(images), compresslevel=9))
+    assert read_idx(path, 3).shape == images.shape
+
 # -- where files are looked for ---------------------------------------------------------------
 
 
@@ -303,6 +382,22 @@ def test_download_checks_md5_and_stores_into_cache(tmp_path, monkeypatch):
     cache = tmp_path / "cache" / "tapegrad" / "fashion-mnist"
     assert sorted(os.listdir(cache)) == sorted(files)
     assert all(url.startswith(FashionMNIST.mirrors[0]) for url in asked)
+
+
+def test_download_does_not_follow_a_link_planted_at_the_old_partial_name(tmp_path, monkeypatch):
+    # Downloads went through the predictable <file>.part with a plain write.
+    images, files = gz_split()
+    monkeypatch.setattr(FashionMNIST, "md5", {k: hashlib.md5(v).hexdigest() for k, v in files.items()})
+    serve(monkeypatch, files)
+    cache = tmp_path / "cache" / "tapegrad" / "fashion-mnist"
+    cache.mkdir(parents=True)
+    victim = tmp_path / "victim"
+    victim.write_bytes(b"precious")
+    for name in files:
+        os.symlink(victim, cache / (name + ".part"))
+    np.testing.assert_array_equal(FashionMNIST().data_numpy, images)
+    assert victim.read_bytes() == b"precious"
+    assert not any((cache / name).is_symlink() for name in files)
 
 
 def test_download_with_wrong_md5_keeps_nothing(tmp_path, monkeypatch):

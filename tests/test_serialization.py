@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file, save_file
 
+from tapegrad import serialization
 from tapegrad.serialization import load, load_numpy, save
 
 
@@ -296,6 +297,77 @@ def test_structure_naming_missing_tensor(tmp_path):
     path = write_raw(tmp_path / "gone.safetensors",
                      {"__metadata__": {"tapegrad.structure": structure}})
     with pytest.raises(ValueError, match=r"gone\.safetensors.*tensor 'gone'"):
+        load_numpy(path)
+
+
+def nested(depth):
+    return "[" * depth + "]" * depth
+
+
+def with_structure(tmp_path, structure):
+    return write_raw(tmp_path / "structure.safetensors",
+                     {"__metadata__": {"tapegrad.structure": structure}})
+
+
+def test_deeply_nested_header_is_value_error_naming_file(tmp_path):
+    path = write_raw(tmp_path / "deep.safetensors", b'{"w": %s}' % nested(100_000).encode())
+    with pytest.raises(ValueError, match=r"deep\.safetensors: header .*nested"):
+        load_numpy(path)
+
+
+@pytest.mark.parametrize("depth", [600, 100_000])
+def test_deeply_nested_structure_is_value_error_naming_file(tmp_path, depth):
+    # 600 levels parse as JSON but are deeper than rebuilding the object can go.
+    with pytest.raises(ValueError, match=r"structure\.safetensors: .*tapegrad\.structure.*nested"):
+        load_numpy(with_structure(tmp_path, nested(depth)))
+
+
+def test_structure_as_deep_as_save_writes_loads(tmp_path):
+    obj = {"w": np.ones(2, np.float32)}
+    for _ in range(serialization.MAX_STRUCTURE_DEPTH - 1):
+        obj = [obj]
+    save(obj, tmp_path / "deep.safetensors")
+    loaded = load_numpy(tmp_path / "deep.safetensors")
+    for _ in range(serialization.MAX_STRUCTURE_DEPTH - 1):
+        loaded = loaded[0]
+    np.testing.assert_array_equal(loaded["w"], np.ones(2, np.float32))
+
+
+def test_save_refuses_a_structure_deeper_than_load_reads(tmp_path):
+    obj = []
+    for _ in range(serialization.MAX_STRUCTURE_DEPTH):
+        obj = [obj]
+    with pytest.raises(ValueError, match=r"nested more than"):
+        save(obj, tmp_path / "deep.safetensors")
+
+
+@pytest.mark.parametrize("structure", [
+    '{"__dict__": 5}',
+    '{"__dict__": [[1]]}',
+    '{"__dict__": [[[1], 2]]}',
+    '{"__dict__": [[{"a": 1}, 2]]}',
+    '{"__tuple__": 3}',
+    '{"__tensor__": []}',
+    '{"__tensor__": "w", "extra": 1}',
+])
+def test_malformed_structure_is_value_error_naming_file(tmp_path, structure):
+    with pytest.raises(ValueError, match=r"structure\.safetensors: .*tapegrad\.structure"):
+        load_numpy(with_structure(tmp_path, structure))
+
+
+def test_malformed_node_holding_deep_json_is_value_error_naming_file(tmp_path):
+    # The message describes the node without printing its value, which is too deep to print.
+    structure = "[" * 90 + '{"__tensor__": %s}' % nested(800) + "]" * 90
+    with pytest.raises(ValueError, match=r'malformed node \{"__tensor__": list\}'):
+        load_numpy(with_structure(tmp_path, structure))
+
+
+@pytest.mark.parametrize("shape", [[0, 2**62, 2**62], [0, 2**70], [0] * 65, [1] * 65])
+def test_shape_numpy_cannot_make_is_value_error_naming_file(tmp_path, shape):
+    size = 4 if 0 not in shape else 0
+    path = write_raw(tmp_path / "shape.safetensors", {"w": entry(shape=shape, offsets=(0, size))},
+                     b"\0" * size)
+    with pytest.raises(ValueError, match=r"shape\.safetensors: tensor 'w': shape"):
         load_numpy(path)
 
 

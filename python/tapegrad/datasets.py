@@ -36,6 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ._atomic import atomic_write
+
 __all__ = ["MNIST", "FashionMNIST"]
 
 IMAGE_SIZE = 28
@@ -44,6 +46,15 @@ SYSTEM_DATA_DIR = Path("/usr/share/datasets")
 DOWNLOAD_TIMEOUT_S = 30
 
 _IDX_UBYTE = 0x08
+# Deflate expands at most 1032-fold (zlib's technical notes); a gzipped IDX file that declares
+# more data than that many times its own size cannot hold it and is refused before allocating.
+MAX_GZIP_EXPANSION = 1032
+# A documented cap on any one IDX file's payload (16 GiB, far above MNIST's 47 MB), and on
+# the product of its non-zero dims.
+MAX_IDX_BYTES = 1 << 34
+# Decompression goes straight into the result array in pieces this large: GzipFile.readinto
+# makes a bytes object of the whole request first, so one big request would double the peak.
+_READ_CHUNK_BYTES = 1 << 18
 
 
 def _cache_root() -> Path:
@@ -55,20 +66,21 @@ def _cache_root() -> Path:
 # IDX files
 
 
-def _open_decompressed(path: Path):
-    """The file for reading, through gzip when it is gzip (told by its magic, not its name)."""
-    with open(path, "rb") as f:
-        compressed = f.read(2) == b"\x1f\x8b"
-    return gzip.open(path, "rb") if compressed else open(path, "rb")
+def _open_decompressed(file):
+    """The open file's content stream and whether it is gzip (told by its magic, not its name)."""
+    compressed = file.read(2) == b"\x1f\x8b"
+    file.seek(0)
+    return (gzip.GzipFile(fileobj=file, mode="rb") if compressed else file), compressed
 
 
 def _read_exactly(stream, path: Path, buffer) -> int:
     """Fills `buffer` from the stream; returns how many bytes arrived (fewer at end of file)."""
-    view = memoryview(buffer).cast("B")
+    # reshape(-1): a memoryview of an array with a 0 in its shape cannot be cast to bytes.
+    view = memoryview(buffer.reshape(-1) if isinstance(buffer, np.ndarray) else buffer).cast("B")
     filled = 0
     try:
         while filled < len(view):
-            count = stream.readinto(view[filled:])
+            count = stream.readinto(view[filled:filled + _READ_CHUNK_BYTES])
             if not count:
                 break
             filled += count
@@ -81,34 +93,50 @@ def read_idx(path, expected_ndim: int) -> np.ndarray:
     """Read an unsigned-byte IDX file into a uint8 array, checking magic, dims and length.
 
     The payload is decompressed straight into the result array, so reading a split never holds
-    more than the array itself (the main job's peak memory depends on it). Errors are ValueError
-    naming the file.
+    more than the array itself (the main job's peak memory depends on it). Before allocating,
+    the declared size is checked against what the file can hold: exactly its size for a plain
+    file, at most ``MAX_GZIP_EXPANSION`` times it for gzip, and never over ``MAX_IDX_BYTES``.
+    A 0 dimension, which the format allows, gives an empty array. Errors are ValueError naming
+    the file.
     """
     path = Path(path)
-    with _open_decompressed(path) as stream:
-        magic = bytearray(4)
-        got = _read_exactly(stream, path, magic)
-        if got < 4:
-            raise ValueError(f"{path}: too short for an IDX header ({got} bytes)")
-        zero0, zero1, type_code, ndim = magic
-        if zero0 != 0 or zero1 != 0:
-            raise ValueError(f"{path}: bad IDX magic {bytes(magic).hex()} (must start with 0000)")
-        if type_code != _IDX_UBYTE:
-            raise ValueError(f"{path}: IDX element type 0x{type_code:02x}, expected 0x08 (unsigned byte)")
-        if ndim != expected_ndim:
-            raise ValueError(f"{path}: IDX file has {ndim} dimensions, expected {expected_ndim}")
-        header_len = 4 + 4 * ndim
-        dims_bytes = bytearray(4 * ndim)
-        got = _read_exactly(stream, path, dims_bytes)
-        if got < len(dims_bytes):
-            raise ValueError(f"{path}: truncated IDX header ({4 + got} of {header_len} bytes)")
-        dims = tuple(int(d) for d in np.frombuffer(bytes(dims_bytes), dtype=">u4"))
-        expected_len = header_len + math.prod(dims)  # Python ints: a corrupt header cannot overflow
-        if expected_len > (1 << 34):
-            raise ValueError(f"{path}: dims {dims} are implausibly large for an IDX data set")
-        data = np.empty(dims, dtype=np.uint8)
-        got = _read_exactly(stream, path, data)
-        trailing = _read_exactly(stream, path, bytearray(1)) if got == data.size else 0
+    with open(path, "rb") as file:
+        file_size = os.fstat(file.fileno()).st_size
+        stream, compressed = _open_decompressed(file)
+        with stream:
+            magic = bytearray(4)
+            got = _read_exactly(stream, path, magic)
+            if got < 4:
+                raise ValueError(f"{path}: too short for an IDX header ({got} bytes)")
+            zero0, zero1, type_code, ndim = magic
+            if zero0 != 0 or zero1 != 0:
+                raise ValueError(f"{path}: bad IDX magic {bytes(magic).hex()} (must start with 0000)")
+            if type_code != _IDX_UBYTE:
+                raise ValueError(f"{path}: IDX element type 0x{type_code:02x}, expected 0x08 (unsigned byte)")
+            if ndim != expected_ndim:
+                raise ValueError(f"{path}: IDX file has {ndim} dimensions, expected {expected_ndim}")
+            header_len = 4 + 4 * ndim
+            dims_bytes = bytearray(4 * ndim)
+            got = _read_exactly(stream, path, dims_bytes)
+            if got < len(dims_bytes):
+                raise ValueError(f"{path}: truncated IDX header ({4 + got} of {header_len} bytes)")
+            dims = tuple(int(d) for d in np.frombuffer(bytes(dims_bytes), dtype=">u4"))
+            expected_len = header_len + math.prod(dims)  # Python ints: a corrupt header cannot overflow
+            # Zeros left out: NumPy refuses an empty array whose other dims multiply past 2**63.
+            if math.prod(d for d in dims if d) > MAX_IDX_BYTES:
+                raise ValueError(f"{path}: dims {dims} are implausibly large for an IDX data set "
+                                 f"(the non-zero ones multiply to more than {MAX_IDX_BYTES})")
+            if compressed and expected_len > MAX_GZIP_EXPANSION * file_size:
+                raise ValueError(f"{path}: dims {dims} need {expected_len} bytes, more than "
+                                 f"{MAX_GZIP_EXPANSION} times its {file_size} compressed bytes, the "
+                                 "most gzip can expand to")
+            if not compressed and expected_len != file_size:
+                what = "truncated" if expected_len > file_size else "has trailing bytes"
+                raise ValueError(f"{path}: {what}: dims {dims} need {expected_len} bytes, file has "
+                                 f"{file_size}")
+            data = np.empty(dims, dtype=np.uint8)
+            got = _read_exactly(stream, path, data)
+            trailing = _read_exactly(stream, path, bytearray(1)) if got == data.size else 0
     if got < data.size or trailing:
         what = "truncated" if got < data.size else "has trailing bytes"
         actual = header_len + got + trailing
@@ -127,6 +155,9 @@ def load_split(images_path, labels_path, num_classes: int = 10):
             f"{images_path}: images are {images.shape[1]}x{images.shape[2]}, "
             f"expected {IMAGE_SIZE}x{IMAGE_SIZE}"
         )
+    # An empty split trains nothing; torchvision cannot read such a file either.
+    if images.shape[0] == 0:
+        raise ValueError(f"{images_path}: holds no images")
     if images.shape[0] != labels.shape[0]:
         raise ValueError(
             f"{labels_path}: {labels.shape[0]} labels for {images.shape[0]} images in {images_path}"
@@ -160,7 +191,6 @@ def _download_file(urls, destination: Path, md5: str) -> None:
     import urllib.request  # here, not at the top: it costs `import tapegrad` about 60 ms
 
     errors = []
-    partial = destination.with_name(destination.name + ".part")
     for url in urls:
         try:
             with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
@@ -174,8 +204,8 @@ def _download_file(urls, destination: Path, md5: str) -> None:
             continue
         # Folders are made only for a verified payload: a failed download leaves nothing behind.
         destination.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_bytes(payload)
-        os.replace(partial, destination)
+        with atomic_write(destination) as f:
+            f.write(payload)
         return
     raise OSError("; ".join(errors))
 

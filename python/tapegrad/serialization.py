@@ -18,17 +18,27 @@ tuples come back as they went in. Values may be None, bool, int, float, str, Num
 
 Supported dtypes: F32 F64 I32 I64 BOOL. ``load`` checks the whole header before reading any
 data, with the safetensors package's rules (among them: the tensors tile the data section
-exactly); every problem is a ValueError naming the file and, where there is one, the tensor.
+exactly) and NumPy's limits (at most 64 dims; itemsize times the product of the non-zero dims
+below 2**63, as NumPy counts even for an empty array); every problem with the file's content is a
+ValueError naming the file and, where there is one, the tensor. A structure is at most
+``MAX_STRUCTURE_DEPTH`` containers deep, for ``save`` and ``load`` alike.
+
+``save`` writes through ``tapegrad._atomic.atomic_write``: the path holds the old file or the
+complete new one, never a torn one, and a link at the path is replaced rather than followed, as
+the safetensors package does.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import numbers
 import os
 import struct
 
 import numpy as np
+
+from ._atomic import atomic_write
 
 __all__ = ["save", "load", "load_numpy"]
 
@@ -45,6 +55,12 @@ _TAG_TENSOR, _TAG_DICT, _TAG_TUPLE = "__tensor__", "__dict__", "__tuple__"
 _TAGS = (_TAG_TENSOR, _TAG_DICT, _TAG_TUPLE)
 # safetensors' own limit; a larger header is taken as corruption rather than read into memory.
 MAX_HEADER_BYTES = 100_000_000
+# Far deeper than any state dict or optimizer state (those are 4 deep), far shallower than what
+# the JSON parser and the rebuilding recursion can take within Python's recursion limit.
+MAX_STRUCTURE_DEPTH = 100
+# NumPy's limits on an array it makes (NPY_MAXDIMS, and the byte size in a signed 64-bit intp).
+_MAX_DIMS = 64
+_MAX_ARRAY_BYTES = 2**63 - 1
 
 
 # ---------------------------------------------------------------------------------------------
@@ -82,7 +98,7 @@ def _escape(part) -> str:
     return str(part).replace("%", "%25").replace(".", "%2E")
 
 
-def _flatten(obj, path, tensors):
+def _flatten(obj, path, tensors, depth=1):
     """obj as JSON-able structure; its tensors collected into tensors[name] (as NumPy)."""
     where = ".".join(path) or "<root>"
     if _is_tensor(obj):
@@ -92,16 +108,21 @@ def _flatten(obj, path, tensors):
                              "(keys such as 0 and '0' in one dict)")
         tensors[name] = _to_numpy(obj)
         return {_TAG_TENSOR: name}
+    if isinstance(obj, (dict, tuple, list)) and depth > MAX_STRUCTURE_DEPTH:
+        raise ValueError(f"[save] {where}: nested more than {MAX_STRUCTURE_DEPTH} containers deep, "
+                         "which load refuses")
     if isinstance(obj, dict):
         if all(isinstance(k, str) for k in obj) and not any(k in _TAGS for k in obj):
-            return {k: _flatten(v, path + [_escape(k)], tensors) for k, v in obj.items()}
+            return {k: _flatten(v, path + [_escape(k)], tensors, depth + 1)
+                    for k, v in obj.items()}
         return {_TAG_DICT: [[_plain(k, f"{where} key {k!r}"),
-                             _flatten(v, path + [_escape(k)], tensors)]
+                             _flatten(v, path + [_escape(k)], tensors, depth + 1)]
                             for k, v in obj.items()]}
     if isinstance(obj, tuple):
-        return {_TAG_TUPLE: [_flatten(v, path + [str(i)], tensors) for i, v in enumerate(obj)]}
+        return {_TAG_TUPLE: [_flatten(v, path + [str(i)], tensors, depth + 1)
+                             for i, v in enumerate(obj)]}
     if isinstance(obj, list):
-        return [_flatten(v, path + [str(i)], tensors) for i, v in enumerate(obj)]
+        return [_flatten(v, path + [str(i)], tensors, depth + 1) for i, v in enumerate(obj)]
     return _plain(obj, where)
 
 
@@ -118,21 +139,41 @@ def _plain(value, where="<key>"):
     raise TypeError(f"[save] {where}: cannot save a value of type {type(value).__name__}")
 
 
-def _unflatten(node, tensors, path):
+def _unflatten(node, tensors, path, depth=1):
+    """The object the structure node stands for; what save cannot have written is a ValueError."""
+    where = f"{path}: __metadata__[{_STRUCTURE_KEY!r}]"
+    leaf = isinstance(node, dict) and _TAG_TENSOR in node  # a tensor: not a container
+    if isinstance(node, (list, dict)) and not leaf and depth > MAX_STRUCTURE_DEPTH:
+        raise ValueError(f"{where} is nested more than {MAX_STRUCTURE_DEPTH} containers deep")
     if isinstance(node, list):
-        return [_unflatten(v, tensors, path) for v in node]
+        return [_unflatten(v, tensors, path, depth + 1) for v in node]
     if not isinstance(node, dict):
         return node
-    if _TAG_TENSOR in node:
-        name = node[_TAG_TENSOR]
-        if name not in tensors:
-            raise ValueError(f"{path}: structure names tensor {name!r}, which the file lacks")
-        return tensors[name]
-    if _TAG_TUPLE in node:
-        return tuple(_unflatten(v, tensors, path) for v in node[_TAG_TUPLE])
-    if _TAG_DICT in node:
-        return {k: _unflatten(v, tensors, path) for k, v in node[_TAG_DICT]}
-    return {k: _unflatten(v, tensors, path) for k, v in node.items()}
+    tags = [tag for tag in _TAGS if tag in node]
+    if not tags:
+        return {k: _unflatten(v, tensors, path, depth + 1) for k, v in node.items()}
+    tag = tags[0] if len(node) == 1 else None  # save writes a tag alone in its dict
+    value = node.get(tag)
+    if tag == _TAG_TENSOR and isinstance(value, str):
+        if value not in tensors:
+            raise ValueError(f"{path}: structure names tensor {value!r}, which the file lacks")
+        return tensors[value]
+    if tag == _TAG_TUPLE and isinstance(value, list):
+        return tuple(_unflatten(v, tensors, path, depth + 1) for v in value)
+    if tag == _TAG_DICT and isinstance(value, list) and all(
+            isinstance(pair, list) and len(pair) == 2 and not isinstance(pair[0], (list, dict))
+            for pair in value):
+        return {k: _unflatten(v, tensors, path, depth + 1) for k, v in value}
+    raise ValueError(f"{where}: malformed node {_described(node)}: save writes "
+                     f'{{"{_TAG_TENSOR}": name}}, {{"{_TAG_TUPLE}": [...]}} or '
+                     f'{{"{_TAG_DICT}": [[key, value], ...]}}')
+
+
+def _described(node: dict, shown=4) -> str:
+    """The node's keys and the types of their values: short, and without printing a value, which
+    may be nested too deeply to print."""
+    items = [f"{json.dumps(key[:40])}: {type(value).__name__}" for key, value in list(node.items())[:shown]]
+    return "{" + ", ".join(items) + (", ..." if len(node) > shown else "") + "}"
 
 
 def _is_flat_state_dict(obj) -> bool:
@@ -164,17 +205,11 @@ def _write(path, arrays: dict, metadata: dict | None) -> None:
         offset += size
     encoded = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
     encoded += b" " * (-len(encoded) % 8)
-    tmp = f"{os.fspath(path)}.tmp{os.getpid()}"
-    try:
-        with open(tmp, "wb") as f:
-            f.write(struct.pack("<Q", len(encoded)))
-            f.write(encoded)
-            for data in ordered:
-                f.write(memoryview(data.reshape(-1)).cast("B"))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    with atomic_write(path) as f:
+        f.write(struct.pack("<Q", len(encoded)))
+        f.write(encoded)
+        for data in ordered:
+            f.write(memoryview(data.reshape(-1)).cast("B"))
 
 
 def save(obj, path) -> None:
@@ -225,6 +260,9 @@ def _read_header(path, f, file_size):
         header = json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicates)
     except (UnicodeDecodeError, ValueError) as e:
         raise ValueError(f"{path}: header is not valid JSON ({e})") from None
+    except RecursionError:
+        raise ValueError(f"{path}: header is nested too deeply to parse (a valid header is "
+                         "3 levels deep)") from None
     if not isinstance(header, dict):
         raise ValueError(f"{path}: header must be a JSON object, got {type(header).__name__}")
     metadata = header.pop("__metadata__", None) or {}
@@ -244,6 +282,12 @@ def _read_header(path, f, file_size):
         shape = entry["shape"]
         if not isinstance(shape, list) or not all(_check_int(d) for d in shape):
             raise ValueError(f"{where}: shape {shape!r} must be a list of non-negative ints")
+        if len(shape) > _MAX_DIMS:
+            raise ValueError(f"{where}: shape has {len(shape)} dims, more than the {_MAX_DIMS} "
+                             "an array can have")
+        if math.prod(d for d in shape if d) * dtype.itemsize > _MAX_ARRAY_BYTES:
+            raise ValueError(f"{where}: shape {shape} is too large for an array, even an empty "
+                             f"one (its non-zero dims times the itemsize exceed 2**63 - 1)")
         offsets = entry["data_offsets"]
         if not isinstance(offsets, list) or len(offsets) != 2 \
                 or not all(_check_int(o) for o in offsets) or offsets[0] > offsets[1]:
@@ -299,6 +343,9 @@ def _load(path, convert):
     except ValueError as e:
         raise ValueError(f"{path}: __metadata__[{_STRUCTURE_KEY!r}] is not valid JSON ({e})") \
             from None
+    except RecursionError:
+        raise ValueError(f"{path}: __metadata__[{_STRUCTURE_KEY!r}] is nested more than "
+                         f"{MAX_STRUCTURE_DEPTH} containers deep") from None
     return _unflatten(structure, tensors, path)
 
 
