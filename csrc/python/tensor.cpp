@@ -90,6 +90,15 @@ py::object to_list(const Tensor& tensor, int64_t dim, int64_t offset) {
   return list;
 }
 
+// A Python hook as backward may hold it. Backward runs without the GIL: the hook retakes it to
+// call Python, and the last reference to the function (which may go with a tensor freed in C++)
+// drops under it.
+std::shared_ptr<py::function> held_for_backward(py::function function) {
+  return std::shared_ptr<py::function>(new py::function(std::move(function)), [](py::function* held) {
+    py::gil_scoped_acquire gil;
+    delete held;
+  });
+}
 }  // namespace
 
 void bind_tensor(py::module_& module, TensorClass& tensor) {
@@ -194,12 +203,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       .def_property("data", [](const Tensor& self) { return self.detach(); },
                     [](const Tensor& self, const Tensor& data) { self.set_data(data); })
       .def("register_hook", [](const Tensor& self, py::function function) {
-        // Backward runs without the GIL: the hook retakes it to call Python, and the last
-        // reference to the function (which may go with a tensor freed in C++) drops under it.
-        std::shared_ptr<py::function> hook(new py::function(std::move(function)), [](py::function* held) {
-          py::gil_scoped_acquire gil;
-          delete held;
-        });
+        std::shared_ptr<py::function> hook = held_for_backward(std::move(function));
         const uint64_t id = self.register_hook([hook](const Tensor& grad) -> Tensor {
           py::gil_scoped_acquire gil;
           py::object result = (*hook)(grad);
@@ -207,6 +211,14 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
           TG_CHECK_TYPE(is_tensor(result), "[hook] a tensor hook must return None or a Tensor, but it returned ",
                         py::str(py::type::of(result).attr("__name__")).cast<std::string>());
           return as_tensor(result);
+        });
+        return HookHandle(self, id);
+      })
+      .def("register_post_accumulate_grad_hook", [](const Tensor& self, py::function function) {
+        std::shared_ptr<py::function> hook = held_for_backward(std::move(function));
+        const uint64_t id = register_post_accumulate_grad_hook(self, [hook](const Tensor& tensor) {
+          py::gil_scoped_acquire gil;
+          TG_CHECK((*hook)(tensor).is_none(), "[hook] Tensor post accumulate grad hooks should return None.");
         });
         return HookHandle(self, id);
       })
