@@ -189,9 +189,8 @@ class _Buffer:
             self.view[...] = self.array
 
 
-def _stacked(tensors, op: str, what: str, like, size: int):
-    """A contiguous (size, *like.shape) array holding the tensors, checked to be `size` of like's
-    shape and dtype."""
+def _per_rank(tensors, op: str, what: str, like, size: int):
+    """tensors as a list, checked to hold one tensor of like's shape and dtype per rank."""
     tensors = list(tensors)
     if len(tensors) != size:
         raise ValueError(f"[{op}] {what} must hold one tensor per rank ({size}), got {len(tensors)}")
@@ -256,7 +255,7 @@ def broadcast(tensor, src, group=None, async_op=False):
 def all_gather(tensor_list, tensor, group=None, async_op=False):
     """tensor_list[r] = rank r's tensor, on every rank."""
     group = _default_group("all_gather", group)
-    outputs = _stacked(tensor_list, "all_gather", "tensor_list", tensor, group.size)
+    outputs = _per_rank(tensor_list, "all_gather", "tensor_list", tensor, group.size)
     buffer = _Buffer(tensor, "all_gather")
     gathered = np.empty((group.size, *buffer.array.shape), buffer.array.dtype)
 
@@ -271,7 +270,7 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
 def reduce_scatter(output, input_list, op=ReduceOp.SUM, group=None, async_op=False):
     """output = the reduction over ranks of their input_list[rank]."""
     group = _default_group("reduce_scatter", group)
-    inputs = _stacked(input_list, "reduce_scatter", "input_list", output, group.size)
+    inputs = _per_rank(input_list, "reduce_scatter", "input_list", output, group.size)
     stacked = np.stack([item.detach().numpy() for item in inputs])
     buffer = _Buffer(output, "reduce_scatter", copy_in=False)
     mpi_op = _mpi_op(group, op, stacked, "reduce_scatter")
@@ -294,7 +293,7 @@ def gather(tensor, gather_list=None, dst=0, group=None, async_op=False):
     if group.rank == dst:
         if gather_list is None:
             raise ValueError("[gather] the destination rank must pass gather_list")
-        outputs = _stacked(gather_list, "gather", "gather_list", tensor, group.size)
+        outputs = _per_rank(gather_list, "gather", "gather_list", tensor, group.size)
         gathered = np.empty((group.size, *buffer.array.shape), buffer.array.dtype)
     elif gather_list:
         raise ValueError(f"[gather] only the destination rank ({dst}) passes gather_list")
@@ -316,7 +315,7 @@ def scatter(tensor, scatter_list=None, src=0, group=None, async_op=False):
     if group.rank == src:
         if scatter_list is None:
             raise ValueError("[scatter] the source rank must pass scatter_list")
-        inputs = _stacked(scatter_list, "scatter", "scatter_list", tensor, group.size)
+        inputs = _per_rank(scatter_list, "scatter", "scatter_list", tensor, group.size)
         stacked = np.stack([item.detach().numpy() for item in inputs])
     elif scatter_list:
         raise ValueError(f"[scatter] only the source rank ({src}) passes scatter_list")
