@@ -88,3 +88,19 @@ def test_tensor_hooks_and_post_accumulate_hooks_have_distinct_handles():
     post_handle.remove()
     w.sum().backward()
     assert calls == ["grad", "post", "grad"]
+
+
+@pytest.mark.parametrize("lib", [tg, torch], ids=["tapegrad", "torch"])
+def test_a_gradient_is_accumulated_as_soon_as_it_is_complete_in_every_step(lib):
+    """Not at the end of backward: the sink of a leaf made in an earlier step still runs before the
+    rest of the graph (what lets DDP's allreduces overlap backward)."""
+    lib.manual_seed(0)
+    first, second = lib.nn.Linear(4, 4), lib.nn.Linear(4, 4)
+    events = []
+    for name, parameter in (("first", first.weight), ("second", second.weight)):
+        parameter.register_post_accumulate_grad_hook(lambda tensor, name=name: events.append(name))
+    for _ in range(3):
+        hidden = first(lib.randn(2, 4))
+        hidden.register_hook(lambda grad: events.append("hidden"))
+        second(hidden.relu()).sum().backward()
+    assert events == ["second", "hidden", "first"] * 3

@@ -147,6 +147,7 @@ bool exclusively_owned(const Tensor& grad) {
 
 AccumulateGrad::AccumulateGrad(const Tensor& variable) : variable_(variable.impl_ptr()) {
   set_next_edges({});
+  number_as_sink();
   add_output_meta(variable);
 }
 

@@ -5,6 +5,7 @@
 // A Node's next_edges() has one entry per differentiable input of the forward op, in order.
 #pragma once
 
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -79,6 +80,11 @@ class Node : public std::enable_shared_from_this<Node> {
   // The gradient expected for the next forward output, without making this node its grad_fn.
   void add_output_meta(const Tensor& output) { output_meta_.push_back({output.sizes(), output.dtype()}); }
   void add_output_meta(OutputMeta meta) { output_meta_.push_back(std::move(meta)); }
+  // For a sink (AccumulateGrad): the highest number, so the engine runs it as soon as its gradient is
+  // complete, as PyTorch does. Numbered by creation, a leaf's long-lived sink would wait for every
+  // newer node, which holds .grad (and the post-accumulate hooks data-parallel training starts
+  // communicating from) until the end of backward.
+  void number_as_sink() { sequence_nr_ = std::numeric_limits<uint64_t>::max(); }
 
  private:
   std::vector<Edge> next_edges_;
