@@ -155,6 +155,7 @@ def ddp_equals_single_process():
                 optimizer.zero_grad()
                 loss_fn(model(inputs[shard]), targets[shard]).backward()
                 optimizer.step()
+            assert not model._progress.works  # backward() returned with every allreduce waited for
             for ours, theirs in zip(parameters_of(model), parameters_of(reference)):
                 np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-10)
             assert_equal_on_every_rank(parameters_of(model), f"{optimizer_name} parameters")

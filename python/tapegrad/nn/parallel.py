@@ -8,7 +8,8 @@ How the gradients travel (PyTorch's design): the parameters are packed, in rever
 the order backward produces their gradients), into flat buckets of about 25 MB (the first one
 1 MB, so that communication starts early). A post-accumulate-grad hook on each parameter copies its
 gradient into its bucket; the moment a bucket is complete its non-blocking allreduce starts, and
-backward goes on computing the next gradients meanwhile. The hook that completes the last bucket
+backward goes on computing the next gradients meanwhile (a helper thread gives MPI the calls it
+needs to move the allreduces on). The hook that completes the last bucket
 waits for all of them and writes the averages back into .grad, so when ``loss.backward()`` returns
 every .grad holds the average over ranks.
 
@@ -22,6 +23,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
+import time
 import weakref
 
 import numpy as np
@@ -31,6 +34,8 @@ from .module import Module
 # PyTorch's defaults (torch.distributed's _DEFAULT_FIRST_BUCKET_BYTES and DDP's bucket_cap_mb).
 FIRST_BUCKET_BYTES = 1024 * 1024
 DEFAULT_BUCKET_CAP_MB = 25
+# How often the progress thread gives the allreduces in flight an MPI call (see _Progress).
+PROGRESS_INTERVAL_S = 100e-6
 
 __all__ = ["DistributedDataParallel"]
 
@@ -82,6 +87,49 @@ def _assign_buckets(parameters, bucket_bytes):
     order = {id(parameter): index for index, parameter in enumerate(reversed(parameters))}
     buckets.sort(key=lambda members: order[id(members[0])])
     return [_Bucket(members) for members in buckets]
+
+
+class _Progress:
+    """MPI advances a non-blocking collective only inside MPI calls, and backward computes the next
+    gradients in C++, without the GIL, making none. While allreduces are in flight, a helper thread
+    tests them every PROGRESS_INTERVAL_S, sleeping in between so that it takes next to no CPU from
+    backward. It ends when they are all complete (start() makes a new one for the next) or when
+    finish() takes over, which waits in MPI itself, the fastest way once nothing else is left to do;
+    finish() does not wait for it to end (it may be waiting for the GIL)."""
+
+    def __init__(self):
+        self.works = []  # the launched buckets' allreduces, in bucket order
+        self._lock = threading.Lock()
+        self._thread = None
+        self._finishing = False
+
+    def start(self, work):
+        with self._lock:
+            self.works.append(work)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._poll, name="DistributedDataParallel progress",
+                                                daemon=True)
+                self._thread.start()
+
+    def _poll(self):
+        while True:
+            with self._lock:
+                # is_completed() is an MPI test (and, once the allreduce is done, the averaging).
+                if self._finishing or all([work.is_completed() for work in self.works]):
+                    self._thread = None
+                    return
+            time.sleep(PROGRESS_INTERVAL_S)
+
+    def finish(self):
+        """Waits for every allreduce. Once _finishing is set the thread touches none of them (it
+        checks under the lock), so there is no need to wait for it to notice."""
+        with self._lock:
+            self._finishing = True
+        for work in self.works:
+            work.wait()
+        with self._lock:
+            self.works = []
+            self._finishing = False
 
 
 def _gradient_ready(ddp_ref, bucket_index, position, parameter):
@@ -139,7 +187,7 @@ class DistributedDataParallel(Module):
                 parameter.register_post_accumulate_grad_hook(functools.partial(_gradient_ready, this, bucket_index,
                                                                                position))
         self._expect_gradients = False  # set by a forward whose backward must reduce
-        self._works = []  # the launched buckets' allreduces, in bucket order
+        self._progress = _Progress()
 
     def forward(self, *inputs, **kwargs):
         import tapegrad
@@ -151,7 +199,7 @@ class DistributedDataParallel(Module):
         if tapegrad.is_grad_enabled() and self.require_backward_grad_sync:
             for bucket in self._buckets:
                 bucket.reset()
-            self._works = []
+            self._progress.finish()  # nothing in flight, unless the last backward failed midway
             self._expect_gradients = True
         return self.module(*inputs, **kwargs)
 
@@ -174,20 +222,16 @@ class DistributedDataParallel(Module):
             raise RuntimeError("[DistributedDataParallel] a parameter received its gradient twice in one "
                                f"backward ({self._names[id(parameter)]}); run forward again before backward")
         bucket.write_gradient(position, parameter.grad)
-        buckets, works = self._buckets, self._works
+        buckets, progress = self._buckets, self._progress
         # Buckets start in bucket order, identical on every rank, as MPI requires of collectives.
-        while len(works) < len(buckets) and buckets[len(works)].missing == 0:
-            works.append(self._dist.all_reduce(buckets[len(works)].tensor, op=self._dist.ReduceOp.AVG,
-                                               async_op=True))
-        if len(works) < len(buckets):
-            # MPI moves a non-blocking collective on only inside MPI calls: give the started ones one.
-            for work in works:
-                work.is_completed()
+        while len(progress.works) < len(buckets) and buckets[len(progress.works)].missing == 0:
+            progress.start(self._dist.all_reduce(buckets[len(progress.works)].tensor, op=self._dist.ReduceOp.AVG,
+                                                 async_op=True))
+        if len(progress.works) < len(buckets):
             return
-        for work, finished in zip(works, buckets):
-            work.wait()
+        progress.finish()
+        for finished in buckets:
             finished.read_gradients()
-        self._works = []
         self._expect_gradients = False
 
     def _check_previous_reduction_finished(self):
