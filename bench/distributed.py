@@ -3,8 +3,8 @@
     python bench/distributed.py [--ranks 2] [--repeat 10] [--quick]
 
 1. allreduce: the gradients of 16 parameters of 1M float32 each (64 MB) averaged by DDP's bucketed
-   path (copy into 25 MB buckets, non-blocking allreduces, copy back) against one raw mpi4py
-   Allreduce of a 64 MB buffer; the ratio is of bandwidths (raw time / bucketed time).
+   path (copy into 25 MB buckets, non-blocking allreduces, copy back), and the buckets' allreduces
+   alone, against one raw mpi4py Allreduce of a 64 MB buffer; ratios of bandwidths (raw time / ours).
 2. epoch: one Fashion-MNIST epoch of tapegrad-train (784-128-10, global batch 256), 1 process x 2
    threads against 2 ranks x 1 thread (the samples/s the command reports).
 3. overlap: the 784-1024-1024-10 MLP on 2 ranks x 1 thread, batch 128 per rank: backward with DDP
@@ -58,7 +58,7 @@ def median_seconds(function, repeat):
 
 
 def measure_allreduce(repeat, elements):
-    """Prints 'allreduce <raw seconds> <bucketed seconds>' on rank 0."""
+    """Prints 'allreduce <raw> <buckets' communication> <bucketed path> <buckets>' (seconds) on rank 0."""
     import numpy as np
 
     import tapegrad as tg
@@ -86,15 +86,20 @@ def measure_allreduce(repeat, elements):
         for index, position, parameter in hooks:
             ddp._gradient_ready(index, position, parameter)
 
+    def communication():
+        # The buckets' allreduces alone, as the hooks start them, without the copies in and out.
+        for work in [dist.all_reduce(bucket.tensor, async_op=True) for bucket in ddp._buckets]:
+            work.wait()
+
     flat = np.random.default_rng(0).standard_normal(16 * elements).astype(np.float32)
     comm = dist._group.comm
 
     def raw():
         comm.Allreduce(MPI.IN_PLACE, flat, op=MPI.SUM)
 
-    raw_seconds, bucketed_seconds = median_seconds(raw, repeat), median_seconds(bucketed, repeat)
+    seconds = [median_seconds(function, repeat) for function in (raw, communication, bucketed)]
     if dist.get_rank() == 0:
-        print("allreduce", raw_seconds, bucketed_seconds, len(ddp._buckets), flush=True)
+        print("allreduce", *seconds, len(ddp._buckets), flush=True)
 
 
 def measure_overlap(repeat, hidden, batch):
@@ -126,15 +131,14 @@ def measure_overlap(repeat, hidden, batch):
         return time.perf_counter() - start
 
     def average_gradients():
-        # The same work as DDP's reduction, after backward: copy in, allreduce, average, copy back.
+        # The same work as DDP's reduction, after backward: copy in (divided), allreduce, copy back.
         start = time.perf_counter()
         offset = 0
         for parameter in reversed(list(plain.parameters())):
             grad = parameter.grad.numpy()
-            flat[offset:offset + grad.size] = grad.reshape(-1)
+            np.divide(grad.reshape(-1), dist.get_world_size(), out=flat[offset:offset + grad.size])
             offset += grad.size
         comm.Allreduce(MPI.IN_PLACE, flat, op=MPI.SUM)
-        np.divide(flat, dist.get_world_size(), out=flat)
         offset = 0
         for parameter in reversed(list(plain.parameters())):
             grad = parameter.grad.numpy()
@@ -192,18 +196,21 @@ def main():
     repeat = ["--repeat", str(1 if arguments.quick else arguments.repeat)] + (["--quick"] if arguments.quick else [])
 
     fields = launch(arguments.ranks, HERE, "--measure", "allreduce", *repeat).split()
-    raw, bucketed, buckets = float(fields[1]), float(fields[2]), int(fields[3])
-    megabytes = 16 * (1 << (12 if arguments.quick else 20)) * 4 / 1e6
+    raw, communication, bucketed = (float(value) for value in fields[1:4])
+    buckets = int(fields[4])
+    size_bytes = 16 * (1 << (12 if arguments.quick else 20)) * 4
     threaded, ranked = epoch_rate(1, arguments.ranks, arguments.quick), epoch_rate(arguments.ranks, 1, arguments.quick)
     fields = launch(arguments.ranks, HERE, "--measure", "overlap", *repeat).split()
     backward, allreduce, overlapped = (float(value) for value in fields[1:4])
 
     n = arguments.ranks
     rows = [
-        ("allreduce", f"raw mpi4py Allreduce of {megabytes:g} MB, {n} ranks", f"{raw * 1e3:.1f} ms",
-         f"{megabytes / raw / 1e3:.2f} GB/s"),
-        ("", f"DDP bucketed path ({buckets} buckets, copies in/out)", f"{bucketed * 1e3:.1f} ms",
-         f"{megabytes / bucketed / 1e3:.2f} GB/s, {raw / bucketed:.2f}x raw"),
+        ("allreduce", f"raw mpi4py Allreduce of {size_bytes / 2**20:g} MiB, {n} ranks", f"{raw * 1e3:.1f} ms",
+         f"{size_bytes / raw / 1e9:.2f} GB/s"),
+        ("", f"DDP's {buckets} buckets, their allreduces alone", f"{communication * 1e3:.1f} ms",
+         f"{size_bytes / communication / 1e9:.2f} GB/s, {raw / communication:.2f}x raw"),
+        ("", "DDP bucketed path (with copies in and out)", f"{bucketed * 1e3:.1f} ms",
+         f"{size_bytes / bucketed / 1e9:.2f} GB/s, {raw / bucketed:.2f}x raw"),
         ("epoch", f"1 process x {n} threads", f"{threaded:,.0f} samples/s", ""),
         ("", f"{n} ranks x 1 thread", f"{ranked:,.0f} samples/s", f"{threaded / ranked:.2f}x the threaded time"),
         ("overlap", "backward, then allreduce", f"{backward * 1e3:.1f} + {allreduce * 1e3:.1f} ms",

@@ -44,10 +44,11 @@ class _Bucket:
     """Parameters whose gradients are reduced together, through one flat array (and a tensor
     sharing its memory, which the collectives take)."""
 
-    def __init__(self, parameters):
+    def __init__(self, parameters, world_size):
         import tapegrad
 
         self.parameters = parameters
+        self.world_size = world_size
         self.offsets = np.cumsum([0, *(parameter.numel() for parameter in parameters)]).tolist()
         self.flat = np.empty(self.offsets[-1], parameters[0].detach().numpy().dtype)
         self.tensor = tapegrad.from_numpy(self.flat)
@@ -60,8 +61,11 @@ class _Bucket:
     def write_gradient(self, position, gradient):
         self.arrived[position] = True
         self.missing -= 1
-        # gradient.numpy() shares .grad's memory, whatever its strides: one copy into the bucket.
-        self.flat[self.offsets[position]:self.offsets[position + 1]] = gradient.detach().numpy().reshape(-1)
+        # gradient.numpy() shares .grad's memory, whatever its strides. Divided on the way in (as
+        # PyTorch's DDP divides before its allreduce), so that a sum of the buckets is the average
+        # with no pass of its own over them.
+        np.divide(gradient.detach().numpy().reshape(-1), self.world_size,
+                  out=self.flat[self.offsets[position]:self.offsets[position + 1]])
 
     def read_gradients(self):
         for position, parameter in enumerate(self.parameters):
@@ -69,7 +73,7 @@ class _Bucket:
             grad[...] = self.flat[self.offsets[position]:self.offsets[position + 1]].reshape(grad.shape)
 
 
-def _assign_buckets(parameters, bucket_bytes):
+def _assign_buckets(parameters, bucket_bytes, world_size):
     """PyTorch's assignment: through the parameters in reverse order, one open bucket per dtype,
     closed once it holds at least its limit (FIRST_BUCKET_BYTES for the dtype's first bucket);
     buckets ordered by their first parameter."""
@@ -86,7 +90,7 @@ def _assign_buckets(parameters, bucket_bytes):
     buckets += [members for members, _, _ in open_buckets.values() if members]
     order = {id(parameter): index for index, parameter in enumerate(reversed(parameters))}
     buckets.sort(key=lambda members: order[id(members[0])])
-    return [_Bucket(members) for members in buckets]
+    return [_Bucket(members, world_size) for members in buckets]
 
 
 class _Progress:
@@ -114,7 +118,7 @@ class _Progress:
     def _poll(self):
         while True:
             with self._lock:
-                # is_completed() is an MPI test (and, once the allreduce is done, the averaging).
+                # is_completed() is an MPI test.
                 if self._finishing or all([work.is_completed() for work in self.works]):
                     self._thread = None
                     return
@@ -180,7 +184,7 @@ class DistributedDataParallel(Module):
             if not parameter.is_floating_point():
                 raise TypeError(f"[{name}] parameters that require grad are floating point, got {parameter.dtype}")
         cap = DEFAULT_BUCKET_CAP_MB if bucket_cap_mb is None else bucket_cap_mb
-        self._buckets = _assign_buckets(trained, int(cap * 1024 * 1024))
+        self._buckets = _assign_buckets(trained, int(cap * 1024 * 1024), self._world_size)
         this = weakref.ref(self)
         for bucket_index, bucket in enumerate(self._buckets):
             for position, parameter in enumerate(bucket.parameters):
@@ -225,8 +229,7 @@ class DistributedDataParallel(Module):
         buckets, progress = self._buckets, self._progress
         # Buckets start in bucket order, identical on every rank, as MPI requires of collectives.
         while len(progress.works) < len(buckets) and buckets[len(progress.works)].missing == 0:
-            progress.start(self._dist.all_reduce(buckets[len(progress.works)].tensor, op=self._dist.ReduceOp.AVG,
-                                                 async_op=True))
+            progress.start(self._dist.all_reduce(buckets[len(progress.works)].tensor, async_op=True))
         if len(progress.works) < len(buckets):
             return
         progress.finish()
