@@ -122,6 +122,15 @@ void bind_removable_handle(py::module_& module) {
       .def("__exit__", [](const RemovableHandle& handle, py::args) { handle.remove(); });
 }
 
+// A Python hook as backward may hold it. Backward runs without the GIL: the hook retakes it to
+// call Python, and the last reference to the function (which may go with a tensor freed in C++)
+// drops under it.
+std::shared_ptr<py::function> held_for_backward(py::function function) {
+  return std::shared_ptr<py::function>(new py::function(std::move(function)), [](py::function* held) {
+    py::gil_scoped_acquire gil;
+    delete held;
+  });
+}
 }  // namespace
 
 void bind_tensor(py::module_& module, TensorClass& tensor) {
@@ -227,12 +236,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       .def_property("data", [](const Tensor& self) { return self.detach(); },
                     [](const Tensor& self, py::handle data) { self.set_data(to_tensor(data, "data", "data")); })
       .def("register_hook", [](const Tensor& self, py::function function) {
-        // Backward runs without the GIL: the hook retakes it to call Python, and the last
-        // reference to the function (which may go with a tensor freed in C++) drops under it.
-        std::shared_ptr<py::function> hook(new py::function(std::move(function)), [](py::function* held) {
-          py::gil_scoped_acquire gil;
-          delete held;
-        });
+        std::shared_ptr<py::function> hook = held_for_backward(std::move(function));
         const uint64_t id = self.register_hook([hook](const Tensor& grad) -> Tensor {
           py::gil_scoped_acquire gil;
           py::object result = (*hook)(grad);
@@ -240,6 +244,14 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
           TG_CHECK_TYPE(is_tensor(result), "hook", "a tensor hook must return None or a Tensor, but it returned ",
                         type_name(result));
           return as_tensor(result);
+        });
+        return RemovableHandle(HookHandle(self, id));
+      })
+      .def("register_post_accumulate_grad_hook", [](const Tensor& self, py::function function) {
+        std::shared_ptr<py::function> hook = held_for_backward(std::move(function));
+        const uint64_t id = register_post_accumulate_grad_hook(self, [hook](const Tensor& tensor) {
+          py::gil_scoped_acquire gil;
+          TG_CHECK((*hook)(tensor).is_none(), "hook", "Tensor post accumulate grad hooks should return None.");
         });
         return RemovableHandle(HookHandle(self, id));
       })

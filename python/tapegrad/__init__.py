@@ -24,7 +24,7 @@ from ._C import (  # noqa: F401  (the public surface)
 )
 from ._tensor import Size, tensor
 from .autograd import no_grad, enable_grad, inference_mode, set_grad_enabled
-from . import autograd, cuda, datasets, profiler, utils, viz
+from . import autograd, cuda, datasets, distributed, profiler, utils, viz
 from . import nn, optim
 from .serialization import load, save
 

@@ -3,9 +3,15 @@
     tapegrad-train                                  # 784-128-10, SGD(0.02, momentum 0.9), 3 epochs
     tapegrad-train --hidden 256,128 --epochs 10 --save mlp.safetensors
     tapegrad-train --evaluate mlp.safetensors      # the architecture is read from the file
+    mpiexec -n 4 tapegrad-train                     # data-parallel, on 4 processes
 
 The last line printed is always ``test accuracy: 0.XXXX``. Written as PyTorch code would be, so
 it also documents the API it exercises.
+
+Under ``mpiexec`` every rank trains on its shard of each epoch (DistributedSampler) with
+``--batch-size`` divided among them, and DistributedDataParallel averages the gradients, so the run
+equals a single-process one with the same global batch (up to float32 rounding). Only rank 0
+prints, evaluates and saves.
 """
 
 from __future__ import annotations
@@ -201,8 +207,8 @@ def make_optimizer(args, parameters):
     return optim.SGD(parameters, lr=lr, momentum=0.9)
 
 
-def train_epoch(model, split, loader, loss_fn, optimizer, progress):
-    """One pass over loader; returns (mean loss, samples per second)."""
+def train_epoch(model, split, loader, loss_fn, optimizer, progress, world_size=1):
+    """One pass over loader; returns (mean loss, samples per second), over all ranks."""
     model.train()
     total_loss, seen = 0.0, 0
     start = time.perf_counter()
@@ -220,6 +226,13 @@ def train_epoch(model, split, loader, loss_fn, optimizer, progress):
             rate = seen / max(time.perf_counter() - start, 1e-9)
             progress.set_postfix({"loss": f"{total_loss / seen:.4f}",
                                   "samples/s": f"{rate:,.0f}"})
+    if world_size > 1:
+        import tapegrad
+        from tapegrad import distributed as dist
+
+        totals = tapegrad.tensor([total_loss, seen], dtype=tapegrad.float64)
+        dist.all_reduce(totals)
+        total_loss, seen = totals.tolist()
     elapsed = max(time.perf_counter() - start, 1e-9)
     return total_loss / max(seen, 1), seen / elapsed
 
@@ -250,39 +263,59 @@ def load_checkpoint(path):
     return model
 
 
-def run(args) -> float:
+def launched_by_mpiexec() -> bool:
+    """Whether an MPI launcher started this process (MPICH's Hydra and Open MPI set these)."""
+    return any(name in os.environ for name in ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK"))
+
+
+def run(args, rank=0, world_size=1):
+    """Rank 0's test accuracy (None on the other ranks)."""
     import tapegrad
 
     if args.threads is not None:
         tapegrad.set_num_threads(args.threads)
     if args.evaluate:
+        if rank != 0:
+            return None
         model = load_checkpoint(args.evaluate)
         test_x, test_y, test_split = load_split(args.dataset, args.data, train=False)
         return evaluate(model, test_split, test_x, test_y)
+    if args.batch_size % world_size:
+        raise InputError(f"--batch-size {args.batch_size} is the global batch: it must be a multiple of the "
+                         f"{world_size} processes")
 
     # The data comes first: a missing data set is reported before anything else is set up.
     test_x, test_y, test_split = load_split(args.dataset, args.data, train=False)
     train_x, train_y, train_split = load_split(args.dataset, args.data, train=True)
 
     from tapegrad import nn
-    from tapegrad.utils.data import DataLoader, TensorDataset
+    from tapegrad.utils.data import DataLoader, DistributedSampler, TensorDataset
     from tqdm import tqdm
 
-    # One seed for everything: the initial weights and each epoch's shuffle draw from its stream.
+    # One seed for the initial weights; each epoch's order is a permutation seeded with seed + epoch,
+    # which every rank draws alike and takes its shard of (one shard of one: the single-process run).
     tapegrad.manual_seed(args.seed)
     model = build_model([NUM_FEATURES, *args.hidden, NUM_CLASSES])
+    trained = model if world_size == 1 else nn.parallel.DistributedDataParallel(model)
     loss_fn = nn.CrossEntropyLoss()
-    optimizer = make_optimizer(args, model.parameters())
-    loader = DataLoader(TensorDataset(train_x, train_y), batch_size=args.batch_size, shuffle=True)
-    accuracy = evaluate(model, test_split, test_x, test_y) if args.epochs < 1 else None
-    for epoch in range(1, args.epochs + 1):
-        with tqdm(total=len(loader), desc=f"epoch {epoch}/{args.epochs}", unit="batch",
-                  disable=args.no_progress, leave=False, file=sys.stderr) as progress:
-            loss, rate = train_epoch(model, train_split, loader, loss_fn, optimizer, progress)
+    optimizer = make_optimizer(args, trained.parameters())
+    dataset = TensorDataset(train_x, train_y)
+    # Modulo 2**63: seed + epoch must stay a valid seed for the largest --seed.
+    sampler = DistributedSampler(dataset, world_size, rank, shuffle=True, seed=args.seed % 2**63)
+    loader = DataLoader(dataset, batch_size=args.batch_size // world_size, sampler=sampler)
+    accuracy = None
+    if args.epochs < 1 and rank == 0:
         accuracy = evaluate(model, test_split, test_x, test_y)
-        print(f"epoch {epoch}/{args.epochs}: train loss {loss:.4f}, "
-              f"test accuracy {accuracy:.4f}, {rate:,.0f} samples/s", flush=True)
-    if args.save:
+    for epoch in range(1, args.epochs + 1):
+        sampler.set_epoch(epoch)
+        with tqdm(total=len(loader), desc=f"epoch {epoch}/{args.epochs}", unit="batch",
+                  disable=args.no_progress or rank != 0, leave=False, file=sys.stderr) as progress:
+            loss, rate = train_epoch(trained, train_split, loader, loss_fn, optimizer, progress, world_size)
+        if rank == 0:
+            accuracy = evaluate(model, test_split, test_x, test_y)
+            print(f"epoch {epoch}/{args.epochs}: train loss {loss:.4f}, "
+                  f"test accuracy {accuracy:.4f}, {rate:,.0f} samples/s", flush=True)
+    if args.save and rank == 0:
         try:
             tapegrad.save(model.state_dict(), args.save)
         except OSError as e:
@@ -293,12 +326,25 @@ def run(args) -> float:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    rank, world_size = 0, 1
+    if launched_by_mpiexec():
+        from tapegrad import distributed as dist
+
+        if not dist.is_initialized():
+            dist.init_process_group("mpi")
+        rank, world_size = dist.get_rank(), dist.get_world_size()
     try:
-        accuracy = run(args)
+        accuracy = run(args, rank, world_size)
     except InputError as e:
-        print(f"tapegrad-train: {e}", file=sys.stderr)
+        print(f"tapegrad-train: {e}", file=sys.stderr, flush=True)
+        if world_size > 1:
+            # The other ranks may be waiting for this one in a collective: end the whole job.
+            from mpi4py import MPI
+
+            MPI.COMM_WORLD.Abort(1)
         return 1
-    print(f"test accuracy: {accuracy:.4f}", flush=True)
+    if rank == 0:
+        print(f"test accuracy: {accuracy:.4f}", flush=True)
     return 0
 
 

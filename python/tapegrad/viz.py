@@ -13,7 +13,7 @@ import os
 import shutil
 import subprocess
 from collections import defaultdict, deque
-from xml.sax.saxutils import escape
+from html import escape
 
 __all__ = ["Graph", "make_dot"]
 

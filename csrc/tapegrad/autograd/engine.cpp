@@ -137,9 +137,10 @@ class GraphTask {
     }
   }
 
-  // A node is needed when a captured edge points at a node below it. Children are always
-  // older (smaller sequence numbers) than their parents, so visiting nodes oldest first settles
-  // every child before its parents, without recursion.
+  // A node is needed when a captured edge points at a node below it. Children are older (smaller
+  // sequence numbers) than their parents, so visiting nodes oldest first settles every child before
+  // its parents, without recursion. The exception, AccumulateGrad (numbered highest), has no edges:
+  // whether it is captured is known before the walk.
   void mark_needed(const std::vector<Edge>& captures) {
     for (const Edge& edge : captures) {
       auto it = states_.find(edge.node.get());

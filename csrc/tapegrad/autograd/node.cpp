@@ -157,7 +157,7 @@ Tensor AccumulateGrad::variable() const {
 }
 
 AccumulateGrad::AccumulateGrad(const Tensor& variable) : variable_(variable.impl_ptr()) {
-  set_next_edges({});
+  number_as_sink();  // it has no edges to collect
   add_output_meta(variable);
 }
 
@@ -176,7 +176,7 @@ TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
   if (!grad.defined() || !variable) return {};
   run_leaf_hooks(grad);
   // Backward runs without the Python GIL, and two threads' graphs may share this leaf.
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_lock<std::mutex> lock(mutex_);
   AutogradMeta* meta = autograd_meta(*variable);
   if (!meta->grad.defined()) {
     // Keep the incoming gradient itself when nobody else holds it (the usual case), else a copy,
@@ -191,6 +191,14 @@ TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
   } else {
     add_(meta->grad, grad);
   }
+  // A copy, taken under the lock: a hook may remove hooks while it runs. They run outside it, so
+  // that a hook that waits (on other processes, say) blocks no other thread's accumulation.
+  const auto post_hooks = meta->post_accumulate_grad_hooks;
+  lock.unlock();
+  if (!post_hooks.empty()) {
+    const Tensor leaf(variable);
+    for (const auto& [id, hook] : post_hooks) hook(leaf);
+  }
   return {};
 }
 
@@ -202,8 +210,10 @@ HookHandle::HookHandle(const Tensor& tensor, uint64_t id) : id_(id) {
 void HookHandle::remove() const {
   if (auto node = node_.lock()) node->remove_output_hook(id_);
   if (auto leaf = leaf_.lock()) {
-    if (AutogradMeta* meta = autograd_meta(*leaf))
+    if (AutogradMeta* meta = autograd_meta(*leaf)) {
       std::erase_if(meta->hooks, [this](const auto& entry) { return entry.first == id_; });
+      std::erase_if(meta->post_accumulate_grad_hooks, [this](const auto& entry) { return entry.first == id_; });
+    }
   }
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <array>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -103,6 +104,11 @@ class Node : public std::enable_shared_from_this<Node> {
   // For a node whose backward runs `inner`'s formula (CopySlices): inner's saved tensors are
   // released with this node's. `inner` must live as long as this node.
   void release_saved_with(Node& inner) { releases_with_ = &inner; }
+  // For a sink (AccumulateGrad): the highest number, so the engine runs it as soon as its gradient is
+  // complete, as PyTorch does. Numbered by creation, a leaf's long-lived sink would wait for every
+  // newer node, which holds .grad (and the post-accumulate hooks data-parallel training starts
+  // communicating from) until the end of backward.
+  void number_as_sink() { sequence_nr_ = std::numeric_limits<uint64_t>::max(); }
 
  private:
   std::vector<Edge> next_edges_;

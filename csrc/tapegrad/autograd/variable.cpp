@@ -80,14 +80,28 @@ bool Tensor::retains_grad() const {
   return meta && meta->retains_grad;
 }
 
+namespace {
+// One numbering for both kinds of hook, so that a HookHandle's id names exactly one of them.
+std::atomic<uint64_t> next_hook_id{0};
+}  // namespace
+
 uint64_t Tensor::register_hook(TensorHook hook) const {
   TG_CHECK(requires_grad(), "register_hook", "cannot register a hook on a tensor that doesn't require gradient");
-  static std::atomic<uint64_t> next_id{0};
-  const uint64_t id = next_id++;
+  const uint64_t id = next_hook_id++;
   const std::shared_ptr<Node>& node = grad_fn();
   AutogradMeta& meta = ensure_autograd_meta(*impl_);
   if (node) node->add_output_hook(meta.output_nr, id, std::move(hook));
   else meta.hooks.emplace_back(id, std::move(hook));
+  return id;
+}
+
+uint64_t register_post_accumulate_grad_hook(const Tensor& tensor, PostAccumulateGradHook hook) {
+  TG_CHECK(tensor.requires_grad(),
+           "register_post_accumulate_grad_hook", "cannot register a hook on a tensor that doesn't require gradient");
+  TG_CHECK(tensor.is_leaf(),
+           "register_post_accumulate_grad_hook", "post accumulate grad hooks cannot be registered on non-leaf tensors");
+  const uint64_t id = next_hook_id++;
+  ensure_autograd_meta(*tensor.impl()).post_accumulate_grad_hooks.emplace_back(id, std::move(hook));
   return id;
 }
 

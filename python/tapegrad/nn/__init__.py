@@ -1,5 +1,5 @@
 """tapegrad.nn: modules, parameters, functional forms and initialisers, shaped like torch.nn."""
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers import (
     BCELoss,
@@ -21,6 +21,6 @@ from .layers import (
 from .module import Module
 from .parameter import Parameter
 
-__all__ = ["Module", "Parameter", "functional", "init", "utils", "Linear", "Identity", "ReLU", "Sigmoid", "Tanh",
+__all__ = ["Module", "Parameter", "functional", "init", "parallel", "utils", "Linear", "Identity", "ReLU", "Sigmoid", "Tanh",
            "Softmax", "LogSoftmax", "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
            "ParameterDict", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss"]

@@ -19,6 +19,7 @@ import re
 import numpy as np
 
 from .dataset import IterableDataset, Subset, TensorDataset
+from .distributed import DistributedSampler
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 __all__ = ["DataLoader", "default_collate", "default_convert", "get_worker_info"]
@@ -301,8 +302,8 @@ class DataLoader:
 
         batcher = self.batch_sampler
         sampler = getattr(batcher, "sampler", None)
-        if type(batcher) is BatchSampler and type(sampler) in (SequentialSampler, RandomSampler):
-            order = sampler._order() if type(sampler) is RandomSampler else None
+        if type(batcher) is BatchSampler and type(sampler) in (SequentialSampler, RandomSampler, DistributedSampler):
+            order = None if type(sampler) is SequentialSampler else sampler._order()
             count = len(sampler)
             stop = count - count % batcher.batch_size if batcher.drop_last else count
             for start in range(0, stop, batcher.batch_size):
