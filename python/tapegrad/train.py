@@ -29,6 +29,7 @@ DEFAULT_LR = {"sgd": 0.02, "adam": 1e-3}
 EVAL_BATCH = 10000
 NUM_CLASSES = 10
 NUM_FEATURES = 28 * 28
+PROFILE_STEPS = 5  # what --profile records: enough steps to see the steady state, few enough to read
 
 
 def _hidden_sizes(text: str):
@@ -111,6 +112,10 @@ def parse_args(argv=None):
     parser.add_argument("--evaluate", metavar="CKPT", default=None,
                         help="only evaluate this saved model on the test set")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--draw-graph", metavar="PATH", default=None,
+                        help="save the graph of the first training step (.dot, .svg; .png/.pdf need Graphviz)")
+    parser.add_argument("--profile", metavar="PATH", default=None,
+                        help=f"write a Chrome trace of the first {PROFILE_STEPS} training steps (JSON)")
     args = parser.parse_args(argv)
     _check_paths(parser, args)
     return args
@@ -207,17 +212,35 @@ def make_optimizer(args, parameters):
     return optim.SGD(parameters, lr=lr, momentum=0.9)
 
 
-def train_epoch(model, split, loader, loss_fn, optimizer, progress, world_size=1):
-    """One pass over loader; returns (mean loss, samples per second), over all ranks."""
+def draw_first_step(model, inputs, targets, path, loss_fn=None):
+    """Saves the graph that one training step records (forward and loss) to ``path``."""
+    from tapegrad import nn, viz
+
+    loss = (loss_fn or nn.CrossEntropyLoss())(model(inputs), targets)
+    viz.make_dot(loss, params=dict(model.named_parameters())).save(path)
+
+
+def train_epoch(model, split, loader, loss_fn, optimizer, progress, world_size=1, profile_path=None):
+    """One pass over loader; returns (mean loss, samples per second), over all ranks. With
+    ``profile_path``, the first PROFILE_STEPS steps are profiled into a Chrome trace there."""
+    from tapegrad import profiler
+
     model.train()
     total_loss, seen = 0.0, 0
     start = time.perf_counter()
+    recording = profiler.profile(record_shapes=True) if profile_path else None
+    if recording:
+        recording.start()
     for step, (images, labels) in enumerate(loader):
         inputs, targets = batch_tensors(split, images, labels)
         optimizer.zero_grad()
         loss = loss_fn(model(inputs), targets)
         loss.backward()
         optimizer.step()
+        if recording and step + 1 == PROFILE_STEPS:
+            recording.stop()
+            recording.export_chrome_trace(profile_path)
+            recording = None
         batch = int(targets.shape[0])
         total_loss += loss.item() * batch
         seen += batch
@@ -226,6 +249,9 @@ def train_epoch(model, split, loader, loss_fn, optimizer, progress, world_size=1
             rate = seen / max(time.perf_counter() - start, 1e-9)
             progress.set_postfix({"loss": f"{total_loss / seen:.4f}",
                                   "samples/s": f"{rate:,.0f}"})
+    if recording:  # an epoch shorter than PROFILE_STEPS
+        recording.stop()
+        recording.export_chrome_trace(profile_path)
     if world_size > 1:
         import tapegrad
         from tapegrad import distributed as dist
@@ -304,13 +330,19 @@ def run(args, rank=0, world_size=1):
     sampler = DistributedSampler(dataset, world_size, rank, shuffle=True, seed=args.seed % 2**63)
     loader = DataLoader(dataset, batch_size=args.batch_size // world_size, sampler=sampler)
     accuracy = None
+    if args.draw_graph and rank == 0:
+        images, labels = next(iter(loader))
+        draw_first_step(model, *batch_tensors(train_split, images, labels), args.draw_graph, loss_fn)
+        print(f"saved the graph of one training step to {args.draw_graph}", flush=True)
     if args.epochs < 1 and rank == 0:
         accuracy = evaluate(model, test_split, test_x, test_y)
     for epoch in range(1, args.epochs + 1):
         sampler.set_epoch(epoch)
         with tqdm(total=len(loader), desc=f"epoch {epoch}/{args.epochs}", unit="batch",
                   disable=args.no_progress or rank != 0, leave=False, file=sys.stderr) as progress:
-            loss, rate = train_epoch(trained, train_split, loader, loss_fn, optimizer, progress, world_size)
+            profile_path = args.profile if epoch == 1 and rank == 0 else None
+            loss, rate = train_epoch(trained, train_split, loader, loss_fn, optimizer, progress, world_size,
+                                     profile_path)
         if rank == 0:
             accuracy = evaluate(model, test_split, test_x, test_y)
             print(f"epoch {epoch}/{args.epochs}: train loss {loss:.4f}, "
