@@ -129,5 +129,20 @@ def test_timeout_is_an_error():
 
 
 def test_spawned_workers_work():
-    loader = DataLoader(Squares(8), batch_size=4, num_workers=2, multiprocessing_context="spawn")
+    # One worker: a spawned one imports this module, torch included, which takes seconds.
+    loader = DataLoader(Squares(8), batch_size=4, num_workers=1, multiprocessing_context="spawn")
     assert [batch[1].tolist() for batch in loader] == [[0, 1, 2, 3], [4, 5, 6, 7]]
+
+
+class Dies(Dataset):
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, index):
+        os._exit(3)
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang():
+    with pytest.raises(RuntimeError, match=r"DataLoader worker \(pid\(s\) \d+.*exited unexpectedly"):
+        list(DataLoader(Dies(), batch_size=2, num_workers=1))
+    assert no_children_left()

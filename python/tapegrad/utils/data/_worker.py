@@ -175,12 +175,13 @@ class WorkerPool:
 
     def _next_result(self):
         timeout = self._loader.timeout
+        interval = min(_POLL_SECONDS, timeout) if timeout else _POLL_SECONDS
         waited = 0.0
         while True:
             try:
-                return self._result_queue.get(timeout=_POLL_SECONDS if not timeout else min(_POLL_SECONDS, timeout))
+                return self._result_queue.get(timeout=interval)
             except queue.Empty:
-                waited += _POLL_SECONDS if not timeout else min(_POLL_SECONDS, timeout)
+                waited += interval
             dead = [str(worker.pid) for worker in self._workers if not worker.is_alive()]
             if dead:
                 self.shutdown()
