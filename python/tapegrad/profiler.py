@@ -19,6 +19,7 @@ import threading
 from collections import defaultdict
 
 from . import _C
+from ._atomic import atomic_write
 
 __all__ = ["ProfilerActivity", "profile", "record_function", "FunctionEvent", "FunctionEventAvg", "EventList"]
 
@@ -255,7 +256,7 @@ class profile:
             if args:
                 entry["args"] = args
             trace.append(entry)
-        with open(path, "w") as file:
+        with atomic_write(path, "w") as file:
             json.dump({"traceEvents": trace, "displayTimeUnit": "ms"}, file)
         return path
 

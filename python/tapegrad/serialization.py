@@ -16,7 +16,8 @@ are unique and can be split back. In the structure, a dict whose keys aren't all
 tuples come back as they went in. Values may be None, bool, int, float, str, NumPy scalars
 (stored as Python numbers), dicts, lists, tuples and tensors.
 
-Supported dtypes: F32 F64 I32 I64 BOOL. ``load`` checks the whole header before reading any
+Saved dtypes: F32 F64 I32 I64 BOOL. Loaded also: F16 and BF16, widened to float32 (exactly: every
+half and bfloat16 value is a float32 one) until tapegrad has those dtypes. ``load`` checks the whole header before reading any
 data, with the safetensors package's rules (among them: the tensors tile the data section
 exactly) and NumPy's limits (at most 64 dims; itemsize times the product of the non-zero dims
 below 2**63, as NumPy counts even for an empty array); every problem with the file's content is a
@@ -26,12 +27,23 @@ ValueError naming the file and, where there is one, the tensor. A structure is a
 ``save`` writes through ``tapegrad._atomic.atomic_write``: the path holds the old file or the
 complete new one, never a torn one, and a link at the path is replaced rather than followed, as
 the safetensors package does.
+
+Both take an open binary file as well as a path. ``load(path, mmap=True)`` maps the file
+(privately: writing to a tensor never changes the file) and makes each tensor a view of the map,
+so its pages are read when first touched; ``safe_open(path)`` reads the header alone and one
+tensor on each ``get_tensor(name)``, as the safetensors package's ``safe_open`` does. The reader
+is our own rather than the safetensors package: it is fuzz-tested here (tests/test_fuzz.py) with
+messages that name the file and tensor, it reads the nested structures ``save`` writes, and
+tapegrad then needs no Rust extension at run time.
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import math
+import mmap as _mmap
 import numbers
 import os
 import struct
@@ -40,7 +52,7 @@ import numpy as np
 
 from ._atomic import atomic_write
 
-__all__ = ["save", "load", "load_numpy"]
+__all__ = ["save", "load", "load_numpy", "safe_open"]
 
 _DTYPES = {
     "F32": np.dtype("<f4"),
@@ -50,6 +62,8 @@ _DTYPES = {
     "BOOL": np.dtype("bool"),
 }
 _NAMES = {dtype: name for name, dtype in _DTYPES.items()}
+# Read, not written: stored as these dtypes, widened to float32 by _widened.
+_READ_ONLY_DTYPES = {"F16": np.dtype("<f2"), "BF16": np.dtype("<u2")}
 _STRUCTURE_KEY = "tapegrad.structure"
 _TAG_TENSOR, _TAG_DICT, _TAG_TUPLE = "__tensor__", "__dict__", "__tuple__"
 _TAGS = (_TAG_TENSOR, _TAG_DICT, _TAG_TUPLE)
@@ -205,7 +219,8 @@ def _write(path, arrays: dict, metadata: dict | None) -> None:
         offset += size
     encoded = json.dumps(header, separators=(",", ":"), allow_nan=False).encode("utf-8")
     encoded += b" " * (-len(encoded) % 8)
-    with atomic_write(path) as f:
+    # An open file is the caller's to make atomic; a path gets the atomic writer.
+    with contextlib.nullcontext(path) if callable(getattr(path, "write", None)) else atomic_write(path) as f:
         f.write(struct.pack("<Q", len(encoded)))
         f.write(encoded)
         for data in ordered:
@@ -215,7 +230,7 @@ def _write(path, arrays: dict, metadata: dict | None) -> None:
 def save(obj, path) -> None:
     """Save a state dict (``{name: tensor}``) or a nested object such as an optimizer's.
 
-    NumPy arrays are accepted wherever tensors are.
+    ``path`` is a path or an open binary file. NumPy arrays are accepted wherever tensors are.
     """
     if _is_flat_state_dict(obj):
         _write(path, {k: _to_numpy(v) for k, v in obj.items()}, None)
@@ -275,10 +290,11 @@ def _read_header(path, f, file_size):
         where = f"{path}: tensor {name!r}"
         if not isinstance(entry, dict) or set(entry) != {"dtype", "shape", "data_offsets"}:
             raise ValueError(f"{where}: entry must have exactly dtype, shape and data_offsets")
-        dtype = _DTYPES.get(entry["dtype"]) if isinstance(entry["dtype"], str) else None
+        name_of_dtype = entry["dtype"] if isinstance(entry["dtype"], str) else None
+        dtype = _DTYPES.get(name_of_dtype) or _READ_ONLY_DTYPES.get(name_of_dtype)
         if dtype is None:
             raise ValueError(f"{where}: unsupported dtype {entry['dtype']!r}; "
-                             f"supported: {', '.join(_DTYPES)}")
+                             f"supported: {', '.join([*_DTYPES, *_READ_ONLY_DTYPES])}")
         shape = entry["shape"]
         if not isinstance(shape, list) or not all(_check_int(d) for d in shape):
             raise ValueError(f"{where}: shape {shape!r} must be a list of non-negative ints")
@@ -303,7 +319,7 @@ def _read_header(path, f, file_size):
         if end - begin != numel * dtype.itemsize:
             raise ValueError(f"{where}: data_offsets {offsets} hold {end - begin} bytes, shape "
                              f"{shape} of {entry['dtype']} needs {numel * dtype.itemsize}")
-        entries[name] = (dtype, tuple(shape), begin, end)
+        entries[name] = (name_of_dtype, tuple(shape), begin, end)
     # As the safetensors package requires: the tensors, in offset order, tile the data section
     # exactly, with no gap, no overlap and nothing after the last one.
     previous_name, previous_end = None, 0
@@ -319,22 +335,140 @@ def _read_header(path, f, file_size):
     return entries, metadata, 8 + header_len
 
 
-def _read(path):
-    with open(path, "rb") as f:
-        file_size = os.fstat(f.fileno()).st_size
+def _widened(dtype_name: str, array: np.ndarray) -> np.ndarray:
+    """array as tapegrad can hold it: F16 and BF16 as float32 (BF16 is float32's upper half)."""
+    if dtype_name == "F16":
+        return array.astype(np.float32)
+    if dtype_name == "BF16":
+        return (array.astype(np.uint32) << 16).view(np.float32)
+    return array
+
+
+def _stored_dtype(dtype_name: str) -> np.dtype:
+    return _DTYPES.get(dtype_name) or _READ_ONLY_DTYPES[dtype_name]
+
+
+def _read_tensor(path, f, data_start, name, entry):
+    dtype_name, shape, begin, end = entry
+    array = np.empty(shape, dtype=_stored_dtype(dtype_name))
+    f.seek(data_start + begin)
+    if f.readinto(memoryview(array.reshape(-1)).cast("B")) != end - begin:
+        raise ValueError(f"{path}: tensor {name!r}: file ended while reading its data")
+    return _widened(dtype_name, array)
+
+
+@contextlib.contextmanager
+def _opened(source):
+    """(name for messages, binary file, its size) of a path or an open binary file."""
+    if callable(getattr(source, "read", None)):
+        name = getattr(source, "name", None)
+        # A file object may not be seekable (a pipe, a socket): its bytes are read once.
+        f = source if source.seekable() else io.BytesIO(source.read())
+        start = f.tell()
+        size = f.seek(0, os.SEEK_END) - start
+        f.seek(start)
+        yield (name if isinstance(name, str) else "<file object>"), _Offset(f, start), size
+        return
+    with open(source, "rb") as f:
+        yield os.fspath(source), f, os.fstat(f.fileno()).st_size
+
+
+class _Offset:
+    """A file object read as if it began where it was when handed to load."""
+
+    def __init__(self, f, start):
+        self._f, self._start = f, start
+
+    def read(self, count):
+        return self._f.read(count)
+
+    def readinto(self, buffer):
+        return self._f.readinto(buffer)
+
+    def seek(self, position):
+        return self._f.seek(self._start + position)
+
+
+def _read(source, mmap=False):
+    with _opened(source) as (path, f, file_size):
         entries, metadata, data_start = _read_header(path, f, file_size)
+        if not mmap:
+            return {name: _read_tensor(path, f, data_start, name, entry) for name, entry in entries.items()}, \
+                metadata
+        if not hasattr(f, "fileno"):
+            raise ValueError(f"[load] {path}: mmap=True needs a file on disk, not a file object")
+        # ACCESS_COPY: a private map, so writing to a tensor never writes to the file; an empty
+        # data section cannot be mapped (mmap refuses length 0) and needs no map.
+        mapped = _mmap.mmap(f.fileno(), 0, access=_mmap.ACCESS_COPY) if file_size else None
         arrays = {}
-        for name, (dtype, shape, begin, end) in entries.items():
-            array = np.empty(shape, dtype=dtype)
-            f.seek(data_start + begin)
-            if f.readinto(memoryview(array.reshape(-1)).cast("B")) != end - begin:
-                raise ValueError(f"{path}: tensor {name!r}: file ended while reading its data")
-            arrays[name] = array
-    return arrays, metadata
+        for name, (dtype_name, shape, begin, end) in entries.items():
+            dtype = _stored_dtype(dtype_name)
+            if begin == end:
+                array = np.empty(shape, dtype=dtype)
+            else:
+                array = np.frombuffer(mapped, dtype=dtype, count=(end - begin) // dtype.itemsize,
+                                      offset=data_start + begin).reshape(shape)
+                if (data_start + begin) % dtype.itemsize:
+                    array = array.copy()  # the kernels need aligned data; other writers may not align
+            arrays[name] = _widened(dtype_name, array)
+        return arrays, metadata
 
 
-def _load(path, convert):
-    arrays, metadata = _read(path)
+class safe_open:
+    """One safetensors file, read a tensor at a time: ``keys()``, ``get_tensor(name)`` and
+    ``metadata()``, as the safetensors package's ``safe_open(path, framework="pt")`` (only
+    ``framework`` "pt", "np" or "numpy" and ``device`` "cpu"). Use it in a ``with`` block; the
+    header is checked as ``load`` checks it, and only the named tensor's bytes are read."""
+
+    def __init__(self, filename, framework="pt", device="cpu"):
+        if framework not in ("pt", "np", "numpy"):
+            raise ValueError(f"[safe_open] framework must be 'pt' (tapegrad tensors) or 'np', got {framework!r}")
+        _check_cpu("safe_open", device)
+        self._path = os.fspath(filename)
+        self._numpy = framework != "pt"
+        self._file = open(self._path, "rb")
+        try:
+            self._entries, self._metadata, self._data_start = _read_header(
+                self._path, self._file, os.fstat(self._file.fileno()).st_size)
+        except BaseException:
+            self._file.close()
+            raise
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self._file.close()
+
+    def keys(self):
+        return list(self._entries)
+
+    def metadata(self):
+        return dict(self._metadata)
+
+    def get_tensor(self, name):
+        if name not in self._entries:
+            raise KeyError(f"[safe_open] {self._path} has no tensor {name!r}")
+        array = _read_tensor(self._path, self._file, self._data_start, name, self._entries[name])
+        return array if self._numpy else _from_numpy(array)
+
+
+def _check_cpu(op, location):
+    """map_location/device as PyTorch code passes them: None, "cpu" or a cpu device; a CUDA one
+    is refused by name, as tapegrad has no CUDA yet."""
+    if location is None:
+        return
+    if isinstance(location, str) or type(location).__name__ == "device":
+        text = str(location)
+        if text == "cpu" or text.startswith("cpu:"):
+            return
+        raise RuntimeError(f"[{op}] cannot load onto {text!r}: tapegrad runs on the CPU only (no CUDA "
+                           "device exists yet); use 'cpu'")
+    raise TypeError(f"[{op}] takes a device name or tapegrad.device, got {type(location).__name__}")
+
+
+def _load(path, convert, mmap=False):
+    arrays, metadata = _read(path, mmap)
     tensors = {name: convert(array) for name, array in arrays.items()}
     if _STRUCTURE_KEY not in metadata:
         return tensors
@@ -349,11 +483,20 @@ def _load(path, convert):
     return _unflatten(structure, tensors, path)
 
 
-def load_numpy(path):
+def load_numpy(path, mmap=False):
     """``load``, with tensors left as NumPy arrays."""
-    return _load(path, lambda array: array)
+    return _load(path, lambda array: array, mmap)
 
 
-def load(path):
-    """Load what ``save`` wrote (or any safetensors file of supported dtypes) as tensors."""
-    return _load(path, _from_numpy)
+def load(f, map_location=None, weights_only=None, mmap=False):
+    """Load what ``save`` wrote (or any safetensors file of supported dtypes) as tensors.
+
+    ``f`` is a path or an open binary file. ``map_location`` may be None, "cpu" or a cpu device
+    (a CUDA one is an error: tapegrad has no CUDA yet); ``weights_only`` is accepted as
+    ``torch.load`` takes it and changes nothing, as a safetensors file holds no code to run.
+    ``mmap=True`` maps the file instead of reading it (see the module docstring).
+    """
+    _check_cpu("load", map_location)
+    if weights_only not in (None, True, False):
+        raise TypeError(f"[load] weights_only must be a bool or None, got {type(weights_only).__name__}")
+    return _load(f, _from_numpy, mmap)

@@ -4,6 +4,15 @@
     tapegrad-train --hidden 256,128 --epochs 10 --save mlp.safetensors
     tapegrad-train --evaluate mlp.safetensors      # the architecture is read from the file
     mpiexec -n 4 tapegrad-train                     # data-parallel, on 4 processes
+    python -m tapegrad --metrics run.csv --checkpoint-dir ckpt --plot run.png
+    python -m tapegrad --checkpoint-dir ckpt --resume ckpt/last.safetensors --epochs 5
+
+``--val-fraction`` of the training set (a permutation seeded with ``--seed``) is held out: each
+epoch reports its loss and accuracy, and the best epoch by validation accuracy is kept as
+``best.safetensors``; the test set is evaluated once, at the end. A checkpoint holds the model,
+the optimizer, the scheduler (with ``--scheduler``), the epoch, the RNG state and the metrics so
+far, so ``--resume`` continues with the next epoch and ends with the weights an uninterrupted run
+has (each epoch's order is seeded with seed + epoch). Every file is written atomically.
 
 The last line printed is always ``test accuracy: 0.XXXX``. Written as PyTorch code would be, so
 it also documents the API it exercises.
@@ -11,16 +20,21 @@ it also documents the API it exercises.
 Under ``mpiexec`` every rank trains on its shard of each epoch (DistributedSampler) with
 ``--batch-size`` divided among them, and DistributedDataParallel averages the gradients, so the run
 equals a single-process one with the same global batch (up to float32 rounding). Only rank 0
-prints, evaluates and saves.
+prints, evaluates and writes files; every rank reads a --resume checkpoint.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import io
+import json
 import math
 import os
 import sys
 import time
+
+from ._atomic import atomic_write
 
 DATASETS = {"fashion-mnist": "FashionMNIST", "mnist": "MNIST"}
 # Measured with standardized inputs: SGD at 0.1 overshoots (0.80-0.84 after 3 epochs), 0.02
@@ -30,6 +44,16 @@ EVAL_BATCH = 10000
 NUM_CLASSES = 10
 NUM_FEATURES = 28 * 28
 PROFILE_STEPS = 5  # what --profile records: enough steps to see the steady state, few enough to read
+METRIC_FIELDS = ("epoch", "train_loss", "val_loss", "val_accuracy", "samples_per_second", "wall_time_s",
+                 "learning_rate")
+# The options a --resume checkpoint must agree with: they decide the weights an epoch produces.
+RESUME_OPTIONS = ("dataset", "hidden", "optimizer", "lr", "batch_size", "seed", "val_fraction", "scheduler")
+# Phrases of the datasets' advice that speak Python; the command says them in its own options.
+_CLI_WORDING = {
+    "pass root=None (tapegrad-train without --data) to use $TAPEGRAD_DATA":
+        "run without --data to use $TAPEGRAD_DATA",
+    "pass it as root=... (tapegrad-train --data DIR)": "pass it as --data DIR",
+}
 
 
 def _hidden_sizes(text: str):
@@ -68,50 +92,92 @@ def _learning_rate(text: str) -> float:
                     unparsable="must be a positive number")
 
 
+def _fraction(text: str) -> float:
+    return _checked(text, float, lambda value: 0 <= value < 1, "must be in [0, 1)", unparsable="must be a number")
+
+
 def _seed(text: str) -> int:
     return _checked(text, int, lambda value: -(1 << 63) <= value < (1 << 64), "must be in [-2**63, 2**64)",
                     unparsable="must be an integer")
 
 
+def _check_output(parser, option, path, example):
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        parser.error(f"{option} {path}: is a folder; give a file path such as {os.path.join(path, example)}")
+    if not os.path.isdir(folder):
+        parser.error(f"{option} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        parser.error(f"{option} {path}: folder {folder} is not writable")
+
+
 def _check_paths(parser, args):
-    """Fails before any work is done on a --data folder that isn't one, and on a --save path that
-    could not be written once training has finished."""
+    """Fails before any work is done on a --data folder (or $TAPEGRAD_DATA) that isn't one, on an
+    output path that could not be written once training has finished, and on --plot without
+    matplotlib."""
     if args.data is not None and not os.path.isdir(args.data):
         parser.error(f"--data {args.data}: no such folder")
-    if args.save is not None:
-        folder = os.path.dirname(os.path.abspath(args.save))
-        if os.path.isdir(args.save):
-            parser.error(f"--save {args.save}: is a folder; give a file path such as {args.save}/mlp.safetensors")
-        if not os.path.isdir(folder):
-            parser.error(f"--save {args.save}: folder {folder} does not exist")
-        if not os.access(folder, os.W_OK):
-            parser.error(f"--save {args.save}: folder {folder} is not writable")
+    environment_data = os.environ.get("TAPEGRAD_DATA")
+    if args.data is None and environment_data and not os.path.isdir(os.path.expanduser(environment_data)):
+        parser.error(f"TAPEGRAD_DATA={environment_data}: no such folder (unset it, or use --data DIR)")
+    for option, path, example in (("--save", args.save, "mlp.safetensors"),
+                                  ("--metrics", args.metrics, "metrics.csv"),
+                                  ("--plot", args.plot, "curves.png")):
+        if path is not None:
+            _check_output(parser, option, path, example)
+    if args.metrics is not None and os.path.splitext(args.metrics)[1].lower() not in (".csv", ".json"):
+        parser.error(f"--metrics {args.metrics}: the suffix picks the format: .csv or .json")
+    if args.plot is not None:
+        try:
+            import matplotlib  # noqa: F401
+        except ImportError:
+            parser.error("--plot needs matplotlib, which is not installed: pip install 'tapegrad[plot]' "
+                         "(or pip install matplotlib)")
+    if args.checkpoint_dir is not None and os.path.exists(args.checkpoint_dir) \
+            and not os.path.isdir(args.checkpoint_dir):
+        parser.error(f"--checkpoint-dir {args.checkpoint_dir}: exists and is not a folder")
+    if args.resume is not None and not os.path.isfile(args.resume):
+        parser.error(f"--resume {args.resume}: no such file")
 
 
-def parse_args(argv=None):
+def parse_args(argv=None, prog="tapegrad-train"):
     parser = argparse.ArgumentParser(
-        prog="tapegrad-train", description="Train an MLP on Fashion-MNIST or MNIST with tapegrad.")
-    parser.add_argument("--dataset", choices=sorted(DATASETS), default="fashion-mnist")
+        prog=prog, description="Train an MLP on Fashion-MNIST or MNIST with tapegrad.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser.add_argument("--dataset", choices=sorted(DATASETS), default="fashion-mnist", help="which data set")
     parser.add_argument("--data", metavar="DIR", default=None,
-                        help="folder with the IDX files, used as given (default: $TAPEGRAD_DATA, "
+                        help="folder with the IDX files, used as given (None: $TAPEGRAD_DATA, "
                              "the cache, /usr/share/datasets, else download into the cache)")
     parser.add_argument("--epochs", type=_non_negative_int, default=3,
                         help="passes over the training set (0 evaluates the untrained model)")
-    parser.add_argument("--batch-size", type=_positive_int, default=128)
+    parser.add_argument("--batch-size", type=_positive_int, default=128, help="global batch size")
     parser.add_argument("--hidden", type=_hidden_sizes, default=[128],
-                        help="hidden layer sizes, comma separated (default 128)")
+                        help="hidden layer sizes, comma separated, e.g. 256,128")
     parser.add_argument("--optimizer", choices=("sgd", "adam"), default="sgd",
-                        help="sgd (momentum 0.9) or adam (default sgd)")
+                        help="sgd (momentum 0.9) or adam")
     parser.add_argument("--lr", type=_learning_rate, default=None,
-                        help="learning rate (default 0.02 for sgd, 0.001 for adam)")
+                        help="learning rate (None: 0.02 for sgd, 0.001 for adam)")
+    parser.add_argument("--scheduler", choices=("none", "cosine"), default="none",
+                        help="learning-rate schedule: constant, or cosine annealing over --epochs")
     parser.add_argument("--threads", type=_positive_int, default=None,
-                        help="CPU threads for the kernels (default: the runtime's choice)")
-    parser.add_argument("--seed", type=_seed, default=0)
+                        help="CPU threads for the kernels (None: the runtime's choice)")
+    parser.add_argument("--seed", type=_seed, default=0, help="seeds the weights, the split and the order")
+    parser.add_argument("--val-fraction", type=_fraction, default=0.1,
+                        help="share of the training set held out for validation (0: none)")
     parser.add_argument("--save", metavar="PATH", default=None,
                         help="write the trained model's state dict here (safetensors)")
     parser.add_argument("--evaluate", metavar="CKPT", default=None,
                         help="only evaluate this saved model on the test set")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.add_argument("--metrics", metavar="PATH", default=None,
+                        help="write one row per epoch here (.csv or .json), rewritten after every epoch")
+    parser.add_argument("--checkpoint-dir", metavar="DIR", default=None,
+                        help="write last.safetensors and best.safetensors here after every epoch")
+    parser.add_argument("--resume", metavar="CKPT", default=None,
+                        help="continue the run a --checkpoint-dir checkpoint was saved from, at its next epoch")
+    parser.add_argument("--plot", metavar="PATH", default=None,
+                        help="draw the loss and accuracy curves into this PNG (needs matplotlib)")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (there is none either when stderr is not a terminal)")
     parser.add_argument("--draw-graph", metavar="PATH", default=None,
                         help="save the graph of the first training step (.dot, .svg; .png/.pdf need Graphviz)")
     parser.add_argument("--profile", metavar="PATH", default=None,
@@ -179,7 +245,10 @@ def load_split(dataset: str, data_dir, train: bool):
         # An explicit --data folder is used as given: nothing is downloaded into it.
         split = getattr(datasets, DATASETS[dataset])(root=data_dir, train=train, download=data_dir is None)
     except (FileNotFoundError, ValueError) as e:
-        raise InputError(str(e)) from None
+        message = str(e)
+        for python_wording, cli_wording in _CLI_WORDING.items():
+            message = message.replace(python_wording, cli_wording)
+        raise InputError(message) from None
     return split.data_numpy.reshape(len(split), -1), split.targets_numpy, split
 
 
@@ -190,17 +259,35 @@ def batch_tensors(split, images, labels):
     return tapegrad.from_numpy(split.normalize(images)), tapegrad.from_numpy(labels)
 
 
-def evaluate(model, split, images, labels) -> float:
+def measure(model, split, images, labels):
+    """(mean cross-entropy loss, accuracy) of model on the images."""
     import tapegrad
+    from tapegrad import nn
 
     model.eval()
-    correct = 0
+    loss_fn = nn.CrossEntropyLoss()
+    correct, total_loss = 0, 0.0
     with tapegrad.no_grad():
         for start in range(0, len(images), EVAL_BATCH):
             inputs, targets = batch_tensors(split, images[start:start + EVAL_BATCH], labels[start:start + EVAL_BATCH])
-            predicted = model(inputs).argmax(dim=1)
-            correct += int((predicted == targets).sum().item())
-    return correct / len(images)
+            outputs = model(inputs)
+            total_loss += loss_fn(outputs, targets).item() * int(targets.shape[0])
+            correct += int((outputs.argmax(dim=1) == targets).sum().item())
+    return total_loss / len(images), correct / len(images)
+
+
+def evaluate(model, split, images, labels) -> float:
+    return measure(model, split, images, labels)[1]
+
+
+def validation_split(count: int, fraction: float, seed: int):
+    """(training indices, validation indices) of a training set of count samples: the last
+    round(count * fraction) of a permutation seeded with seed, each part in ascending order."""
+    import numpy as np
+
+    order = np.random.default_rng(seed % 2**64).permutation(count)
+    held_out = round(count * fraction)
+    return np.sort(order[:count - held_out]), np.sort(order[count - held_out:])
 
 
 def make_optimizer(args, parameters):
@@ -289,6 +376,77 @@ def load_checkpoint(path):
     return model
 
 
+def write_metrics(path, rows):
+    """The rows so far, as CSV or JSON by path's suffix, replacing the file as a whole."""
+    if path.lower().endswith(".json"):
+        text = json.dumps(rows, indent=1) + "\n"
+    else:
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=METRIC_FIELDS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        text = buffer.getvalue()
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        f.write(text)
+
+
+def plot_curves(path, rows):
+    """Loss (train and validation) and validation accuracy against the epoch, as a PNG."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    epochs = [row["epoch"] for row in rows]
+    figure = Figure(figsize=(9, 3.5))
+    FigureCanvasAgg(figure)
+    losses, accuracies = figure.subplots(1, 2)
+    losses.plot(epochs, [row["train_loss"] for row in rows], marker="o", label="train")
+    if any(row["val_loss"] is not None for row in rows):
+        losses.plot(epochs, [row["val_loss"] for row in rows], marker="o", label="validation")
+        accuracies.plot(epochs, [row["val_accuracy"] for row in rows], marker="o", color="C1")
+    losses.set(xlabel="epoch", ylabel="cross-entropy loss", title="loss")
+    losses.legend()
+    accuracies.set(xlabel="epoch", ylabel="accuracy", title="validation accuracy")
+    figure.tight_layout()
+    with atomic_write(path) as f:
+        figure.savefig(f, format="png")
+
+
+def _resume_options(args):
+    return {name: getattr(args, name) for name in RESUME_OPTIONS}
+
+
+def save_checkpoint(path, model, optimizer, scheduler, epoch, rows, best, args):
+    import tapegrad
+
+    tapegrad.save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                   "scheduler": None if scheduler is None else scheduler.state_dict(),
+                   "epoch": epoch, "rng_state": tapegrad.get_rng_state(), "metrics": rows, "best": best,
+                   "options": _resume_options(args)}, path)
+
+
+def read_resume_checkpoint(path, args):
+    """The checkpoint a --checkpoint-dir run wrote at path, checked to come from a run with the
+    same options; InputError otherwise."""
+    import tapegrad
+
+    try:
+        state = tapegrad.load(path)
+    except OSError as e:
+        raise InputError(f"cannot read checkpoint {path}: {e.strerror or e}") from None
+    except ValueError as e:
+        raise InputError(f"not a valid checkpoint: {e}") from None
+    keys = ("model", "optimizer", "scheduler", "epoch", "rng_state", "metrics", "best", "options")
+    if not isinstance(state, dict) or any(key not in state for key in keys):
+        raise InputError(f"--resume {path}: not a --checkpoint-dir checkpoint (it needs {', '.join(keys)})")
+    saved, given = state["options"], _resume_options(args)
+    differing = [f"--{name.replace('_', '-')} {saved.get(name)!r} (given {given[name]!r})"
+                 for name in RESUME_OPTIONS if saved.get(name) != given[name]]
+    if differing:
+        raise InputError(f"--resume {path}: the run was saved with " + ", ".join(differing)
+                         + "; resume with the same options")
+    return state
+
+
 def launched_by_mpiexec() -> bool:
     """Whether an MPI launcher started this process (MPICH's Hydra and Open MPI set these)."""
     return any(name in os.environ for name in ("PMI_SIZE", "PMI_RANK", "OMPI_COMM_WORLD_SIZE", "PMIX_RANK"))
@@ -312,9 +470,14 @@ def run(args, rank=0, world_size=1):
 
     # The data comes first: a missing data set is reported before anything else is set up.
     test_x, test_y, test_split = load_split(args.dataset, args.data, train=False)
-    train_x, train_y, train_split = load_split(args.dataset, args.data, train=True)
+    all_x, all_y, train_split = load_split(args.dataset, args.data, train=True)
+    train_indices, val_indices = validation_split(len(all_y), args.val_fraction, args.seed)
+    train_x, train_y = all_x[train_indices], all_y[train_indices]
+    val_x, val_y = all_x[val_indices], all_y[val_indices]
+    if len(train_y) == 0:
+        raise InputError(f"--val-fraction {args.val_fraction} leaves no training samples of {len(all_y)}")
 
-    from tapegrad import nn
+    from tapegrad import nn, optim
     from tapegrad.utils.data import DataLoader, DistributedSampler, TensorDataset
     from tqdm import tqdm
 
@@ -325,39 +488,80 @@ def run(args, rank=0, world_size=1):
     trained = model if world_size == 1 else nn.parallel.DistributedDataParallel(model)
     loss_fn = nn.CrossEntropyLoss()
     optimizer = make_optimizer(args, trained.parameters())
+    scheduler = optim.lr_scheduler.CosineAnnealingLR(optimizer, max(args.epochs, 1)) \
+        if args.scheduler == "cosine" else None
+    rows, best, first_epoch = [], None, 1
+    if args.resume:
+        state = read_resume_checkpoint(args.resume, args)
+        model.load_state_dict(state["model"])
+        optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None:
+            scheduler.load_state_dict(state["scheduler"])
+        tapegrad.set_rng_state(state["rng_state"])
+        rows, best, first_epoch = list(state["metrics"]), state["best"], state["epoch"] + 1
     dataset = TensorDataset(train_x, train_y)
     # Modulo 2**63: seed + epoch must stay a valid seed for the largest --seed.
     sampler = DistributedSampler(dataset, world_size, rank, shuffle=True, seed=args.seed % 2**63)
     loader = DataLoader(dataset, batch_size=args.batch_size // world_size, sampler=sampler)
-    accuracy = None
-    if args.draw_graph and rank == 0:
+    writes_files = rank == 0
+    if args.checkpoint_dir and writes_files:
+        os.makedirs(args.checkpoint_dir, exist_ok=True)
+    if args.draw_graph and writes_files:
         images, labels = next(iter(loader))
         draw_first_step(model, *batch_tensors(train_split, images, labels), args.draw_graph, loss_fn)
         print(f"saved the graph of one training step to {args.draw_graph}", flush=True)
-    if args.epochs < 1 and rank == 0:
-        accuracy = evaluate(model, test_split, test_x, test_y)
-    for epoch in range(1, args.epochs + 1):
+    # A redirected stderr gets no bar: tqdm would write a line per refresh into the log.
+    show_progress = not args.no_progress and writes_files and sys.stderr.isatty()
+    for epoch in range(first_epoch, args.epochs + 1):
+        started = time.perf_counter()
+        learning_rate = optimizer.param_groups[0]["lr"]
         sampler.set_epoch(epoch)
         with tqdm(total=len(loader), desc=f"epoch {epoch}/{args.epochs}", unit="batch",
-                  disable=args.no_progress or rank != 0, leave=False, file=sys.stderr) as progress:
-            profile_path = args.profile if epoch == 1 and rank == 0 else None
+                  disable=not show_progress, leave=False, file=sys.stderr) as progress:
+            profile_path = args.profile if epoch == first_epoch and writes_files else None
             loss, rate = train_epoch(trained, train_split, loader, loss_fn, optimizer, progress, world_size,
                                      profile_path)
-        if rank == 0:
-            accuracy = evaluate(model, test_split, test_x, test_y)
-            print(f"epoch {epoch}/{args.epochs}: train loss {loss:.4f}, "
-                  f"test accuracy {accuracy:.4f}, {rate:,.0f} samples/s", flush=True)
-    if args.save and rank == 0:
+        if scheduler is not None:
+            scheduler.step()
+        if not writes_files:
+            continue
+        val_loss, val_accuracy = measure(model, train_split, val_x, val_y) if len(val_y) else (None, None)
+        rows.append({"epoch": epoch, "train_loss": loss, "val_loss": val_loss, "val_accuracy": val_accuracy,
+                     "samples_per_second": rate, "wall_time_s": time.perf_counter() - started,
+                     "learning_rate": learning_rate})
+        validation = "" if val_loss is None else f", val loss {val_loss:.4f}, val accuracy {val_accuracy:.4f}"
+        print(f"epoch {epoch}/{args.epochs}: train loss {loss:.4f}{validation}, {rate:,.0f} samples/s", flush=True)
+        # The best epoch: highest validation accuracy, or lowest training loss without a split.
+        score = val_accuracy if val_accuracy is not None else -loss
+        improved = best is None or score > best
+        best = score if improved else best
+        try:
+            if args.checkpoint_dir:
+                last = os.path.join(args.checkpoint_dir, "last.safetensors")
+                save_checkpoint(last, model, optimizer, scheduler, epoch, rows, best, args)
+                if improved:
+                    save_checkpoint(os.path.join(args.checkpoint_dir, "best.safetensors"), model, optimizer,
+                                    scheduler, epoch, rows, best, args)
+            if args.metrics:
+                write_metrics(args.metrics, rows)
+        except OSError as e:
+            raise InputError(f"cannot write {e.filename or args.checkpoint_dir}: {e.strerror or e}") from None
+    if rank != 0:
+        return None
+    if args.plot:
+        plot_curves(args.plot, rows)
+        print(f"saved the curves to {args.plot}", flush=True)
+    if args.save:
         try:
             tapegrad.save(model.state_dict(), args.save)
         except OSError as e:
             raise InputError(f"cannot write {args.save}: {e.strerror or e}") from None
         print(f"saved model to {args.save}", flush=True)
-    return accuracy
+    return evaluate(model, test_split, test_x, test_y)
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def main(argv=None, prog="tapegrad-train") -> int:
+    args = parse_args(argv, prog)
     rank, world_size = 0, 1
     if launched_by_mpiexec():
         from tapegrad import distributed as dist

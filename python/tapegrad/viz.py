@@ -15,6 +15,8 @@ import subprocess
 from collections import defaultdict, deque
 from html import escape
 
+from ._atomic import atomic_write
+
 __all__ = ["Graph", "make_dot"]
 
 # Colours of torchviz, which course material shows: leaves light blue, outputs green, saved orange.
@@ -103,7 +105,7 @@ class Graph:
                                   check=True).stdout
         else:
             raise ValueError(f"[make_dot] cannot tell the format of {path!r}: use .dot, .gv, .svg, .png or .pdf")
-        with open(path, "wb") as file:
+        with atomic_write(path) as file:
             file.write(data)
         return path
 

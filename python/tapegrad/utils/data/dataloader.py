@@ -5,10 +5,15 @@ dataset alone. Over a ``TensorDataset`` (or a ``Subset`` of one) with the defaul
 each batch is one gather per tensor (a row-slice copy when the order is sequential) rather than
 sample by sample in Python; what comes out is what ``default_collate`` of the samples would be.
 
-Loading runs in the calling process. ``num_workers > 0`` is accepted and loads in-process too,
-giving the same batches in the same order; ``worker_init_fn``, ``prefetch_factor``,
-``persistent_workers``, ``timeout``, ``multiprocessing_context`` and ``in_order`` are checked as
-PyTorch checks them and otherwise have no effect, and ``pin_memory`` is a no-op (CPU only).
+With ``num_workers=N > 0`` a map-style dataset is loaded by N worker processes (see
+``_worker``): ``prefetch_factor`` batches per worker ahead, ``worker_init_fn(worker_id)`` in each,
+``persistent_workers`` keeping them across passes, ``timeout`` seconds at most for a batch, and
+``get_worker_info()`` telling a worker who it is; the batches are those of ``num_workers=0``, in
+order. An exception in a worker is raised in the main process, naming the worker. Workers are
+seeded ``base_seed + worker_id`` as in PyTorch, but ``base_seed`` is the generator's (or the
+global stream's) initial seed rather than a draw from it, so the shuffled order does not depend
+on ``num_workers``. An ``IterableDataset`` still loads in the calling process; ``in_order`` is
+checked only, and ``pin_memory`` is a no-op (CPU only).
 """
 
 import collections.abc
@@ -18,6 +23,7 @@ import re
 
 import numpy as np
 
+from . import _worker
 from .dataset import IterableDataset, Subset, TensorDataset
 from .distributed import DistributedSampler
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
@@ -30,8 +36,8 @@ _COLLATE_ERROR = "default_collate: batch must contain tensors, numpy arrays, num
 
 
 def get_worker_info():
-    """None: tapegrad loads data in the calling process, which is not a worker."""
-    return None
+    """In a DataLoader worker, its WorkerInfo (id, num_workers, seed, dataset); None elsewhere."""
+    return _worker.current
 
 
 def _tensor_type():
@@ -267,18 +273,28 @@ class DataLoader:
     def __iter__(self):
         if self._iterable:
             return self._iter_stream()
+        if self.num_workers > 0:
+            return self._iter_workers()
+        fetch = _Fetcher(self.dataset, self.collate_fn, self._auto_collation)
         if self.batch_sampler is None:
-            return (self.collate_fn(self.dataset[index]) for index in self.sampler)
+            return (fetch(index) for index in self.sampler)
         source = _gather_source(self.dataset) if self.collate_fn is default_collate else None
         if source is None:
-            return (self.collate_fn(self._fetch(indices)) for indices in self.batch_sampler)
+            return (fetch(indices) for indices in self.batch_sampler)
         return self._iter_gathered(*source)
 
-    def _fetch(self, indices):
-        getitems = getattr(self.dataset, "__getitems__", None)
-        if callable(getitems):
-            return getitems(indices)
-        return [self.dataset[index] for index in indices]
+    def _iter_workers(self):
+        pool = self.__dict__.get("_pool")
+        if pool is None:
+            pool = _worker.WorkerPool(self, _Fetcher(self.dataset, self.collate_fn, self._auto_collation))
+            if self.persistent_workers:
+                object.__setattr__(self, "_pool", pool)
+        index_batches = self.batch_sampler if self._auto_collation else self.sampler
+        try:
+            yield from pool.batches(index_batches)
+        finally:
+            if not self.persistent_workers:
+                pool.shutdown()
 
     def _iter_stream(self):
         samples = iter(self.dataset)
@@ -318,6 +334,21 @@ class DataLoader:
             if index_map is not None:
                 index = index_map[index]
             yield [_take(tensor, index) for tensor in tensors]
+
+
+class _Fetcher:
+    """What a worker does with one batch's indices (a class, not a closure: spawned workers
+    receive it pickled)."""
+
+    def __init__(self, dataset, collate_fn, auto_collation):
+        self.dataset, self.collate_fn, self.auto_collation = dataset, collate_fn, auto_collation
+
+    def __call__(self, indices):
+        if not self.auto_collation:
+            return self.collate_fn(self.dataset[indices])
+        getitems = getattr(self.dataset, "__getitems__", None)
+        samples = getitems(indices) if callable(getitems) else [self.dataset[index] for index in indices]
+        return self.collate_fn(samples)
 
 
 def _generator_type():
