@@ -28,7 +28,8 @@ void bind_dtypes(py::module_& module) {
   }
   module.def("_dtype_of", [](py::handle dtype) { return dtype_object(to_dtype(dtype, "dtype")); });
   module.def("get_default_dtype", [] { return dtype_object(default_dtype()); }, docstring("get_default_dtype"));
-  module.def("set_default_dtype", [](py::handle dtype) { set_default_dtype(to_dtype(dtype, "set_default_dtype")); }, docstring("set_default_dtype"));
+  module.def("set_default_dtype", [](py::handle dtype) { set_default_dtype(to_dtype(dtype, "set_default_dtype")); }, py::arg("d"),
+             docstring("set_default_dtype"));
 }
 
 const char* device_type_name(DeviceType type) { return type == DeviceType::CPU ? "cpu" : "cuda"; }

@@ -365,7 +365,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
       return copy_(self, source);
     }
     return fill_(self, to_scalar(value, "fill_"));
-  }, docstring("fill_"));
+  }, py::arg("value"), docstring("fill_"));
   tensor.def("zero_", [](Tensor& self) -> Tensor& { return zero_(self); }, docstring("zero_"));
   tensor.def("copy_", [](Tensor& self, py::handle source) -> Tensor& {
     return call_releasing_gil(copy_, self, to_tensor(source, "copy_", "src"));

@@ -242,7 +242,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   };
   for (auto [name, function] : unary_ops) {
     tensor.def(name, unary(function), docstring(name));
-    module.def(name, checked(name, {"input"}, unary(function)), docstring(name));
+    module.def(name, checked(name, {"input"}, unary(function)), py::arg("input"), docstring(name));
   }
   tensor.def("__neg__", unary(neg), docstring("__neg__"));
   tensor.def("__abs__", unary(abs), docstring("__abs__"));
@@ -275,7 +275,8 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   tensor.def("clamp_max", clamp_max, py::arg("max"), docstring("clamp_max"));
   module.def("clamp_max", checked("clamp_max", {"input"}, clamp_max), py::arg("input"), py::arg("max"), docstring("clamp_max"));
   module.def("threshold_backward",
-             checked("threshold_backward", {"grad_output", "input"}, releasing<static_cast<TensorFn>(threshold_backward)>), docstring("threshold_backward"));
+             checked("threshold_backward", {"grad_output", "input"}, releasing<static_cast<TensorFn>(threshold_backward)>), py::arg("grad_output"),
+             py::arg("input"), docstring("threshold_backward"));
 
   // ---- in place ----
   // Each returns self, so `a += b` keeps the same Python object.
@@ -305,9 +306,9 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   }
   tensor.def("__iadd__", add_inplace, docstring("__iadd__"));
   tensor.def("__isub__", sub_inplace, docstring("__isub__"));
-  tensor.def("mul_", mul_inplace, docstring("mul_"));
+  tensor.def("mul_", mul_inplace, py::arg("other"), docstring("mul_"));
   tensor.def("__imul__", mul_inplace, docstring("__imul__"));
-  tensor.def("div_", div_inplace, docstring("div_"));
+  tensor.def("div_", div_inplace, py::arg("other"), docstring("div_"));
   tensor.def("__itruediv__", div_inplace, docstring("__itruediv__"));
   tensor.def("clamp_", [](Tensor& self, py::handle min, py::handle max) -> Tensor& {
     using TensorBoundsInPlace = Tensor& (*)(Tensor&, const Tensor&, const Tensor&);

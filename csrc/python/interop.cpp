@@ -543,7 +543,7 @@ void bind_interop(py::module_& module, TensorClass& tensor) {
   module.def("from_numpy", [](py::handle object) {
     TG_CHECK_TYPE(py::isinstance<py::array>(object), "from_numpy", "expected np.ndarray, got ", type_name(object));
     return from_numpy(py::reinterpret_borrow<py::array>(object));
-  }, docstring("from_numpy"));
+  }, py::arg("ndarray"), docstring("from_numpy"));
   module.def("from_dlpack", [](py::handle source) { return from_dlpack(source); }, py::arg("ext_tensor"), docstring("from_dlpack"));
 
   tensor.def("numpy", [](const Tensor& self, bool force) {

@@ -106,7 +106,7 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
 
   module.def("sum_to", checked("sum_to", {"grad"}, [](const Tensor& grad, py::handle shape) {
     return call_releasing_gil(sum_to, grad, to_shape(shape, "sum_to"));
-  }), docstring("sum_to"));
+  }), py::arg("grad"), py::arg("shape"), docstring("sum_to"));
 }
 
 }  // namespace tg::python

@@ -246,7 +246,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
           return as_tensor(result);
         });
         return RemovableHandle(HookHandle(self, id));
-      }, docstring("register_hook"))
+      }, py::arg("hook"), docstring("register_hook"))
       .def("register_post_accumulate_grad_hook", [](const Tensor& self, py::function function) {
         std::shared_ptr<py::function> hook = held_for_backward(std::move(function));
         const uint64_t id = register_post_accumulate_grad_hook(self, [hook](const Tensor& tensor) {
@@ -254,7 +254,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
           TG_CHECK((*hook)(tensor).is_none(), "hook", "Tensor post accumulate grad hooks should return None.");
         });
         return RemovableHandle(HookHandle(self, id));
-      }, docstring("register_post_accumulate_grad_hook"))
+      }, py::arg("hook"), docstring("register_post_accumulate_grad_hook"))
       .def("backward", [](const Tensor& self, py::object gradient, py::object retain_graph, bool create_graph) {
              const Tensor seed = to_optional_tensor(gradient, "backward", "gradient");
              std::optional<bool> retain;

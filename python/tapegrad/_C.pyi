@@ -401,7 +401,7 @@ class Tensor:
         """
         input / other, broadcasting; rounding_mode None, 'trunc' or 'floor'.
         """
-    def div_(self, arg0: typing.Any) -> Tensor:
+    def div_(self, other: typing.Any) -> Tensor:
         """
         In-place divide by other.
         """
@@ -453,7 +453,7 @@ class Tensor:
         """
         Elementwise e**x - 1, accurate near 0.
         """
-    def fill_(self, arg0: typing.Any) -> Tensor:
+    def fill_(self, value: typing.Any) -> Tensor:
         """
         Fills the tensor with value in place.
         """
@@ -601,7 +601,7 @@ class Tensor:
         """
         input * other, broadcasting; other is a Tensor or a number.
         """
-    def mul_(self, arg0: typing.Any) -> Tensor:
+    def mul_(self, other: typing.Any) -> Tensor:
         """
         In-place multiply by other.
         """
@@ -665,11 +665,11 @@ class Tensor:
         """
         Elementwise 1 / x.
         """
-    def register_hook(self, arg0: collections.abc.Callable) -> RemovableHandle:
+    def register_hook(self, hook: collections.abc.Callable) -> RemovableHandle:
         """
         Calls hook(grad) when the gradient is computed; a returned tensor replaces it. Returns a RemovableHandle.
         """
-    def register_post_accumulate_grad_hook(self, arg0: collections.abc.Callable) -> RemovableHandle:
+    def register_post_accumulate_grad_hook(self, hook: collections.abc.Callable) -> RemovableHandle:
         """
         Calls hook(tensor) after .grad of this leaf was accumulated. Returns a RemovableHandle.
         """
@@ -1089,11 +1089,11 @@ def _sgd_step(param: Tensor, grad: Tensor, momentum_buffer: typing.Any, lr: typi
     ...
 def _softmax_backward_data(grad: typing.Any, output: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     ...
-def abs(arg0: typing.Any) -> Tensor:
+def abs(input: typing.Any) -> Tensor:
     """
     Elementwise absolute value |x|.
     """
-def acos(arg0: typing.Any) -> Tensor:
+def acos(input: typing.Any) -> Tensor:
     """
     Elementwise arccosine.
     """
@@ -1137,11 +1137,11 @@ def as_tensor(data: typing.Any, dtype: typing.Any = None, *, device: typing.Any 
     """
     data as a tensor, sharing memory with a Tensor or NumPy array of the right dtype when it can.
     """
-def asin(arg0: typing.Any) -> Tensor:
+def asin(input: typing.Any) -> Tensor:
     """
     Elementwise arcsine.
     """
-def atan(arg0: typing.Any) -> Tensor:
+def atan(input: typing.Any) -> Tensor:
     """
     Elementwise arctangent.
     """
@@ -1157,7 +1157,7 @@ def cat(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0)
     """
     Concatenates tensors along an existing dim.
     """
-def ceil(arg0: typing.Any) -> Tensor:
+def ceil(input: typing.Any) -> Tensor:
     """
     Elementwise ceiling.
     """
@@ -1193,11 +1193,11 @@ def concatenate(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIn
     """
     Alias of cat.
     """
-def cos(arg0: typing.Any) -> Tensor:
+def cos(input: typing.Any) -> Tensor:
     """
     Elementwise cosine.
     """
-def cosh(arg0: typing.Any) -> Tensor:
+def cosh(input: typing.Any) -> Tensor:
     """
     Elementwise hyperbolic cosine.
     """
@@ -1233,19 +1233,19 @@ def equal(input: typing.Any, other: typing.Any) -> bool:
     """
     True when both tensors have the same shape and elements.
     """
-def erf(arg0: typing.Any) -> Tensor:
+def erf(input: typing.Any) -> Tensor:
     """
     Elementwise error function.
     """
-def exp(arg0: typing.Any) -> Tensor:
+def exp(input: typing.Any) -> Tensor:
     """
     Elementwise e**x.
     """
-def exp2(arg0: typing.Any) -> Tensor:
+def exp2(input: typing.Any) -> Tensor:
     """
     Elementwise 2**x.
     """
-def expm1(arg0: typing.Any) -> Tensor:
+def expm1(input: typing.Any) -> Tensor:
     """
     Elementwise e**x - 1, accurate near 0.
     """
@@ -1257,7 +1257,7 @@ def flatten(input: typing.Any, start_dim: typing.Any = 0, end_dim: typing.Any = 
     """
     Flattens dims start_dim..end_dim into one.
     """
-def floor(arg0: typing.Any) -> Tensor:
+def floor(input: typing.Any) -> Tensor:
     """
     Elementwise floor.
     """
@@ -1265,7 +1265,7 @@ def floor_divide(input: typing.Any, other: typing.Any) -> Tensor:
     """
     input // other, rounding toward negative infinity.
     """
-def frac(arg0: typing.Any) -> Tensor:
+def frac(input: typing.Any) -> Tensor:
     """
     Elementwise fractional part x - trunc(x).
     """
@@ -1273,7 +1273,7 @@ def from_dlpack(ext_tensor: typing.Any) -> Tensor:
     """
     A tensor sharing memory with any DLPack producer (CPU only).
     """
-def from_numpy(arg0: typing.Any) -> Tensor:
+def from_numpy(ndarray: typing.Any) -> Tensor:
     """
     A tensor sharing memory with a NumPy array.
     """
@@ -1345,19 +1345,19 @@ def linspace(start: typing.SupportsFloat | typing.SupportsIndex, end: typing.Sup
     """
     steps values evenly spaced from start to end (inclusive).
     """
-def log(arg0: typing.Any) -> Tensor:
+def log(input: typing.Any) -> Tensor:
     """
     Elementwise natural logarithm.
     """
-def log10(arg0: typing.Any) -> Tensor:
+def log10(input: typing.Any) -> Tensor:
     """
     Elementwise base-10 logarithm.
     """
-def log1p(arg0: typing.Any) -> Tensor:
+def log1p(input: typing.Any) -> Tensor:
     """
     Elementwise log(1 + x), accurate near 0.
     """
-def log2(arg0: typing.Any) -> Tensor:
+def log2(input: typing.Any) -> Tensor:
     """
     Elementwise base-2 logarithm.
     """
@@ -1365,7 +1365,7 @@ def log_softmax(input: typing.Any, dim: typing.Any, dtype: typing.Any = None) ->
     """
     log(softmax(input)) along dim, computed stably.
     """
-def logical_not(arg0: typing.Any) -> Tensor:
+def logical_not(input: typing.Any) -> Tensor:
     """
     Elementwise logical not; the result is bool.
     """
@@ -1429,11 +1429,11 @@ def ne(input: typing.Any, other: typing.Any) -> Tensor:
     """
     Elementwise input != other, as a bool tensor.
     """
-def neg(arg0: typing.Any) -> Tensor:
+def neg(input: typing.Any) -> Tensor:
     """
     Elementwise negation -x.
     """
-def negative(arg0: typing.Any) -> Tensor:
+def negative(input: typing.Any) -> Tensor:
     """
     Alias of neg: elementwise -x.
     """
@@ -1489,11 +1489,11 @@ def randperm(n: typing.Any, *, generator: typing.Any = None, dtype: typing.Any =
     """
     A random permutation of 0..n-1.
     """
-def reciprocal(arg0: typing.Any) -> Tensor:
+def reciprocal(input: typing.Any) -> Tensor:
     """
     Elementwise 1 / x.
     """
-def relu(arg0: typing.Any) -> Tensor:
+def relu(input: typing.Any) -> Tensor:
     """
     Elementwise max(x, 0).
     """
@@ -1505,11 +1505,11 @@ def reshape(input: typing.Any, shape: typing.Any) -> Tensor:
     """
     The tensor with the given shape: a view when possible, a copy otherwise.
     """
-def round(arg0: typing.Any) -> Tensor:
+def round(input: typing.Any) -> Tensor:
     """
     Elementwise rounding to the nearest integer, half to even.
     """
-def rsqrt(arg0: typing.Any) -> Tensor:
+def rsqrt(input: typing.Any) -> Tensor:
     """
     Elementwise 1 / sqrt(x).
     """
@@ -1521,7 +1521,7 @@ def select(input: typing.Any, dim: typing.Any, index: typing.Any) -> Tensor:
     """
     A view of index along dim, with dim removed.
     """
-def set_default_dtype(arg0: typing.Any) -> None:
+def set_default_dtype(d: typing.Any) -> None:
     """
     Sets the floating dtype new tensors get (float32 or float64).
     """
@@ -1533,19 +1533,19 @@ def set_rng_state(new_state: typing.Any) -> None:
     """
     Restores the default generator's state from get_rng_state().
     """
-def sigmoid(arg0: typing.Any) -> Tensor:
+def sigmoid(input: typing.Any) -> Tensor:
     """
     Elementwise logistic sigmoid 1 / (1 + e**-x).
     """
-def sign(arg0: typing.Any) -> Tensor:
+def sign(input: typing.Any) -> Tensor:
     """
     Elementwise sign: -1, 0 or 1.
     """
-def sin(arg0: typing.Any) -> Tensor:
+def sin(input: typing.Any) -> Tensor:
     """
     Elementwise sine.
     """
-def sinh(arg0: typing.Any) -> Tensor:
+def sinh(input: typing.Any) -> Tensor:
     """
     Elementwise hyperbolic sine.
     """
@@ -1557,11 +1557,11 @@ def split(tensor: typing.Any, split_size_or_sections: typing.Any, dim: typing.Su
     """
     Splits into pieces of split_size (or of the listed sizes) along dim; the pieces are views.
     """
-def sqrt(arg0: typing.Any) -> Tensor:
+def sqrt(input: typing.Any) -> Tensor:
     """
     Elementwise square root.
     """
-def square(arg0: typing.Any) -> Tensor:
+def square(input: typing.Any) -> Tensor:
     """
     Elementwise x * x.
     """
@@ -1589,7 +1589,7 @@ def sum(input: typing.Any, dim: typing.Any = None, keepdim: bool = False, *, dty
     """
     Sum over dim (all dims when None), keepdim keeps reduced dims as size 1; dtype sets the result dtype.
     """
-def sum_to(arg0: typing.Any, arg1: typing.Any) -> Tensor:
+def sum_to(grad: typing.Any, shape: typing.Any) -> Tensor:
     """
     Sums input down to the given broadcast-compatible shape (the backward of broadcasting).
     """
@@ -1605,11 +1605,11 @@ def t(input: typing.Any) -> Tensor:
     """
     Transpose of a tensor of at most 2 dims.
     """
-def tan(arg0: typing.Any) -> Tensor:
+def tan(input: typing.Any) -> Tensor:
     """
     Elementwise tangent.
     """
-def tanh(arg0: typing.Any) -> Tensor:
+def tanh(input: typing.Any) -> Tensor:
     """
     Elementwise hyperbolic tangent.
     """
@@ -1617,7 +1617,7 @@ def tensor(data: typing.Any, *, dtype: typing.Any = None, device: typing.Any = N
     """
     A new tensor copied from data (nested lists, numbers, NumPy arrays); dtype inferred as PyTorch does.
     """
-def threshold_backward(arg0: typing.Any, arg1: typing.Any) -> Tensor:
+def threshold_backward(grad_output: typing.Any, input: typing.Any) -> Tensor:
     """
     ReLU's backward: grad_output where input > threshold, 0 elsewhere.
     """
@@ -1629,7 +1629,7 @@ def true_divide(input: typing.Any, other: typing.Any, *, rounding_mode: typing.A
     """
     input / other without rounding.
     """
-def trunc(arg0: typing.Any) -> Tensor:
+def trunc(input: typing.Any) -> Tensor:
     """
     Elementwise rounding toward zero.
     """
