@@ -15,20 +15,21 @@ py::object g_size_type;
 py::object g_numpy_generic;  // numpy.generic, for recognising NumPy scalars
 
 void bind_dtypes(py::module_& module) {
-  py::class_<DTypeObject>(module, "dtype")
-      .def_property_readonly("is_floating_point", [](const DTypeObject& d) { return is_floating(d.value); })
-      .def_property_readonly("itemsize", [](const DTypeObject& d) { return itemsize(d.value); })
-      .def("__repr__", [](const DTypeObject& d) { return std::string("tapegrad.") + dtype_name(d.value); })
+  py::class_<DTypeObject>(module, "dtype", docstring("dtype"))
+      .def_property_readonly("is_floating_point", [](const DTypeObject& d) { return is_floating(d.value); }, docstring("is_floating_point"))
+      .def_property_readonly("itemsize", [](const DTypeObject& d) { return itemsize(d.value); }, docstring("itemsize"))
+      .def("__repr__", [](const DTypeObject& d) { return std::string("tapegrad.") + dtype_name(d.value); }, docstring("__repr__"))
       // The name of the module global it is: pickle and copy keep the one object per dtype.
-      .def("__reduce__", [](const DTypeObject& d) { return dtype_name(d.value); });
+      .def("__reduce__", [](const DTypeObject& d) { return dtype_name(d.value); }, docstring("__reduce__"));
   for (DType dtype : {DType::Bool, DType::Int32, DType::Int64, DType::Float32, DType::Float64}) {
     py::object object = py::cast(DTypeObject{dtype});
     g_dtype_objects[static_cast<int>(dtype)] = object;
     module.attr(dtype_name(dtype)) = object;
   }
   module.def("_dtype_of", [](py::handle dtype) { return dtype_object(to_dtype(dtype, "dtype")); });
-  module.def("get_default_dtype", [] { return dtype_object(default_dtype()); });
-  module.def("set_default_dtype", [](py::handle dtype) { set_default_dtype(to_dtype(dtype, "set_default_dtype")); });
+  module.def("get_default_dtype", [] { return dtype_object(default_dtype()); }, docstring("get_default_dtype"));
+  module.def("set_default_dtype", [](py::handle dtype) { set_default_dtype(to_dtype(dtype, "set_default_dtype")); }, py::arg("d"),
+             docstring("set_default_dtype"));
 }
 
 const char* device_type_name(DeviceType type) { return type == DeviceType::CPU ? "cpu" : "cuda"; }
@@ -37,7 +38,7 @@ const char* device_type_name(DeviceType type) { return type == DeviceType::CPU ?
 // (CUDA device 1), with .type and .index. Unlike torch.device it also equals the string that names
 // it (device == "cpu"), which keeps code written when Tensor.device was a string working.
 void bind_devices(py::module_& module) {
-  py::class_<Device>(module, "device")
+  py::class_<Device>(module, "device", docstring("device"))
       .def(py::init([](py::handle type, py::handle index) {
              if ((py::isinstance<Device>(type) || PyLong_Check(type.ptr())) && index.is_none())
                return to_device(type, "device");
@@ -53,10 +54,10 @@ void bind_devices(py::module_& module) {
              return device;
            }),
            py::arg("type"), py::arg("index") = py::none())
-      .def_property_readonly("type", [](const Device& device) { return device_type_name(device.type); })
+      .def_property_readonly("type", [](const Device& device) { return device_type_name(device.type); }, docstring("type"))
       .def_property_readonly("index", [](const Device& device) -> py::object {
         return device.index < 0 ? py::none() : py::object(py::int_(device.index));
-      })
+      }, docstring("index"))
       .def("__eq__", [](const Device& device, py::handle other) -> py::object {
         if (py::isinstance<Device>(other)) return py::bool_(device == other.cast<Device>());
         if (!py::isinstance<py::str>(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
@@ -65,17 +66,17 @@ void bind_devices(py::module_& module) {
         } catch (const ValueError&) {
           return py::bool_(false);  // a string that names no device
         }
-      })
-      .def("__hash__", [](const Device& device) { return py::hash(py::str(device.str())); })
-      .def("__str__", &Device::str)
+      }, docstring("__eq__"))
+      .def("__hash__", [](const Device& device) { return py::hash(py::str(device.str())); }, docstring("__hash__"))
+      .def("__str__", &Device::str, docstring("__str__"))
       .def("__repr__", [](const Device& device) {
         std::string text = std::string("device(type='") + device_type_name(device.type) + "'";
         if (device.index >= 0) text += ", index=" + std::to_string(device.index);
         return text + ")";
-      })
+      }, docstring("__repr__"))
       .def("__reduce__", [](const Device& device) {
         return py::make_tuple(py::type::of<Device>(), py::make_tuple(device.str()));
-      });
+      }, docstring("__reduce__"));
   g_cpu_device = py::cast(Device{});
 }
 

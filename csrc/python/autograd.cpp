@@ -104,21 +104,21 @@ int tensor_traverse(PyObject* self, visitproc visit, void* arg) {
 }  // namespace
 
 void bind_autograd(py::module_& module, TensorClass& tensor) {
-  py::class_<Node, std::shared_ptr<Node>>(module, "Node")
-      .def("name", &Node::name)
+  py::class_<Node, std::shared_ptr<Node>>(module, "Node", docstring("Node"))
+      .def("name", &Node::name, docstring("name"))
       .def_property_readonly("next_functions", [](const Node& node) {
         py::list edges;
         for (const Edge& edge : node.next_edges())
           edges.append(py::make_tuple(edge.node ? py::cast(edge.node) : py::none(), edge.input_nr));
         return py::tuple(edges);
-      })
+      }, docstring("next_functions"))
       .def_property_readonly("_sequence_nr", &Node::sequence_nr)
       // A leaf's AccumulateGrad: the leaf (PyTorch's AccumulateGrad.variable); no other node has one.
       .def_property_readonly("variable", [](const Node& node) {
         const auto* sink = dynamic_cast<const AccumulateGrad*>(&node);
         if (sink == nullptr) throw py::attribute_error("'" + node.name() + "' object has no attribute 'variable'");
         return sink->variable();
-      })
+      }, docstring("variable"))
       // The shapes of what the forward op produced, and what the node holds for backward (tapegrad.viz).
       .def_property_readonly("_output_shapes", [](const Node& node) {
         py::list shapes;
@@ -130,7 +130,7 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
         std::ostringstream text;
         text << "<" << node.name() << " object at 0x" << std::hex << reinterpret_cast<uintptr_t>(&node) << ">";
         return text.str();
-      });
+      }, docstring("__repr__"));
 
   // Anomaly mode: nodes remember the Python stack that made them.
   module.def("_set_anomaly_enabled", &AnomalyMode::set_enabled, py::arg("enabled"), py::arg("check_nan") = true);
@@ -145,7 +145,7 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
     return stack;
   });
 
-  module.def("is_grad_enabled", &GradMode::is_enabled);
+  module.def("is_grad_enabled", &GradMode::is_enabled, docstring("is_grad_enabled"));
   module.def("_set_grad_enabled", &GradMode::set_enabled);
 
   module.def("_backward", [](py::object tensors, py::object grad_tensors, py::object retain_graph, bool create_graph) {
@@ -180,7 +180,7 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
         py::tuple result(tensors.size());
         for (size_t i = 0; i < tensors.size(); ++i) result[i] = py::cast(tensors[i]);
         return result;
-      });
+      }, docstring("unpack"));
   module.def("_record_function", &record_function);
 
   auto* type = reinterpret_cast<PyTypeObject*>(tensor.ptr());

@@ -7,6 +7,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <string_view>
+
 #include "tapegrad/core/tensor.h"
 
 namespace py = pybind11;
@@ -87,6 +89,9 @@ struct Releasing<Op> {
 };
 template <auto Op>
 constexpr auto releasing = &Releasing<Op>::call;
+
+// The docstring bound with `name` (see docstrings.cpp), or null when it has none.
+const char* docstring(std::string_view name);
 
 // One bind function per family, each in its own file.
 void bind_tensor(py::module_& module, TensorClass& tensor);

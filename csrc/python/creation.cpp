@@ -34,7 +34,7 @@ void bind_filled(py::module_& module, const char* name, Make make) {
   module.def(name, [=](py::args args, py::object size, py::object dtype, py::object device, bool requires_grad) {
     return finish(make(shape_from(args, size, name), dtype_or_default(dtype, name), to_device(device, name)), requires_grad);
   }, py::kw_only(), py::arg("size") = py::none(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
-     py::arg("requires_grad") = false);
+     py::arg("requires_grad") = false, docstring(name));
 }
 
 // ---- random streams ----------------------------------------------------------------------
@@ -156,23 +156,23 @@ void bind_generator(py::module_& module) {
       .def("manual_seed", [](GeneratorObject& self, py::handle seed) -> GeneratorObject& {
         set_state_of(self, seeded_state(to_seed(seed, "Generator.manual_seed")));
         return self;
-      }, py::arg("seed"), py::return_value_policy::reference)
+      }, py::arg("seed"), py::return_value_policy::reference, docstring("manual_seed"))
       .def("seed", [](GeneratorObject& self) {
         std::random_device entropy;
         const uint64_t seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
         set_state_of(self, seeded_state(seed));
         return seed;
-      })
-      .def("initial_seed", [](const GeneratorObject& self) { return state_of(self).seed; })
-      .def("get_state", [](const GeneratorObject& self) { return state_tensor(state_of(self)); })
+      }, docstring("seed"))
+      .def("initial_seed", [](const GeneratorObject& self) { return state_of(self).seed; }, docstring("initial_seed"))
+      .def("get_state", [](const GeneratorObject& self) { return state_tensor(state_of(self)); }, docstring("get_state"))
       .def("set_state", [](GeneratorObject& self, py::handle state) -> GeneratorObject& {
         set_state_of(self, state_from(state, "Generator.set_state"));
         return self;
-      }, py::arg("new_state"), py::return_value_policy::reference)
-      .def_property_readonly("device", [](const GeneratorObject&) { return py::str("cpu"); })
+      }, py::arg("new_state"), py::return_value_policy::reference, docstring("set_state"))
+      .def_property_readonly("device", [](const GeneratorObject&) { return py::str("cpu"); }, docstring("device"))
       // A copy is an independent stream at the same position (the default one copies to a plain one).
-      .def("__deepcopy__", [](const GeneratorObject& self, py::handle) { return GeneratorObject{false, state_of(self)}; })
-      .def("__copy__", [](const GeneratorObject& self) { return GeneratorObject{false, state_of(self)}; })
+      .def("__deepcopy__", [](const GeneratorObject& self, py::handle) { return GeneratorObject{false, state_of(self)}; }, docstring("__deepcopy__"))
+      .def("__copy__", [](const GeneratorObject& self) { return GeneratorObject{false, state_of(self)}; }, docstring("__copy__"))
       .def(py::pickle([](const GeneratorObject& self) { return words_of(state_of(self)); },
                       [](const StateWords& words) { return GeneratorObject{false, state_of_words(words, "Generator")}; }));
 
@@ -183,12 +183,12 @@ void bind_generator(py::module_& module) {
     if (as_int == nullptr) throw py::error_already_set();
     manual_seed(to_seed(py::reinterpret_steal<py::object>(as_int), "manual_seed"));
     return default_generator;
-  }, py::arg("seed"));
-  module.def("seed", [default_generator] { return default_generator.attr("seed")(); });
-  module.def("initial_seed", [] { return initial_seed(); });
-  module.def("get_rng_state", [] { return state_tensor(get_rng_state()); });
+  }, py::arg("seed"), docstring("manual_seed"));
+  module.def("seed", [default_generator] { return default_generator.attr("seed")(); }, docstring("seed"));
+  module.def("initial_seed", [] { return initial_seed(); }, docstring("initial_seed"));
+  module.def("get_rng_state", [] { return state_tensor(get_rng_state()); }, docstring("get_rng_state"));
   module.def("set_rng_state", [](py::handle state) { set_rng_state(state_from(state, "set_rng_state")); },
-             py::arg("new_state"));
+             py::arg("new_state"), docstring("set_rng_state"));
 }
 
 // rand and randn take generator= besides what every filled-tensor maker takes.
@@ -202,7 +202,7 @@ void bind_random(py::module_& module, const char* name, Make make) {
     const GeneratorScope scope(generator, name);
     return finish(make(shape, out_dtype, out_device), requires_grad);
   }, py::kw_only(), py::arg("size") = py::none(), py::arg("generator") = py::none(), py::arg("dtype") = py::none(),
-     py::arg("device") = py::none(), py::arg("requires_grad") = false);
+     py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring(name));
 }
 
 // A new tensor like `like` (its dtype and device unless given), laid out as PyTorch's
@@ -224,7 +224,7 @@ void bind_like(py::module_& module, const char* name, Fill fill) {
                                                  bool requires_grad) {
     return finish(make_like(like, dtype, device, name, fill), requires_grad);
   }), py::arg("input"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
-     py::arg("requires_grad") = false);
+     py::arg("requires_grad") = false, docstring(name));
 }
 
 bool to_bool(py::handle value, const char* op, const char* name) {
@@ -280,7 +280,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     const DType out_dtype = dtype.is_none() ? fill.default_dtype_for() : to_dtype(dtype, "full");
     return finish(full(to_shape(size, "full"), fill, out_dtype, to_device(device, "full")), requires_grad);
   }, py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
-     py::arg("device") = py::none(), py::arg("requires_grad") = false);
+     py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring("full"));
   module.def("full_like", checked("full_like", {"input"}, [](const Tensor& like, py::handle value, py::handle dtype,
                                                              py::handle device, bool requires_grad) {
     const Scalar fill = to_scalar(value, "full_like");
@@ -289,7 +289,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
                     fill_(flat, fill);
                   }), requires_grad);
   }), py::arg("input"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
-     py::arg("device") = py::none(), py::arg("requires_grad") = false);
+     py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring("full_like"));
   // randint_like(input, high) or randint_like(input, low, high), as in PyTorch.
   module.def("randint_like", checked("randint_like", {"input"}, [](const Tensor& like, py::handle low, py::handle high,
                                                                    py::handle dtype, py::handle device,
@@ -302,7 +302,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
                     copy_(flat, randint(lower, upper, flat.sizes(), out_dtype, flat.device()));
                   }), requires_grad);
   }), py::arg("input"), py::arg("low") = py::none(), py::arg("high") = py::none(), py::kw_only(),
-     py::arg("dtype") = py::none(), py::arg("device") = py::none(), py::arg("requires_grad") = false);
+     py::arg("dtype") = py::none(), py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring("randint_like"));
 
   module.def("arange", [](py::handle first, py::handle second, py::handle step, py::object dtype, py::object device,
                           bool requires_grad) {
@@ -313,18 +313,18 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
                             : any_float({first, second, step}) ? default_dtype() : DType::Int64;
     return finish(arange(start, end, to_scalar(step, "arange"), out_dtype, to_device(device, "arange")), requires_grad);
   }, py::arg("start"), py::arg("end") = py::none(), py::arg("step") = 1, py::kw_only(), py::arg("dtype") = py::none(),
-     py::arg("device") = py::none(), py::arg("requires_grad") = false);
+     py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring("arange"));
   module.def("linspace", [](double start, double end, py::handle steps, py::object dtype, py::object device, bool requires_grad) {
     return finish(linspace(start, end, to_int(steps, "linspace", "steps"), dtype_or_default(dtype, "linspace"),
                            to_device(device, "linspace")), requires_grad);
   }, py::arg("start"), py::arg("end"), py::arg("steps"), py::kw_only(), py::arg("dtype") = py::none(),
-     py::arg("device") = py::none(), py::arg("requires_grad") = false);
+     py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring("linspace"));
   module.def("eye", [](py::handle n, py::handle m, py::object dtype, py::object device, bool requires_grad) {
     const int64_t rows = to_int(n, "eye", "n");
     return finish(eye(rows, m.is_none() ? rows : to_int(m, "eye", "m"), dtype_or_default(dtype, "eye"),
                       to_device(device, "eye")), requires_grad);
   }, py::arg("n"), py::arg("m") = py::none(), py::kw_only(), py::arg("dtype") = py::none(),
-     py::arg("device") = py::none(), py::arg("requires_grad") = false);
+     py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring("eye"));
 
   bind_generator(module);
   module.def("randint", [](py::handle low, py::handle high, py::handle size, py::handle generator, py::object dtype,
@@ -341,23 +341,23 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     const GeneratorScope scope(generator, "randint");
     return randint(lower, upper, shape, out_dtype, out_device);
   }, py::arg("low"), py::arg("high") = py::none(), py::arg("size") = py::none(), py::kw_only(),
-     py::arg("generator") = py::none(), py::arg("dtype") = py::none(), py::arg("device") = py::none());
+     py::arg("generator") = py::none(), py::arg("dtype") = py::none(), py::arg("device") = py::none(), docstring("randint"));
   module.def("randperm", [](py::handle n, py::handle generator, py::object dtype, py::object device) {
     const DType out_dtype = dtype.is_none() ? DType::Int64 : to_dtype(dtype, "randperm");
     const Device out_device = to_device(device, "randperm");
     const GeneratorScope scope(generator, "randperm");
     return randperm(to_int(n, "randperm", "n"), out_dtype, out_device);
   }, py::arg("n"), py::kw_only(), py::arg("generator") = py::none(), py::arg("dtype") = py::none(),
-     py::arg("device") = py::none());
+     py::arg("device") = py::none(), docstring("randperm"));
 
   tensor.def("uniform_", [](Tensor& self, double from, double to, py::handle generator) -> Tensor& {
     const GeneratorScope scope(generator, "uniform_");
     return uniform_(self, from, to);
-  }, py::arg("a") = 0.0, py::arg("b") = 1.0, py::kw_only(), py::arg("generator") = py::none());
+  }, py::arg("a") = 0.0, py::arg("b") = 1.0, py::kw_only(), py::arg("generator") = py::none(), docstring("uniform_"));
   tensor.def("normal_", [](Tensor& self, double mean, double std, py::handle generator) -> Tensor& {
     const GeneratorScope scope(generator, "normal_");
     return normal_(self, mean, std);
-  }, py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), py::arg("generator") = py::none());
+  }, py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), py::arg("generator") = py::none(), docstring("normal_"));
   tensor.def("fill_", [](Tensor& self, py::handle value) -> Tensor& {
     if (is_tensor(value)) {
       const Tensor source = as_tensor(value);
@@ -365,11 +365,11 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
       return copy_(self, source);
     }
     return fill_(self, to_scalar(value, "fill_"));
-  });
-  tensor.def("zero_", [](Tensor& self) -> Tensor& { return zero_(self); });
+  }, py::arg("value"), docstring("fill_"));
+  tensor.def("zero_", [](Tensor& self) -> Tensor& { return zero_(self); }, docstring("zero_"));
   tensor.def("copy_", [](Tensor& self, py::handle source) -> Tensor& {
     return call_releasing_gil(copy_, self, to_tensor(source, "copy_", "src"));
-  }, py::arg("src"));
+  }, py::arg("src"), docstring("copy_"));
 
   // to(dtype, non_blocking, copy), to(device, dtype, non_blocking, copy), to(other, non_blocking,
   // copy), each also by keyword, as PyTorch parses them. non_blocking changes nothing on the CPU.
@@ -404,23 +404,23 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     check_device_available(target_device, "to");
     return converted(self, target, copy_data);
   }, py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(), py::arg("non_blocking") = false,
-     py::arg("copy") = py::none());
+     py::arg("copy") = py::none(), docstring("to"));
   tensor.def("type", [](const Tensor& self, py::object dtype) -> py::object {
     if (dtype.is_none()) return py::str(std::string("tapegrad.") + dtype_name(self.dtype()));
     const DType target = to_dtype(dtype, "type");
     return py::cast(converted(self, target, false));
-  }, py::arg("dtype") = py::none());
+  }, py::arg("dtype") = py::none(), docstring("type"));
   const std::pair<const char*, DType> conversions[] = {
       {"float", DType::Float32}, {"double", DType::Float64}, {"long", DType::Int64}, {"int", DType::Int32}, {"bool", DType::Bool}};
   for (auto [name, dtype] : conversions)
     tensor.def(name, [dtype = dtype](const Tensor& self) {
       return converted(self, dtype, false);
-    });
-  tensor.def("cpu", [](const Tensor& self) { return self; });
+    }, docstring(name));
+  tensor.def("cpu", [](const Tensor& self) { return self; }, docstring("cpu"));
   tensor.def("cuda", [](const Tensor& self, py::handle device, py::handle) {
     check_device_available(device.is_none() ? Device{DeviceType::CUDA} : to_device(device, "cuda"), "cuda");
     return self;
-  }, py::arg("device") = py::none(), py::arg("non_blocking") = false);
+  }, py::arg("device") = py::none(), py::arg("non_blocking") = false, docstring("cuda"));
 }
 
 }  // namespace tg::python

@@ -100,12 +100,12 @@ void bind_operator(TensorClass& tensor, const char* name, WithTensor with_tensor
   const std::string reflected_dunder = std::string("__r") + name + "__";
   tensor.def(dunder.c_str(), [=](const Tensor& self, py::handle other) {
     return binary_operator(self, other, with_tensor, with_scalar, name);
-  }, py::is_operator());
+  }, py::is_operator(), docstring(dunder));
   tensor.def(reflected_dunder.c_str(), [=](const Tensor& self, py::handle other) -> py::object {
     if (is_scalar(other)) return py::cast(call_releasing_gil(reflected, self, to_scalar(other, name)));
     if (is_tensor(other)) return py::cast(call_releasing_gil(with_tensor, as_tensor(other), self));
     return py::reinterpret_borrow<py::object>(Py_NotImplemented);
-  }, py::is_operator());
+  }, py::is_operator(), docstring(reflected_dunder));
 }
 
 }  // namespace
@@ -113,8 +113,8 @@ void bind_operator(TensorClass& tensor, const char* name, WithTensor with_tensor
 void bind_elementwise(py::module_& module, TensorClass& tensor) {
   // Binds f as the method tensor.name(other, ...) and the function module.name(input, other, ...).
   auto both = [&](const char* name, auto function, auto... extra) {
-    tensor.def(name, checked(name, {"input", "other"}, function), py::arg("other"), extra...);
-    module.def(name, checked(name, {"input", "other"}, function), py::arg("input"), py::arg("other"), extra...);
+    tensor.def(name, checked(name, {"input", "other"}, function), py::arg("other"), extra..., docstring(name));
+    module.def(name, checked(name, {"input", "other"}, function), py::arg("input"), py::arg("other"), extra..., docstring(name));
   };
 
   // ---- arithmetic ----
@@ -164,7 +164,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   });
   tensor.def("pow", [](const Tensor& self, py::handle exponent) {
     return binary_strict(self, exponent, static_cast<TensorFn>(pow), static_cast<ScalarFn>(pow), "pow");
-  }, py::arg("exponent"));
+  }, py::arg("exponent"), docstring("pow"));
   // pow(number, tensor) as a function too.
   module.def("pow", [](py::handle base, py::handle exponent) -> Tensor {
     if (is_tensor(base))
@@ -172,7 +172,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
     TG_CHECK_TYPE(is_tensor(exponent), "pow", "expected at least one tensor argument");
     return call_releasing_gil([](Scalar number, const Tensor& power) { return pow(number, power); },
                               to_scalar(base, "pow"), as_tensor(exponent));
-  }, py::arg("input"), py::arg("exponent"));
+  }, py::arg("input"), py::arg("exponent"), docstring("pow"));
 
   for (auto [name, function] : {std::pair{"maximum", static_cast<TensorFn>(maximum)},
                                 std::pair{"minimum", static_cast<TensorFn>(minimum)}}) {
@@ -190,7 +190,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
     auto with_scalar = [op = op](const Tensor& a, Scalar b) { return compare(op, a, b); };
     tensor.def((std::string("__") + name + "__").c_str(), [=, name = name](const Tensor& self, py::handle other) {
       return binary_operator(self, other, with_tensor, with_scalar, name);
-    }, py::is_operator());
+    }, py::is_operator(), docstring(std::string("__") + name + "__"));
     both(name, [=, name = name](const Tensor& self, py::handle other) {
       return binary_strict(self, other, with_tensor, with_scalar, name);
     });
@@ -204,7 +204,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   };
   both("allclose", allclose_function, py::arg("rtol") = 1e-5, py::arg("atol") = 1e-8, py::arg("equal_nan") = false);
   both("equal", [](const Tensor& self, const Tensor& other) { return call_releasing_gil(equal, self, other); });
-  module.def("is_tensor", [](py::handle object) { return is_tensor(object); }, py::arg("obj"));
+  module.def("is_tensor", [](py::handle object) { return is_tensor(object); }, py::arg("obj"), docstring("is_tensor"));
 
   // where(condition, input, other): either value may be a number, or both.
   auto where_function = [](const Tensor& condition, py::handle a, py::handle b) -> Tensor {
@@ -221,11 +221,11 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
                               to_scalar(a, "where"), to_scalar(b, "where"));
   };
   module.def("where", checked("where", {"condition"}, where_function), py::arg("condition"), py::arg("input"),
-             py::arg("other"));
+             py::arg("other"), docstring("where"));
   tensor.def("where", checked("where", {"input", "condition"}, [=](const Tensor& self, const Tensor& condition,
                                                                    py::handle other) {
     return where_function(condition, py::cast(self), other);
-  }), py::arg("condition"), py::arg("other"));
+  }), py::arg("condition"), py::arg("other"), docstring("where"));
 
   // ---- unary ----
   using UnaryFn = Tensor (*)(const Tensor&);
@@ -241,24 +241,24 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
     return [function](const Tensor& self) { return call_releasing_gil(function, self); };
   };
   for (auto [name, function] : unary_ops) {
-    tensor.def(name, unary(function));
-    module.def(name, checked(name, {"input"}, unary(function)));
+    tensor.def(name, unary(function), docstring(name));
+    module.def(name, checked(name, {"input"}, unary(function)), py::arg("input"), docstring(name));
   }
-  tensor.def("__neg__", unary(neg));
-  tensor.def("__abs__", unary(abs));
+  tensor.def("__neg__", unary(neg), docstring("__neg__"));
+  tensor.def("__abs__", unary(abs), docstring("__abs__"));
   tensor.def("__invert__", [](const Tensor& self) {
     TG_CHECK_TYPE(self.dtype() == DType::Bool, "invert", "~ is only supported for bool tensors here");
     return call_releasing_gil(logical_not, self);
-  });
+  }, docstring("__invert__"));
 
   // clamp(min=, max=): numbers, tensors (differentiable, broadcast) or None.
   for (const char* name : {"clamp", "clip"}) {
     auto clamp_function = [name](const Tensor& self, py::handle min, py::handle max) {
       return clamp_with(self, min, max, name);
     };
-    tensor.def(name, clamp_function, py::arg("min") = py::none(), py::arg("max") = py::none());
+    tensor.def(name, clamp_function, py::arg("min") = py::none(), py::arg("max") = py::none(), docstring(name));
     module.def(name, checked(name, {"input"}, clamp_function), py::arg("input"), py::arg("min") = py::none(),
-               py::arg("max") = py::none());
+               py::arg("max") = py::none(), docstring(name));
   }
   // Number bounds go to clamp_min/clamp_max themselves (their nodes are named as PyTorch's).
   using OneBoundFn = Tensor (*)(const Tensor&, Scalar);
@@ -270,12 +270,13 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
     if (is_tensor(max)) return clamp_with(self, py::none(), max, "clamp_max");
     return call_releasing_gil(static_cast<OneBoundFn>(tg::clamp_max), self, to_scalar(max, "clamp_max"));
   };
-  tensor.def("clamp_min", clamp_min, py::arg("min"));
-  module.def("clamp_min", checked("clamp_min", {"input"}, clamp_min), py::arg("input"), py::arg("min"));
-  tensor.def("clamp_max", clamp_max, py::arg("max"));
-  module.def("clamp_max", checked("clamp_max", {"input"}, clamp_max), py::arg("input"), py::arg("max"));
+  tensor.def("clamp_min", clamp_min, py::arg("min"), docstring("clamp_min"));
+  module.def("clamp_min", checked("clamp_min", {"input"}, clamp_min), py::arg("input"), py::arg("min"), docstring("clamp_min"));
+  tensor.def("clamp_max", clamp_max, py::arg("max"), docstring("clamp_max"));
+  module.def("clamp_max", checked("clamp_max", {"input"}, clamp_max), py::arg("input"), py::arg("max"), docstring("clamp_max"));
   module.def("threshold_backward",
-             checked("threshold_backward", {"grad_output", "input"}, releasing<static_cast<TensorFn>(threshold_backward)>));
+             checked("threshold_backward", {"grad_output", "input"}, releasing<static_cast<TensorFn>(threshold_backward)>), py::arg("grad_output"),
+             py::arg("input"), docstring("threshold_backward"));
 
   // ---- in place ----
   // Each returns self, so `a += b` keeps the same Python object.
@@ -301,14 +302,14 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
       auto with_scalar = [=](Tensor& s, Scalar o) -> Tensor& { return is_add ? add_(s, o, scale) : sub_(s, o, scale); };
       if (is_tensor(other)) return call_releasing_gil(with_tensor, self, as_tensor(other));
       return call_releasing_gil(with_scalar, self, to_scalar(other, name));
-    }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
+    }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1, docstring(name));
   }
-  tensor.def("__iadd__", add_inplace);
-  tensor.def("__isub__", sub_inplace);
-  tensor.def("mul_", mul_inplace);
-  tensor.def("__imul__", mul_inplace);
-  tensor.def("div_", div_inplace);
-  tensor.def("__itruediv__", div_inplace);
+  tensor.def("__iadd__", add_inplace, docstring("__iadd__"));
+  tensor.def("__isub__", sub_inplace, docstring("__isub__"));
+  tensor.def("mul_", mul_inplace, py::arg("other"), docstring("mul_"));
+  tensor.def("__imul__", mul_inplace, docstring("__imul__"));
+  tensor.def("div_", div_inplace, py::arg("other"), docstring("div_"));
+  tensor.def("__itruediv__", div_inplace, docstring("__itruediv__"));
   tensor.def("clamp_", [](Tensor& self, py::handle min, py::handle max) -> Tensor& {
     using TensorBoundsInPlace = Tensor& (*)(Tensor&, const Tensor&, const Tensor&);
     using ScalarBoundsInPlace = Tensor& (*)(Tensor&, std::optional<Scalar>, std::optional<Scalar>);
@@ -317,8 +318,8 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
                                 bound_tensor(max, self, "clamp_"));
     return call_releasing_gil(static_cast<ScalarBoundsInPlace>(clamp_), self, optional_scalar(min, "clamp_"),
                               optional_scalar(max, "clamp_"));
-  }, py::arg("min") = py::none(), py::arg("max") = py::none());
-  tensor.def("relu_", [](Tensor& self) -> Tensor& { return call_releasing_gil(relu_, self); });
+  }, py::arg("min") = py::none(), py::arg("max") = py::none(), docstring("clamp_"));
+  tensor.def("relu_", [](Tensor& self) -> Tensor& { return call_releasing_gil(relu_, self); }, docstring("relu_"));
   install_fast_operator(tensor, "__add__", number_slot<add_tensors, add_scalar, add_scalar>);
   install_fast_operator(tensor, "__sub__", number_slot<sub_tensors, sub_scalar, rsub>);
   install_fast_operator(tensor, "__mul__", number_slot<mul, mul_scalar, mul_scalar>);

@@ -136,7 +136,7 @@ void bind_index(py::module_& module, TensorClass& tensor) {
   tensor.def("__getitem__", [](const Tensor& self, py::handle key) {
     const std::vector<TensorIndex> entries = parse_key(key);
     return run_releasing_gil(key_work(self, entries), [&] { return static_cast<KeyFn>(index)(self, entries); });
-  });
+  }, docstring("__getitem__"));
   // An assignment writes the selected elements, whatever the key: x[:] = y copies all of y.
   tensor.def("__setitem__", [](Tensor& self, py::handle key, py::handle value) {
     const std::vector<TensorIndex> entries = parse_key(key);
@@ -148,39 +148,39 @@ void bind_index(py::module_& module, TensorClass& tensor) {
       const Tensor values = to_value_tensor(value);
       run_releasing_gil(work + values.numel(), [&] { index_assign_(self, entries, values); });
     }
-  });
+  }, docstring("__setitem__"));
 
   auto index_put_method = [](Tensor& self, py::handle indices, py::handle values, bool accumulate) -> Tensor& {
     const Tensor value_tensor = is_scalar(values) ? scalar_tensor(to_scalar(values, "index_put_"), self.dtype())
                                                   : to_value_tensor(values);
     return call_releasing_gil(index_put_, self, to_index_list(indices, "index_put_"), value_tensor, accumulate);
   };
-  tensor.def("index_put_", index_put_method, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
+  tensor.def("index_put_", index_put_method, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false, docstring("index_put_"));
   auto index_put_function = [](const Tensor& self, py::handle indices, py::handle values, bool accumulate) {
     const Tensor value_tensor = is_scalar(values) ? scalar_tensor(to_scalar(values, "index_put"), self.dtype())
                                                   : to_value_tensor(values);
     return call_releasing_gil(index_put, self, to_index_list(indices, "index_put"), value_tensor, accumulate);
   };
-  tensor.def("index_put", index_put_function, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
+  tensor.def("index_put", index_put_function, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false, docstring("index_put"));
   module.def("index_put", checked("index_put", {"input"}, index_put_function), py::arg("input"), py::arg("indices"), py::arg("values"),
-             py::arg("accumulate") = false);
+             py::arg("accumulate") = false, docstring("index_put"));
 
   for (auto [name, function] : {std::pair{"index_select", releasing<index_select>}, std::pair{"gather", releasing<gather>}}) {
-    tensor.def(name, checked(name, {"input", "index"}, function), py::arg("dim"), py::arg("index"));
-    module.def(name, checked(name, {"input", "index"}, function), py::arg("input"), py::arg("dim"), py::arg("index"));
+    tensor.def(name, checked(name, {"input", "index"}, function), py::arg("dim"), py::arg("index"), docstring(name));
+    module.def(name, checked(name, {"input", "index"}, function), py::arg("input"), py::arg("dim"), py::arg("index"), docstring(name));
   }
 
   auto masked_fill_function = [](const Tensor& self, const Tensor& mask, py::handle value) {
     return call_releasing_gil(masked_fill, self, mask, to_fill_value(value, "masked_fill"));
   };
   tensor.def("masked_fill", checked("masked_fill", {"input", "mask"}, masked_fill_function), py::arg("mask"),
-             py::arg("value"));
+             py::arg("value"), docstring("masked_fill"));
   module.def("masked_fill", checked("masked_fill", {"input", "mask"}, masked_fill_function), py::arg("input"),
-             py::arg("mask"), py::arg("value"));
+             py::arg("mask"), py::arg("value"), docstring("masked_fill"));
   tensor.def("masked_fill_", [](Tensor& self, py::handle mask, py::handle value) -> Tensor& {
     return call_releasing_gil(masked_fill_, self, to_tensor(mask, "masked_fill_", "mask"),
                               to_fill_value(value, "masked_fill_"));
-  }, py::arg("mask"), py::arg("value"));
+  }, py::arg("mask"), py::arg("value"), docstring("masked_fill_"));
 
   auto nonzero_function = [](const Tensor& self, bool as_tuple) -> py::object {
     const Tensor coordinates = call_releasing_gil(nonzero, self);
@@ -189,17 +189,17 @@ void bind_index(py::module_& module, TensorClass& tensor) {
     for (int64_t d = 0; d < coordinates.sizes()[1]; ++d) columns[d] = py::cast(tg::select(coordinates, 1, d));
     return std::move(columns);
   };
-  tensor.def("nonzero", nonzero_function, py::kw_only(), py::arg("as_tuple") = false);
-  module.def("nonzero", checked("nonzero", {"input"}, nonzero_function), py::arg("input"), py::kw_only(), py::arg("as_tuple") = false);
+  tensor.def("nonzero", nonzero_function, py::kw_only(), py::arg("as_tuple") = false, docstring("nonzero"));
+  module.def("nonzero", checked("nonzero", {"input"}, nonzero_function), py::arg("input"), py::kw_only(), py::arg("as_tuple") = false, docstring("nonzero"));
 
   for (const char* name : {"cat", "concat", "concatenate"}) {
     module.def(name, [](py::handle tensors, int64_t dim) {
       return call_releasing_gil(cat, to_tensor_list(tensors, "cat"), dim);
-    }, py::arg("tensors"), py::arg("dim") = 0);
+    }, py::arg("tensors"), py::arg("dim") = 0, docstring(name));
   }
   module.def("stack", [](py::handle tensors, int64_t dim) {
     return call_releasing_gil(stack, to_tensor_list(tensors, "stack"), dim);
-  }, py::arg("tensors"), py::arg("dim") = 0);
+  }, py::arg("tensors"), py::arg("dim") = 0, docstring("stack"));
 
   auto split_function = [](const Tensor& self, py::handle split_size, int64_t dim) {
     if (PyList_Check(split_size.ptr()) || PyTuple_Check(split_size.ptr()))
@@ -208,11 +208,11 @@ void bind_index(py::module_& module, TensorClass& tensor) {
                   "split", "split_size must be an int or a list of ints, got ", type_name(split_size));
     return to_python_list(split(self, split_size.cast<int64_t>(), dim));
   };
-  tensor.def("split", split_function, py::arg("split_size"), py::arg("dim") = 0);
-  module.def("split", checked("split", {"tensor"}, split_function), py::arg("tensor"), py::arg("split_size_or_sections"), py::arg("dim") = 0);
+  tensor.def("split", split_function, py::arg("split_size"), py::arg("dim") = 0, docstring("split"));
+  module.def("split", checked("split", {"tensor"}, split_function), py::arg("tensor"), py::arg("split_size_or_sections"), py::arg("dim") = 0, docstring("split"));
   auto chunk_function = [](const Tensor& self, int64_t chunks, int64_t dim) { return to_python_list(chunk(self, chunks, dim)); };
-  tensor.def("chunk", chunk_function, py::arg("chunks"), py::arg("dim") = 0);
-  module.def("chunk", checked("chunk", {"input"}, chunk_function), py::arg("input"), py::arg("chunks"), py::arg("dim") = 0);
+  tensor.def("chunk", chunk_function, py::arg("chunks"), py::arg("dim") = 0, docstring("chunk"));
+  module.def("chunk", checked("chunk", {"input"}, chunk_function), py::arg("input"), py::arg("chunks"), py::arg("dim") = 0, docstring("chunk"));
 }
 
 }  // namespace tg::python

@@ -532,25 +532,25 @@ void bind_interop(py::module_& module, TensorClass& tensor) {
      "ValueError naming the dimension), a NumPy array or anything with __array__, or a tensor.\n"
      "dtype is inferred as in PyTorch: bool -> bool, int -> int64, float -> the default dtype, mixed\n"
      "kinds promote, NumPy arrays and scalars keep theirs. NumPy dtypes tapegrad lacks widen to one\n"
-     "that holds every value: int8/uint8/int16/uint16 -> int32, uint32 -> int64, float16 -> float32.");
+     "that holds every value: int8/uint8/int16/uint16 -> int32, uint32 -> int64, float16 -> float32.", docstring("tensor"));
 
   module.def("as_tensor", [](py::handle data, py::handle dtype, py::handle device) {
     check_cpu(device, "as_tensor");
     return as_tensor_from_data(data, optional_dtype(dtype, "as_tensor"));
   }, py::arg("data"), py::arg("dtype") = py::none(), py::kw_only(), py::arg("device") = py::none(),
      "`data` itself when it is a tensor of that dtype, a view of a NumPy array's memory when the\n"
-     "dtypes match and the strides are non-negative, and otherwise a copy as tensor(data) makes.");
+     "dtypes match and the strides are non-negative, and otherwise a copy as tensor(data) makes.", docstring("as_tensor"));
   module.def("from_numpy", [](py::handle object) {
     TG_CHECK_TYPE(py::isinstance<py::array>(object), "from_numpy", "expected np.ndarray, got ", type_name(object));
     return from_numpy(py::reinterpret_borrow<py::array>(object));
-  });
-  module.def("from_dlpack", [](py::handle source) { return from_dlpack(source); }, py::arg("ext_tensor"));
+  }, py::arg("ndarray"), docstring("from_numpy"));
+  module.def("from_dlpack", [](py::handle source) { return from_dlpack(source); }, py::arg("ext_tensor"), docstring("from_dlpack"));
 
   tensor.def("numpy", [](const Tensor& self, bool force) {
     // force=True detaches, as in PyTorch; the array still shares memory with the tensor.
     if (!force) check_no_grad(self, "numpy");
     return share_with_numpy(self, "numpy");
-  }, py::kw_only(), py::arg("force") = false);
+  }, py::kw_only(), py::arg("force") = false, docstring("numpy"));
   // NumPy 2's protocol: copy=None shares when it can, copy=False must share or raise, copy=True copies.
   // No __array_priority__: tapegrad's operators return NotImplemented for NumPy arrays, so mixed
   // arithmetic is NumPy's (reading the tensor through the buffer protocol) and gives an array; a
@@ -566,7 +566,7 @@ void bind_interop(py::module_& module, TensorClass& tensor) {
                    numpy_dtype_name(py::dtype::from_args(py::reinterpret_borrow<py::object>(dtype))),
                    " needs a copy, but copy=False was given");
     return shared.attr("astype")(dtype);
-  }, py::arg("dtype") = py::none(), py::arg("copy") = py::none());
+  }, py::arg("dtype") = py::none(), py::arg("copy") = py::none(), docstring("__array__"));
 
   tensor.def("__dlpack__", [](const Tensor& self, py::handle stream, py::handle max_version, py::handle dl_device,
                               py::handle copy) {
@@ -583,11 +583,11 @@ void bind_interop(py::module_& module, TensorClass& tensor) {
                            py::int_(py::reinterpret_borrow<py::tuple>(max_version)[0]).cast<int>() >= 1;
     return to_dlpack(self, versioned, !copy.is_none() && copy.cast<bool>());
   }, py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
-     py::arg("dl_device") = py::none(), py::arg("copy") = py::none());
+     py::arg("dl_device") = py::none(), py::arg("copy") = py::none(), docstring("__dlpack__"));
   tensor.def("__dlpack_device__", [](const Tensor& self) {
     TG_CHECK(self.device().is_cpu(), "__dlpack_device__", "only CPU tensors are supported in this build");
     return py::make_tuple(static_cast<int>(kDLCPU), 0);
-  });
+  }, docstring("__dlpack_device__"));
 
   auto* heap_type = reinterpret_cast<PyHeapTypeObject*>(tensor.ptr());
   heap_type->as_buffer.bf_getbuffer = tensor_getbuffer;

@@ -22,8 +22,8 @@ void bind_product(py::module_& module, TensorClass& tensor, const char* name, Op
   auto function = [op, name](py::handle a, py::handle b) {
     return call_product(op, to_tensor(a, name, "input"), to_tensor(b, name, "other"));
   };
-  tensor.def(name, function, py::arg("other"));
-  module.def(name, function, py::arg("input"), py::arg("other"));
+  tensor.def(name, function, py::arg("other"), docstring(name));
+  module.def(name, function, py::arg("input"), py::arg("other"), docstring(name));
 }
 
 cpu::Isa to_isa(const std::string& name) {
@@ -44,11 +44,11 @@ void bind_matmul(py::module_& module, TensorClass& tensor) {
   tensor.def("__matmul__", [](const Tensor& self, py::handle other) -> py::object {
     if (!is_tensor(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
     return py::cast(call_product(matmul, self, as_tensor(other)));
-  }, py::is_operator());
+  }, py::is_operator(), docstring("__matmul__"));
   tensor.def("__rmatmul__", [](const Tensor& self, py::handle other) -> py::object {
     if (!is_tensor(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
     return py::cast(call_product(matmul, as_tensor(other), self));
-  }, py::is_operator());
+  }, py::is_operator(), docstring("__rmatmul__"));
   // `@` has a fast path too, as the arithmetic operators (see fast_methods.h).
   install_fast_operator(tensor, "__matmul__", [](PyObject* left, PyObject* right) {
     Tensor a, b;
@@ -61,7 +61,7 @@ void bind_matmul(py::module_& module, TensorClass& tensor) {
     const Tensor bias = to_optional_tensor(bias_object, "linear", "bias");
     const int64_t work = input.numel() * (weight.dim() == 2 ? weight.size(0) : 1);
     return run_releasing_gil(work, [&] { return linear(input, weight, bias); });
-  }, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none());
+  }, py::arg("input"), py::arg("weight"), py::arg("bias") = py::none(), docstring("linear"));
 
   // einsum("ij,jk->ik", a, b) or, as PyTorch also takes it, einsum("ij,jk->ik", [a, b]).
   module.def("einsum", [](const std::string& equation, const py::args& args) {
@@ -70,7 +70,7 @@ void bind_matmul(py::module_& module, TensorClass& tensor) {
     std::vector<Tensor> operands;
     for (py::handle item : items) operands.push_back(to_tensor(item, "einsum", "operands"));
     return run_releasing_gil(einsum_work(equation, operands), [&] { return einsum(equation, operands); });
-  }, py::arg("equation"));
+  }, py::arg("equation"), docstring("einsum"));
 
   module.def("_set_cpu_isa", [](const std::string& name) { cpu::set_isa(to_isa(name)); }, py::arg("isa"));
   module.def("_get_cpu_isa", [] { return std::string(cpu::isa_name(cpu::active_isa())); });

@@ -37,12 +37,13 @@ PYBIND11_MODULE(_C, module) {
   module.doc() = "tapegrad's C++ core";
   register_exceptions();
   bind_arguments(module);
-  module.def("set_num_threads", &tg::set_num_threads, py::arg("threads"));
-  module.def("get_num_threads", &tg::get_num_threads);
+  module.def("set_num_threads", &tg::set_num_threads, py::arg("threads"), docstring("set_num_threads"));
+  module.def("get_num_threads", &tg::get_num_threads, docstring("get_num_threads"));
 
-  TensorClass tensor(module, "Tensor", py::dynamic_attr(), py::buffer_protocol());
-  bind_tensor(module, tensor);
+  TensorClass tensor(module, "Tensor", docstring("Tensor"), py::dynamic_attr(), py::buffer_protocol());
+  // Node first, so that Tensor.grad_fn's signature names it.
   bind_autograd(module, tensor);
+  bind_tensor(module, tensor);
   bind_creation(module, tensor);
   bind_interop(module, tensor);
   bind_view(module, tensor);

@@ -68,7 +68,7 @@ void bind_nn(py::module_& module, TensorClass& tensor) {
   for (auto [name, decoupled] : {std::pair{"_adam_step", false}, std::pair{"_adamw_step", true}})
     module.def(name, adam(decoupled), py::arg("param"), py::arg("grad"), py::arg("exp_avg"), py::arg("exp_avg_sq"),
                py::arg("max_exp_avg_sq"), py::arg("step"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"),
-               py::arg("eps"), py::arg("weight_decay"), py::arg("amsgrad") = false, py::arg("maximize") = false);
+               py::arg("eps"), py::arg("weight_decay"), py::arg("amsgrad") = false, py::arg("maximize") = false, docstring(name));
 }
 
 }  // namespace tg::python

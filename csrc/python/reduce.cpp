@@ -28,8 +28,8 @@ double correction_argument(py::handle unbiased, py::handle correction, const cha
 void bind_reduce(py::module_& module, TensorClass& tensor) {
   // Binds f as the method tensor.name and the function module.name(input, ...).
   auto both = [&](const char* name, auto function, auto... args) {
-    tensor.def(name, function, args...);
-    module.def(name, checked(name, {"input"}, function), py::arg("input"), args...);
+    tensor.def(name, function, args..., docstring(name));
+    module.def(name, checked(name, {"input"}, function), py::arg("input"), args..., docstring(name));
   };
   using DimsFn = Tensor (*)(const Tensor&, const DimVector&, bool);
   using DimsDTypeFn = Tensor (*)(const Tensor&, const DimVector&, bool, std::optional<DType>);
@@ -102,11 +102,11 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
   for (auto [name, function] : {std::pair{"_softmax_backward_data", releasing<softmax_backward_data>},
                                 std::pair{"_log_softmax_backward_data", releasing<log_softmax_backward_data>}})
     module.def(name, checked(name, {"grad", "output"}, function), py::arg("grad"), py::arg("output"),
-               py::arg("dim"));
+               py::arg("dim"), docstring(name));
 
   module.def("sum_to", checked("sum_to", {"grad"}, [](const Tensor& grad, py::handle shape) {
     return call_releasing_gil(sum_to, grad, to_shape(shape, "sum_to"));
-  }));
+  }), py::arg("grad"), py::arg("shape"), docstring("sum_to"));
 }
 
 }  // namespace tg::python

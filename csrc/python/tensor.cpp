@@ -114,12 +114,12 @@ class RemovableHandle {
 };
 
 void bind_removable_handle(py::module_& module) {
-  py::class_<RemovableHandle>(module, "RemovableHandle")
+  py::class_<RemovableHandle>(module, "RemovableHandle", docstring("RemovableHandle"))
       .def(py::init<py::dict>(), py::arg("hooks"))
-      .def("remove", &RemovableHandle::remove)
-      .def_property_readonly("id", &RemovableHandle::id)
-      .def("__enter__", [](py::object self) { return self; })
-      .def("__exit__", [](const RemovableHandle& handle, py::args) { handle.remove(); });
+      .def("remove", &RemovableHandle::remove, docstring("remove"))
+      .def_property_readonly("id", &RemovableHandle::id, docstring("id"))
+      .def("__enter__", [](py::object self) { return self; }, docstring("__enter__"))
+      .def("__exit__", [](const RemovableHandle& handle, py::args) { handle.remove(); }, docstring("__exit__"));
 }
 
 // A Python hook as backward may hold it. Backward runs without the GIL: the hook retakes it to
@@ -143,28 +143,28 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
              return as_tensor(data).detach().impl_ptr();
            }),
            py::arg("data") = py::none())
-      .def_property_readonly("shape", [](const Tensor& self) { return make_size(self.sizes()); })
+      .def_property_readonly("shape", [](const Tensor& self) { return make_size(self.sizes()); }, docstring("shape"))
       .def("size", [](const Tensor& self, py::handle dim) -> py::object {
              if (dim.is_none()) return make_size(self.sizes());
              return py::int_(self.size(to_dim(dim, "size")));
-           }, py::arg("dim") = py::none())
-      .def("dim", [](const Tensor& self) { return self.dim(); })
-      .def_property_readonly("ndim", [](const Tensor& self) { return self.dim(); })
-      .def("ndimension", [](const Tensor& self) { return self.dim(); })
-      .def("numel", [](const Tensor& self) { return self.numel(); })
-      .def("nelement", [](const Tensor& self) { return self.numel(); })
-      .def("element_size", [](const Tensor& self) { return itemsize(self.dtype()); })
-      .def_property_readonly("dtype", [](const Tensor& self) { return dtype_object(self.dtype()); })
-      .def_property_readonly("device", [](const Tensor& self) { return device_object(self.device()); })
-      .def_property_readonly("is_cuda", [](const Tensor& self) { return self.device().type == DeviceType::CUDA; })
+           }, py::arg("dim") = py::none(), docstring("size"))
+      .def("dim", [](const Tensor& self) { return self.dim(); }, docstring("dim"))
+      .def_property_readonly("ndim", [](const Tensor& self) { return self.dim(); }, docstring("ndim"))
+      .def("ndimension", [](const Tensor& self) { return self.dim(); }, docstring("ndimension"))
+      .def("numel", [](const Tensor& self) { return self.numel(); }, docstring("numel"))
+      .def("nelement", [](const Tensor& self) { return self.numel(); }, docstring("nelement"))
+      .def("element_size", [](const Tensor& self) { return itemsize(self.dtype()); }, docstring("element_size"))
+      .def_property_readonly("dtype", [](const Tensor& self) { return dtype_object(self.dtype()); }, docstring("dtype"))
+      .def_property_readonly("device", [](const Tensor& self) { return device_object(self.device()); }, docstring("device"))
+      .def_property_readonly("is_cuda", [](const Tensor& self) { return self.device().type == DeviceType::CUDA; }, docstring("is_cuda"))
       .def("stride", [](const Tensor& self, py::handle dim) -> py::object {
              if (dim.is_none()) return py::tuple(py::cast(std::vector<int64_t>(self.strides().begin(), self.strides().end())));
              return py::int_(self.stride(to_dim(dim, "stride")));
-           }, py::arg("dim") = py::none())
-      .def("storage_offset", [](const Tensor& self) { return self.storage_offset(); })
-      .def("is_contiguous", [](const Tensor& self) { return self.is_contiguous(); })
-      .def("is_floating_point", [](const Tensor& self) { return is_floating(self.dtype()); })
-      .def("data_ptr", [](const Tensor& self) { return reinterpret_cast<uintptr_t>(self.raw_data()); })
+           }, py::arg("dim") = py::none(), docstring("stride"))
+      .def("storage_offset", [](const Tensor& self) { return self.storage_offset(); }, docstring("storage_offset"))
+      .def("is_contiguous", [](const Tensor& self) { return self.is_contiguous(); }, docstring("is_contiguous"))
+      .def("is_floating_point", [](const Tensor& self) { return is_floating(self.dtype()); }, docstring("is_floating_point"))
+      .def("data_ptr", [](const Tensor& self) { return reinterpret_cast<uintptr_t>(self.raw_data()); }, docstring("data_ptr"))
       .def_property_readonly("_version", [](const Tensor& self) { return self.impl()->version(); })
       .def("_is_view", [](const Tensor& self) { return self.impl()->is_view(); })
       .def_property_readonly("_base", [](const Tensor& self) {
@@ -173,7 +173,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       .def("__len__", [](const Tensor& self) {
         TG_CHECK_TYPE(self.dim() > 0, "len", "len() of a 0-d tensor");
         return self.sizes()[0];
-      })
+      }, docstring("__len__"))
       // The rows along dim 0, made up front as PyTorch's unbind makes them: one select each, with
       // none of __getitem__'s key parsing.
       .def("__iter__", [](const Tensor& self) {
@@ -181,33 +181,33 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
         py::list rows(self.sizes()[0]);
         for (int64_t i = 0; i < self.sizes()[0]; ++i) PyList_SET_ITEM(rows.ptr(), i, py::cast(select(self, 0, i)).release().ptr());
         return py::iter(rows);
-      })
+      }, docstring("__iter__"))
       .def("item", [](const Tensor& self) {
         TG_CHECK(self.numel() == 1, "item", "a Tensor with ", self.numel(), " elements cannot be converted to a Python number");
         return element_to_python(self, 0);
-      })
-      .def("tolist", [](const Tensor& self) { return to_list(self, 0, 0); })
+      }, docstring("item"))
+      .def("tolist", [](const Tensor& self) { return to_list(self, 0, 0); }, docstring("tolist"))
       .def("__bool__", [](const Tensor& self) {
         TG_CHECK(self.numel() == 1, "bool", "the truth value of a tensor with ", self.numel(),
                  " elements is ambiguous; use .any() or .all()");
         return py::bool_(element_to_python(self, 0));
-      })
+      }, docstring("__bool__"))
       .def("__float__", [](const Tensor& self) {
         TG_CHECK_VALUE(self.numel() == 1, "float", "only one-element tensors can be converted to Python scalars, got ",
                        self.numel(), " elements");
         return py::float_(element_to_python(self, 0));
-      })
+      }, docstring("__float__"))
       .def("__int__", [](const Tensor& self) {
         TG_CHECK_VALUE(self.numel() == 1, "int", "only one-element tensors can be converted to Python scalars, got ",
                        self.numel(), " elements");
         return py::int_(element_to_python(self, 0));
-      })
+      }, docstring("__int__"))
       .def("__index__", [](const Tensor& self) {
         TG_CHECK_TYPE(self.numel() == 1 && !is_floating(self.dtype()) && self.dtype() != DType::Bool,
                       "index", "only integer tensors of a single element can be converted to an index");
         return py::int_(element_to_python(self, 0));
-      })
-      .def("__hash__", [](const Tensor& self) { return reinterpret_cast<intptr_t>(self.impl()); })
+      }, docstring("__index__"))
+      .def("__hash__", [](const Tensor& self) { return reinterpret_cast<intptr_t>(self.impl()); }, docstring("__hash__"))
       // Its whole storage as a 1-D tensor: what copy.deepcopy and pickle copy, as PyTorch's do, so
       // that views keep sharing memory and strides survive.
       .def("_storage_tensor", [](const Tensor& self) {
@@ -217,24 +217,24 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
 
       // Autograd attributes.
       .def_property("requires_grad", [](const Tensor& self) { return self.requires_grad(); },
-                    [](Tensor& self, bool value) { self.requires_grad_(value); })
+                    [](Tensor& self, bool value) { self.requires_grad_(value); }, docstring("requires_grad"))
       .def("requires_grad_", [](Tensor& self, bool value) { return self.requires_grad_(value); },
-           py::arg("requires_grad") = true)
+           py::arg("requires_grad") = true, docstring("requires_grad_"))
       .def_property("grad", [](const Tensor& self) { return self.grad(); }, [](const Tensor& self, py::handle grad) {
              TG_CHECK_TYPE(grad.is_none() || is_tensor(grad),
                            "grad", "assigned grad expected to be a Tensor or None but got grad of type ",
                            type_name(grad));
              self.set_grad(grad.is_none() ? Tensor() : as_tensor(grad));
-           })
-      .def_property_readonly("grad_fn", [](const Tensor& self) { return self.grad_fn(); })
-      .def_property_readonly("is_leaf", [](const Tensor& self) { return self.is_leaf(); })
-      .def_property_readonly("retains_grad", [](const Tensor& self) { return self.retains_grad(); })
-      .def("retain_grad", [](const Tensor& self) { return self.retain_grad(); })
-      .def("detach", [](const Tensor& self) { return self.detach(); })
-      .def("detach_", [](Tensor& self) { return self.detach_(); })
+           }, docstring("grad"))
+      .def_property_readonly("grad_fn", [](const Tensor& self) { return self.grad_fn(); }, docstring("grad_fn"))
+      .def_property_readonly("is_leaf", [](const Tensor& self) { return self.is_leaf(); }, docstring("is_leaf"))
+      .def_property_readonly("retains_grad", [](const Tensor& self) { return self.retains_grad(); }, docstring("retains_grad"))
+      .def("retain_grad", [](const Tensor& self) { return self.retain_grad(); }, docstring("retain_grad"))
+      .def("detach", [](const Tensor& self) { return self.detach(); }, docstring("detach"))
+      .def("detach_", [](Tensor& self) { return self.detach_(); }, docstring("detach_"))
       // .data: a detached alias; assigning swaps what this tensor views, keeping its identity.
       .def_property("data", [](const Tensor& self) { return self.detach(); },
-                    [](const Tensor& self, py::handle data) { self.set_data(to_tensor(data, "data", "data")); })
+                    [](const Tensor& self, py::handle data) { self.set_data(to_tensor(data, "data", "data")); }, docstring("data"))
       .def("register_hook", [](const Tensor& self, py::function function) {
         std::shared_ptr<py::function> hook = held_for_backward(std::move(function));
         const uint64_t id = self.register_hook([hook](const Tensor& grad) -> Tensor {
@@ -246,7 +246,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
           return as_tensor(result);
         });
         return RemovableHandle(HookHandle(self, id));
-      })
+      }, py::arg("hook"), docstring("register_hook"))
       .def("register_post_accumulate_grad_hook", [](const Tensor& self, py::function function) {
         std::shared_ptr<py::function> hook = held_for_backward(std::move(function));
         const uint64_t id = register_post_accumulate_grad_hook(self, [hook](const Tensor& tensor) {
@@ -254,7 +254,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
           TG_CHECK((*hook)(tensor).is_none(), "hook", "Tensor post accumulate grad hooks should return None.");
         });
         return RemovableHandle(HookHandle(self, id));
-      })
+      }, py::arg("hook"), docstring("register_post_accumulate_grad_hook"))
       .def("backward", [](const Tensor& self, py::object gradient, py::object retain_graph, bool create_graph) {
              const Tensor seed = to_optional_tensor(gradient, "backward", "gradient");
              std::optional<bool> retain;
@@ -262,7 +262,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
              py::gil_scoped_release no_gil;  // nodes that call Python (hooks, Functions) retake it
              self.backward(seed, retain, create_graph);
            },
-           py::arg("gradient") = py::none(), py::arg("retain_graph") = py::none(), py::arg("create_graph") = false);
+           py::arg("gradient") = py::none(), py::arg("retain_graph") = py::none(), py::arg("create_graph") = false, docstring("backward"));
 
   auto* type = reinterpret_cast<PyTypeObject*>(tensor.ptr());
   g_pybind_dealloc = type->tp_dealloc;

@@ -25,14 +25,17 @@ def linear(input, weight, bias=None):
 
 
 def relu(input, inplace=False):
+    """max(input, 0) elementwise."""
     return input.relu_() if inplace else _C.relu(input)
 
 
 def sigmoid(input):
+    """The logistic sigmoid elementwise."""
     return _C.sigmoid(input)
 
 
 def tanh(input):
+    """tanh elementwise."""
     return _C.tanh(input)
 
 
@@ -44,12 +47,14 @@ def _softmax_dim(name, ndim, stacklevel):
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """Softmax along dim."""
     if dim is None:
         dim = _softmax_dim("softmax", input.dim(), _stacklevel)
     return _core("softmax")(input, dim, dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
+    """log(softmax(input)) along dim, computed stably."""
     if dim is None:
         dim = _softmax_dim("log_softmax", input.dim(), _stacklevel)
     return _core("log_softmax")(input, dim, dtype)
@@ -69,6 +74,7 @@ def dropout(input, p=0.5, training=True, inplace=False):
 
 
 def flatten(input, start_dim=0, end_dim=-1):
+    """Flattens dims start_dim..end_dim."""
     return input.flatten(start_dim, end_dim)
 
 
@@ -106,10 +112,12 @@ def _reduction(size_average, reduce, reduction):
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean squared error of input and target (reduction "mean", "sum" or "none")."""
     return _C._mse_loss(input, target, _reduction(size_average, reduce, reduction))
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Mean absolute error of input and target (reduction "mean", "sum" or "none")."""
     return _C._l1_loss(input, target, _reduction(size_average, reduce, reduction))
 
 
@@ -121,14 +129,17 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """Negative log likelihood of log-probabilities and class indices (weight, ignore_index, reduction)."""
     return _C._nll_loss(input, target, weight, ignore_index, _reduction(size_average, reduce, reduction))
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """Binary cross entropy of probabilities and targets (weight, reduction)."""
     return _C._binary_cross_entropy(input, target, weight, _reduction(size_average, reduce, reduction))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
                                      pos_weight=None):
+    """Binary cross entropy of logits and targets (weight, pos_weight, reduction), computed stably."""
     return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight,
                                                 _reduction(size_average, reduce, reduction))

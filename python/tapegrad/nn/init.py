@@ -53,11 +53,13 @@ def _calculate_correct_fan(tensor, mode):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
+    """Fills tensor with samples of U(a, b) in place (tapegrad's generator)."""
     with no_grad():
         return tensor.uniform_(a, b, generator=generator)
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
+    """Fills tensor with samples of N(mean, std**2) in place (tapegrad's generator)."""
     with no_grad():
         return tensor.normal_(mean, std, generator=generator)
 
@@ -118,15 +120,18 @@ def _normal_cdf(x):
 
 
 def constant_(tensor, val):
+    """Fills tensor with val in place, without recording autograd."""
     with no_grad():
         return tensor.fill_(val)
 
 
 def ones_(tensor):
+    """Fills tensor with ones in place."""
     return constant_(tensor, 1.0)
 
 
 def zeros_(tensor):
+    """Fills tensor with zeros in place."""
     with no_grad():
         return tensor.zero_()
 
@@ -140,12 +145,14 @@ def eye_(tensor):
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
+    """Glorot uniform initialisation in place, as torch.nn.init.xavier_uniform_."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = math.sqrt(3.0) * gain * math.sqrt(2.0 / float(fan_in + fan_out))
     return uniform_(tensor, -bound, bound, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
+    """Glorot normal initialisation in place, as torch.nn.init.xavier_normal_."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
@@ -155,6 +162,7 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He uniform initialisation in place (a, mode, nonlinearity as PyTorch)."""
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor
@@ -163,6 +171,7 @@ def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", gene
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    """He normal initialisation in place (a, mode, nonlinearity as PyTorch)."""
     if 0 in tensor.shape:
         warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=2)
         return tensor

@@ -7,6 +7,7 @@ from .parameter import Parameter
 
 
 class Identity(Module):
+    """Returns its input, as torch.nn.Identity."""
     def __init__(self, *args, **kwargs):
         super().__init__()
 
@@ -30,6 +31,7 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self):
+        """Initialises weight and bias again, as PyTorch does."""
         # kaiming_uniform_(a=sqrt(5)) gives U(-1/sqrt(fan_in), 1/sqrt(fan_in)); the bias uses the same bound.
         init.kaiming_uniform_(self.weight, a=5 ** 0.5)
         if self.bias is not None:
@@ -38,6 +40,7 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input):
+        """Applies the layer to input (..., in_features)."""
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self):
@@ -45,6 +48,7 @@ class Linear(Module):
 
 
 class ReLU(Module):
+    """max(x, 0) elementwise, as torch.nn.ReLU (inplace accepted)."""
     def __init__(self, inplace=False):
         super().__init__()
         self.inplace = inplace
@@ -57,16 +61,19 @@ class ReLU(Module):
 
 
 class Sigmoid(Module):
+    """The logistic sigmoid elementwise, as torch.nn.Sigmoid."""
     def forward(self, input):
         return F.sigmoid(input)
 
 
 class Tanh(Module):
+    """tanh elementwise, as torch.nn.Tanh."""
     def forward(self, input):
         return F.tanh(input)
 
 
 class Softmax(Module):
+    """Softmax along dim, as torch.nn.Softmax."""
     def __init__(self, dim=None):
         super().__init__()
         self.dim = dim
@@ -79,11 +86,13 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
+    """log(softmax) along dim, as torch.nn.LogSoftmax."""
     def forward(self, input):
         return F.log_softmax(input, self.dim, _stacklevel=5)
 
 
 class Flatten(Module):
+    """Flattens dims start_dim..end_dim (1..-1 by default), as torch.nn.Flatten."""
     def __init__(self, start_dim=1, end_dim=-1):
         super().__init__()
         self.start_dim = start_dim
@@ -97,6 +106,7 @@ class Flatten(Module):
 
 
 class Dropout(Module):
+    """Zeroes elements with probability p while training and scales the rest by 1/(1-p); its mask comes from tapegrad's generator, not PyTorch's."""
     def __init__(self, p=0.5, inplace=False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
@@ -127,16 +137,19 @@ class _WeightedLoss(_Loss):
 
 
 class MSELoss(_Loss):
+    """Mean squared error (reduction "mean", "sum" or "none"), as torch.nn.MSELoss."""
     def forward(self, input, target):
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
+    """Mean absolute error (reduction "mean", "sum" or "none"), as torch.nn.L1Loss."""
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class CrossEntropyLoss(_WeightedLoss):
+    """Cross entropy of logits and class indices (weight, ignore_index, label_smoothing as PyTorch); fused, so no double backward."""
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                  label_smoothing=0.0):
         super().__init__(weight, size_average, reduce, reduction)
@@ -149,6 +162,7 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class NLLLoss(_WeightedLoss):
+    """Negative log likelihood of log-probabilities and class indices, as torch.nn.NLLLoss."""
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
@@ -158,11 +172,13 @@ class NLLLoss(_WeightedLoss):
 
 
 class BCELoss(_WeightedLoss):
+    """Binary cross entropy of probabilities and targets, as torch.nn.BCELoss."""
     def forward(self, input, target):
         return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
+    """Binary cross entropy of logits (stable; pos_weight as PyTorch), as torch.nn.BCEWithLogitsLoss."""
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)

@@ -5,6 +5,7 @@ from .optimizer import Optimizer
 
 
 class Adam(Optimizer):
+    """Adam (betas, eps, weight_decay, amsgrad, maximize), as torch.optim.Adam; the update runs as one fused C++ step."""
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, amsgrad=False, *,
                  maximize=False, decoupled_weight_decay=False):
         if not 0.0 <= lr:
@@ -40,6 +41,7 @@ class Adam(Optimizer):
 
 
 class AdamW(Adam):
+    """Adam with decoupled weight decay, as torch.optim.AdamW."""
     def __init__(self, params, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=1e-2, amsgrad=False, *,
                  maximize=False):
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize, decoupled_weight_decay=True)

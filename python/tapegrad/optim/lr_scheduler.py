@@ -67,6 +67,7 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict):
+        """Restores the scheduler from state_dict()."""
         self.__dict__.update(state_dict)
 
     def get_last_lr(self):
@@ -74,6 +75,7 @@ class LRScheduler:
         return self._last_lr
 
     def get_lr(self):
+        """The learning rates of the current epoch, one per parameter group."""
         raise NotImplementedError
 
     def _warn_get_lr_outside_step(self):
@@ -82,6 +84,7 @@ class LRScheduler:
                           UserWarning, stacklevel=3)
 
     def step(self, epoch=None):
+        """Advances one epoch and sets each group's learning rate."""
         if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
             warnings.warn("Detected call of `lr_scheduler.step()` before `optimizer.step()`. You should call them in "
                           "the opposite order: `optimizer.step()` before `lr_scheduler.step()`. Failure to do this "
@@ -334,6 +337,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.num_bad_epochs = 0
 
     def step(self, metrics, epoch=None):
+        """Takes the epoch's metric and lowers the learning rate after patience epochs without improvement."""
         current = float(metrics)  # a 0-d tensor too
         if epoch is None:
             epoch = self.last_epoch + 1
@@ -369,6 +373,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     @property
     def in_cooldown(self):
+        """True during the cooldown after a reduction."""
         return self.cooldown_counter > 0
 
     def _is_better(self, value, best):
@@ -391,5 +396,6 @@ class ReduceLROnPlateau(LRScheduler):
         self.threshold_mode = threshold_mode
 
     def load_state_dict(self, state_dict):
+        """Restores the scheduler from state_dict()."""
         self.__dict__.update(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)

@@ -55,6 +55,7 @@ class Optimizer:
         return text + "\n)"
 
     def add_param_group(self, param_group):
+        """Adds a parameter group (a dict with "params" and options), as PyTorch."""
         if not isinstance(param_group, dict):
             raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
         params = param_group["params"]
@@ -80,6 +81,7 @@ class Optimizer:
         self.param_groups.append(param_group)
 
     def zero_grad(self, set_to_none=True):
+        """Clears the gradients of every parameter (set_to_none=True sets them to None, as PyTorch)."""
         for group in self.param_groups:
             zero_grads(group["params"], set_to_none)
 

@@ -4,6 +4,7 @@ from .optimizer import Optimizer, required
 
 
 class SGD(Optimizer):
+    """Stochastic gradient descent with momentum, dampening, nesterov and weight_decay, as torch.optim.SGD; the update runs as one fused C++ step."""
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *, maximize=False):
         if lr is not required and lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")

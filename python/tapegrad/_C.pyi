@@ -1,0 +1,1661 @@
+"""
+tapegrad's C++ core
+"""
+from __future__ import annotations
+import collections.abc
+from importlib._bootstrap import max as _MaxResult
+from importlib._bootstrap import min as _MinResult
+import numpy
+import typing
+__all__: list[str] = ['Generator', 'Node', 'RemovableHandle', 'Tensor', 'abs', 'acos', 'add', 'all', 'allclose', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_tensor', 'asin', 'atan', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clamp_max', 'clamp_min', 'clip', 'clone', 'concat', 'concatenate', 'cos', 'cosh', 'default_generator', 'device', 'div', 'divide', 'dot', 'dtype', 'einsum', 'empty', 'empty_like', 'eq', 'equal', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'flatten', 'float32', 'float64', 'floor', 'floor_divide', 'frac', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'gt', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'is_grad_enabled', 'is_tensor', 'isclose', 'le', 'linear', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logical_not', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'mul', 'multiply', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'ones', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'seed', 'select', 'set_default_dtype', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinh', 'softmax', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'sum_to', 'swapaxes', 'swapdims', 't', 'tan', 'tanh', 'tensor', 'threshold_backward', 'transpose', 'true_divide', 'trunc', 'unsqueeze', 'var', 'where', 'zeros', 'zeros_like']
+class dtype:
+    """
+    The element type.
+    """
+    def __reduce__(self: numpy.dtype[typing.Any]) -> str:
+        ...
+    def __repr__(self: numpy.dtype[typing.Any]) -> str:
+        """
+        The tensor as PyTorch prints it.
+        """
+    @property
+    def is_floating_point(self) -> bool:
+        """
+        True for float32 and float64.
+        """
+    @property
+    def itemsize(self) -> int:
+        """
+        Bytes per element.
+        """
+class device:
+    """
+    The device; always cpu.
+    """
+    def __eq__(self, arg0: typing.Any) -> typing.Any:
+        """
+        Elementwise self == other.
+        """
+    def __hash__(self) -> int:
+        """
+        Identity hash.
+        """
+    def __init__(self, type: typing.Any, index: typing.Any = None) -> None:
+        ...
+    def __reduce__(self) -> tuple[type, tuple[str]]:
+        ...
+    def __repr__(self) -> str:
+        """
+        The tensor as PyTorch prints it.
+        """
+    def __str__(self) -> str:
+        """
+        The tensor as PyTorch prints it.
+        """
+    @property
+    def index(self) -> typing.Any:
+        """
+        The device index (None for cpu).
+        """
+    @property
+    def type(self) -> str:
+        """
+        The type name (no argument), or a copy converted to the given dtype.
+        """
+class Tensor:
+    """
+    An n-dimensional array on the CPU with reverse-mode autograd, shaped like torch.Tensor (float32, float64, int32, int64, bool; no CUDA).
+    """
+    def __abs__(self) -> Tensor:
+        """
+        abs(self).
+        """
+    def __add__(self, arg0: typing.Any) -> typing.Any:
+        """
+        self + other.
+        """
+    def __array__(self, dtype: typing.Any = None, copy: typing.Any = None) -> typing.Any:
+        """
+        A NumPy array of the tensor's data.
+        """
+    def __bool__(self) -> bool:
+        """
+        Truth of a one-element tensor.
+        """
+    def __deepcopy__(self, memo):
+        ...
+    def __dlpack__(self, *, stream: typing.Any = None, max_version: typing.Any = None, dl_device: typing.Any = None, copy: typing.Any = None) -> typing.Any:
+        """
+        A DLPack capsule sharing the tensor's memory.
+        """
+    def __dlpack_device__(self) -> tuple[int, int]:
+        """
+        The DLPack device (CPU, 0).
+        """
+    def __eq__(self, arg0: typing.Any) -> typing.Any:
+        """
+        Elementwise self == other.
+        """
+    def __float__(self) -> float:
+        """
+        Value of a one-element tensor as float.
+        """
+    def __floordiv__(self, arg0: typing.Any) -> typing.Any:
+        """
+        self // other.
+        """
+    def __format__(self, format_spec):
+        """
+        format(t, spec): a 0-d tensor formats as its number (f"{loss:.4f}"), as in PyTorch; any
+            other tensor only with an empty spec.
+        """
+    def __ge__(self, arg0: typing.Any) -> typing.Any:
+        """
+        Elementwise self >= other.
+        """
+    def __getitem__(self, arg0: typing.Any) -> Tensor:
+        """
+        Indexing as NumPy and PyTorch: ints, slices, None, Ellipsis, bool and integer tensors.
+        """
+    def __gt__(self, arg0: typing.Any) -> typing.Any:
+        """
+        Elementwise self > other.
+        """
+    def __hash__(self) -> int:
+        """
+        Identity hash.
+        """
+    def __iadd__(self, arg0: typing.Any) -> Tensor:
+        """
+        self += other, in place.
+        """
+    def __imul__(self, arg0: typing.Any) -> Tensor:
+        """
+        self *= other, in place.
+        """
+    def __index__(self) -> int:
+        """
+        Value of a one-element integer tensor as an index.
+        """
+    def __init__(self, data: typing.Any = None) -> None:
+        ...
+    def __int__(self) -> int:
+        """
+        Value of a one-element tensor as int.
+        """
+    def __invert__(self) -> Tensor:
+        """
+        Bitwise/logical not of an integer or bool tensor.
+        """
+    def __isub__(self, arg0: typing.Any) -> Tensor:
+        """
+        self -= other, in place.
+        """
+    def __iter__(self) -> collections.abc.Iterator:
+        """
+        Iterates over the rows along dim 0.
+        """
+    def __itruediv__(self, arg0: typing.Any) -> Tensor:
+        """
+        self /= other, in place.
+        """
+    def __le__(self, arg0: typing.Any) -> typing.Any:
+        """
+        Elementwise self <= other.
+        """
+    def __len__(self) -> int:
+        """
+        Size of dim 0.
+        """
+    def __lt__(self, arg0: typing.Any) -> typing.Any:
+        """
+        Elementwise self < other.
+        """
+    def __matmul__(self, arg0: typing.Any) -> typing.Any:
+        """
+        self @ other.
+        """
+    def __mod__(self, arg0: typing.Any) -> typing.Any:
+        """
+        self % other.
+        """
+    def __mul__(self, arg0: typing.Any) -> typing.Any:
+        """
+        self * other.
+        """
+    def __ne__(self, arg0: typing.Any) -> typing.Any:
+        """
+        Elementwise self != other.
+        """
+    def __neg__(self) -> Tensor:
+        """
+        -self.
+        """
+    def __pow__(self, arg0: typing.Any) -> typing.Any:
+        """
+        self ** other.
+        """
+    def __radd__(self, arg0: typing.Any) -> typing.Any:
+        """
+        other + self.
+        """
+    def __reduce_ex__(self, protocol):
+        ...
+    def __repr__(self):
+        """
+        Like PyTorch's: tensor([[1., 2.]], dtype=tapegrad.float64, requires_grad=True).
+        """
+    def __rfloordiv__(self, arg0: typing.Any) -> typing.Any:
+        """
+        other // self.
+        """
+    def __rmatmul__(self, arg0: typing.Any) -> typing.Any:
+        """
+        other @ self.
+        """
+    def __rmod__(self, arg0: typing.Any) -> typing.Any:
+        """
+        other % self.
+        """
+    def __rmul__(self, arg0: typing.Any) -> typing.Any:
+        """
+        other * self.
+        """
+    def __rpow__(self, arg0: typing.Any) -> typing.Any:
+        """
+        other ** self.
+        """
+    def __rsub__(self, arg0: typing.Any) -> typing.Any:
+        """
+        other - self.
+        """
+    def __rtruediv__(self, arg0: typing.Any) -> typing.Any:
+        """
+        other / self.
+        """
+    def __setitem__(self, arg0: typing.Any, arg1: typing.Any) -> None:
+        """
+        Indexed assignment of a tensor or number.
+        """
+    def __str__(self):
+        """
+        Like PyTorch's: tensor([[1., 2.]], dtype=tapegrad.float64, requires_grad=True).
+        """
+    def __sub__(self, arg0: typing.Any) -> typing.Any:
+        """
+        self - other.
+        """
+    def __truediv__(self, arg0: typing.Any) -> typing.Any:
+        """
+        self / other.
+        """
+    def _is_view(self) -> bool:
+        ...
+    def _storage_tensor(self) -> Tensor:
+        ...
+    def abs(self) -> Tensor:
+        """
+        Elementwise absolute value |x|.
+        """
+    def acos(self) -> Tensor:
+        """
+        Elementwise arccosine.
+        """
+    def add(self, other: typing.Any, *, alpha: typing.Any = None) -> Tensor:
+        """
+        input + alpha * other, broadcasting; other is a Tensor or a number.
+        """
+    def add_(self, other: typing.Any, *, alpha: typing.Any = 1) -> Tensor:
+        """
+        In-place add: self += alpha * other.
+        """
+    def all(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
+        """
+        True when every element is nonzero, overall or along dim.
+        """
+    def allclose(self, other: typing.Any, rtol: typing.SupportsFloat | typing.SupportsIndex = 1e-05, atol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, equal_nan: bool = False) -> bool:
+        """
+        True when |input - other| <= atol + rtol * |other| everywhere.
+        """
+    def amax(self, dim: typing.Any = (), keepdim: bool = False) -> Tensor:
+        """
+        Maximum over dim (a list of dims allowed); gradient split evenly between ties.
+        """
+    def amin(self, dim: typing.Any = (), keepdim: bool = False) -> Tensor:
+        """
+        Minimum over dim (a list of dims allowed); gradient split evenly between ties.
+        """
+    def any(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
+        """
+        True when some element is nonzero, overall or along dim.
+        """
+    def argmax(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
+        """
+        Index of the maximum, flattened or along dim.
+        """
+    def argmin(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
+        """
+        Index of the minimum, flattened or along dim.
+        """
+    def as_strided(self, size: typing.Any, stride: typing.Any, storage_offset: typing.Any = None) -> Tensor:
+        """
+        A view with the given sizes, strides and storage offset; no bounds beyond the storage are allowed.
+        """
+    def asin(self) -> Tensor:
+        """
+        Elementwise arcsine.
+        """
+    def atan(self) -> Tensor:
+        """
+        Elementwise arctangent.
+        """
+    def backward(self, gradient: typing.Any = None, retain_graph: typing.Any = None, create_graph: bool = False) -> None:
+        """
+        Computes gradients of this tensor w.r.t. the graph's leaves into their .grad (gradient needed unless scalar).
+        """
+    def bmm(self, other: typing.Any) -> Tensor:
+        """
+        Batched product of two 3-D tensors.
+        """
+    def bool(self) -> Tensor:
+        """
+        A bool copy (self when already bool).
+        """
+    def broadcast_to(self, size: typing.Any) -> Tensor:
+        """
+        A broadcast view with the given shape.
+        """
+    def ceil(self) -> Tensor:
+        """
+        Elementwise ceiling.
+        """
+    def chunk(self, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
+        """
+        Splits into the given number of near-equal views along dim.
+        """
+    def clamp(self, min: typing.Any = None, max: typing.Any = None) -> Tensor:
+        """
+        Limits every element to [min, max]; either bound may be None, a number or a Tensor.
+        """
+    def clamp_(self, min: typing.Any = None, max: typing.Any = None) -> Tensor:
+        """
+        In-place clamp.
+        """
+    def clamp_max(self, max: typing.Any) -> Tensor:
+        """
+        Limits every element to at most max.
+        """
+    def clamp_min(self, min: typing.Any) -> Tensor:
+        """
+        Limits every element to at least min.
+        """
+    def clip(self, min: typing.Any = None, max: typing.Any = None) -> Tensor:
+        """
+        Alias of clamp.
+        """
+    def clone(self) -> Tensor:
+        """
+        A copy that autograd records (gradients flow back to input).
+        """
+    def contiguous(self) -> Tensor:
+        """
+        The tensor itself when contiguous, otherwise a contiguous copy.
+        """
+    def copy_(self, src: typing.Any) -> Tensor:
+        """
+        Copies src into this tensor in place (broadcasting, converting dtype).
+        """
+    def cos(self) -> Tensor:
+        """
+        Elementwise cosine.
+        """
+    def cosh(self) -> Tensor:
+        """
+        Elementwise hyperbolic cosine.
+        """
+    def cpu(self) -> Tensor:
+        """
+        The tensor itself: every tensor is on the CPU.
+        """
+    def cuda(self, device: typing.Any = None, non_blocking: typing.Any = False) -> Tensor:
+        """
+        Raises: tapegrad has no CUDA backend.
+        """
+    def data_ptr(self) -> int:
+        """
+        The address of the first element.
+        """
+    def detach(self) -> Tensor:
+        """
+        An alias that autograd does not record.
+        """
+    def detach_(self) -> Tensor:
+        """
+        Detaches this tensor from the graph in place.
+        """
+    def dim(self) -> int:
+        """
+        Number of dims.
+        """
+    def div(self, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+        """
+        input / other, broadcasting; rounding_mode None, 'trunc' or 'floor'.
+        """
+    def div_(self, other: typing.Any) -> Tensor:
+        """
+        In-place divide by other.
+        """
+    def divide(self, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+        """
+        Alias of div.
+        """
+    def dot(self, other: typing.Any) -> Tensor:
+        """
+        Inner product of two 1-D tensors.
+        """
+    def double(self) -> Tensor:
+        """
+        A float64 copy (self when already float64).
+        """
+    def element_size(self) -> int:
+        """
+        Bytes per element.
+        """
+    def eq(self, other: typing.Any) -> Tensor:
+        """
+        Elementwise input == other, as a bool tensor.
+        """
+    def equal(self, other: typing.Any) -> bool:
+        """
+        True when both tensors have the same shape and elements.
+        """
+    def erf(self) -> Tensor:
+        """
+        Elementwise error function.
+        """
+    def exp(self) -> Tensor:
+        """
+        Elementwise e**x.
+        """
+    def exp2(self) -> Tensor:
+        """
+        Elementwise 2**x.
+        """
+    def expand(self, *args, size: typing.Any = None) -> Tensor:
+        """
+        A broadcast view with the given sizes (-1 keeps a size); no copy.
+        """
+    def expand_as(self, other: typing.Any) -> Tensor:
+        """
+        expand(other.shape).
+        """
+    def expm1(self) -> Tensor:
+        """
+        Elementwise e**x - 1, accurate near 0.
+        """
+    def fill_(self, value: typing.Any) -> Tensor:
+        """
+        Fills the tensor with value in place.
+        """
+    def flatten(self, start_dim: typing.Any = 0, end_dim: typing.Any = -1) -> Tensor:
+        """
+        Flattens dims start_dim..end_dim into one.
+        """
+    def float(self) -> Tensor:
+        """
+        A float32 copy (self when already float32).
+        """
+    def floor(self) -> Tensor:
+        """
+        Elementwise floor.
+        """
+    def floor_divide(self, other: typing.Any) -> Tensor:
+        """
+        input // other, rounding toward negative infinity.
+        """
+    def frac(self) -> Tensor:
+        """
+        Elementwise fractional part x - trunc(x).
+        """
+    def gather(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
+        """
+        Picks values along dim at index, as torch.gather.
+        """
+    def ge(self, other: typing.Any) -> Tensor:
+        """
+        Elementwise input >= other, as a bool tensor.
+        """
+    def gt(self, other: typing.Any) -> Tensor:
+        """
+        Elementwise input > other, as a bool tensor.
+        """
+    def index_put(self, indices: typing.Any, values: typing.Any, accumulate: bool = False) -> Tensor:
+        """
+        out-of-place index_put: a copy with values written at indices (accumulate adds).
+        """
+    def index_put_(self, indices: typing.Any, values: typing.Any, accumulate: bool = False) -> Tensor:
+        """
+        Writes values at indices in place (accumulate adds, duplicates summed).
+        """
+    def index_select(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
+        """
+        Picks the entries of index along dim.
+        """
+    def int(self) -> Tensor:
+        """
+        An int32 copy (self when already int32).
+        """
+    def is_contiguous(self) -> bool:
+        """
+        True when the elements are laid out in row-major order without gaps.
+        """
+    def is_floating_point(self) -> bool:
+        """
+        True for float32 and float64.
+        """
+    def isclose(self, other: typing.Any, rtol: typing.SupportsFloat | typing.SupportsIndex = 1e-05, atol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, equal_nan: bool = False) -> Tensor:
+        """
+        Elementwise |input - other| <= atol + rtol * |other|, as a bool tensor.
+        """
+    def item(self) -> typing.Any:
+        """
+        The value of a one-element tensor as a Python number.
+        """
+    def le(self, other: typing.Any) -> Tensor:
+        """
+        Elementwise input <= other, as a bool tensor.
+        """
+    def log(self) -> Tensor:
+        """
+        Elementwise natural logarithm.
+        """
+    def log10(self) -> Tensor:
+        """
+        Elementwise base-10 logarithm.
+        """
+    def log1p(self) -> Tensor:
+        """
+        Elementwise log(1 + x), accurate near 0.
+        """
+    def log2(self) -> Tensor:
+        """
+        Elementwise base-2 logarithm.
+        """
+    def log_softmax(self, dim: typing.Any, dtype: typing.Any = None) -> Tensor:
+        """
+        log(softmax(input)) along dim, computed stably.
+        """
+    def logical_not(self) -> Tensor:
+        """
+        Elementwise logical not; the result is bool.
+        """
+    def logsumexp(self, dim: typing.Any, keepdim: bool = False) -> Tensor:
+        """
+        log(sum(exp(input))) over dim, computed stably.
+        """
+    def long(self) -> Tensor:
+        """
+        An int64 copy (self when already int64).
+        """
+    def lt(self, other: typing.Any) -> Tensor:
+        """
+        Elementwise input < other, as a bool tensor.
+        """
+    def masked_fill(self, mask: typing.Any, value: typing.Any) -> Tensor:
+        """
+        A copy with value written where mask is true.
+        """
+    def masked_fill_(self, mask: typing.Any, value: typing.Any) -> Tensor:
+        """
+        Writes value where mask is true, in place.
+        """
+    def matmul(self, other: typing.Any) -> Tensor:
+        """
+        Matrix product with NumPy broadcasting rules (vector, matrix and batched operands).
+        """
+    def max(self, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
+        """
+        Maximum of all elements, or (values, indices) along dim, or the elementwise maximum with a tensor.
+        """
+    def maximum(self, other: typing.Any) -> Tensor:
+        """
+        Elementwise maximum of two tensors, broadcasting.
+        """
+    def mean(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+        """
+        Mean over dim (all dims when None); floating dtypes only.
+        """
+    def min(self, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
+        """
+        Minimum of all elements, or (values, indices) along dim, or the elementwise minimum with a tensor.
+        """
+    def minimum(self, other: typing.Any) -> Tensor:
+        """
+        Elementwise minimum of two tensors, broadcasting.
+        """
+    def mm(self, other: typing.Any) -> Tensor:
+        """
+        Product of two 2-D matrices.
+        """
+    def mul(self, other: typing.Any) -> Tensor:
+        """
+        input * other, broadcasting; other is a Tensor or a number.
+        """
+    def mul_(self, other: typing.Any) -> Tensor:
+        """
+        In-place multiply by other.
+        """
+    def multiply(self, other: typing.Any) -> Tensor:
+        """
+        Alias of mul.
+        """
+    def narrow(self, dim: typing.Any, start: typing.Any, length: typing.Any) -> Tensor:
+        """
+        A view of length elements from start along dim.
+        """
+    def ndimension(self) -> int:
+        """
+        Number of dims.
+        """
+    def ne(self, other: typing.Any) -> Tensor:
+        """
+        Elementwise input != other, as a bool tensor.
+        """
+    def neg(self) -> Tensor:
+        """
+        Elementwise negation -x.
+        """
+    def negative(self) -> Tensor:
+        """
+        Alias of neg: elementwise -x.
+        """
+    def nelement(self) -> int:
+        """
+        Number of elements.
+        """
+    def nonzero(self, *, as_tuple: bool = False) -> typing.Any:
+        """
+        Indices of the nonzero elements, one row per element.
+        """
+    def normal_(self, mean: typing.SupportsFloat | typing.SupportsIndex = 0.0, std: typing.SupportsFloat | typing.SupportsIndex = 1.0, *, generator: typing.Any = None) -> Tensor:
+        """
+        Fills in place with normal samples of the given mean and std.
+        """
+    def numel(self) -> int:
+        """
+        Number of elements.
+        """
+    def numpy(self, *, force: bool = False) -> numpy.ndarray:
+        """
+        A NumPy array sharing memory with the tensor (detach first when it requires grad).
+        """
+    def permute(self, *args, dims: typing.Any = None) -> Tensor:
+        """
+        A view with the dims reordered.
+        """
+    def pow(self, exponent: typing.Any) -> Tensor:
+        """
+        input ** exponent; either may be a number (not both).
+        """
+    def prod(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+        """
+        Product over dim (all dims when None).
+        """
+    def reciprocal(self) -> Tensor:
+        """
+        Elementwise 1 / x.
+        """
+    def register_hook(self, hook: collections.abc.Callable) -> RemovableHandle:
+        """
+        Calls hook(grad) when the gradient is computed; a returned tensor replaces it. Returns a RemovableHandle.
+        """
+    def register_post_accumulate_grad_hook(self, hook: collections.abc.Callable) -> RemovableHandle:
+        """
+        Calls hook(tensor) after .grad of this leaf was accumulated. Returns a RemovableHandle.
+        """
+    def relu(self) -> Tensor:
+        """
+        Elementwise max(x, 0).
+        """
+    def relu_(self) -> Tensor:
+        """
+        In-place relu.
+        """
+    def remainder(self, other: typing.Any) -> Tensor:
+        """
+        Python-style modulus: the result has the sign of other.
+        """
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """
+        Sets requires_grad in place and returns self.
+        """
+    def reshape(self, *args, shape: typing.Any = None) -> Tensor:
+        """
+        The tensor with the given shape: a view when possible, a copy otherwise.
+        """
+    def reshape_as(self, other: typing.Any) -> Tensor:
+        """
+        reshape(other.shape).
+        """
+    def retain_grad(self) -> None:
+        """
+        Keeps .grad for this non-leaf tensor after backward.
+        """
+    def round(self) -> Tensor:
+        """
+        Elementwise rounding to the nearest integer, half to even.
+        """
+    def rsqrt(self) -> Tensor:
+        """
+        Elementwise 1 / sqrt(x).
+        """
+    def select(self, dim: typing.Any, index: typing.Any) -> Tensor:
+        """
+        A view of index along dim, with dim removed.
+        """
+    def sigmoid(self) -> Tensor:
+        """
+        Elementwise logistic sigmoid 1 / (1 + e**-x).
+        """
+    def sign(self) -> Tensor:
+        """
+        Elementwise sign: -1, 0 or 1.
+        """
+    def sin(self) -> Tensor:
+        """
+        Elementwise sine.
+        """
+    def sinh(self) -> Tensor:
+        """
+        Elementwise hyperbolic sine.
+        """
+    def size(self, dim: typing.Any = None) -> typing.Any:
+        """
+        The sizes as a Size, or the size of dim.
+        """
+    def softmax(self, dim: typing.Any, dtype: typing.Any = None) -> Tensor:
+        """
+        Softmax along dim.
+        """
+    def split(self, split_size: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
+        """
+        Splits into pieces of split_size (or of the listed sizes) along dim; the pieces are views.
+        """
+    def sqrt(self) -> Tensor:
+        """
+        Elementwise square root.
+        """
+    def square(self) -> Tensor:
+        """
+        Elementwise x * x.
+        """
+    def squeeze(self, dim: typing.Any = None) -> Tensor:
+        """
+        Removes size-1 dims (only dim, when given).
+        """
+    def std(self, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
+        """
+        Standard deviation over dim with Bessel's correction (correction=1 by default).
+        """
+    def storage_offset(self) -> int:
+        """
+        The offset of the first element in the storage, in elements.
+        """
+    def stride(self, dim: typing.Any = None) -> typing.Any:
+        """
+        The strides in elements, or the stride of dim.
+        """
+    def sub(self, other: typing.Any, *, alpha: typing.Any = None) -> Tensor:
+        """
+        input - alpha * other, broadcasting; other is a Tensor or a number.
+        """
+    def sub_(self, other: typing.Any, *, alpha: typing.Any = 1) -> Tensor:
+        """
+        In-place sub: self -= alpha * other.
+        """
+    def subtract(self, other: typing.Any, *, alpha: typing.Any = None) -> Tensor:
+        """
+        Alias of sub.
+        """
+    def sum(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+        """
+        Sum over dim (all dims when None), keepdim keeps reduced dims as size 1; dtype sets the result dtype.
+        """
+    def swapaxes(self, dim0: typing.Any, dim1: typing.Any) -> Tensor:
+        """
+        Alias of transpose.
+        """
+    def swapdims(self, dim0: typing.Any, dim1: typing.Any) -> Tensor:
+        """
+        Alias of transpose.
+        """
+    def t(self) -> Tensor:
+        """
+        Transpose of a tensor of at most 2 dims.
+        """
+    def tan(self) -> Tensor:
+        """
+        Elementwise tangent.
+        """
+    def tanh(self) -> Tensor:
+        """
+        Elementwise hyperbolic tangent.
+        """
+    def to(self, *args, dtype: typing.Any = None, device: typing.Any = None, non_blocking: typing.Any = False, copy: typing.Any = None) -> Tensor:
+        """
+        A tensor of the given dtype (and device; only 'cpu' exists): self when nothing changes.
+        """
+    def tolist(self) -> typing.Any:
+        """
+        The elements as nested Python lists.
+        """
+    def transpose(self, dim0: typing.Any, dim1: typing.Any) -> Tensor:
+        """
+        A view with dims dim0 and dim1 swapped.
+        """
+    def true_divide(self, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+        """
+        input / other without rounding.
+        """
+    def trunc(self) -> Tensor:
+        """
+        Elementwise rounding toward zero.
+        """
+    def type(self, dtype: typing.Any = None) -> typing.Any:
+        """
+        The type name (no argument), or a copy converted to the given dtype.
+        """
+    def uniform_(self, a: typing.SupportsFloat | typing.SupportsIndex = 0.0, b: typing.SupportsFloat | typing.SupportsIndex = 1.0, *, generator: typing.Any = None) -> Tensor:
+        """
+        Fills in place with uniform samples in [from, to).
+        """
+    def unsqueeze(self, dim: typing.Any) -> Tensor:
+        """
+        Inserts a size-1 dim at dim.
+        """
+    def var(self, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
+        """
+        Variance over dim with Bessel's correction (correction=1 by default).
+        """
+    def view(self, *args, size: typing.Any = None) -> Tensor:
+        """
+        A view with the given shape (-1 infers one size); the tensor must be viewable without a copy.
+        """
+    def view_as(self, other: typing.Any) -> Tensor:
+        """
+        view(other.shape).
+        """
+    def where(self, condition: typing.Any, other: typing.Any) -> Tensor:
+        """
+        Elementwise choice: input where condition is true, other elsewhere; either may be a number.
+        """
+    def zero_(self) -> Tensor:
+        """
+        Fills the tensor with zeros in place.
+        """
+    @property
+    def T(self) -> Tensor:
+        """
+        The tensor with its dims reversed (PyTorch deprecates it beyond 2 dims; tapegrad allows it).
+        """
+    @property
+    def _base(self) -> Tensor:
+        ...
+    @property
+    def _version(self) -> int:
+        ...
+    @property
+    def data(self) -> Tensor:
+        """
+        A detached alias; assigning replaces what the tensor holds, keeping its identity.
+        """
+    @data.setter
+    def data(self, arg1: typing.Any) -> None:
+        ...
+    @property
+    def device(self) -> typing.Any:
+        """
+        The device; always cpu.
+        """
+    @property
+    def dtype(self) -> typing.Any:
+        """
+        The element type.
+        """
+    @property
+    def grad(self) -> Tensor:
+        """
+        The gradient accumulated by backward (None until then); assignable.
+        """
+    @grad.setter
+    def grad(self, arg1: typing.Any) -> None:
+        ...
+    @property
+    def grad_fn(self) -> Node:
+        """
+        The Node that made this tensor, None for a leaf.
+        """
+    @property
+    def is_cuda(self) -> bool:
+        """
+        Always False: tapegrad runs on the CPU.
+        """
+    @property
+    def is_leaf(self) -> bool:
+        """
+        True for tensors not made by a recorded op.
+        """
+    @property
+    def mT(self) -> Tensor:
+        """
+        The transpose of the last two dims.
+        """
+    @property
+    def ndim(self) -> int:
+        """
+        Number of dims.
+        """
+    @property
+    def requires_grad(self) -> bool:
+        """
+        Whether autograd records operations on this tensor; settable on leaves.
+        """
+    @requires_grad.setter
+    def requires_grad(self, arg1: bool) -> None:
+        ...
+    @property
+    def retains_grad(self) -> bool:
+        """
+        True when retain_grad() was called on this non-leaf.
+        """
+    @property
+    def shape(self) -> typing.Any:
+        """
+        The sizes as a tapegrad.Size (a tuple).
+        """
+class Node:
+    """
+    A recorded operation in the autograd graph (what grad_fn returns), as PyTorch's Node.
+    """
+    def __repr__(self) -> str:
+        """
+        The tensor as PyTorch prints it.
+        """
+    def name(self) -> str:
+        """
+        The node's class name, e.g. 'AddBackward0'.
+        """
+    @property
+    def _output_shapes(self) -> tuple:
+        ...
+    @property
+    def _saved_tensors(self) -> list[Tensor]:
+        ...
+    @property
+    def _sequence_nr(self) -> int:
+        ...
+    @property
+    def next_functions(self) -> tuple:
+        """
+        (node, input_nr) pairs for each input of the op, as PyTorch's.
+        """
+    @property
+    def variable(self) -> Tensor:
+        """
+        The leaf an AccumulateGrad node accumulates into.
+        """
+class _FunctionSavedTensors:
+    def unpack(self) -> tuple:
+        ...
+class RemovableHandle:
+    """
+    What register_hook returns: remove() or leaving a `with` block takes the hook off.
+    """
+    def __enter__(self) -> typing.Any:
+        """
+        Returns the handle, for `with`.
+        """
+    def __exit__(self, *args) -> None:
+        """
+        Removes the hook at the end of a `with` block.
+        """
+    def __init__(self, hooks: dict) -> None:
+        ...
+    def remove(self) -> None:
+        """
+        Takes the hook off; removing twice is harmless.
+        """
+    @property
+    def id(self) -> int:
+        """
+        The hook's number.
+        """
+class Generator:
+    """
+    A random stream of its own, for the generator= argument (as torch.Generator).
+    """
+    def __copy__(self) -> Generator:
+        """
+        A copy.
+        """
+    def __deepcopy__(self, arg0: typing.Any) -> Generator:
+        """
+        A deep copy keeping views' sharing.
+        """
+    def __getstate__(self) -> typing.Annotated[list[int], "FixedSize(7)"]:
+        ...
+    def __init__(self, device: typing.Any = 'cpu') -> None:
+        ...
+    def __setstate__(self, arg0: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(7)"]) -> None:
+        ...
+    def get_state(self) -> Tensor:
+        """
+        The generator's state as a uint8 tensor.
+        """
+    def initial_seed(self) -> int:
+        """
+        The seed the generator was last seeded with.
+        """
+    def manual_seed(self, seed: typing.Any) -> Generator:
+        """
+        Seeds the default generator (or this generator) and returns it.
+        """
+    def seed(self) -> int:
+        """
+        Seeds with a nondeterministic value and returns it.
+        """
+    def set_state(self, new_state: typing.Any) -> Generator:
+        """
+        Restores the generator's state from get_state().
+        """
+    @property
+    def device(self) -> str:
+        """
+        The device; always cpu.
+        """
+def _adam_step(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor, max_exp_avg_sq: typing.Any, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, amsgrad: bool = False, maximize: bool = False) -> None:
+    ...
+def _adamw_step(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor, max_exp_avg_sq: typing.Any, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, amsgrad: bool = False, maximize: bool = False) -> None:
+    ...
+def _backward(arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: bool) -> None:
+    ...
+def _binary_cross_entropy(input: typing.Any, target: typing.Any, weight: typing.Any = None, reduction: str = 'mean') -> Tensor:
+    ...
+def _binary_cross_entropy_with_logits(input: typing.Any, target: typing.Any, weight: typing.Any = None, pos_weight: typing.Any = None, reduction: str = 'mean') -> Tensor:
+    ...
+def _cross_entropy(input: typing.Any, target: typing.Any, weight: typing.Any = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, reduction: str = 'mean', label_smoothing: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> Tensor:
+    ...
+def _detected_cpu_isa() -> str:
+    ...
+def _dtype_of(arg0: typing.Any) -> typing.Any:
+    ...
+def _get_cpu_isa() -> str:
+    ...
+def _grad(arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: bool, arg5: bool) -> tuple:
+    ...
+def _is_anomaly_check_nan_enabled() -> bool:
+    ...
+def _is_anomaly_enabled() -> bool:
+    ...
+def _l1_loss(input: typing.Any, target: typing.Any, reduction: str = 'mean') -> Tensor:
+    ...
+def _log_softmax_backward_data(grad: typing.Any, output: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    ...
+def _mse_loss(input: typing.Any, target: typing.Any, reduction: str = 'mean') -> Tensor:
+    ...
+def _nll_loss(input: typing.Any, target: typing.Any, weight: typing.Any = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, reduction: str = 'mean') -> Tensor:
+    ...
+def _profiler_enabled() -> bool:
+    ...
+def _profiler_pop() -> None:
+    ...
+def _profiler_push(arg0: str) -> bool:
+    ...
+def _profiler_start(record_shapes: bool, profile_memory: bool) -> None:
+    ...
+def _profiler_stop() -> list:
+    ...
+def _record_function(arg0: typing.Any, arg1: typing.Any, arg2: str, arg3: tuple, arg4: tuple, arg5: tuple, arg6: tuple, arg7: tuple, arg8: bool) -> tuple:
+    ...
+def _set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
+    ...
+def _set_cpu_isa(isa: str) -> None:
+    ...
+def _set_grad_enabled(arg0: bool) -> None:
+    ...
+def _set_size_type(arg0: typing.Any) -> None:
+    ...
+def _sgd_step(param: Tensor, grad: Tensor, momentum_buffer: typing.Any, lr: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, dampening: typing.SupportsFloat | typing.SupportsIndex = 0.0, weight_decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, nesterov: bool = False, maximize: bool = False) -> Tensor:
+    ...
+def _softmax_backward_data(grad: typing.Any, output: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+    ...
+def abs(input: typing.Any) -> Tensor:
+    """
+    Elementwise absolute value |x|.
+    """
+def acos(input: typing.Any) -> Tensor:
+    """
+    Elementwise arccosine.
+    """
+def add(input: typing.Any, other: typing.Any, *, alpha: typing.Any = None) -> Tensor:
+    """
+    input + alpha * other, broadcasting; other is a Tensor or a number.
+    """
+def all(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
+    """
+    True when every element is nonzero, overall or along dim.
+    """
+def allclose(input: typing.Any, other: typing.Any, rtol: typing.SupportsFloat | typing.SupportsIndex = 1e-05, atol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, equal_nan: bool = False) -> bool:
+    """
+    True when |input - other| <= atol + rtol * |other| everywhere.
+    """
+def amax(input: typing.Any, dim: typing.Any = (), keepdim: bool = False) -> Tensor:
+    """
+    Maximum over dim (a list of dims allowed); gradient split evenly between ties.
+    """
+def amin(input: typing.Any, dim: typing.Any = (), keepdim: bool = False) -> Tensor:
+    """
+    Minimum over dim (a list of dims allowed); gradient split evenly between ties.
+    """
+def any(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
+    """
+    True when some element is nonzero, overall or along dim.
+    """
+def arange(start: typing.Any, end: typing.Any = None, step: typing.Any = 1, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    Values from start to end (exclusive) in steps of step.
+    """
+def argmax(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
+    """
+    Index of the maximum, flattened or along dim.
+    """
+def argmin(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
+    """
+    Index of the minimum, flattened or along dim.
+    """
+def as_tensor(data: typing.Any, dtype: typing.Any = None, *, device: typing.Any = None) -> Tensor:
+    """
+    data as a tensor, sharing memory with a Tensor or NumPy array of the right dtype when it can.
+    """
+def asin(input: typing.Any) -> Tensor:
+    """
+    Elementwise arcsine.
+    """
+def atan(input: typing.Any) -> Tensor:
+    """
+    Elementwise arctangent.
+    """
+def bmm(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Batched product of two 3-D tensors.
+    """
+def broadcast_to(input: typing.Any, size: typing.Any) -> Tensor:
+    """
+    A broadcast view with the given shape.
+    """
+def cat(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    Concatenates tensors along an existing dim.
+    """
+def ceil(input: typing.Any) -> Tensor:
+    """
+    Elementwise ceiling.
+    """
+def chunk(input: typing.Any, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
+    """
+    Splits into the given number of near-equal views along dim.
+    """
+def clamp(input: typing.Any, min: typing.Any = None, max: typing.Any = None) -> Tensor:
+    """
+    Limits every element to [min, max]; either bound may be None, a number or a Tensor.
+    """
+def clamp_max(input: typing.Any, max: typing.Any) -> Tensor:
+    """
+    Limits every element to at most max.
+    """
+def clamp_min(input: typing.Any, min: typing.Any) -> Tensor:
+    """
+    Limits every element to at least min.
+    """
+def clip(input: typing.Any, min: typing.Any = None, max: typing.Any = None) -> Tensor:
+    """
+    Alias of clamp.
+    """
+def clone(input: typing.Any) -> Tensor:
+    """
+    A copy that autograd records (gradients flow back to input).
+    """
+def concat(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    Alias of cat.
+    """
+def concatenate(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    Alias of cat.
+    """
+def cos(input: typing.Any) -> Tensor:
+    """
+    Elementwise cosine.
+    """
+def cosh(input: typing.Any) -> Tensor:
+    """
+    Elementwise hyperbolic cosine.
+    """
+def div(input: typing.Any, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+    """
+    input / other, broadcasting; rounding_mode None, 'trunc' or 'floor'.
+    """
+def divide(input: typing.Any, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+    """
+    Alias of div.
+    """
+def dot(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Inner product of two 1-D tensors.
+    """
+def einsum(equation: str, *args) -> Tensor:
+    """
+    Einstein summation over the operands, as torch.einsum (equation string first).
+    """
+def empty(*args, size: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    An uninitialised tensor of the given size.
+    """
+def empty_like(input: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    empty with the shape (and by default dtype) of input.
+    """
+def eq(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Elementwise input == other, as a bool tensor.
+    """
+def equal(input: typing.Any, other: typing.Any) -> bool:
+    """
+    True when both tensors have the same shape and elements.
+    """
+def erf(input: typing.Any) -> Tensor:
+    """
+    Elementwise error function.
+    """
+def exp(input: typing.Any) -> Tensor:
+    """
+    Elementwise e**x.
+    """
+def exp2(input: typing.Any) -> Tensor:
+    """
+    Elementwise 2**x.
+    """
+def expm1(input: typing.Any) -> Tensor:
+    """
+    Elementwise e**x - 1, accurate near 0.
+    """
+def eye(n: typing.Any, m: typing.Any = None, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    An n x m identity matrix.
+    """
+def flatten(input: typing.Any, start_dim: typing.Any = 0, end_dim: typing.Any = -1) -> Tensor:
+    """
+    Flattens dims start_dim..end_dim into one.
+    """
+def floor(input: typing.Any) -> Tensor:
+    """
+    Elementwise floor.
+    """
+def floor_divide(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    input // other, rounding toward negative infinity.
+    """
+def frac(input: typing.Any) -> Tensor:
+    """
+    Elementwise fractional part x - trunc(x).
+    """
+def from_dlpack(ext_tensor: typing.Any) -> Tensor:
+    """
+    A tensor sharing memory with any DLPack producer (CPU only).
+    """
+def from_numpy(ndarray: typing.Any) -> Tensor:
+    """
+    A tensor sharing memory with a NumPy array.
+    """
+def full(size: typing.Any, fill_value: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    A tensor of the given size filled with fill_value.
+    """
+def full_like(input: typing.Any, fill_value: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    full with the shape (and by default dtype) of input.
+    """
+def gather(input: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
+    """
+    Picks values along dim at index, as torch.gather.
+    """
+def ge(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Elementwise input >= other, as a bool tensor.
+    """
+def get_default_dtype() -> typing.Any:
+    """
+    The floating dtype new tensors get (float32 unless set).
+    """
+def get_num_threads() -> int:
+    """
+    Number of threads the CPU kernels use.
+    """
+def get_rng_state() -> Tensor:
+    """
+    The default generator's state as a uint8 tensor.
+    """
+def gt(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Elementwise input > other, as a bool tensor.
+    """
+def index_put(input: typing.Any, indices: typing.Any, values: typing.Any, accumulate: bool = False) -> Tensor:
+    """
+    out-of-place index_put: a copy with values written at indices (accumulate adds).
+    """
+def index_select(input: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
+    """
+    Picks the entries of index along dim.
+    """
+def initial_seed() -> int:
+    """
+    The seed the generator was last seeded with.
+    """
+def is_grad_enabled() -> bool:
+    """
+    True when operations are being recorded for autograd.
+    """
+def is_tensor(obj: typing.Any) -> bool:
+    """
+    True when obj is a tapegrad Tensor.
+    """
+def isclose(input: typing.Any, other: typing.Any, rtol: typing.SupportsFloat | typing.SupportsIndex = 1e-05, atol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, equal_nan: bool = False) -> Tensor:
+    """
+    Elementwise |input - other| <= atol + rtol * |other|, as a bool tensor.
+    """
+def le(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Elementwise input <= other, as a bool tensor.
+    """
+def linear(input: typing.Any, weight: typing.Any, bias: typing.Any = None) -> Tensor:
+    """
+    input @ weight.T + bias, as torch.nn.functional.linear.
+    """
+def linspace(start: typing.SupportsFloat | typing.SupportsIndex, end: typing.SupportsFloat | typing.SupportsIndex, steps: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    steps values evenly spaced from start to end (inclusive).
+    """
+def log(input: typing.Any) -> Tensor:
+    """
+    Elementwise natural logarithm.
+    """
+def log10(input: typing.Any) -> Tensor:
+    """
+    Elementwise base-10 logarithm.
+    """
+def log1p(input: typing.Any) -> Tensor:
+    """
+    Elementwise log(1 + x), accurate near 0.
+    """
+def log2(input: typing.Any) -> Tensor:
+    """
+    Elementwise base-2 logarithm.
+    """
+def log_softmax(input: typing.Any, dim: typing.Any, dtype: typing.Any = None) -> Tensor:
+    """
+    log(softmax(input)) along dim, computed stably.
+    """
+def logical_not(input: typing.Any) -> Tensor:
+    """
+    Elementwise logical not; the result is bool.
+    """
+def logsumexp(input: typing.Any, dim: typing.Any, keepdim: bool = False) -> Tensor:
+    """
+    log(sum(exp(input))) over dim, computed stably.
+    """
+def lt(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Elementwise input < other, as a bool tensor.
+    """
+def manual_seed(seed: typing.Any) -> typing.Any:
+    """
+    Seeds the default generator (or this generator) and returns it.
+    """
+def masked_fill(input: typing.Any, mask: typing.Any, value: typing.Any) -> Tensor:
+    """
+    A copy with value written where mask is true.
+    """
+def matmul(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Matrix product with NumPy broadcasting rules (vector, matrix and batched operands).
+    """
+def max(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
+    """
+    Maximum of all elements, or (values, indices) along dim, or the elementwise maximum with a tensor.
+    """
+def maximum(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Elementwise maximum of two tensors, broadcasting.
+    """
+def mean(input: typing.Any, dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+    """
+    Mean over dim (all dims when None); floating dtypes only.
+    """
+def min(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
+    """
+    Minimum of all elements, or (values, indices) along dim, or the elementwise minimum with a tensor.
+    """
+def minimum(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Elementwise minimum of two tensors, broadcasting.
+    """
+def mm(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Product of two 2-D matrices.
+    """
+def mul(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    input * other, broadcasting; other is a Tensor or a number.
+    """
+def multiply(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Alias of mul.
+    """
+def narrow(input: typing.Any, dim: typing.Any, start: typing.Any, length: typing.Any) -> Tensor:
+    """
+    A view of length elements from start along dim.
+    """
+def ne(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Elementwise input != other, as a bool tensor.
+    """
+def neg(input: typing.Any) -> Tensor:
+    """
+    Elementwise negation -x.
+    """
+def negative(input: typing.Any) -> Tensor:
+    """
+    Alias of neg: elementwise -x.
+    """
+def nonzero(input: typing.Any, *, as_tuple: bool = False) -> typing.Any:
+    """
+    Indices of the nonzero elements, one row per element.
+    """
+def ones(*args, size: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    A tensor of ones of the given size.
+    """
+def ones_like(input: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    ones with the shape (and by default dtype) of input.
+    """
+def permute(input: typing.Any, dims: typing.Any) -> Tensor:
+    """
+    A view with the dims reordered.
+    """
+def pow(input: typing.Any, exponent: typing.Any) -> Tensor:
+    """
+    input ** exponent; either may be a number (not both).
+    """
+def prod(input: typing.Any, dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+    """
+    Product over dim (all dims when None).
+    """
+def rand(*args, size: typing.Any = None, generator: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    Uniform samples in [0, 1) from the (given or default) generator; same stream as tapegrad's, not PyTorch's.
+    """
+def rand_like(input: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    rand with the shape of input.
+    """
+def randint(low: typing.Any, high: typing.Any = None, size: typing.Any = None, *, generator: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None) -> Tensor:
+    """
+    Integers uniform in [low, high).
+    """
+def randint_like(input: typing.Any, low: typing.Any = None, high: typing.Any = None, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    randint with the shape of input.
+    """
+def randn(*args, size: typing.Any = None, generator: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    Standard normal samples; the stream is tapegrad's own, not PyTorch's.
+    """
+def randn_like(input: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    randn with the shape of input.
+    """
+def randperm(n: typing.Any, *, generator: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None) -> Tensor:
+    """
+    A random permutation of 0..n-1.
+    """
+def reciprocal(input: typing.Any) -> Tensor:
+    """
+    Elementwise 1 / x.
+    """
+def relu(input: typing.Any) -> Tensor:
+    """
+    Elementwise max(x, 0).
+    """
+def remainder(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Python-style modulus: the result has the sign of other.
+    """
+def reshape(input: typing.Any, shape: typing.Any) -> Tensor:
+    """
+    The tensor with the given shape: a view when possible, a copy otherwise.
+    """
+def round(input: typing.Any) -> Tensor:
+    """
+    Elementwise rounding to the nearest integer, half to even.
+    """
+def rsqrt(input: typing.Any) -> Tensor:
+    """
+    Elementwise 1 / sqrt(x).
+    """
+def seed() -> typing.Any:
+    """
+    Seeds with a nondeterministic value and returns it.
+    """
+def select(input: typing.Any, dim: typing.Any, index: typing.Any) -> Tensor:
+    """
+    A view of index along dim, with dim removed.
+    """
+def set_default_dtype(d: typing.Any) -> None:
+    """
+    Sets the floating dtype new tensors get (float32 or float64).
+    """
+def set_num_threads(threads: typing.SupportsInt | typing.SupportsIndex) -> None:
+    """
+    Sets the number of threads the CPU kernels use.
+    """
+def set_rng_state(new_state: typing.Any) -> None:
+    """
+    Restores the default generator's state from get_rng_state().
+    """
+def sigmoid(input: typing.Any) -> Tensor:
+    """
+    Elementwise logistic sigmoid 1 / (1 + e**-x).
+    """
+def sign(input: typing.Any) -> Tensor:
+    """
+    Elementwise sign: -1, 0 or 1.
+    """
+def sin(input: typing.Any) -> Tensor:
+    """
+    Elementwise sine.
+    """
+def sinh(input: typing.Any) -> Tensor:
+    """
+    Elementwise hyperbolic sine.
+    """
+def softmax(input: typing.Any, dim: typing.Any, dtype: typing.Any = None) -> Tensor:
+    """
+    Softmax along dim.
+    """
+def split(tensor: typing.Any, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
+    """
+    Splits into pieces of split_size (or of the listed sizes) along dim; the pieces are views.
+    """
+def sqrt(input: typing.Any) -> Tensor:
+    """
+    Elementwise square root.
+    """
+def square(input: typing.Any) -> Tensor:
+    """
+    Elementwise x * x.
+    """
+def squeeze(input: typing.Any, dim: typing.Any = None) -> Tensor:
+    """
+    Removes size-1 dims (only dim, when given).
+    """
+def stack(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    Stacks tensors along a new dim.
+    """
+def std(input: typing.Any, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
+    """
+    Standard deviation over dim with Bessel's correction (correction=1 by default).
+    """
+def sub(input: typing.Any, other: typing.Any, *, alpha: typing.Any = None) -> Tensor:
+    """
+    input - alpha * other, broadcasting; other is a Tensor or a number.
+    """
+def subtract(input: typing.Any, other: typing.Any, *, alpha: typing.Any = None) -> Tensor:
+    """
+    Alias of sub.
+    """
+def sum(input: typing.Any, dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+    """
+    Sum over dim (all dims when None), keepdim keeps reduced dims as size 1; dtype sets the result dtype.
+    """
+def sum_to(grad: typing.Any, shape: typing.Any) -> Tensor:
+    """
+    Sums input down to the given broadcast-compatible shape (the backward of broadcasting).
+    """
+def swapaxes(input: typing.Any, dim0: typing.Any, dim1: typing.Any) -> Tensor:
+    """
+    Alias of transpose.
+    """
+def swapdims(input: typing.Any, dim0: typing.Any, dim1: typing.Any) -> Tensor:
+    """
+    Alias of transpose.
+    """
+def t(input: typing.Any) -> Tensor:
+    """
+    Transpose of a tensor of at most 2 dims.
+    """
+def tan(input: typing.Any) -> Tensor:
+    """
+    Elementwise tangent.
+    """
+def tanh(input: typing.Any) -> Tensor:
+    """
+    Elementwise hyperbolic tangent.
+    """
+def tensor(data: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    A new tensor copied from data (nested lists, numbers, NumPy arrays); dtype inferred as PyTorch does.
+    """
+def threshold_backward(grad_output: typing.Any, input: typing.Any) -> Tensor:
+    """
+    ReLU's backward: grad_output where input > threshold, 0 elsewhere.
+    """
+def transpose(input: typing.Any, dim0: typing.Any, dim1: typing.Any) -> Tensor:
+    """
+    A view with dims dim0 and dim1 swapped.
+    """
+def true_divide(input: typing.Any, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+    """
+    input / other without rounding.
+    """
+def trunc(input: typing.Any) -> Tensor:
+    """
+    Elementwise rounding toward zero.
+    """
+def unsqueeze(input: typing.Any, dim: typing.Any) -> Tensor:
+    """
+    Inserts a size-1 dim at dim.
+    """
+def var(input: typing.Any, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
+    """
+    Variance over dim with Bessel's correction (correction=1 by default).
+    """
+def where(condition: typing.Any, input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Elementwise choice: input where condition is true, other elsewhere; either may be a number.
+    """
+def zeros(*args, size: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    A tensor of zeros of the given size.
+    """
+def zeros_like(input: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    """
+    zeros with the shape (and by default dtype) of input.
+    """
+bool: dtype
+default_generator: Generator
+float32: dtype
+float64: dtype
+int32: dtype
+int64: dtype

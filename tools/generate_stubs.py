@@ -1,0 +1,32 @@
+"""Writes python/tapegrad/_C.pyi, the type stubs of the extension, with pybind11-stubgen.
+
+Run after a build (`python tools/generate_stubs.py`) and commit the result;
+tests/test_stubs.py fails when the committed stubs differ from what this writes, or when a
+signature names a raw C++ type (a binding whose argument or result type pybind11 does not know
+the Python name of).
+"""
+import argparse
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "python" / "tapegrad"
+
+
+def generate() -> str:
+    """The stub text for tapegrad._C as the tapegrad on sys.path builds it."""
+    with tempfile.TemporaryDirectory() as folder:
+        # --exit-code: a signature pybind11-stubgen cannot parse (a raw C++ type) is an error.
+        subprocess.run([sys.executable, "-m", "pybind11_stubgen", "--exit-code", "-o", folder, "tapegrad._C"],
+                       check=True, capture_output=True, text=True)
+        return (pathlib.Path(folder) / "tapegrad" / "_C.pyi").read_text()
+
+
+def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    (PACKAGE / "_C.pyi").write_text(generate())
+
+
+if __name__ == "__main__":
+    main()
