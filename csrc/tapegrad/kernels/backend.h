@@ -18,6 +18,7 @@
 #include "tapegrad/core/profiler.h"
 #include "tapegrad/core/scalar.h"
 #include "tapegrad/core/tensor.h"
+#include "tapegrad/kernels/conv.h"
 #include "tapegrad/kernels/creation.h"
 #include "tapegrad/kernels/kernels.h"
 #include "tapegrad/kernels/loss.h"
@@ -87,6 +88,21 @@ class Backend {
   // (numeric, not bool) and any strides: transposed and sliced ones are read in place, broadcast
   // batch dims through stride 0.
   virtual void matmul(const Tensor& out, const Tensor& a, const Tensor& b, bool accumulate) = 0;
+
+  // ---- convolution: im2col into a per-thread workspace, lowered onto the GEMM --------------------
+  // ops/conv.cpp checks shapes and dtypes (float32/float64, all operands alike); the input may have
+  // any strides (a channels-last view is read in place), weight and bias (undefined: none) are
+  // contiguous, outputs are contiguous and allocated by the caller.
+
+  // out (batch, out_channels, out_h, out_w) = input (*) weight + bias.
+  virtual void conv2d(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                      const ConvGeometry& geometry) = 0;
+  // The gradients (each undefined when not needed) of conv2d from grad (contiguous, out's shape):
+  // grad_input (input's shape) through col2im, grad_weight and grad_bias (out_channels) summed
+  // over the batch. Each is overwritten.
+  virtual void conv2d_backward(const Tensor& grad_input, const Tensor& grad_weight, const Tensor& grad_bias,
+                               const Tensor& grad, const Tensor& input, const Tensor& weight,
+                               const ConvGeometry& geometry) = 0;
 
   // ---- tensors made from nothing: ranges, identity and random draws ------------------------------
 

@@ -1,5 +1,6 @@
 """tapegrad.nn: modules, parameters, functional forms and initialisers, shaped like torch.nn."""
 from . import functional, init, parallel, utils
+from .conv import Conv1d, Conv2d
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .layers import (
     BCELoss,
@@ -23,4 +24,5 @@ from .parameter import Parameter
 
 __all__ = ["Module", "Parameter", "functional", "init", "parallel", "utils", "Linear", "Identity", "ReLU", "Sigmoid", "Tanh",
            "Softmax", "LogSoftmax", "Flatten", "Dropout", "Sequential", "ModuleList", "ModuleDict", "ParameterList",
-           "ParameterDict", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss"]
+           "ParameterDict", "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
+           "Conv1d", "Conv2d"]

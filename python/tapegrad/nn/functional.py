@@ -8,7 +8,7 @@ from .. import _C
 
 __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout", "one_hot", "flatten",
            "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits"]
+           "binary_cross_entropy_with_logits", "conv1d", "conv2d"]
 
 
 def _core(name):
@@ -22,6 +22,34 @@ def _core(name):
 def linear(input, weight, bias=None):
     """input @ weight.T + bias, as one fused GEMM."""
     return _core("linear")(input, weight, bias)
+
+
+def _tuple(value, n, name):
+    """An int or a sequence of n ints as a list of n ints, as PyTorch's conv arguments take them."""
+    values = [value] * n if isinstance(value, int) else list(value)
+    if len(values) != n:
+        raise RuntimeError(f"[conv{n}d] expected {name} to be a single integer or a list of {n} integers, got {value!r}")
+    return values
+
+
+def _convolution(n, input, weight, bias, stride, padding, dilation, groups):
+    same = False
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+        same, padding = padding == "same", 0
+    return _C._convolution(input, weight, bias, _tuple(stride, n, "stride"), _tuple(padding, n, "padding"), same,
+                           _tuple(dilation, n, "dilation"), groups)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over (N, C, L) or (C, L): im2col into a reused workspace and our GEMM."""
+    return _convolution(1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over (N, C, H, W) or (C, H, W), any input strides (channels-last included)."""
+    return _convolution(2, input, weight, bias, stride, padding, dilation, groups)
 
 
 def relu(input, inplace=False):
