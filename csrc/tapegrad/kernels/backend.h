@@ -23,6 +23,7 @@
 #include "tapegrad/kernels/kernels.h"
 #include "tapegrad/kernels/loss.h"
 #include "tapegrad/kernels/optim.h"
+#include "tapegrad/kernels/pool.h"
 
 namespace tg::kernels {
 
@@ -103,6 +104,19 @@ class Backend {
   virtual void conv2d_backward(const Tensor& grad_input, const Tensor& grad_weight, const Tensor& grad_bias,
                                const Tensor& grad, const Tensor& input, const Tensor& weight,
                                const ConvGeometry& geometry) = 0;
+
+  // ---- pooling: one pass over each window, forward and backward -----------------------------------
+  // ops/pool.cpp computes the windows; input (batch, channels, in_h, in_w) of any strides, float32 or
+  // float64; out contiguous (batch, channels, rows, columns).
+
+  // Max: also writes each maximum's flat index (h * in_w + w) into indices (int64, out's shape); a
+  // NaN counts as the maximum. Average: indices is undefined.
+  virtual void pool2d(PoolKind kind, const Tensor& out, const Tensor& indices, const Tensor& input,
+                      const PoolWindows& windows) = 0;
+  // grad_input (contiguous, the input's shape) = grad (contiguous, out's shape) routed back: to each
+  // maximum's index, or spread evenly over each average's window. Overwritten.
+  virtual void pool2d_backward(PoolKind kind, const Tensor& grad_input, const Tensor& grad, const Tensor& indices,
+                               const PoolWindows& windows) = 0;
 
   // ---- tensors made from nothing: ranges, identity and random draws ------------------------------
 

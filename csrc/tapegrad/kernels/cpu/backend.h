@@ -59,6 +59,12 @@ class CpuBackend final : public kernels::Backend {
                        const Tensor& grad, const Tensor& input, const Tensor& weight,
                        const kernels::ConvGeometry& geometry) override;
 
+  // pool.cpp
+  void pool2d(kernels::PoolKind kind, const Tensor& out, const Tensor& indices, const Tensor& input,
+              const kernels::PoolWindows& windows) override;
+  void pool2d_backward(kernels::PoolKind kind, const Tensor& grad_input, const Tensor& grad, const Tensor& indices,
+                       const kernels::PoolWindows& windows) override;
+
   // creation.cpp
   void arange(const Tensor& out, Scalar start, Scalar step) override;
   void linspace(const Tensor& out, double start, double end) override;
