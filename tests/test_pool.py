@@ -127,3 +127,15 @@ def test_cifar_net_trains_like_pytorch():
     np.testing.assert_allclose(ours_losses, theirs_losses, rtol=0, atol=1e-10)
     for key in theirs_state:
         np.testing.assert_allclose(ours_state[key], theirs_state[key], rtol=0, atol=1e-10, err_msg=key)
+
+
+@pytest.mark.parametrize("name", ["max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "adaptive_max_pool2d"])
+def test_pool_node_names(name):
+    ours = getattr(F, name)(tg.rand(1, 2, 4, 4, requires_grad=True), 2)
+    theirs = getattr(torch.nn.functional, name)(torch.rand(1, 2, 4, 4, requires_grad=True), 2)
+    assert ours.grad_fn.name() == theirs.grad_fn.name()
+
+
+def test_pool_module_repr():
+    for module, args in [("MaxPool2d", (2,)), ("AvgPool2d", (3, 2)), ("AdaptiveAvgPool2d", ((5, 7),))]:
+        assert repr(getattr(nn, module)(*args)) == repr(getattr(torch.nn, module)(*args))
