@@ -18,10 +18,12 @@
 #include "tapegrad/core/profiler.h"
 #include "tapegrad/core/scalar.h"
 #include "tapegrad/core/tensor.h"
+#include "tapegrad/kernels/conv.h"
 #include "tapegrad/kernels/creation.h"
 #include "tapegrad/kernels/kernels.h"
 #include "tapegrad/kernels/loss.h"
 #include "tapegrad/kernels/optim.h"
+#include "tapegrad/kernels/pool.h"
 
 namespace tg::kernels {
 
@@ -87,6 +89,34 @@ class Backend {
   // (numeric, not bool) and any strides: transposed and sliced ones are read in place, broadcast
   // batch dims through stride 0.
   virtual void matmul(const Tensor& out, const Tensor& a, const Tensor& b, bool accumulate) = 0;
+
+  // ---- convolution: im2col into a per-thread workspace, lowered onto the GEMM --------------------
+  // ops/conv.cpp checks shapes and dtypes (float32/float64, all operands alike); the input may have
+  // any strides (a channels-last view is read in place), weight and bias (undefined: none) are
+  // contiguous, outputs are contiguous and allocated by the caller.
+
+  // out (batch, out_channels, out_h, out_w) = input (*) weight + bias.
+  virtual void conv2d(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
+                      const ConvGeometry& geometry) = 0;
+  // The gradients (each undefined when not needed) of conv2d from grad (contiguous, out's shape):
+  // grad_input (input's shape) through col2im, grad_weight and grad_bias (out_channels) summed
+  // over the batch. Each is overwritten.
+  virtual void conv2d_backward(const Tensor& grad_input, const Tensor& grad_weight, const Tensor& grad_bias,
+                               const Tensor& grad, const Tensor& input, const Tensor& weight,
+                               const ConvGeometry& geometry) = 0;
+
+  // ---- pooling: one pass over each window, forward and backward -----------------------------------
+  // ops/pool.cpp computes the windows; input (batch, channels, in_h, in_w) of any strides, float32 or
+  // float64; out contiguous (batch, channels, rows, columns).
+
+  // Max: also writes each maximum's flat index (h * in_w + w) into indices (int64, out's shape); a
+  // NaN counts as the maximum. Average: indices is undefined.
+  virtual void pool2d(PoolKind kind, const Tensor& out, const Tensor& indices, const Tensor& input,
+                      const PoolWindows& windows) = 0;
+  // grad_input (contiguous, the input's shape) = grad (contiguous, out's shape) routed back: to each
+  // maximum's index, or spread evenly over each average's window. Overwritten.
+  virtual void pool2d_backward(PoolKind kind, const Tensor& grad_input, const Tensor& grad, const Tensor& indices,
+                               const PoolWindows& windows) = 0;
 
   // ---- tensors made from nothing: ranges, identity and random draws ------------------------------
 

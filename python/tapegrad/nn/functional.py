@@ -8,7 +8,9 @@ from .. import _C
 
 __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout", "one_hot", "flatten",
            "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits"]
+           "binary_cross_entropy_with_logits", "conv1d", "conv2d",
+           "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
+           "adaptive_max_pool2d"]
 
 
 def _core(name):
@@ -22,6 +24,88 @@ def _core(name):
 def linear(input, weight, bias=None):
     """input @ weight.T + bias, as one fused GEMM."""
     return _core("linear")(input, weight, bias)
+
+
+def _tuple(value, n, name):
+    """An int or a sequence of n ints as a list of n ints, as PyTorch's conv arguments take them."""
+    values = [value] * n if isinstance(value, int) else list(value)
+    if len(values) != n:
+        raise RuntimeError(f"[conv{n}d] expected {name} to be a single integer or a list of {n} integers, got {value!r}")
+    return values
+
+
+def _convolution(n, input, weight, bias, stride, padding, dilation, groups):
+    same = False
+    if isinstance(padding, str):
+        if padding not in ("valid", "same"):
+            raise ValueError(f"Invalid padding string '{padding}', should be one of {{'valid', 'same'}}")
+        same, padding = padding == "same", 0
+    return _C._convolution(input, weight, bias, _tuple(stride, n, "stride"), _tuple(padding, n, "padding"), same,
+                           _tuple(dilation, n, "dilation"), groups)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """1-D convolution over (N, C, L) or (C, L): im2col into a reused workspace and our GEMM."""
+    return _convolution(1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """2-D convolution over (N, C, H, W) or (C, H, W), any input strides (channels-last included)."""
+    return _convolution(2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _max_pool(n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
+    stride = kernel_size if stride is None or stride == [] else stride
+    output, indices = _C._pool(f"max_pool{n}d", input, _tuple(kernel_size, n, "kernel_size"),
+                               _tuple(stride, n, "stride"), _tuple(padding, n, "padding"),
+                               _tuple(dilation, n, "dilation"), ceil_mode, True, 0)
+    return (output, indices) if return_indices else output
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(1, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _max_pool(2, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices)
+
+
+def _avg_pool(n, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override):
+    stride = kernel_size if stride is None or stride == [] else stride
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError(f"[avg_pool{n}d] divisor must be not zero")
+    return _C._pool(f"avg_pool{n}d", input, _tuple(kernel_size, n, "kernel_size"), _tuple(stride, n, "stride"),
+                    _tuple(padding, n, "padding"), [1] * n, ceil_mode, count_include_pad, divisor_override or 0)[0]
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    return _avg_pool(1, input, kernel_size, stride, padding, ceil_mode, count_include_pad, None)
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+               divisor_override=None):
+    return _avg_pool(2, input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override)
+
+
+def _output_size(n, input, output_size):
+    """PyTorch's adaptive output_size: an int, or a sequence whose None entries keep the input's size."""
+    sizes = [output_size] * n if isinstance(output_size, int) else list(output_size)
+    if len(sizes) != n:
+        raise RuntimeError(f"[adaptive_pool{n}d] output_size must be {n} integers, got {output_size!r}")
+    return [input.shape[input.dim() - n + i] if size is None else size for i, size in enumerate(sizes)]
+
+
+def adaptive_avg_pool1d(input, output_size):
+    return _C._adaptive_pool("adaptive_avg_pool1d", input, _output_size(1, input, output_size))[0]
+
+
+def adaptive_avg_pool2d(input, output_size):
+    return _C._adaptive_pool("adaptive_avg_pool2d", input, _output_size(2, input, output_size))[0]
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    output, indices = _C._adaptive_pool("adaptive_max_pool2d", input, _output_size(2, input, output_size))
+    return (output, indices) if return_indices else output
 
 
 def relu(input, inplace=False):

@@ -52,6 +52,19 @@ class CpuBackend final : public kernels::Backend {
   // matmul.cpp
   void matmul(const Tensor& out, const Tensor& a, const Tensor& b, bool accumulate) override;
 
+  // conv.cpp
+  void conv2d(const Tensor& out, const Tensor& input, const Tensor& weight, const Tensor& bias,
+              const kernels::ConvGeometry& geometry) override;
+  void conv2d_backward(const Tensor& grad_input, const Tensor& grad_weight, const Tensor& grad_bias,
+                       const Tensor& grad, const Tensor& input, const Tensor& weight,
+                       const kernels::ConvGeometry& geometry) override;
+
+  // pool.cpp
+  void pool2d(kernels::PoolKind kind, const Tensor& out, const Tensor& indices, const Tensor& input,
+              const kernels::PoolWindows& windows) override;
+  void pool2d_backward(kernels::PoolKind kind, const Tensor& grad_input, const Tensor& grad, const Tensor& indices,
+                       const kernels::PoolWindows& windows) override;
+
   // creation.cpp
   void arange(const Tensor& out, Scalar start, Scalar step) override;
   void linspace(const Tensor& out, double start, double end) override;
