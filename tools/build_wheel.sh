@@ -5,6 +5,7 @@
 # statically, so glibc alone sets the floor: see CMakeLists.txt). The repaired wheel is then installed
 # into a fresh virtual environment and tested from outside the source tree with no compiler on the
 # PATH. Fails when the wheel is not manylinux or any step fails.
+# (The tests run are those that need no PyTorch.)
 # Usage: tools/build_wheel.sh [OUTPUT_DIR]   (default: dist; the repaired wheel lands there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,4 +54,4 @@ print(f"smoke test: tapegrad {tg.__version__} from {tg.__file__}, loss {loss.ite
       f"CPU kernels {tg._C._detected_cpu_isa()}")
 PY
 env -i HOME="$HOME" PATH="$scratch/test/bin" python -m pytest -q -p no:cacheprovider \
-  tests/test_packaging.py tests/test_arguments.py tests/test_gradcheck.py tests/test_train.py tests/test_device.py
+  tests/test_packaging.py tests/test_arguments.py tests/test_train.py tests/test_device.py
