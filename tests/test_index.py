@@ -493,3 +493,13 @@ def test_setitem_broadcast_value_gradient(key):
         grads.append((a.grad.numpy(), v.grad.numpy()))
     for ours, theirs in zip(*grads):
         np.testing.assert_allclose(ours, theirs)
+
+
+@pytest.mark.parametrize("name", ["gather", "index_select"])
+def test_negative_indices_are_refused_as_torch_refuses_them(name):
+    # Advanced indexing counts negative positions from the end; gather and index_select do not.
+    index = lambda lib: lib.tensor([[0], [-1]]) if name == "gather" else lib.tensor([0, -1])  # noqa: E731
+    with pytest.raises(RuntimeError):
+        getattr(torch, name)(torch.zeros(2, 3), 1, index(torch))
+    with pytest.raises(RuntimeError, match=rf"^\[{name}\] index -1 is out of bounds for dimension 1 with size 3$"):
+        getattr(tg, name)(tg.zeros(2, 3), 1, index(tg))

@@ -357,3 +357,11 @@ def test_from_dlpack_refuses():
     with pytest.raises(RuntimeError, match=r"\[from_dlpack\] the producer marked its memory read-only"):
         tg.from_dlpack(readonly)
     assert readonly.tolist() == [0.0, 1.0, 2.0]  # a refused capsule is released by its producer, not leaked
+
+
+def test_a_size_one_dimension_with_a_huge_stride_reaches_numpy_as_torch_hands_it():
+    # Its stride in bytes overflows int64; it wraps as PyTorch's does, computed without the signed
+    # overflow UBSan reported (the dimension has one element, so the stride is never used).
+    strided = torch.zeros(2).as_strided((1, 2), (2**62, 1))
+    ours = tg.from_dlpack(strided)
+    assert ours.numpy().strides == memoryview(ours).strides == strided.numpy().strides == (0, 4)

@@ -475,3 +475,9 @@ def test_einsum_large_products_agree_with_small_ones():
     # Big enough for the estimate to release the GIL.
     a, b = tg.rand(256, 64), tg.rand(64, 256)
     assert tg.allclose(tg.einsum("ij,jk->ik", a, b), a @ b, atol=1e-4)
+
+
+def test_einsum_with_more_operands_than_its_equation_names_is_an_einsum_error():
+    a, b, c = tg.ones(2, 3), tg.ones(3, 4), tg.ones(4, 5)
+    with pytest.raises(RuntimeError, match=r"^\[einsum\] equation 'ij,jk->ik': it names 2 operands but 3 were given$"):
+        tg.einsum("ij,jk->ik", a, b, c)

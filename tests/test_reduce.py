@@ -513,3 +513,17 @@ def test_dims_given_as_numpy_integers(call):
 def test_dims_that_are_not_integers_are_refused(call):
     with pytest.raises(TypeError, match=r"argument 'dim' must be int"):
         call(tg.zeros(2, 3))
+
+
+@pytest.mark.parametrize("reduction", [
+    lambda x: x.max(), lambda x: x.min(), lambda x: x.amax(), lambda x: x.amin(), lambda x: x.amax(1),
+    lambda x: x.amin(0), lambda x: x.max(1)[0], lambda x: x.min(0)[0],
+], ids=["max", "min", "amax", "amin", "amax_dim", "amin_dim", "max_dim", "min_dim"])
+@pytest.mark.parametrize("values", [[[1.0, math.nan, 3.0], [4.0, 5.0, math.nan]], [[math.nan, 2.0, 3.0], [4.0, 5.0, 6.0]]])
+def test_extreme_gradients_with_nans_are_torchs(reduction, values):
+    # The full max()/min() send the gradient to the NaNs (split between them); amax/amin give NaN
+    # where a NaN won, as PyTorch's do; max(dim)/min(dim) send it to the NaN's index.
+    ours, theirs = tg.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    reduction(ours).sum().backward()
+    reduction(theirs).sum().backward()
+    np.testing.assert_array_equal(ours.grad.numpy(), theirs.grad.numpy())

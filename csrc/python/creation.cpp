@@ -1,6 +1,7 @@
 // Creation functions, random number generation, dtype and device conversion and the in-place fills.
 #include <array>
 #include <cstring>
+#include <memory>
 #include <random>
 
 #include "arguments.h"
@@ -38,28 +39,30 @@ void bind_filled(py::module_& module, const char* name, Make make) {
 }
 
 // ---- random streams ----------------------------------------------------------------------
-// tapegrad.Generator: a random stream of its own. The core has one generator; a Generator object
-// keeps a saved state of it and swaps that in for the draws it is passed to, so a Generator seeded
-// with s draws exactly what the global stream draws after manual_seed(s). Random draws hold the GIL
-// throughout, so no other thread can draw in between. default_generator is the global stream.
+// tapegrad.Generator: a random stream of its own, a core Generator with its own state and mutex
+// (so a Generator seeded with s draws exactly what the global stream draws after manual_seed(s),
+// and threads may draw from one at once). default_generator is the global stream: no Generator of
+// its own, its state is the core's.
 struct GeneratorObject {
-  bool is_default = false;
-  RngState state{};
+  std::shared_ptr<Generator> generator;  // null for default_generator
 };
 
-RngState state_of(const GeneratorObject& generator) { return generator.is_default ? get_rng_state() : generator.state; }
-
-void set_state_of(GeneratorObject& generator, const RngState& state) {
-  if (generator.is_default) set_rng_state(state);
-  else generator.state = state;
+GeneratorObject new_generator(const RngState& state) {
+  GeneratorObject object{std::make_shared<Generator>()};
+  object.generator->state = state;
+  return object;
 }
 
-RngState seeded_state(uint64_t seed) {
-  const RngState saved = get_rng_state();
-  manual_seed(seed);
-  const RngState seeded = get_rng_state();
-  set_rng_state(saved);
-  return seeded;
+RngState state_of(const GeneratorObject& object) {
+  if (!object.generator) return get_rng_state();
+  const std::lock_guard lock(object.generator->mutex);
+  return object.generator->state;
+}
+
+void set_state_of(GeneratorObject& object, const RngState& state) {
+  if (!object.generator) return set_rng_state(state);
+  const std::lock_guard lock(object.generator->mutex);
+  object.generator->state = state;
 }
 
 // A seed as PyTorch takes it: an int in [-2^63, 2^64), a negative one read as its 64-bit two's
@@ -119,31 +122,13 @@ RngState state_from(py::handle object, const char* op) {
   return state_of_words(words, op);
 }
 
-// Makes `generator` (None or a Generator) the source of the draws made in its scope.
-class GeneratorScope {
- public:
-  GeneratorScope(py::handle generator, const char* op) {
-    if (generator.is_none()) return;
-    TG_CHECK_TYPE(py::isinstance<GeneratorObject>(generator), op, "generator must be a tapegrad.Generator, got ",
-                  type_name(generator));
-    GeneratorObject& object = generator.cast<GeneratorObject&>();
-    if (object.is_default) return;
-    swapped_ = &object;
-    saved_ = get_rng_state();
-    set_rng_state(object.state);
-  }
-  ~GeneratorScope() {
-    if (swapped_ == nullptr) return;
-    swapped_->state = get_rng_state();
-    set_rng_state(saved_);
-  }
-  GeneratorScope(const GeneratorScope&) = delete;
-  GeneratorScope& operator=(const GeneratorScope&) = delete;
-
- private:
-  GeneratorObject* swapped_ = nullptr;
-  RngState saved_{};
-};
+// The core Generator that `generator` (None or a Generator) stands for; null for the default one.
+Generator* generator_of(py::handle generator, const char* op) {
+  if (generator.is_none()) return nullptr;
+  TG_CHECK_TYPE(py::isinstance<GeneratorObject>(generator), op, "generator must be a tapegrad.Generator, got ",
+                type_name(generator));
+  return generator.cast<GeneratorObject&>().generator.get();
+}
 
 void bind_generator(py::module_& module) {
   py::class_<GeneratorObject>(module, "Generator",
@@ -151,16 +136,16 @@ void bind_generator(py::module_& module) {
       .def(py::init([](py::handle device) {
         TG_CHECK(to_device(device, "Generator").type == DeviceType::CPU, "Generator", "only CPU generators exist in "
                  "this build, got device ", py::str(device).cast<std::string>());
-        return GeneratorObject{false, seeded_state(default_rng_seed)};
+        return new_generator(seeded_rng_state(default_rng_seed));
       }), py::arg("device") = "cpu")
       .def("manual_seed", [](GeneratorObject& self, py::handle seed) -> GeneratorObject& {
-        set_state_of(self, seeded_state(to_seed(seed, "Generator.manual_seed")));
+        set_state_of(self, seeded_rng_state(to_seed(seed, "Generator.manual_seed")));
         return self;
       }, py::arg("seed"), py::return_value_policy::reference, docstring("manual_seed"))
       .def("seed", [](GeneratorObject& self) {
         std::random_device entropy;
         const uint64_t seed = (static_cast<uint64_t>(entropy()) << 32) | entropy();
-        set_state_of(self, seeded_state(seed));
+        set_state_of(self, seeded_rng_state(seed));
         return seed;
       }, docstring("seed"))
       .def("initial_seed", [](const GeneratorObject& self) { return state_of(self).seed; }, docstring("initial_seed"))
@@ -171,12 +156,12 @@ void bind_generator(py::module_& module) {
       }, py::arg("new_state"), py::return_value_policy::reference, docstring("set_state"))
       .def_property_readonly("device", [](const GeneratorObject&) { return py::str("cpu"); }, docstring("device"))
       // A copy is an independent stream at the same position (the default one copies to a plain one).
-      .def("__deepcopy__", [](const GeneratorObject& self, py::handle) { return GeneratorObject{false, state_of(self)}; }, docstring("__deepcopy__"))
-      .def("__copy__", [](const GeneratorObject& self) { return GeneratorObject{false, state_of(self)}; }, docstring("__copy__"))
+      .def("__deepcopy__", [](const GeneratorObject& self, py::handle) { return new_generator(state_of(self)); }, docstring("__deepcopy__"))
+      .def("__copy__", [](const GeneratorObject& self) { return new_generator(state_of(self)); }, docstring("__copy__"))
       .def(py::pickle([](const GeneratorObject& self) { return words_of(state_of(self)); },
-                      [](const StateWords& words) { return GeneratorObject{false, state_of_words(words, "Generator")}; }));
+                      [](const StateWords& words) { return new_generator(state_of_words(words, "Generator")); }));
 
-  const py::object default_generator = py::cast(GeneratorObject{true});
+  const py::object default_generator = py::cast(GeneratorObject{});
   module.attr("default_generator") = default_generator;
   module.def("manual_seed", [default_generator](py::handle seed) {
     PyObject* as_int = PyNumber_Long(seed.ptr());  // int(seed), as PyTorch's manual_seed
@@ -199,7 +184,7 @@ void bind_random(py::module_& module, const char* name, Make make) {
     const DimVector shape = shape_from(args, size, name);
     const DType out_dtype = dtype_or_default(dtype, name);
     const Device out_device = to_device(device, name);
-    const GeneratorScope scope(generator, name);
+    const GeneratorScope scope(generator_of(generator, name));
     return finish(make(shape, out_dtype, out_device), requires_grad);
   }, py::kw_only(), py::arg("size") = py::none(), py::arg("generator") = py::none(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring(name));
@@ -338,24 +323,24 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     const DimVector shape = to_shape(size.is_none() ? high : size, "randint");
     const DType out_dtype = dtype.is_none() ? DType::Int64 : to_dtype(dtype, "randint");
     const Device out_device = to_device(device, "randint");
-    const GeneratorScope scope(generator, "randint");
+    const GeneratorScope scope(generator_of(generator, "randint"));
     return randint(lower, upper, shape, out_dtype, out_device);
   }, py::arg("low"), py::arg("high") = py::none(), py::arg("size") = py::none(), py::kw_only(),
      py::arg("generator") = py::none(), py::arg("dtype") = py::none(), py::arg("device") = py::none(), docstring("randint"));
   module.def("randperm", [](py::handle n, py::handle generator, py::object dtype, py::object device) {
     const DType out_dtype = dtype.is_none() ? DType::Int64 : to_dtype(dtype, "randperm");
     const Device out_device = to_device(device, "randperm");
-    const GeneratorScope scope(generator, "randperm");
+    const GeneratorScope scope(generator_of(generator, "randperm"));
     return randperm(to_int(n, "randperm", "n"), out_dtype, out_device);
   }, py::arg("n"), py::kw_only(), py::arg("generator") = py::none(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), docstring("randperm"));
 
   tensor.def("uniform_", [](Tensor& self, double from, double to, py::handle generator) -> Tensor& {
-    const GeneratorScope scope(generator, "uniform_");
+    const GeneratorScope scope(generator_of(generator, "uniform_"));
     return uniform_(self, from, to);
   }, py::arg("a") = 0.0, py::arg("b") = 1.0, py::kw_only(), py::arg("generator") = py::none(), docstring("uniform_"));
   tensor.def("normal_", [](Tensor& self, double mean, double std, py::handle generator) -> Tensor& {
-    const GeneratorScope scope(generator, "normal_");
+    const GeneratorScope scope(generator_of(generator, "normal_"));
     return normal_(self, mean, std);
   }, py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), py::arg("generator") = py::none(), docstring("normal_"));
   tensor.def("fill_", [](Tensor& self, py::handle value) -> Tensor& {

@@ -57,6 +57,13 @@ py::dtype numpy_dtype(DType dtype) {
   fail<Error>("dtype", "unknown dtype");
 }
 
+// A stride in bytes as NumPy and the buffer protocol take it. A size-1 dimension may carry any
+// stride (as_strided, expand); the product then wraps as PyTorch's does, computed unsigned so
+// that the overflow is defined.
+int64_t byte_stride(int64_t stride, int64_t item) {
+  return static_cast<int64_t>(static_cast<uint64_t>(stride) * static_cast<uint64_t>(item));
+}
+
 // Bytes spanned by a strided layout with non-negative strides (in elements), from its first element.
 size_t extent_bytes(const DimVector& sizes, const DimVector& strides, DType dtype) {
   int64_t last = 0;
@@ -241,7 +248,7 @@ py::array share_with_numpy(const Tensor& self, const char* op) {
   const int64_t item = static_cast<int64_t>(itemsize(self.dtype()));
   std::vector<py::ssize_t> shape(self.sizes().begin(), self.sizes().end());
   std::vector<py::ssize_t> strides;
-  for (int64_t stride : self.strides()) strides.push_back(stride * item);
+  for (int64_t stride : self.strides()) strides.push_back(byte_stride(stride, item));
   auto* keep_alive = new std::shared_ptr<Storage>(self.impl()->storage());
   py::capsule owner(keep_alive, [](void* pointer) { delete static_cast<std::shared_ptr<Storage>*>(pointer); });
   return py::array(numpy_dtype(self.dtype()), shape, strides, self.raw_data(), owner);
@@ -321,7 +328,7 @@ extern "C" int tensor_getbuffer(PyObject* object, Py_buffer* view, int flags) {
     const auto item = static_cast<Py_ssize_t>(itemsize(self.dtype()));
     for (int64_t d = 0; d < self.dim(); ++d) {
       exported->shape.push_back(self.sizes()[d]);
-      exported->strides.push_back(self.strides()[d] * item);
+      exported->strides.push_back(byte_stride(self.strides()[d], item));
     }
     view->buf = self.raw_data();
     view->len = static_cast<Py_ssize_t>(self.numel()) * item;

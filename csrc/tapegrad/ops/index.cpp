@@ -8,6 +8,7 @@
 #include "tapegrad/kernels/backend.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
+#include "tapegrad/ops/reduce.h"
 #include "tapegrad/ops/compare.h"
 #include "tapegrad/ops/view.h"
 
@@ -383,11 +384,25 @@ Tensor index_put(const Tensor& self, const std::vector<Tensor>& indices, const T
   return index_put_(out, indices, values, accumulate);
 }
 
+namespace {
+
+// gather and index_select refuse negative positions with a RuntimeError, as PyTorch's do (the
+// advanced indexing they are built on counts them from the end). The minimum is a 0-dim tensor on
+// the index's device: CPU, the only one there is.
+void check_no_negative_index(const Tensor& index_tensor, int64_t dim, int64_t size, const char* op) {
+  if (index_tensor.numel() == 0) return;
+  const int64_t smallest = *to_dtype(min(index_tensor), DType::Int64).data_ptr<int64_t>();
+  TG_CHECK(smallest >= 0, op, "index ", smallest, " is out of bounds for dimension ", dim, " with size ", size);
+}
+
+}  // namespace
+
 Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index_tensor) {
   TG_CHECK_INDEX(index_tensor.dim() <= 1, "index_select", "index should be 0- or 1-D, got shape ", index_tensor.sizes());
   TG_CHECK_INDEX(index_tensor.dtype() == DType::Int64 || index_tensor.dtype() == DType::Int32,
                  "index_select", "expected an int64 or int32 index, got ", dtype_name(index_tensor.dtype()));
   dim = wrap_dim(dim, self.dim(), "index_select");
+  check_no_negative_index(index_tensor, dim, self.dim() == 0 ? 1 : self.sizes()[dim], "index_select");
   const Tensor positions = reshape(index_tensor, {-1});
   if (self.dim() == 0) return reshape(index(reshape(self, {1}), std::vector<Tensor>{positions}), {});
   std::vector<Tensor> indices(static_cast<size_t>(dim) + 1);
@@ -401,6 +416,7 @@ Tensor gather(const Tensor& self, int64_t dim, const Tensor& index_tensor) {
   TG_CHECK(index_tensor.dim() == self.dim() || (index_tensor.dim() <= 1 && self.dim() <= 1),
            "gather", "index ", index_tensor.sizes(), " and input ", self.sizes(), " must have the same number of dimensions");
   dim = wrap_dim(dim, self.dim(), "gather");
+  check_no_negative_index(index_tensor, dim, self.dim() == 0 ? 1 : self.sizes()[dim], "gather");
   if (self.dim() == 0 || index_tensor.dim() == 0)
     return reshape(gather(reshape(self, {-1}), 0, reshape(index_tensor, {-1})), index_tensor.sizes());
   // gather is advanced indexing where every other dim is indexed by its own position.

@@ -134,14 +134,19 @@ struct ProdBackward final : Node {
 };
 
 // amax/amin and the full max/min: the gradient is split evenly between the elements equal to
-// the result (PyTorch's rule), so it stays symmetric under ties.
+// the result (PyTorch's rule), so it stays symmetric under ties. For a NaN result the full max/min
+// count the NaNs as equal to it (PyTorch's gradient goes to them); amax/amin do not, so their
+// gradient is NaN there (0 / 0), as PyTorch's is.
 struct ExtremeBackward final : Node {
   enum Slot { Input, Result };  // result as returned (it is reshaped to kept_sizes here)
   DimVector dims, kept_sizes;
   std::string node_name;
+  bool nan_is_equal = false;
   TensorList apply(TensorList&& grads) override {
     const Tensor x = saved(Input), out = reshape(saved(Result), kept_sizes);
-    const Tensor mask = to_dtype(compare(Comparison::Eq, x, out), x.dtype());
+    Tensor equal = compare(Comparison::Eq, x, out);
+    if (nan_is_equal) equal = where(compare(Comparison::Ne, out, out), compare(Comparison::Ne, x, x), equal);
+    const Tensor mask = to_dtype(equal, x.dtype());
     const Tensor share = div(mask, sum(mask, dims, /*keepdim=*/true));
     return {mul(reshape(grads[0], kept_sizes), share)};
   }
@@ -166,7 +171,8 @@ struct IndexedExtremeBackward final : Node {
   std::string name() const override { return is_max ? "MaxBackward0" : "MinBackward0"; }
 };
 
-Tensor extreme(const Tensor& self, const DimVector& dims, bool keepdim, bool is_max, const char* op, const char* node_name) {
+Tensor extreme(const Tensor& self, const DimVector& dims, bool keepdim, bool is_max, const char* op, const char* node_name,
+               bool nan_is_equal = false) {
   const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), op);
   check_nonempty(self, dims, reduced, op);
   Tensor out = run_reduce(is_max ? ReduceOp::Max : ReduceOp::Min, self, reduced, keepdim);
@@ -175,6 +181,7 @@ Tensor extreme(const Tensor& self, const DimVector& dims, bool keepdim, bool is_
     node->dims = dims;
     node->kept_sizes = reduced_shape(self.sizes(), reduced, true);
     node->node_name = node_name;
+    node->nan_is_equal = nan_is_equal;
     node->save(ExtremeBackward::Input, self);
     node->connect({&self}, {&out});
     node->save(ExtremeBackward::Result, out, /*is_output=*/true);
@@ -360,8 +367,8 @@ Tensor prod(const Tensor& self, const DimVector& dims, bool keepdim, std::option
 Tensor amax(const Tensor& self, const DimVector& dims, bool keepdim) { return extreme(self, dims, keepdim, true, "amax", "AmaxBackward0"); }
 Tensor amin(const Tensor& self, const DimVector& dims, bool keepdim) { return extreme(self, dims, keepdim, false, "amin", "AminBackward0"); }
 
-Tensor max(const Tensor& self) { return extreme(self, {}, false, true, "max", "MaxBackward1"); }
-Tensor min(const Tensor& self) { return extreme(self, {}, false, false, "min", "MinBackward1"); }
+Tensor max(const Tensor& self) { return extreme(self, {}, false, true, "max", "MaxBackward1", /*nan_is_equal=*/true); }
+Tensor min(const Tensor& self) { return extreme(self, {}, false, false, "min", "MinBackward1", /*nan_is_equal=*/true); }
 
 ValuesIndices max(const Tensor& self, int64_t dim, bool keepdim) { return indexed_extreme(self, dim, keepdim, true); }
 ValuesIndices min(const Tensor& self, int64_t dim, bool keepdim) { return indexed_extreme(self, dim, keepdim, false); }

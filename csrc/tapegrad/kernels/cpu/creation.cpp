@@ -2,7 +2,6 @@
 // generator.
 #include <algorithm>
 #include <cmath>
-#include <iterator>
 #include <numeric>
 #include <type_traits>
 #include <vector>
@@ -60,47 +59,34 @@ void CpuBackend::eye(const Tensor& out) {
 }
 
 // ---- random numbers ------------------------------------------------------------------------
-// xoshiro256** seeded through splitmix64: fast, good statistical quality, and one stream per
-// process that manual_seed resets, so a seeded program draws the same numbers every run.
+// xoshiro256** seeded through splitmix64 (seeded_rng_state): fast, good statistical quality, and
+// one default stream per process that manual_seed resets, so a seeded program draws the same
+// numbers every run. Every draw holds its generator's mutex (kernels/creation.h).
 namespace {
 
-struct Generator {
-  uint64_t seed = default_rng_seed;
-  uint64_t state[4];
-  bool has_spare_normal = false;
-  double spare_normal = 0;
+// The numbers of one generator's stream, drawn from its state (whose mutex the caller holds).
+struct Stream {
+  RngState& state;
 
-  Generator() { reseed(seed); }
-  void reseed(uint64_t new_seed) {
-    seed = new_seed;
-    uint64_t x = new_seed;
-    for (auto& word : state) {
-      x += 0x9e3779b97f4a7c15ULL;
-      uint64_t z = x;
-      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-      word = z ^ (z >> 31);
-    }
-    has_spare_normal = false;
-  }
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t next() {
-    const uint64_t result = rotl(state[1] * 5, 7) * 9;
-    const uint64_t t = state[1] << 17;
-    state[2] ^= state[0];
-    state[3] ^= state[1];
-    state[1] ^= state[2];
-    state[0] ^= state[3];
-    state[2] ^= t;
-    state[3] = rotl(state[3], 45);
+    uint64_t* words = state.words;
+    const uint64_t result = rotl(words[1] * 5, 7) * 9;
+    const uint64_t t = words[1] << 17;
+    words[2] ^= words[0];
+    words[3] ^= words[1];
+    words[1] ^= words[2];
+    words[0] ^= words[3];
+    words[2] ^= t;
+    words[3] = rotl(words[3], 45);
     return result;
   }
   double uniform_double() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
   float uniform_float() { return static_cast<float>(next() >> 40) * 0x1.0p-24f; }     // [0, 1)
   double normal() {
-    if (has_spare_normal) {
-      has_spare_normal = false;
-      return spare_normal;
+    if (state.has_spare_normal) {
+      state.has_spare_normal = false;
+      return state.spare_normal;
     }
     // Marsaglia's polar method: one log and one sqrt per pair and no sin/cos, which makes it
     // faster than Box-Muller; s is kept in (0, 1) so the log is finite and negative.
@@ -111,8 +97,8 @@ struct Generator {
       s = u * u + v * v;
     } while (s >= 1.0 || s == 0.0);
     const double factor = std::sqrt(-2.0 * std::log(s) / s);
-    spare_normal = v * factor;
-    has_spare_normal = true;
+    state.spare_normal = v * factor;
+    state.has_spare_normal = true;
     return u * factor;
   }
   // Uniform in [0, range) without modulo bias (Lemire's method).
@@ -130,9 +116,19 @@ struct Generator {
   }
 };
 
-Generator& generator() {
+Generator& default_generator() {
   static Generator instance;
   return instance;
+}
+
+// Runs draw(stream) on the generator this thread draws from (a GeneratorScope's, else the CPU's
+// own), holding its mutex throughout so that one call's numbers are consecutive in its stream.
+template <typename Draw>
+void with_stream(Draw draw) {
+  Generator& generator = kernels::scoped_generator != nullptr ? *kernels::scoped_generator : default_generator();
+  const std::lock_guard lock(generator.mutex);
+  Stream stream{generator.state};
+  draw(stream);
 }
 
 // Fills a contiguous buffer with draw(tag) and copies it into self (which may be any view, any
@@ -150,48 +146,57 @@ void fill_random(const Tensor& self, const char* op, Draw draw) {
 
 }  // namespace
 
-void CpuBackend::manual_seed(uint64_t seed) { generator().reseed(seed); }
-uint64_t CpuBackend::initial_seed() { return generator().seed; }
+// These act on the CPU's own generator, as torch.manual_seed and torch.get_rng_state do.
+void CpuBackend::manual_seed(uint64_t seed) {
+  Generator& generator = default_generator();
+  const std::lock_guard lock(generator.mutex);
+  generator.state = seeded_rng_state(seed);
+}
+
+uint64_t CpuBackend::initial_seed() { return get_rng_state().seed; }
 
 RngState CpuBackend::get_rng_state() {
-  const Generator& rng = generator();
-  return {rng.seed, {rng.state[0], rng.state[1], rng.state[2], rng.state[3]}, rng.has_spare_normal, rng.spare_normal};
+  Generator& generator = default_generator();
+  const std::lock_guard lock(generator.mutex);
+  return generator.state;
 }
 
 void CpuBackend::set_rng_state(const RngState& state) {
-  Generator& rng = generator();
-  rng.seed = state.seed;
-  std::copy(std::begin(state.words), std::end(state.words), rng.state);
-  rng.has_spare_normal = state.has_spare_normal;
-  rng.spare_normal = state.spare_normal;
+  Generator& generator = default_generator();
+  const std::lock_guard lock(generator.mutex);
+  generator.state = state;
 }
 
 void CpuBackend::uniform(const Tensor& self, double low, double high) {
-  Generator& rng = generator();
-  fill_random(self, "uniform_", [&](auto tag) {
-    using T = typename decltype(tag)::type;
-    if constexpr (std::is_same_v<T, float>) return low + (high - low) * static_cast<double>(rng.uniform_float());
-    else return low + (high - low) * rng.uniform_double();
+  with_stream([&](Stream& rng) {
+    fill_random(self, "uniform_", [&](auto tag) {
+      using T = typename decltype(tag)::type;
+      if constexpr (std::is_same_v<T, float>) return low + (high - low) * static_cast<double>(rng.uniform_float());
+      else return low + (high - low) * rng.uniform_double();
+    });
   });
 }
 
 void CpuBackend::normal(const Tensor& self, double mean, double std) {
-  Generator& rng = generator();
-  fill_random(self, "normal_", [&](auto) { return mean + std * rng.normal(); });
+  with_stream([&](Stream& rng) { fill_random(self, "normal_", [&](auto) { return mean + std * rng.normal(); }); });
 }
 
 void CpuBackend::randint(const Tensor& self, int64_t low, int64_t high) {
-  Generator& rng = generator();
   const uint64_t range = static_cast<uint64_t>(high) - static_cast<uint64_t>(low);
-  fill_random(self, "randint", [&](auto) { return low + static_cast<int64_t>(rng.below(range)); });
+  with_stream([&](Stream& rng) {
+    fill_random(self, "randint", [&](auto) {
+      return static_cast<int64_t>(static_cast<uint64_t>(low) + rng.below(range));
+    });
+  });
 }
 
 void CpuBackend::randperm(const Tensor& out) {
   const int64_t n = out.numel();
   std::vector<int64_t> permutation(static_cast<size_t>(n));
   std::iota(permutation.begin(), permutation.end(), 0);
-  Generator& rng = generator();
-  for (int64_t i = n - 1; i > 0; --i) std::swap(permutation[i], permutation[rng.below(static_cast<uint64_t>(i) + 1)]);
+  with_stream([&](Stream& rng) {
+    for (int64_t i = n - 1; i > 0; --i) std::swap(permutation[i], permutation[rng.below(static_cast<uint64_t>(i) + 1)]);
+  });
   size_t next = 0;
   fill_random(out, "randperm", [&](auto) { return permutation[next++]; });
 }

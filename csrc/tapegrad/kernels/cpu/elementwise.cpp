@@ -14,19 +14,29 @@ namespace tg::cpu {
 
 namespace {
 
+// A signed integer as the unsigned type of its promotion (int8 and int16 become unsigned int, not
+// int, whose product could still overflow): integer +, -, * and negation wrap in two's complement
+// as PyTorch's results do, and in unsigned arithmetic that wrap is defined, where signed overflow
+// is undefined behaviour. Other types are returned as they are.
+template <typename T>
+constexpr auto wrapping(T value) {
+  if constexpr (std::is_integral_v<T> && std::is_signed_v<T>) return static_cast<std::make_unsigned_t<decltype(value + 0)>>(value);
+  else return value;
+}
+
 // x ** y for bool is x or not y (true ** false == 1).
 inline bool integer_power(bool base, bool exponent) { return base || !exponent; }
 
 template <typename T>
 T integer_power(T base, T exponent) {
   if (exponent < 0) return base == 1 ? 1 : base == -1 ? (exponent % 2 == 0 ? 1 : -1) : 0;
-  T result = 1;
+  auto result = wrapping(T(1)), factor = wrapping(base);
   while (exponent) {
-    if (exponent & 1) result *= base;
-    base *= base;
+    if (exponent & 1) result *= factor;
+    factor *= factor;
     exponent >>= 1;
   }
-  return result;
+  return static_cast<T>(result);
 }
 
 // NaN propagates through maximum/minimum, as in PyTorch.
@@ -88,9 +98,9 @@ T remainder(T a, T b) {
 template <typename T>
 void arithmetic(BinaryOp op, const cpu::Loop<3>& loop) {
   switch (op) {
-    case BinaryOp::Add: return cpu::map_binary<T, T, T>(loop, [](T a, T b) { return static_cast<T>(a + b); });
-    case BinaryOp::Sub: return cpu::map_binary<T, T, T>(loop, [](T a, T b) { return static_cast<T>(a - b); });
-    case BinaryOp::Mul: return cpu::map_binary<T, T, T>(loop, [](T a, T b) { return static_cast<T>(a * b); });
+    case BinaryOp::Add: return cpu::map_binary<T, T, T>(loop, [](T a, T b) { return static_cast<T>(wrapping(a) + wrapping(b)); });
+    case BinaryOp::Sub: return cpu::map_binary<T, T, T>(loop, [](T a, T b) { return static_cast<T>(wrapping(a) - wrapping(b)); });
+    case BinaryOp::Mul: return cpu::map_binary<T, T, T>(loop, [](T a, T b) { return static_cast<T>(wrapping(a) * wrapping(b)); });
     case BinaryOp::Div: return cpu::map_binary<T, T, T>(loop, [](T a, T b) { return static_cast<T>(a / b); });
     case BinaryOp::FloorDivide:
     case BinaryOp::TruncDivide:
@@ -249,8 +259,9 @@ void CpuBackend::unary(UnaryOp op, const Tensor& out, const Tensor& a) {
     case UnaryOp::Relu:
       return dispatch_numeric(a.dtype(), "unary", [&](auto tag) {
         using T = typename decltype(tag)::type;
-        if (op == UnaryOp::Neg) cpu::map_unary<T, T>(loop, [](T v) { return static_cast<T>(-v); });
-        if (op == UnaryOp::Abs) cpu::map_unary<T, T>(loop, [](T v) { return v < 0 ? static_cast<T>(-v) : v; });
+        // abs(INT64_MIN) is INT64_MIN, as in PyTorch.
+        if (op == UnaryOp::Neg) cpu::map_unary<T, T>(loop, [](T v) { return static_cast<T>(-wrapping(v)); });
+        if (op == UnaryOp::Abs) cpu::map_unary<T, T>(loop, [](T v) { return v < 0 ? static_cast<T>(-wrapping(v)) : v; });
         if (op == UnaryOp::Sign) cpu::map_unary<T, T>(loop, [](T v) { return static_cast<T>((T(0) < v) - (v < T(0))); });
         // NaN stays NaN, as PyTorch's relu.
         if (op == UnaryOp::Relu) cpu::map_unary<T, T>(loop, [](T v) { return v < T(0) ? T(0) : v; });
