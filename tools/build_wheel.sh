@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the tapegrad wheel that installs where a PyTorch wheel does: an isolated build with the
 # project's build requirements (python -m build), then `auditwheel repair`, which bundles libgomp and
-# tags the wheel with the lowest manylinux policy its symbols allow (GCC's C++ runtime is linked in
-# statically, so glibc alone sets the floor: see CMakeLists.txt). The repaired wheel is then installed
+# tags the wheel with the lowest manylinux policy its symbols allow (glibc and libstdc++ set the
+# floor; linking libstdc++ statically broke number formatting: see CMakeLists.txt). The repaired wheel is then installed
 # into a fresh virtual environment and tested from outside the source tree with no compiler on the
 # PATH. Fails when the wheel is not manylinux or any step fails.
 # (The tests run are those that need no PyTorch.)
