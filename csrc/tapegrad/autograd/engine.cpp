@@ -60,6 +60,7 @@ class GraphTask {
   // The engine core; `captures` are the edges whose incoming gradient grad() returns.
   TensorList run(const std::vector<Edge>& root_edges, TensorList root_grads, const std::vector<Edge>& captures) {
     GradModeGuard grad_mode(create_graph_);
+    AccumulateGrad::InPlaceScope in_place(accumulate_ && !create_graph_);
     count_dependencies(root_edges);
     if (!accumulate_) mark_needed(captures);
 

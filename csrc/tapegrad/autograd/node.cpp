@@ -170,27 +170,22 @@ void AccumulateGrad::run_leaf_hooks(Tensor& grad) const {
   for (const auto& [id, hook] : hooks) apply_hook(hook, grad, *this, 0);
 }
 
-TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
-  Tensor grad = std::move(grad_outputs[0]);
-  const std::shared_ptr<TensorImpl> variable = variable_.lock();
-  if (!grad.defined() || !variable) return {};
-  run_leaf_hooks(grad);
+namespace {
+thread_local bool t_in_place_allowed = false;  // see AccumulateGrad::InPlaceScope
+}  // namespace
+
+AccumulateGrad::InPlaceScope::InPlaceScope(bool allowed) : previous_(t_in_place_allowed) {
+  t_in_place_allowed = allowed;
+}
+
+AccumulateGrad::InPlaceScope::~InPlaceScope() { t_in_place_allowed = previous_; }
+
+template <typename Write>
+bool AccumulateGrad::accumulate(const std::shared_ptr<TensorImpl>& variable, Write&& write) {
   // Backward runs without the Python GIL, and two threads' graphs may share this leaf.
   std::unique_lock<std::mutex> lock(mutex_);
   AutogradMeta* meta = autograd_meta(*variable);
-  if (!meta->grad.defined()) {
-    // Keep the incoming gradient itself when nobody else holds it (the usual case), else a copy,
-    // so that a later in-place accumulation cannot write into another tensor. Under create_graph
-    // the gradient keeps its history, so that it can be differentiated again.
-    const bool exclusive = exclusively_owned(grad) && grad.is_contiguous();
-    // A view is copied too: .grad must not be tied to another tensor's base (nor refuse detach_()).
-    meta->grad = GradMode::is_enabled() ? (grad.impl()->is_view() ? clone(grad) : grad)
-                                        : (exclusive ? grad.detach() : clone(grad.detach()));
-  } else if (GradMode::is_enabled()) {
-    meta->grad = add(meta->grad, grad);
-  } else {
-    add_(meta->grad, grad);
-  }
+  if (!write(*meta)) return false;
   // A copy, taken under the lock: a hook may remove hooks while it runs. They run outside it, so
   // that a hook that waits (on other processes, say) blocks no other thread's accumulation.
   const auto post_hooks = meta->post_accumulate_grad_hooks;
@@ -199,7 +194,48 @@ TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
     const Tensor leaf(variable);
     for (const auto& [id, hook] : post_hooks) hook(leaf);
   }
+  return true;
+}
+
+TensorList AccumulateGrad::apply(TensorList&& grad_outputs) {
+  Tensor grad = std::move(grad_outputs[0]);
+  const std::shared_ptr<TensorImpl> variable = variable_.lock();
+  if (!grad.defined() || !variable) return {};
+  run_leaf_hooks(grad);
+  accumulate(variable, [&grad](AutogradMeta& meta) {
+    if (!meta.grad.defined()) {
+      // Keep the incoming gradient itself when nobody else holds it (the usual case), else a copy,
+      // so that a later in-place accumulation cannot write into another tensor. Under create_graph
+      // the gradient keeps its history, so that it can be differentiated again.
+      const bool exclusive = exclusively_owned(grad) && grad.is_contiguous();
+      // A view is copied too: .grad must not be tied to another tensor's base (nor refuse detach_()).
+      meta.grad = GradMode::is_enabled() ? (grad.impl()->is_view() ? clone(grad) : grad)
+                                         : (exclusive ? grad.detach() : clone(grad.detach()));
+    } else if (GradMode::is_enabled()) {
+      meta.grad = add(meta.grad, grad);
+    } else {
+      add_(meta.grad, grad);
+    }
+    return true;
+  });
   return {};
+}
+
+bool AccumulateGrad::accumulate_in_place(const Edge& edge, const std::function<bool(const Tensor&)>& add_into) {
+  auto* sink = dynamic_cast<AccumulateGrad*>(edge.node.get());
+  // Two owners, the leaf and this edge: no other gradient is on its way to this sink, in this
+  // graph or another, so what arrives here is the whole gradient the hooks expect.
+  if (!sink || !t_in_place_allowed || GradMode::is_enabled() || edge.node.use_count() != 2) return false;
+  const std::shared_ptr<TensorImpl> variable = sink->variable_.lock();
+  if (!variable) return false;
+  return sink->accumulate(variable, [&](AutogradMeta& meta) {
+    const Tensor& grad = meta.grad;
+    if (!meta.hooks.empty() || !grad.defined() || grad.requires_grad() || grad.dtype() != variable->dtype() ||
+        grad.sizes() != variable->sizes() || !add_into(grad))
+      return false;
+    grad.impl()->bump_version();  // as add_ would
+    return true;
+  });
 }
 
 HookHandle::HookHandle(const Tensor& tensor, uint64_t id) : id_(id) {

@@ -33,6 +33,21 @@ void check_operands(const char* op, const Tensor& a, const Tensor& b) {
   if (a.dtype() == DType::Bool) fail<NotImplementedError>(op, "not implemented for bool tensors");
 }
 
+// Adds a·b straight onto the .grad of the leaf behind `edge` when AccumulateGrad accepts it: one
+// GEMM with beta = 1 into a row-major .grad, or its transpose into a column-major one.
+bool add_product_to_grad(const Edge& edge, const Tensor& a, const Tensor& b) {
+  return AccumulateGrad::accumulate_in_place(edge, [&](const Tensor& grad) {
+    if (grad.is_contiguous()) {
+      kernels::backend("matmul", grad, a, b)->matmul(grad, a, b, /*accumulate=*/true);
+      return true;
+    }
+    const Tensor grad_t = transpose(grad, 0, 1);
+    if (!grad_t.is_contiguous()) return false;
+    kernels::backend("matmul", grad, a, b)->matmul(grad_t, transpose(b, 0, 1), transpose(a, 0, 1), /*accumulate=*/true);
+    return true;
+  });
+}
+
 // ---- matmul and its backward -----------------------------------------------------------------
 
 // A 1-D operand takes part as a one-row (left) or one-column (right) matrix, and that dim is
@@ -58,24 +73,30 @@ struct MatmulBackward final : Node {
     if (needs_input_grad(0)) {
       Tensor right = saved(B);
       if (b_is_vector) right = unsqueeze(right, -1);
-      grad_a = matmul(grad, transpose(right, -1, -2));  // (batch..., m, k); the engine sums the batch
-      if (a_is_vector) grad_a = squeeze(grad_a, {-2});
+      // Both operands are matrices (a 2-D gradient and no vector): a's gradient is one product.
+      const bool one_product = grad.dim() == 2 && !a_is_vector && !b_is_vector;
+      if (!one_product || !add_product_to_grad(next_edges()[0], grad, transpose(right, 0, 1))) {
+        grad_a = matmul(grad, transpose(right, -1, -2));  // (batch..., m, k); the engine sums the batch
+        if (a_is_vector) grad_a = squeeze(grad_a, {-2});
+      }
     }
     if (needs_input_grad(1)) {
       Tensor left = saved(A);
       if (a_is_vector) left = unsqueeze(left, 0);
-      if ((left.dim() > 2 && b_is_shared) || b_is_column_major) {
+      const bool b_is_matrix = b_is_shared && !b_is_vector;
+      if ((left.dim() > 2 && b_is_shared) || b_is_column_major || b_is_matrix) {
         // sum over the batch of a_i^T g_i is one GEMM over the batch stacked into rows, instead
         // of a batch of products summed afterwards.
         const int64_t rows = leading_rows(left.sizes());
         const Tensor stacked_left = reshape(left, {rows, left.size(-1)});
         const Tensor stacked_grad = reshape(grad, {rows, grad.size(-1)});
-        grad_b = b_is_column_major ? transpose(matmul(transpose(stacked_grad, 0, 1), stacked_left), 0, 1)
-                                   : matmul(transpose(stacked_left, 0, 1), stacked_grad);
+        if (!b_is_matrix || !add_product_to_grad(next_edges()[1], transpose(stacked_left, 0, 1), stacked_grad))
+          grad_b = b_is_column_major ? transpose(matmul(transpose(stacked_grad, 0, 1), stacked_left), 0, 1)
+                                     : matmul(transpose(stacked_left, 0, 1), stacked_grad);
       } else {
         grad_b = matmul(transpose(left, -1, -2), grad);
       }
-      if (b_is_vector) grad_b = squeeze(grad_b, {-1});
+      if (b_is_vector && grad_b.defined()) grad_b = squeeze(grad_b, {-1});
     }
     return {grad_a, grad_b};
   }
@@ -178,7 +199,7 @@ struct LinearBackward final : Node {
       const int64_t rows = leading_rows(x.sizes());
       const Tensor grad_rows_t = transpose(reshape(grad, {rows, grad.size(-1)}), 0, 1);
       const Tensor x_rows = reshape(x, {rows, x.size(-1)});
-      grad_weight = matmul(grad_rows_t, x_rows);
+      if (!add_product_to_grad(next_edges()[1], grad_rows_t, x_rows)) grad_weight = matmul(grad_rows_t, x_rows);
     }
     if (!has_bias) return {grad_input, grad_weight};
     // The bias's gradient is grad itself: the engine sums it over the rows it was broadcast to.
