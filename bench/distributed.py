@@ -3,8 +3,9 @@
     python bench/distributed.py [--ranks 2] [--repeat 10] [--quick]
 
 1. allreduce: the gradients of 16 parameters of 1M float32 each (64 MB) averaged by DDP's bucketed
-   path (copy into 25 MB buckets, non-blocking allreduces, copy back), and the buckets' allreduces
-   alone, against one raw mpi4py Allreduce of a 64 MB buffer; ratios of bandwidths (raw time / ours).
+   path (copy into 25 MB buckets, non-blocking allreduces, copy back; and with
+   gradient_as_bucket_view, where .grad is the bucket), and the buckets' allreduces alone, against
+   one raw mpi4py Allreduce of a 64 MB buffer; ratios of bandwidths (raw time / ours).
 2. epoch: one Fashion-MNIST epoch of tapegrad-train (784-128-10, global batch 256), 1 process x 2
    threads against 2 ranks x 1 thread (the samples/s the command reports).
 3. overlap: the 784-1024-1024-10 MLP on 2 ranks x 1 thread, batch 128 per rank: backward with DDP
@@ -58,7 +59,8 @@ def median_seconds(function, repeat):
 
 
 def measure_allreduce(repeat, elements):
-    """Prints 'allreduce <raw> <buckets' communication> <bucketed path> <buckets>' (seconds) on rank 0."""
+    """Prints 'allreduce <raw> <buckets' communication> <bucketed path> <bucket views> <buckets>' (seconds)
+    on rank 0."""
     import numpy as np
 
     import tapegrad as tg
@@ -73,18 +75,25 @@ def measure_allreduce(repeat, elements):
         def forward(self, x):
             return x
 
-    module = Parameters()
-    ddp = tg.nn.parallel.DistributedDataParallel(module)
-    for parameter in module.parameters():
-        parameter.grad = tg.randn(elements)
-    hooks = [(index, position, parameter) for index, bucket in enumerate(ddp._buckets)
-             for position, parameter in enumerate(bucket.parameters)]
+    def wrapped(as_view):
+        module = Parameters()
+        ddp = tg.nn.parallel.DistributedDataParallel(module, gradient_as_bucket_view=as_view)
+        for parameter in module.parameters():
+            parameter.grad = tg.randn(elements)
+        hooks = [(index, position, parameter) for index, bucket in enumerate(ddp._buckets)
+                 for position, parameter in enumerate(bucket.parameters)]
 
-    def bucketed():
-        ddp(None)  # arms the reduction, as a forward does
-        # What backward's post-accumulate-grad hooks do, in the order they fire.
-        for index, position, parameter in hooks:
-            ddp._gradient_ready(index, position, parameter)
+        def bucketed():
+            ddp(None)  # arms the reduction, as a forward does
+            # What backward's post-accumulate-grad hooks do, in the order they fire.
+            for index, position, parameter in hooks:
+                ddp._gradient_ready(index, position, parameter)
+        return ddp, bucketed
+
+    ddp, bucketed = wrapped(as_view=False)
+    # After its first call every .grad is a view of its bucket: the division is in place, nothing
+    # is copied back (a loop with zero_grad(set_to_none=False)).
+    _, bucket_view = wrapped(as_view=True)
 
     def communication():
         # The buckets' allreduces alone, as the hooks start them, without the copies in and out.
@@ -97,7 +106,7 @@ def measure_allreduce(repeat, elements):
     def raw():
         comm.Allreduce(MPI.IN_PLACE, flat, op=MPI.SUM)
 
-    seconds = [median_seconds(function, repeat) for function in (raw, communication, bucketed)]
+    seconds = [median_seconds(function, repeat) for function in (raw, communication, bucketed, bucket_view)]
     if dist.get_rank() == 0:
         print("allreduce", *seconds, len(ddp._buckets), flush=True)
 
@@ -196,8 +205,8 @@ def main():
     repeat = ["--repeat", str(1 if arguments.quick else arguments.repeat)] + (["--quick"] if arguments.quick else [])
 
     fields = launch(arguments.ranks, HERE, "--measure", "allreduce", *repeat).split()
-    raw, communication, bucketed = (float(value) for value in fields[1:4])
-    buckets = int(fields[4])
+    raw, communication, bucketed, bucket_view = (float(value) for value in fields[1:5])
+    buckets = int(fields[5])
     size_bytes = 16 * (1 << (12 if arguments.quick else 20)) * 4
     threaded, ranked = epoch_rate(1, arguments.ranks, arguments.quick), epoch_rate(arguments.ranks, 1, arguments.quick)
     fields = launch(arguments.ranks, HERE, "--measure", "overlap", *repeat).split()
@@ -211,6 +220,8 @@ def main():
          f"{size_bytes / communication / 1e9:.2f} GB/s, {raw / communication:.2f}x raw"),
         ("", "DDP bucketed path (with copies in and out)", f"{bucketed * 1e3:.1f} ms",
          f"{size_bytes / bucketed / 1e9:.2f} GB/s, {raw / bucketed:.2f}x raw"),
+        ("", "DDP with gradient_as_bucket_view (in-place division)", f"{bucket_view * 1e3:.1f} ms",
+         f"{size_bytes / bucket_view / 1e9:.2f} GB/s, {raw / bucket_view:.2f}x raw"),
         ("epoch", f"1 process x {n} threads", f"{threaded:,.0f} samples/s", ""),
         ("", f"{n} ranks x 1 thread", f"{ranked:,.0f} samples/s", f"{threaded / ranked:.2f}x the threaded time"),
         ("overlap", "backward, then allreduce", f"{backward * 1e3:.1f} + {allreduce * 1e3:.1f} ms",

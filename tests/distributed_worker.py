@@ -135,8 +135,10 @@ def ddp_equals_single_process():
     per_rank, steps = 4, 5
     loss_fn = nn.CrossEntropyLoss()
     for optimizer_name in ("sgd", "adam"):
-        # bucket_cap_mb: the default (one bucket for this small model) and one bucket per parameter.
-        for bucket_cap_mb in (None, 1e-6):
+        # bucket_cap_mb: the default (one bucket for this small model) and one bucket per parameter;
+        # .grad copied back or a view of its bucket, cleared to None or zeroed in place.
+        for bucket_cap_mb, as_view, set_to_none in [(None, False, True), (1e-6, False, True), (None, True, True),
+                                                    (1e-6, True, False)]:
             def optimizer_for(parameters):
                 if optimizer_name == "sgd":
                     return tg.optim.SGD(parameters, lr=0.1, momentum=0.9)
@@ -144,7 +146,8 @@ def ddp_equals_single_process():
 
             reference = make_model(seed=0)
             # Ranks start from different weights: DDP's broadcast makes them rank 0's.
-            model = nn.parallel.DistributedDataParallel(make_model(seed=rank), bucket_cap_mb=bucket_cap_mb)
+            model = nn.parallel.DistributedDataParallel(make_model(seed=rank), bucket_cap_mb=bucket_cap_mb,
+                                                        gradient_as_bucket_view=as_view)
             assert len(model._buckets) == (1 if bucket_cap_mb is None else 6)
             reference_optimizer, optimizer = optimizer_for(reference.parameters()), optimizer_for(model.parameters())
             for inputs, targets in global_batches(steps, per_rank, size):
@@ -152,8 +155,11 @@ def ddp_equals_single_process():
                 loss_fn(reference(inputs), targets).backward()
                 reference_optimizer.step()
                 shard = slice(rank * per_rank, (rank + 1) * per_rank)
-                optimizer.zero_grad()
+                optimizer.zero_grad(set_to_none=set_to_none)
                 loss_fn(model(inputs[shard]), targets[shard]).backward()
+                if as_view:
+                    views = [view.data_ptr() for bucket in model._buckets for view in bucket.views]
+                    assert sorted(p.grad.data_ptr() for p in model.parameters()) == sorted(views)
                 optimizer.step()
             assert not model._progress.works  # backward() returned with every allreduce waited for
             for ours, theirs in zip(parameters_of(model), parameters_of(reference)):

@@ -42,9 +42,12 @@ __all__ = ["DistributedDataParallel"]
 
 class _Bucket:
     """Parameters whose gradients are reduced together, through one flat array (and a tensor
-    sharing its memory, which the collectives take)."""
+    sharing its memory, which the collectives take). With ``as_view`` (gradient_as_bucket_view)
+    each parameter's .grad becomes a view into it after the first reduction, so that the averages
+    need no copy back, and a gradient accumulated into that .grad (zero_grad(set_to_none=False))
+    none in either."""
 
-    def __init__(self, parameters, world_size):
+    def __init__(self, parameters, world_size, as_view):
         import tapegrad
 
         self.parameters = parameters
@@ -52,6 +55,8 @@ class _Bucket:
         self.offsets = np.cumsum([0, *(parameter.numel() for parameter in parameters)]).tolist()
         self.flat = np.empty(self.offsets[-1], parameters[0].detach().numpy().dtype)
         self.tensor = tapegrad.from_numpy(self.flat)
+        self.views = [self.tensor[start:end].view(parameter.shape) for parameter, start, end
+                      in zip(parameters, self.offsets, self.offsets[1:])] if as_view else None
         self.reset()
 
     def reset(self):
@@ -61,19 +66,25 @@ class _Bucket:
     def write_gradient(self, position, gradient):
         self.arrived[position] = True
         self.missing -= 1
-        # gradient.numpy() shares .grad's memory, whatever its strides. Divided on the way in (as
-        # PyTorch's DDP divides before its allreduce), so that a sum of the buckets is the average
-        # with no pass of its own over them.
+        # gradient.numpy() shares .grad's memory, whatever its strides (and is the bucket's own
+        # slice when .grad is already its view: then the division is in place). Divided on the way
+        # in (as PyTorch's DDP divides before its allreduce), so that a sum of the buckets is the
+        # average with no pass of its own over them.
         np.divide(gradient.detach().numpy().reshape(-1), self.world_size,
                   out=self.flat[self.offsets[position]:self.offsets[position + 1]])
 
     def read_gradients(self):
         for position, parameter in enumerate(self.parameters):
+            if self.views is not None:
+                view = self.views[position]
+                if parameter.grad.data_ptr() != view.data_ptr() or parameter.grad.stride() != view.stride():
+                    parameter.grad = view
+                continue
             grad = parameter.grad.detach().numpy()
             grad[...] = self.flat[self.offsets[position]:self.offsets[position + 1]].reshape(grad.shape)
 
 
-def _assign_buckets(parameters, bucket_bytes, world_size):
+def _assign_buckets(parameters, bucket_bytes, world_size, as_view):
     """PyTorch's assignment: through the parameters in reverse order, one open bucket per dtype,
     closed once it holds at least its limit (FIRST_BUCKET_BYTES for the dtype's first bucket);
     buckets ordered by their first parameter."""
@@ -90,7 +101,7 @@ def _assign_buckets(parameters, bucket_bytes, world_size):
     buckets += [members for members, _, _ in open_buckets.values() if members]
     order = {id(parameter): index for index, parameter in enumerate(reversed(parameters))}
     buckets.sort(key=lambda members: order[id(members[0])])
-    return [_Bucket(members, world_size) for members in buckets]
+    return [_Bucket(members, world_size, as_view) for members in buckets]
 
 
 class _Progress:
@@ -149,6 +160,9 @@ class DistributedDataParallel(Module):
 
     Rank 0's parameters and buffers are copied to every rank here, so ranks may start from
     different initialisations. ``broadcast_buffers`` copies rank 0's buffers again at each forward.
+    ``gradient_as_bucket_view=True`` (PyTorch's option) makes each .grad a view into its bucket after
+    the first synchronised backward: the averages need no copy back, and with
+    ``zero_grad(set_to_none=False)`` the gradients are accumulated in the bucket itself.
     """
 
     def __init__(self, module, device_ids=None, output_device=None, dim=0, broadcast_buffers=True,
@@ -162,8 +176,6 @@ class DistributedDataParallel(Module):
             raise NotImplementedError(f"[{name}] find_unused_parameters=True is not supported: every parameter "
                                       "that requires grad must receive a gradient in each backward (set "
                                       "requires_grad_(False) on those that do not)")
-        if gradient_as_bucket_view:
-            raise NotImplementedError(f"[{name}] gradient_as_bucket_view=True is not supported")
         if device_ids not in (None, []) or output_device is not None:
             raise ValueError(f"[{name}] device_ids and output_device must be None for a CPU module")
         if not dist.is_initialized():
@@ -184,7 +196,7 @@ class DistributedDataParallel(Module):
             if not parameter.is_floating_point():
                 raise TypeError(f"[{name}] parameters that require grad are floating point, got {parameter.dtype}")
         cap = DEFAULT_BUCKET_CAP_MB if bucket_cap_mb is None else bucket_cap_mb
-        self._buckets = _assign_buckets(trained, int(cap * 1024 * 1024), self._world_size)
+        self._buckets = _assign_buckets(trained, int(cap * 1024 * 1024), self._world_size, gradient_as_bucket_view)
         this = weakref.ref(self)
         for bucket_index, bucket in enumerate(self._buckets):
             for position, parameter in enumerate(bucket.parameters):
