@@ -12,7 +12,8 @@ __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropo
            "binary_cross_entropy_with_logits", "conv1d", "conv2d",
            "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool2d",
-           "batch_norm", "layer_norm", "group_norm", "rms_norm", "normalize", "dropout1d", "dropout2d"]
+           "batch_norm", "layer_norm", "group_norm", "rms_norm", "normalize", "dropout1d", "dropout2d",
+           "scaled_dot_product_attention"]
 
 
 def _core(name):
@@ -361,3 +362,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """Binary cross entropy of logits and targets (weight, pos_weight, reduction), computed stably."""
     return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight,
                                                 _reduction(size_average, reduce, reduction))
+
+
+# Composed of the functions above, so imported last (attention.py imports this module).
+from .attention import scaled_dot_product_attention  # noqa: E402
