@@ -378,3 +378,25 @@ def test_channel_dropout_modules_and_errors():
         F.dropout2d(tg.rand(2, 3, 4))
     with pytest.warns(UserWarning, match=r"dropout2d: Received a 2-D input"):
         F.dropout2d(tg.rand(2, 3))
+
+
+# ---- threads ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("threads", [1, 3])
+@pytest.mark.parametrize("op", ["batch_norm", "layer_norm", "group_norm"])
+def test_large_inputs_split_over_threads(op, threads):
+    """Inputs large enough for the kernels to split their channels, rows or blocks of rows over threads give
+    PyTorch's results, on one thread and on several."""
+    calls = {
+        "batch_norm": (lambda lib, x, w, b: functional(lib).batch_norm(x, None, None, w, b, training=True), 6),
+        "layer_norm": (lambda lib, x, w, b: functional(lib).layer_norm(x, (33,), w, b), 33),
+        "group_norm": (lambda lib, x, w, b: functional(lib).group_norm(x, 2, w, b), 6),
+    }
+    fn, affine = calls[op]
+    shape = (40, 6, 16, 33)
+    previous = tg.get_num_threads()
+    tg.set_num_threads(threads)
+    try:
+        check_op(fn, shape, (affine,), (affine,), dtypes=(tg.float64,), layouts=("contiguous", "transposed"))
+    finally:
+        tg.set_num_threads(previous)
