@@ -6,8 +6,6 @@
 // Sums run in T over chunks of kChunk elements (the loops vectorise) and add up across chunks in
 // double, so float32 statistics stay accurate over long channels. The moments are taken about the
 // channel's (row's) first element, which keeps the one-pass variance free of cancellation.
-#include <omp.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -273,15 +271,18 @@ void CpuBackend::row_norm_backward(const Tensor& grad_input, const Tensor& grad_
           // weighted_sum = Σ g w, weighted_dot = Σ g w (x - mean), over the row.
           double weighted_sum = 0, weighted_dot = 0;
           if (inner == 1) {
-            T s = 0, d = 0;
+            for (int64_t start = 0; start < row_size; start += kChunk) {
+              const int64_t end = std::min(row_size, start + kChunk);
+              T s = 0, d = 0;
 #pragma omp simd reduction(+ : s, d)
-            for (int64_t j = 0; j < row_size; ++j) {
-              const T scaled = upstream[j] * value_or(w, first_channel + j, T(1));
-              s += scaled;
-              d += scaled * (source[j] - row_mean);
+              for (int64_t j = start; j < end; ++j) {
+                const T scaled = upstream[j] * value_or(w, first_channel + j, T(1));
+                s += scaled;
+                d += scaled * (source[j] - row_mean);
+              }
+              weighted_sum += s;
+              weighted_dot += d;
             }
-            weighted_sum = s;
-            weighted_dot = d;
             if (affine_grads)
               for (int64_t j = 0; j < row_size; ++j) {
                 block_weight[first_channel + j] += static_cast<double>(upstream[j] * (source[j] - row_mean) * row_rstd);
