@@ -84,7 +84,7 @@ struct RowNormBackward final : Node {
   TensorList apply(TensorList&& grads) override {
     refuse_double_backward(*this, is_group_norm ? "group norm" : "layer norm");
     const Tensor input = saved(Input), weight = saved(Weight), mean = saved(Mean), rstd = saved(Rstd);
-    const char* op = is_group_norm ? "group_norm" : "layer_norm";
+    const char* op = is_group_norm ? "group_norm_backward" : "layer_norm_backward";
     const Tensor grad = contiguous(grads[0]);
     const DimVector affine{geometry.affine_channels()};
     Tensor grad_input = empty_if(needs_input_grad(0), input.sizes(), input, op);
