@@ -153,7 +153,8 @@ def test_multihead_attention_unbatched_and_errors():
     ours = nn.MultiheadAttention(6, 3, dtype=tg.float64)
     copy_module(ours, theirs)
     data = np.random.default_rng(2).uniform(-1, 1, size=(4, 6))
-    (out_ours, weights_ours), (out_theirs, weights_theirs) = ours(*[tg.tensor(data)] * 3), theirs(*[torch.tensor(data)] * 3)
+    out_ours, weights_ours = ours(*[tg.tensor(data)] * 3)
+    out_theirs, weights_theirs = theirs(*[torch.tensor(data)] * 3)
     assert_close(out_ours, out_theirs, 1e-9, 1e-7, "output")
     assert_close(weights_ours, weights_theirs, 1e-9, 1e-7, "weights")
     assert [k for k, _ in nn.MultiheadAttention(6, 3, bias=False).named_parameters()] == \

@@ -162,7 +162,8 @@ def test_batch_norm_module_state(kwargs):
 def test_batch_norm_module_eval_without_running_stats():
     """track_running_stats=False: eval mode still normalises with the batch's statistics."""
     data = np.random.default_rng(2).uniform(-1, 1, size=(5, 3))
-    ours, theirs = nn.BatchNorm1d(3, track_running_stats=False).eval(), torch.nn.BatchNorm1d(3, track_running_stats=False).eval()
+    ours = nn.BatchNorm1d(3, track_running_stats=False).eval()
+    theirs = torch.nn.BatchNorm1d(3, track_running_stats=False).eval()
     assert_close(ours(tg.tensor(data, dtype=tg.float32)), theirs(torch.tensor(data, dtype=torch.float32)), 1e-5, 1e-4)
 
 
