@@ -22,6 +22,7 @@
 #include "tapegrad/kernels/creation.h"
 #include "tapegrad/kernels/kernels.h"
 #include "tapegrad/kernels/loss.h"
+#include "tapegrad/kernels/normalization.h"
 #include "tapegrad/kernels/optim.h"
 #include "tapegrad/kernels/pool.h"
 
@@ -187,6 +188,38 @@ class Backend {
   // max_exp_avg_sq is used only with amsgrad.
   virtual void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                          const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options) = 0;
+
+  // ---- normalisation: one pass for the statistics, one to normalise; backward alike ---------------
+  // ops/normalization.cpp checks shapes and dtypes (float32/float64, all operands alike). weight and
+  // bias are undefined when absent (a scale of 1, a shift of 0); every other tensor is defined unless
+  // said otherwise; outputs are allocated by the caller and overwritten.
+
+  // Batch norm of input (batch, channels, h, w), any strides, into out (contiguous, input's shape):
+  // out = (input - mean) * invstd * weight + bias per channel. `training`: mean and invstd
+  // (1 / sqrt(biased variance + eps)) are computed from the input (one pass, per channel) and
+  // written, and the biased variance too where `variance` is defined; otherwise mean and invstd hold
+  // the statistics to use (the running ones). mean, invstd, variance, weight, bias: (channels),
+  // contiguous.
+  virtual void batch_norm(const Tensor& out, const Tensor& mean, const Tensor& invstd, const Tensor& variance,
+                          const Tensor& input, const Tensor& weight, const Tensor& bias, bool training,
+                          double eps) = 0;
+  // The gradients (each undefined when not needed) of batch_norm from grad (contiguous, input's
+  // shape), with the mean and invstd the forward used: grad_input (contiguous, input's shape)
+  // through the batch statistics when `training`, grad_weight and grad_bias (channels).
+  virtual void batch_norm_backward(const Tensor& grad_input, const Tensor& grad_weight, const Tensor& grad_bias,
+                                   const Tensor& grad, const Tensor& input, const Tensor& weight, const Tensor& mean,
+                                   const Tensor& invstd, bool training) = 0;
+  // Layer and group norm (RowNormGeometry says how): out (contiguous, input's shape) normalises each
+  // row of input (contiguous, (rows, row_size)) and writes its mean and 1 / sqrt(biased variance +
+  // eps) into mean and rstd (rows); weight and bias have geometry.affine_channels() elements.
+  virtual void row_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const Tensor& input,
+                        const Tensor& weight, const Tensor& bias, const RowNormGeometry& geometry, double eps) = 0;
+  // Its gradients (each undefined when not needed) from grad (contiguous, input's shape) and the
+  // saved mean and rstd: grad_input (input's shape), grad_weight and grad_bias (affine channels).
+  virtual void row_norm_backward(const Tensor& grad_input, const Tensor& grad_weight, const Tensor& grad_bias,
+                                 const Tensor& grad, const Tensor& input, const Tensor& weight, const Tensor& mean,
+                                 const Tensor& rstd, const RowNormGeometry& geometry) = 0;
+  // ---- end of normalisation -------------------------------------------------------------------------
 
  protected:
   // Backends are static instances, never deleted through this interface.

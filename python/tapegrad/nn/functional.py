@@ -2,6 +2,7 @@
 
 The losses are fused C++ kernels (csrc/tapegrad/ops/loss.cpp) with their own backward nodes.
 """
+import math
 import warnings
 
 from .. import _C
@@ -10,7 +11,9 @@ __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropo
            "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "conv1d", "conv2d",
            "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-           "adaptive_max_pool2d"]
+           "adaptive_max_pool2d",
+           "batch_norm", "layer_norm", "group_norm", "rms_norm", "normalize", "dropout1d", "dropout2d",
+           "scaled_dot_product_attention"]
 
 
 def _core(name):
@@ -108,6 +111,134 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     return (output, indices) if return_indices else output
 
 
+# ---- normalisation: fused kernels in csrc/tapegrad/ops/normalization.cpp (modules: nn/normalization.py) ----
+
+def _verify_batch_size(size):
+    """PyTorch's check that training statistics see more than one value per channel."""
+    count = size[0]
+    for extent in size[2:]:
+        count *= extent
+    if count == 1:
+        raise ValueError(f"Expected more than 1 value per channel when training, got input size {list(size)}")
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalises each channel (dim 1) by the batch's statistics (training, updating the running ones in place
+    where given) or by the running statistics; one fused kernel forward and one backward."""
+    if training:
+        _verify_batch_size(input.shape)
+    if training and eps <= 0.0:
+        raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    if eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    return _C._batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps)
+
+
+def _normalized_shape(normalized_shape):
+    return [normalized_shape] if isinstance(normalized_shape, int) else list(normalized_shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalises over the last len(normalized_shape) dims, then scales and shifts per element; fused kernels."""
+    return _C._layer_norm(input, _normalized_shape(normalized_shape), weight, bias, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalises each group of channels of each batch item, then scales and shifts per channel; fused kernels."""
+    if input.dim() < 2:
+        raise RuntimeError(f"[group_norm] Expected at least 2 dimensions for input tensor but received {input.dim()}")
+    _verify_batch_size([input.shape[0] * input.shape[1] // num_groups, num_groups] + list(input.shape[2:]))
+    return _C._group_norm(input, num_groups, weight, bias, eps)
+
+
+# torch.finfo(dtype).eps: rms_norm's default eps.
+_MACHINE_EPSILON = {_C.float32: 1.1920928955078125e-07, _C.float64: 2.220446049250313e-16}
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """input / sqrt(mean(input**2) + eps) over the last len(normalized_shape) dims, times weight; eps=None is
+    the dtype's machine epsilon. Composed of tapegrad ops, as PyTorch's CPU rms_norm (grad_fn MulBackward0)."""
+    shape = _normalized_shape(normalized_shape)
+    if weight is not None and list(weight.shape) != shape:
+        raise RuntimeError(f"[rms_norm] Expected weight to be of same shape as normalized_shape, but got weight of "
+                           f"shape {list(weight.shape)} and normalized_shape = {shape}")
+    if input.dim() < len(shape) or list(input.shape[input.dim() - len(shape):]) != shape:
+        raise RuntimeError(f"[rms_norm] Given normalized_shape={shape}, expected input with shape [*, "
+                           f"{str(shape)[1:-1]}], but got input of size {list(input.shape)}")
+    if eps is None:
+        eps = _MACHINE_EPSILON.get(input.dtype, _MACHINE_EPSILON[_C.float32])
+    dims = list(range(-len(shape), 0))
+    result = input * (input.pow(2).mean(dims, keepdim=True) + eps).rsqrt()
+    return result if weight is None else result * weight
+
+
+def _vector_norm(input, p, dim):
+    """The p-norm of input over dim, kept, with PyTorch's zero gradient at an all-zero vector (where the
+    root's derivative is infinite)."""
+    magnitude = input.abs()
+    if p == math.inf:
+        return magnitude.amax(dim, keepdim=True)
+    if p == -math.inf:
+        return magnitude.amin(dim, keepdim=True)
+    if p == 0:
+        return (input != 0).to(input.dtype).sum(dim, keepdim=True)
+    if p == 1:
+        return magnitude.sum(dim, keepdim=True)
+    total = magnitude.pow(p).sum(dim, keepdim=True)
+    positive = total > 0
+    root = _C.where(positive, total, _C.ones_like(total)).pow(1.0 / p)
+    return _C.where(positive, root, _C.zeros_like(total))
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
+    """input / max(||input||_p, eps) along dim."""
+    result = input / _vector_norm(input, p, dim).clamp_min(eps).expand_as(input)
+    return result if out is None else out.copy_(result)
+
+
+def _feature_dropout(input, p, training, inplace, channel_dim):
+    """Zeroes whole channels (dim channel_dim, each with its own mask per batch item) with probability p."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    shape = list(input.shape[:channel_dim + 1]) + [1] * (input.dim() - channel_dim - 1)
+    mask = _dropout_mask(shape, p, input.dtype)
+    return input.mul_(mask) if inplace else input * mask
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Channel-wise dropout of (N, C, L) or unbatched (C, L) input."""
+    if input.dim() not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.dim()}D input. Note that dropout1d exists to "
+            "provide channel-wise dropout on inputs with 1 spatial dimension, a channel dimension, and an optional "
+            "batch dimension (i.e. 2D or 3D inputs).")
+    return _feature_dropout(input, p, training, inplace, channel_dim=input.dim() - 2)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Channel-wise dropout of (N, C, H, W); a 3-D input is taken as (N, C, L), with PyTorch's warning."""
+    if input.dim() not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.dim()}-D input to dropout2d, which is deprecated and will result in an "
+            "error in a future release. To retain the behavior and silence this warning, please use dropout instead. "
+            "Note that dropout2d exists to provide channel-wise dropout on inputs with 2 spatial dimensions, a "
+            "channel dimension, and an optional batch dimension (i.e. 3D or 4D inputs).", stacklevel=2)
+    if input.dim() == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout behavior is "
+            "desired - input is interpreted as shape (N, C, L), where C is the channel dim. This behavior will "
+            "change in a future release to interpret the input as one without a batch dimension, i.e. shape "
+            "(C, H, W). To maintain the 1D channel-wise dropout behavior, please switch to using dropout1d "
+            "instead.", stacklevel=2)
+    if input.dim() < 2:
+        raise RuntimeError(f"[dropout2d] Feature dropout requires at least 2 dimensions in the input, got shape "
+                           f"{list(input.shape)}")
+    return _feature_dropout(input, p, training, inplace, channel_dim=1)
+# ---- end of normalisation ----
+
+
 def relu(input, inplace=False):
     """max(input, 0) elementwise."""
     return input.relu_() if inplace else _C.relu(input)
@@ -150,11 +281,15 @@ def dropout(input, p=0.5, training=True, inplace=False):
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
     if not training or p == 0.0:
         return input
-    if p == 1.0:
-        mask = _C.zeros_like(input)
-    else:
-        mask = (_C.rand(*input.shape, dtype=input.dtype) < 1.0 - p).to(input.dtype) / (1.0 - p)
+    mask = _dropout_mask(input.shape, p, input.dtype)
     return input.mul_(mask) if inplace else input * mask
+
+
+def _dropout_mask(shape, p, dtype):
+    """Zeros with probability p, 1/(1-p) elsewhere (all zeros for p = 1), of `shape`."""
+    if p == 1.0:
+        return _C.zeros(*shape, dtype=dtype)
+    return (_C.rand(*shape, dtype=dtype) < 1.0 - p).to(dtype) / (1.0 - p)
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -227,3 +362,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """Binary cross entropy of logits and targets (weight, pos_weight, reduction), computed stably."""
     return _C._binary_cross_entropy_with_logits(input, target, weight, pos_weight,
                                                 _reduction(size_average, reduce, reduction))
+
+
+# Composed of the functions above, so imported last (attention.py imports this module).
+from .attention import scaled_dot_product_attention  # noqa: E402

@@ -99,6 +99,18 @@ class CpuBackend final : public kernels::Backend {
                 bool first_step) override;
   void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                  const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options) override;
+
+  // normalization.cpp
+  void batch_norm(const Tensor& out, const Tensor& mean, const Tensor& invstd, const Tensor& variance,
+                  const Tensor& input, const Tensor& weight, const Tensor& bias, bool training, double eps) override;
+  void batch_norm_backward(const Tensor& grad_input, const Tensor& grad_weight, const Tensor& grad_bias,
+                           const Tensor& grad, const Tensor& input, const Tensor& weight, const Tensor& mean,
+                           const Tensor& invstd, bool training) override;
+  void row_norm(const Tensor& out, const Tensor& mean, const Tensor& rstd, const Tensor& input, const Tensor& weight,
+                const Tensor& bias, const kernels::RowNormGeometry& geometry, double eps) override;
+  void row_norm_backward(const Tensor& grad_input, const Tensor& grad_weight, const Tensor& grad_bias,
+                         const Tensor& grad, const Tensor& input, const Tensor& weight, const Tensor& mean,
+                         const Tensor& rstd, const kernels::RowNormGeometry& geometry) override;
 };
 
 // The one instance (kernels/backend.cpp's table points at it). It holds no state: the random
