@@ -187,6 +187,12 @@ class Backend {
   // max_exp_avg_sq is used only with amsgrad.
   virtual void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                          const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options) = 0;
+  // Increments `step`; grad_avg is used only when centered, momentum_buffer only with momentum > 0.
+  virtual void rmsprop_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& grad_avg,
+                            const Tensor& momentum_buffer, const Tensor& step, const RmspropOptions& options) = 0;
+  // Increments `step` (the decayed lr depends on it) and adds the squared gradient into `sum`.
+  virtual void adagrad_step(const Tensor& param, const Tensor& grad, const Tensor& sum, const Tensor& step,
+                            const AdagradOptions& options) = 0;
 
  protected:
   // Backends are static instances, never deleted through this interface.

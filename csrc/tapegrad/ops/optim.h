@@ -5,7 +5,7 @@
 #pragma once
 
 #include "tapegrad/core/tensor.h"
-#include "tapegrad/kernels/optim.h"  // SgdOptions, AdamOptions
+#include "tapegrad/kernels/optim.h"  // SgdOptions, AdamOptions, RmspropOptions, AdagradOptions
 
 namespace tg {
 
@@ -17,5 +17,14 @@ Tensor sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_
 // with amsgrad.
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options);
+
+// `step` as Adam's. `grad_avg` is used (and required) only when centered, `momentum_buffer` only
+// with momentum > 0.
+void rmsprop_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& grad_avg,
+                  const Tensor& momentum_buffer, const Tensor& step, const RmspropOptions& options);
+
+// `step` as Adam's; `sum` accumulates the squared gradients.
+void adagrad_step(const Tensor& param, const Tensor& grad, const Tensor& sum, const Tensor& step,
+                  const AdagradOptions& options);
 
 }  // namespace tg

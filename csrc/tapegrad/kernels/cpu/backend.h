@@ -99,6 +99,10 @@ class CpuBackend final : public kernels::Backend {
                 bool first_step) override;
   void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                  const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options) override;
+  void rmsprop_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& grad_avg,
+                    const Tensor& momentum_buffer, const Tensor& step, const RmspropOptions& options) override;
+  void adagrad_step(const Tensor& param, const Tensor& grad, const Tensor& sum, const Tensor& step,
+                    const AdagradOptions& options) override;
 };
 
 // The one instance (kernels/backend.cpp's table points at it). It holds no state: the random

@@ -72,6 +72,17 @@ void with_flags(F&& f, bool flag, Flags... rest) {
   else with_flags([&](auto... constants) { f(std::false_type{}, constants...); }, rest...);
 }
 
+// Adds one to the step count (a one-element tensor of its own floating dtype, as torch keeps it)
+// and returns the new count.
+double incremented_step(const Tensor& step, const char* op) {
+  return dispatch_floating(step.dtype(), op, [&](auto tag) {
+    using S = typename decltype(tag)::type;
+    S* value = static_cast<S*>(step.raw_data());
+    *value = *value + S(1);
+    return static_cast<double>(*value);
+  });
+}
+
 }  // namespace
 
 void CpuBackend::sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_buffer,
@@ -104,12 +115,7 @@ void CpuBackend::adam_step(const Tensor& param, const Tensor& grad, const Tensor
                            const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options) {
   const char* op = options.decoupled_weight_decay ? "adamw_step" : "adam_step";
   // The step count and the bias corrections are Python floats in torch.optim: computed in double.
-  const double step_count = dispatch_floating(step.dtype(), op, [&](auto tag) {
-    using S = typename decltype(tag)::type;
-    S* value = static_cast<S*>(step.raw_data());
-    *value = *value + S(1);
-    return static_cast<double>(*value);
-  });
+  const double step_count = incremented_step(step, op);
   const double bias_correction1 = 1.0 - std::pow(options.beta1, step_count);
   const double bias_correction2 = 1.0 - std::pow(options.beta2, step_count);
   const double step_size = options.lr / bias_correction1;
@@ -141,6 +147,69 @@ void CpuBackend::adam_step(const Tensor& param, const Tensor& grad, const Tensor
         p = p + negative_step * m / denominator;
       });
     }, options.maximize, options.weight_decay != 0.0, options.decoupled_weight_decay, options.amsgrad, small_weight);
+  });
+}
+
+void CpuBackend::rmsprop_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& grad_avg,
+                              const Tensor& momentum_buffer, const Tensor& step, const RmspropOptions& options) {
+  const char* op = "rmsprop_step";
+  incremented_step(step, op);  // RMSprop's update does not depend on it; torch counts it all the same
+  const bool has_momentum = options.momentum > 0.0;
+  // Absent state is stood in for by square_avg, which the update then never touches as such.
+  const Tensor& average = options.centered ? grad_avg : square_avg;
+  const Tensor& buffer = has_momentum ? momentum_buffer : square_avg;
+  dispatch_floating(param.dtype(), op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T weight_decay = T(options.weight_decay), alpha = T(options.alpha), alpha_complement = T(1.0 - options.alpha);
+    const T eps = T(options.eps), momentum = T(options.momentum), negative_lr = T(-options.lr);
+    // grad_avg.lerp_(grad, 1 - alpha): ATen's lerp picks its formula by the weight's size.
+    const bool small_weight = std::abs(alpha_complement) < T(0.5);
+    with_flags([&](auto maximize, auto decay, auto centered, auto uses_momentum, auto small) {
+      for_each_element<T, 5>({&param, &grad, &square_avg, &average, &buffer},
+                             [=](T& p, const T& g, T& v, T& m, T& b) {
+        T d = g;
+        if constexpr (maximize()) d = -d;
+        if constexpr (decay()) d = d + weight_decay * p;
+        v = v * alpha;
+        v = v + alpha_complement * d * d;
+        T denominator;
+        if constexpr (centered()) {
+          if constexpr (small()) m = m + alpha_complement * (d - m);
+          else m = d - (d - m) * (T(1) - alpha_complement);
+          denominator = std::sqrt(v - m * m);
+        } else {
+          denominator = std::sqrt(v);
+        }
+        denominator = denominator + eps;
+        if constexpr (uses_momentum()) {
+          b = b * momentum + d / denominator;
+          p = p + negative_lr * b;
+        } else {
+          p = p + negative_lr * (d / denominator);
+        }
+      });
+    }, options.maximize, options.weight_decay != 0.0, options.centered, has_momentum, small_weight);
+  });
+}
+
+void CpuBackend::adagrad_step(const Tensor& param, const Tensor& grad, const Tensor& sum, const Tensor& step,
+                              const AdagradOptions& options) {
+  const char* op = "adagrad_step";
+  const double step_count = incremented_step(step, op);
+  // As torch.optim: the decayed lr is a Python float.
+  const double decayed_lr = options.lr / (1.0 + (step_count - 1.0) * options.lr_decay);
+  dispatch_floating(param.dtype(), op, [&](auto tag) {
+    using T = typename decltype(tag)::type;
+    const T weight_decay = T(options.weight_decay), eps = T(options.eps), negative_lr = T(-decayed_lr);
+    with_flags([&](auto maximize, auto decay) {
+      for_each_element<T, 3>({&param, &grad, &sum}, [=](T& p, const T& g, T& s) {
+        T d = g;
+        if constexpr (maximize()) d = -d;
+        if constexpr (decay()) d = d + weight_decay * p;
+        s = s + d * d;
+        p = p + negative_lr * (d / (std::sqrt(s) + eps));
+      });
+    }, options.maximize, options.weight_decay != 0.0);
   });
 }
 
