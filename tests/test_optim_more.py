@@ -226,3 +226,119 @@ def test_lbfgs_errors_as_torch():
         with pytest.raises(RuntimeError, match="only 'strong_wolfe' is supported"):
             optimizer.step(closure)
         assert lib.optim.LBFGS([a], max_iter=8).defaults["max_eval"] == 10
+
+
+# ---- schedulers --------------------------------------------------------------------------------
+
+def schedule(lib, make, steps, optimizer="SGD", **optimizer_options):
+    """The lr (and momentum or betas) of both groups after construction and after each step."""
+    params = [lib.zeros(2, requires_grad=True), lib.zeros(3, requires_grad=True)]
+    opt = getattr(lib.optim, optimizer)([{"params": params[:1]}, {"params": params[1:], "lr": 0.05}], lr=0.1,
+                                        **optimizer_options)
+
+    def snapshot():
+        return [(group["lr"], group.get("momentum"), group.get("betas")) for group in opt.param_groups]
+
+    scheduler = make(lib, opt)
+    history = [(scheduler.get_last_lr(), snapshot())]
+    for _ in range(steps):
+        opt.step()
+        scheduler.step()
+        history.append((scheduler.get_last_lr(), snapshot()))
+    return history, scheduler
+
+
+ONE_CYCLE = {
+    "default": (dict(max_lr=1.0, total_steps=20), "SGD", dict(momentum=0.9)),
+    "per-group": (dict(max_lr=[1.0, 0.3], epochs=3, steps_per_epoch=7, base_momentum=[0.8, 0.7],
+                       max_momentum=(0.9, 0.95)), "SGD", dict(momentum=0.9)),
+    "linear": (dict(max_lr=0.5, total_steps=17, anneal_strategy="linear", pct_start=0.4), "SGD", dict(momentum=0.5)),
+    "three-phase": (dict(max_lr=0.5, total_steps=25, three_phase=True, div_factor=10.0, final_div_factor=100.0),
+                    "SGD", dict(momentum=0.5)),
+    "three-phase-linear": (dict(max_lr=0.5, total_steps=25, three_phase=True, anneal_strategy="linear"), "SGD",
+                           dict(momentum=0.5)),
+    "no-momentum-cycle": (dict(max_lr=0.5, total_steps=12, cycle_momentum=False), "SGD", dict()),
+    "adam-betas": (dict(max_lr=0.01, total_steps=15), "Adam", dict()),
+    "rmsprop": (dict(max_lr=0.01, total_steps=15), "RMSprop", dict(momentum=0.9)),
+}
+
+
+@pytest.mark.parametrize("case", ONE_CYCLE)
+def test_one_cycle_matches_torch(case):
+    options, optimizer, optimizer_options = ONE_CYCLE[case]
+    steps = options.get("total_steps") or options["epochs"] * options["steps_per_epoch"]
+
+    def make(lib, opt):
+        return lib.optim.lr_scheduler.OneCycleLR(opt, **options)
+
+    ours, our_scheduler = schedule(tg, make, steps, optimizer, **optimizer_options)
+    theirs, their_scheduler = schedule(torch, make, steps, optimizer, **optimizer_options)
+    assert ours == theirs  # the same formulas in the same order: equal to the last bit
+    assert set(our_scheduler.state_dict()) == set(their_scheduler.state_dict())
+
+
+def test_one_cycle_errors_as_torch():
+    for lib in (tg, torch):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+        OneCycleLR = lib.optim.lr_scheduler.OneCycleLR
+        with pytest.raises(ValueError, match="You must define either total_steps OR"):
+            OneCycleLR(opt, max_lr=1.0)
+        with pytest.raises(ValueError, match="Expected positive integer total_steps"):
+            OneCycleLR(opt, max_lr=1.0, total_steps=0)
+        with pytest.raises(ValueError, match="Expected float between 0 and 1 pct_start"):
+            OneCycleLR(opt, max_lr=1.0, total_steps=5, pct_start=1.5)
+        with pytest.raises(ValueError, match="anneal_strategy must be one of"):
+            OneCycleLR(opt, max_lr=1.0, total_steps=5, anneal_strategy="exp")
+        with pytest.raises(ValueError):
+            OneCycleLR(opt, max_lr=[1.0, 2.0], total_steps=5)
+        with pytest.raises(ValueError, match="optimizer must support momentum"):
+            OneCycleLR(lib.optim.Adagrad([lib.zeros(1, requires_grad=True)]), max_lr=1.0, total_steps=5)
+        scheduler = OneCycleLR(opt, max_lr=1.0, total_steps=2)
+        opt.step()
+        scheduler.step()
+        scheduler.step()
+        with pytest.raises(ValueError, match="Tried to step 3 times"):
+            scheduler.step()
+
+
+@pytest.mark.parametrize("options", [dict(T_0=5), dict(T_0=3, T_mult=2, eta_min=0.01), dict(T_0=2, T_mult=3)])
+def test_cosine_warm_restarts_matches_torch(options):
+    def make(lib, opt):
+        return lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, **options)
+
+    ours, our_scheduler = schedule(tg, make, 40)
+    theirs, their_scheduler = schedule(torch, make, 40)
+    assert ours == theirs
+    assert set(our_scheduler.state_dict()) == set(their_scheduler.state_dict())
+
+
+@pytest.mark.parametrize("T_mult", [1, 2])
+def test_cosine_warm_restarts_fractional_epochs_match_torch(T_mult):
+    def run(lib):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        scheduler = lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=T_mult, eta_min=0.001)
+        lrs = []
+        for epoch in range(10):
+            for batch in range(4):
+                opt.step()
+                scheduler.step(epoch + batch / 4)
+                lrs.append((scheduler.get_last_lr(), scheduler.T_cur, scheduler.T_i, scheduler.last_epoch))
+        scheduler.step(26)  # interleaved: then step() goes on from 27
+        scheduler.step()
+        lrs.append((scheduler.get_last_lr(), scheduler.last_epoch))
+        return lrs
+    assert run(tg) == run(torch)
+
+
+def test_cosine_warm_restarts_errors_as_torch():
+    for lib in (tg, torch):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        CosineAnnealingWarmRestarts = lib.optim.lr_scheduler.CosineAnnealingWarmRestarts
+        with pytest.raises(ValueError, match="Expected positive integer T_0"):
+            CosineAnnealingWarmRestarts(opt, T_0=0)
+        with pytest.raises(ValueError, match="Expected integer T_mult >= 1"):
+            CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=0)
+        with pytest.raises(ValueError, match="Expected float or int eta_min"):
+            CosineAnnealingWarmRestarts(opt, T_0=2, eta_min="0")
+        with pytest.raises(ValueError, match="Expected non-negative epoch"):
+            CosineAnnealingWarmRestarts(opt, T_0=2).step(-1)
