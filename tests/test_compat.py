@@ -298,10 +298,10 @@ def test_storage_minimal_forms_as_torch():
 
 def _send_back_doubled(inbox, outbox):
     tensor = inbox.get()
-    # A tensor this child sends would be shared memory it created, which only the resource tracker
-    # would clean up after the child exits; the values come back as a list.
-    outbox.put((tensor * 2).tolist())
+    outbox.put(tensor * 2)  # a new tensor: sent as a copy
     outbox.put(tensor.is_shared())
+    tensor.mul_(-1)
+    outbox.put(tensor)  # the shared one goes back by reference
 
 
 def _write_in_place(shared, done):
@@ -320,10 +320,16 @@ def test_tensors_cross_a_queue_and_arrive_equal():
     inbox.put(sent)
     received = outbox.get(timeout=60)
     arrived_shared = outbox.get(timeout=60)
+    returned = outbox.get(timeout=60)
     worker.join(timeout=60)
     assert worker.exitcode == 0
-    assert received == (torch.arange(12, dtype=torch.float64).reshape(3, 4).t() * 2).tolist()
+    expected = torch.arange(12, dtype=torch.float64).reshape(3, 4).t()
+    same_values(received, expected * 2)
+    assert not received.is_shared()
     assert arrived_shared and sent.is_shared()  # sending moved it into shared memory, as torch does
+    same_values(sent, -expected)  # the worker's in-place write is seen here
+    assert returned.data_ptr() != sent.data_ptr() and returned.is_shared()
+    same_values(returned, -expected)
 
 
 def test_share_memory_makes_writes_visible_across_processes():

@@ -1,15 +1,18 @@
 """Tensor.storage() / untyped_storage() in minimal forms (what course code reads from them: size,
 elements, data_ptr, nbytes), and Tensor.share_memory_() / is_shared(), which move a tensor's
 memory into a POSIX shared-memory segment so that processes see one another's writes."""
+import _posixshmem  # what multiprocessing.shared_memory maps segments with
 import atexit
-from multiprocessing import resource_tracker, shared_memory
+import mmap
+import os
+from multiprocessing import shared_memory
 
 import numpy as np
 
 from . import _C
 
-# Segments this process created or attached, by the address of their first byte: a tensor viewing
-# one keeps its NumPy buffer (and so the mapping) alive, and these keep the names to unlink.
+# The names of the segments this process created or attached, by the address of their first byte,
+# and the segments it created, which it unlinks when it exits.
 _segments = {}
 _created = []
 
@@ -112,25 +115,31 @@ atexit.register(_unlink_created_segments)
 
 
 def attach(name, dtype, numel):
-    """A 1-D tensor of numel elements of dtype viewing the shared-memory segment `name`."""
-    segment = shared_memory.SharedMemory(name=name)
-    # The creating process owns the segment's name; without this the resource tracker would also
-    # unlink it when this process exits.
-    resource_tracker.unregister(segment._name, "shared_memory")
-    return _viewing(segment, dtype, numel)
+    """A 1-D tensor of numel elements of dtype viewing the shared-memory segment `name`.
+
+    The segment is mapped directly rather than through SharedMemory, which would register the name
+    with this process's resource tracker: a worker started before the segment existed has a
+    tracker of its own, which would unlink the creator's segment when the worker exits."""
+    descriptor = _posixshmem.shm_open("/" + name, os.O_RDWR, mode=0o600)
+    try:
+        mapping = mmap.mmap(descriptor, os.fstat(descriptor).st_size)
+    finally:
+        os.close(descriptor)
+    return _viewing(mapping, name, dtype, numel)
 
 
-def _viewing(segment, dtype, numel):
-    array = np.ndarray((numel,), dtype=np.dtype(str(dtype).split(".")[1]), buffer=segment.buf)
+def _viewing(buffer, name, dtype, numel):
+    # The NumPy array holds the buffer (and so the mapping) for as long as the tensor lives.
+    array = np.ndarray((numel,), dtype=np.dtype(str(dtype).split(".")[1]), buffer=buffer)
     storage = _C.from_numpy(array)
     if numel:
-        _segments[storage.data_ptr()] = segment
+        _segments[storage.data_ptr()] = name
     return storage
 
 
 def segment_name(tensor):
     """The name of the shared-memory segment under tensor, which must be shared."""
-    return _segments[tensor._storage_tensor().data_ptr()].name
+    return _segments[tensor._storage_tensor().data_ptr()]
 
 
 def _share_memory_(self):
@@ -142,7 +151,7 @@ def _share_memory_(self):
     old = self._storage_tensor()
     segment = shared_memory.SharedMemory(create=True, size=old.numel() * old.element_size())
     _created.append(segment)
-    storage = _viewing(segment, old.dtype, old.numel())
+    storage = _viewing(segment.buf, segment.name, old.dtype, old.numel())
     storage.copy_(old)
     self.data = storage.as_strided(self.size(), self.stride(), self.storage_offset())
     return self

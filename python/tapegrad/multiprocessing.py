@@ -1,7 +1,9 @@
 """tapegrad.multiprocessing, as torch.multiprocessing: the standard library's multiprocessing,
-re-exported, with tensors sent through its queues and pipes in shared memory. A tensor put on a
-Queue is moved into shared memory (Tensor.share_memory_) and the receiver maps the same memory, so
-writes on either side are seen on the other, as in torch."""
+re-exported, with tensors sent through its queues and pipes in shared memory. A tensor the main
+process puts on a Queue is moved into shared memory (Tensor.share_memory_) and the receiver maps the
+same memory, so writes on either side are seen on the other, as in torch. The segments live until
+the main process exits. A worker process sends its own unshared tensors as copies (an already
+shared tensor, which it received, goes back by reference)."""
 import multiprocessing
 from multiprocessing import *  # noqa: F401,F403  (the standard library's names, as torch re-exports them)
 from multiprocessing.reduction import ForkingPickler
@@ -21,7 +23,9 @@ def _reduce_tensor(tensor):
     if tensor.grad_fn is not None:
         raise RuntimeError("[multiprocessing] cowardly refusing to serialize a non-leaf tensor which requires_grad; "
                            "detach() it first (gradients cannot cross processes)")
-    if tensor.numel() == 0:
+    # A worker process sends a copy of memory it has not shared: a segment it created would outlive
+    # it (only the creating process unlinks, at its exit, and a worker's exit skips that).
+    if tensor.numel() == 0 or (multiprocessing.parent_process() is not None and not tensor.is_shared()):
         return tensor.__reduce_ex__(2)
     tensor.share_memory_()
     storage = tensor._storage_tensor()
