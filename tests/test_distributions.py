@@ -88,6 +88,12 @@ def test_categorical_frequencies():
     batch = tg.distributions.Categorical(probs=tg.tensor([[1.0, 3.0], [3.0, 1.0], [0.0, 2.0]]))
     draws = batch.sample((10000,)).numpy()
     np.testing.assert_allclose(draws.mean(axis=0), [0.75, 0.25, 1.0], atol=0.02)
+    # Thousands of categories (the cumulative sums go by blocks), most of them impossible.
+    many = np.zeros(5000)
+    many[[7, 1234, 4999]] = [1.0, 2.0, 1.0]
+    draws = tg.distributions.Categorical(probs=tg.tensor(many)).sample((8000,)).numpy()
+    assert set(np.unique(draws)) == {7, 1234, 4999}
+    np.testing.assert_allclose([np.mean(draws == k) for k in (7, 1234, 4999)], [0.25, 0.5, 0.25], atol=0.02)
 
 
 def test_logits_categorical_and_bernoulli_frequencies():

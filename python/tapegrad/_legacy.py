@@ -2,7 +2,6 @@
 and Tensor(*sizes) in the default dtype, the typed constructors FloatTensor, DoubleTensor,
 LongTensor, IntTensor and BoolTensor (which `isinstance` answers by dtype, as torch's do), and
 autograd.Variable, now an alias that returns a tensor."""
-import builtins
 import warnings
 
 from . import _C
@@ -10,7 +9,7 @@ from ._tensor import Size
 
 
 def _is_size_argument(value):
-    return isinstance(value, builtins.int) and not isinstance(value, builtins.bool)
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def legacy_new(dtype, args, kwargs, op="Tensor"):
@@ -23,7 +22,7 @@ def legacy_new(dtype, args, kwargs, op="Tensor"):
         raise TypeError(f"[{op}] unexpected keyword argument {next(iter(kwargs))!r}")
     if not args:
         return _C.empty(0, dtype=dtype, device=device)
-    if builtins.all(_is_size_argument(size) for size in args):
+    if all(_is_size_argument(size) for size in args):
         return _C.empty(args, dtype=dtype, device=device)
     if len(args) > 1:
         raise TypeError(f"[{op}] expected sizes (ints) or one sequence of data, got "
@@ -35,7 +34,7 @@ def legacy_new(dtype, args, kwargs, op="Tensor"):
         if data.dtype != dtype:
             raise TypeError(f"[{op}] expected a tensor of dtype {dtype}, got {data.dtype}")
         return data.detach()
-    if isinstance(data, (builtins.float, builtins.complex, builtins.bool, str)) or data is None:
+    if isinstance(data, (float, complex, bool, str)) or data is None:
         raise TypeError(f"[{op}] data must be a sequence (got {type(data).__name__})")
     return _C.tensor(data, dtype=dtype, device=device)
 

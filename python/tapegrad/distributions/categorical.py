@@ -11,6 +11,27 @@ from .distribution import Distribution
 from .utils import broadcast_all, finfo_min, logits_to_probs, probs_to_logits
 
 
+def _ones_above_diagonal(size, dtype, inclusive):
+    """The size x size matrix M with M[j, k] = 1 where j <= k (j < k unless inclusive): x @ M sums
+    each row's elements up to (or before) each position."""
+    return _C.tensor(np.triu(np.ones((size, size)), 0 if inclusive else 1), dtype=dtype)
+
+
+def _cumulative_sum(values):
+    """Cumulative sums over the last dim, as matmuls with triangular matrices of ones: within blocks
+    of about sqrt(K) elements, then of the block totals, so that the matrices stay small (K * sqrt(K)
+    work) for thousands of categories too."""
+    count = values.shape[-1]
+    block = math.isqrt(count - 1) + 1 if count > 1 else 1
+    blocks = -(-count // block)
+    batch = tuple(values.shape[:-1])
+    if blocks * block != count:
+        values = _C.cat([values, _C.zeros(batch + (blocks * block - count,), dtype=values.dtype)], -1)
+    within = values.reshape(batch + (blocks, block)).matmul(_ones_above_diagonal(block, values.dtype, True))
+    before = within[..., -1].matmul(_ones_above_diagonal(blocks, values.dtype, False))
+    return (within + before.unsqueeze(-1)).reshape(batch + (blocks * block,))[..., :count]
+
+
 class Categorical(Distribution):
     """A category in 0 .. K-1 with the probabilities of the last dim of probs (normalised to sum to
     one) or the softmax of logits; give exactly one of the two. The other dims are the batch."""
@@ -71,9 +92,7 @@ class Categorical(Distribution):
         probs = self.probs.detach()  # read outside no_grad: a lazily computed probs is cached with its history
         with no_grad():
             count = self._num_events
-            # The cumulative sums over the last dim as one matmul with an upper-triangular matrix of ones.
-            upper = _C.tensor(np.triu(np.ones((count, count))), dtype=probs.dtype)
-            cumulative = probs.matmul(upper)
+            cumulative = _cumulative_sum(probs)
             shape = Size(tuple(sample_shape) + tuple(self._batch_shape) + (1,))
             uniform = _C.rand(shape, dtype=probs.dtype) * cumulative[..., -1:]
             drawn = (cumulative <= uniform).sum(-1)
