@@ -100,7 +100,8 @@ def test_logits_categorical_and_bernoulli_frequencies():
     tg.manual_seed(1)
     logits = tg.tensor([0.5, -1.0, 2.0])
     draws = tg.distributions.Categorical(logits=logits).sample((20000,)).numpy()
-    np.testing.assert_allclose(np.bincount(draws, minlength=3) / draws.size, torch.softmax(torch.tensor([0.5, -1.0, 2.0]), 0).numpy(), atol=0.015)
+    expected = torch.softmax(torch.tensor([0.5, -1.0, 2.0]), 0).numpy()
+    np.testing.assert_allclose(np.bincount(draws, minlength=3) / draws.size, expected, atol=0.015)
     bernoulli = tg.distributions.Bernoulli(probs=tg.tensor([0.2, 0.7]))
     np.testing.assert_allclose(bernoulli.sample((20000,)).numpy().mean(axis=0), [0.2, 0.7], atol=0.015)
 
@@ -120,7 +121,8 @@ def test_normal_and_uniform_sample_statistics(method):
 
 
 def test_rsample_is_reparameterised():
-    for make in (lambda lib, a, b: lib.distributions.Normal(a, b), lambda lib, a, b: lib.distributions.Uniform(a, a + b)):
+    for make in (lambda lib, a, b: lib.distributions.Normal(a, b),
+                 lambda lib, a, b: lib.distributions.Uniform(a, a + b)):
         first, second = tg.tensor([0.3, -1.0], requires_grad=True), tg.tensor([1.5, 0.5], requires_grad=True)
         sample = make(tg, first, second).rsample((7,))
         assert sample.requires_grad

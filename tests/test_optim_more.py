@@ -133,7 +133,8 @@ def test_strided_parameter_and_skipped_gradients():
 
 
 def test_updates_bump_versions():
-    for make in (lambda p: optim.RMSprop([p], momentum=0.5, centered=True), lambda p: optim.Adagrad([p])):
+    for make in (lambda p: optim.RMSprop([p], momentum=0.5, centered=True), lambda p: optim.Adagrad([p]),
+                 lambda p: optim.Adadelta([p]), lambda p: optim.Adamax([p]), lambda p: optim.NAdam([p])):
         param = tg.ones(3, requires_grad=True)
         param.grad = tg.ones(3)
         optimizer = make(param)
@@ -170,6 +171,13 @@ def test_fused_kernel_errors_name_the_op():
                             centered=True)
     with pytest.raises(RuntimeError, match=r"\[adagrad_step\] gradient of shape"):
         tg._C._adagrad_step(param, tg.zeros(2), tg.zeros(3), tg.tensor(0.0), 0.1, 0.0, 0.0, 1e-10)
+    with pytest.raises(RuntimeError, match=r"\[adadelta_step\] acc_delta has shape"):
+        tg._C._adadelta_step(param, tg.zeros(3), tg.zeros(3), tg.zeros(2, 2), tg.tensor(0.0), 1.0, 0.9, 1e-6, 0.0)
+    with pytest.raises(RuntimeError, match=r"\[adamax_step\] step must be a one-element"):
+        tg._C._adamax_step(param, tg.zeros(3), tg.zeros(3), tg.zeros(3), tg.zeros(2), 1.0, 0.9, 0.99, 1e-8, 0.0)
+    with pytest.raises(RuntimeError, match=r"\[nadam_step\] mu_product must be a one-element"):
+        tg._C._nadam_step(param, tg.zeros(3), tg.zeros(3), tg.zeros(3), tg.ones(2), tg.tensor(0.0), 1.0, 0.9, 0.99,
+                          1e-8, 0.0, 4e-3)
     with pytest.raises(TypeError, match=r"\[adagrad_step\] can only update floating-point"):
         tg._C._adagrad_step(tg.zeros(3, dtype=tg.int64), tg.zeros(3), tg.zeros(3), tg.tensor(0.0), 0.1, 0.0, 0.0,
                             1e-10)
@@ -342,3 +350,16 @@ def test_cosine_warm_restarts_errors_as_torch():
             CosineAnnealingWarmRestarts(opt, T_0=2, eta_min="0")
         with pytest.raises(ValueError, match="Expected non-negative epoch"):
             CosineAnnealingWarmRestarts(opt, T_0=2).step(-1)
+
+
+def test_adamax_propagates_nan_as_torch():
+    ours = tg.zeros(3, dtype=tg.float64, requires_grad=True)
+    theirs = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    optimizer, reference = optim.Adamax([ours]), torch.optim.Adamax([theirs])
+    grad = np.array([1.0, np.nan, -2.0])
+    ours.grad, theirs.grad = tg.tensor(grad), torch.tensor(grad)
+    optimizer.step()
+    reference.step()
+    np.testing.assert_array_equal(np.isnan(optimizer.state[ours]["exp_inf"].numpy()),
+                                  np.isnan(reference.state[theirs]["exp_inf"].numpy()))
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), rtol=1e-12)

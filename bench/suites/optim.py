@@ -1,6 +1,6 @@
-"""optimizer.step(): the fused C++ updates (SGD and Adam for reference, RMSprop and Adagrad) and the
-ones written with tapegrad ops (Adadelta, Adamax, NAdam), on one 1M-element parameter and on the
-parameters of a 784-128-10 MLP (where per-parameter overhead shows)."""
+"""optimizer.step() of the fused C++ updates (SGD and Adam for reference; RMSprop, Adagrad, Adadelta,
+Adamax, NAdam), on one 1M-element parameter and on the parameters of a 784-128-10 MLP (where the
+per-parameter overhead shows)."""
 
 from bench.harness import Case
 

@@ -84,7 +84,8 @@ class TypedStorage(UntypedStorage):
 
     def __repr__(self):
         values = "\n".join(f" {value}" for value in self.tolist())
-        return f"{values}\n[tapegrad.storage.TypedStorage(dtype={self.dtype}, device={self.device}) of size {len(self)}]"
+        return (f"{values}\n[tapegrad.storage.TypedStorage(dtype={self.dtype}, device={self.device}) "
+                f"of size {len(self)}]")
 
 
 def _storage(self):

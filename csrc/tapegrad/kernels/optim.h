@@ -25,4 +25,19 @@ struct AdagradOptions {
   bool maximize = false;
 };
 
+struct AdadeltaOptions {
+  double lr = 1.0, rho = 0.9, eps = 1e-6, weight_decay = 0.0;
+  bool maximize = false;
+};
+
+struct AdamaxOptions {
+  double lr = 2e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0;
+  bool maximize = false;
+};
+
+struct NadamOptions {
+  double lr = 2e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8, weight_decay = 0.0, momentum_decay = 4e-3;
+  bool decoupled_weight_decay = false, maximize = false;
+};
+
 }  // namespace tg

@@ -111,4 +111,47 @@ void adagrad_step(const Tensor& param, const Tensor& grad_in, const Tensor& sum,
     written->impl()->bump_version();
 }
 
+void adadelta_step(const Tensor& param, const Tensor& grad_in, const Tensor& square_avg, const Tensor& acc_delta,
+                   const Tensor& step, const AdadeltaOptions& options) {
+  const char* op = "adadelta_step";
+  check_param(param, op);
+  const Tensor grad = prepared_grad(grad_in, param, op);
+  check_state(square_avg, param, "square_avg", op);
+  check_state(acc_delta, param, "acc_delta", op);
+  check_step(step, op);
+  kernels::backend(op, param, grad, square_avg, acc_delta, step)
+      ->adadelta_step(param, grad, square_avg, acc_delta, step, options);
+  for (const Tensor* written : {&param, &square_avg, &acc_delta, &step})
+    written->impl()->bump_version();
+}
+
+void adamax_step(const Tensor& param, const Tensor& grad_in, const Tensor& exp_avg, const Tensor& exp_inf,
+                 const Tensor& step, const AdamaxOptions& options) {
+  const char* op = "adamax_step";
+  check_param(param, op);
+  const Tensor grad = prepared_grad(grad_in, param, op);
+  check_state(exp_avg, param, "exp_avg", op);
+  check_state(exp_inf, param, "exp_inf", op);
+  check_step(step, op);
+  kernels::backend(op, param, grad, exp_avg, exp_inf, step)->adamax_step(param, grad, exp_avg, exp_inf, step, options);
+  for (const Tensor* written : {&param, &exp_avg, &exp_inf, &step})
+    written->impl()->bump_version();
+}
+
+void nadam_step(const Tensor& param, const Tensor& grad_in, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                const Tensor& mu_product, const Tensor& step, const NadamOptions& options) {
+  const char* op = "nadam_step";
+  check_param(param, op);
+  const Tensor grad = prepared_grad(grad_in, param, op);
+  check_state(exp_avg, param, "exp_avg", op);
+  check_state(exp_avg_sq, param, "exp_avg_sq", op);
+  TG_CHECK(mu_product.defined() && mu_product.numel() == 1 && is_floating(mu_product.dtype()), op,
+           "mu_product must be a one-element floating-point tensor");
+  check_step(step, op);
+  kernels::backend(op, param, grad, exp_avg, exp_avg_sq, mu_product, step)
+      ->nadam_step(param, grad, exp_avg, exp_avg_sq, mu_product, step, options);
+  for (const Tensor* written : {&param, &exp_avg, &exp_avg_sq, &mu_product, &step})
+    written->impl()->bump_version();
+}
+
 }  // namespace tg

@@ -104,7 +104,6 @@ class Distribution:
                              f"invalid values:\n{value}")
 
     def __repr__(self):
-        names = [name for name in self.arg_constraints if name in self.__dict__]
-        arguments = ", ".join(f"{name}: {self.__dict__[name] if self.__dict__[name].numel() == 1 else self.__dict__[name].size()}"
-                              for name in names)
+        values = {name: self.__dict__[name] for name in self.arg_constraints if name in self.__dict__}
+        arguments = ", ".join(f"{name}: {value if value.numel() == 1 else value.size()}" for name, value in values.items())
         return f"{type(self).__name__}({arguments})"

@@ -1,12 +1,11 @@
 """Adamax (Adam with the infinity norm), as torch.optim.Adamax."""
 from .. import _C
 from .._tensor import tensor
-from ._pointwise import decayed_grad, lerp_
 from .optimizer import Optimizer
 
 
 class Adamax(Optimizer):
-    """Adamax (betas, eps, weight_decay, maximize), as torch.optim.Adamax."""
+    """Adamax (betas, eps, weight_decay, maximize), as torch.optim.Adamax; the update runs as one fused C++ step."""
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, *, maximize=False):
         if not 0.0 <= lr:
@@ -32,10 +31,5 @@ class Adamax(Optimizer):
                 state["step"] = tensor(0.0, dtype=_C.float32)
                 state["exp_avg"] = _C.zeros_like(param)
                 state["exp_inf"] = _C.zeros_like(param)
-            exp_avg, exp_inf, step = state["exp_avg"], state["exp_inf"], state["step"]
-            grad = decayed_grad(param, param.grad, group["weight_decay"], group["maximize"])
-            step.add_(1)
-            lerp_(exp_avg, grad, 1 - beta1)
-            exp_inf.copy_(_C.maximum(exp_inf.mul_(beta2), grad.abs().add(group["eps"])))
-            step_size = group["lr"] / (1 - beta1 ** step.item())
-            param.add_(exp_avg.div(exp_inf), alpha=-step_size)
+            _C._adamax_step(param, param.grad, state["exp_avg"], state["exp_inf"], state["step"], group["lr"], beta1,
+                            beta2, group["eps"], group["weight_decay"], group["maximize"])

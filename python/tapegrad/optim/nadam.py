@@ -1,12 +1,12 @@
 """NAdam (Adam with Nesterov momentum and momentum decay), as torch.optim.NAdam."""
 from .. import _C
 from .._tensor import tensor
-from ._pointwise import addcmul_, lerp_
 from .optimizer import Optimizer
 
 
 class NAdam(Optimizer):
-    """NAdam (betas, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize), as torch.optim.NAdam."""
+    """NAdam (betas, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize), as torch.optim.NAdam;
+    the update runs as one fused C++ step."""
 
     def __init__(self, params, lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, momentum_decay=4e-3,
                  decoupled_weight_decay=False, *, maximize=False):
@@ -27,7 +27,7 @@ class NAdam(Optimizer):
                                       maximize=maximize))
 
     def _update(self, group):
-        lr, (beta1, beta2), weight_decay = group["lr"], group["betas"], group["weight_decay"]
+        beta1, beta2 = group["betas"]
         for param in group["params"]:
             if param.grad is None:
                 continue
@@ -38,21 +38,6 @@ class NAdam(Optimizer):
                 state["mu_product"] = tensor(1.0, dtype=_C.float32)
                 state["exp_avg"] = _C.zeros_like(param)
                 state["exp_avg_sq"] = _C.zeros_like(param)
-            exp_avg, exp_avg_sq, mu_product = state["exp_avg"], state["exp_avg_sq"], state["mu_product"]
-            grad = -param.grad if group["maximize"] else param.grad
-            step = state["step"].add_(1).item()
-            bias_correction2 = 1 - beta2 ** step
-            if weight_decay != 0:
-                if group["decoupled_weight_decay"]:
-                    param.mul_(1 - lr * weight_decay)
-                else:
-                    grad = grad.add(param, alpha=weight_decay)
-            mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * group["momentum_decay"])))
-            mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * group["momentum_decay"])))
-            mu_product.mul_(mu)
-            lerp_(exp_avg, grad, 1 - beta1)
-            addcmul_(exp_avg_sq.mul_(beta2), grad, grad, 1 - beta2)
-            denominator = exp_avg_sq.div(bias_correction2).sqrt().add(group["eps"])
-            product = mu_product.item()
-            param.add_(grad.div(denominator), alpha=-lr * (1.0 - mu) / (1.0 - product))
-            param.add_(exp_avg.div(denominator), alpha=(-lr * mu_next) / (1.0 - product * mu_next))
+            _C._nadam_step(param, param.grad, state["exp_avg"], state["exp_avg_sq"], state["mu_product"], state["step"],
+                           group["lr"], beta1, beta2, group["eps"], group["weight_decay"], group["momentum_decay"],
+                           group["decoupled_weight_decay"], group["maximize"])

@@ -37,6 +37,6 @@ class RMSprop(Optimizer):
                     state["momentum_buffer"] = _C.zeros_like(param)
                 if group["centered"]:
                     state["grad_avg"] = _C.zeros_like(param)
-            _C._rmsprop_step(param, param.grad, state["square_avg"], state.get("grad_avg"), state.get("momentum_buffer"),
-                             state["step"], group["lr"], group["alpha"], group["eps"], group["weight_decay"],
-                             group["momentum"], group["centered"], group["maximize"])
+            _C._rmsprop_step(param, param.grad, state["square_avg"], state.get("grad_avg"),
+                             state.get("momentum_buffer"), state["step"], group["lr"], group["alpha"], group["eps"],
+                             group["weight_decay"], group["momentum"], group["centered"], group["maximize"])

@@ -103,6 +103,12 @@ class CpuBackend final : public kernels::Backend {
                     const Tensor& momentum_buffer, const Tensor& step, const RmspropOptions& options) override;
   void adagrad_step(const Tensor& param, const Tensor& grad, const Tensor& sum, const Tensor& step,
                     const AdagradOptions& options) override;
+  void adadelta_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& acc_delta,
+                     const Tensor& step, const AdadeltaOptions& options) override;
+  void adamax_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_inf,
+                   const Tensor& step, const AdamaxOptions& options) override;
+  void nadam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                  const Tensor& mu_product, const Tensor& step, const NadamOptions& options) override;
 };
 
 // The one instance (kernels/backend.cpp's table points at it). It holds no state: the random
