@@ -246,6 +246,34 @@ Tensor converted(const Tensor& self, DType target, bool copy_data) {
   return run_releasing_gil(work, [&] { return to_dtype(self, target, copy_data, MemoryFormat::Preserve); });
 }
 
+// PyTorch's legacy tensor type names, which x.type() gives and the typed constructors
+// (tapegrad.FloatTensor, ...) are named after.
+const char* legacy_type_name(DType dtype) {
+  switch (dtype) {
+    case DType::Bool: return "BoolTensor";
+    case DType::Int32: return "IntTensor";
+    case DType::Int64: return "LongTensor";
+    case DType::Float32: return "FloatTensor";
+    case DType::Float64: return "DoubleTensor";
+  }
+  return "Tensor";
+}
+
+// x.type(t)'s t: a dtype, a legacy type name ("tapegrad.DoubleTensor", or "torch.DoubleTensor" as
+// ported code spells it) or a typed constructor class (which carries its dtype).
+DType to_legacy_type(py::handle object, const char* op) {
+  if (py::isinstance<py::str>(object)) {
+    std::string name = object.cast<std::string>();
+    for (const char* prefix : {"tapegrad.", "torch."})
+      if (name.starts_with(prefix)) name = name.substr(std::string_view(prefix).size());
+    for (DType dtype : {DType::Bool, DType::Int32, DType::Int64, DType::Float32, DType::Float64})
+      if (name == legacy_type_name(dtype)) return dtype;
+  } else if (PyType_Check(object.ptr()) && py::hasattr(object, "dtype")) {
+    return to_dtype(object.attr("dtype"), op);
+  }
+  return to_dtype(object, op);
+}
+
 }  // namespace
 
 void bind_creation(py::module_& module, TensorClass& tensor) {
@@ -391,9 +419,8 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
   }, py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(), py::arg("non_blocking") = false,
      py::arg("copy") = py::none(), docstring("to"));
   tensor.def("type", [](const Tensor& self, py::object dtype) -> py::object {
-    if (dtype.is_none()) return py::str(std::string("tapegrad.") + dtype_name(self.dtype()));
-    const DType target = to_dtype(dtype, "type");
-    return py::cast(converted(self, target, false));
+    if (dtype.is_none()) return py::str(std::string("tapegrad.") + legacy_type_name(self.dtype()));
+    return py::cast(converted(self, to_legacy_type(dtype, "type"), false));
   }, py::arg("dtype") = py::none(), docstring("type"));
   const std::pair<const char*, DType> conversions[] = {
       {"float", DType::Float32}, {"double", DType::Float64}, {"long", DType::Int64}, {"int", DType::Int32}, {"bool", DType::Bool}};

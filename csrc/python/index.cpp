@@ -63,6 +63,9 @@ TensorIndex parse_entry(py::handle item) {
     if (value.kind() == Scalar::Kind::Bool) return TensorIndex::boolean(value.to<bool>());
   } else if (PyList_Check(raw) || PyTuple_Check(raw) || py::hasattr(item, "__array_interface__")) {
     return TensorIndex::of(sequence_to_tensor(item));
+  } else if (PyRange_Check(raw) || (PySequence_Check(raw) && !PyUnicode_Check(raw) && !PyBytes_Check(raw))) {
+    // As PyTorch: any other sequence (x[range(n), target]) indexes as the list of its items.
+    return TensorIndex::of(sequence_to_tensor(py::list(py::reinterpret_borrow<py::object>(item))));
   } else if (py::hasattr(item, "__index__")) {
     return TensorIndex::integer(to_index_integer(item));
   }

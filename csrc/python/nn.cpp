@@ -69,6 +69,44 @@ void bind_nn(py::module_& module, TensorClass& tensor) {
     module.def(name, adam(decoupled), py::arg("param"), py::arg("grad"), py::arg("exp_avg"), py::arg("exp_avg_sq"),
                py::arg("max_exp_avg_sq"), py::arg("step"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"),
                py::arg("eps"), py::arg("weight_decay"), py::arg("amsgrad") = false, py::arg("maximize") = false, docstring(name));
+  module.def("_rmsprop_step", [](const Tensor& param, const Tensor& grad, const Tensor& square_avg, py::handle grad_avg,
+                                 py::handle momentum_buffer, const Tensor& step, double lr, double alpha, double eps,
+                                 double weight_decay, double momentum, bool centered, bool maximize) {
+    call_releasing_gil(rmsprop_step, param, grad, square_avg, to_optional_tensor(grad_avg, "rmsprop", "grad_avg"),
+                       to_optional_tensor(momentum_buffer, "rmsprop", "momentum_buffer"), step,
+                       RmspropOptions{lr, alpha, eps, weight_decay, momentum, centered, maximize});
+  }, py::arg("param"), py::arg("grad"), py::arg("square_avg"), py::arg("grad_avg"), py::arg("momentum_buffer"),
+     py::arg("step"), py::arg("lr"), py::arg("alpha"), py::arg("eps"), py::arg("weight_decay"), py::arg("momentum"),
+     py::arg("centered") = false, py::arg("maximize") = false);
+  module.def("_adagrad_step", [](const Tensor& param, const Tensor& grad, const Tensor& sum, const Tensor& step,
+                                 double lr, double lr_decay, double weight_decay, double eps, bool maximize) {
+    call_releasing_gil(adagrad_step, param, grad, sum, step, AdagradOptions{lr, lr_decay, weight_decay, eps, maximize});
+  }, py::arg("param"), py::arg("grad"), py::arg("sum"), py::arg("step"), py::arg("lr"), py::arg("lr_decay"),
+     py::arg("weight_decay"), py::arg("eps"), py::arg("maximize") = false);
+  module.def("_adadelta_step", [](const Tensor& param, const Tensor& grad, const Tensor& square_avg,
+                                  const Tensor& acc_delta, const Tensor& step, double lr, double rho, double eps,
+                                  double weight_decay, bool maximize) {
+    call_releasing_gil(adadelta_step, param, grad, square_avg, acc_delta, step,
+                       AdadeltaOptions{lr, rho, eps, weight_decay, maximize});
+  }, py::arg("param"), py::arg("grad"), py::arg("square_avg"), py::arg("acc_delta"), py::arg("step"), py::arg("lr"),
+     py::arg("rho"), py::arg("eps"), py::arg("weight_decay"), py::arg("maximize") = false);
+  module.def("_adamax_step", [](const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_inf,
+                                const Tensor& step, double lr, double beta1, double beta2, double eps,
+                                double weight_decay, bool maximize) {
+    call_releasing_gil(adamax_step, param, grad, exp_avg, exp_inf, step,
+                       AdamaxOptions{lr, beta1, beta2, eps, weight_decay, maximize});
+  }, py::arg("param"), py::arg("grad"), py::arg("exp_avg"), py::arg("exp_inf"), py::arg("step"), py::arg("lr"),
+     py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"), py::arg("maximize") = false);
+  module.def("_nadam_step", [](const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                               const Tensor& mu_product, const Tensor& step, double lr, double beta1, double beta2,
+                               double eps, double weight_decay, double momentum_decay, bool decoupled_weight_decay,
+                               bool maximize) {
+    call_releasing_gil(nadam_step, param, grad, exp_avg, exp_avg_sq, mu_product, step,
+                       NadamOptions{lr, beta1, beta2, eps, weight_decay, momentum_decay, decoupled_weight_decay,
+                                    maximize});
+  }, py::arg("param"), py::arg("grad"), py::arg("exp_avg"), py::arg("exp_avg_sq"), py::arg("mu_product"),
+     py::arg("step"), py::arg("lr"), py::arg("beta1"), py::arg("beta2"), py::arg("eps"), py::arg("weight_decay"),
+     py::arg("momentum_decay"), py::arg("decoupled_weight_decay") = false, py::arg("maximize") = false);
 }
 
 }  // namespace tg::python

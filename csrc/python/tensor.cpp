@@ -136,13 +136,18 @@ std::shared_ptr<py::function> held_for_backward(py::function function) {
 void bind_tensor(py::module_& module, TensorClass& tensor) {
   bind_removable_handle(module);
   tensor
-      // Tensor(other) aliases other's data (what Parameter(data) builds on); Tensor() is empty.
-      .def(py::init([](py::object data) {
-             if (data.is_none()) return Tensor::empty({0}, default_dtype()).impl_ptr();
-             TG_CHECK_TYPE(is_tensor(data), "Tensor", "expected a tensor to alias; use tapegrad.tensor(data) to copy data");
-             return as_tensor(data).detach().impl_ptr();
-           }),
-           py::arg("data") = py::none())
+      // Tensor(other) aliases other's data (what Parameter(data) builds on); Tensor() is empty. The
+      // legacy forms, Tensor(data) copying data and Tensor(*sizes) uninitialised, in the default
+      // dtype, are parsed in Python (tapegrad/_legacy.py), where the typed constructors share them.
+      .def(py::init([](const py::args& args, const py::kwargs& kwargs) {
+             if (args.empty() && kwargs.empty()) return Tensor::empty({0}, default_dtype()).impl_ptr();
+             if (args.size() == 1 && kwargs.empty()) {
+               if (args[0].is_none()) return Tensor::empty({0}, default_dtype()).impl_ptr();
+               if (is_tensor(args[0])) return as_tensor(args[0]).detach().impl_ptr();
+             }
+             const py::object legacy_new = py::module_::import("tapegrad._legacy").attr("legacy_new");
+             return as_tensor(legacy_new(dtype_object(default_dtype()), args, kwargs)).impl_ptr();
+           }))
       .def_property_readonly("shape", [](const Tensor& self) { return make_size(self.sizes()); }, docstring("shape"))
       .def("size", [](const Tensor& self, py::handle dim) -> py::object {
              if (dim.is_none()) return make_size(self.sizes());

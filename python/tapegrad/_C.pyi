@@ -137,7 +137,7 @@ class Tensor:
         """
         Value of a one-element integer tensor as an index.
         """
-    def __init__(self, data: typing.Any = None) -> None:
+    def __init__(self, *args, **kwargs) -> None:
         ...
     def __int__(self) -> int:
         """
@@ -513,6 +513,11 @@ class Tensor:
         """
         True for float32 and float64.
         """
+    def is_shared(self):
+        """
+        Whether the tensor's memory is in shared memory (after share_memory_ or a trip through a
+            multiprocessing queue).
+        """
     def isclose(self, other: typing.Any, rtol: typing.SupportsFloat | typing.SupportsIndex = 1e-05, atol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, equal_nan: bool = False) -> Tensor:
         """
         Elementwise |input - other| <= atol + rtol * |other|, as a bool tensor.
@@ -713,6 +718,12 @@ class Tensor:
         """
         A view of index along dim, with dim removed.
         """
+    def share_memory_(self):
+        """
+        Moves the tensor's memory into shared memory, in place (a no-op if it is there already), as
+            torch's share_memory_; the tensor passed through a multiprocessing queue then shares it with the
+            receiving process. Other views of the old memory keep the old memory.
+        """
     def sigmoid(self) -> Tensor:
         """
         Elementwise logistic sigmoid 1 / (1 + e**-x).
@@ -756,6 +767,10 @@ class Tensor:
     def std(self, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
         """
         Standard deviation over dim with Bessel's correction (correction=1 by default).
+        """
+    def storage(self):
+        """
+        The tensor's storage as a TypedStorage (its elements, all of them for a view).
         """
     def storage_offset(self) -> int:
         """
@@ -832,6 +847,10 @@ class Tensor:
     def unsqueeze(self, dim: typing.Any) -> Tensor:
         """
         Inserts a size-1 dim at dim.
+        """
+    def untyped_storage(self):
+        """
+        The tensor's storage as an UntypedStorage (its bytes).
         """
     def var(self, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
         """
@@ -1033,7 +1052,13 @@ class Generator:
         """
         The device; always cpu.
         """
+def _adadelta_step(param: Tensor, grad: Tensor, square_avg: Tensor, acc_delta: Tensor, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, rho: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, maximize: bool = False) -> None:
+    ...
+def _adagrad_step(param: Tensor, grad: Tensor, sum: Tensor, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, lr_decay: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, maximize: bool = False) -> None:
+    ...
 def _adam_step(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor, max_exp_avg_sq: typing.Any, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, amsgrad: bool = False, maximize: bool = False) -> None:
+    ...
+def _adamax_step(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_inf: Tensor, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, maximize: bool = False) -> None:
     ...
 def _adamw_step(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor, max_exp_avg_sq: typing.Any, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, amsgrad: bool = False, maximize: bool = False) -> None:
     ...
@@ -1073,6 +1098,8 @@ def _log_softmax_backward_data(grad: typing.Any, output: typing.Any, dim: typing
     ...
 def _mse_loss(input: typing.Any, target: typing.Any, reduction: str = 'mean') -> Tensor:
     ...
+def _nadam_step(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor, mu_product: Tensor, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, momentum_decay: typing.SupportsFloat | typing.SupportsIndex, decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
+    ...
 def _nll_loss(input: typing.Any, target: typing.Any, weight: typing.Any = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, reduction: str = 'mean') -> Tensor:
     ...
 def _pool(name: str, input: typing.Any, kernel_size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], stride: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], padding: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dilation: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], ceil_mode: bool, count_include_pad: bool, divisor_override: typing.SupportsInt | typing.SupportsIndex) -> tuple[Tensor, Tensor]:
@@ -1088,6 +1115,8 @@ def _profiler_start(record_shapes: bool, profile_memory: bool) -> None:
 def _profiler_stop() -> list:
     ...
 def _record_function(arg0: typing.Any, arg1: typing.Any, arg2: str, arg3: tuple, arg4: tuple, arg5: tuple, arg6: tuple, arg7: tuple, arg8: bool) -> tuple:
+    ...
+def _rmsprop_step(param: Tensor, grad: Tensor, square_avg: Tensor, grad_avg: typing.Any, momentum_buffer: typing.Any, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, alpha: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, centered: bool = False, maximize: bool = False) -> None:
     ...
 def _set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     ...

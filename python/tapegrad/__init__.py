@@ -161,9 +161,12 @@ from ._C import (  # noqa: F401  (the public surface)
     zeros_like,
 )
 from ._tensor import Size, tensor
+from ._legacy import BoolTensor, DoubleTensor, FloatTensor, IntTensor, LongTensor
+from ._printoptions import set_printoptions
 from .autograd import no_grad, enable_grad, inference_mode, set_grad_enabled
 from . import autograd, cuda, datasets, distributed, profiler, utils, viz
 from . import nn, optim
+from . import accelerator, distributions, multiprocessing
 from .serialization import load, save
 
 float = float32

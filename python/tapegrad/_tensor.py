@@ -51,6 +51,7 @@ PRECISION = 4
 THRESHOLD = 1000  # more elements than this are summarised with "..."
 EDGE_ITEMS = 3
 LINE_WIDTH = 80
+SCI_MODE = None  # True or False forces scientific notation on or off (set_printoptions)
 
 
 class _Formatter:
@@ -72,10 +73,11 @@ class _Formatter:
         largest, smallest = max(magnitudes), min(magnitudes)
         self.int_mode = all(value == math.ceil(value) for value in finite)
         if self.int_mode:
-            self.sci_mode = largest / smallest > 1000.0 or largest > 1.0e8
+            self.sci_mode = largest / smallest > 1000.0 or largest > 1.0e8 if SCI_MODE is None else SCI_MODE
             widths = (len(f"{value:.{PRECISION}e}") if self.sci_mode else len(f"{value:.0f}") + 1 for value in finite)
         else:
-            self.sci_mode = largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4
+            self.sci_mode = (largest / smallest > 1000.0 or largest > 1.0e8 or smallest < 1.0e-4 if SCI_MODE is None
+                             else SCI_MODE)
             widths = (len(f"{value:.{PRECISION}e}" if self.sci_mode else f"{value:.{PRECISION}f}") for value in finite)
         self.max_width = max(widths)
 

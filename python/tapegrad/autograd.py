@@ -9,10 +9,11 @@ import warnings
 
 from . import _C, _gradcheck
 from ._gradcheck import GradcheckError
+from ._legacy import Variable
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "inference_mode", "set_grad_enabled", "Function",
            "FunctionCtx", "gradcheck", "gradgradcheck", "GradcheckError", "detect_anomaly", "set_detect_anomaly",
-           "is_anomaly_enabled", "is_anomaly_check_nan_enabled"]
+           "is_anomaly_enabled", "is_anomaly_check_nan_enabled", "Variable"]
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False):

@@ -188,6 +188,22 @@ class Backend {
   // max_exp_avg_sq is used only with amsgrad.
   virtual void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                          const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options) = 0;
+  // Increments `step`; grad_avg is used only when centered, momentum_buffer only with momentum > 0.
+  virtual void rmsprop_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& grad_avg,
+                            const Tensor& momentum_buffer, const Tensor& step, const RmspropOptions& options) = 0;
+  // Increments `step` (the decayed lr depends on it) and adds the squared gradient into `sum`.
+  virtual void adagrad_step(const Tensor& param, const Tensor& grad, const Tensor& sum, const Tensor& step,
+                            const AdagradOptions& options) = 0;
+  // Increments `step`; square_avg and acc_delta are the running averages of grad² and update².
+  virtual void adadelta_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& acc_delta,
+                             const Tensor& step, const AdadeltaOptions& options) = 0;
+  // Increments `step`; exp_inf is the decayed infinity norm of the gradients.
+  virtual void adamax_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_inf,
+                           const Tensor& step, const AdamaxOptions& options) = 0;
+  // Increments `step` and multiplies `mu_product` (one-element tensors, as torch keeps them) by this
+  // step's momentum factor.
+  virtual void nadam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                          const Tensor& mu_product, const Tensor& step, const NadamOptions& options) = 0;
 
   // ---- normalisation: one pass for the statistics, one to normalise; backward alike ---------------
   // ops/normalization.cpp checks shapes and dtypes (float32/float64, all operands alike). weight and

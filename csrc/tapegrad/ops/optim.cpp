@@ -43,6 +43,10 @@ Tensor prepared_grad(const Tensor& grad, const Tensor& param, const char* op) {
   return converted;
 }
 
+void check_step(const Tensor& step, const char* op) {
+  TG_CHECK(step.defined() && step.numel() == 1 && is_floating(step.dtype()), op, "step must be a one-element floating-point tensor");
+}
+
 }  // namespace
 
 Tensor sgd_step(const Tensor& param, const Tensor& grad_in, const Tensor& momentum_buffer, const SgdOptions& options) {
@@ -68,13 +72,86 @@ void adam_step(const Tensor& param, const Tensor& grad_in, const Tensor& exp_avg
   check_state(exp_avg, param, "exp_avg", op);
   check_state(exp_avg_sq, param, "exp_avg_sq", op);
   if (options.amsgrad) check_state(max_exp_avg_sq, param, "max_exp_avg_sq", op);
-  TG_CHECK(step.defined() && step.numel() == 1 && is_floating(step.dtype()), op, "step must be a one-element floating-point tensor");
+  check_step(step, op);
   const Tensor used_max_exp_avg_sq = options.amsgrad ? max_exp_avg_sq : Tensor();
   kernels::backend(op, param, grad, exp_avg, exp_avg_sq, used_max_exp_avg_sq, step)
       ->adam_step(param, grad, exp_avg, exp_avg_sq, used_max_exp_avg_sq, step, options);
   for (const Tensor* written : {&param, &exp_avg, &exp_avg_sq, &step})
     written->impl()->bump_version();
   if (options.amsgrad) max_exp_avg_sq.impl()->bump_version();
+}
+
+void rmsprop_step(const Tensor& param, const Tensor& grad_in, const Tensor& square_avg, const Tensor& grad_avg,
+                  const Tensor& momentum_buffer, const Tensor& step, const RmspropOptions& options) {
+  const char* op = "rmsprop_step";
+  check_param(param, op);
+  const Tensor grad = prepared_grad(grad_in, param, op);
+  check_state(square_avg, param, "square_avg", op);
+  const bool has_momentum = options.momentum > 0.0;
+  if (options.centered) check_state(grad_avg, param, "grad_avg", op);
+  if (has_momentum) check_state(momentum_buffer, param, "momentum_buffer", op);
+  check_step(step, op);
+  const Tensor used_grad_avg = options.centered ? grad_avg : Tensor();
+  const Tensor used_buffer = has_momentum ? momentum_buffer : Tensor();
+  kernels::backend(op, param, grad, square_avg, used_grad_avg, used_buffer, step)
+      ->rmsprop_step(param, grad, square_avg, used_grad_avg, used_buffer, step, options);
+  for (const Tensor* written : {&param, &square_avg, &step, &used_grad_avg, &used_buffer})
+    if (written->defined()) written->impl()->bump_version();
+}
+
+void adagrad_step(const Tensor& param, const Tensor& grad_in, const Tensor& sum, const Tensor& step,
+                  const AdagradOptions& options) {
+  const char* op = "adagrad_step";
+  check_param(param, op);
+  const Tensor grad = prepared_grad(grad_in, param, op);
+  check_state(sum, param, "sum", op);
+  check_step(step, op);
+  kernels::backend(op, param, grad, sum, step)->adagrad_step(param, grad, sum, step, options);
+  for (const Tensor* written : {&param, &sum, &step})
+    written->impl()->bump_version();
+}
+
+void adadelta_step(const Tensor& param, const Tensor& grad_in, const Tensor& square_avg, const Tensor& acc_delta,
+                   const Tensor& step, const AdadeltaOptions& options) {
+  const char* op = "adadelta_step";
+  check_param(param, op);
+  const Tensor grad = prepared_grad(grad_in, param, op);
+  check_state(square_avg, param, "square_avg", op);
+  check_state(acc_delta, param, "acc_delta", op);
+  check_step(step, op);
+  kernels::backend(op, param, grad, square_avg, acc_delta, step)
+      ->adadelta_step(param, grad, square_avg, acc_delta, step, options);
+  for (const Tensor* written : {&param, &square_avg, &acc_delta, &step})
+    written->impl()->bump_version();
+}
+
+void adamax_step(const Tensor& param, const Tensor& grad_in, const Tensor& exp_avg, const Tensor& exp_inf,
+                 const Tensor& step, const AdamaxOptions& options) {
+  const char* op = "adamax_step";
+  check_param(param, op);
+  const Tensor grad = prepared_grad(grad_in, param, op);
+  check_state(exp_avg, param, "exp_avg", op);
+  check_state(exp_inf, param, "exp_inf", op);
+  check_step(step, op);
+  kernels::backend(op, param, grad, exp_avg, exp_inf, step)->adamax_step(param, grad, exp_avg, exp_inf, step, options);
+  for (const Tensor* written : {&param, &exp_avg, &exp_inf, &step})
+    written->impl()->bump_version();
+}
+
+void nadam_step(const Tensor& param, const Tensor& grad_in, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                const Tensor& mu_product, const Tensor& step, const NadamOptions& options) {
+  const char* op = "nadam_step";
+  check_param(param, op);
+  const Tensor grad = prepared_grad(grad_in, param, op);
+  check_state(exp_avg, param, "exp_avg", op);
+  check_state(exp_avg_sq, param, "exp_avg_sq", op);
+  TG_CHECK(mu_product.defined() && mu_product.numel() == 1 && is_floating(mu_product.dtype()), op,
+           "mu_product must be a one-element floating-point tensor");
+  check_step(step, op);
+  kernels::backend(op, param, grad, exp_avg, exp_avg_sq, mu_product, step)
+      ->nadam_step(param, grad, exp_avg, exp_avg_sq, mu_product, step, options);
+  for (const Tensor* written : {&param, &exp_avg, &exp_avg_sq, &mu_product, &step})
+    written->impl()->bump_version();
 }
 
 }  // namespace tg

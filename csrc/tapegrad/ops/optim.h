@@ -5,7 +5,7 @@
 #pragma once
 
 #include "tapegrad/core/tensor.h"
-#include "tapegrad/kernels/optim.h"  // SgdOptions, AdamOptions
+#include "tapegrad/kernels/optim.h"  // SgdOptions, AdamOptions, ...
 
 namespace tg {
 
@@ -17,5 +17,27 @@ Tensor sgd_step(const Tensor& param, const Tensor& grad, const Tensor& momentum_
 // with amsgrad.
 void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options);
+
+// `step` as Adam's. `grad_avg` is used (and required) only when centered, `momentum_buffer` only
+// with momentum > 0.
+void rmsprop_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& grad_avg,
+                  const Tensor& momentum_buffer, const Tensor& step, const RmspropOptions& options);
+
+// `step` as Adam's; `sum` accumulates the squared gradients.
+void adagrad_step(const Tensor& param, const Tensor& grad, const Tensor& sum, const Tensor& step,
+                  const AdagradOptions& options);
+
+// `step` as Adam's; square_avg and acc_delta hold the running averages of grad² and update².
+void adadelta_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& acc_delta,
+                   const Tensor& step, const AdadeltaOptions& options);
+
+// `step` as Adam's; exp_inf holds the decayed infinity norm.
+void adamax_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_inf,
+                 const Tensor& step, const AdamaxOptions& options);
+
+// `step` as Adam's; `mu_product`, the product of the momentum factors so far (a one-element
+// floating tensor), is multiplied by this step's.
+void nadam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                const Tensor& mu_product, const Tensor& step, const NadamOptions& options);
 
 }  // namespace tg

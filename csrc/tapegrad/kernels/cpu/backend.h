@@ -99,6 +99,16 @@ class CpuBackend final : public kernels::Backend {
                 bool first_step) override;
   void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                  const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options) override;
+  void rmsprop_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& grad_avg,
+                    const Tensor& momentum_buffer, const Tensor& step, const RmspropOptions& options) override;
+  void adagrad_step(const Tensor& param, const Tensor& grad, const Tensor& sum, const Tensor& step,
+                    const AdagradOptions& options) override;
+  void adadelta_step(const Tensor& param, const Tensor& grad, const Tensor& square_avg, const Tensor& acc_delta,
+                     const Tensor& step, const AdadeltaOptions& options) override;
+  void adamax_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_inf,
+                   const Tensor& step, const AdamaxOptions& options) override;
+  void nadam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                  const Tensor& mu_product, const Tensor& step, const NadamOptions& options) override;
 
   // normalization.cpp
   void batch_norm(const Tensor& out, const Tensor& mean, const Tensor& invstd, const Tensor& variance,
