@@ -10,7 +10,10 @@ __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropo
            "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "conv1d", "conv2d",
            "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-           "adaptive_max_pool2d"]
+           "adaptive_max_pool2d",
+           "gelu", "silu", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "softplus",
+           "hardtanh", "hardtanh_", "relu6", "mish", "logsigmoid", "glu", "hardsigmoid", "hardswish", "softsign",
+           "tanhshrink", "smooth_l1_loss", "huber_loss", "kl_div", "cosine_embedding_loss", "margin_ranking_loss"]
 
 
 def _core(name):
@@ -121,6 +124,120 @@ def sigmoid(input):
 def tanh(input):
     """tanh elementwise."""
     return _C.tanh(input)
+
+
+# ---- activations: one C++ kernel each (csrc/tapegrad/ops/activation.cpp), PyTorch's node names ----
+
+def gelu(input, approximate="none"):
+    """x * Phi(x), Phi the standard normal CDF; approximate="tanh" uses PyTorch's tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"[gelu] approximate argument must be either none or tanh, got {approximate!r}")
+    return _C._activation("gelu" if approximate == "none" else "gelu_tanh", input)
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x) elementwise (the swish)."""
+    return _C._activation("silu", input, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x for x > 0, negative_slope * x otherwise."""
+    return _C._activation("leaky_relu", input, inplace, negative_slope=negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """leaky_relu in place."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    return _C._activation("elu", input, inplace, alpha=alpha)
+
+
+def elu_(input, alpha=1.0):
+    """elu in place."""
+    return elu(input, alpha, inplace=True)
+
+
+# SELU's constants, as PyTorch gives them (Klambauer et al., 2017).
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with SELU's fixed alpha and scale."""
+    return _C._activation("elu", input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
+
+
+def selu_(input):
+    """selu in place."""
+    return selu(input, inplace=True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    return _C._activation("celu", input, inplace, alpha=alpha)
+
+
+def celu_(input, alpha=1.0):
+    """celu in place."""
+    return celu(input, alpha, inplace=True)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold."""
+    return _C._activation("softplus", input, beta=beta, threshold=threshold)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """input clamped to [min_val, max_val]."""
+    return _C._hardtanh(input, min_val, max_val, inplace)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """hardtanh in place."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6): hardtanh(x, 0, 6), whose node it has, as in PyTorch."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))."""
+    return _C._activation("mish", input, inplace)
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)), computed without overflow."""
+    return _C._activation("log_sigmoid", input)
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b) for the two halves a, b of input along dim (of even size)."""
+    return _C._glu(input, dim)
+
+
+def hardsigmoid(input, inplace=False):
+    """min(max(x + 3, 0), 6) / 6."""
+    return _C._activation("hardsigmoid", input, inplace)
+
+
+def hardswish(input, inplace=False):
+    """x * hardsigmoid(x)."""
+    return _C._activation("hardswish", input, inplace)
+
+
+def softsign(input):
+    """x / (1 + |x|), composed as PyTorch composes it (so its node is DivBackward0)."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    """x - tanh(x), composed as PyTorch composes it (so its node is SubBackward0)."""
+    return input - input.tanh()
 
 
 def _softmax_dim(name, ndim, stacklevel):
