@@ -14,6 +14,7 @@ struct ActivationParams {
   double negative_slope = 0.01;                          // LeakyRelu
   double alpha = 1.0, scale = 1.0, input_scale = 1.0;  // Elu: x > 0 ? scale x : scale alpha (e^(input_scale x) - 1); Celu: alpha
   double beta = 1.0, threshold = 20.0;                   // Softplus: beta x > threshold ? x : log(1 + e^(beta x)) / beta
+  double min_val = -1.0, max_val = 1.0;                  // hardtanh's gradient (its forward is Backend::clamp)
 };
 
 }  // namespace tg::kernels

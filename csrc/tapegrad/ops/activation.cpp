@@ -114,13 +114,63 @@ namespace {
 using kernels::Activation;
 using kernels::ActivationParams;
 
+using GradientFormula = Tensor (*)(const Tensor& grad, const Tensor& x, const ActivationParams& params);
+
 struct ActivationFormula {
   Activation kind;
   const char* name;
   const char* node_name;
   const char* inplace_node_name;
-  Tensor (*backward)(const Tensor& grad, const Tensor& x, const ActivationParams& params);
+  GradientFormula backward;
 };
+
+// The piecewise-linear activations' gradients are linear in the upstream gradient and piecewise
+// constant in x. Their backward records a node of its own (PyTorch's ...BackwardBackward0) that
+// applies the same formula to its upstream gradient and gives x a zero gradient, so that a second
+// derivative is zeros, as in PyTorch, not an error about a tensor without history.
+struct LinearGradientBackward final : Node {
+  enum Slot { Input };
+  const char* node_name;
+  GradientFormula formula;
+  ActivationParams params;
+  LinearGradientBackward(const char* name, GradientFormula f, const ActivationParams& p)
+      : node_name(name), formula(f), params(p) {}
+  TensorList apply(TensorList&& grads) override {
+    return {needs_input_grad(0) ? formula(grads[0], saved(Input), params) : Tensor(),
+            needs_input_grad(1) ? zeros_like(grads[0]) : Tensor()};
+  }
+  std::string name() const override { return node_name; }
+};
+
+Tensor linear_gradient(const char* node_name, GradientFormula formula, const Tensor& grad, const Tensor& x,
+                       const ActivationParams& params) {
+  Tensor result;
+  {
+    NoGradGuard no_grad;
+    result = formula(grad, x, params);
+  }
+  if (needs_grad(grad, x)) {
+    auto node = make_node<LinearGradientBackward>(node_name, formula, params);
+    node->save(LinearGradientBackward::Input, x);
+    node->connect({&grad, &x}, {&result});
+  }
+  return result;
+}
+
+Tensor leaky_relu_gradient(const Tensor& g, const Tensor& x, const ActivationParams& p) {
+  return where(compare(Comparison::Gt, x, Scalar(0.0)), g, mul(g, Scalar(p.negative_slope)));
+}
+
+Tensor hardsigmoid_gradient(const Tensor& g, const Tensor& x, const ActivationParams&) {
+  const Tensor inside = mul(compare(Comparison::Gt, x, Scalar(-3.0)), compare(Comparison::Lt, x, Scalar(3.0)));
+  // PyTorch's kernel scales by the float 1/6 in every dtype; so do we, to agree in float64 too.
+  return where(inside, mul(g, Scalar(static_cast<double>(1.0f / 6.0f))), Scalar(0.0));
+}
+
+Tensor hardtanh_gradient(const Tensor& g, const Tensor& x, const ActivationParams& bounds) {
+  return where(compare(Comparison::Le, x, Scalar(bounds.min_val)), Scalar(0.0),
+               where(compare(Comparison::Ge, x, Scalar(bounds.max_val)), Scalar(0.0), g));
+}
 
 // The gradient of elu's formula with the given constants (celu's are alpha, 1 and 1 / alpha).
 Tensor elu_gradient(const Tensor& g, const Tensor& x, double alpha, double scale, double input_scale) {
@@ -156,7 +206,7 @@ constexpr ActivationFormula activation_formulas[] = {
      }},
     {Activation::LeakyRelu, "leaky_relu", "LeakyReluBackward0", "LeakyReluBackward1",
      [](const Tensor& g, const Tensor& x, const ActivationParams& p) {
-       return where(compare(Comparison::Gt, x, Scalar(0.0)), g, mul(g, Scalar(p.negative_slope)));
+       return linear_gradient("LeakyReluBackwardBackward0", leaky_relu_gradient, g, x, p);
      }},
     {Activation::Elu, "elu", "EluBackward0", "EluBackward1",
      [](const Tensor& g, const Tensor& x, const ActivationParams& p) {
@@ -178,14 +228,13 @@ constexpr ActivationFormula activation_formulas[] = {
     {Activation::LogSigmoid, "log_sigmoid", "LogSigmoidBackward0", "LogSigmoidBackward0",
      [](const Tensor& g, const Tensor& x, const ActivationParams&) { return mul(g, sigmoid(neg(x))); }},
     {Activation::Hardsigmoid, "hardsigmoid", "HardsigmoidBackward0", "HardsigmoidBackward0",
-     [](const Tensor& g, const Tensor& x, const ActivationParams&) {
-       const Tensor inside = mul(compare(Comparison::Gt, x, Scalar(-3.0)), compare(Comparison::Lt, x, Scalar(3.0)));
-       return where(inside, mul(g, Scalar(1.0 / 6.0)), Scalar(0.0));
+     [](const Tensor& g, const Tensor& x, const ActivationParams& p) {
+       return linear_gradient("HardsigmoidBackwardBackward0", hardsigmoid_gradient, g, x, p);
      }},
     {Activation::Hardswish, "hardswish", "HardswishBackward0", "HardswishBackward0",
      [](const Tensor& g, const Tensor& x, const ActivationParams&) {
-       return where(compare(Comparison::Lt, x, Scalar(-3.0)), Scalar(0.0),
-                    where(compare(Comparison::Le, x, Scalar(3.0)), mul(g, add(div(x, Scalar(3.0)), Scalar(0.5))), g));
+       return where(compare(Comparison::Le, x, Scalar(-3.0)), Scalar(0.0),
+                    where(compare(Comparison::Lt, x, Scalar(3.0)), mul(g, add(div(x, Scalar(3.0)), Scalar(0.5))), g));
      }},
 };
 
@@ -233,12 +282,13 @@ Tensor activation_forward(Activation kind, const Tensor& input, const Activation
 
 struct HardtanhBackward0 final : Node {
   enum Slot { Input };
-  Scalar min_val, max_val;
-  HardtanhBackward0(Scalar low, Scalar high) : min_val(low), max_val(high) {}
+  ActivationParams bounds;
+  HardtanhBackward0(double min_val, double max_val) {
+    bounds.min_val = min_val;
+    bounds.max_val = max_val;
+  }
   TensorList apply(TensorList&& grads) override {
-    const Tensor x = saved(Input);
-    return {where(compare(Comparison::Le, x, min_val), Scalar(0.0),
-                  where(compare(Comparison::Ge, x, max_val), Scalar(0.0), grads[0]))};
+    return {linear_gradient("HardtanhBackwardBackward0", hardtanh_gradient, grads[0], saved(Input), bounds)};
   }
   std::string name() const override { return "HardtanhBackward0"; }
 };
@@ -279,7 +329,7 @@ Tensor hardtanh(const Tensor& input, Scalar min_val, Scalar max_val) {
     kernels::backend("hardtanh", out, input)->clamp(out, input, min_val, max_val);
   }
   if (needs_grad(input)) {
-    auto node = make_node<HardtanhBackward0>(min_val, max_val);
+    auto node = make_node<HardtanhBackward0>(min_val.to_double(), max_val.to_double());
     node->save(HardtanhBackward0::Input, input);
     node->connect({&input}, {&out});
   }

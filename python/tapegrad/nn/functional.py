@@ -322,6 +322,88 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     return _C._l1_loss(input, target, _reduction(size_average, reduce, reduction))
 
 
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 * d**2 / beta where |d| < beta, |d| - 0.5 * beta elsewhere, d = input - target; fused (beta 0: l1_loss)."""
+    return _C._smooth_l1_loss(input, target, _reduction(size_average, reduce, reduction), beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 * d**2 where |d| < delta, delta * (|d| - 0.5 * delta) elsewhere, d = input - target; fused.
+
+    weight (of input's shape) scales each element's loss before the reduction, as in PyTorch.
+    """
+    if weight is None:
+        return _C._huber_loss(input, target, reduction, delta)
+    if weight.shape != input.shape:
+        raise ValueError(f"[huber_loss] weights and input must have the same size, got {list(weight.shape)} and "
+                         f"{list(input.shape)}")
+    return _apply_reduction(_C._huber_loss(input, target, "none", delta) * weight, reduction, "huber_loss")
+
+
+def _apply_reduction(output, reduction, op):
+    """The composed losses' reduction, with the message the fused ones give for a bad name."""
+    if reduction == "none":
+        return output
+    if reduction == "mean":
+        return output.mean()
+    if reduction == "sum":
+        return output.sum()
+    raise ValueError(f"[{op}] '{reduction}' is not a valid value for reduction (expected 'none', 'mean' or 'sum')")
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL divergence of target from input (log-probabilities), composed of tapegrad ops as PyTorch composes it.
+
+    reduction "batchmean" divides the sum by the batch size (input.size(0)), which is the KL divergence's
+    mathematical definition; "mean" divides by the number of elements, and warns as PyTorch does.
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    if log_target:
+        output = target.exp() * (target - input)
+    else:
+        # xlogy(target, target): 0 where target is 0 (and NaN for NaN, as PyTorch's xlogy).
+        output = _C.where(target == 0, 0.0, target * target.log()) - target * input
+    if reduction == "batchmean":
+        reduced = output.sum()
+        return reduced / input.size(0) if input.dim() != 0 else reduced
+    return _apply_reduction(output, reduction, "kl_div")
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1; composed as PyTorch's."""
+    if target.dim() not in (0, 1):
+        raise RuntimeError("[cosine_embedding_loss] 0D or 1D target tensor expected, multi-target not supported, "
+                           f"got a target of shape {list(target.shape)}")
+    dim = target.dim()
+    if input1.dim() != dim + 1 or input2.dim() != dim + 1:
+        raise RuntimeError(f"[cosine_embedding_loss] {dim}D target tensor expects {dim + 1}D input tensors, but found "
+                           f"inputs with sizes {list(input1.shape)} and {list(input2.shape)}")
+    epsilon = 1e-12  # PyTorch's, keeping a zero vector's cosine finite
+    product = (input1 * input2).sum(dim)
+    magnitude1 = (input1 * input1).sum(dim) + epsilon
+    magnitude2 = (input2 * input2).sum(dim) + epsilon
+    cosine = product / (magnitude1 * magnitude2).sqrt()
+    zeros = _C.zeros_like(cosine)
+    positive = _C.where(target == 1, 1 - cosine, zeros)
+    negative = _C.where(target == -1, (cosine - margin).clamp_min(0), zeros)
+    return _apply_reduction(positive + negative, _reduction(size_average, reduce, reduction), "cosine_embedding_loss")
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin), composed as PyTorch's; the three broadcast together."""
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError("[margin_ranking_loss] All input tensors should have same dimension but got sizes: "
+                           f"input1: {list(input1.shape)}, input2: {list(input2.shape)}, target: {list(target.shape)}")
+    output = (-target * (input1 - input2) + margin).clamp_min(0)
+    return _apply_reduction(output, _reduction(size_average, reduce, reduction), "margin_ranking_loss")
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
     """log_softmax + nll_loss in one pass; target holds class indices (int64) or class probabilities."""
