@@ -5,6 +5,7 @@
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/kernels/backend.h"
+#include "tapegrad/ops/activation.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
 #include "tapegrad/ops/view.h"
@@ -244,6 +245,12 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   TG_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0, op, "label_smoothing must be between 0.0 and 1.0, got ", label_smoothing);
   const bool probabilities = is_floating(target.dtype());
   const ClassTarget spec{class_layout(input, target, weight, probabilities, op), ignore_index, label_smoothing};
+  // For class indices without label smoothing PyTorch's graph is log_softmax then nll_loss, and
+  // grad_fn and its next_functions show it (NllLossBackward0 -> LogSoftmaxBackward0): with a
+  // gradient to record, take that path (its backward is the same two kernels); without one, the
+  // fused kernel runs in one pass.
+  if (!probabilities && label_smoothing == 0.0 && needs_grad(input, target))
+    return nll_loss(log_softmax(input, input.dim() == 1 ? 0 : 1), target, weight, reduction, ignore_index);
   // Probabilities take part in type promotion, as in PyTorch: float32 logits with float64
   // probabilities give a float64 loss (and a float32 gradient for the logits).
   const DType dtype = probabilities ? promote_types(input.dtype(), target.dtype()) : input.dtype();
