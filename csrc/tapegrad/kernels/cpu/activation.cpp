@@ -6,7 +6,9 @@
 #include <numbers>
 
 #include "tapegrad/kernels/cpu/backend.h"
+#include "tapegrad/kernels/cpu/isa.h"
 #include "tapegrad/kernels/cpu/loops.h"
+#include "tapegrad/kernels/cpu/vector_kernels.h"
 
 namespace tg::cpu {
 
@@ -53,9 +55,24 @@ void activation_loop(Activation kind, const cpu::Loop<2>& loop, const Activation
   }
 }
 
+// Contiguous float32 silu and tanh-GELU through the vector kernels of the widest ISA this CPU runs.
+// False when not applicable.
+bool try_vectorised_activation(Activation kind, const Tensor& out, const Tensor& a) {
+  if (a.dtype() != DType::Float32 || !a.is_contiguous() || !out.is_contiguous() || a.sizes() != out.sizes()) return false;
+  if (kind != Activation::Silu && kind != Activation::GeluTanh) return false;
+  auto* run = cpu::active_isa() == cpu::Isa::Avx512 ? &cpu::float_activation_contiguous_avx512
+              : cpu::active_isa() == cpu::Isa::Avx2 ? &cpu::float_activation_contiguous_avx2
+                                                     : &cpu::float_activation_contiguous_baseline;
+  const float* in = static_cast<const float*>(a.raw_data());
+  float* result = static_cast<float*>(out.raw_data());
+  cpu::parallel_ranges(a.numel(), [&](int64_t begin, int64_t end) { run(kind, in + begin, result + begin, end - begin); });
+  return true;
+}
+
 }  // namespace
 
 void CpuBackend::activation(Activation kind, const Tensor& out, const Tensor& a, const ActivationParams& params) {
+  if (try_vectorised_activation(kind, out, a)) return;
   const auto loop = cpu::tensor_loop(out, a);
   dispatch_floating(a.dtype(), "activation", [&](auto tag) { activation_loop<typename decltype(tag)::type>(kind, loop, params); });
 }
