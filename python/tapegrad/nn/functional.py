@@ -406,7 +406,11 @@ def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, r
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
-    """log_softmax + nll_loss in one pass; target holds class indices (int64) or class probabilities."""
+    """log_softmax + nll_loss; target holds class indices (int64) or class probabilities.
+
+    With class indices, no label smoothing and a gradient to record, the graph is PyTorch's
+    (NllLossBackward0 over LogSoftmaxBackward0); otherwise one fused kernel computes it in one pass.
+    """
     return _C._cross_entropy(input, target, weight, ignore_index, _reduction(size_average, reduce, reduction),
                              label_smoothing)
 
