@@ -28,6 +28,17 @@ def unary(name, numpy_function):
     return Case(f"{name}, 1M float32", torchlike=make, numpy=make_numpy)
 
 
+def activation(name, **options):
+    """An nn.functional activation (NumPy has none)."""
+    def make(lib):
+        a = lib.rand(SIZE) * 8 - 4
+        function = getattr(lib.nn.functional, name)
+        return lambda: function(a, **options)
+
+    label = ", ".join([name] + [f"{key}={value!r}" for key, value in options.items()])
+    return Case(f"F.{label}, 1M float32", torchlike=make)
+
+
 CASES = [
     binary("+"),
     binary("*"),
@@ -35,4 +46,7 @@ CASES = [
     unary("exp", lambda np, a: np.exp(a)),
     unary("sigmoid", lambda np, a: 1 / (1 + np.exp(-a))),
     unary("tanh", lambda np, a: np.tanh(a)),
+    activation("gelu"),
+    activation("gelu", approximate="tanh"),
+    activation("silu"),
 ]

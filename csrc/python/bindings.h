@@ -104,6 +104,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor);
 void bind_reduce(py::module_& module, TensorClass& tensor);
 void bind_matmul(py::module_& module, TensorClass& tensor);
 void bind_nn(py::module_& module, TensorClass& tensor);
+void bind_activation(py::module_& module);
 void bind_conv(py::module_& module);
 void bind_normalization(py::module_& module);
 void bind_profiler(py::module_& module);

@@ -52,6 +52,7 @@ PYBIND11_MODULE(_C, module) {
   bind_reduce(module, tensor);
   bind_matmul(module, tensor);
   bind_nn(module, tensor);
+  bind_activation(module);
   bind_conv(module);
   bind_normalization(module);
   bind_profiler(module);

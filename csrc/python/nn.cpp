@@ -34,6 +34,16 @@ void bind_nn(py::module_& module, TensorClass& tensor) {
     return call_releasing_gil(l1_loss, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
                               reduction_from_string(reduction, op));
   }, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
+  module.def("_smooth_l1_loss", [](py::handle input, py::handle target, const std::string& reduction, double beta) {
+    const char* op = "smooth_l1_loss";
+    return call_releasing_gil(smooth_l1_loss, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
+                              reduction_from_string(reduction, op), beta);
+  }, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("beta") = 1.0);
+  module.def("_huber_loss", [](py::handle input, py::handle target, const std::string& reduction, double delta) {
+    const char* op = "huber_loss";
+    return call_releasing_gil(huber_loss, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
+                              reduction_from_string(reduction, op), delta);
+  }, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("delta") = 1.0);
   module.def("_binary_cross_entropy", [](py::handle input, py::handle target, py::handle weight,
                                          const std::string& reduction) {
     const char* op = "binary_cross_entropy";

@@ -18,6 +18,7 @@
 #include "tapegrad/core/profiler.h"
 #include "tapegrad/core/scalar.h"
 #include "tapegrad/core/tensor.h"
+#include "tapegrad/kernels/activation.h"
 #include "tapegrad/kernels/conv.h"
 #include "tapegrad/kernels/creation.h"
 #include "tapegrad/kernels/kernels.h"
@@ -47,6 +48,8 @@ class Backend {
   virtual void where(const Tensor& out, const Tensor& condition, const Tensor& a, const Tensor& b) = 0;
   // out = output > 0 ? grad : 0
   virtual void threshold_backward(const Tensor& out, const Tensor& grad, const Tensor& output) = 0;
+  // out = the activation of a (floating, out's dtype), with PyTorch's formulas (parameters: activation.h).
+  virtual void activation(Activation kind, const Tensor& out, const Tensor& a, const ActivationParams& params) = 0;
 
   // ---- index: gather/scatter through precomputed element offsets (IndexOffsets, kernels.h) -----
 
@@ -151,15 +154,16 @@ class Backend {
 
   // Pointwise losses (input, target and the optional weights share one shape): writes each
   // element's loss into `out` when it is defined (and returns 0), else returns their sum. weight and
-  // pos_weight may be undefined. BCE: RuntimeError for an input or target outside [0, 1], naming its
-  // flat index.
+  // pos_weight may be undefined; `parameter` is SmoothL1's beta or Huber's delta. BCE: RuntimeError
+  // for an input or target outside [0, 1], naming its flat index.
   virtual double pointwise_loss(PointwiseLoss kind, const Tensor& out, const Tensor& input, const Tensor& target,
-                                const Tensor& weight, const Tensor& pos_weight) = 0;
+                                const Tensor& weight, const Tensor& pos_weight, double parameter) = 0;
   // grad_input and grad_target (either may be undefined: not needed) = the loss's derivatives times
   // the upstream gradient.
   virtual void pointwise_loss_backward(PointwiseLoss kind, const Tensor& grad_input, const Tensor& grad_target,
                                        const Tensor& grad, UpstreamScale scale, const Tensor& input,
-                                       const Tensor& target, const Tensor& weight, const Tensor& pos_weight) = 0;
+                                       const Tensor& target, const Tensor& weight, const Tensor& pos_weight,
+                                       double parameter) = 0;
   // Classification losses (ClassTarget says what the target and weight hold): writes each row's
   // loss into `out` when it is defined and its log-sum-exp into log_sum_exp (rows(), saved for
   // backward).

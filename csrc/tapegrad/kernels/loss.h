@@ -26,9 +26,11 @@ struct UpstreamScale {
 
 // ---- pointwise losses: input, target and the optional weights share one shape ------------------
 
-enum class PointwiseLoss { MSE, L1, BCE, BCEWithLogits };
+// SmoothL1 and Huber take a parameter (beta > 0, delta > 0); the others ignore it.
+enum class PointwiseLoss { MSE, L1, BCE, BCEWithLogits, SmoothL1, Huber };
 inline const char* loss_name(PointwiseLoss kind) {
-  static const char* const names[] = {"mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits"};
+  static const char* const names[] = {"mse_loss", "l1_loss", "binary_cross_entropy", "binary_cross_entropy_with_logits",
+                                      "smooth_l1_loss", "huber_loss"};
   return names[static_cast<int>(kind)];
 }
 

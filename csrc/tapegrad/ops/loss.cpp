@@ -5,6 +5,7 @@
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/kernels/backend.h"
+#include "tapegrad/ops/activation.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
 #include "tapegrad/ops/view.h"
@@ -66,6 +67,8 @@ constexpr PointwiseLossRow pointwise_losses[] = {
     {PointwiseLoss::L1, "L1LossBackward0", true},
     {PointwiseLoss::BCE, "BinaryCrossEntropyBackward0", false},
     {PointwiseLoss::BCEWithLogits, "BinaryCrossEntropyWithLogitsBackward0", false},
+    {PointwiseLoss::SmoothL1, "SmoothL1LossBackward0", true},
+    {PointwiseLoss::Huber, "HuberLossBackward0", true},
 };
 
 constexpr bool loss_rows_follow_enum() {
@@ -73,15 +76,16 @@ constexpr bool loss_rows_follow_enum() {
     if (pointwise_losses[i].kind != static_cast<PointwiseLoss>(i)) return false;
   return true;
 }
-static_assert(std::size(pointwise_losses) == static_cast<size_t>(PointwiseLoss::BCEWithLogits) + 1 &&
+static_assert(std::size(pointwise_losses) == static_cast<size_t>(PointwiseLoss::Huber) + 1 &&
                   loss_rows_follow_enum(),
               "one row per PointwiseLoss, in the enum's order");
 
 struct PointwiseLossBackward final : Node {
   PointwiseLoss kind;
   UpstreamScale scale;
+  double parameter;
   enum Slot { Input, Target, Weight, PosWeight };
-  PointwiseLossBackward(PointwiseLoss k, UpstreamScale s) : kind(k), scale(s) {}
+  PointwiseLossBackward(PointwiseLoss k, UpstreamScale s, double p) : kind(k), scale(s), parameter(p) {}
 
   TensorList apply(TensorList&& grads) override {
     refuse_double_backward(*this);
@@ -89,14 +93,14 @@ struct PointwiseLossBackward final : Node {
     Tensor grad_input = needs_input_grad(0) ? empty_like(x) : Tensor();
     Tensor grad_target = needs_input_grad(1) ? empty_like(x) : Tensor();
     kernels::backend(kernels::loss_name(kind), grads[0], grad_input, grad_target, x, y, w, pw)
-        ->pointwise_loss_backward(kind, grad_input, grad_target, contiguous(grads[0]), scale, x, y, w, pw);
+        ->pointwise_loss_backward(kind, grad_input, grad_target, contiguous(grads[0]), scale, x, y, w, pw, parameter);
     return {grad_input, grad_target};
   }
   std::string name() const override { return pointwise_losses[static_cast<int>(kind)].node_name; }
 };
 
 Tensor pointwise_loss(PointwiseLoss kind, const Tensor& input, const Tensor& target, const Tensor& weight,
-                      const Tensor& pos_weight, Reduction reduction) {
+                      const Tensor& pos_weight, Reduction reduction, double parameter = 0.0) {
   const char* op = kernels::loss_name(kind);
   TG_CHECK_TYPE(is_floating(input.dtype()), op, "expects a floating-point input, got ", dtype_name(input.dtype()));
   const PointwiseLossRow& row = pointwise_losses[static_cast<int>(kind)];
@@ -117,10 +121,10 @@ Tensor pointwise_loss(PointwiseLoss kind, const Tensor& input, const Tensor& tar
   const Tensor w = prepare(weight, dtype, shape), pw = prepare(pos_weight, dtype, shape);
   const double count = static_cast<double>(x.numel());
   Tensor per_element = reduction == Reduction::None ? empty(shape, dtype, input.device()) : Tensor();
-  const double total = kernels::backend(op, x, per_element, y, w, pw)->pointwise_loss(kind, per_element, x, y, w, pw);
+  const double total = kernels::backend(op, x, per_element, y, w, pw)->pointwise_loss(kind, per_element, x, y, w, pw, parameter);
   Tensor out = finish(reduction, per_element, total, count, dtype, input.device());
   if (needs_grad(input, target)) {
-    auto node = make_node<PointwiseLossBackward>(kind, UpstreamScale{reduction, count});
+    auto node = make_node<PointwiseLossBackward>(kind, UpstreamScale{reduction, count}, parameter);
     node->save(PointwiseLossBackward::Input, x);
     node->save(PointwiseLossBackward::Target, y);
     node->save(PointwiseLossBackward::Weight, w);
@@ -214,6 +218,18 @@ Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
   return pointwise_loss(PointwiseLoss::L1, input, target, Tensor(), Tensor(), reduction);
 }
 
+// beta 0 is l1_loss, as in PyTorch (the formula would divide by it).
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction, double beta) {
+  TG_CHECK(beta >= 0.0, "smooth_l1_loss", "smooth_l1_loss does not support negative values for beta (got ", beta, ")");
+  if (beta == 0.0) return l1_loss(input, target, reduction);
+  return pointwise_loss(PointwiseLoss::SmoothL1, input, target, Tensor(), Tensor(), reduction, beta);
+}
+
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta) {
+  TG_CHECK(delta > 0.0, "huber_loss", "huber_loss does not support non-positive values for delta (got ", delta, ")");
+  return pointwise_loss(PointwiseLoss::Huber, input, target, Tensor(), Tensor(), reduction, delta);
+}
+
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction) {
   return pointwise_loss(PointwiseLoss::BCE, input, target, weight, Tensor(), reduction);
 }
@@ -229,6 +245,12 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const Tensor& we
   TG_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0, op, "label_smoothing must be between 0.0 and 1.0, got ", label_smoothing);
   const bool probabilities = is_floating(target.dtype());
   const ClassTarget spec{class_layout(input, target, weight, probabilities, op), ignore_index, label_smoothing};
+  // For class indices without label smoothing PyTorch's graph is log_softmax then nll_loss, and
+  // grad_fn and its next_functions show it (NllLossBackward0 -> LogSoftmaxBackward0): with a
+  // gradient to record, take that path (its backward is the same two kernels); without one, the
+  // fused kernel runs in one pass.
+  if (!probabilities && label_smoothing == 0.0 && needs_grad(input, target))
+    return nll_loss(log_softmax(input, input.dim() == 1 ? 0 : 1), target, weight, reduction, ignore_index);
   // Probabilities take part in type promotion, as in PyTorch: float32 logits with float64
   // probabilities give a float64 loss (and a float32 gradient for the logits).
   const DType dtype = probabilities ? promote_types(input.dtype(), target.dtype()) : input.dtype();

@@ -24,6 +24,10 @@ Tensor nll_loss(const Tensor& input, const Tensor& target, const Tensor& weight,
 // input and target broadcast together; both get gradients.
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction);
 Tensor l1_loss(const Tensor& input, const Tensor& target, Reduction reduction);
+// |x - y| < beta ? 0.5 (x - y)^2 / beta : |x - y| - 0.5 beta (beta >= 0; 0 is l1_loss).
+Tensor smooth_l1_loss(const Tensor& input, const Tensor& target, Reduction reduction, double beta);
+// |x - y| < delta ? 0.5 (x - y)^2 : delta (|x - y| - 0.5 delta) (delta > 0).
+Tensor huber_loss(const Tensor& input, const Tensor& target, Reduction reduction, double delta);
 // input probabilities in [0, 1], target of input's shape; weight broadcasts to input.
 Tensor binary_cross_entropy(const Tensor& input, const Tensor& target, const Tensor& weight, Reduction reduction);
 // input logits; pos_weight broadcasts to input (one per class along the last dim).

@@ -1,5 +1,8 @@
 """tapegrad.nn: modules, parameters, functional forms and initialisers, shaped like torch.nn."""
 from . import functional, init, parallel, utils
+from .activation import (CELU, ELU, GELU, GLU, SELU, Hardsigmoid, Hardswish, Hardtanh, LeakyReLU, LogSigmoid, Mish,
+                         ReLU6, SiLU, Softplus, Softsign, Tanhshrink)
+from .loss import CosineEmbeddingLoss, HuberLoss, KLDivLoss, MarginRankingLoss, SmoothL1Loss
 from .conv import Conv1d, Conv2d
 from .pooling import (AdaptiveAvgPool1d, AdaptiveAvgPool2d, AdaptiveMaxPool2d, AvgPool1d, AvgPool2d, MaxPool1d,
                       MaxPool2d)
@@ -33,4 +36,7 @@ __all__ = ["Module", "Parameter", "functional", "init", "parallel", "utils", "Li
            "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d", "AdaptiveAvgPool1d",
            "AdaptiveAvgPool2d", "AdaptiveMaxPool2d",
            "BatchNorm1d", "BatchNorm2d", "LayerNorm", "GroupNorm", "RMSNorm", "Dropout1d", "Dropout2d",
-           "MultiheadAttention", "TransformerEncoderLayer"]
+           "MultiheadAttention", "TransformerEncoderLayer",
+           "GELU", "SiLU", "LeakyReLU", "ELU", "SELU", "CELU", "Softplus", "Hardtanh", "ReLU6", "Mish", "LogSigmoid", "GLU",
+           "Hardsigmoid", "Hardswish", "Softsign", "Tanhshrink",
+           "SmoothL1Loss", "HuberLoss", "KLDivLoss", "CosineEmbeddingLoss", "MarginRankingLoss"]

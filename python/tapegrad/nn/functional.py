@@ -13,7 +13,10 @@ __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropo
            "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool2d",
            "batch_norm", "layer_norm", "group_norm", "rms_norm", "normalize", "dropout1d", "dropout2d",
-           "scaled_dot_product_attention"]
+           "scaled_dot_product_attention",
+           "gelu", "silu", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "softplus",
+           "hardtanh", "hardtanh_", "relu6", "mish", "logsigmoid", "glu", "hardsigmoid", "hardswish", "softsign",
+           "tanhshrink", "smooth_l1_loss", "huber_loss", "kl_div", "cosine_embedding_loss", "margin_ranking_loss"]
 
 
 def _core(name):
@@ -254,6 +257,120 @@ def tanh(input):
     return _C.tanh(input)
 
 
+# ---- activations: one C++ kernel each (csrc/tapegrad/ops/activation.cpp), PyTorch's node names ----
+
+def gelu(input, approximate="none"):
+    """x * Phi(x), Phi the standard normal CDF; approximate="tanh" uses PyTorch's tanh approximation."""
+    if approximate not in ("none", "tanh"):
+        raise RuntimeError(f"[gelu] approximate argument must be either none or tanh, got {approximate!r}")
+    return _C._activation("gelu" if approximate == "none" else "gelu_tanh", input)
+
+
+def silu(input, inplace=False):
+    """x * sigmoid(x) elementwise (the swish)."""
+    return _C._activation("silu", input, inplace)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """x for x > 0, negative_slope * x otherwise."""
+    return _C._activation("leaky_relu", input, inplace, negative_slope=negative_slope)
+
+
+def leaky_relu_(input, negative_slope=0.01):
+    """leaky_relu in place."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """x for x > 0, alpha * (exp(x) - 1) otherwise."""
+    return _C._activation("elu", input, inplace, alpha=alpha)
+
+
+def elu_(input, alpha=1.0):
+    """elu in place."""
+    return elu(input, alpha, inplace=True)
+
+
+# SELU's constants, as PyTorch gives them (Klambauer et al., 2017).
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """scale * elu(x, alpha) with SELU's fixed alpha and scale."""
+    return _C._activation("elu", input, inplace, alpha=_SELU_ALPHA, scale=_SELU_SCALE)
+
+
+def selu_(input):
+    """selu in place."""
+    return selu(input, inplace=True)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """max(0, x) + min(0, alpha * (exp(x / alpha) - 1))."""
+    return _C._activation("celu", input, inplace, alpha=alpha)
+
+
+def celu_(input, alpha=1.0):
+    """celu in place."""
+    return celu(input, alpha, inplace=True)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """log(1 + exp(beta * x)) / beta, and x itself where beta * x > threshold."""
+    return _C._activation("softplus", input, beta=beta, threshold=threshold)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """input clamped to [min_val, max_val]."""
+    return _C._hardtanh(input, min_val, max_val, inplace)
+
+
+def hardtanh_(input, min_val=-1.0, max_val=1.0):
+    """hardtanh in place."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def relu6(input, inplace=False):
+    """min(max(x, 0), 6): hardtanh(x, 0, 6), whose node it has, as in PyTorch."""
+    return hardtanh(input, 0.0, 6.0, inplace)
+
+
+def mish(input, inplace=False):
+    """x * tanh(softplus(x))."""
+    return _C._activation("mish", input, inplace)
+
+
+def logsigmoid(input):
+    """log(sigmoid(x)), computed without overflow."""
+    return _C._activation("log_sigmoid", input)
+
+
+def glu(input, dim=-1):
+    """a * sigmoid(b) for the two halves a, b of input along dim (of even size)."""
+    return _C._glu(input, dim)
+
+
+def hardsigmoid(input, inplace=False):
+    """min(max(x + 3, 0), 6) / 6."""
+    return _C._activation("hardsigmoid", input, inplace)
+
+
+def hardswish(input, inplace=False):
+    """x * hardsigmoid(x)."""
+    return _C._activation("hardswish", input, inplace)
+
+
+def softsign(input):
+    """x / (1 + |x|), composed as PyTorch composes it (so its node is DivBackward0)."""
+    return input / (input.abs() + 1)
+
+
+def tanhshrink(input):
+    """x - tanh(x), composed as PyTorch composes it (so its node is SubBackward0)."""
+    return input - input.tanh()
+
+
 def _softmax_dim(name, ndim, stacklevel):
     """PyTorch's legacy choice when dim is not given, with its deprecation warning."""
     warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X as an "
@@ -340,9 +457,95 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     return _C._l1_loss(input, target, _reduction(size_average, reduce, reduction))
 
 
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    """0.5 * d**2 / beta where |d| < beta, |d| - 0.5 * beta elsewhere, d = input - target; fused (beta 0: l1_loss)."""
+    return _C._smooth_l1_loss(input, target, _reduction(size_average, reduce, reduction), beta)
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """0.5 * d**2 where |d| < delta, delta * (|d| - 0.5 * delta) elsewhere, d = input - target; fused.
+
+    weight (of input's shape) scales each element's loss before the reduction, as in PyTorch.
+    """
+    if weight is None:
+        return _C._huber_loss(input, target, reduction, delta)
+    if weight.shape != input.shape:
+        raise ValueError(f"[huber_loss] weights and input must have the same size, got {list(weight.shape)} and "
+                         f"{list(input.shape)}")
+    return _apply_reduction(_C._huber_loss(input, target, "none", delta) * weight, reduction, "huber_loss")
+
+
+def _apply_reduction(output, reduction, op):
+    """The composed losses' reduction, with the message the fused ones give for a bad name."""
+    if reduction == "none":
+        return output
+    if reduction == "mean":
+        return output.mean()
+    if reduction == "sum":
+        return output.sum()
+    raise ValueError(f"[{op}] '{reduction}' is not a valid value for reduction (expected 'none', 'mean' or 'sum')")
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """KL divergence of target from input (log-probabilities), composed of tapegrad ops as PyTorch composes it.
+
+    reduction "batchmean" divides the sum by the batch size (input.size(0)), which is the KL divergence's
+    mathematical definition; "mean" divides by the number of elements, and warns as PyTorch does.
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    elif reduction == "mean":
+        warnings.warn("reduction: 'mean' divides the total loss by both the batch size and the support size."
+                      "'batchmean' divides only by the batch size, and aligns with the KL div math definition."
+                      "'mean' will be changed to behave the same as 'batchmean' in the next major release.",
+                      stacklevel=2)
+    if log_target:
+        output = target.exp() * (target - input)
+    else:
+        # xlogy(target, target): 0 where target is 0 (and NaN for NaN, as PyTorch's xlogy).
+        output = _C.where(target == 0, 0.0, target * target.log()) - target * input
+    if reduction == "batchmean":
+        reduced = output.sum()
+        return reduced / input.size(0) if input.dim() != 0 else reduced
+    return _apply_reduction(output, reduction, "kl_div")
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1; composed as PyTorch's."""
+    if target.dim() not in (0, 1):
+        raise RuntimeError("[cosine_embedding_loss] 0D or 1D target tensor expected, multi-target not supported, "
+                           f"got a target of shape {list(target.shape)}")
+    dim = target.dim()
+    if input1.dim() != dim + 1 or input2.dim() != dim + 1:
+        raise RuntimeError(f"[cosine_embedding_loss] {dim}D target tensor expects {dim + 1}D input tensors, but found "
+                           f"inputs with sizes {list(input1.shape)} and {list(input2.shape)}")
+    epsilon = 1e-12  # PyTorch's, keeping a zero vector's cosine finite
+    product = (input1 * input2).sum(dim)
+    magnitude1 = (input1 * input1).sum(dim) + epsilon
+    magnitude2 = (input2 * input2).sum(dim) + epsilon
+    cosine = product / (magnitude1 * magnitude2).sqrt()
+    zeros = _C.zeros_like(cosine)
+    positive = _C.where(target == 1, 1 - cosine, zeros)
+    negative = _C.where(target == -1, (cosine - margin).clamp_min(0), zeros)
+    return _apply_reduction(positive + negative, _reduction(size_average, reduce, reduction), "cosine_embedding_loss")
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """max(0, -target * (input1 - input2) + margin), composed as PyTorch's; the three broadcast together."""
+    if input1.dim() != input2.dim() or input1.dim() != target.dim():
+        raise RuntimeError("[margin_ranking_loss] All input tensors should have same dimension but got sizes: "
+                           f"input1: {list(input1.shape)}, input2: {list(input2.shape)}, target: {list(target.shape)}")
+    output = (-target * (input1 - input2) + margin).clamp_min(0)
+    return _apply_reduction(output, _reduction(size_average, reduce, reduction), "margin_ranking_loss")
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
                   label_smoothing=0.0):
-    """log_softmax + nll_loss in one pass; target holds class indices (int64) or class probabilities."""
+    """log_softmax + nll_loss; target holds class indices (int64) or class probabilities.
+
+    With class indices, no label smoothing and a gradient to record, the graph is PyTorch's
+    (NllLossBackward0 over LogSoftmaxBackward0); otherwise one fused kernel computes it in one pass.
+    """
     return _C._cross_entropy(input, target, weight, ignore_index, _reduction(size_average, reduce, reduction),
                              label_smoothing)
 

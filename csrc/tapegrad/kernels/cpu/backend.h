@@ -33,6 +33,10 @@ class CpuBackend final : public kernels::Backend {
   void where(const Tensor& out, const Tensor& condition, const Tensor& a, const Tensor& b) override;
   void threshold_backward(const Tensor& out, const Tensor& grad, const Tensor& output) override;
 
+  // activation.cpp
+  void activation(kernels::Activation kind, const Tensor& out, const Tensor& a,
+                  const kernels::ActivationParams& params) override;
+
   // index.cpp
   void index_gather(const Tensor& out, const Tensor& src, const IndexOffsets& offsets) override;
   void index_put(const Tensor& dst, const Tensor& values, const IndexOffsets& offsets, bool accumulate) override;
@@ -80,10 +84,10 @@ class CpuBackend final : public kernels::Backend {
 
   // loss.cpp
   double pointwise_loss(PointwiseLoss kind, const Tensor& out, const Tensor& input, const Tensor& target,
-                        const Tensor& weight, const Tensor& pos_weight) override;
+                        const Tensor& weight, const Tensor& pos_weight, double parameter) override;
   void pointwise_loss_backward(PointwiseLoss kind, const Tensor& grad_input, const Tensor& grad_target,
                                const Tensor& grad, UpstreamScale scale, const Tensor& input, const Tensor& target,
-                               const Tensor& weight, const Tensor& pos_weight) override;
+                               const Tensor& weight, const Tensor& pos_weight, double parameter) override;
   ClassLossTotals cross_entropy(const Tensor& out, const Tensor& log_sum_exp, const Tensor& input,
                                 const Tensor& target, const Tensor& weight, const ClassTarget& spec) override;
   void cross_entropy_backward(const Tensor& grad_input, const Tensor& grad_target, const Tensor& grad,

@@ -23,6 +23,8 @@ decltype(auto) dispatch_pointwise(PointwiseLoss kind, F&& f) {
     case PointwiseLoss::MSE: return f(std::integral_constant<PointwiseLoss, PointwiseLoss::MSE>{});
     case PointwiseLoss::L1: return f(std::integral_constant<PointwiseLoss, PointwiseLoss::L1>{});
     case PointwiseLoss::BCE: return f(std::integral_constant<PointwiseLoss, PointwiseLoss::BCE>{});
+    case PointwiseLoss::SmoothL1: return f(std::integral_constant<PointwiseLoss, PointwiseLoss::SmoothL1>{});
+    case PointwiseLoss::Huber: return f(std::integral_constant<PointwiseLoss, PointwiseLoss::Huber>{});
     case PointwiseLoss::BCEWithLogits: break;
   }
   return f(std::integral_constant<PointwiseLoss, PointwiseLoss::BCEWithLogits>{});
@@ -35,9 +37,10 @@ template <typename T>
 T sign_of(T x) { return static_cast<T>((T(0) < x) - (x < T(0))); }
 
 // One element's loss before the weight, in PyTorch's order of operations. `pos_weight` is null
-// when absent (so that the default path is exactly PyTorch's, not the weighted one with 1).
+// when absent (so that the default path is exactly PyTorch's, not the weighted one with 1);
+// `parameter` is SmoothL1's beta or Huber's delta.
 template <PointwiseLoss kind, typename T>
-T loss_term(T x, T y, const T* pos_weight) {
+T loss_term(T x, T y, const T* pos_weight, T parameter) {
   if constexpr (kind == PointwiseLoss::MSE) {
     const T difference = x - y;
     return difference * difference;
@@ -45,6 +48,12 @@ T loss_term(T x, T y, const T* pos_weight) {
     return std::abs(x - y);
   } else if constexpr (kind == PointwiseLoss::BCE) {
     return (y - T(1)) * std::max(T(std::log1p(-x)), T(-100)) - y * std::max(T(std::log(x)), T(-100));
+  } else if constexpr (kind == PointwiseLoss::SmoothL1) {
+    const T z = std::abs(x - y);
+    return z < parameter ? T(0.5) * z * z / parameter : z - T(0.5) * parameter;
+  } else if constexpr (kind == PointwiseLoss::Huber) {
+    const T z = std::abs(x - y);
+    return z < parameter ? T(0.5) * z * z : parameter * (z - T(0.5) * parameter);
   } else {
     T log_sig = log_sigmoid(x);
     if (pos_weight) log_sig *= (*pos_weight - T(1)) * y + T(1);
@@ -54,11 +63,17 @@ T loss_term(T x, T y, const T* pos_weight) {
 
 // d loss_term / d x and d loss_term / d y.
 template <PointwiseLoss kind, typename T>
-T grad_input_term(T x, T y, const T* pos_weight) {
+T grad_input_term(T x, T y, const T* pos_weight, T parameter) {
   if constexpr (kind == PointwiseLoss::MSE) return T(2) * (x - y);
   else if constexpr (kind == PointwiseLoss::L1) return sign_of(x - y);
   else if constexpr (kind == PointwiseLoss::BCE) return (x - y) / std::max((T(1) - x) * x, T(1e-12));
-  else {
+  else if constexpr (kind == PointwiseLoss::SmoothL1) {
+    const T d = x - y;
+    return d < -parameter ? T(-1) : d > parameter ? T(1) : d / parameter;
+  } else if constexpr (kind == PointwiseLoss::Huber) {
+    const T d = x - y;
+    return d < -parameter ? -parameter : d > parameter ? parameter : d;
+  } else {
     const T sigmoid = T(1) / (T(1) + std::exp(-x));
     if (!pos_weight) return sigmoid - y;
     const T weighted_target = *pos_weight * y;
@@ -67,9 +82,11 @@ T grad_input_term(T x, T y, const T* pos_weight) {
 }
 
 template <PointwiseLoss kind, typename T>
-T grad_target_term(T x, T y, const T* pos_weight) {
+T grad_target_term(T x, T y, const T* pos_weight, T parameter) {
   if constexpr (kind == PointwiseLoss::MSE) return T(-2) * (x - y);
   else if constexpr (kind == PointwiseLoss::L1) return -sign_of(x - y);
+  else if constexpr (kind == PointwiseLoss::SmoothL1 || kind == PointwiseLoss::Huber)
+    return -grad_input_term<kind>(x, y, pos_weight, parameter);
   else if constexpr (kind == PointwiseLoss::BCE) return std::max(T(std::log1p(-x)), T(-100)) - std::max(T(std::log(x)), T(-100));
   else return pos_weight ? log_sigmoid(-x) - log_sigmoid(x) * *pos_weight : -x;
 }
@@ -85,7 +102,7 @@ int64_t class_of(const int64_t* targets, int64_t row, const ClassTarget& spec, c
 }  // namespace
 
 double CpuBackend::pointwise_loss(PointwiseLoss kind, const Tensor& out, const Tensor& input, const Tensor& target,
-                                  const Tensor& weight, const Tensor& pos_weight) {
+                                  const Tensor& weight, const Tensor& pos_weight, double parameter) {
   const char* op = kernels::loss_name(kind);
   const int64_t count = input.numel();
   double total = 0.0;
@@ -103,7 +120,7 @@ double CpuBackend::pointwise_loss(PointwiseLoss kind, const Tensor& out, const T
           TG_CHECK(ys[i] >= T(0) && ys[i] <= T(1), op, "all elements of target should be between 0 and 1, got ",
                    ys[i], " at flat index ", i);
         }
-        T value = loss_term<K>(xs[i], ys[i], pws ? pws + i : nullptr);
+        T value = loss_term<K>(xs[i], ys[i], pws ? pws + i : nullptr, static_cast<T>(parameter));
         if (ws) value *= ws[i];
         if (values) values[i] = value;
         else total += value;
@@ -115,7 +132,8 @@ double CpuBackend::pointwise_loss(PointwiseLoss kind, const Tensor& out, const T
 
 void CpuBackend::pointwise_loss_backward(PointwiseLoss kind, const Tensor& grad_input, const Tensor& grad_target,
                                          const Tensor& grad, UpstreamScale scale, const Tensor& input,
-                                         const Tensor& target, const Tensor& weight, const Tensor& pos_weight) {
+                                         const Tensor& target, const Tensor& weight, const Tensor& pos_weight,
+                                         double parameter) {
   dispatch_floating(input.dtype(), kernels::loss_name(kind), [&](auto tag) {
     using T = typename decltype(tag)::type;
     dispatch_pointwise(kind, [&](auto constant) {
@@ -127,8 +145,8 @@ void CpuBackend::pointwise_loss_backward(PointwiseLoss kind, const Tensor& grad_
       for (int64_t i = 0, n = input.numel(); i < n; ++i) {
         const T upstream = scale.at(g, i) * (ws ? ws[i] : T(1));
         const T* pos = pws ? pws + i : nullptr;
-        if (gx) gx[i] = grad_input_term<K>(xs[i], ys[i], pos) * upstream;
-        if (gy) gy[i] = grad_target_term<K>(xs[i], ys[i], pos) * upstream;
+        if (gx) gx[i] = grad_input_term<K>(xs[i], ys[i], pos, static_cast<T>(parameter)) * upstream;
+        if (gy) gy[i] = grad_target_term<K>(xs[i], ys[i], pos, static_cast<T>(parameter)) * upstream;
       }
     });
   });

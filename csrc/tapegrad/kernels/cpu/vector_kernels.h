@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "tapegrad/kernels/activation.h"
 #include "tapegrad/kernels/cpu/vector_math.h"
 #include "tapegrad/kernels/kernels.h"
 
@@ -25,6 +26,26 @@ inline bool float_unary_contiguous_impl(kernels::UnaryOp op, const float* __rest
     case kernels::UnaryOp::Sigmoid:
       for (int64_t i = 0; i < n; ++i) out[i] = vector_math::sigmoid(in[i]);
       return true;
+    default:
+      return false;
+  }
+}
+
+// silu and the tanh GELU; false for the other activations (the caller then uses the generic loop).
+inline bool float_activation_contiguous_impl(kernels::Activation kind, const float* __restrict in, float* __restrict out,
+                                             int64_t n) {
+  switch (kind) {
+    case kernels::Activation::Silu:
+      for (int64_t i = 0; i < n; ++i) out[i] = in[i] * vector_math::sigmoid(in[i]);
+      return true;
+    case kernels::Activation::GeluTanh: {
+      constexpr float beta = 0.797884560802865355f, kappa = 0.044715f;  // sqrt(2 / pi)
+      for (int64_t i = 0; i < n; ++i) {
+        const float x = in[i];
+        out[i] = 0.5f * x * (1.0f + vector_math::tanh(beta * (x + kappa * x * x * x)));
+      }
+      return true;
+    }
     default:
       return false;
   }
@@ -58,6 +79,9 @@ bool arithmetic_contiguous_impl(kernels::BinaryOp op, const T* a, const T* b, bo
 bool float_unary_contiguous_baseline(kernels::UnaryOp op, const float* in, float* out, int64_t n);
 bool float_unary_contiguous_avx2(kernels::UnaryOp op, const float* in, float* out, int64_t n);
 bool float_unary_contiguous_avx512(kernels::UnaryOp op, const float* in, float* out, int64_t n);
+bool float_activation_contiguous_baseline(kernels::Activation kind, const float* in, float* out, int64_t n);
+bool float_activation_contiguous_avx2(kernels::Activation kind, const float* in, float* out, int64_t n);
+bool float_activation_contiguous_avx512(kernels::Activation kind, const float* in, float* out, int64_t n);
 bool float_arithmetic_contiguous_baseline(kernels::BinaryOp op, const float* a, const float* b, bool b_is_scalar, float* out, int64_t n);
 bool float_arithmetic_contiguous_avx2(kernels::BinaryOp op, const float* a, const float* b, bool b_is_scalar, float* out, int64_t n);
 bool float_arithmetic_contiguous_avx512(kernels::BinaryOp op, const float* a, const float* b, bool b_is_scalar, float* out, int64_t n);
@@ -72,6 +96,9 @@ bool double_arithmetic_contiguous_avx512(kernels::BinaryOp op, const double* a, 
   namespace tg::cpu {                                                                                            \
   bool float_unary_contiguous_##isa(kernels::UnaryOp op, const float* in, float* out, int64_t n) {              \
     return float_unary_contiguous_impl(op, in, out, n);                                                          \
+  }                                                                                                              \
+  bool float_activation_contiguous_##isa(kernels::Activation kind, const float* in, float* out, int64_t n) {    \
+    return float_activation_contiguous_impl(kind, in, out, n);                                                   \
   }                                                                                                              \
   bool float_arithmetic_contiguous_##isa(kernels::BinaryOp op, const float* a, const float* b, bool b_is_scalar, \
                                          float* out, int64_t n) {                                                \
