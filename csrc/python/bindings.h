@@ -105,6 +105,7 @@ void bind_reduce(py::module_& module, TensorClass& tensor);
 void bind_matmul(py::module_& module, TensorClass& tensor);
 void bind_nn(py::module_& module, TensorClass& tensor);
 void bind_conv(py::module_& module);
+void bind_recurrent(py::module_& module);
 void bind_profiler(py::module_& module);
 // After every family is bound: the no-argument fast paths of relu, sum and backward (see
 // fast_methods.h).

@@ -53,6 +53,7 @@ PYBIND11_MODULE(_C, module) {
   bind_matmul(module, tensor);
   bind_nn(module, tensor);
   bind_conv(module);
+  bind_recurrent(module);
   bind_profiler(module);
   install_fast_methods(tensor);
 }
