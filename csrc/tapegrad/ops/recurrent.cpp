@@ -88,7 +88,7 @@ struct RecurrentLayerBackward final : Node {
                                    grad_previous, steps.rows(grad_output, t), leading(grad_cell, running),
                                    steps.rows(gates, t), steps.rows(hidden_gates, t), steps.rows(prev_hidden, t),
                                    steps.rows(prev_cell, t), steps.rows(cell, t)};
-      kernels::backend(name().c_str(), gates)->recurrent_step_backward(mode, step);
+      kernels::backend(node_name(mode), gates)->recurrent_step_backward(mode, step);
       // The previous hidden state's gradient through the hidden GEMM (GRU adds it to z * dh).
       kernels::backend("matmul", gates)->matmul(grad_previous, steps.rows(grad_hidden_gates, t), w_hh, gru);
     }
