@@ -104,7 +104,7 @@ class RNNBase(Module):
     def _check_input(self, input, batch_sizes):
         dtype = self.weight_ih_l0.dtype
         if input.dtype != dtype:
-            raise ValueError(f"{type(self).__name__} input dtype ({input.dtype}) does not match weight dtype "
+            raise ValueError(f"RNN input dtype ({input.dtype}) does not match weight dtype "
                              f"({dtype}). Convert input: input.to({dtype}), or convert model: model.to({input.dtype})")
         expected_dim = 2 if batch_sizes is not None else 3
         if input.dim() != expected_dim:
