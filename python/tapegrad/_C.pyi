@@ -7,7 +7,7 @@ from importlib._bootstrap import max as _MaxResult
 from importlib._bootstrap import min as _MinResult
 import numpy
 import typing
-__all__: list[str] = ['Generator', 'Node', 'RemovableHandle', 'Tensor', 'abs', 'acos', 'add', 'all', 'allclose', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_tensor', 'asin', 'atan', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clamp_max', 'clamp_min', 'clip', 'clone', 'concat', 'concatenate', 'cos', 'cosh', 'default_generator', 'device', 'div', 'divide', 'dot', 'dtype', 'einsum', 'empty', 'empty_like', 'eq', 'equal', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'flatten', 'float32', 'float64', 'floor', 'floor_divide', 'frac', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'gt', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'is_grad_enabled', 'is_tensor', 'isclose', 'le', 'linear', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logical_not', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'mul', 'multiply', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'ones', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'seed', 'select', 'set_default_dtype', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinh', 'softmax', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'sum_to', 'swapaxes', 'swapdims', 't', 'tan', 'tanh', 'tensor', 'threshold_backward', 'transpose', 'true_divide', 'trunc', 'unsqueeze', 'var', 'where', 'zeros', 'zeros_like']
+__all__: list[str] = ['Generator', 'Node', 'RemovableHandle', 'Tensor', 'abs', 'acos', 'add', 'all', 'allclose', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_tensor', 'asin', 'atan', 'bernoulli', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clamp_max', 'clamp_min', 'clip', 'clone', 'concat', 'concatenate', 'cos', 'cosh', 'default_generator', 'device', 'div', 'divide', 'dot', 'dtype', 'einsum', 'empty', 'empty_like', 'eq', 'equal', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'flatten', 'float32', 'float64', 'floor', 'floor_divide', 'frac', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'gt', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'is_grad_enabled', 'is_tensor', 'isclose', 'le', 'linear', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logical_not', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'mul', 'multinomial', 'multiply', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'ones', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'seed', 'select', 'set_default_dtype', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinh', 'softmax', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'sum_to', 'swapaxes', 'swapdims', 't', 'tan', 'tanh', 'tensor', 'threshold_backward', 'transpose', 'true_divide', 'trunc', 'unsqueeze', 'var', 'where', 'zeros', 'zeros_like']
 class dtype:
     """
     The element type.
@@ -313,6 +313,14 @@ class Tensor:
         """
         Computes gradients of this tensor w.r.t. the graph's leaves into their .grad (gradient needed unless scalar).
         """
+    def bernoulli(self, p: typing.Any = None, *, generator: typing.Any = None) -> Tensor:
+        """
+        0 or 1 per element, 1 with the probability the element holds (or p, when given); zero gradient.
+        """
+    def bernoulli_(self, p: typing.Any = 0.5, *, generator: typing.Any = None) -> Tensor:
+        """
+        In place: each element 0 or 1, 1 with probability p (a number or a broadcastable tensor).
+        """
     def bmm(self, other: typing.Any) -> Tensor:
         """
         Batched product of two 3-D tensors.
@@ -604,6 +612,10 @@ class Tensor:
     def mul_(self, other: typing.Any) -> Tensor:
         """
         In-place multiply by other.
+        """
+    def multinomial(self, num_samples: typing.Any, replacement: bool = False, *, generator: typing.Any = None) -> Tensor:
+        """
+        num_samples category indices (int64) per row of the non-negative weights in input (1-D or 2-D), with or without replacement.
         """
     def multiply(self, other: typing.Any) -> Tensor:
         """
@@ -1053,6 +1065,8 @@ def _detected_cpu_isa() -> str:
     ...
 def _dtype_of(arg0: typing.Any) -> typing.Any:
     ...
+def _embedding(weight: typing.Any, indices: typing.Any, padding_idx: typing.SupportsInt | typing.SupportsIndex, scale_grad_by_freq: bool) -> Tensor:
+    ...
 def _get_cpu_isa() -> str:
     ...
 def _grad(arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: bool, arg5: bool) -> tuple:
@@ -1082,6 +1096,8 @@ def _profiler_start(record_shapes: bool, profile_memory: bool) -> None:
 def _profiler_stop() -> list:
     ...
 def _record_function(arg0: typing.Any, arg1: typing.Any, arg2: str, arg3: tuple, arg4: tuple, arg5: tuple, arg6: tuple, arg7: tuple, arg8: bool) -> tuple:
+    ...
+def _recurrent_layer(mode: str, input: typing.Any, batch_sizes: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], hx: typing.Any, cx: typing.Any, weight_ih: typing.Any, weight_hh: typing.Any, bias_ih: typing.Any, bias_hh: typing.Any, reverse: bool) -> list[Tensor]:
     ...
 def _set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
     ...
@@ -1150,6 +1166,10 @@ def asin(input: typing.Any) -> Tensor:
 def atan(input: typing.Any) -> Tensor:
     """
     Elementwise arctangent.
+    """
+def bernoulli(input: Tensor, p: typing.Any = None, *, generator: typing.Any = None) -> Tensor:
+    """
+    0 or 1 per element, 1 with the probability the element holds (or p, when given); zero gradient.
     """
 def bmm(input: typing.Any, other: typing.Any) -> Tensor:
     """
@@ -1422,6 +1442,10 @@ def mm(input: typing.Any, other: typing.Any) -> Tensor:
 def mul(input: typing.Any, other: typing.Any) -> Tensor:
     """
     input * other, broadcasting; other is a Tensor or a number.
+    """
+def multinomial(input: Tensor, num_samples: typing.Any, replacement: bool = False, *, generator: typing.Any = None) -> Tensor:
+    """
+    num_samples category indices (int64) per row of the non-negative weights in input (1-D or 2-D), with or without replacement.
     """
 def multiply(input: typing.Any, other: typing.Any) -> Tensor:
     """
