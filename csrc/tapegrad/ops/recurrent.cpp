@@ -37,6 +37,12 @@ struct StepRows {
   Tensor rows(const Tensor& all, int64_t t) const { return all.defined() ? narrow(all, 0, first_row[t], batch_sizes[t]) : all; }
 };
 
+// The first rows * columns elements of a flat buffer as a contiguous (rows, columns) matrix: a
+// step's transposed hidden product, in one buffer reused by every step.
+Tensor leading_block(const Tensor& buffer, int64_t rows, int64_t columns) {
+  return view(narrow(buffer, 0, 0, rows * columns), {rows, columns});
+}
+
 // The first `count` rows of a (batch, H) state: the sequences still running at a step.
 Tensor leading(const Tensor& state, int64_t count) { return state.defined() ? narrow(state, 0, 0, count) : state; }
 
@@ -81,16 +87,23 @@ struct RecurrentLayerBackward final : Node {
     Tensor grad_cell = lstm ? state_grad(2) : Tensor();
     const Tensor grad_gates = Tensor::empty(gates.sizes(), dtype, device, node_name(mode));
     const Tensor grad_hidden_gates = gru ? Tensor::empty(gates.sizes(), dtype, device, node_name(mode)) : grad_gates;
+    const int64_t hidden_size = state_sizes[1];
+    const Tensor w_hh_t = contiguous(t(w_hh));  // read in place by the transposed hidden GEMM
+    const Tensor product_buffer = Tensor::empty({hidden_size * state_sizes[0]}, dtype, device, node_name(mode));
     for (int64_t k = steps.steps() - 1; k >= 0; --k) {
-      const int64_t t = steps.step(k, reverse), running = steps.batch_sizes[t];
+      const int64_t at = steps.step(k, reverse), running = steps.batch_sizes[at];
       Tensor grad_previous = leading(grad_hidden, running);
-      const RecurrentStepGrad step{steps.rows(grad_gates, t), gru ? steps.rows(grad_hidden_gates, t) : Tensor(),
-                                   grad_previous, steps.rows(grad_output, t), leading(grad_cell, running),
-                                   steps.rows(gates, t), steps.rows(hidden_gates, t), steps.rows(prev_hidden, t),
-                                   steps.rows(prev_cell, t), steps.rows(cell, t)};
+      const RecurrentStepGrad step{steps.rows(grad_gates, at), gru ? steps.rows(grad_hidden_gates, at) : Tensor(),
+                                   grad_previous, steps.rows(grad_output, at), leading(grad_cell, running),
+                                   steps.rows(gates, at), steps.rows(hidden_gates, at), steps.rows(prev_hidden, at),
+                                   steps.rows(prev_cell, at), steps.rows(cell, at)};
       kernels::backend(node_name(mode), gates)->recurrent_step_backward(mode, step);
-      // The previous hidden state's gradient through the hidden GEMM (GRU adds it to z * dh).
-      kernels::backend("matmul", gates)->matmul(grad_previous, steps.rows(grad_hidden_gates, t), w_hh, gru);
+      // The previous hidden state's gradient through the hidden GEMM, computed transposed as the
+      // forward's (GRU adds it to z * dh).
+      Tensor product = leading_block(product_buffer, hidden_size, running);
+      kernels::backend("matmul", product, w_hh_t)->matmul(product, w_hh_t, t(steps.rows(grad_hidden_gates, at)), false);
+      if (gru) add_(grad_previous, t(product));
+      else copy_(grad_previous, t(product));
     }
     TensorList result(7);
     if (needs_input_grad(0)) result[0] = mm(grad_gates, w_ih);
@@ -166,27 +179,28 @@ std::vector<Tensor> recurrent_layer(RnnMode mode, const Tensor& input, const std
       prev_cell = Tensor::empty({rows, hidden}, dtype, device, op);
       cell = Tensor::empty({rows, hidden}, dtype, device, op);
     }
-    const Tensor w_hh_t = t(w_hh);
+    const int64_t width = gate_count(mode) * hidden;
+    const Tensor product_buffer = Tensor::empty({width * h_n.size(0)}, dtype, device, op);
     for (int64_t k = 0; k < steps.steps(); ++k) {
-      const int64_t t = steps.step(k, reverse), running = steps.batch_sizes[t];
-      Tensor previous = steps.rows(prev_hidden, t), state = leading(h_n, running);
+      const int64_t at = steps.step(k, reverse), running = steps.batch_sizes[at];
+      Tensor previous = steps.rows(prev_hidden, at), state = leading(h_n, running);
       copy_(previous, state);
-      Tensor step_gates = steps.rows(gates, t), step_hidden_gates = steps.rows(hidden_gates, t);
+      Tensor step_gates = steps.rows(gates, at), step_hidden_gates = steps.rows(hidden_gates, at);
       if (gru) {
         if (b_hh.defined()) copy_(step_hidden_gates, b_hh);
         else zero_(step_hidden_gates);
       }
-      kernels::backend("matmul", step_gates, previous, w_hh_t)
-          ->matmul(gru ? step_hidden_gates : step_gates, previous, w_hh_t, true);
-      Tensor step_prev_cell = steps.rows(prev_cell, t), step_cell = steps.rows(cell, t), cell_state;
+      Tensor product = leading_block(product_buffer, width, running);
+      kernels::backend("matmul", product, w_hh, previous)->matmul(product, w_hh, t(previous), false);
+      Tensor step_prev_cell = steps.rows(prev_cell, at), step_cell = steps.rows(cell, at), cell_state;
       if (lstm) {
         cell_state = leading(c_n, running);
         copy_(step_prev_cell, cell_state);
       }
-      Tensor step_output = steps.rows(output, t);
+      Tensor step_output = steps.rows(output, at);
       kernels::backend(op, step_gates)
-          ->recurrent_step(mode, RecurrentStep{step_gates, step_hidden_gates, previous, step_prev_cell, step_cell,
-                                               step_output});
+          ->recurrent_step(mode, RecurrentStep{step_gates, product, step_hidden_gates, previous, step_prev_cell,
+                                               step_cell, step_output});
       copy_(state, step_output);
       if (lstm) copy_(cell_state, step_cell);
     }
