@@ -107,6 +107,7 @@ void bind_nn(py::module_& module, TensorClass& tensor);
 void bind_activation(py::module_& module);
 void bind_conv(py::module_& module);
 void bind_normalization(py::module_& module);
+void bind_recurrent(py::module_& module);
 void bind_profiler(py::module_& module);
 // After every family is bound: the no-argument fast paths of relu, sum and backward (see
 // fast_methods.h).

@@ -8,6 +8,7 @@
 #include "bindings.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
+#include "tapegrad/ops/sampling.h"
 #include "tapegrad/ops/view.h"
 
 namespace tg::python {
@@ -362,6 +363,31 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     return randperm(to_int(n, "randperm", "n"), out_dtype, out_device);
   }, py::arg("n"), py::kw_only(), py::arg("generator") = py::none(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), docstring("randperm"));
+
+  // Draws whose distribution a tensor gives (ops/sampling.h).
+  const auto multinomial_of = [](const Tensor& self, py::handle num_samples, bool replacement, py::handle generator) {
+    const GeneratorScope scope(generator_of(generator, "multinomial"));
+    return multinomial(self, to_int(num_samples, "multinomial", "num_samples"), replacement);
+  };
+  module.def("multinomial", multinomial_of, py::arg("input"), py::arg("num_samples"), py::arg("replacement") = false,
+             py::kw_only(), py::arg("generator") = py::none(), docstring("multinomial"));
+  tensor.def("multinomial", multinomial_of, py::arg("num_samples"), py::arg("replacement") = false, py::kw_only(),
+             py::arg("generator") = py::none(), docstring("multinomial"));
+  // bernoulli(input): probabilities in input; bernoulli(input, p): input's shape, probability p.
+  const auto bernoulli_of = [](const Tensor& self, py::handle p, py::handle generator) {
+    const GeneratorScope scope(generator_of(generator, "bernoulli"));
+    if (p.is_none()) return bernoulli(self);
+    return bernoulli(self, p.cast<double>());
+  };
+  module.def("bernoulli", bernoulli_of, py::arg("input"), py::arg("p") = py::none(), py::kw_only(),
+             py::arg("generator") = py::none(), docstring("bernoulli"));
+  tensor.def("bernoulli", bernoulli_of, py::arg("p") = py::none(), py::kw_only(), py::arg("generator") = py::none(),
+             docstring("bernoulli"));
+  tensor.def("bernoulli_", [](Tensor& self, py::handle p, py::handle generator) -> Tensor& {
+    const GeneratorScope scope(generator_of(generator, "bernoulli_"));
+    if (is_tensor(p)) return bernoulli_(self, to_tensor(p, "bernoulli_", "p"));
+    return bernoulli_(self, p.cast<double>());
+  }, py::arg("p") = 0.5, py::kw_only(), py::arg("generator") = py::none(), docstring("bernoulli_"));
 
   tensor.def("uniform_", [](Tensor& self, double from, double to, py::handle generator) -> Tensor& {
     const GeneratorScope scope(generator_of(generator, "uniform_"));

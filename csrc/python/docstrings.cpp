@@ -149,6 +149,10 @@ const char* docstring(std::string_view name) {
       {"randn", "Standard normal samples; the stream is tapegrad's own, not PyTorch's."},
       {"randint", "Integers uniform in [low, high)."},
       {"randperm", "A random permutation of 0..n-1."},
+      {"multinomial", "num_samples category indices (int64) per row of the non-negative weights in input (1-D or 2-D), "
+                      "with or without replacement."},
+      {"bernoulli", "0 or 1 per element, 1 with the probability the element holds (or p, when given); zero gradient."},
+      {"bernoulli_", "In place: each element 0 or 1, 1 with probability p (a number or a broadcastable tensor)."},
       {"rand_like", "rand with the shape of input."},
       {"randn_like", "randn with the shape of input."},
       {"randint_like", "randint with the shape of input."},

@@ -55,6 +55,7 @@ PYBIND11_MODULE(_C, module) {
   bind_activation(module);
   bind_conv(module);
   bind_normalization(module);
+  bind_recurrent(module);
   bind_profiler(module);
   install_fast_methods(tensor);
 }

@@ -26,6 +26,7 @@
 #include "tapegrad/kernels/normalization.h"
 #include "tapegrad/kernels/optim.h"
 #include "tapegrad/kernels/pool.h"
+#include "tapegrad/kernels/recurrent.h"
 
 namespace tg::kernels {
 
@@ -240,6 +241,25 @@ class Backend {
                                  const Tensor& grad, const Tensor& input, const Tensor& weight, const Tensor& mean,
                                  const Tensor& rstd, const RowNormGeometry& geometry) = 0;
   // ---- end of normalisation -------------------------------------------------------------------------
+
+  // ---- recurrent cells, embedding and sampling (ops/recurrent.cpp, ops/sampling.cpp) ------------
+  // The recurrent layers run their GEMMs through matmul; these are each time step's fused pointwise
+  // part (RecurrentStep in kernels/recurrent.h says what each tensor holds). float32 or float64.
+  virtual void recurrent_step(RnnMode mode, const RecurrentStep& step) = 0;
+  virtual void recurrent_step_backward(RnnMode mode, const RecurrentStepGrad& step) = 0;
+  // grad_weight (contiguous, zero-filled by the caller) += grad's rows (contiguous, (n, dim)) at
+  // the rows indices (int64, contiguous, n, in range) name, skipping padding_idx (-1: none); with
+  // scale_grad_by_freq each row is divided by how often its index occurs.
+  virtual void embedding_backward(const Tensor& grad_weight, const Tensor& grad, const Tensor& indices,
+                                  int64_t padding_idx, bool scale_grad_by_freq) = 0;
+  // out (contiguous int64, (rows, num_samples)) = category indices drawn from each row of
+  // probabilities (contiguous float64, (rows, categories)); without replacement no row repeats a
+  // category. RuntimeError naming multinomial for a negative, infinite or NaN probability or a row
+  // summing to 0 (checked before any draw).
+  virtual void multinomial(const Tensor& out, const Tensor& probabilities, bool replacement) = 0;
+  // self (any view) = 1 with probability probabilities (float64, self's shape, contiguous), else 0,
+  // drawn in self's row-major order; RuntimeError naming bernoulli for a probability outside [0, 1].
+  virtual void bernoulli(const Tensor& self, const Tensor& probabilities) = 0;
 
  protected:
   // Backends are static instances, never deleted through this interface.

@@ -11,7 +11,7 @@ __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropo
            "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "conv1d", "conv2d",
            "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-           "adaptive_max_pool2d",
+           "adaptive_max_pool2d", "embedding",
            "batch_norm", "layer_norm", "group_norm", "rms_norm", "normalize", "dropout1d", "dropout2d",
            "scaled_dot_product_attention",
            "gelu", "silu", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "celu", "celu_", "softplus",
@@ -430,6 +430,42 @@ def one_hot(tensor, num_classes=-1):
                            f"got {int(values.max())}")
     classes = _C.arange(0, num_classes, 1, dtype=_C.int64)
     return (tensor.unsqueeze(-1) == classes).to(_C.int64)
+
+
+# ---- embedding -------------------------------------------------------------------------------
+
+def _embedding_renorm_(weight, input, max_norm, norm_type):
+    """Scales the rows of weight that input looks up down to norm max_norm, in place, as PyTorch."""
+    from ..autograd import no_grad
+    with no_grad():
+        rows = _C.tensor(sorted(set(input.reshape(-1).tolist())), dtype=_C.int64)
+        if rows.numel() == 0:
+            return
+        selected = weight.index_select(0, rows)
+        norms = (selected.abs() ** norm_type).sum(1) ** (1.0 / norm_type)
+        scale = _C.where(norms > max_norm, max_norm / (norms + 1e-7), _C.ones_like(norms))
+        weight[rows] = selected * scale.unsqueeze(1)
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):
+    """weight's rows at the integer indices in input: shape input.shape + (embedding_dim,).
+
+    The padding_idx row gets no gradient; scale_grad_by_freq divides each row's gradient by how
+    often it is looked up; max_norm renormalises the rows looked up in place first.
+    """
+    if padding_idx is not None:
+        if padding_idx > 0:
+            assert padding_idx < weight.shape[0], "Padding_idx must be within num_embeddings"
+        elif padding_idx < 0:
+            assert padding_idx >= -weight.shape[0], "Padding_idx must be within num_embeddings"
+            padding_idx = weight.shape[0] + padding_idx
+    else:
+        padding_idx = -1
+    if sparse:
+        raise NotImplementedError("[embedding] sparse gradients are not implemented")
+    if max_norm is not None:
+        _embedding_renorm_(weight, input.contiguous(), max_norm, norm_type)
+    return _C._embedding(weight, input, padding_idx, scale_grad_by_freq)
 
 
 # ---- losses ----------------------------------------------------------------------------------

@@ -125,6 +125,15 @@ class CpuBackend final : public kernels::Backend {
   void row_norm_backward(const Tensor& grad_input, const Tensor& grad_weight, const Tensor& grad_bias,
                          const Tensor& grad, const Tensor& input, const Tensor& weight, const Tensor& mean,
                          const Tensor& rstd, const kernels::RowNormGeometry& geometry) override;
+
+  // recurrent.cpp
+  void recurrent_step(RnnMode mode, const kernels::RecurrentStep& step) override;
+  void recurrent_step_backward(RnnMode mode, const kernels::RecurrentStepGrad& step) override;
+  void embedding_backward(const Tensor& grad_weight, const Tensor& grad, const Tensor& indices, int64_t padding_idx,
+                          bool scale_grad_by_freq) override;
+  // creation.cpp (they draw from its generators)
+  void multinomial(const Tensor& out, const Tensor& probabilities, bool replacement) override;
+  void bernoulli(const Tensor& self, const Tensor& probabilities) override;
 };
 
 // The one instance (kernels/backend.cpp's table points at it). It holds no state: the random

@@ -2,6 +2,7 @@
 // generator.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <type_traits>
 #include <vector>
@@ -199,6 +200,66 @@ void CpuBackend::randperm(const Tensor& out) {
   });
   size_t next = 0;
   fill_random(out, "randperm", [&](auto) { return permutation[next++]; });
+}
+
+void CpuBackend::multinomial(const Tensor& out, const Tensor& probabilities, bool replacement) {
+  const int64_t rows = probabilities.size(0), categories = probabilities.size(1), samples = out.size(1);
+  const double* weights = probabilities.data_ptr<double>();
+  int64_t* drawn = out.data_ptr<int64_t>();
+  std::vector<double> scratch(static_cast<size_t>(categories));
+  std::vector<int64_t> order(static_cast<size_t>(categories));
+  for (int64_t row = 0; row < rows; ++row) {
+    double total = 0.0;
+    for (int64_t k = 0; k < categories; ++k) {
+      const double p = weights[row * categories + k];
+      TG_CHECK(std::isfinite(p) && p >= 0.0, "multinomial",
+               "probability tensor contains either `inf`, `nan` or element < 0 (row ", row, ", category ", k, ")");
+      total += p;
+    }
+    TG_CHECK(total > 0.0, "multinomial", "invalid multinomial distribution (sum of probabilities <= 0) in row ", row);
+  }
+  with_stream([&](Stream& rng) {
+    for (int64_t row = 0; row < rows; ++row) {
+      const double* p = weights + row * categories;
+      int64_t* result = drawn + row * samples;
+      if (replacement) {
+        // Inverse transform sampling: a binary search of the running sums for each uniform draw.
+        std::partial_sum(p, p + categories, scratch.begin());
+        const double total = scratch.back();
+        for (int64_t s = 0; s < samples; ++s) {
+          const double target = rng.uniform_double() * total;
+          auto found = std::upper_bound(scratch.begin(), scratch.end(), target);
+          // A draw rounding up to the total lands past the end: take the last category that can occur.
+          int64_t k = std::min<int64_t>(found - scratch.begin(), categories - 1);
+          while (k > 0 && p[k] == 0.0) --k;
+          result[s] = k;
+        }
+      } else {
+        // Exponential keys E / p (E ~ Exp(1)): the k smallest are a draw of k categories without
+        // replacement, each next one with probability proportional to its weight among the rest.
+        for (int64_t k = 0; k < categories; ++k) {
+          const double e = -std::log1p(-rng.uniform_double());
+          scratch[static_cast<size_t>(k)] = p[k] > 0.0 ? e / p[k] : std::numeric_limits<double>::infinity();
+        }
+        std::iota(order.begin(), order.end(), 0);
+        std::partial_sort(order.begin(), order.begin() + samples, order.end(), [&](int64_t a, int64_t b) {
+          return scratch[static_cast<size_t>(a)] < scratch[static_cast<size_t>(b)];
+        });
+        std::copy(order.begin(), order.begin() + samples, result);
+      }
+    }
+  });
+}
+
+void CpuBackend::bernoulli(const Tensor& self, const Tensor& probabilities) {
+  const double* p = probabilities.data_ptr<double>();
+  for (int64_t i = 0; i < probabilities.numel(); ++i)
+    TG_CHECK(p[i] >= 0.0 && p[i] <= 1.0, "bernoulli", "Expected p_in >= 0 && p_in <= 1 to be true, but got ", p[i],
+             " at flat index ", i);
+  int64_t next = 0;
+  with_stream([&](Stream& rng) {
+    fill_random(self, "bernoulli", [&](auto) { return rng.uniform_double() < p[next++] ? 1 : 0; });
+  });
 }
 
 }  // namespace tg::cpu

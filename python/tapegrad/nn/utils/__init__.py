@@ -3,8 +3,9 @@ import math
 import types
 import warnings
 
-from .. import _C
-from ..autograd import no_grad
+from ... import _C
+from ...autograd import no_grad
+from . import rnn  # noqa: F401  (torch.nn.utils.rnn)
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "clip_grads_with_norm_",
            "parameters_to_vector", "vector_to_parameters"]
