@@ -7,7 +7,7 @@ from importlib._bootstrap import max as _MaxResult
 from importlib._bootstrap import min as _MinResult
 import numpy
 import typing
-__all__: list[str] = ['Generator', 'Node', 'RemovableHandle', 'Tensor', 'abs', 'acos', 'add', 'all', 'allclose', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_tensor', 'asin', 'atan', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clamp_max', 'clamp_min', 'clip', 'clone', 'concat', 'concatenate', 'cos', 'cosh', 'default_generator', 'device', 'div', 'divide', 'dot', 'dtype', 'einsum', 'empty', 'empty_like', 'eq', 'equal', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'flatten', 'float32', 'float64', 'floor', 'floor_divide', 'frac', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'gt', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'is_grad_enabled', 'is_tensor', 'isclose', 'le', 'linear', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logical_not', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'mul', 'multiply', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'ones', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'seed', 'select', 'set_default_dtype', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinh', 'softmax', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'sum_to', 'swapaxes', 'swapdims', 't', 'tan', 'tanh', 'tensor', 'threshold_backward', 'transpose', 'true_divide', 'trunc', 'unsqueeze', 'var', 'where', 'zeros', 'zeros_like']
+__all__: list[str] = ['Generator', 'Node', 'RemovableHandle', 'Tensor', 'abs', 'acos', 'add', 'all', 'allclose', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_tensor', 'asin', 'atan', 'bernoulli', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clamp_max', 'clamp_min', 'clip', 'clone', 'concat', 'concatenate', 'cos', 'cosh', 'default_generator', 'device', 'div', 'divide', 'dot', 'dtype', 'einsum', 'empty', 'empty_like', 'eq', 'equal', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'flatten', 'float32', 'float64', 'floor', 'floor_divide', 'frac', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'gt', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'is_grad_enabled', 'is_tensor', 'isclose', 'le', 'linear', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logical_not', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'mul', 'multinomial', 'multiply', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'ones', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'seed', 'select', 'set_default_dtype', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinh', 'softmax', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'sum_to', 'swapaxes', 'swapdims', 't', 'tan', 'tanh', 'tensor', 'threshold_backward', 'transpose', 'true_divide', 'trunc', 'unsqueeze', 'var', 'where', 'zeros', 'zeros_like']
 class dtype:
     """
     The element type.
@@ -313,6 +313,14 @@ class Tensor:
         """
         Computes gradients of this tensor w.r.t. the graph's leaves into their .grad (gradient needed unless scalar).
         """
+    def bernoulli(self, p: typing.Any = None, *, generator: typing.Any = None) -> Tensor:
+        """
+        0 or 1 per element, 1 with the probability the element holds (or p, when given); zero gradient.
+        """
+    def bernoulli_(self, p: typing.Any = 0.5, *, generator: typing.Any = None) -> Tensor:
+        """
+        In place: each element 0 or 1, 1 with probability p (a number or a broadcastable tensor).
+        """
     def bmm(self, other: typing.Any) -> Tensor:
         """
         Batched product of two 3-D tensors.
@@ -609,6 +617,10 @@ class Tensor:
     def mul_(self, other: typing.Any) -> Tensor:
         """
         In-place multiply by other.
+        """
+    def multinomial(self, num_samples: typing.Any, replacement: bool = False, *, generator: typing.Any = None) -> Tensor:
+        """
+        num_samples category indices (int64) per row of the non-negative weights in input (1-D or 2-D), with or without replacement.
         """
     def multiply(self, other: typing.Any) -> Tensor:
         """
@@ -1052,6 +1064,8 @@ class Generator:
         """
         The device; always cpu.
         """
+def _activation(name: str, input: typing.Any, inplace: bool = False, negative_slope: typing.SupportsFloat | typing.SupportsIndex = 0.01, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, input_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, threshold: typing.SupportsFloat | typing.SupportsIndex = 20.0) -> Tensor:
+    ...
 def _adadelta_step(param: Tensor, grad: Tensor, square_avg: Tensor, acc_delta: Tensor, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, rho: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, maximize: bool = False) -> None:
     ...
 def _adagrad_step(param: Tensor, grad: Tensor, sum: Tensor, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, lr_decay: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, maximize: bool = False) -> None:
@@ -1080,11 +1094,19 @@ def _detected_cpu_isa() -> str:
     ...
 def _dtype_of(arg0: typing.Any) -> typing.Any:
     ...
+def _embedding(weight: typing.Any, indices: typing.Any, padding_idx: typing.SupportsInt | typing.SupportsIndex, scale_grad_by_freq: bool) -> Tensor:
+    ...
 def _get_cpu_isa() -> str:
+    ...
+def _glu(input: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = -1) -> Tensor:
     ...
 def _grad(arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: bool, arg5: bool) -> tuple:
     ...
 def _group_norm(input: typing.Any, num_groups: typing.SupportsInt | typing.SupportsIndex, weight: typing.Any, bias: typing.Any, eps: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
+    ...
+def _hardtanh(input: typing.Any, min_val: typing.Any = -1.0, max_val: typing.Any = 1.0, inplace: bool = False) -> Tensor:
+    ...
+def _huber_loss(input: typing.Any, target: typing.Any, reduction: str = 'mean', delta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
     ...
 def _is_anomaly_check_nan_enabled() -> bool:
     ...
@@ -1116,6 +1138,8 @@ def _profiler_stop() -> list:
     ...
 def _record_function(arg0: typing.Any, arg1: typing.Any, arg2: str, arg3: tuple, arg4: tuple, arg5: tuple, arg6: tuple, arg7: tuple, arg8: bool) -> tuple:
     ...
+def _recurrent_layer(mode: str, input: typing.Any, batch_sizes: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], hx: typing.Any, cx: typing.Any, weight_ih: typing.Any, weight_hh: typing.Any, bias_ih: typing.Any, bias_hh: typing.Any, reverse: bool) -> list[Tensor]:
+    ...
 def _rmsprop_step(param: Tensor, grad: Tensor, square_avg: Tensor, grad_avg: typing.Any, momentum_buffer: typing.Any, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, alpha: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, centered: bool = False, maximize: bool = False) -> None:
     ...
 def _set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
@@ -1127,6 +1151,8 @@ def _set_grad_enabled(arg0: bool) -> None:
 def _set_size_type(arg0: typing.Any) -> None:
     ...
 def _sgd_step(param: Tensor, grad: Tensor, momentum_buffer: typing.Any, lr: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, dampening: typing.SupportsFloat | typing.SupportsIndex = 0.0, weight_decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, nesterov: bool = False, maximize: bool = False) -> Tensor:
+    ...
+def _smooth_l1_loss(input: typing.Any, target: typing.Any, reduction: str = 'mean', beta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
     ...
 def _softmax_backward_data(grad: typing.Any, output: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     ...
@@ -1185,6 +1211,10 @@ def asin(input: typing.Any) -> Tensor:
 def atan(input: typing.Any) -> Tensor:
     """
     Elementwise arctangent.
+    """
+def bernoulli(input: Tensor, p: typing.Any = None, *, generator: typing.Any = None) -> Tensor:
+    """
+    0 or 1 per element, 1 with the probability the element holds (or p, when given); zero gradient.
     """
 def bmm(input: typing.Any, other: typing.Any) -> Tensor:
     """
@@ -1457,6 +1487,10 @@ def mm(input: typing.Any, other: typing.Any) -> Tensor:
 def mul(input: typing.Any, other: typing.Any) -> Tensor:
     """
     input * other, broadcasting; other is a Tensor or a number.
+    """
+def multinomial(input: Tensor, num_samples: typing.Any, replacement: bool = False, *, generator: typing.Any = None) -> Tensor:
+    """
+    num_samples category indices (int64) per row of the non-negative weights in input (1-D or 2-D), with or without replacement.
     """
 def multiply(input: typing.Any, other: typing.Any) -> Tensor:
     """
