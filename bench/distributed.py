@@ -5,7 +5,8 @@
 1. allreduce: the gradients of 16 parameters of 1M float32 each (64 MB) averaged by DDP's bucketed
    path (copy into 25 MB buckets, non-blocking allreduces, copy back; and with
    gradient_as_bucket_view, where .grad is the bucket), and the buckets' allreduces alone, against
-   one raw mpi4py Allreduce of a 64 MB buffer; ratios of bandwidths (raw time / ours).
+   one raw mpi4py Allreduce of a 64 MB buffer (and the same after the one pass an average needs);
+   ratios of bandwidths (raw time / ours).
 2. epoch: one Fashion-MNIST epoch of tapegrad-train (784-128-10, global batch 256), 1 process x 2
    threads against 2 ranks x 1 thread (the samples/s the command reports).
 3. overlap: the 784-1024-1024-10 MLP on 2 ranks x 1 thread, batch 128 per rank: backward with DDP
@@ -59,8 +60,8 @@ def median_seconds(function, repeat):
 
 
 def measure_allreduce(repeat, elements):
-    """Prints 'allreduce <raw> <buckets' communication> <bucketed path> <bucket views> <buckets>' (seconds)
-    on rank 0."""
+    """Prints 'allreduce <raw> <raw average> <buckets' communication> <bucketed path> <bucket views>
+    <buckets>' (seconds) on rank 0."""
     import numpy as np
 
     import tapegrad as tg
@@ -106,7 +107,13 @@ def measure_allreduce(repeat, elements):
     def raw():
         comm.Allreduce(MPI.IN_PLACE, flat, op=MPI.SUM)
 
-    seconds = [median_seconds(function, repeat) for function in (raw, communication, bucketed, bucket_view)]
+    def raw_average():
+        # The least an average costs: the raw sum and one pass dividing it (DDP divides on the way in).
+        np.divide(flat, dist.get_world_size(), out=flat)
+        comm.Allreduce(MPI.IN_PLACE, flat, op=MPI.SUM)
+
+    functions = (raw, raw_average, communication, bucketed, bucket_view)
+    seconds = [median_seconds(function, repeat) for function in functions]
     if dist.get_rank() == 0:
         print("allreduce", *seconds, len(ddp._buckets), flush=True)
 
@@ -205,8 +212,8 @@ def main():
     repeat = ["--repeat", str(1 if arguments.quick else arguments.repeat)] + (["--quick"] if arguments.quick else [])
 
     fields = launch(arguments.ranks, HERE, "--measure", "allreduce", *repeat).split()
-    raw, communication, bucketed, bucket_view = (float(value) for value in fields[1:5])
-    buckets = int(fields[5])
+    raw, raw_average, communication, bucketed, bucket_view = (float(value) for value in fields[1:6])
+    buckets = int(fields[6])
     size_bytes = 16 * (1 << (12 if arguments.quick else 20)) * 4
     threaded, ranked = epoch_rate(1, arguments.ranks, arguments.quick), epoch_rate(arguments.ranks, 1, arguments.quick)
     fields = launch(arguments.ranks, HERE, "--measure", "overlap", *repeat).split()
@@ -216,12 +223,15 @@ def main():
     rows = [
         ("allreduce", f"raw mpi4py Allreduce of {size_bytes / 2**20:g} MiB, {n} ranks", f"{raw * 1e3:.1f} ms",
          f"{size_bytes / raw / 1e9:.2f} GB/s"),
+        ("", "raw Allreduce after one pass dividing by the ranks (an average)", f"{raw_average * 1e3:.1f} ms",
+         f"{size_bytes / raw_average / 1e9:.2f} GB/s, {raw / raw_average:.2f}x raw"),
         ("", f"DDP's {buckets} buckets, their allreduces alone", f"{communication * 1e3:.1f} ms",
          f"{size_bytes / communication / 1e9:.2f} GB/s, {raw / communication:.2f}x raw"),
         ("", "DDP bucketed path (with copies in and out)", f"{bucketed * 1e3:.1f} ms",
          f"{size_bytes / bucketed / 1e9:.2f} GB/s, {raw / bucketed:.2f}x raw"),
         ("", "DDP with gradient_as_bucket_view (in-place division)", f"{bucket_view * 1e3:.1f} ms",
-         f"{size_bytes / bucket_view / 1e9:.2f} GB/s, {raw / bucket_view:.2f}x raw"),
+         f"{size_bytes / bucket_view / 1e9:.2f} GB/s, {raw / bucket_view:.2f}x raw, "
+         f"{raw_average / bucket_view:.2f}x the raw average"),
         ("epoch", f"1 process x {n} threads", f"{threaded:,.0f} samples/s", ""),
         ("", f"{n} ranks x 1 thread", f"{ranked:,.0f} samples/s", f"{threaded / ranked:.2f}x the threaded time"),
         ("overlap", "backward, then allreduce", f"{backward * 1e3:.1f} + {allreduce * 1e3:.1f} ms",
