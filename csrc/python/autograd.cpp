@@ -8,6 +8,7 @@
 #include "tapegrad/autograd/engine.h"
 #include "tapegrad/autograd/function.h"
 #include "tapegrad/autograd/node.h"
+#include "tapegrad/core/inference_mode.h"
 
 namespace tg::python {
 
@@ -147,6 +148,8 @@ void bind_autograd(py::module_& module, TensorClass& tensor) {
 
   module.def("is_grad_enabled", &GradMode::is_enabled, docstring("is_grad_enabled"));
   module.def("_set_grad_enabled", &GradMode::set_enabled);
+  module.def("is_inference_mode_enabled", &InferenceMode::is_enabled, docstring("is_inference_mode_enabled"));
+  module.def("_set_inference_mode_enabled", &InferenceMode::set_enabled);
 
   module.def("_backward", [](py::object tensors, py::object grad_tensors, py::object retain_graph, bool create_graph) {
     const TensorList roots = tensor_or_tensors(tensors, "backward", false);

@@ -170,7 +170,12 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       .def("is_contiguous", [](const Tensor& self) { return self.is_contiguous(); }, docstring("is_contiguous"))
       .def("is_floating_point", [](const Tensor& self) { return is_floating(self.dtype()); }, docstring("is_floating_point"))
       .def("data_ptr", [](const Tensor& self) { return reinterpret_cast<uintptr_t>(self.raw_data()); }, docstring("data_ptr"))
-      .def_property_readonly("_version", [](const Tensor& self) { return self.impl()->version(); })
+      .def_property_readonly("_version", [](const Tensor& self) {
+        // PyTorch's inference tensors have no counter; tapegrad's keep one but do not show it.
+        TG_CHECK(!self.impl()->is_inference(), "_version", "Inference tensors do not track version counter.");
+        return self.impl()->version();
+      })
+      .def("is_inference", [](const Tensor& self) { return self.impl()->is_inference(); }, docstring("is_inference"))
       .def("_is_view", [](const Tensor& self) { return self.impl()->is_view(); })
       .def_property_readonly("_base", [](const Tensor& self) {
         return self.impl()->is_view() ? Tensor(self.impl()->view_base()) : Tensor();
@@ -237,8 +242,9 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       .def("retain_grad", [](const Tensor& self) { return self.retain_grad(); }, docstring("retain_grad"))
       .def("detach", [](const Tensor& self) { return self.detach(); }, docstring("detach"))
       .def("detach_", [](Tensor& self) { return self.detach_(); }, docstring("detach_"))
-      // .data: a detached alias; assigning swaps what this tensor views, keeping its identity.
-      .def_property("data", [](const Tensor& self) { return self.detach(); },
+      // .data: a detached alias counting versions on its own; assigning swaps what this tensor views,
+      // keeping its identity.
+      .def_property("data", [](const Tensor& self) { return self.variable_data(); },
                     [](const Tensor& self, py::handle data) { self.set_data(to_tensor(data, "data", "data")); }, docstring("data"))
       .def("register_hook", [](const Tensor& self, py::function function) {
         std::shared_ptr<py::function> hook = held_for_backward(std::move(function));

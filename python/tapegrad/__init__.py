@@ -79,6 +79,7 @@ from ._C import (  # noqa: F401  (the public surface)
     int32,
     int64,
     is_grad_enabled,
+    is_inference_mode_enabled,
     is_tensor,
     isclose,
     le,

@@ -112,12 +112,14 @@ class enable_grad(_NoArgumentContext):
 
 
 class inference_mode(_GradModeContext):
-    """inference_mode() / @inference_mode: records nothing, like no_grad. inference_mode(False)
-    turns recording on, as in PyTorch.
+    """inference_mode() / @inference_mode: records nothing, like no_grad, and tensors made inside
+    are inference tensors (``Tensor.is_inference()``), as in PyTorch: autograd refuses to save them
+    for backward, and they cannot be written in place outside inference mode (clone one to get a
+    normal tensor). Views of a normal tensor made inside stay normal. inference_mode(False) turns
+    recording on and inference mode off, as in PyTorch.
 
-    Unlike PyTorch, tensors made inside are ordinary tensors, not "inference tensors": tapegrad does
-    not restrict their later use in autograd or in-place ops, nor make the block any faster than
-    no_grad.
+    Unlike PyTorch, the block is no faster than no_grad, and ``enable_grad()`` inside it turns
+    recording back on (in PyTorch nothing inside inference mode records).
     """
 
     def __new__(cls, mode=True):
@@ -130,6 +132,15 @@ class inference_mode(_GradModeContext):
 
     def _target_mode(self):
         return not self.mode
+
+    def __enter__(self):
+        self._previous_inference = _C.is_inference_mode_enabled()
+        super().__enter__()
+        _C._set_inference_mode_enabled(self.mode)
+
+    def __exit__(self, *exc_info):
+        _C._set_inference_mode_enabled(self._previous_inference)
+        return super().__exit__(*exc_info)
 
     def clone(self):
         return self.__class__(self.mode)

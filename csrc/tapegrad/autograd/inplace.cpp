@@ -10,6 +10,7 @@
 #include <mutex>
 
 #include "tapegrad/autograd/node.h"
+#include "tapegrad/core/inference_mode.h"
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
 #include "tapegrad/ops/view.h"
@@ -85,7 +86,13 @@ void check_no_internal_overlap(const Tensor& self, const char* op) {
 
 }  // namespace
 
+void check_not_inference(const Tensor& self, const char* op) {
+  TG_CHECK(!self.impl()->is_inference() || InferenceMode::is_enabled(), op, "Inplace update to inference tensor outside "
+           "InferenceMode is not allowed. You can make a clone to get a normal tensor before doing inplace update.");
+}
+
 bool check_inplace(const Tensor& self, const char* op, bool other_requires_grad, bool idempotent) {
+  check_not_inference(self, op);
   if (!idempotent && !self.is_contiguous()) check_no_internal_overlap(self, op);
   if (!GradMode::is_enabled()) return false;
   const bool self_requires_grad = self.requires_grad();

@@ -14,9 +14,15 @@ namespace tg {
 // records the op), the op builds its node before the write, with self's old value as input 0 and
 // self as its one output, and passes it to rebase_history after the write and the version bump.
 
-// Refuses writes that cannot be done or followed: into a tensor where several elements share one
-// memory location (unless `idempotent`: a fill may), and, when recorded, into a leaf that requires
-// grad, into a view of one, or through a view made in no_grad mode. Returns whether to record.
+// Refuses a write into an inference tensor outside inference mode (PyTorch's rule: no version counter
+// follows such a write). check_inplace starts with it; writes that skip check_inplace (the random
+// fills, the optimizers' steps) call it themselves.
+void check_not_inference(const Tensor& self, const char* op);
+
+// Refuses writes that cannot be done or followed: into an inference tensor outside inference mode,
+// into a tensor where several elements share one memory location (unless `idempotent`: a fill
+// may), and, when recorded, into a leaf that requires grad, into a view of one, or through a view
+// made in no_grad mode. Returns whether to record.
 bool check_inplace(const Tensor& self, const char* op, bool other_requires_grad = false, bool idempotent = false);
 
 // Makes `node` self's history. When self is a view, the history rewritten is its base's: a

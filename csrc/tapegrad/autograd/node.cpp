@@ -265,6 +265,11 @@ Node::SavedTensor::SavedTensor(const Tensor& tensor, bool is_output)
 
 void Node::save(size_t slot, const Tensor& tensor, bool is_output) {
   if (!tensor.defined()) return;
+  // Every op that records saves through here, custom Functions included. PyTorch's words:
+  TG_CHECK(!tensor.impl()->is_inference(), name(), "Inference tensors cannot be saved for backward. Please do not use "
+           "Tensors created in inference mode in computation tracked by autograd. To work around this, you can make "
+           "a clone to get a normal tensor and use it in autograd, or use `tapegrad.no_grad()` instead of "
+           "`tapegrad.inference_mode()`.");
   if (slot >= kInlineSlots && slot - kInlineSlots >= more_saved_.size()) more_saved_.resize(slot - kInlineSlots + 1);
   saved_slot(slot) = SavedTensor(tensor, is_output);
   saved_count_ = std::max(saved_count_, slot + 1);

@@ -7,6 +7,7 @@
 #include "tapegrad/autograd/engine.h"
 #include "tapegrad/autograd/inplace.h"
 #include "tapegrad/autograd/node.h"
+#include "tapegrad/core/inference_mode.h"
 
 namespace tg {
 
@@ -34,6 +35,8 @@ Tensor& Tensor::requires_grad_(bool requires_grad) {
            grad_fn()->name(), ". Use .detach() to get a leaf.");
   TG_CHECK(!requires_grad || is_floating(dtype()),
            "requires_grad_", "only tensors of floating point dtype can require gradients, got ", dtype_name(dtype()));
+  TG_CHECK(!requires_grad || !impl_->is_inference() || InferenceMode::is_enabled(),
+           "requires_grad_", "Setting requires_grad=True on inference tensor outside InferenceMode is not allowed.");
   if (requires_grad || autograd_meta(*impl_)) ensure_autograd_meta(*impl_).requires_grad = requires_grad;
   return *this;
 }

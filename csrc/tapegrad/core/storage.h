@@ -1,6 +1,7 @@
 // A block of memory that tensors view. Views share one Storage and so one version counter: an
 // in-place write through any of them bumps it, which is how autograd notices that a tensor it
-// saved for backward was overwritten.
+// saved for backward was overwritten. (A tensor made by `.data` counts on its own instead: see
+// TensorImpl::version.)
 #pragma once
 
 #include <atomic>

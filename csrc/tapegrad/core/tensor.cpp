@@ -1,5 +1,6 @@
 #include "tapegrad/core/tensor.h"
 
+#include "tapegrad/core/inference_mode.h"
 #include "tapegrad/core/shape.h"
 
 namespace tg {
@@ -12,7 +13,8 @@ TensorImpl::TensorImpl(std::shared_ptr<Storage> storage, DimVector sizes, DimVec
       storage_offset_(storage_offset),
       numel_(checked_numel(sizes_, "tensor")),
       dtype_(dtype),
-      is_contiguous_(is_contiguous_layout(sizes_, strides_)) {}
+      is_contiguous_(is_contiguous_layout(sizes_, strides_)),
+      is_inference_(InferenceMode::is_enabled()) {}
 
 TensorImpl::~TensorImpl() = default;
 
@@ -30,6 +32,9 @@ void TensorImpl::set_layout(std::shared_ptr<Storage> storage, DimVector sizes, D
 }
 
 void TensorImpl::set_view_base(std::shared_ptr<TensorImpl> base, bool created_in_no_grad) {
+  // Every view in a chain shares its root's counter; a view of a normal tensor made in inference
+  // mode is a normal tensor, as in PyTorch.
+  inherit_alias_state(*base);
   view_base_ = std::move(base);
   set_view_version(version());
   view_created_in_no_grad_ = created_in_no_grad;
@@ -59,7 +64,15 @@ int64_t Tensor::size(int64_t dim) const { return sizes()[wrap_dim(dim, this->dim
 int64_t Tensor::stride(int64_t dim) const { return strides()[wrap_dim(dim, this->dim(), "stride")]; }
 
 Tensor Tensor::detach() const {
-  return Tensor(std::make_shared<TensorImpl>(impl_->storage(), sizes(), strides(), storage_offset(), dtype()));
+  auto impl = std::make_shared<TensorImpl>(impl_->storage(), sizes(), strides(), storage_offset(), dtype());
+  impl->inherit_alias_state(*impl_);
+  return Tensor(std::move(impl));
+}
+
+Tensor Tensor::variable_data() const {
+  Tensor data = detach();
+  data.impl()->start_own_version_counter();
+  return data;
 }
 
 }  // namespace tg

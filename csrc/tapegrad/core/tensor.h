@@ -43,8 +43,26 @@ class TensorImpl {
   bool is_contiguous() const { return is_contiguous_; }
   const std::shared_ptr<Storage>& storage() const { return storage_; }
   void* data() const { return static_cast<char*>(storage_->data()) + storage_offset_ * static_cast<int64_t>(itemsize(dtype_)); }
-  uint32_t version() const { return storage_->version(); }
-  void bump_version() const { storage_->bump_version(); }
+  // The version counter is the storage's, shared by every tensor viewing it, except for a tensor
+  // made by `.data` (Tensor::variable_data): that one starts a counter of its own, as PyTorch's
+  // does, which its views and detach()es share (inherit_alias_state), so that writes through
+  // `.data` are not seen by autograd and writes through detach() are.
+  uint32_t version() const {
+    return version_counter_ ? version_counter_->load(std::memory_order_relaxed) : storage_->version();
+  }
+  void bump_version() const {
+    if (version_counter_) version_counter_->fetch_add(1, std::memory_order_relaxed);
+    else storage_->bump_version();
+  }
+  void start_own_version_counter() { version_counter_ = std::make_shared<std::atomic<uint32_t>>(0); }
+  // What an alias (a view, detach(), `.data`) takes over from the tensor it aliases: its version
+  // counter and whether it is an inference tensor.
+  void inherit_alias_state(const TensorImpl& source) {
+    version_counter_ = source.version_counter_;
+    is_inference_ = source.is_inference_;
+  }
+  // Made while inference mode was on (core/inference_mode.h), or a view or detach() of such a tensor.
+  bool is_inference() const { return is_inference_; }
   // Made by a view op: shares its data with `view_base()`, the tensor at the root of its chain of
   // views (never itself a view). In-place writes through a view rewrite the base's history, and a
   // view whose storage version moved since its grad_fn was derived (`view_version()`) derives it
@@ -82,7 +100,9 @@ class TensorImpl {
   int64_t numel_;
   DType dtype_;
   bool is_contiguous_;
+  bool is_inference_;
   bool view_created_in_no_grad_ = false;
+  std::shared_ptr<std::atomic<uint32_t>> version_counter_;  // null: the storage's
   std::atomic<uint32_t> view_version_{0};
   std::shared_ptr<TensorImpl> view_base_;
   std::unique_ptr<AutogradMetaInterface> autograd_meta_;
@@ -145,6 +165,9 @@ class Tensor {
                 bool create_graph = false) const;
   // Same data, same version counter, no history.
   Tensor detach() const;
+  // What `.data` gives (PyTorch's variable_data): same data, no history, and a version counter of
+  // its own, starting at 0, so that writes through it do not invalidate what autograd saved.
+  Tensor variable_data() const;
   // Drops this tensor's history; refused for views, whose history their base's must stay in step with.
   Tensor& detach_();
   // The `t.data = other` setter: this tensor now views other's data (dtype and shape included),

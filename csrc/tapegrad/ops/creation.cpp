@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "tapegrad/autograd/inplace.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/kernels/backend.h"
 
@@ -114,6 +115,7 @@ void set_rng_state(const RngState& state) {
 
 Tensor& uniform_(Tensor& self, double low, double high) {
   TG_CHECK_TYPE(is_floating(self.dtype()), "uniform_", "expects a floating-point tensor, got ", dtype_name(self.dtype()));
+  check_not_inference(self, "uniform_");
   TG_CHECK(low <= high, "uniform_", "expects low <= high, got low=", low, " high=", high);
   kernels::backend("uniform_", self)->uniform(self, low, high);
   return filled_randomly(self);
@@ -121,6 +123,7 @@ Tensor& uniform_(Tensor& self, double low, double high) {
 
 Tensor& normal_(Tensor& self, double mean, double std) {
   TG_CHECK_TYPE(is_floating(self.dtype()), "normal_", "expects a floating-point tensor, got ", dtype_name(self.dtype()));
+  check_not_inference(self, "normal_");
   TG_CHECK(std >= 0, "normal_", "expects std >= 0.0, got ", std);
   kernels::backend("normal_", self)->normal(self, mean, std);
   return filled_randomly(self);

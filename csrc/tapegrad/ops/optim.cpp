@@ -1,5 +1,6 @@
 #include "tapegrad/ops/optim.h"
 
+#include "tapegrad/autograd/inplace.h"
 #include "tapegrad/core/shape.h"
 #include "tapegrad/kernels/backend.h"
 #include "tapegrad/ops/creation.h"
@@ -21,6 +22,7 @@ void check_param(const Tensor& param, const char* op) {
   TG_CHECK(param.defined(), op, "param is missing");
   TG_CHECK_TYPE(is_floating(param.dtype()), op, "can only update floating-point parameters, got ",
                 dtype_name(param.dtype()));
+  check_not_inference(param, op);
   // As torch: an update in place cannot write one memory location for several elements.
   for (int64_t d = 0; d < param.dim(); ++d)
     TG_CHECK(param.strides()[d] != 0 || param.sizes()[d] <= 1, op, "more than one element of the param of "
