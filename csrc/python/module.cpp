@@ -53,6 +53,9 @@ PYBIND11_MODULE(_C, module) {
   bind_matmul(module, tensor);
   bind_nn(module, tensor);
   bind_conv(module);
+  bind_sort(module, tensor);
+  bind_shape(module, tensor);
+  bind_pointwise(module, tensor);
   bind_profiler(module);
   install_fast_methods(tensor);
 }

@@ -99,6 +99,13 @@ class CpuBackend final : public kernels::Backend {
                 bool first_step) override;
   void adam_step(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                  const Tensor& max_exp_avg_sq, const Tensor& step, const AdamOptions& options) override;
+  // sort.cpp
+  void sort(const Tensor& values, const Tensor& indices, const Tensor& input, int64_t dim, bool descending) override;
+  void topk(const Tensor& values, const Tensor& indices, const Tensor& input, int64_t k, int64_t dim,
+            bool largest) override;
+  void cumulative(ReduceOp op, const Tensor& out, const Tensor& input, int64_t dim) override;
+  void cumprod_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& input, int64_t dim) override;
+  void triangle(const Tensor& out, const Tensor& input, int64_t diagonal, bool upper) override;
 };
 
 // The one instance (kernels/backend.cpp's table points at it). It holds no state: the random
