@@ -138,6 +138,7 @@ def test_masked_select():
     check_op(lambda lib, a: lib.masked_select(a, lib.tensor([True, False, True, True])), (3, 4))
     check_op(lambda lib, a: a.masked_select(lib.tensor([[True], [False], [True]])), (3, 4), dtypes=(tg.int64,))
     check_op(lambda lib, a: a.masked_select(a > 10), (0, 4))
+    check_op(lambda lib, a: a.masked_select(lib.tensor(True)), ())
     gradcheck_op(lambda lib, a: a[0].masked_select(lib.tensor([[True, False], [True, True]])), (2, 2))
     same_node(lambda lib, a: a.masked_select(a > 0), (3, 4))
     with pytest.raises(RuntimeError, match=r"\[masked_select\].*bool"):
@@ -239,6 +240,7 @@ def test_flip_and_roll():
     check_op(lambda lib, a: a.flip(0), (3, 4))
     check_op(lambda lib, a: lib.flip(a, (0, -1)), (3, 4), dtypes=(tg.float32, tg.int64, tg.bool))
     check_op(lambda lib, a: a.flip(1, 2), (2, 3, 4))
+    check_op(lambda lib, a: (a.flip(dims=(0,)), a.flip([1])), (2, 3))
     check_op(lambda lib, a: (lib.fliplr(a), lib.flipud(a)), (3, 4))
     check_op(lambda lib, a: a.flip(0), (0, 3))
     check_op(lambda lib, a: a.roll(1, 0), (3, 4))

@@ -35,9 +35,9 @@ void bind_shape(py::module_& module, TensorClass& tensor) {
     module.def(name, checked(name, {"input"}, function), py::arg("input"), args..., docstring(name));
   };
 
-  tensor.def("flip", [](const Tensor& self, py::args dims) {
-    return call_releasing_gil(flip, self, to_dims(dims, "flip"));
-  }, docstring("flip"));
+  tensor.def("flip", [](const Tensor& self, py::args dims, py::handle keyword) {
+    return call_releasing_gil(flip, self, keyword.is_none() ? to_dims(dims, "flip") : to_dims(keyword, "flip"));
+  }, py::kw_only(), py::arg("dims") = py::none(), docstring("flip"));
   module.def("flip", checked("flip", {"input"}, [](const Tensor& self, py::handle dims) {
     return call_releasing_gil(flip, self, to_dims(dims, "flip"));
   }), py::arg("input"), py::arg("dims"), docstring("flip"));

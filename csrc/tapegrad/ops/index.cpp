@@ -725,13 +725,13 @@ struct MaskedSelectBackward0 final : Node {
 
 Tensor masked_select(const Tensor& self, const Tensor& mask) {
   TG_CHECK(mask.dtype() == DType::Bool, "masked_select", "expected a bool mask, got ", dtype_name(mask.dtype()));
-  const DimVector shape = broadcast_shapes(self.sizes(), mask.sizes(), "masked_select");
+  // Two 0-dim operands select from one element, seen as 1-D.
+  const DimVector shape = at_least_1d(broadcast_shapes(self.sizes(), mask.sizes(), "masked_select"));
   Tensor out, full_mask;
   {
     NoGradGuard no_grad;
     full_mask = contiguous(expand(mask, shape));
     out = index(expand(self, shape), std::vector<Tensor>{full_mask});
-    if (shape.empty()) out = reshape(out, {-1});
   }
   if (needs_grad(self)) make_node<MaskedSelectBackward0>(full_mask, self.sizes())->connect({&self}, {&out});
   return out;
