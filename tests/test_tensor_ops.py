@@ -453,6 +453,26 @@ def test_addc(name):
             tg.zeros(2, dtype=tg.int64).addcdiv(tg.ones(2, dtype=tg.int64), tg.ones(2, dtype=tg.int64))
 
 
+@pytest.mark.parametrize("name", ["lerp_", "addcmul_", "addcdiv_"])
+def test_pointwise_in_place(name):
+    def fn(lib, a, b, c):
+        y = a * 1.0
+        getattr(y, name)(b, c)  # a tensor weight for lerp_
+        if name == "lerp_":
+            y.lerp_(b, 0.25)
+        else:
+            getattr(y, name)(b, c, value=-2)
+        return y
+    check_op(fn, (3, 4), (3, 4), (4,), low=0.5)
+    same_node(fn, (2,), (2,), (2,))
+    for lib in (tg, torch):
+        x = lib.ones(3)
+        getattr(x, name)(lib.full((3,), 2.0), lib.full((3,), 0.5))
+        if lib is tg:
+            ours = x.tolist()
+    assert ours == x.tolist()
+
+
 # ---- new_*, type_as -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dtype", [tg.float64, tg.int32])

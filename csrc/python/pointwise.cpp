@@ -49,6 +49,22 @@ void bind_pointwise(py::module_& module, TensorClass& tensor) {
     using TensorWeight = Tensor (*)(const Tensor&, const Tensor&, const Tensor&);
     return call_releasing_gil(static_cast<TensorWeight>(lerp), self, end_tensor, to_tensor(weight, "lerp", "weight"));
   }, py::arg("end"), py::arg("weight"));
+  tensor.def("lerp_", [](Tensor& self, py::handle end, py::handle weight) -> Tensor& {
+    const Tensor end_tensor = to_tensor(end, "lerp_", "end");
+    if (is_scalar(weight)) {
+      using ScalarWeight = Tensor& (*)(Tensor&, const Tensor&, Scalar);
+      return call_releasing_gil(static_cast<ScalarWeight>(lerp_), self, end_tensor, to_scalar(weight, "lerp_"));
+    }
+    using TensorWeight = Tensor& (*)(Tensor&, const Tensor&, const Tensor&);
+    return call_releasing_gil(static_cast<TensorWeight>(lerp_), self, end_tensor, to_tensor(weight, "lerp_", "weight"));
+  }, py::arg("end"), py::arg("weight"), docstring("lerp_"));
+  using AddcInPlaceFn = Tensor& (*)(Tensor&, const Tensor&, const Tensor&, Scalar);
+  for (auto [name, function] : {std::pair{"addcmul_", static_cast<AddcInPlaceFn>(addcmul_)},
+                                std::pair{"addcdiv_", static_cast<AddcInPlaceFn>(addcdiv_)}})
+    tensor.def(name, [name = name, function = function](Tensor& self, py::handle a, py::handle b, py::handle value) -> Tensor& {
+      return call_releasing_gil(function, self, tensor_or_number(a, self, name, "tensor1"),
+                                tensor_or_number(b, self, name, "tensor2"), to_scalar(value, name));
+    }, py::arg("tensor1"), py::arg("tensor2"), py::kw_only(), py::arg("value") = 1, docstring(name));
   using AddcFn = Tensor (*)(const Tensor&, const Tensor&, const Tensor&, Scalar);
   for (auto [name, function] : {std::pair{"addcmul", static_cast<AddcFn>(addcmul)}, std::pair{"addcdiv", static_cast<AddcFn>(addcdiv)}})
     both(name, [name = name, function = function](const Tensor& self, py::handle a, py::handle b, py::handle value) {

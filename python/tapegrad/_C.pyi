@@ -275,9 +275,17 @@ class Tensor:
         """
         input + value * tensor1 / tensor2, elementwise with broadcasting.
         """
+    def addcdiv_(self, tensor1: typing.Any, tensor2: typing.Any, *, value: typing.Any = 1) -> Tensor:
+        """
+        In-place addcdiv: self += value * tensor1 / tensor2.
+        """
     def addcmul(self, tensor1: typing.Any, tensor2: typing.Any, *, value: typing.Any = 1) -> Tensor:
         """
         input + value * tensor1 * tensor2, elementwise with broadcasting.
+        """
+    def addcmul_(self, tensor1: typing.Any, tensor2: typing.Any, *, value: typing.Any = 1) -> Tensor:
+        """
+        In-place addcmul: self += value * tensor1 * tensor2.
         """
     def all(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
         """
@@ -487,7 +495,7 @@ class Tensor:
         """
         Flattens dims start_dim..end_dim into one.
         """
-    def flip(self, *args) -> Tensor:
+    def flip(self, *args, dims: typing.Any = None) -> Tensor:
         """
         A copy with the order of the elements reversed along the given dims.
         """
@@ -586,6 +594,10 @@ class Tensor:
     def lerp(self, end: typing.Any, weight: typing.Any) -> Tensor:
         """
         Linear interpolation input + weight * (end - input), with a number or tensor weight.
+        """
+    def lerp_(self, end: typing.Any, weight: typing.Any) -> Tensor:
+        """
+        In-place lerp: self += weight * (end - self).
         """
     def log(self) -> Tensor:
         """

@@ -7,6 +7,7 @@
 #include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/creation.h"
 #include "tapegrad/ops/elementwise.h"
+#include "tapegrad/ops/elementwise_internal.h"
 
 namespace tg {
 
@@ -166,6 +167,41 @@ Tensor addcdiv(const Tensor& self, const Tensor& a, const Tensor& b, Scalar valu
   TG_CHECK(is_floating(a.dtype()) || is_floating(b.dtype()), "addcdiv", "integer division with addcdiv is no longer "
            "supported; use floating tensor1 or tensor2, got ", dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
   return addc(self, a, b, value, true);
+}
+
+namespace {
+
+// An operand that is self itself stands for self's old value (the copy inplace() computes from).
+const Tensor& old_value(const Tensor& operand, const Tensor& self, const Tensor& old) {
+  return operand.is_same(self) ? old : operand;
+}
+
+}  // namespace
+
+Tensor& lerp_(Tensor& self, const Tensor& end, Scalar weight) {
+  return detail::inplace(self, "lerp_", result_type(self, end), end.requires_grad(),
+                         [&](const Tensor& old) { return lerp(old, old_value(end, self, old), weight); });
+}
+
+Tensor& lerp_(Tensor& self, const Tensor& end, const Tensor& weight) {
+  return detail::inplace(self, "lerp_", result_type({&self, &end, &weight}), end.requires_grad() || weight.requires_grad(),
+                         [&](const Tensor& old) {
+                           return lerp(old, old_value(end, self, old), old_value(weight, self, old));
+                         });
+}
+
+Tensor& addcmul_(Tensor& self, const Tensor& a, const Tensor& b, Scalar value) {
+  return detail::inplace(self, "addcmul_", result_type({&self, &a, &b}), a.requires_grad() || b.requires_grad(),
+                         [&](const Tensor& old) {
+                           return addcmul(old, old_value(a, self, old), old_value(b, self, old), value);
+                         });
+}
+
+Tensor& addcdiv_(Tensor& self, const Tensor& a, const Tensor& b, Scalar value) {
+  return detail::inplace(self, "addcdiv_", result_type({&self, &a, &b}), a.requires_grad() || b.requires_grad(),
+                         [&](const Tensor& old) {
+                           return addcdiv(old, old_value(a, self, old), old_value(b, self, old), value);
+                         });
 }
 
 }  // namespace tg

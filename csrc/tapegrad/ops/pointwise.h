@@ -29,5 +29,10 @@ Tensor lerp(const Tensor& start, const Tensor& end, const Tensor& weight);
 // self + value * a * b, and self + value * a / b.
 Tensor addcmul(const Tensor& self, const Tensor& a, const Tensor& b, Scalar value = Scalar(1));
 Tensor addcdiv(const Tensor& self, const Tensor& a, const Tensor& b, Scalar value = Scalar(1));
+// In place, recorded as the out-of-place op's node (optimizer updates are written with these).
+Tensor& lerp_(Tensor& self, const Tensor& end, Scalar weight);
+Tensor& lerp_(Tensor& self, const Tensor& end, const Tensor& weight);
+Tensor& addcmul_(Tensor& self, const Tensor& a, const Tensor& b, Scalar value = Scalar(1));
+Tensor& addcdiv_(Tensor& self, const Tensor& a, const Tensor& b, Scalar value = Scalar(1));
 
 }  // namespace tg
