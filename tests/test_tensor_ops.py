@@ -196,7 +196,7 @@ def test_topk_nodes_and_errors():
     assert ours.values.tolist() == theirs.values.tolist()
     with pytest.raises(RuntimeError, match=r"\[topk\].*k out of range.*k = 5"):
         tg.zeros(3, 4).topk(5)
-    with pytest.raises(TypeError, match=r"\[topk\].*bool"):
+    with pytest.raises(RuntimeError, match=r"\[topk\].*bool"):
         tg.ones(3, dtype=tg.bool).topk(1)
 
 
@@ -391,7 +391,7 @@ def test_norm_special_cases():
     xt = torch.tensor([3.0, -4.0], requires_grad=True)
     (gt,) = torch.autograd.grad(xt.norm(), [xt], create_graph=True)
     np.testing.assert_allclose(tg.autograd.grad(g[0], [x])[0].numpy(), torch.autograd.grad(gt[0], [xt])[0].numpy())
-    with pytest.raises(TypeError, match=r"\[norm\].*floating"):
+    with pytest.raises(RuntimeError, match=r"\[norm\].*floating"):
         tg.tensor([1, 2]).norm()
     with pytest.raises(ValueError, match=r"\[norm\].*nuc"):
         tg.zeros(2, 2).norm("nuc")
@@ -435,7 +435,7 @@ def test_lerp():
     gradcheck_op(lambda lib, a, b, w: a.lerp(b, w), (2, 3), (2, 3), (2, 3))
     same_node(lambda lib, a, b: a.lerp(b, 0.5), (2,), (2,))
     same_node(lambda lib, a, b: a.lerp(b, b), (2,), (2,))
-    with pytest.raises(TypeError, match=r"\[lerp\]"):
+    with pytest.raises(RuntimeError, match=r"\[lerp\]"):
         tg.zeros(3, dtype=tg.int64).lerp(tg.ones(3, dtype=tg.int64), 0.5)
 
 

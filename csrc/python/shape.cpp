@@ -19,10 +19,6 @@ py::tuple to_python_tuple(const std::vector<Tensor>& tensors) {
   return tuple;
 }
 
-// Sizes given positionally (x.repeat(2, 3), x.repeat((2, 3))) for the method; one sequence for the
-// function.
-DimVector sizes_argument(const py::args& args, const char* op) { return to_shape(args, op); }
-
 std::optional<int64_t> optional_dim(py::handle dim, const char* op) {
   return dim.is_none() ? std::nullopt : std::optional<int64_t>(to_dim(dim, op));
 }
@@ -54,10 +50,10 @@ void bind_shape(py::module_& module, TensorClass& tensor) {
   }, py::arg("shifts"), py::arg("dims") = py::none());
 
   tensor.def("repeat", [](const Tensor& self, py::args repeats) {
-    return call_releasing_gil(repeat, self, sizes_argument(repeats, "repeat"));
+    return call_releasing_gil(repeat, self, to_shape(repeats, "repeat"));
   }, docstring("repeat"));
   tensor.def("tile", [](const Tensor& self, py::args repeats) {
-    return call_releasing_gil(tile, self, sizes_argument(repeats, "tile"));
+    return call_releasing_gil(tile, self, to_shape(repeats, "tile"));
   }, docstring("tile"));
   module.def("tile", checked("tile", {"input"}, [](const Tensor& self, py::handle dims) {
     return call_releasing_gil(tile, self, to_shape(dims, "tile"));

@@ -61,7 +61,7 @@ struct AddcBackward final : Node {
 };
 
 void check_floating(const Tensor& tensor, const char* op) {
-  TG_CHECK_TYPE(is_floating(tensor.dtype()), op, "expected a floating tensor, got ", dtype_name(tensor.dtype()));
+  TG_CHECK(is_floating(tensor.dtype()), op, "expected a floating tensor, got ", dtype_name(tensor.dtype()));
 }
 
 }  // namespace

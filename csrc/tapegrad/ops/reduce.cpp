@@ -467,7 +467,7 @@ struct LinalgVectorNormBackward0 final : Node {
 }  // namespace
 
 Tensor norm(const Tensor& self, double p, const DimVector& dims, bool keepdim) {
-  TG_CHECK_TYPE(is_floating(self.dtype()), "norm", "expected a floating point tensor as input, got ",
+  TG_CHECK(is_floating(self.dtype()), "norm", "expected a floating point tensor as input, got ",
                 dtype_name(self.dtype()));
   const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), "norm");
   Tensor out;

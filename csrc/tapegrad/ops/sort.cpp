@@ -126,7 +126,7 @@ Tensor argsort(const Tensor& self, int64_t dim, bool descending) {
 }
 
 ValuesIndices topk(const Tensor& self, int64_t k, int64_t dim, bool largest) {
-  TG_CHECK_TYPE(self.dtype() != DType::Bool, "topk", "not implemented for dtype bool");
+  TG_CHECK(self.dtype() != DType::Bool, "topk", "not implemented for dtype bool");
   const int64_t wrapped = wrap_dim(dim, self.dim(), "topk");
   const int64_t size = self.dim() == 0 ? 1 : self.sizes()[wrapped];
   TG_CHECK(k >= 0 && k <= size, "topk", "selected index k out of range: k = ", k, " for dimension ", wrapped,
