@@ -108,6 +108,9 @@ void bind_activation(py::module_& module);
 void bind_conv(py::module_& module);
 void bind_normalization(py::module_& module);
 void bind_recurrent(py::module_& module);
+void bind_sort(py::module_& module, TensorClass& tensor);
+void bind_shape(py::module_& module, TensorClass& tensor);
+void bind_pointwise(py::module_& module, TensorClass& tensor);
 void bind_profiler(py::module_& module);
 // After every family is bound: the no-argument fast paths of relu, sum and backward (see
 // fast_methods.h).

@@ -459,6 +459,41 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     check_device_available(device.is_none() ? Device{DeviceType::CUDA} : to_device(device, "cuda"), "cuda");
     return self;
   }, py::arg("device") = py::none(), py::arg("non_blocking") = false, docstring("cuda"));
+
+  // new_zeros and the rest: a new tensor with self's dtype and device unless given, as PyTorch's.
+  auto bind_new = [&](const char* name, auto make) {
+    tensor.def(name, [=](const Tensor& self, py::args args, py::object size, py::object dtype, py::object device,
+                         bool requires_grad) {
+      const DType out_dtype = dtype.is_none() ? self.dtype() : to_dtype(dtype, name);
+      const Device out_device = device.is_none() ? self.device() : to_device(device, name);
+      return finish(make(shape_from(args, size, name), out_dtype, out_device), requires_grad);
+    }, py::kw_only(), py::arg("size") = py::none(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
+       py::arg("requires_grad") = false, docstring(name));
+  };
+  bind_new("new_zeros", [](const DimVector& s, DType d, Device v) { return zeros(s, d, v); });
+  bind_new("new_ones", [](const DimVector& s, DType d, Device v) { return ones(s, d, v); });
+  bind_new("new_empty", [](const DimVector& s, DType d, Device v) { return empty(s, d, v); });
+  tensor.def("new_full", [](const Tensor& self, py::handle size, py::handle value, py::object dtype, py::object device,
+                            bool requires_grad) {
+    const DType out_dtype = dtype.is_none() ? self.dtype() : to_dtype(dtype, "new_full");
+    const Device out_device = device.is_none() ? self.device() : to_device(device, "new_full");
+    return finish(full(to_shape(size, "new_full"), to_scalar(value, "new_full"), out_dtype, out_device), requires_grad);
+  }, py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
+     py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring("new_full"));
+  tensor.def("new_tensor", [](const Tensor& self, py::handle data, py::object dtype, py::object device,
+                              bool requires_grad) {
+    const py::object out_dtype = dtype.is_none() ? dtype_object(self.dtype()) : dtype;
+    py::object made = py::module_::import("tapegrad").attr("tensor")(data, py::arg("dtype") = out_dtype);
+    // A tensor's data is copied and detached, as in PyTorch.
+    Tensor out = as_tensor(made);
+    if (is_tensor(data) && out.impl() == as_tensor(data).impl()) out = to_dtype(as_tensor(data), out.dtype(), true);
+    if (device.is_none() == false) check_device_available(to_device(device, "new_tensor"), "new_tensor");
+    return finish(out.detach(), requires_grad);
+  }, py::arg("data"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
+     py::arg("requires_grad") = false, docstring("new_tensor"));
+  tensor.def("type_as", checked("type_as", {"self", "other"}, [](const Tensor& self, const Tensor& other) {
+    return converted(self, other.dtype(), false);
+  }), py::arg("other"), docstring("type_as"));
 }
 
 }  // namespace tg::python

@@ -173,6 +173,79 @@ void bind_index(py::module_& module, TensorClass& tensor) {
     module.def(name, checked(name, {"input", "index"}, function), py::arg("input"), py::arg("dim"), py::arg("index"), docstring(name));
   }
 
+  // scatter(dim, index, src) or scatter(dim, index, value); reduce="add" sums as scatter_add does
+  // (PyTorch's deprecated form, without a gradient there either).
+  auto scatter_function = [](const char* op, bool in_place) {
+    return [op, in_place](Tensor& self, py::handle dim, py::handle index, py::handle src, py::handle value,
+                          py::handle reduce) -> Tensor {
+      const Tensor positions = to_tensor(index, op, "index");
+      const int64_t axis = to_dim(dim, op);
+      TG_CHECK_TYPE(src.is_none() != value.is_none(), op, "takes one of src= and value=");
+      const py::handle given = src.is_none() ? value : src;
+      if (!reduce.is_none()) {
+        const std::string mode = reduce.cast<std::string>();
+        TG_CHECK_VALUE(mode == "add", op, "reduce=\"", mode, "\" is not supported (only \"add\")");
+        TG_CHECK(!self.requires_grad() && !(is_tensor(given) && as_tensor(given).requires_grad()), op,
+                 "the derivative for scatter with reduce is not implemented");
+        const Tensor source = is_tensor(given) ? as_tensor(given) : full(positions.sizes(), to_scalar(given, op), self.dtype());
+        return in_place ? call_releasing_gil(scatter_add_, self, axis, positions, source)
+                        : call_releasing_gil(scatter_add, self, axis, positions, source);
+      }
+      if (is_tensor(given)) {
+        using SrcFn = Tensor (*)(const Tensor&, int64_t, const Tensor&, const Tensor&);
+        using SrcInPlaceFn = Tensor& (*)(Tensor&, int64_t, const Tensor&, const Tensor&);
+        return in_place ? call_releasing_gil(static_cast<SrcInPlaceFn>(scatter_), self, axis, positions, as_tensor(given))
+                        : call_releasing_gil(static_cast<SrcFn>(scatter), self, axis, positions, as_tensor(given));
+      }
+      using ValueFn = Tensor (*)(const Tensor&, int64_t, const Tensor&, Scalar);
+      using ValueInPlaceFn = Tensor& (*)(Tensor&, int64_t, const Tensor&, Scalar);
+      const Scalar number = to_scalar(given, op);
+      return in_place ? call_releasing_gil(static_cast<ValueInPlaceFn>(scatter_), self, axis, positions, number)
+                      : call_releasing_gil(static_cast<ValueFn>(scatter), self, axis, positions, number);
+    };
+  };
+  tensor.def("scatter", scatter_function("scatter", false), py::arg("dim"), py::arg("index"), py::arg("src") = py::none(),
+             py::kw_only(), py::arg("value") = py::none(), py::arg("reduce") = py::none(), docstring("scatter"));
+  tensor.def("scatter_", scatter_function("scatter_", true), py::arg("dim"), py::arg("index"), py::arg("src") = py::none(),
+             py::kw_only(), py::arg("value") = py::none(), py::arg("reduce") = py::none(), docstring("scatter_"));
+  module.def("scatter", checked("scatter", {"input"}, [=](const Tensor& self, py::handle dim, py::handle index, py::handle src,
+                                                         py::handle value, py::handle reduce) {
+    Tensor input = self;
+    return scatter_function("scatter", false)(input, dim, index, src, value, reduce);
+  }), py::arg("input"), py::arg("dim"), py::arg("index"), py::arg("src") = py::none(), py::kw_only(),
+     py::arg("value") = py::none(), py::arg("reduce") = py::none(), docstring("scatter"));
+  tensor.def("scatter_add", checked("scatter_add", {"self", "index", "src"}, releasing<scatter_add>), py::arg("dim"),
+             py::arg("index"), py::arg("src"), docstring("scatter_add"));
+  module.def("scatter_add", checked("scatter_add", {"input", "index", "src"}, releasing<scatter_add>), py::arg("input"),
+             py::arg("dim"), py::arg("index"), py::arg("src"), docstring("scatter_add"));
+  tensor.def("scatter_add_", [](Tensor& self, int64_t dim, py::handle index, py::handle src) -> Tensor& {
+    return call_releasing_gil(scatter_add_, self, dim, to_tensor(index, "scatter_add_", "index"),
+                              to_tensor(src, "scatter_add_", "src"));
+  }, py::arg("dim"), py::arg("index"), py::arg("src"), docstring("scatter_add_"));
+  auto index_add_function = [](const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, py::handle alpha) {
+    return call_releasing_gil(index_add, self, dim, index, source, to_scalar(alpha, "index_add"));
+  };
+  tensor.def("index_add", checked("index_add", {"self", "index", "source"}, index_add_function), py::arg("dim"),
+             py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1, docstring("index_add"));
+  module.def("index_add", checked("index_add", {"input", "index", "source"}, index_add_function), py::arg("input"),
+             py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1, docstring("index_add"));
+  tensor.def("index_add_", [](Tensor& self, int64_t dim, py::handle index, py::handle source, py::handle alpha) -> Tensor& {
+    return call_releasing_gil(index_add_, self, dim, to_tensor(index, "index_add_", "index"),
+                              to_tensor(source, "index_add_", "source"), to_scalar(alpha, "index_add_"));
+  }, py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1, docstring("index_add_"));
+  tensor.def("masked_select", checked("masked_select", {"self", "mask"}, releasing<masked_select>), py::arg("mask"),
+             docstring("masked_select"));
+  module.def("masked_select", checked("masked_select", {"input", "mask"}, releasing<masked_select>), py::arg("input"),
+             py::arg("mask"), docstring("masked_select"));
+  auto take_along_dim_function = [](const Tensor& self, const Tensor& indices, py::handle dim) {
+    const std::optional<int64_t> axis = dim.is_none() ? std::nullopt : std::optional<int64_t>(to_dim(dim, "take_along_dim"));
+    return call_releasing_gil(take_along_dim, self, indices, axis);
+  };
+  tensor.def("take_along_dim", checked("take_along_dim", {"self", "indices"}, take_along_dim_function),
+             py::arg("indices"), py::arg("dim") = py::none(), docstring("take_along_dim"));
+  module.def("take_along_dim", checked("take_along_dim", {"input", "indices"}, take_along_dim_function),
+             py::arg("input"), py::arg("indices"), py::arg("dim") = py::none(), docstring("take_along_dim"));
+
   auto masked_fill_function = [](const Tensor& self, const Tensor& mask, py::handle value) {
     return call_releasing_gil(masked_fill, self, mask, to_fill_value(value, "masked_fill"));
   };

@@ -56,6 +56,9 @@ PYBIND11_MODULE(_C, module) {
   bind_conv(module);
   bind_normalization(module);
   bind_recurrent(module);
+  bind_sort(module, tensor);
+  bind_shape(module, tensor);
+  bind_pointwise(module, tensor);
   bind_profiler(module);
   install_fast_methods(tensor);
 }

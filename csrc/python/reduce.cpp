@@ -3,6 +3,7 @@
 #include "bindings.h"
 #include "tapegrad/ops/activation.h"
 #include "tapegrad/ops/compare.h"
+#include "tapegrad/ops/copy.h"
 #include "tapegrad/ops/reduce.h"
 
 namespace tg::python {
@@ -103,6 +104,21 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
                                 std::pair{"_log_softmax_backward_data", releasing<log_softmax_backward_data>}})
     module.def(name, checked(name, {"grad", "output"}, function), py::arg("grad"), py::arg("output"),
                py::arg("dim"), docstring(name));
+
+  // p: a number, "fro" (the 2-norm of the elements) or None (2); every norm here is a vector norm.
+  both("norm", [](const Tensor& self, py::handle p, py::handle dim, bool keepdim, py::handle dtype) {
+    double order = 2.0;
+    if (py::isinstance<py::str>(p)) {
+      const std::string name = p.cast<std::string>();
+      TG_CHECK_VALUE(name == "fro", "norm", "p=\"", name, "\" is not supported (only numbers and \"fro\")");
+    } else if (!p.is_none()) {
+      order = to_scalar(p, "norm").to_double();
+    }
+    const std::optional<DType> out_dtype = dtype_argument(dtype, "norm");
+    const Tensor input = out_dtype ? to_dtype(self, *out_dtype) : self;
+    return call_releasing_gil(norm, input, order, dims_argument(dim, "norm"), keepdim);
+  }, py::arg("p") = "fro", py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(),
+     py::arg("dtype") = py::none());
 
   module.def("sum_to", checked("sum_to", {"grad"}, [](const Tensor& grad, py::handle shape) {
     return call_releasing_gil(sum_to, grad, to_shape(shape, "sum_to"));

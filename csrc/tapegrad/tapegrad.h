@@ -24,5 +24,8 @@
 #include "tapegrad/ops/loss.h"
 #include "tapegrad/ops/matmul.h"
 #include "tapegrad/ops/optim.h"
+#include "tapegrad/ops/pointwise.h"
 #include "tapegrad/ops/reduce.h"
+#include "tapegrad/ops/shape.h"
+#include "tapegrad/ops/sort.h"
 #include "tapegrad/ops/view.h"

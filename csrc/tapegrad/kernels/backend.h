@@ -261,6 +261,26 @@ class Backend {
   // drawn in self's row-major order; RuntimeError naming bernoulli for a probability outside [0, 1].
   virtual void bernoulli(const Tensor& self, const Tensor& probabilities) = 0;
 
+  // ---- sorting, scans and triangles (ops/sort.cpp, ops/shape.cpp) ---------------------------------
+  // input has any strides; outputs are contiguous, of input's shape (topk: with dim of size k).
+
+  // values and int64 indices: each run along dim sorted, stably (equal elements keep their order),
+  // NaN above every number as in PyTorch.
+  virtual void sort(const Tensor& values, const Tensor& indices, const Tensor& input, int64_t dim,
+                    bool descending) = 0;
+  // The k largest (or smallest) of each run along dim, in sorted order, ties to the lower index.
+  virtual void topk(const Tensor& values, const Tensor& indices, const Tensor& input, int64_t k, int64_t dim,
+                    bool largest) = 0;
+  // out (out's dtype, the input converted to it) = running Sum or Prod along dim.
+  virtual void cumulative(ReduceOp op, const Tensor& out, const Tensor& input, int64_t dim) = 0;
+  // grad_input = the gradient of cumprod along dim, without division, so zeros in input are exact:
+  // grad_input[k] = prod(input[:k]) * s[k], s[k] = grad[k] + input[k + 1] * s[k + 1].
+  // grad and input have grad_input's shape and dtype.
+  virtual void cumprod_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& input, int64_t dim) = 0;
+  // out = input with the elements below (upper) or above (lower) `diagonal` of the last two dims
+  // zeroed: triu and tril.
+  virtual void triangle(const Tensor& out, const Tensor& input, int64_t diagonal, bool upper) = 0;
+
  protected:
   // Backends are static instances, never deleted through this interface.
   ~Backend() = default;

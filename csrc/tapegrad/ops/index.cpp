@@ -10,6 +10,7 @@
 #include "tapegrad/ops/creation.h"
 #include "tapegrad/ops/reduce.h"
 #include "tapegrad/ops/compare.h"
+#include "tapegrad/ops/elementwise.h"
 #include "tapegrad/ops/view.h"
 
 namespace tg {
@@ -395,6 +396,33 @@ void check_no_negative_index(const Tensor& index_tensor, int64_t dim, int64_t si
   TG_CHECK(smallest >= 0, op, "index ", smallest, " is out of bounds for dimension ", dim, " with size ", size);
 }
 
+// The dim-wise ops refuse any position outside [0, size) with a RuntimeError, as PyTorch's do.
+void check_index_range(const Tensor& index_tensor, int64_t dim, int64_t size, const char* op) {
+  check_no_negative_index(index_tensor, dim, size, op);
+  if (index_tensor.numel() == 0) return;
+  const int64_t largest = *to_dtype(max(index_tensor), DType::Int64).data_ptr<int64_t>();
+  TG_CHECK(largest < size, op, "index ", largest, " is out of bounds for dimension ", dim, " with size ", size);
+}
+
+}  // namespace
+
+namespace {
+
+// index_select: the gradient adds back into the selected slices (repeats summed).
+struct IndexSelectBackward0 final : Node {
+  enum Slot { Index };
+  int64_t dim;
+  DimVector input_sizes;
+  IndexSelectBackward0(int64_t d, const Tensor& positions, DimVector sizes) : dim(d), input_sizes(std::move(sizes)) {
+    save(Index, positions);
+  }
+  TensorList apply(TensorList&& grads) override {
+    const Tensor& grad = grads[0];
+    return {index_add(zeros(input_sizes, grad.dtype(), grad.device()), dim, saved(Index), grad)};
+  }
+  std::string name() const override { return "IndexSelectBackward0"; }
+};
+
 }  // namespace
 
 Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index_tensor) {
@@ -404,35 +432,309 @@ Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index_tensor)
   dim = wrap_dim(dim, self.dim(), "index_select");
   check_no_negative_index(index_tensor, dim, self.dim() == 0 ? 1 : self.sizes()[dim], "index_select");
   const Tensor positions = reshape(index_tensor, {-1});
-  if (self.dim() == 0) return reshape(index(reshape(self, {1}), std::vector<Tensor>{positions}), {});
-  std::vector<Tensor> indices(static_cast<size_t>(dim) + 1);
-  indices[dim] = positions;
-  return index(self, indices);
+  Tensor out;
+  {
+    NoGradGuard no_grad;  // one node for the whole op, below
+    if (self.dim() == 0) {
+      out = reshape(index(reshape(self, {1}), std::vector<Tensor>{positions}), {});
+    } else {
+      std::vector<Tensor> indices(static_cast<size_t>(dim) + 1);
+      indices[dim] = positions;
+      out = index(self, indices);
+    }
+  }
+  if (needs_grad(self)) make_node<IndexSelectBackward0>(dim, positions, self.sizes())->connect({&self}, {&out});
+  return out;
 }
 
-Tensor gather(const Tensor& self, int64_t dim, const Tensor& index_tensor) {
+// ---- dim-wise gather and scatter ------------------------------------------------------------
+
+namespace {
+
+// A 0-dim tensor's sizes as a 1-D tensor of one element's, which is how gather and scatter see it.
+DimVector at_least_1d(const DimVector& sizes) { return sizes.empty() ? DimVector{1} : sizes; }
+
+// PyTorch's rules for gather and the scatter family: an int64 (or int32) index with self's number
+// of dims, no larger than self in any dim but `dim`, nor than src in any dim; no negative
+// positions. Returns dim wrapped.
+int64_t check_dim_index(const Tensor& self, int64_t dim, const Tensor& index_tensor, const Tensor* src,
+                        const char* op) {
   TG_CHECK_INDEX(index_tensor.dtype() == DType::Int64 || index_tensor.dtype() == DType::Int32,
-                 "gather", "expected an int64 or int32 index, got ", dtype_name(index_tensor.dtype()));
-  TG_CHECK(index_tensor.dim() == self.dim() || (index_tensor.dim() <= 1 && self.dim() <= 1),
-           "gather", "index ", index_tensor.sizes(), " and input ", self.sizes(), " must have the same number of dimensions");
-  dim = wrap_dim(dim, self.dim(), "gather");
-  check_no_negative_index(index_tensor, dim, self.dim() == 0 ? 1 : self.sizes()[dim], "gather");
-  if (self.dim() == 0 || index_tensor.dim() == 0)
-    return reshape(gather(reshape(self, {-1}), 0, reshape(index_tensor, {-1})), index_tensor.sizes());
-  // gather is advanced indexing where every other dim is indexed by its own position.
-  std::vector<Tensor> indices(self.dim());
-  for (int64_t d = 0; d < self.dim(); ++d) {
-    if (d == dim) {
-      indices[d] = index_tensor;
-      continue;
-    }
-    TG_CHECK(index_tensor.sizes()[d] <= self.sizes()[d], "gather", "index ", index_tensor.sizes(),
-             " is larger than input ", self.sizes(), " at dimension ", d);
-    DimVector shape(self.dim(), 1);
-    shape[d] = index_tensor.sizes()[d];
-    indices[d] = reshape(arange(Scalar(0), Scalar(index_tensor.sizes()[d]), Scalar(1), DType::Int64, self.device()), shape);
+                 op, "expected an int64 or int32 index, got ", dtype_name(index_tensor.dtype()));
+  const DimVector self_sizes = at_least_1d(self.sizes()), index_sizes = at_least_1d(index_tensor.sizes());
+  TG_CHECK(index_sizes.size() == self_sizes.size() || index_tensor.numel() == 0, op, "index ", index_tensor.sizes(),
+           " and input ", self.sizes(), " must have the same number of dimensions");
+  dim = wrap_dim(dim, self.dim(), op);
+  const DimVector src_sizes = src ? at_least_1d(src->sizes()) : DimVector{};
+  if (src) {
+    TG_CHECK(src->dtype() == self.dtype(), op, "expected self.dtype to be equal to src.dtype, got ",
+             dtype_name(self.dtype()), " and ", dtype_name(src->dtype()));
+    TG_CHECK(src_sizes.size() == self_sizes.size() || index_tensor.numel() == 0, op, "index ", index_tensor.sizes(),
+             " and src ", src->sizes(), " must have the same number of dimensions");
   }
-  return index(self, indices);
+  for (size_t d = 0; d < index_sizes.size() && index_tensor.numel() > 0; ++d) {
+    const bool fits_self = static_cast<int64_t>(d) == dim || index_sizes[d] <= self_sizes[d];
+    const bool fits_src = !src || index_sizes[d] <= src_sizes[d];
+    TG_CHECK(fits_self && fits_src, op, "expected index ", index_tensor.sizes(), " to be no larger than self ",
+             self.sizes(), " apart from dimension ", dim, src ? " and to be no larger than src " : "", src_sizes);
+  }
+  check_index_range(index_tensor, dim, self_sizes[dim], op);
+  return dim;
+}
+
+// The offset in `target` of the element each element of `index_tensor` names, in the index's
+// row-major order: its own position in every dim but `dim`, its value in `dim`. Shapes checked.
+kernels::IndexOffsets dim_index_offsets(const Tensor& target, int64_t dim, const Tensor& index_tensor, const char* op) {
+  kernels::IndexOffsets offsets;
+  offsets.outer = {0};
+  offsets.inner = {0};
+  offsets.inner_is_run = true;
+  DimVector strides = target.dim() == 0 ? DimVector{0} : target.strides();
+  const int64_t size = at_least_1d(target.sizes())[dim], stride = strides[dim];
+  strides[dim] = 0;
+  offsets.index = element_offsets(index_tensor.sizes(), strides);
+  NoGradGuard no_grad;
+  const Tensor positions = contiguous(to_dtype(index_tensor, DType::Int64));
+  kernels::backend(op, positions)
+      ->add_index_offsets(offsets.index, positions, size, stride, dim, op);
+  return offsets;
+}
+
+// The elements of src that scatter reads: its leading block of the index's shape, contiguous (a
+// 0-dim src stands for one value).
+Tensor scatter_source(const Tensor& src, const Tensor& index_tensor) {
+  NoGradGuard no_grad;
+  const DimVector sizes = at_least_1d(index_tensor.sizes());
+  Tensor block = src.dim() == 0 ? reshape(src, {1}) : src;
+  for (size_t d = 0; d < sizes.size(); ++d) block = narrow(block, static_cast<int64_t>(d), 0, sizes[d]);
+  return reshape(contiguous(block), index_tensor.sizes());
+}
+
+// The index saved by the scatter/gather nodes, with the dim.
+struct DimIndexNode : Node {
+  enum Slot { Index };
+  int64_t dim;
+  DimIndexNode(int64_t d, const Tensor& index_tensor) : dim(d) { save(Index, index_tensor); }
+};
+
+// gather's gradient is a scatter-add into zeros of the input's shape.
+struct GatherBackward0 final : DimIndexNode {
+  DimVector input_sizes;
+  GatherBackward0(int64_t d, const Tensor& index_tensor, DimVector sizes)
+      : DimIndexNode(d, index_tensor), input_sizes(std::move(sizes)) {}
+  TensorList apply(TensorList&& grads) override {
+    return {scatter_add(zeros(input_sizes, grads[0].dtype(), grads[0].device()), dim, saved(Index), grads[0])};
+  }
+  std::string name() const override { return "GatherBackward0"; }
+};
+
+// scatter: the written places take src's gradient, gathered; self's gradient is zero there. With a
+// value (ScatterBackward1) there is no src.
+struct ScatterBackward final : DimIndexNode {
+  bool has_src;
+  ScatterBackward(int64_t d, const Tensor& index_tensor, bool src) : DimIndexNode(d, index_tensor), has_src(src) {}
+  TensorList apply(TensorList&& grads) override {
+    const Tensor& grad = grads[0];
+    const Tensor positions = saved(Index);
+    TensorList result{needs_input_grad(0) ? scatter(grad, dim, positions, Scalar(0)) : Tensor()};
+    if (has_src) result.push_back(needs_input_grad(1) ? gather(grad, dim, positions) : Tensor());
+    return result;
+  }
+  std::string name() const override { return has_src ? "ScatterBackward0" : "ScatterBackward1"; }
+};
+
+// scatter_add: self's gradient passes; src's is gathered from the places it was added to.
+struct ScatterAddBackward0 final : DimIndexNode {
+  ScatterAddBackward0(int64_t d, const Tensor& index_tensor) : DimIndexNode(d, index_tensor) {}
+  TensorList apply(TensorList&& grads) override {
+    return {grads[0], needs_input_grad(1) ? gather(grads[0], dim, saved(Index)) : Tensor()};
+  }
+  std::string name() const override { return "ScatterAddBackward0"; }
+};
+
+// The in-place scatter family: src (undefined: `value`) written or added into self at the places
+// index names.
+Tensor& scatter_inplace(Tensor& self, int64_t dim, const Tensor& index_tensor, const Tensor& src, Scalar value,
+                        bool accumulate, const char* op) {
+  dim = check_dim_index(self, dim, index_tensor, src.defined() ? &src : nullptr, op);
+  const bool record = check_inplace(self, op, src.defined() && src.requires_grad());
+  const kernels::IndexOffsets offsets = dim_index_offsets(self, dim, index_tensor, op);
+  const Tensor values = src.defined()
+                            ? scatter_source(src, index_tensor)
+                            : full(index_tensor.sizes(), value, self.dtype(), self.device());
+  std::shared_ptr<Node> node;
+  if (record) {
+    if (accumulate) node = make_node<ScatterAddBackward0>(dim, index_tensor);
+    else node = make_node<ScatterBackward>(dim, index_tensor, src.defined());
+    if (src.defined()) node->connect({&self, &src}, {&self});
+    else node->connect({&self}, {&self});
+  }
+  // src may alias self: values is a copy taken before anything is written.
+  const Tensor read = values.impl()->storage() == self.impl()->storage() ? clone(values) : values;
+  kernels::backend(op, self, read)->index_put(self, read, offsets, accumulate);
+  self.impl()->bump_version();
+  if (node) rebase_history(self, std::move(node));
+  return self;
+}
+
+}  // namespace
+
+Tensor gather(const Tensor& self, int64_t dim, const Tensor& index_tensor) {
+  dim = check_dim_index(self, dim, index_tensor, nullptr, "gather");
+  const kernels::IndexOffsets offsets = dim_index_offsets(self, dim, index_tensor, "gather");
+  Tensor out = Tensor::empty(index_tensor.sizes(), self.dtype(), self.device(), "gather");
+  kernels::backend("gather", out, self)->index_gather(out, self, offsets);
+  if (needs_grad(self)) make_node<GatherBackward0>(dim, index_tensor, self.sizes())->connect({&self}, {&out});
+  return out;
+}
+
+Tensor& scatter_(Tensor& self, int64_t dim, const Tensor& index_tensor, const Tensor& src) {
+  return scatter_inplace(self, dim, index_tensor, src, Scalar(0), false, "scatter_");
+}
+
+Tensor& scatter_(Tensor& self, int64_t dim, const Tensor& index_tensor, Scalar value) {
+  value.check_fits(self.dtype(), "scatter_");
+  return scatter_inplace(self, dim, index_tensor, Tensor(), value, false, "scatter_");
+}
+
+Tensor& scatter_add_(Tensor& self, int64_t dim, const Tensor& index_tensor, const Tensor& src) {
+  return scatter_inplace(self, dim, index_tensor, src, Scalar(0), true, "scatter_add_");
+}
+
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index_tensor, const Tensor& src) {
+  Tensor out = clone(self);
+  return scatter_inplace(out, dim, index_tensor, src, Scalar(0), false, "scatter");
+}
+
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index_tensor, Scalar value) {
+  value.check_fits(self.dtype(), "scatter");
+  Tensor out = clone(self);
+  return scatter_inplace(out, dim, index_tensor, Tensor(), value, false, "scatter");
+}
+
+Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index_tensor, const Tensor& src) {
+  Tensor out = clone(self);
+  return scatter_inplace(out, dim, index_tensor, src, Scalar(0), true, "scatter_add");
+}
+
+Tensor take_along_dim(const Tensor& self, const Tensor& indices, std::optional<int64_t> dim) {
+  TG_CHECK_INDEX(indices.dtype() == DType::Int64 || indices.dtype() == DType::Int32, "take_along_dim",
+                 "expected an int64 or int32 index, got ", dtype_name(indices.dtype()));
+  if (!dim) return gather(reshape(self, {-1}), 0, reshape(indices, {-1}));
+  TG_CHECK(self.dim() == indices.dim(), "take_along_dim", "input ", self.sizes(), " and indices ", indices.sizes(),
+           " should have the same number of dimensions");
+  const int64_t axis = wrap_dim(*dim, self.dim(), "take_along_dim");
+  // Every dim but `axis` broadcasts, as PyTorch's.
+  DimVector self_sizes = self.sizes(), index_sizes = indices.sizes();
+  self_sizes[axis] = 1;
+  index_sizes[axis] = 1;
+  DimVector broadcast = broadcast_shapes(self_sizes, index_sizes, "take_along_dim");
+  DimVector self_target = broadcast, index_target = broadcast;
+  self_target[axis] = self.sizes()[axis];
+  index_target[axis] = indices.sizes()[axis];
+  return gather(expand(self, self_target), axis, expand(indices, index_target));
+}
+
+// ---- index_add, masked_select -----------------------------------------------------------------
+
+namespace {
+
+// index_add: self's gradient passes; source's is the rows of it that source was added to.
+struct IndexAddBackward0 final : Node {
+  enum Slot { Index };
+  int64_t dim;
+  Scalar alpha;
+  bool scalar_source;
+  IndexAddBackward0(int64_t d, const Tensor& index_tensor, Scalar a, bool scalar)
+      : dim(d), alpha(a), scalar_source(scalar) {
+    save(Index, index_tensor);
+  }
+  TensorList apply(TensorList&& grads) override {
+    Tensor grad_source;
+    if (needs_input_grad(1)) {
+      grad_source = mul(index_select(grads[0], dim, saved(Index)), alpha);
+      if (scalar_source) grad_source = reshape(grad_source, {});
+    }
+    return {grads[0], grad_source};
+  }
+  std::string name() const override { return "IndexAddBackward0"; }
+};
+
+}  // namespace
+
+Tensor& index_add_(Tensor& self, int64_t dim, const Tensor& index_tensor, const Tensor& source, Scalar alpha) {
+  const char* op = "index_add_";
+  TG_CHECK_INDEX(index_tensor.dim() <= 1, op, "index is supposed to be a vector, but got shape ", index_tensor.sizes());
+  TG_CHECK(index_tensor.dtype() == DType::Int64 || index_tensor.dtype() == DType::Int32, op,
+           "expected an int64 or int32 index, got ", dtype_name(index_tensor.dtype()));
+  TG_CHECK(source.dtype() == self.dtype(), op, "expected self.dtype to be equal to source.dtype, got ",
+           dtype_name(self.dtype()), " and ", dtype_name(source.dtype()));
+  dim = wrap_dim(dim, self.dim(), op);
+  const Tensor positions = reshape(index_tensor, {-1});
+  // A 0-dim self is seen as one element in 1-D (a view, so the kernel writes into self).
+  const Tensor target = self.dim() == 0 ? reshape(self, {1}) : self;
+  DimVector expected = target.sizes();
+  expected[dim] = positions.numel();
+  const bool scalar_source = source.dim() == 0;
+  TG_CHECK(at_least_1d(source.sizes()) == expected, op, "source tensor shape must match self tensor shape, "
+           "excluding the specified dimension. Got self.shape = ", self.sizes(), " source.shape = ", source.sizes());
+  check_index_range(positions, dim, target.sizes()[dim], op);
+  const bool record = check_inplace(self, op, source.requires_grad());
+  std::vector<Tensor> indices(static_cast<size_t>(target.dim()));
+  indices[dim] = positions;
+  const AdvancedLayout layout = advanced_layout(target, indices, op);
+  Tensor values;
+  {
+    NoGradGuard no_grad;
+    values = contiguous(mul(reshape(source, layout.result_sizes), alpha));
+    if (values.dtype() != self.dtype()) values = to_dtype(values, self.dtype());
+  }
+  std::shared_ptr<Node> node;
+  if (record) {
+    node = make_node<IndexAddBackward0>(dim, positions, alpha, scalar_source);
+    node->connect({&self, &source}, {&self});
+  }
+  kernels::backend(op, self, values)->index_put(self, values, layout.offsets, true);
+  self.impl()->bump_version();
+  if (node) rebase_history(self, std::move(node));
+  return self;
+}
+
+Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index_tensor, const Tensor& source, Scalar alpha) {
+  Tensor out = clone(self);
+  return index_add_(out, dim, index_tensor, source, alpha);
+}
+
+namespace {
+
+// masked_select: the gradient goes back to the selected places of the broadcast input, summed back
+// to the input's shape.
+struct MaskedSelectBackward0 final : Node {
+  enum Slot { Mask };
+  DimVector input_sizes;
+  MaskedSelectBackward0(const Tensor& mask, DimVector sizes) : input_sizes(std::move(sizes)) { save(Mask, mask); }
+  TensorList apply(TensorList&& grads) override {
+    const Tensor mask = saved(Mask);
+    const Tensor spread = index_put(zeros(mask.sizes(), grads[0].dtype(), grads[0].device()), {mask}, grads[0]);
+    return {sum_to(spread, input_sizes)};
+  }
+  std::string name() const override { return "MaskedSelectBackward0"; }
+};
+
+}  // namespace
+
+Tensor masked_select(const Tensor& self, const Tensor& mask) {
+  TG_CHECK(mask.dtype() == DType::Bool, "masked_select", "expected a bool mask, got ", dtype_name(mask.dtype()));
+  // Two 0-dim operands select from one element, seen as 1-D.
+  const DimVector shape = at_least_1d(broadcast_shapes(self.sizes(), mask.sizes(), "masked_select"));
+  Tensor out, full_mask;
+  {
+    NoGradGuard no_grad;
+    full_mask = contiguous(expand(mask, shape));
+    out = index(expand(self, shape), std::vector<Tensor>{full_mask});
+  }
+  if (needs_grad(self)) make_node<MaskedSelectBackward0>(full_mask, self.sizes())->connect({&self}, {&out});
+  return out;
 }
 
 namespace {

@@ -3,6 +3,7 @@
 // including where advanced-index dims land in the result.
 #pragma once
 
+#include <optional>
 #include <vector>
 
 #include "tapegrad/core/scalar.h"
@@ -55,6 +56,21 @@ Tensor index_put(const Tensor& self, const std::vector<Tensor>& indices, const T
 
 Tensor index_select(const Tensor& self, int64_t dim, const Tensor& index);
 Tensor gather(const Tensor& self, int64_t dim, const Tensor& index);
+// PyTorch's dim-wise scatter: self[... index[i][j] (at dim) ...] = src[i][j] (or a value); src's
+// leading block of index's shape is read. Repeated places: the last write wins; scatter_add sums.
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor scatter(const Tensor& self, int64_t dim, const Tensor& index, Scalar value);
+Tensor& scatter_(Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor& scatter_(Tensor& self, int64_t dim, const Tensor& index, Scalar value);
+Tensor scatter_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+Tensor& scatter_add_(Tensor& self, int64_t dim, const Tensor& index, const Tensor& src);
+// gather with the other dims broadcast; no dim: over the flattened input.
+Tensor take_along_dim(const Tensor& self, const Tensor& indices, std::optional<int64_t> dim = std::nullopt);
+// self's slices along dim at index (1-D) += alpha * source's, repeats summed.
+Tensor index_add(const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, Scalar alpha = Scalar(1));
+Tensor& index_add_(Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, Scalar alpha = Scalar(1));
+// The elements of self (broadcast with mask) where mask is true, as a 1-D tensor.
+Tensor masked_select(const Tensor& self, const Tensor& mask);
 Tensor masked_fill(const Tensor& self, const Tensor& mask, Scalar value);
 Tensor& masked_fill_(Tensor& self, const Tensor& mask, Scalar value);
 // (number of nonzeros, self.dim()) int64 coordinates, in row-major order.

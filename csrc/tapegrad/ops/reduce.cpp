@@ -425,4 +425,68 @@ Tensor sum_to(const Tensor& grad, const DimVector& shape) {
   return reshape(sum(grad, dims, /*keepdim=*/true), shape);
 }
 
+namespace {
+
+// PyTorch's norm_backward: the gradient of each p-norm, zero where the norm is zero (p >= 1) and
+// shared among the tied extremes for p = +-inf.
+struct LinalgVectorNormBackward0 final : Node {
+  enum Slot { Input, Result };
+  double p;
+  DimVector kept_sizes;
+  LinalgVectorNormBackward0(double order, DimVector kept) : p(order), kept_sizes(std::move(kept)) {}
+  TensorList apply(TensorList&& grads) override {
+    const Tensor x = saved(Input);
+    const Tensor result = reshape(saved(Result), kept_sizes);
+    const Tensor grad = reshape(grads[0], kept_sizes);
+    const Tensor zero_norm = compare(Comparison::Eq, result, Scalar(0));
+    if (p == 0.0) return {zeros_like(x)};
+    if (p == 1.0) return {mul(sign(x), grad)};
+    if (p == 2.0) return {mul(grad, where(zero_norm, Scalar(0), div(x, result)))};
+    if (std::isinf(p)) {
+      const Tensor magnitude = abs(x);
+      const Tensor extreme = to_dtype(where(compare(Comparison::Ne, magnitude, magnitude), Scalar(true),
+                                            compare(Comparison::Eq, magnitude, result)), x.dtype());
+      DimVector reduced;
+      for (int64_t d = 0; d < x.dim(); ++d)
+        if (kept_sizes[d] == 1 && x.sizes()[d] != 1) reduced.push_back(d);
+      const Tensor count = reduced.empty() ? extreme : sum(extreme, reduced, /*keepdim=*/true);
+      return {mul(sign(x), mul(div(grad, count), extreme))};
+    }
+    const Tensor magnitude = abs(x);
+    if (p < 1.0) {
+      const Tensor scaled = mul(sign(x), where(compare(Comparison::Eq, x, Scalar(0)), Scalar(0),
+                                               pow(magnitude, Scalar(p - 1.0))));
+      return {mul(mul(scaled, grad), pow(result, Scalar(1.0 - p)))};
+    }
+    const Tensor scaled = p < 2.0 ? mul(sign(x), pow(magnitude, Scalar(p - 1.0))) : mul(x, pow(magnitude, Scalar(p - 2.0)));
+    return {mul(scaled, where(zero_norm, Scalar(0), div(grad, pow(result, Scalar(p - 1.0)))))};
+  }
+  std::string name() const override { return "LinalgVectorNormBackward0"; }
+};
+
+}  // namespace
+
+Tensor norm(const Tensor& self, double p, const DimVector& dims, bool keepdim) {
+  TG_CHECK(is_floating(self.dtype()), "norm", "expected a floating point tensor as input, got ",
+                dtype_name(self.dtype()));
+  const std::vector<bool> reduced = dims_to_mask(dims, self.dim(), "norm");
+  Tensor out;
+  {
+    NoGradGuard no_grad;
+    const Tensor magnitude = abs(self);
+    if (p == 2.0) out = sqrt(sum(mul(self, self), dims, keepdim));
+    else if (p == 1.0) out = sum(magnitude, dims, keepdim);
+    else if (std::isinf(p)) out = p > 0 ? amax(magnitude, dims, keepdim) : amin(magnitude, dims, keepdim);
+    else if (p == 0.0) out = sum(to_dtype(compare(Comparison::Ne, self, Scalar(0)), self.dtype()), dims, keepdim);
+    else out = pow(sum(pow(magnitude, Scalar(p)), dims, keepdim), Scalar(1.0 / p));
+  }
+  if (needs_grad(self)) {
+    auto node = make_node<LinalgVectorNormBackward0>(p, reduced_shape(self.sizes(), reduced, true));
+    node->save(LinalgVectorNormBackward0::Input, self);
+    node->connect({&self}, {&out});
+    node->save(LinalgVectorNormBackward0::Result, out, /*is_output=*/true);
+  }
+  return out;
+}
+
 }  // namespace tg

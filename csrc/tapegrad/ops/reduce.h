@@ -43,6 +43,10 @@ Tensor std(const Tensor& self, const DimVector& dims = {}, double correction = 1
 // log(sum(exp(x))) shifted by the maximum, so it neither overflows nor underflows.
 Tensor logsumexp(const Tensor& self, const DimVector& dims, bool keepdim = false);
 
+// The vector p-norm over dims (every dim when empty): p = 2, 1, +-inf, 0 or any other number, as
+// PyTorch's linalg.vector_norm (which torch.norm computes for vectors and "fro"). Floating only.
+Tensor norm(const Tensor& self, double p = 2.0, const DimVector& dims = {}, bool keepdim = false);
+
 // Bool results, not differentiable.
 Tensor all(const Tensor& self, const DimVector& dims = {}, bool keepdim = false);
 Tensor any(const Tensor& self, const DimVector& dims = {}, bool keepdim = false);

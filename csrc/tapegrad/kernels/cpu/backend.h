@@ -134,6 +134,13 @@ class CpuBackend final : public kernels::Backend {
   // creation.cpp (they draw from its generators)
   void multinomial(const Tensor& out, const Tensor& probabilities, bool replacement) override;
   void bernoulli(const Tensor& self, const Tensor& probabilities) override;
+  // sort.cpp
+  void sort(const Tensor& values, const Tensor& indices, const Tensor& input, int64_t dim, bool descending) override;
+  void topk(const Tensor& values, const Tensor& indices, const Tensor& input, int64_t k, int64_t dim,
+            bool largest) override;
+  void cumulative(ReduceOp op, const Tensor& out, const Tensor& input, int64_t dim) override;
+  void cumprod_backward(const Tensor& grad_input, const Tensor& grad, const Tensor& input, int64_t dim) override;
+  void triangle(const Tensor& out, const Tensor& input, int64_t diagonal, bool upper) override;
 };
 
 // The one instance (kernels/backend.cpp's table points at it). It holds no state: the random
