@@ -89,15 +89,24 @@ void im2col(const ConvGeometry& g, Image<const T> image, T* columns) {
   Image<T> readable{const_cast<T*>(image.data), image.channel_stride, image.row_stride, column_stride};
   for_each_segment<T>(g, readable, columns, [&](T* segment, const T* input_row, int64_t first, int64_t last,
                                                 int64_t offset) {
+    // Plain loops rather than std::fill / std::copy: the segments are one output row, 10 to 32
+    // elements in LeNet and a ResNet block, too short for a library call to pay.
     if (input_row == nullptr) {
-      std::fill(segment, segment + out_w, T(0));
+      for (int64_t ow = 0; ow < out_w; ++ow) segment[ow] = T(0);
       return;
     }
-    std::fill(segment, segment + first, T(0));
+    for (int64_t ow = 0; ow < first; ++ow) segment[ow] = T(0);
     const T* source = input_row + offset * column_stride;
     const int64_t step = stride_w * column_stride;
-    for (int64_t ow = first; ow < last; ++ow) segment[ow] = source[ow * step];
-    std::fill(segment + last, segment + out_w, T(0));
+    if (step == 1) {
+      // The common case (stride 1, contiguous rows) as its own loop, which the compiler vectorises:
+      // with the step a variable it copied element by element, and im2col took half of LeNet's
+      // second convolution (64x6x14x14, 16@5x5: 0.95 ms forward on one thread).
+      for (int64_t ow = first; ow < last; ++ow) segment[ow] = source[ow];
+    } else {
+      for (int64_t ow = first; ow < last; ++ow) segment[ow] = source[ow * step];
+    }
+    for (int64_t ow = last; ow < out_w; ++ow) segment[ow] = T(0);
   });
 }
 
