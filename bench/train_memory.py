@@ -33,7 +33,9 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--model", choices=("mlp", "lenet"), default="mlp")
     args = parser.parse_args()
-    common = ["--epochs", str(args.epochs), "--threads", str(args.threads), "--model", args.model]
+    batch_size = 64 if args.model == "lenet" else 128  # the training command's defaults
+    common = ["--epochs", str(args.epochs), "--threads", str(args.threads), "--model", args.model,
+              "--batch-size", str(batch_size)]
     ours = peak_rss_mib([sys.executable, "-m", "tapegrad.train", "--no-progress", *common])
     theirs = peak_rss_mib([sys.executable, str(HERE / "torch_train.py"), *common])
     print(f"command: python bench/train_memory.py --epochs {args.epochs} --threads {args.threads} --model {args.model}")

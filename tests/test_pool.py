@@ -150,7 +150,8 @@ EVEN_MAX_POOLS = [((2, 3, 8, 13), {"kernel_size": 2}), ((2, 3, 9, 9), {"kernel_s
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("shape,kwargs", EVEN_MAX_POOLS)
 def test_max_pool_even_windows(shape, kwargs, dtype):
-    check_op(lambda lib, x: functional(lib).max_pool2d(x, return_indices=True, **kwargs), shape, dtypes=(getattr(tg, dtype),))
+    check_op(lambda lib, x: functional(lib).max_pool2d(x, return_indices=True, **kwargs), shape,
+             dtypes=(getattr(tg, dtype),))
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])

@@ -190,7 +190,7 @@ def _write_bytes(path, payload):
 
 # ---- --model lenet ---------------------------------------------------------------------------
 
-LENET_OPTIONS = ["--model", "lenet", "--batch-size", "32", "--no-progress"]
+LENET_OPTIONS = ["--model", "lenet", "--batch-size", "32", "--lr", "0.05", "--no-progress"]
 
 
 def test_model_is_mlp_by_default_and_lenet_has_no_hidden_sizes():

@@ -105,7 +105,8 @@ std::vector<T> convert(const std::vector<double>& values) {
 template <typename T>
 class StridedPacker final : public tg::cpu::BPacker<T> {
  public:
-  StridedPacker(const T* b, int64_t row_stride, int64_t col_stride) : b_(b), row_stride_(row_stride), col_stride_(col_stride) {}
+  StridedPacker(const T* b, int64_t row_stride, int64_t col_stride)
+      : b_(b), row_stride_(row_stride), col_stride_(col_stride) {}
   void pack(int64_t depth_begin, int64_t depth, int64_t column_begin, int64_t columns, int width,
             T* panel) const override {
     for (int64_t p = 0; p < depth; ++p)
