@@ -99,7 +99,8 @@ inline void copy_segment(T* __restrict target, const T* input_row, int64_t step,
   for (int64_t q = begin; q < first; ++q) target[q] = T(0);
   if (step == 1) {
     // The common case (stride 1, contiguous rows) as its own loop, which the compiler vectorises:
-    // with the step a variable it copied element by element.
+    // with the step a variable it copied element by element (LeNet's convolutions at batch 64,
+    // forward on one thread: 0.70 -> 0.53 ms and 0.96 -> 0.90 ms).
     for (int64_t q = first; q < last; ++q) target[q] = input_row[q];
   } else {
     for (int64_t q = first; q < last; ++q) target[q] = input_row[q * step];
@@ -210,7 +211,9 @@ class ImageColumns final : public BPacker<T> {
 // short output rows: 0.53 vs 0.72 ms (64x1x28x28, 6@5x5 pad 2; 78 KB of columns per image) and
 // 0.90 vs 1.01 ms (64x6x14x14, 16@5x5; 60 KB), one thread. A larger matrix goes out to memory and
 // back: for a ResNet block's 3x3 convolution (32x64x32x32, 64@3x3 pad 1; 2.3 MB per image)
-// packing from the image took the forward from 34 ms to 28-30 ms.
+// packing from the image took the forward from 34 ms to 28-30 ms. The weight's gradient keeps its
+// (transposed) matrix written out even there: packed from the image, each panel row took
+// elements a panel width apart, and its product took 50 ms instead of 34.
 template <typename T>
 bool packs_implicitly(const ConvGeometry& g, Image<const T> image) {
   constexpr double kColumnsInCacheBytes = 1 << 20;  // half this machine's 2 MB L2
@@ -298,13 +301,23 @@ void CpuBackend::conv2d_backward(const Tensor& grad_input, const Tensor& grad_we
     const T* weight_data = weight.data_ptr<T>();
 
     if (grad_bias.defined()) {
+      // Eight running sums, not one: a single one is a chain of dependent adds that the compiler
+      // may not reorder, and it took a fifth of LeNet's first convolution's backward (64 images
+      // of 6x28x28); eight independent ones vectorise: its weight and bias gradients 0.93 ->
+      // 0.78 ms on one thread.
+      constexpr int64_t kSums = 8;
       T* bias_out = grad_bias.data_ptr<T>();
       for (int64_t oc = 0; oc < g.out_channels; ++oc) {
+        T sums[kSums] = {};
         T total = 0;
         for (int64_t n = 0; n < g.batch; ++n) {
           const T* row = grad_data + (n * g.out_channels + oc) * positions;
-          for (int64_t p = 0; p < positions; ++p) total += row[p];
+          const int64_t whole = positions / kSums * kSums;
+          for (int64_t p = 0; p < whole; p += kSums)
+            for (int64_t lane = 0; lane < kSums; ++lane) sums[lane] += row[p + lane];
+          for (int64_t p = whole; p < positions; ++p) total += row[p];
         }
+        for (int64_t lane = 0; lane < kSums; ++lane) total += sums[lane];
         bias_out[oc] = total;
       }
     }
