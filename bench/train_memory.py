@@ -1,6 +1,6 @@
 """Peak resident memory of the training command against the same training in PyTorch.
 
-    python bench/train_memory.py [--epochs 1] [--threads 2]
+    python bench/train_memory.py [--epochs 1] [--threads 2] [--model mlp|lenet]
 
 Runs `python -m tapegrad.train` and bench/torch_train.py (the same model, data, batch size,
 optimizer and loop written with torch) as child processes, one after the other, and prints each
@@ -31,11 +31,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--epochs", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--model", choices=("mlp", "lenet"), default="mlp")
     args = parser.parse_args()
-    common = ["--epochs", str(args.epochs), "--threads", str(args.threads)]
+    batch_size = 64 if args.model == "lenet" else 128  # the training command's defaults
+    common = ["--epochs", str(args.epochs), "--threads", str(args.threads), "--model", args.model,
+              "--batch-size", str(batch_size)]
     ours = peak_rss_mib([sys.executable, "-m", "tapegrad.train", "--no-progress", *common])
     theirs = peak_rss_mib([sys.executable, str(HERE / "torch_train.py"), *common])
-    print(f"command: python bench/train_memory.py --epochs {args.epochs} --threads {args.threads}")
+    print(f"command: python bench/train_memory.py --epochs {args.epochs} --threads {args.threads} --model {args.model}")
     print(f"peak RSS  tapegrad-train: {ours:8.1f} MiB")
     print(f"peak RSS  torch training: {theirs:8.1f} MiB")
     print(f"ratio tapegrad/torch:     {ours / theirs:8.2f}  (lower is better)")

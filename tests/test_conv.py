@@ -43,6 +43,21 @@ def test_conv2d(input_shape, weight_shape, kwargs, bias):
         check_op(lambda lib, x, w: functional(lib).conv2d(x, w, **kwargs), input_shape, weight_shape)
 
 
+# Column matrices over 1 MB per image, which the forward packs straight from the image into the
+# GEMM's panels (implicit GEMM) instead of writing them out: output rows that do not fill a panel
+# (31 and 50 wide), padding, stride, dilation and groups.
+CONV2D_LARGE_COLUMNS = [
+    ((1, 32, 33, 31), (8, 32, 3, 3), {"padding": 1}),
+    ((1, 64, 40, 50), (8, 32, 3, 3), {"stride": (2, 1), "padding": (1, 2), "dilation": (1, 2), "groups": 2}),
+]
+
+
+@pytest.mark.parametrize("input_shape,weight_shape,kwargs", CONV2D_LARGE_COLUMNS)
+def test_conv2d_large_columns(input_shape, weight_shape, kwargs):
+    check_op(lambda lib, x, w, b: functional(lib).conv2d(x, w, b, **kwargs), input_shape, weight_shape,
+             (weight_shape[0],), layouts=("contiguous", "transposed"), low=-0.5, high=0.5)  # sums of 288
+
+
 CONV1D = [
     ((2, 3, 10), (4, 3, 3), {}),
     ((2, 4, 11), (6, 2, 4), {"stride": 3, "padding": 2, "dilation": 2, "groups": 2}),

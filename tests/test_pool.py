@@ -139,3 +139,31 @@ def test_pool_node_names(name):
 def test_pool_module_repr():
     for module, args in [("MaxPool2d", (2,)), ("AvgPool2d", (3, 2)), ("AdaptiveAvgPool2d", ((5, 7),))]:
         assert repr(getattr(nn, module)(*args)) == repr(getattr(torch.nn, module)(*args))
+
+
+# The even-window kernels: 2x2 stride 2 on float32 rows (four windows per vector, then a tail of
+# two), the same in float64, 3x3 stride 3 and 2x2 stride 1 (the scalar loop), and a strided view.
+EVEN_MAX_POOLS = [((2, 3, 8, 13), {"kernel_size": 2}), ((2, 3, 9, 9), {"kernel_size": 3}),
+                  ((1, 2, 6, 7), {"kernel_size": 2, "stride": 1})]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape,kwargs", EVEN_MAX_POOLS)
+def test_max_pool_even_windows(shape, kwargs, dtype):
+    check_op(lambda lib, x: functional(lib).max_pool2d(x, return_indices=True, **kwargs), shape,
+             dtypes=(getattr(tg, dtype),))
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape,kwargs", EVEN_MAX_POOLS)
+def test_max_pool_nan_and_infinity_win_as_in_pytorch(shape, kwargs, dtype):
+    # At most one NaN per window (where PyTorch's own kernels disagree on which of two wins), and
+    # a window of -inf only, whose index is its first element's.
+    values = np.random.default_rng(0).standard_normal(shape)
+    values[..., 1::3, 1::3] = np.nan
+    values[..., :3, :3] = -np.inf
+    ours = F.max_pool2d(tg.tensor(values, dtype=getattr(tg, dtype)), return_indices=True, **kwargs)
+    theirs = torch.nn.functional.max_pool2d(torch.tensor(values, dtype=getattr(torch, dtype)), return_indices=True,
+                                            **kwargs)
+    np.testing.assert_array_equal(ours[0].numpy(), theirs[0].numpy())
+    np.testing.assert_array_equal(ours[1].numpy(), theirs[1].numpy())

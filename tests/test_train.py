@@ -186,3 +186,107 @@ def test_core_bad_checkpoint_is_a_one_line_error(tmp_path, capsys, make, message
 def _write_bytes(path, payload):
     path.write_bytes(payload)
     return path
+
+
+# ---- --model lenet ---------------------------------------------------------------------------
+
+LENET_OPTIONS = ["--model", "lenet", "--batch-size", "32", "--lr", "0.05", "--no-progress"]
+
+
+def test_model_is_mlp_by_default_and_lenet_has_no_hidden_sizes():
+    assert train.parse_args([]).model == "mlp"
+    args = train.parse_args(["--model", "lenet"])
+    assert args.model == "lenet" and args.hidden is None
+
+
+def test_hidden_with_lenet_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as info:
+        train.parse_args(["--model", "lenet", "--hidden", "64"])
+    assert info.value.code == 2
+    assert "--hidden sets the layers of --model mlp" in capsys.readouterr().err
+
+
+def test_core_lenet_has_lenet5s_layers():
+    model = train.build_lenet()
+    shapes = {key: tuple(value.shape) for key, value in model.state_dict().items()}
+    assert shapes == {"features.0.weight": (6, 1, 5, 5), "features.0.bias": (6,),
+                      "features.3.weight": (16, 6, 5, 5), "features.3.bias": (16,),
+                      "classifier.0.weight": (120, 400), "classifier.0.bias": (120,),
+                      "classifier.2.weight": (84, 120), "classifier.2.bias": (84,),
+                      "classifier.4.weight": (10, 84), "classifier.4.bias": (10,)}
+    import tapegrad
+
+    assert tuple(model(tapegrad.zeros(3, 784)).shape) == (3, 10)
+
+
+def test_core_lenet_train_save_and_evaluate_end_to_end(tmp_path, capsys):
+    _write_tiny_dataset(tmp_path, 256, seed=0)
+    checkpoint = tmp_path / "lenet.safetensors"
+    assert train.main(["--data", str(tmp_path), "--epochs", "3", *LENET_OPTIONS, "--save", str(checkpoint)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1].startswith("test accuracy: ") and float(lines[-1].split()[-1]) > 0.9
+    # --evaluate reads the architecture from the file, as for the MLP.
+    assert train.main(["--data", str(tmp_path), "--evaluate", str(checkpoint)]) == 0
+    assert capsys.readouterr().out.strip().splitlines()[-1] == lines[-1]
+
+
+def test_core_lenet_checkpoint_with_other_shapes_is_a_one_line_error(tmp_path, capsys):
+    _write_tiny_dataset(tmp_path, 16, seed=0)
+    state = {key: value.numpy() for key, value in train.build_lenet().state_dict().items()}
+    state["features.3.weight"] = np.zeros((8, 6, 5, 5), np.float32)
+    checkpoint = _save_state(tmp_path / "narrow.st", state)
+    assert train.main(["--data", str(tmp_path), "--evaluate", str(checkpoint)]) == 1
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "not a checkpoint of this command's LeNet-5" in err
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_core_lenet_resume_ends_with_the_weights_of_an_uninterrupted_run(tmp_path, capsys, monkeypatch):
+    import json
+
+    import tapegrad
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _write_tiny_dataset(data, 128, seed=2)
+    options = ["--data", str(data), "--epochs", "2", *LENET_OPTIONS]
+    whole, resumed, folder = tmp_path / "whole.st", tmp_path / "resumed.st", tmp_path / "ckpt"
+    assert train.main([*options, "--save", str(whole)]) == 0
+    save_checkpoint = train.save_checkpoint
+
+    def killed_after_epoch_1(path, *state):
+        save_checkpoint(path, *state)
+        if state[3] == 1:
+            raise _Interrupted
+
+    monkeypatch.setattr(train, "save_checkpoint", killed_after_epoch_1)
+    with pytest.raises(_Interrupted):
+        train.main([*options, "--checkpoint-dir", str(folder)])
+    monkeypatch.undo()
+    assert tapegrad.load(folder / "last.safetensors")["epoch"] == 1
+    capsys.readouterr()
+    assert train.main([*options, "--checkpoint-dir", str(folder), "--resume", str(folder / "last.safetensors"),
+                       "--save", str(resumed), "--metrics", str(tmp_path / "m.json")]) == 0
+    assert "epoch 2/2" in capsys.readouterr().out
+    assert whole.read_bytes() == resumed.read_bytes()
+    assert [row["epoch"] for row in json.loads((tmp_path / "m.json").read_text())] == [1, 2]
+    # A checkpoint of the MLP does not resume as LeNet-5, nor one of LeNet-5 as the MLP.
+    assert train.main([*options[:-len(LENET_OPTIONS)], "--batch-size", "32", "--no-progress",
+                       "--resume", str(folder / "last.safetensors")]) == 1
+    assert "--model 'lenet' (given 'mlp')" in capsys.readouterr().err
+
+
+def test_core_checkpoint_from_before_the_model_option_resumes_as_the_mlp(tmp_path):
+    import tapegrad
+
+    args = train.parse_args([])
+    options = {name: getattr(args, name) for name in train.RESUME_OPTIONS if name != "model"}
+    path = tmp_path / "old.st"
+    tapegrad.save({"model": {}, "optimizer": {}, "scheduler": None, "epoch": 1, "rng_state": tapegrad.get_rng_state(),
+                   "metrics": [], "best": 0.5, "options": options}, path)
+    assert train.read_resume_checkpoint(path, args)["epoch"] == 1
+    with pytest.raises(train.InputError, match="--model 'mlp' \\(given 'lenet'\\)"):
+        train.read_resume_checkpoint(path, train.parse_args(["--model", "lenet"]))

@@ -169,3 +169,17 @@ def test_train_under_mpiexec_splits_checkpoints_and_resumes(data, tmp_path, caps
     two, one = tg.load(tmp_path / "two.safetensors"), tg.load(tmp_path / "one.safetensors")
     for name in one:
         assert float((two[name] - one[name]).abs().max().item()) < 1e-5, name
+
+
+@needs_mpi
+def test_core_lenet_under_mpiexec_equals_one_process(tmp_path):
+    # 288 training samples: whole batches on both ranks, so the sampler pads no shard with a repeat.
+    _write_tiny_dataset(tmp_path, 320, seed=3)
+    options = ["--data", str(tmp_path), "--epochs", "1", "--model", "lenet", "--batch-size", "32", "--no-progress"]
+    job = mpiexec(2, "-m", "tapegrad", *options, "--save", str(tmp_path / "two.st"))
+    assert job.returncode == 0, job.stdout + job.stderr
+    assert job.stdout.count("test accuracy:") == 1
+    assert train.main([*options, "--save", str(tmp_path / "one.st")]) == 0
+    two, one = tg.load(tmp_path / "two.st"), tg.load(tmp_path / "one.st")
+    for name in one:
+        assert float((two[name] - one[name]).abs().max().item()) < 1e-5, name

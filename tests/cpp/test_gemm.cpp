@@ -2,7 +2,8 @@
 // the CPU has (forced with set_isa), float and double, all four transpose combinations expressed
 // through strides, sliced operands, row-/column-major and general-stride C, alpha/beta variants
 // (beta == 0 over a NaN-filled C), edge sizes, and the tall/skinny shapes of MLP training.
-// Also checks that nothing outside C's m×n window is written.
+// Also checks that nothing outside C's m×n window is written. Each case runs a second time with B
+// supplied by a packer (gemm_packing_b), as the convolution's implicit GEMM supplies it.
 //
 // Built by CMake with -DTAPEGRAD_BUILD_TESTS=ON (tests/cpp/CMakeLists.txt) and run by .ci/run:
 //   cmake -S . -B build -DTAPEGRAD_BUILD_PYTHON=OFF -DTAPEGRAD_BUILD_TESTS=ON && cmake --build build
@@ -99,18 +100,44 @@ std::vector<T> convert(const std::vector<double>& values) {
   return std::vector<T>(values.begin(), values.end());
 }
 
+// B through the packer interface: the matrix read through its strides, as the driver's own
+// packing reads it.
+template <typename T>
+class StridedPacker final : public tg::cpu::BPacker<T> {
+ public:
+  StridedPacker(const T* b, int64_t row_stride, int64_t col_stride)
+      : b_(b), row_stride_(row_stride), col_stride_(col_stride) {}
+  void pack(int64_t depth_begin, int64_t depth, int64_t column_begin, int64_t columns, int width,
+            T* panel) const override {
+    for (int64_t p = 0; p < depth; ++p)
+      for (int64_t r = 0; r < width; ++r)
+        panel[p * width + r] =
+            r < columns ? b_[(depth_begin + p) * row_stride_ + (column_begin + r) * col_stride_] : T(0);
+  }
+
+ private:
+  const T* b_;
+  int64_t row_stride_, col_stride_;
+};
+
 // Runs one case for element type T on the current ISA and compares with the reference.
 template <typename T>
 void run_case(const Case& c, const Operand& a, const Operand& b, const OutputLayout& out,
               const std::vector<double>& c_initial, const std::vector<double>& reference,
-              const std::vector<double>& magnitude, const char* type) {
+              const std::vector<double>& magnitude, const char* type, bool through_packer) {
   const std::vector<T> a_values = convert<T>(a.storage);
   const std::vector<T> b_values = convert<T>(b.storage);
   std::vector<T> c_values = convert<T>(c_initial);
   if (c.threads > 0) tg::set_num_threads(c.threads);
-  tg::cpu::gemm<T>(c.m, c.n, c.k, static_cast<T>(c.alpha), a_values.data(), a.row_stride,
-                   a.col_stride, b_values.data(), b.row_stride, b.col_stride,
-                   static_cast<T>(c.beta), c_values.data(), out.row_stride, out.col_stride);
+  if (through_packer) {
+    tg::cpu::gemm_packing_b<T>(c.m, c.n, c.k, static_cast<T>(c.alpha), a_values.data(), a.row_stride, a.col_stride,
+                               StridedPacker<T>(b_values.data(), b.row_stride, b.col_stride), static_cast<T>(c.beta),
+                               c_values.data(), out.row_stride, out.col_stride);
+  } else {
+    tg::cpu::gemm<T>(c.m, c.n, c.k, static_cast<T>(c.alpha), a_values.data(), a.row_stride,
+                     a.col_stride, b_values.data(), b.row_stride, b.col_stride,
+                     static_cast<T>(c.beta), c_values.data(), out.row_stride, out.col_stride);
+  }
 
   // Recursive or blocked summation of k products: error at most about k+2 roundings of the sum
   // of magnitudes.
@@ -141,7 +168,7 @@ void run_case(const Case& c, const Operand& a, const Operand& b, const OutputLay
     const bool same = (std::isnan(before) && std::isnan(now)) || before == now;
     if (!same) ++clobbered;
   }
-  std::string what = describe(c, type, tg::cpu::active_isa());
+  std::string what = describe(c, type, tg::cpu::active_isa()) + (through_packer ? " B packer" : "");
   if (bad > 0)
     what += " | " + std::to_string(bad) + " wrong, worst " + std::to_string(worst) + "x tolerance";
   if (clobbered > 0) what += " | " + std::to_string(clobbered) + " elements outside C written";
@@ -206,8 +233,10 @@ void run(const Case& c, const std::vector<Isa>& isas, std::mt19937& rng) {
   const int default_threads = tg::get_num_threads();
   for (Isa isa : isas) {
     tg::cpu::set_isa(isa);
-    run_case<float>(c, a, b, out, c_initial, reference, magnitude, "float");
-    run_case<double>(c, a, b, out, c_initial, reference, magnitude, "double");
+    for (bool through_packer : {false, true}) {
+      run_case<float>(c, a, b, out, c_initial, reference, magnitude, "float", through_packer);
+      run_case<double>(c, a, b, out, c_initial, reference, magnitude, "double", through_packer);
+    }
     tg::set_num_threads(default_threads);
   }
 }

@@ -215,6 +215,10 @@ struct Problem {
   T beta;
   T* c;
   int64_t c_row_stride, c_col_stride;
+  // When set, B comes from the packer (b is unused) and this block's column j is B's column
+  // b_column_offset + j.
+  const BPacker<T>* b_packer = nullptr;
+  int64_t b_column_offset = 0;
 };
 
 // C = tile + beta * C for the valid rows × cols corner of a temporary MR×NR tile (alpha is
@@ -256,7 +260,8 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
   // single panel (m <= MR, e.g. G2^T·h with 10 classes) there is no reuse, and copying B cost a
   // third of the time; with a tiny k (G2·W2, k = 10) the unpacked rows stay in L1 anyway. Then
   // full column panels of a B with contiguous rows are read in place.
-  const bool b_in_place = (problem.m <= mr || problem.k <= 32) && problem.b_col_stride == 1;
+  const bool b_in_place = problem.b_packer == nullptr && (problem.m <= mr || problem.k <= 32) &&
+                          problem.b_col_stride == 1;
   const bool a_in_place = reads_a_in_place(problem);
 
   for (int64_t jc = 0; jc < problem.n; jc += config.nc) {
@@ -272,9 +277,13 @@ void run_blocked(const Problem<T>& problem, const KernelConfig<T>& config, T* a_
         const int64_t j0 = panel * nr;
         if (b_in_place && j0 + nr <= nc) continue;
         // A panel of B holds NR of its columns: the panel's "rows" are B's columns.
-        pack_panel(config, problem.b + pc * problem.b_row_stride + (jc + j0) * problem.b_col_stride,
-                   problem.b_col_stride, problem.b_row_stride, std::min<int64_t>(nr, nc - j0), kc,
-                   nr, b_buffer + panel * nr * kc);
+        const int64_t columns = std::min<int64_t>(nr, nc - j0);
+        if (problem.b_packer != nullptr) {
+          problem.b_packer->pack(pc, kc, problem.b_column_offset + jc + j0, columns, nr, b_buffer + panel * nr * kc);
+        } else {
+          pack_panel(config, problem.b + pc * problem.b_row_stride + (jc + j0) * problem.b_col_stride,
+                     problem.b_col_stride, problem.b_row_stride, columns, kc, nr, b_buffer + panel * nr * kc);
+        }
       }
 
       for (int64_t ic = 0; ic < problem.m; ic += config.mc) {
@@ -383,6 +392,7 @@ void run_in_blocks(const Problem<T>& problem, bool by_columns, int64_t unit, int
     if (by_columns) {
       block.n = end - begin;
       block.b += begin * problem.b_col_stride;
+      block.b_column_offset += begin;
       block.c += begin * problem.c_col_stride;
     } else {
       block.m = end - begin;
@@ -460,6 +470,36 @@ void split_c(const Problem<T>& problem, const KernelConfig<T>& config, int threa
                 [&config](const Problem<T>& block) { run_alone(block, config); });
 }
 
+// Computing C^T = B^T·A^T: the same GEMM with m/n, A/B and the strides swapped.
+template <typename T>
+void transpose_problem(Problem<T>& problem) {
+  std::swap(problem.m, problem.n);
+  std::swap(problem.a, problem.b);
+  std::swap(problem.a_row_stride, problem.b_col_stride);
+  std::swap(problem.a_col_stride, problem.b_row_stride);
+  std::swap(problem.c_row_stride, problem.c_col_stride);
+}
+
+// The shapes that neither pack nor tile (a single row or column of C, depth one) get their own
+// kernels and return true; otherwise the problem may be turned into its transpose (see
+// compute_transposed) for the blocked driver, and false is returned. Both read B from memory.
+template <typename T>
+bool special_shape(Problem<T>& problem, const KernelConfig<T>& config) {
+  if (problem.m == 1 || problem.n == 1) {
+    if (problem.m != 1) transpose_problem(problem);
+    row_times_matrix_in_threads(problem, config);
+    return true;
+  }
+  if (problem.k == 1) {
+    if (problem.c_col_stride != 1 && problem.c_row_stride == 1) transpose_problem(problem);  // rows of C contiguous
+    config.outer_product(problem.m, problem.n, problem.alpha, problem.a, problem.a_row_stride, problem.b,
+                         problem.b_col_stride, problem.beta, problem.c, problem.c_row_stride, problem.c_col_stride);
+    return true;
+  }
+  if (compute_transposed(problem, config)) transpose_problem(problem);
+  return false;
+}
+
 template <typename T>
 void gemm_impl(Problem<T> problem) {
   if (problem.m <= 0 || problem.n <= 0) return;
@@ -468,27 +508,9 @@ void gemm_impl(Problem<T> problem) {
     return;
   }
   if (split_shallow_rows(problem)) return;
-
-  const auto transpose = [&problem] {
-    std::swap(problem.m, problem.n);
-    std::swap(problem.a, problem.b);
-    std::swap(problem.a_row_stride, problem.b_col_stride);
-    std::swap(problem.a_col_stride, problem.b_row_stride);
-    std::swap(problem.c_row_stride, problem.c_col_stride);
-  };
   const KernelConfig<T>& config = kernel_config<T>(active_isa());
-  if (problem.m == 1 || problem.n == 1) {
-    if (problem.m != 1) transpose();
-    row_times_matrix_in_threads(problem, config);
-    return;
-  }
-  if (problem.k == 1) {
-    if (problem.c_col_stride != 1 && problem.c_row_stride == 1) transpose();  // rows of C contiguous
-    config.outer_product(problem.m, problem.n, problem.alpha, problem.a, problem.a_row_stride, problem.b,
-                         problem.b_col_stride, problem.beta, problem.c, problem.c_row_stride, problem.c_col_stride);
-    return;
-  }
-  if (compute_transposed(problem, config)) transpose();
+  if (problem.b_packer == nullptr && special_shape(problem, config)) return;
+
 
   // In double: m·n·k can overflow int64 for shapes whose operands still fit in memory.
   const double work = static_cast<double>(problem.m) * static_cast<double>(problem.n) *
@@ -512,9 +534,22 @@ void gemm(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t a_row_st
                        b_col_stride, beta, c, c_row_stride, c_col_stride});
 }
 
+template <typename T>
+void gemm_packing_b(int64_t m, int64_t n, int64_t k, T alpha, const T* a, int64_t a_row_stride, int64_t a_col_stride,
+                    const BPacker<T>& b, T beta, T* c, int64_t c_row_stride, int64_t c_col_stride) {
+  Problem<T> problem{m, n, k, alpha, a, a_row_stride, a_col_stride, nullptr, 0, 0, beta, c, c_row_stride,
+                     c_col_stride};
+  problem.b_packer = &b;
+  gemm_impl(problem);
+}
+
 template void gemm<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t,
                           const float*, int64_t, int64_t, float, float*, int64_t, int64_t);
 template void gemm<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, int64_t,
                            const double*, int64_t, int64_t, double, double*, int64_t, int64_t);
+template void gemm_packing_b<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t,
+                                    const BPacker<float>&, float, float*, int64_t, int64_t);
+template void gemm_packing_b<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, int64_t,
+                                     const BPacker<double>&, double, double*, int64_t, int64_t);
 
 }  // namespace tg::cpu
