@@ -11,6 +11,28 @@ def _factory(device, dtype):
     return {"device": device, "dtype": dtype or _C.get_default_dtype()}
 
 
+def _register_affine(module, shape, affine, bias, factory):
+    """Registers the affine weight and bias of a norm layer (None where affine or bias is off), as PyTorch's
+    layers do, so that state_dict keys and parameter order are the same in each of them."""
+    if affine:
+        module.weight = Parameter(_C.empty(*shape, **factory))
+        if bias:
+            module.bias = Parameter(_C.empty(*shape, **factory))
+        else:
+            module.register_parameter("bias", None)
+    else:
+        module.register_parameter("weight", None)
+        module.register_parameter("bias", None)
+
+
+def _reset_affine(module, affine):
+    """The affine parameters' initialisation: the identity transform (weight ones, bias zeros)."""
+    if affine:
+        init.ones_(module.weight)
+        if module.bias is not None:
+            init.zeros_(module.bias)
+
+
 class _NormBase(Module):
     """What batch norm layers share: the affine parameters and the running statistics."""
 
@@ -23,15 +45,7 @@ class _NormBase(Module):
         self.momentum = momentum
         self.affine = affine
         self.track_running_stats = track_running_stats
-        if affine:
-            self.weight = Parameter(_C.empty(num_features, **factory))
-            if bias:
-                self.bias = Parameter(_C.empty(num_features, **factory))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_features,), affine, bias, factory)
         if track_running_stats:
             self.register_buffer("running_mean", _C.zeros(num_features, **factory))
             self.register_buffer("running_var", _C.ones(num_features, **factory))
@@ -50,10 +64,7 @@ class _NormBase(Module):
 
     def reset_parameters(self):
         self.reset_running_stats()
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self, self.affine)
 
     def _check_input_dim(self, input):
         raise NotImplementedError
@@ -105,22 +116,11 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(F._normalized_shape(normalized_shape))
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        if elementwise_affine:
-            self.weight = Parameter(_C.empty(*self.normalized_shape, **factory))
-            if bias:
-                self.bias = Parameter(_C.empty(*self.normalized_shape, **factory))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, self.normalized_shape, elementwise_affine, bias, factory)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.elementwise_affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self, self.elementwise_affine)
 
     def forward(self, input):
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
@@ -142,22 +142,11 @@ class GroupNorm(Module):
         self.num_channels = num_channels
         self.eps = eps
         self.affine = affine
-        if affine:
-            self.weight = Parameter(_C.empty(num_channels, **factory))
-            if bias:
-                self.bias = Parameter(_C.empty(num_channels, **factory))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _register_affine(self, (num_channels,), affine, bias, factory)
         self.reset_parameters()
 
     def reset_parameters(self):
-        if self.affine:
-            init.ones_(self.weight)
-            if self.bias is not None:
-                init.zeros_(self.bias)
+        _reset_affine(self, self.affine)
 
     def forward(self, input):
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)

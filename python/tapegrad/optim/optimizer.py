@@ -8,6 +8,21 @@ from ..autograd import enable_grad, no_grad
 from ..nn.module import zero_grads
 
 
+def _check_adam_arguments(lr, betas, eps, weight_decay):
+    """The argument checks Adam, AdamW, Adamax and NAdam share, in torch's order and with torch's messages (the
+    tests compare the messages with torch's)."""
+    if not 0.0 <= lr:
+        raise ValueError(f"Invalid learning rate: {lr}")
+    if not 0.0 <= eps:
+        raise ValueError(f"Invalid epsilon value: {eps}")
+    if not 0.0 <= betas[0] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 0: {betas[0]}")
+    if not 0.0 <= betas[1] < 1.0:
+        raise ValueError(f"Invalid beta parameter at index 1: {betas[1]}")
+    if not 0.0 <= weight_decay:
+        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+
+
 class _RequiredParameter:
     def __repr__(self):
         return "<required parameter>"
