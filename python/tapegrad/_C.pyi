@@ -5,9 +5,11 @@ from __future__ import annotations
 import collections.abc
 from importlib._bootstrap import max as _MaxResult
 from importlib._bootstrap import min as _MinResult
+from importlib._bootstrap import sort as _SortResult
+from importlib._bootstrap import topk as _TopkResult
 import numpy
 import typing
-__all__: list[str] = ['Generator', 'Node', 'RemovableHandle', 'Tensor', 'abs', 'acos', 'add', 'all', 'allclose', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'as_tensor', 'asin', 'atan', 'bernoulli', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clamp_max', 'clamp_min', 'clip', 'clone', 'concat', 'concatenate', 'cos', 'cosh', 'default_generator', 'device', 'div', 'divide', 'dot', 'dtype', 'einsum', 'empty', 'empty_like', 'eq', 'equal', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'flatten', 'float32', 'float64', 'floor', 'floor_divide', 'frac', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'gt', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_tensor', 'isclose', 'le', 'linear', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logical_not', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'matmul', 'max', 'maximum', 'mean', 'min', 'minimum', 'mm', 'mul', 'multinomial', 'multiply', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'ones', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'reshape', 'round', 'rsqrt', 'seed', 'select', 'set_default_dtype', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinh', 'softmax', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'sum_to', 'swapaxes', 'swapdims', 't', 'tan', 'tanh', 'tensor', 'threshold_backward', 'transpose', 'true_divide', 'trunc', 'unsqueeze', 'var', 'where', 'zeros', 'zeros_like']
+__all__: list[str] = ['Generator', 'Node', 'RemovableHandle', 'Tensor', 'abs', 'acos', 'add', 'addcdiv', 'addcmul', 'all', 'allclose', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'argsort', 'as_tensor', 'asin', 'atan', 'bernoulli', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clamp_max', 'clamp_min', 'clip', 'clone', 'column_stack', 'concat', 'concatenate', 'cos', 'cosh', 'cumprod', 'cumsum', 'default_generator', 'device', 'diag', 'div', 'divide', 'dot', 'dstack', 'dtype', 'einsum', 'empty', 'empty_like', 'eq', 'equal', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'flatten', 'flip', 'fliplr', 'flipud', 'float32', 'float64', 'floor', 'floor_divide', 'frac', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'gt', 'hstack', 'index_add', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_tensor', 'isclose', 'isfinite', 'isinf', 'isnan', 'le', 'lerp', 'linear', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'meshgrid', 'min', 'minimum', 'mm', 'moveaxis', 'movedim', 'mul', 'multinomial', 'multiply', 'nan_to_num', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'ones', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'repeat_interleave', 'reshape', 'roll', 'round', 'rsqrt', 'scatter', 'scatter_add', 'seed', 'select', 'set_default_dtype', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinh', 'softmax', 'sort', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'sum_to', 'swapaxes', 'swapdims', 't', 'take_along_dim', 'tan', 'tanh', 'tensor', 'threshold_backward', 'tile', 'topk', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'unbind', 'unflatten', 'unsqueeze', 'var', 'vstack', 'where', 'zeros', 'zeros_like']
 class dtype:
     """
     The element type.
@@ -269,6 +271,22 @@ class Tensor:
         """
         In-place add: self += alpha * other.
         """
+    def addcdiv(self, tensor1: typing.Any, tensor2: typing.Any, *, value: typing.Any = 1) -> Tensor:
+        """
+        input + value * tensor1 / tensor2, elementwise with broadcasting.
+        """
+    def addcdiv_(self, tensor1: typing.Any, tensor2: typing.Any, *, value: typing.Any = 1) -> Tensor:
+        """
+        In-place addcdiv: self += value * tensor1 / tensor2.
+        """
+    def addcmul(self, tensor1: typing.Any, tensor2: typing.Any, *, value: typing.Any = 1) -> Tensor:
+        """
+        input + value * tensor1 * tensor2, elementwise with broadcasting.
+        """
+    def addcmul_(self, tensor1: typing.Any, tensor2: typing.Any, *, value: typing.Any = 1) -> Tensor:
+        """
+        In-place addcmul: self += value * tensor1 * tensor2.
+        """
     def all(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
         """
         True when every element is nonzero, overall or along dim.
@@ -296,6 +314,10 @@ class Tensor:
     def argmin(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
         """
         Index of the minimum, flattened or along dim.
+        """
+    def argsort(self, dim: typing.Any = -1, descending: bool = False, *, stable: typing.Any = False) -> Tensor:
+        """
+        The indices that sort input along dim (as sort(...).indices).
         """
     def as_strided(self, size: typing.Any, stride: typing.Any, storage_offset: typing.Any = None) -> Tensor:
         """
@@ -389,6 +411,14 @@ class Tensor:
         """
         Raises: tapegrad has no CUDA backend.
         """
+    def cumprod(self, dim: typing.Any, *, dtype: typing.Any = None) -> Tensor:
+        """
+        Running product along dim; the gradient is exact where the input holds zeros.
+        """
+    def cumsum(self, dim: typing.Any, *, dtype: typing.Any = None) -> Tensor:
+        """
+        Running sum along dim; integer and bool inputs sum in int64 unless dtype= is given.
+        """
     def data_ptr(self) -> int:
         """
         The address of the first element.
@@ -400,6 +430,10 @@ class Tensor:
     def detach_(self) -> Tensor:
         """
         Detaches this tensor from the graph in place.
+        """
+    def diag(self, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        1-D input: a square matrix with it on the `diagonal`-th diagonal; 2-D input: that diagonal, as a copy.
         """
     def dim(self) -> int:
         """
@@ -469,6 +503,18 @@ class Tensor:
         """
         Flattens dims start_dim..end_dim into one.
         """
+    def flip(self, *args, dims: typing.Any = None) -> Tensor:
+        """
+        A copy with the order of the elements reversed along the given dims.
+        """
+    def fliplr(self) -> Tensor:
+        """
+        A copy with dim 1 reversed (input of at least 2 dims).
+        """
+    def flipud(self) -> Tensor:
+        """
+        A copy with dim 0 reversed (input of at least 1 dim).
+        """
     def float(self) -> Tensor:
         """
         A float32 copy (self when already float32).
@@ -496,6 +542,14 @@ class Tensor:
     def gt(self, other: typing.Any) -> Tensor:
         """
         Elementwise input > other, as a bool tensor.
+        """
+    def index_add(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: typing.Any, *, alpha: typing.Any = 1) -> Tensor:
+        """
+        A copy of self with alpha * source's slices added along dim at the positions of index (1-D); repeats sum.
+        """
+    def index_add_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: typing.Any, *, alpha: typing.Any = 1) -> Tensor:
+        """
+        In-place index_add: alpha * source's slices added into self along dim at the positions of index.
         """
     def index_put(self, indices: typing.Any, values: typing.Any, accumulate: bool = False) -> Tensor:
         """
@@ -534,6 +588,18 @@ class Tensor:
         """
         Elementwise |input - other| <= atol + rtol * |other|, as a bool tensor.
         """
+    def isfinite(self) -> Tensor:
+        """
+        Elementwise test for a finite number (bool): neither NaN nor infinite.
+        """
+    def isinf(self) -> Tensor:
+        """
+        Elementwise test for +inf or -inf (bool).
+        """
+    def isnan(self) -> Tensor:
+        """
+        Elementwise test for NaN (bool).
+        """
     def item(self) -> typing.Any:
         """
         The value of a one-element tensor as a Python number.
@@ -541,6 +607,14 @@ class Tensor:
     def le(self, other: typing.Any) -> Tensor:
         """
         Elementwise input <= other, as a bool tensor.
+        """
+    def lerp(self, end: typing.Any, weight: typing.Any) -> Tensor:
+        """
+        Linear interpolation input + weight * (end - input), with a number or tensor weight.
+        """
+    def lerp_(self, end: typing.Any, weight: typing.Any) -> Tensor:
+        """
+        In-place lerp: self += weight * (end - self).
         """
     def log(self) -> Tensor:
         """
@@ -562,9 +636,21 @@ class Tensor:
         """
         log(softmax(input)) along dim, computed stably.
         """
+    def logical_and(self, other: typing.Any) -> Tensor:
+        """
+        Elementwise logical and of input and other (nonzero is True), bool.
+        """
     def logical_not(self) -> Tensor:
         """
         Elementwise logical not; the result is bool.
+        """
+    def logical_or(self, other: typing.Any) -> Tensor:
+        """
+        Elementwise logical or of input and other (nonzero is True), bool.
+        """
+    def logical_xor(self, other: typing.Any) -> Tensor:
+        """
+        Elementwise logical exclusive or of input and other (nonzero is True), bool.
         """
     def logsumexp(self, dim: typing.Any, keepdim: bool = False) -> Tensor:
         """
@@ -585,6 +671,10 @@ class Tensor:
     def masked_fill_(self, mask: typing.Any, value: typing.Any) -> Tensor:
         """
         Writes value where mask is true, in place.
+        """
+    def masked_select(self, mask: typing.Any) -> Tensor:
+        """
+        The elements of input (broadcast with the bool mask) where mask is True, as a 1-D tensor.
         """
     def matmul(self, other: typing.Any) -> Tensor:
         """
@@ -614,6 +704,14 @@ class Tensor:
         """
         Product of two 2-D matrices.
         """
+    def moveaxis(self, source: typing.Any, destination: typing.Any) -> Tensor:
+        """
+        Alias of movedim.
+        """
+    def movedim(self, source: typing.Any, destination: typing.Any) -> Tensor:
+        """
+        The dims at source moved to destination, the others keeping their order (a view).
+        """
     def mul(self, other: typing.Any) -> Tensor:
         """
         input * other, broadcasting; other is a Tensor or a number.
@@ -629,6 +727,10 @@ class Tensor:
     def multiply(self, other: typing.Any) -> Tensor:
         """
         Alias of mul.
+        """
+    def nan_to_num(self, nan: typing.Any = 0.0, posinf: typing.Any = None, neginf: typing.Any = None) -> Tensor:
+        """
+        A copy with NaN, +inf and -inf replaced by nan, posinf and neginf (default: 0, the dtype's largest and lowest finite values).
         """
     def narrow(self, dim: typing.Any, start: typing.Any, length: typing.Any) -> Tensor:
         """
@@ -654,9 +756,33 @@ class Tensor:
         """
         Number of elements.
         """
+    def new_empty(self, *args, size: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+        """
+        An uninitialised tensor of the given size, with self's dtype and device unless given.
+        """
+    def new_full(self, size: typing.Any, fill_value: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+        """
+        A tensor of the given size filled with fill_value, with self's dtype and device unless given.
+        """
+    def new_ones(self, *args, size: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+        """
+        A tensor of ones of the given size, with self's dtype and device unless given.
+        """
+    def new_tensor(self, data: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+        """
+        A new tensor (a copy, without history) from data, with self's dtype and device unless given.
+        """
+    def new_zeros(self, *args, size: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+        """
+        A tensor of zeros of the given size, with self's dtype and device unless given.
+        """
     def nonzero(self, *, as_tuple: bool = False) -> typing.Any:
         """
         Indices of the nonzero elements, one row per element.
+        """
+    def norm(self, p: typing.Any = 'fro', dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+        """
+        The vector p-norm over dim (all elements when None): p = 2 ('fro'), 1, inf, -inf, 0 or any number.
         """
     def normal_(self, mean: typing.SupportsFloat | typing.SupportsIndex = 0.0, std: typing.SupportsFloat | typing.SupportsIndex = 1.0, *, generator: typing.Any = None) -> Tensor:
         """
@@ -706,6 +832,14 @@ class Tensor:
         """
         Python-style modulus: the result has the sign of other.
         """
+    def repeat(self, *args) -> Tensor:
+        """
+        The tensor tiled repeats[d] times along each dim; extra leading repeats add dims.
+        """
+    def repeat_interleave(self, repeats: typing.Any, dim: typing.Any = None) -> Tensor:
+        """
+        Each element (or slice along dim) repeated repeats times (an int or a tensor of counts); no dim: over the flattened input. With only a tensor of counts, the positions repeated.
+        """
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """
         Sets requires_grad in place and returns self.
@@ -722,6 +856,10 @@ class Tensor:
         """
         Keeps .grad for this non-leaf tensor after backward.
         """
+    def roll(self, shifts: typing.Any, dims: typing.Any = None) -> Tensor:
+        """
+        A copy with the elements shifted along dims, wrapping round; no dims: over the flattened tensor.
+        """
     def round(self) -> Tensor:
         """
         Elementwise rounding to the nearest integer, half to even.
@@ -729,6 +867,22 @@ class Tensor:
     def rsqrt(self) -> Tensor:
         """
         Elementwise 1 / sqrt(x).
+        """
+    def scatter(self, dim: typing.Any, index: typing.Any, src: typing.Any = None, *, value: typing.Any = None, reduce: typing.Any = None) -> Tensor:
+        """
+        A copy of self with src's elements (or value) written along dim at the places index names: out[i][index[i][j]] = src[i][j] for dim=1. reduce='add' sums instead (no gradient, as PyTorch's).
+        """
+    def scatter_(self, dim: typing.Any, index: typing.Any, src: typing.Any = None, *, value: typing.Any = None, reduce: typing.Any = None) -> Tensor:
+        """
+        In-place scatter: src (or value) written into self along dim at the places index names.
+        """
+    def scatter_add(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any) -> Tensor:
+        """
+        A copy of self with src's elements added along dim at the places index names; repeated places sum.
+        """
+    def scatter_add_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any) -> Tensor:
+        """
+        In-place scatter_add: src's elements added into self along dim at the places index names.
         """
     def select(self, dim: typing.Any, index: typing.Any) -> Tensor:
         """
@@ -763,6 +917,10 @@ class Tensor:
     def softmax(self, dim: typing.Any, dtype: typing.Any = None) -> Tensor:
         """
         Softmax along dim.
+        """
+    def sort(self, dim: typing.Any = -1, descending: bool = False, *, stable: typing.Any = None) -> typing.Any:
+        """
+        (values, indices) with each run along dim sorted, ascending unless descending=True; stable, NaN above every number.
         """
     def split(self, split_size: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
         """
@@ -824,6 +982,10 @@ class Tensor:
         """
         Transpose of a tensor of at most 2 dims.
         """
+    def take_along_dim(self, indices: typing.Any, dim: typing.Any = None) -> Tensor:
+        """
+        Values of input at indices along dim, the other dims broadcast (gather with broadcasting); no dim: over the flattened input.
+        """
     def tan(self) -> Tensor:
         """
         Elementwise tangent.
@@ -831,6 +993,10 @@ class Tensor:
     def tanh(self) -> Tensor:
         """
         Elementwise hyperbolic tangent.
+        """
+    def tile(self, *args) -> Tensor:
+        """
+        As repeat, with fewer repeats than dims allowed (they apply to the last dims).
         """
     def to(self, *args, dtype: typing.Any = None, device: typing.Any = None, non_blocking: typing.Any = False, copy: typing.Any = None) -> Tensor:
         """
@@ -840,9 +1006,21 @@ class Tensor:
         """
         The elements as nested Python lists.
         """
+    def topk(self, k: typing.Any, dim: typing.Any = -1, largest: bool = True, sorted: bool = True) -> typing.Any:
+        """
+        (values, indices) of the k largest (largest=False: smallest) elements along dim, in sorted order.
+        """
     def transpose(self, dim0: typing.Any, dim1: typing.Any) -> Tensor:
         """
         A view with dims dim0 and dim1 swapped.
+        """
+    def tril(self, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        The lower triangle of the last two dims (elements above `diagonal` zeroed).
+        """
+    def triu(self, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+        """
+        The upper triangle of the last two dims (elements below `diagonal` zeroed).
         """
     def true_divide(self, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
         """
@@ -855,6 +1033,18 @@ class Tensor:
     def type(self, dtype: typing.Any = None) -> typing.Any:
         """
         The type name (no argument), or a copy converted to the given dtype.
+        """
+    def type_as(self, other: typing.Any) -> Tensor:
+        """
+        self converted to other's dtype (self when it already has it).
+        """
+    def unbind(self, dim: typing.Any = 0) -> tuple:
+        """
+        A tuple of the slices along dim, each a view without that dim.
+        """
+    def unflatten(self, dim: typing.Any, sizes: typing.Any) -> Tensor:
+        """
+        dim split into the given sizes (one may be -1).
         """
     def uniform_(self, a: typing.SupportsFloat | typing.SupportsIndex = 0.0, b: typing.SupportsFloat | typing.SupportsIndex = 1.0, *, generator: typing.Any = None) -> Tensor:
         """
@@ -1174,6 +1364,14 @@ def add(input: typing.Any, other: typing.Any, *, alpha: typing.Any = None) -> Te
     """
     input + alpha * other, broadcasting; other is a Tensor or a number.
     """
+def addcdiv(input: typing.Any, tensor1: typing.Any, tensor2: typing.Any, *, value: typing.Any = 1) -> Tensor:
+    """
+    input + value * tensor1 / tensor2, elementwise with broadcasting.
+    """
+def addcmul(input: typing.Any, tensor1: typing.Any, tensor2: typing.Any, *, value: typing.Any = 1) -> Tensor:
+    """
+    input + value * tensor1 * tensor2, elementwise with broadcasting.
+    """
 def all(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
     """
     True when every element is nonzero, overall or along dim.
@@ -1205,6 +1403,10 @@ def argmax(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> 
 def argmin(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
     """
     Index of the minimum, flattened or along dim.
+    """
+def argsort(input: typing.Any, dim: typing.Any = -1, descending: bool = False, *, stable: typing.Any = False) -> Tensor:
+    """
+    The indices that sort input along dim (as sort(...).indices).
     """
 def as_tensor(data: typing.Any, dtype: typing.Any = None, *, device: typing.Any = None) -> Tensor:
     """
@@ -1262,6 +1464,10 @@ def clone(input: typing.Any) -> Tensor:
     """
     A copy that autograd records (gradients flow back to input).
     """
+def column_stack(tensors: typing.Any) -> Tensor:
+    """
+    Tensors as columns side by side: 0-D and 1-D tensors become columns, then concatenated along dim 1.
+    """
 def concat(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
     """
     Alias of cat.
@@ -1278,6 +1484,18 @@ def cosh(input: typing.Any) -> Tensor:
     """
     Elementwise hyperbolic cosine.
     """
+def cumprod(input: typing.Any, dim: typing.Any, *, dtype: typing.Any = None) -> Tensor:
+    """
+    Running product along dim; the gradient is exact where the input holds zeros.
+    """
+def cumsum(input: typing.Any, dim: typing.Any, *, dtype: typing.Any = None) -> Tensor:
+    """
+    Running sum along dim; integer and bool inputs sum in int64 unless dtype= is given.
+    """
+def diag(input: typing.Any, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    1-D input: a square matrix with it on the `diagonal`-th diagonal; 2-D input: that diagonal, as a copy.
+    """
 def div(input: typing.Any, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
     """
     input / other, broadcasting; rounding_mode None, 'trunc' or 'floor'.
@@ -1289,6 +1507,10 @@ def divide(input: typing.Any, other: typing.Any, *, rounding_mode: typing.Any = 
 def dot(input: typing.Any, other: typing.Any) -> Tensor:
     """
     Inner product of two 1-D tensors.
+    """
+def dstack(tensors: typing.Any) -> Tensor:
+    """
+    Tensors concatenated depth-wise (along dim 2 of at least 3-D views).
     """
 def einsum(equation: str, *args) -> Tensor:
     """
@@ -1333,6 +1555,18 @@ def eye(n: typing.Any, m: typing.Any = None, *, dtype: typing.Any = None, device
 def flatten(input: typing.Any, start_dim: typing.Any = 0, end_dim: typing.Any = -1) -> Tensor:
     """
     Flattens dims start_dim..end_dim into one.
+    """
+def flip(input: typing.Any, dims: typing.Any) -> Tensor:
+    """
+    A copy with the order of the elements reversed along the given dims.
+    """
+def fliplr(input: typing.Any) -> Tensor:
+    """
+    A copy with dim 1 reversed (input of at least 2 dims).
+    """
+def flipud(input: typing.Any) -> Tensor:
+    """
+    A copy with dim 0 reversed (input of at least 1 dim).
     """
 def floor(input: typing.Any) -> Tensor:
     """
@@ -1386,6 +1620,14 @@ def gt(input: typing.Any, other: typing.Any) -> Tensor:
     """
     Elementwise input > other, as a bool tensor.
     """
+def hstack(tensors: typing.Any) -> Tensor:
+    """
+    Tensors concatenated horizontally: along dim 1, or dim 0 for 1-D tensors.
+    """
+def index_add(input: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: typing.Any, *, alpha: typing.Any = 1) -> Tensor:
+    """
+    A copy of self with alpha * source's slices added along dim at the positions of index (1-D); repeats sum.
+    """
 def index_put(input: typing.Any, indices: typing.Any, values: typing.Any, accumulate: bool = False) -> Tensor:
     """
     out-of-place index_put: a copy with values written at indices (accumulate adds).
@@ -1414,9 +1656,25 @@ def isclose(input: typing.Any, other: typing.Any, rtol: typing.SupportsFloat | t
     """
     Elementwise |input - other| <= atol + rtol * |other|, as a bool tensor.
     """
+def isfinite(input: typing.Any) -> Tensor:
+    """
+    Elementwise test for a finite number (bool): neither NaN nor infinite.
+    """
+def isinf(input: typing.Any) -> Tensor:
+    """
+    Elementwise test for +inf or -inf (bool).
+    """
+def isnan(input: typing.Any) -> Tensor:
+    """
+    Elementwise test for NaN (bool).
+    """
 def le(input: typing.Any, other: typing.Any) -> Tensor:
     """
     Elementwise input <= other, as a bool tensor.
+    """
+def lerp(input: typing.Any, end: typing.Any, weight: typing.Any) -> Tensor:
+    """
+    Linear interpolation input + weight * (end - input), with a number or tensor weight.
     """
 def linear(input: typing.Any, weight: typing.Any, bias: typing.Any = None) -> Tensor:
     """
@@ -1446,9 +1704,21 @@ def log_softmax(input: typing.Any, dim: typing.Any, dtype: typing.Any = None) ->
     """
     log(softmax(input)) along dim, computed stably.
     """
+def logical_and(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Elementwise logical and of input and other (nonzero is True), bool.
+    """
 def logical_not(input: typing.Any) -> Tensor:
     """
     Elementwise logical not; the result is bool.
+    """
+def logical_or(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Elementwise logical or of input and other (nonzero is True), bool.
+    """
+def logical_xor(input: typing.Any, other: typing.Any) -> Tensor:
+    """
+    Elementwise logical exclusive or of input and other (nonzero is True), bool.
     """
 def logsumexp(input: typing.Any, dim: typing.Any, keepdim: bool = False) -> Tensor:
     """
@@ -1466,6 +1736,10 @@ def masked_fill(input: typing.Any, mask: typing.Any, value: typing.Any) -> Tenso
     """
     A copy with value written where mask is true.
     """
+def masked_select(input: typing.Any, mask: typing.Any) -> Tensor:
+    """
+    The elements of input (broadcast with the bool mask) where mask is True, as a 1-D tensor.
+    """
 def matmul(input: typing.Any, other: typing.Any) -> Tensor:
     """
     Matrix product with NumPy broadcasting rules (vector, matrix and batched operands).
@@ -1482,6 +1756,10 @@ def mean(input: typing.Any, dim: typing.Any = None, keepdim: bool = False, *, dt
     """
     Mean over dim (all dims when None); floating dtypes only.
     """
+def meshgrid(*args, indexing: typing.Any = None) -> tuple:
+    """
+    Coordinate grids from 1-D tensors, as expanded views; indexing 'ij' (matrix) or 'xy' (Cartesian).
+    """
 def min(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
     """
     Minimum of all elements, or (values, indices) along dim, or the elementwise minimum with a tensor.
@@ -1494,6 +1772,14 @@ def mm(input: typing.Any, other: typing.Any) -> Tensor:
     """
     Product of two 2-D matrices.
     """
+def moveaxis(input: typing.Any, source: typing.Any, destination: typing.Any) -> Tensor:
+    """
+    Alias of movedim.
+    """
+def movedim(input: typing.Any, source: typing.Any, destination: typing.Any) -> Tensor:
+    """
+    The dims at source moved to destination, the others keeping their order (a view).
+    """
 def mul(input: typing.Any, other: typing.Any) -> Tensor:
     """
     input * other, broadcasting; other is a Tensor or a number.
@@ -1505,6 +1791,10 @@ def multinomial(input: Tensor, num_samples: typing.Any, replacement: bool = Fals
 def multiply(input: typing.Any, other: typing.Any) -> Tensor:
     """
     Alias of mul.
+    """
+def nan_to_num(input: typing.Any, nan: typing.Any = 0.0, posinf: typing.Any = None, neginf: typing.Any = None) -> Tensor:
+    """
+    A copy with NaN, +inf and -inf replaced by nan, posinf and neginf (default: 0, the dtype's largest and lowest finite values).
     """
 def narrow(input: typing.Any, dim: typing.Any, start: typing.Any, length: typing.Any) -> Tensor:
     """
@@ -1525,6 +1815,10 @@ def negative(input: typing.Any) -> Tensor:
 def nonzero(input: typing.Any, *, as_tuple: bool = False) -> typing.Any:
     """
     Indices of the nonzero elements, one row per element.
+    """
+def norm(input: typing.Any, p: typing.Any = 'fro', dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+    """
+    The vector p-norm over dim (all elements when None): p = 2 ('fro'), 1, inf, -inf, 0 or any number.
     """
 def ones(*args, size: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
     """
@@ -1586,9 +1880,17 @@ def remainder(input: typing.Any, other: typing.Any) -> Tensor:
     """
     Python-style modulus: the result has the sign of other.
     """
+def repeat_interleave(input: typing.Any, repeats: typing.Any = None, dim: typing.Any = None) -> Tensor:
+    """
+    Each element (or slice along dim) repeated repeats times (an int or a tensor of counts); no dim: over the flattened input. With only a tensor of counts, the positions repeated.
+    """
 def reshape(input: typing.Any, shape: typing.Any) -> Tensor:
     """
     The tensor with the given shape: a view when possible, a copy otherwise.
+    """
+def roll(input: typing.Any, shifts: typing.Any, dims: typing.Any = None) -> Tensor:
+    """
+    A copy with the elements shifted along dims, wrapping round; no dims: over the flattened tensor.
     """
 def round(input: typing.Any) -> Tensor:
     """
@@ -1597,6 +1899,14 @@ def round(input: typing.Any) -> Tensor:
 def rsqrt(input: typing.Any) -> Tensor:
     """
     Elementwise 1 / sqrt(x).
+    """
+def scatter(input: typing.Any, dim: typing.Any, index: typing.Any, src: typing.Any = None, *, value: typing.Any = None, reduce: typing.Any = None) -> Tensor:
+    """
+    A copy of self with src's elements (or value) written along dim at the places index names: out[i][index[i][j]] = src[i][j] for dim=1. reduce='add' sums instead (no gradient, as PyTorch's).
+    """
+def scatter_add(input: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any) -> Tensor:
+    """
+    A copy of self with src's elements added along dim at the places index names; repeated places sum.
     """
 def seed() -> typing.Any:
     """
@@ -1637,6 +1947,10 @@ def sinh(input: typing.Any) -> Tensor:
 def softmax(input: typing.Any, dim: typing.Any, dtype: typing.Any = None) -> Tensor:
     """
     Softmax along dim.
+    """
+def sort(input: typing.Any, dim: typing.Any = -1, descending: bool = False, *, stable: typing.Any = None) -> typing.Any:
+    """
+    (values, indices) with each run along dim sorted, ascending unless descending=True; stable, NaN above every number.
     """
 def split(tensor: typing.Any, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
     """
@@ -1690,6 +2004,10 @@ def t(input: typing.Any) -> Tensor:
     """
     Transpose of a tensor of at most 2 dims.
     """
+def take_along_dim(input: typing.Any, indices: typing.Any, dim: typing.Any = None) -> Tensor:
+    """
+    Values of input at indices along dim, the other dims broadcast (gather with broadcasting); no dim: over the flattened input.
+    """
 def tan(input: typing.Any) -> Tensor:
     """
     Elementwise tangent.
@@ -1706,9 +2024,25 @@ def threshold_backward(grad_output: typing.Any, input: typing.Any) -> Tensor:
     """
     ReLU's backward: grad_output where input > threshold, 0 elsewhere.
     """
+def tile(input: typing.Any, dims: typing.Any) -> Tensor:
+    """
+    As repeat, with fewer repeats than dims allowed (they apply to the last dims).
+    """
+def topk(input: typing.Any, k: typing.Any, dim: typing.Any = -1, largest: bool = True, sorted: bool = True) -> typing.Any:
+    """
+    (values, indices) of the k largest (largest=False: smallest) elements along dim, in sorted order.
+    """
 def transpose(input: typing.Any, dim0: typing.Any, dim1: typing.Any) -> Tensor:
     """
     A view with dims dim0 and dim1 swapped.
+    """
+def tril(input: typing.Any, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    The lower triangle of the last two dims (elements above `diagonal` zeroed).
+    """
+def triu(input: typing.Any, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+    """
+    The upper triangle of the last two dims (elements below `diagonal` zeroed).
     """
 def true_divide(input: typing.Any, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
     """
@@ -1718,6 +2052,14 @@ def trunc(input: typing.Any) -> Tensor:
     """
     Elementwise rounding toward zero.
     """
+def unbind(input: typing.Any, dim: typing.Any = 0) -> tuple:
+    """
+    A tuple of the slices along dim, each a view without that dim.
+    """
+def unflatten(input: typing.Any, dim: typing.Any, sizes: typing.Any) -> Tensor:
+    """
+    dim split into the given sizes (one may be -1).
+    """
 def unsqueeze(input: typing.Any, dim: typing.Any) -> Tensor:
     """
     Inserts a size-1 dim at dim.
@@ -1725,6 +2067,10 @@ def unsqueeze(input: typing.Any, dim: typing.Any) -> Tensor:
 def var(input: typing.Any, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
     """
     Variance over dim with Bessel's correction (correction=1 by default).
+    """
+def vstack(tensors: typing.Any) -> Tensor:
+    """
+    Tensors concatenated vertically, 1-D ones as rows (along dim 0 of at least 2-D views).
     """
 def where(condition: typing.Any, input: typing.Any, other: typing.Any) -> Tensor:
     """
