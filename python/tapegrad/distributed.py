@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import sys
+import time
 
 import numpy as np
 
@@ -77,6 +78,10 @@ def _abort_job(exc_type, exc, traceback):
     (group.previous_excepthook if group else sys.__excepthook__)(exc_type, exc, traceback)
     if group is not None:
         sys.stderr.flush()
+        # mpiexec forwards a rank's output asynchronously and drops what is still in the pipe when
+        # Abort tears the job down: a loaded CI run showed the traceback cut after its first line.
+        # Half a second on the way to a dead job lets it drain.
+        time.sleep(0.5)
         group.mpi.COMM_WORLD.Abort(1)
 
 
