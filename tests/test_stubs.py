@@ -4,6 +4,8 @@ import re
 import subprocess
 import sys
 
+import jedi
+
 import tapegrad
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
@@ -25,3 +27,28 @@ def test_stubs_ship_with_the_package():
     package = pathlib.Path(tapegrad.__file__).parent
     assert (package / "py.typed").exists()
     assert (package / "_C.pyi").exists()
+
+
+def test_tensor_number_dtype_and_device_parameters_are_typed():
+    """Bindings take these as Python objects; arguments.h's typed vocabulary names them for editors."""
+    committed = (ROOT / "python" / "tapegrad" / "_C.pyi").read_text()
+    untyped = sorted(set(re.findall(r"\b((?:input|other|dtype|device|generator|alpha|index|target): typing\.Any)",
+                                    committed)))
+    assert not untyped, f"parameters shown as typing.Any: {untyped} (use the types in csrc/python/arguments.h)"
+
+
+def _editor(code):
+    """A jedi script over `code` that sees the tapegrad these tests import, as an editor would."""
+    package_root = str(pathlib.Path(tapegrad.__file__).parent.parent)
+    return jedi.Script(code, project=jedi.Project(package_root, added_sys_path=[package_root]))
+
+
+def test_an_editor_completes_tensor_methods_and_shows_their_prose():
+    methods = {completion.name for completion in _editor("import tapegrad as tg\ntg.ones(3).").complete()}
+    assert {"matmul", "backward", "grad", "relu", "sum", "shape", "view", "requires_grad_"} <= methods, sorted(methods)
+    namespace = {completion.name for completion in _editor("import tapegrad as tg\ntg.").complete()}
+    assert {"ones", "tensor", "matmul", "nn", "optim", "no_grad", "float32"} <= namespace
+    functional = {completion.name for completion in _editor("import tapegrad.nn.functional as F\nF.").complete()}
+    assert {"relu", "cross_entropy", "conv2d", "linear"} <= functional
+    (matmul,) = _editor("import tapegrad as tg\ntg.ones(3).matmul").help(2, 15)
+    assert "matmul" in matmul.docstring() and "product" in matmul.docstring().lower(), matmul.docstring()

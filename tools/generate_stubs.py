@@ -7,6 +7,7 @@ the Python name of).
 """
 import argparse
 import pathlib
+import re
 import subprocess
 import sys
 import tempfile
@@ -20,7 +21,10 @@ def generate() -> str:
         # --exit-code: a signature pybind11-stubgen cannot parse (a raw C++ type) is an error.
         subprocess.run([sys.executable, "-m", "pybind11_stubgen", "--exit-code", "-o", folder, "tapegrad._C"],
                        check=True, capture_output=True, text=True)
-        return (pathlib.Path(folder) / "tapegrad" / "_C.pyi").read_text()
+        stubs = (pathlib.Path(folder) / "tapegrad" / "_C.pyi").read_text()
+    # pybind11-stubgen's FixNumpyDtype reads every annotation named `dtype` as NumPy's, our own
+    # class's `self` included; a method's self needs no annotation.
+    return re.sub(r"\(self: numpy\.dtype\[typing\.Any\]", "(self", stubs)
 
 
 def main() -> None:

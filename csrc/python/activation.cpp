@@ -29,7 +29,7 @@ Activation activation_of(std::string_view name) {
 }  // namespace
 
 void bind_activation(py::module_& module) {
-  module.def("_activation", [](const std::string& name, py::handle input, bool inplace, double negative_slope,
+  module.def("_activation", [](const std::string& name, TensorArgument input, bool inplace, double negative_slope,
                                double alpha, double scale, double input_scale, double beta, double threshold) {
     const Activation kind = activation_of(name);
     Tensor self = to_tensor(input, name.c_str(), "input");
@@ -40,7 +40,7 @@ void bind_activation(py::module_& module) {
   }, py::arg("name"), py::arg("input"), py::arg("inplace") = false, py::arg("negative_slope") = 0.01,
      py::arg("alpha") = 1.0, py::arg("scale") = 1.0, py::arg("input_scale") = 1.0, py::arg("beta") = 1.0,
      py::arg("threshold") = 20.0);
-  module.def("_hardtanh", [](py::handle input, py::handle min_val, py::handle max_val, bool inplace) {
+  module.def("_hardtanh", [](TensorArgument input, py::handle min_val, py::handle max_val, bool inplace) {
     const char* op = inplace ? "hardtanh_" : "hardtanh";
     Tensor self = to_tensor(input, op, "input");
     const Scalar low = to_scalar(min_val, op), high = to_scalar(max_val, op);
@@ -48,7 +48,7 @@ void bind_activation(py::module_& module) {
     call_releasing_gil(hardtanh_, self, low, high);
     return self;
   }, py::arg("input"), py::arg("min_val") = -1.0, py::arg("max_val") = 1.0, py::arg("inplace") = false);
-  module.def("_glu", [](py::handle input, int64_t dim) { return call_releasing_gil(glu, to_tensor(input, "glu", "input"), dim); },
+  module.def("_glu", [](TensorArgument input, int64_t dim) { return call_releasing_gil(glu, to_tensor(input, "glu", "input"), dim); },
              py::arg("input"), py::arg("dim") = -1);
 }
 

@@ -26,9 +26,9 @@ void bind_dtypes(py::module_& module) {
     g_dtype_objects[static_cast<int>(dtype)] = object;
     module.attr(dtype_name(dtype)) = object;
   }
-  module.def("_dtype_of", [](py::handle dtype) { return dtype_object(to_dtype(dtype, "dtype")); });
+  module.def("_dtype_of", [](DTypeArgument dtype) { return dtype_object(to_dtype(dtype, "dtype")); });
   module.def("get_default_dtype", [] { return dtype_object(default_dtype()); }, docstring("get_default_dtype"));
-  module.def("set_default_dtype", [](py::handle dtype) { set_default_dtype(to_dtype(dtype, "set_default_dtype")); }, py::arg("d"),
+  module.def("set_default_dtype", [](DTypeArgument dtype) { set_default_dtype(to_dtype(dtype, "set_default_dtype")); }, py::arg("d"),
              docstring("set_default_dtype"));
 }
 
@@ -39,7 +39,7 @@ const char* device_type_name(DeviceType type) { return type == DeviceType::CPU ?
 // it (device == "cpu"), which keeps code written when Tensor.device was a string working.
 void bind_devices(py::module_& module) {
   py::class_<Device>(module, "device", docstring("device"))
-      .def(py::init([](py::handle type, py::handle index) {
+      .def(py::init([](py::handle type, OptionalInteger index) {
              if ((py::isinstance<Device>(type) || PyLong_Check(type.ptr())) && index.is_none())
                return to_device(type, "device");
              TG_CHECK_TYPE(py::isinstance<py::str>(type), "device", "expected a device type string such as 'cpu' or "
@@ -276,6 +276,13 @@ py::object make_size(const DimVector& sizes) {
   py::tuple tuple(sizes.size());
   for (size_t i = 0; i < sizes.size(); ++i) PyTuple_SET_ITEM(tuple.ptr(), i, PyLong_FromLongLong(sizes[i]));
   return g_size_type ? g_size_type(tuple) : py::object(tuple);
+}
+
+py::handle values_indices_type(py::module_& module, const char* name, const char* attribute) {
+  py::object type = py::module_::import("collections").attr("namedtuple")(name, py::make_tuple("values", "indices"),
+                                                                        py::arg("module") = "tapegrad.return_types");
+  module.attr(attribute) = type;
+  return type;  // kept alive by the module attribute
 }
 
 void bind_arguments(py::module_& module) {

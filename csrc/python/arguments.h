@@ -50,6 +50,50 @@ DimVector to_shape(py::handle sequence, const char* op);
 // A tapegrad.Size (the tuple subclass shape returns).
 py::object make_size(const DimVector& sizes);
 
+// The named tuple type (values, indices) that `name` returns along a dim, as torch.return_types.<name>:
+// made once and kept as the module attribute `attribute`. Its __module__ is tapegrad.return_types,
+// which re-exports it, so that pickle and the stubs find it by name.
+py::handle values_indices_type(py::module_& module, const char* name, const char* attribute);
+
+// ---- The same vocabulary as parameter types, for the stubs -------------------------------------
+// A binding takes a loosely typed argument (a tensor or a number, a dim or dims) as a Python object
+// and reads it with a parser above; pybind11 would show each such parameter as typing.Any. These
+// are Python objects under the type an editor should show (the committed _C.pyi); they accept
+// anything, as py::handle does, and leave the checking to the parsers.
+template <typename Hint>
+class Typed : public py::object {
+ public:
+  Typed() = default;
+  Typed(py::handle object, borrowed_t) : py::object(object, borrowed_t{}) {}
+  Typed(py::handle object, stolen_t) : py::object(object, stolen_t{}) {}
+  Typed(py::object object) : py::object(std::move(object)) {}  // NOLINT: any object is one
+  static bool check_(py::handle) { return true; }
+};
+
+#define TG_ARGUMENT_HINT(Name, text) \
+  struct Name##Hint {                \
+    static constexpr auto name = py::detail::const_name(text); \
+  };                                 \
+  using Name = Typed<Name##Hint>
+
+TG_ARGUMENT_HINT(TensorArgument, "tapegrad._C.Tensor");
+TG_ARGUMENT_HINT(OptionalTensor, "tapegrad._C.Tensor | None");
+TG_ARGUMENT_HINT(TensorOrNumber, "tapegrad._C.Tensor | float | int | bool");
+TG_ARGUMENT_HINT(Number, "float | int | bool");
+TG_ARGUMENT_HINT(OptionalNumber, "float | int | bool | None");
+TG_ARGUMENT_HINT(Dim, "typing.SupportsIndex");
+TG_ARGUMENT_HINT(Integer, "typing.SupportsIndex");
+TG_ARGUMENT_HINT(OptionalInteger, "typing.SupportsIndex | None");
+TG_ARGUMENT_HINT(OptionalDims, "typing.SupportsIndex | collections.abc.Sequence[typing.SupportsIndex] | None");
+TG_ARGUMENT_HINT(Shape, "collections.abc.Sequence[typing.SupportsIndex]");
+TG_ARGUMENT_HINT(Tensors, "collections.abc.Sequence[tapegrad._C.Tensor]");
+TG_ARGUMENT_HINT(DTypeArgument, "tapegrad._C.dtype | type | None");
+TG_ARGUMENT_HINT(DeviceArgument, "tapegrad._C.device | str | None");
+TG_ARGUMENT_HINT(GeneratorArgument, "tapegrad._C.Generator | None");
+TG_ARGUMENT_HINT(OptionalBool, "bool | None");
+TG_ARGUMENT_HINT(OptionalStr, "str | None");
+#undef TG_ARGUMENT_HINT
+
 // `function` with its tensor parameters taken as any Python object and read by to_tensor, so that a
 // wrong one is to_tensor's TypeError naming op and the argument, not pybind11's overload message.
 // `names` are the tensor parameters' names, in order: checked("gather", {"input", "index"}, gather)
@@ -66,7 +110,7 @@ namespace detail {
 template <typename Parameter>
 constexpr bool is_tensor_parameter = std::is_same_v<std::remove_cvref_t<Parameter>, Tensor>;
 template <typename Parameter>
-using PythonParameter = std::conditional_t<is_tensor_parameter<Parameter>, py::handle, Parameter>;
+using PythonParameter = std::conditional_t<is_tensor_parameter<Parameter>, TensorArgument, Parameter>;
 
 // The position among the tensor parameters of parameter `index`.
 template <typename... Parameters>
@@ -122,3 +166,8 @@ auto checked(const char* op, const char* const (&names)[TensorCount], Function f
 }
 
 }  // namespace tg::python
+
+template <typename Hint>
+struct pybind11::detail::handle_type_name<tg::python::Typed<Hint>> {
+  static constexpr auto name = Hint::name;
+};

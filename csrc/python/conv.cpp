@@ -29,7 +29,7 @@ const char* pool_op(const std::string& name) {
 
 void bind_conv(py::module_& module) {
   // padding_same: padding="same" (padding is then ignored); "valid" arrives as zeros.
-  module.def("_convolution", [](py::handle input, py::handle weight, py::handle bias, const std::vector<int64_t>& stride,
+  module.def("_convolution", [](TensorArgument input, TensorArgument weight, OptionalTensor bias, const std::vector<int64_t>& stride,
                                 const std::vector<int64_t>& padding, bool padding_same,
                                 const std::vector<int64_t>& dilation, int64_t groups) {
     const char* op = stride.size() == 1 ? "conv1d" : "conv2d";
@@ -43,7 +43,7 @@ void bind_conv(py::module_& module) {
      py::arg("padding_same"), py::arg("dilation"), py::arg("groups"));
 
   // (output, indices): indices is None for averages.
-  module.def("_pool", [](const std::string& name, py::handle input, std::vector<int64_t> kernel_size,
+  module.def("_pool", [](const std::string& name, TensorArgument input, std::vector<int64_t> kernel_size,
                          std::vector<int64_t> stride, std::vector<int64_t> padding, std::vector<int64_t> dilation,
                          bool ceil_mode, bool count_include_pad, int64_t divisor_override) {
     const char* op = pool_op(name);
@@ -54,7 +54,7 @@ void bind_conv(py::module_& module) {
     return run_releasing_gil(x.numel(), [&] { return pool(kind, x, options, op); });
   }, py::arg("name"), py::arg("input"), py::arg("kernel_size"), py::arg("stride"), py::arg("padding"),
      py::arg("dilation"), py::arg("ceil_mode"), py::arg("count_include_pad"), py::arg("divisor_override"));
-  module.def("_adaptive_pool", [](const std::string& name, py::handle input, const std::vector<int64_t>& output_size) {
+  module.def("_adaptive_pool", [](const std::string& name, TensorArgument input, const std::vector<int64_t>& output_size) {
     const char* op = pool_op(name);
     const PoolKind kind = name.starts_with("adaptive_max") ? PoolKind::Max : PoolKind::Average;
     const Tensor x = to_tensor(input, op, "input");

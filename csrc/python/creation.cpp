@@ -33,7 +33,7 @@ DimVector shape_from(const py::args& args, py::handle size, const char* op) {
 
 template <typename Make>
 void bind_filled(py::module_& module, const char* name, Make make) {
-  module.def(name, [=](py::args args, py::object size, py::object dtype, py::object device, bool requires_grad) {
+  module.def(name, [=](py::args args, py::object size, DTypeArgument dtype, DeviceArgument device, bool requires_grad) {
     return finish(make(shape_from(args, size, name), dtype_or_default(dtype, name), to_device(device, name)), requires_grad);
   }, py::kw_only(), py::arg("size") = py::none(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
      py::arg("requires_grad") = false, docstring(name));
@@ -134,7 +134,7 @@ Generator* generator_of(py::handle generator, const char* op) {
 void bind_generator(py::module_& module) {
   py::class_<GeneratorObject>(module, "Generator",
                               "A random stream of its own, for the generator= argument (as torch.Generator).")
-      .def(py::init([](py::handle device) {
+      .def(py::init([](DeviceArgument device) {
         TG_CHECK(to_device(device, "Generator").type == DeviceType::CPU, "Generator", "only CPU generators exist in "
                  "this build, got device ", py::str(device).cast<std::string>());
         return new_generator(seeded_rng_state(default_rng_seed));
@@ -180,7 +180,7 @@ void bind_generator(py::module_& module) {
 // rand and randn take generator= besides what every filled-tensor maker takes.
 template <typename Make>
 void bind_random(py::module_& module, const char* name, Make make) {
-  module.def(name, [=](py::args args, py::object size, py::handle generator, py::object dtype, py::object device,
+  module.def(name, [=](py::args args, py::object size, GeneratorArgument generator, DTypeArgument dtype, DeviceArgument device,
                        bool requires_grad) {
     const DimVector shape = shape_from(args, size, name);
     const DType out_dtype = dtype_or_default(dtype, name);
@@ -206,7 +206,7 @@ Tensor make_like(const Tensor& like, py::handle dtype, py::handle device, const 
 
 template <typename Fill>
 void bind_like(py::module_& module, const char* name, Fill fill) {
-  module.def(name, checked(name, {"input"}, [=](const Tensor& like, py::handle dtype, py::handle device,
+  module.def(name, checked(name, {"input"}, [=](const Tensor& like, DTypeArgument dtype, DeviceArgument device,
                                                  bool requires_grad) {
     return finish(make_like(like, dtype, device, name, fill), requires_grad);
   }), py::arg("input"), py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(),
@@ -289,14 +289,14 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
   bind_like(module, "rand_like", [](Tensor& flat, DType) { uniform_(flat, 0.0, 1.0); });
   bind_like(module, "randn_like", [](Tensor& flat, DType) { normal_(flat, 0.0, 1.0); });
 
-  module.def("full", [](py::handle size, py::handle value, py::object dtype, py::object device, bool requires_grad) {
+  module.def("full", [](py::handle size, py::handle value, DTypeArgument dtype, DeviceArgument device, bool requires_grad) {
     const Scalar fill = to_scalar(value, "full");
     const DType out_dtype = dtype.is_none() ? fill.default_dtype_for() : to_dtype(dtype, "full");
     return finish(full(to_shape(size, "full"), fill, out_dtype, to_device(device, "full")), requires_grad);
   }, py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring("full"));
-  module.def("full_like", checked("full_like", {"input"}, [](const Tensor& like, py::handle value, py::handle dtype,
-                                                             py::handle device, bool requires_grad) {
+  module.def("full_like", checked("full_like", {"input"}, [](const Tensor& like, py::handle value, DTypeArgument dtype,
+                                                             DeviceArgument device, bool requires_grad) {
     const Scalar fill = to_scalar(value, "full_like");
     return finish(make_like(like, dtype, device, "full_like", [&](Tensor& flat, DType out_dtype) {
                     fill.check_fits(out_dtype, "full_like");
@@ -305,8 +305,8 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
   }), py::arg("input"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring("full_like"));
   // randint_like(input, high) or randint_like(input, low, high), as in PyTorch.
-  module.def("randint_like", checked("randint_like", {"input"}, [](const Tensor& like, py::handle low, py::handle high,
-                                                                   py::handle dtype, py::handle device,
+  module.def("randint_like", checked("randint_like", {"input"}, [](const Tensor& like, Integer low, Integer high,
+                                                                   DTypeArgument dtype, DeviceArgument device,
                                                                    bool requires_grad) {
     TG_CHECK_TYPE(!low.is_none() || !high.is_none(), "randint_like", "expected randint_like(input, high) or "
                   "randint_like(input, low, high)");
@@ -318,7 +318,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
   }), py::arg("input"), py::arg("low") = py::none(), py::arg("high") = py::none(), py::kw_only(),
      py::arg("dtype") = py::none(), py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring("randint_like"));
 
-  module.def("arange", [](py::handle first, py::handle second, py::handle step, py::object dtype, py::object device,
+  module.def("arange", [](py::handle first, py::handle second, py::handle step, DTypeArgument dtype, DeviceArgument device,
                           bool requires_grad) {
     const bool one_bound = second.is_none();
     const Scalar start = one_bound ? Scalar(int64_t{0}) : to_scalar(first, "arange");
@@ -328,12 +328,12 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     return finish(arange(start, end, to_scalar(step, "arange"), out_dtype, to_device(device, "arange")), requires_grad);
   }, py::arg("start"), py::arg("end") = py::none(), py::arg("step") = 1, py::kw_only(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring("arange"));
-  module.def("linspace", [](double start, double end, py::handle steps, py::object dtype, py::object device, bool requires_grad) {
+  module.def("linspace", [](double start, double end, Integer steps, DTypeArgument dtype, DeviceArgument device, bool requires_grad) {
     return finish(linspace(start, end, to_int(steps, "linspace", "steps"), dtype_or_default(dtype, "linspace"),
                            to_device(device, "linspace")), requires_grad);
   }, py::arg("start"), py::arg("end"), py::arg("steps"), py::kw_only(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring("linspace"));
-  module.def("eye", [](py::handle n, py::handle m, py::object dtype, py::object device, bool requires_grad) {
+  module.def("eye", [](Integer n, Integer m, DTypeArgument dtype, DeviceArgument device, bool requires_grad) {
     const int64_t rows = to_int(n, "eye", "n");
     return finish(eye(rows, m.is_none() ? rows : to_int(m, "eye", "m"), dtype_or_default(dtype, "eye"),
                       to_device(device, "eye")), requires_grad);
@@ -341,8 +341,8 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
      py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring("eye"));
 
   bind_generator(module);
-  module.def("randint", [](py::handle low, py::handle high, py::handle size, py::handle generator, py::object dtype,
-                           py::object device) {
+  module.def("randint", [](py::handle low, py::handle high, py::handle size, GeneratorArgument generator, DTypeArgument dtype,
+                           DeviceArgument device) {
     // randint(high, size), randint(high, size=size) or randint(low, high, size), as in PyTorch:
     // with two numbers given, the second is `high` only if a size follows it.
     const bool low_omitted = size.is_none() || high.is_none();
@@ -356,7 +356,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     return randint(lower, upper, shape, out_dtype, out_device);
   }, py::arg("low"), py::arg("high") = py::none(), py::arg("size") = py::none(), py::kw_only(),
      py::arg("generator") = py::none(), py::arg("dtype") = py::none(), py::arg("device") = py::none(), docstring("randint"));
-  module.def("randperm", [](py::handle n, py::handle generator, py::object dtype, py::object device) {
+  module.def("randperm", [](Integer n, GeneratorArgument generator, DTypeArgument dtype, DeviceArgument device) {
     const DType out_dtype = dtype.is_none() ? DType::Int64 : to_dtype(dtype, "randperm");
     const Device out_device = to_device(device, "randperm");
     const GeneratorScope scope(generator_of(generator, "randperm"));
@@ -365,7 +365,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
      py::arg("device") = py::none(), docstring("randperm"));
 
   // Draws whose distribution a tensor gives (ops/sampling.h).
-  const auto multinomial_of = [](const Tensor& self, py::handle num_samples, bool replacement, py::handle generator) {
+  const auto multinomial_of = [](const Tensor& self, Integer num_samples, bool replacement, GeneratorArgument generator) {
     const GeneratorScope scope(generator_of(generator, "multinomial"));
     return multinomial(self, to_int(num_samples, "multinomial", "num_samples"), replacement);
   };
@@ -374,7 +374,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
   tensor.def("multinomial", multinomial_of, py::arg("num_samples"), py::arg("replacement") = false, py::kw_only(),
              py::arg("generator") = py::none(), docstring("multinomial"));
   // bernoulli(input): probabilities in input; bernoulli(input, p): input's shape, probability p.
-  const auto bernoulli_of = [](const Tensor& self, py::handle p, py::handle generator) {
+  const auto bernoulli_of = [](const Tensor& self, py::handle p, GeneratorArgument generator) {
     const GeneratorScope scope(generator_of(generator, "bernoulli"));
     if (p.is_none()) return bernoulli(self);
     return bernoulli(self, p.cast<double>());
@@ -383,17 +383,17 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
              py::arg("generator") = py::none(), docstring("bernoulli"));
   tensor.def("bernoulli", bernoulli_of, py::arg("p") = py::none(), py::kw_only(), py::arg("generator") = py::none(),
              docstring("bernoulli"));
-  tensor.def("bernoulli_", [](Tensor& self, py::handle p, py::handle generator) -> Tensor& {
+  tensor.def("bernoulli_", [](Tensor& self, py::handle p, GeneratorArgument generator) -> Tensor& {
     const GeneratorScope scope(generator_of(generator, "bernoulli_"));
     if (is_tensor(p)) return bernoulli_(self, to_tensor(p, "bernoulli_", "p"));
     return bernoulli_(self, p.cast<double>());
   }, py::arg("p") = 0.5, py::kw_only(), py::arg("generator") = py::none(), docstring("bernoulli_"));
 
-  tensor.def("uniform_", [](Tensor& self, double from, double to, py::handle generator) -> Tensor& {
+  tensor.def("uniform_", [](Tensor& self, double from, double to, GeneratorArgument generator) -> Tensor& {
     const GeneratorScope scope(generator_of(generator, "uniform_"));
     return uniform_(self, from, to);
   }, py::arg("a") = 0.0, py::arg("b") = 1.0, py::kw_only(), py::arg("generator") = py::none(), docstring("uniform_"));
-  tensor.def("normal_", [](Tensor& self, double mean, double std, py::handle generator) -> Tensor& {
+  tensor.def("normal_", [](Tensor& self, double mean, double std, GeneratorArgument generator) -> Tensor& {
     const GeneratorScope scope(generator_of(generator, "normal_"));
     return normal_(self, mean, std);
   }, py::arg("mean") = 0.0, py::arg("std") = 1.0, py::kw_only(), py::arg("generator") = py::none(), docstring("normal_"));
@@ -412,7 +412,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
 
   // to(dtype, non_blocking, copy), to(device, dtype, non_blocking, copy), to(other, non_blocking,
   // copy), each also by keyword, as PyTorch parses them. non_blocking changes nothing on the CPU.
-  tensor.def("to", [](const Tensor& self, py::args args, py::handle dtype, py::handle device, py::handle non_blocking,
+  tensor.def("to", [](const Tensor& self, py::args args, DTypeArgument dtype, DeviceArgument device, py::handle non_blocking,
                       py::handle copy) {
     DType target = self.dtype();
     Device target_device = self.device();
@@ -444,7 +444,7 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
     return converted(self, target, copy_data);
   }, py::kw_only(), py::arg("dtype") = py::none(), py::arg("device") = py::none(), py::arg("non_blocking") = false,
      py::arg("copy") = py::none(), docstring("to"));
-  tensor.def("type", [](const Tensor& self, py::object dtype) -> py::object {
+  tensor.def("type", [](const Tensor& self, DTypeArgument dtype) -> py::object {
     if (dtype.is_none()) return py::str(std::string("tapegrad.") + legacy_type_name(self.dtype()));
     return py::cast(converted(self, to_legacy_type(dtype, "type"), false));
   }, py::arg("dtype") = py::none(), docstring("type"));
@@ -455,14 +455,14 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
       return converted(self, dtype, false);
     }, docstring(name));
   tensor.def("cpu", [](const Tensor& self) { return self; }, docstring("cpu"));
-  tensor.def("cuda", [](const Tensor& self, py::handle device, py::handle) {
+  tensor.def("cuda", [](const Tensor& self, DeviceArgument device, py::handle) {
     check_device_available(device.is_none() ? Device{DeviceType::CUDA} : to_device(device, "cuda"), "cuda");
     return self;
   }, py::arg("device") = py::none(), py::arg("non_blocking") = false, docstring("cuda"));
 
   // new_zeros and the rest: a new tensor with self's dtype and device unless given, as PyTorch's.
   auto bind_new = [&](const char* name, auto make) {
-    tensor.def(name, [=](const Tensor& self, py::args args, py::object size, py::object dtype, py::object device,
+    tensor.def(name, [=](const Tensor& self, py::args args, py::object size, DTypeArgument dtype, DeviceArgument device,
                          bool requires_grad) {
       const DType out_dtype = dtype.is_none() ? self.dtype() : to_dtype(dtype, name);
       const Device out_device = device.is_none() ? self.device() : to_device(device, name);
@@ -473,14 +473,14 @@ void bind_creation(py::module_& module, TensorClass& tensor) {
   bind_new("new_zeros", [](const DimVector& s, DType d, Device v) { return zeros(s, d, v); });
   bind_new("new_ones", [](const DimVector& s, DType d, Device v) { return ones(s, d, v); });
   bind_new("new_empty", [](const DimVector& s, DType d, Device v) { return empty(s, d, v); });
-  tensor.def("new_full", [](const Tensor& self, py::handle size, py::handle value, py::object dtype, py::object device,
+  tensor.def("new_full", [](const Tensor& self, py::handle size, py::handle value, DTypeArgument dtype, DeviceArgument device,
                             bool requires_grad) {
     const DType out_dtype = dtype.is_none() ? self.dtype() : to_dtype(dtype, "new_full");
     const Device out_device = device.is_none() ? self.device() : to_device(device, "new_full");
     return finish(full(to_shape(size, "new_full"), to_scalar(value, "new_full"), out_dtype, out_device), requires_grad);
   }, py::arg("size"), py::arg("fill_value"), py::kw_only(), py::arg("dtype") = py::none(),
      py::arg("device") = py::none(), py::arg("requires_grad") = false, docstring("new_full"));
-  tensor.def("new_tensor", [](const Tensor& self, py::handle data, py::object dtype, py::object device,
+  tensor.def("new_tensor", [](const Tensor& self, py::handle data, DTypeArgument dtype, DeviceArgument device,
                               bool requires_grad) {
     const py::object out_dtype = dtype.is_none() ? dtype_object(self.dtype()) : dtype;
     py::object made = py::module_::import("tapegrad").attr("tensor")(data, py::arg("dtype") = out_dtype);

@@ -98,10 +98,10 @@ void bind_operator(TensorClass& tensor, const char* name, WithTensor with_tensor
                    Reflected reflected) {
   const std::string dunder = std::string("__") + name + "__";
   const std::string reflected_dunder = std::string("__r") + name + "__";
-  tensor.def(dunder.c_str(), [=](const Tensor& self, py::handle other) {
+  tensor.def(dunder.c_str(), [=](const Tensor& self, TensorOrNumber other) {
     return binary_operator(self, other, with_tensor, with_scalar, name);
   }, py::is_operator(), docstring(dunder));
-  tensor.def(reflected_dunder.c_str(), [=](const Tensor& self, py::handle other) -> py::object {
+  tensor.def(reflected_dunder.c_str(), [=](const Tensor& self, TensorOrNumber other) -> py::object {
     if (is_scalar(other)) return py::cast(call_releasing_gil(reflected, self, to_scalar(other, name)));
     if (is_tensor(other)) return py::cast(call_releasing_gil(with_tensor, as_tensor(other), self));
     return py::reinterpret_borrow<py::object>(Py_NotImplemented);
@@ -131,7 +131,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   // add(a, b, alpha=2) is a + 2 * b, and sub(a, b, alpha=2) a - 2 * b, as in PyTorch.
   for (const char* name : {"add", "sub", "subtract"}) {
     const bool is_add = name[0] == 'a';
-    both(name, [is_add](const Tensor& self, py::handle other, py::handle alpha) -> Tensor {
+    both(name, [is_add](const Tensor& self, TensorOrNumber other, OptionalNumber alpha) -> Tensor {
       const char* op = is_add ? "add" : "sub";
       if (alpha.is_none()) return is_add ? binary_strict(self, other, add_tensors, add_scalar, op)
                                          : binary_strict(self, other, sub_tensors, sub_scalar, op);
@@ -142,31 +142,31 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
     }, py::kw_only(), py::arg("alpha") = py::none());
   }
   for (const char* name : {"mul", "multiply"}) {
-    both(name, [](const Tensor& self, py::handle other) {
+    both(name, [](const Tensor& self, TensorOrNumber other) {
       return binary_strict(self, other, static_cast<TensorFn>(mul), mul_scalar, "mul");
     });
   }
   // div(a, b, rounding_mode=None | 'trunc' | 'floor').
   for (const char* name : {"div", "divide", "true_divide"}) {
-    both(name, [](const Tensor& self, py::handle other, py::handle rounding_mode) {
+    both(name, [](const Tensor& self, TensorOrNumber other, OptionalStr rounding_mode) {
       const RoundingMode mode = to_rounding_mode(rounding_mode);
       if (mode == RoundingMode::None) return binary_strict(self, other, div_tensors, div_scalar, "div");
       return binary_strict(self, other, [mode](const Tensor& a, const Tensor& b) { return div(a, b, mode); },
                            [mode](const Tensor& a, Scalar b) { return div(a, b, mode); }, "div");
     }, py::kw_only(), py::arg("rounding_mode") = py::none());
   }
-  both("floor_divide", [](const Tensor& self, py::handle other) {
+  both("floor_divide", [](const Tensor& self, TensorOrNumber other) {
     return binary_strict(self, other, static_cast<TensorFn>(floor_divide), static_cast<ScalarFn>(floor_divide),
                          "floor_divide");
   });
-  both("remainder", [](const Tensor& self, py::handle other) {
+  both("remainder", [](const Tensor& self, TensorOrNumber other) {
     return binary_strict(self, other, static_cast<TensorFn>(remainder), static_cast<ScalarFn>(remainder), "remainder");
   });
-  tensor.def("pow", [](const Tensor& self, py::handle exponent) {
+  tensor.def("pow", [](const Tensor& self, TensorOrNumber exponent) {
     return binary_strict(self, exponent, static_cast<TensorFn>(pow), static_cast<ScalarFn>(pow), "pow");
   }, py::arg("exponent"), docstring("pow"));
   // pow(number, tensor) as a function too.
-  module.def("pow", [](py::handle base, py::handle exponent) -> Tensor {
+  module.def("pow", [](TensorOrNumber base, TensorOrNumber exponent) -> Tensor {
     if (is_tensor(base))
       return binary_strict(as_tensor(base), exponent, static_cast<TensorFn>(pow), static_cast<ScalarFn>(pow), "pow");
     TG_CHECK_TYPE(is_tensor(exponent), "pow", "expected at least one tensor argument");
@@ -188,10 +188,10 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   for (auto [name, op] : comparisons) {
     auto with_tensor = [op = op](const Tensor& a, const Tensor& b) { return compare(op, a, b); };
     auto with_scalar = [op = op](const Tensor& a, Scalar b) { return compare(op, a, b); };
-    tensor.def((std::string("__") + name + "__").c_str(), [=, name = name](const Tensor& self, py::handle other) {
+    tensor.def((std::string("__") + name + "__").c_str(), [=, name = name](const Tensor& self, TensorOrNumber other) {
       return binary_operator(self, other, with_tensor, with_scalar, name);
     }, py::is_operator(), docstring(std::string("__") + name + "__"));
-    both(name, [=, name = name](const Tensor& self, py::handle other) {
+    both(name, [=, name = name](const Tensor& self, TensorOrNumber other) {
       return binary_strict(self, other, with_tensor, with_scalar, name);
     });
   }
@@ -207,7 +207,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   module.def("is_tensor", [](py::handle object) { return is_tensor(object); }, py::arg("obj"), docstring("is_tensor"));
 
   // where(condition, input, other): either value may be a number, or both.
-  auto where_function = [](const Tensor& condition, py::handle a, py::handle b) -> Tensor {
+  auto where_function = [](const Tensor& condition, TensorOrNumber a, TensorOrNumber b) -> Tensor {
     if (is_tensor(a) && is_tensor(b))
       return call_releasing_gil(static_cast<Tensor (*)(const Tensor&, const Tensor&, const Tensor&)>(where), condition,
                                 as_tensor(a), as_tensor(b));
@@ -223,7 +223,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   module.def("where", checked("where", {"condition"}, where_function), py::arg("condition"), py::arg("input"),
              py::arg("other"), docstring("where"));
   tensor.def("where", checked("where", {"input", "condition"}, [=](const Tensor& self, const Tensor& condition,
-                                                                   py::handle other) {
+                                                                   TensorOrNumber other) {
     return where_function(condition, py::cast(self), other);
   }), py::arg("condition"), py::arg("other"), docstring("where"));
 
@@ -281,7 +281,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
   // ---- in place ----
   // Each returns self, so `a += b` keeps the same Python object.
   auto inplace = [](auto with_tensor, auto with_scalar, const char* op) {
-    return [=](Tensor& self, py::handle other) -> Tensor& {
+    return [=](Tensor& self, TensorOrNumber other) -> Tensor& {
       if (is_tensor(other)) return call_releasing_gil(with_tensor, self, as_tensor(other));
       return call_releasing_gil(with_scalar, self, to_scalar(other, op));
     };
@@ -296,7 +296,7 @@ void bind_elementwise(py::module_& module, TensorClass& tensor) {
                              [](Tensor& s, Scalar o) -> Tensor& { return div_(s, o); }, "div_");
   for (const char* name : {"add_", "sub_"}) {
     const bool is_add = name[0] == 'a';
-    tensor.def(name, [is_add, name](Tensor& self, py::handle other, py::handle alpha) -> Tensor& {
+    tensor.def(name, [is_add, name](Tensor& self, TensorOrNumber other, OptionalNumber alpha) -> Tensor& {
       const Scalar scale = to_scalar(alpha, name);
       auto with_tensor = [=](Tensor& s, const Tensor& o) -> Tensor& { return is_add ? add_(s, o, scale) : sub_(s, o, scale); };
       auto with_scalar = [=](Tensor& s, Scalar o) -> Tensor& { return is_add ? add_(s, o, scale) : sub_(s, o, scale); };

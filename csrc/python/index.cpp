@@ -176,7 +176,7 @@ void bind_index(py::module_& module, TensorClass& tensor) {
   // scatter(dim, index, src) or scatter(dim, index, value); reduce="add" sums as scatter_add does
   // (PyTorch's deprecated form, without a gradient there either).
   auto scatter_function = [](const char* op, bool in_place) {
-    return [op, in_place](Tensor& self, py::handle dim, py::handle index, py::handle src, py::handle value,
+    return [op, in_place](Tensor& self, Dim dim, TensorArgument index, py::handle src, py::handle value,
                           py::handle reduce) -> Tensor {
       const Tensor positions = to_tensor(index, op, "index");
       const int64_t axis = to_dim(dim, op);
@@ -208,7 +208,7 @@ void bind_index(py::module_& module, TensorClass& tensor) {
              py::kw_only(), py::arg("value") = py::none(), py::arg("reduce") = py::none(), docstring("scatter"));
   tensor.def("scatter_", scatter_function("scatter_", true), py::arg("dim"), py::arg("index"), py::arg("src") = py::none(),
              py::kw_only(), py::arg("value") = py::none(), py::arg("reduce") = py::none(), docstring("scatter_"));
-  module.def("scatter", checked("scatter", {"input"}, [=](const Tensor& self, py::handle dim, py::handle index, py::handle src,
+  module.def("scatter", checked("scatter", {"input"}, [=](const Tensor& self, Dim dim, TensorArgument index, py::handle src,
                                                          py::handle value, py::handle reduce) {
     Tensor input = self;
     return scatter_function("scatter", false)(input, dim, index, src, value, reduce);
@@ -218,18 +218,18 @@ void bind_index(py::module_& module, TensorClass& tensor) {
              py::arg("index"), py::arg("src"), docstring("scatter_add"));
   module.def("scatter_add", checked("scatter_add", {"input", "index", "src"}, releasing<scatter_add>), py::arg("input"),
              py::arg("dim"), py::arg("index"), py::arg("src"), docstring("scatter_add"));
-  tensor.def("scatter_add_", [](Tensor& self, int64_t dim, py::handle index, py::handle src) -> Tensor& {
+  tensor.def("scatter_add_", [](Tensor& self, int64_t dim, TensorArgument index, TensorArgument src) -> Tensor& {
     return call_releasing_gil(scatter_add_, self, dim, to_tensor(index, "scatter_add_", "index"),
                               to_tensor(src, "scatter_add_", "src"));
   }, py::arg("dim"), py::arg("index"), py::arg("src"), docstring("scatter_add_"));
-  auto index_add_function = [](const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, py::handle alpha) {
+  auto index_add_function = [](const Tensor& self, int64_t dim, const Tensor& index, const Tensor& source, OptionalNumber alpha) {
     return call_releasing_gil(index_add, self, dim, index, source, to_scalar(alpha, "index_add"));
   };
   tensor.def("index_add", checked("index_add", {"self", "index", "source"}, index_add_function), py::arg("dim"),
              py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1, docstring("index_add"));
   module.def("index_add", checked("index_add", {"input", "index", "source"}, index_add_function), py::arg("input"),
              py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1, docstring("index_add"));
-  tensor.def("index_add_", [](Tensor& self, int64_t dim, py::handle index, py::handle source, py::handle alpha) -> Tensor& {
+  tensor.def("index_add_", [](Tensor& self, int64_t dim, TensorArgument index, TensorArgument source, OptionalNumber alpha) -> Tensor& {
     return call_releasing_gil(index_add_, self, dim, to_tensor(index, "index_add_", "index"),
                               to_tensor(source, "index_add_", "source"), to_scalar(alpha, "index_add_"));
   }, py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1, docstring("index_add_"));
@@ -237,7 +237,7 @@ void bind_index(py::module_& module, TensorClass& tensor) {
              docstring("masked_select"));
   module.def("masked_select", checked("masked_select", {"input", "mask"}, releasing<masked_select>), py::arg("input"),
              py::arg("mask"), docstring("masked_select"));
-  auto take_along_dim_function = [](const Tensor& self, const Tensor& indices, py::handle dim) {
+  auto take_along_dim_function = [](const Tensor& self, const Tensor& indices, Dim dim) {
     const std::optional<int64_t> axis = dim.is_none() ? std::nullopt : std::optional<int64_t>(to_dim(dim, "take_along_dim"));
     return call_releasing_gil(take_along_dim, self, indices, axis);
   };

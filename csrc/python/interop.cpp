@@ -528,7 +528,7 @@ void check_cpu(py::handle device, const char* op) {
 }  // namespace
 
 void bind_interop(py::module_& module, TensorClass& tensor) {
-  module.def("tensor", [](py::handle data, py::handle dtype, py::handle device, bool requires_grad) {
+  module.def("tensor", [](py::handle data, DTypeArgument dtype, DeviceArgument device, bool requires_grad) {
     check_cpu(device, "tensor");
     Tensor out = tensor_from_data(data, optional_dtype(dtype, "tensor"));
     if (requires_grad) out.requires_grad_(true);
@@ -541,7 +541,7 @@ void bind_interop(py::module_& module, TensorClass& tensor) {
      "kinds promote, NumPy arrays and scalars keep theirs. NumPy dtypes tapegrad lacks widen to one\n"
      "that holds every value: int8/uint8/int16/uint16 -> int32, uint32 -> int64, float16 -> float32.", docstring("tensor"));
 
-  module.def("as_tensor", [](py::handle data, py::handle dtype, py::handle device) {
+  module.def("as_tensor", [](py::handle data, DTypeArgument dtype, DeviceArgument device) {
     check_cpu(device, "as_tensor");
     return as_tensor_from_data(data, optional_dtype(dtype, "as_tensor"));
   }, py::arg("data"), py::arg("dtype") = py::none(), py::kw_only(), py::arg("device") = py::none(),
@@ -562,7 +562,7 @@ void bind_interop(py::module_& module, TensorClass& tensor) {
   // No __array_priority__: tapegrad's operators return NotImplemented for NumPy arrays, so mixed
   // arithmetic is NumPy's (reading the tensor through the buffer protocol) and gives an array; a
   // priority above NumPy's would make `array + tensor` raise instead.
-  tensor.def("__array__", [](const Tensor& self, py::handle dtype, py::handle copy) -> py::object {
+  tensor.def("__array__", [](const Tensor& self, DTypeArgument dtype, py::handle copy) -> py::object {
     check_no_grad(self, "__array__");
     py::array shared = share_with_numpy(self, "__array__");
     const bool must_copy = !copy.is_none() && copy.cast<bool>();

@@ -19,7 +19,7 @@ Tensor call_product(Op op, const Tensor& a, const Tensor& b) {
 
 template <typename Op>
 void bind_product(py::module_& module, TensorClass& tensor, const char* name, Op op) {
-  auto function = [op, name](py::handle a, py::handle b) {
+  auto function = [op, name](TensorArgument a, TensorArgument b) {
     return call_product(op, to_tensor(a, name, "input"), to_tensor(b, name, "other"));
   };
   tensor.def(name, function, py::arg("other"), docstring(name));
@@ -41,11 +41,11 @@ void bind_matmul(py::module_& module, TensorClass& tensor) {
   bind_product(module, tensor, "dot", dot);
 
   // The operator protocol: a non-tensor operand gives NotImplemented so Python can try the other side.
-  tensor.def("__matmul__", [](const Tensor& self, py::handle other) -> py::object {
+  tensor.def("__matmul__", [](const Tensor& self, TensorArgument other) -> py::object {
     if (!is_tensor(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
     return py::cast(call_product(matmul, self, as_tensor(other)));
   }, py::is_operator(), docstring("__matmul__"));
-  tensor.def("__rmatmul__", [](const Tensor& self, py::handle other) -> py::object {
+  tensor.def("__rmatmul__", [](const Tensor& self, TensorArgument other) -> py::object {
     if (!is_tensor(other)) return py::reinterpret_borrow<py::object>(Py_NotImplemented);
     return py::cast(call_product(matmul, as_tensor(other), self));
   }, py::is_operator(), docstring("__rmatmul__"));
@@ -56,7 +56,7 @@ void bind_matmul(py::module_& module, TensorClass& tensor) {
     return fast_result([&] { return call_product(matmul, a, b); });
   });
 
-  module.def("linear", [](py::handle input_object, py::handle weight_object, py::handle bias_object) {
+  module.def("linear", [](TensorArgument input_object, TensorArgument weight_object, OptionalTensor bias_object) {
     const Tensor input = to_tensor(input_object, "linear", "input"), weight = to_tensor(weight_object, "linear", "weight");
     const Tensor bias = to_optional_tensor(bias_object, "linear", "bias");
     const int64_t work = input.numel() * (weight.dim() == 2 ? weight.size(0) : 1);

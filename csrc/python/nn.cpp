@@ -8,7 +8,7 @@
 namespace tg::python {
 
 void bind_nn(py::module_& module, TensorClass& tensor) {
-  module.def("_cross_entropy", [](py::handle input, py::handle target, py::handle weight, int64_t ignore_index,
+  module.def("_cross_entropy", [](TensorArgument input, TensorArgument target, OptionalTensor weight, int64_t ignore_index,
                                   const std::string& reduction, double label_smoothing) {
     const char* op = "cross_entropy";
     return call_releasing_gil(cross_entropy, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
@@ -16,7 +16,7 @@ void bind_nn(py::module_& module, TensorClass& tensor) {
                               ignore_index, label_smoothing);
   }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
      py::arg("reduction") = "mean", py::arg("label_smoothing") = 0.0);
-  module.def("_nll_loss", [](py::handle input, py::handle target, py::handle weight, int64_t ignore_index,
+  module.def("_nll_loss", [](TensorArgument input, TensorArgument target, OptionalTensor weight, int64_t ignore_index,
                              const std::string& reduction) {
     const char* op = "nll_loss";
     return call_releasing_gil(nll_loss, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
@@ -24,34 +24,34 @@ void bind_nn(py::module_& module, TensorClass& tensor) {
                               ignore_index);
   }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("ignore_index") = -100,
      py::arg("reduction") = "mean");
-  module.def("_mse_loss", [](py::handle input, py::handle target, const std::string& reduction) {
+  module.def("_mse_loss", [](TensorArgument input, TensorArgument target, const std::string& reduction) {
     const char* op = "mse_loss";
     return call_releasing_gil(mse_loss, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
                               reduction_from_string(reduction, op));
   }, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
-  module.def("_l1_loss", [](py::handle input, py::handle target, const std::string& reduction) {
+  module.def("_l1_loss", [](TensorArgument input, TensorArgument target, const std::string& reduction) {
     const char* op = "l1_loss";
     return call_releasing_gil(l1_loss, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
                               reduction_from_string(reduction, op));
   }, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean");
-  module.def("_smooth_l1_loss", [](py::handle input, py::handle target, const std::string& reduction, double beta) {
+  module.def("_smooth_l1_loss", [](TensorArgument input, TensorArgument target, const std::string& reduction, double beta) {
     const char* op = "smooth_l1_loss";
     return call_releasing_gil(smooth_l1_loss, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
                               reduction_from_string(reduction, op), beta);
   }, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("beta") = 1.0);
-  module.def("_huber_loss", [](py::handle input, py::handle target, const std::string& reduction, double delta) {
+  module.def("_huber_loss", [](TensorArgument input, TensorArgument target, const std::string& reduction, double delta) {
     const char* op = "huber_loss";
     return call_releasing_gil(huber_loss, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
                               reduction_from_string(reduction, op), delta);
   }, py::arg("input"), py::arg("target"), py::arg("reduction") = "mean", py::arg("delta") = 1.0);
-  module.def("_binary_cross_entropy", [](py::handle input, py::handle target, py::handle weight,
+  module.def("_binary_cross_entropy", [](TensorArgument input, TensorArgument target, OptionalTensor weight,
                                          const std::string& reduction) {
     const char* op = "binary_cross_entropy";
     return call_releasing_gil(binary_cross_entropy, to_tensor(input, op, "input"), to_tensor(target, op, "target"),
                               to_optional_tensor(weight, op, "weight"), reduction_from_string(reduction, op));
   }, py::arg("input"), py::arg("target"), py::arg("weight") = py::none(), py::arg("reduction") = "mean");
-  module.def("_binary_cross_entropy_with_logits", [](py::handle input, py::handle target, py::handle weight,
-                                                     py::handle pos_weight, const std::string& reduction) {
+  module.def("_binary_cross_entropy_with_logits", [](TensorArgument input, TensorArgument target, OptionalTensor weight,
+                                                     OptionalTensor pos_weight, const std::string& reduction) {
     const char* op = "binary_cross_entropy_with_logits";
     return call_releasing_gil(binary_cross_entropy_with_logits, to_tensor(input, op, "input"),
                               to_tensor(target, op, "target"), to_optional_tensor(weight, op, "weight"),

@@ -10,7 +10,7 @@
 namespace tg::python {
 
 void bind_normalization(py::module_& module) {
-  module.def("_batch_norm", [](py::handle input, py::handle weight, py::handle bias, py::handle running_mean,
+  module.def("_batch_norm", [](TensorArgument input, OptionalTensor weight, OptionalTensor bias, py::handle running_mean,
                                py::handle running_var, bool training, double momentum, double eps) {
     const char* op = "batch_norm";
     const Tensor x = to_tensor(input, op, "input");
@@ -20,15 +20,15 @@ void bind_normalization(py::module_& module) {
     return run_releasing_gil(x.numel(), [&] { return batch_norm(x, w, b, mean, var, training, momentum, eps); });
   }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("running_mean"), py::arg("running_var"),
      py::arg("training"), py::arg("momentum"), py::arg("eps"));
-  module.def("_layer_norm", [](py::handle input, const std::vector<int64_t>& normalized_shape, py::handle weight,
-                               py::handle bias, double eps) {
+  module.def("_layer_norm", [](TensorArgument input, const std::vector<int64_t>& normalized_shape, OptionalTensor weight,
+                               OptionalTensor bias, double eps) {
     const char* op = "layer_norm";
     const Tensor x = to_tensor(input, op, "input");
     const Tensor w = to_optional_tensor(weight, op, "weight"), b = to_optional_tensor(bias, op, "bias");
     const DimVector shape(normalized_shape.begin(), normalized_shape.end());
     return run_releasing_gil(x.numel(), [&] { return layer_norm(x, shape, w, b, eps); });
   }, py::arg("input"), py::arg("normalized_shape"), py::arg("weight"), py::arg("bias"), py::arg("eps"));
-  module.def("_group_norm", [](py::handle input, int64_t num_groups, py::handle weight, py::handle bias, double eps) {
+  module.def("_group_norm", [](TensorArgument input, int64_t num_groups, OptionalTensor weight, OptionalTensor bias, double eps) {
     const char* op = "group_norm";
     const Tensor x = to_tensor(input, op, "input");
     const Tensor w = to_optional_tensor(weight, op, "weight"), b = to_optional_tensor(bias, op, "bias");

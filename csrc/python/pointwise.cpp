@@ -37,7 +37,7 @@ void bind_pointwise(py::module_& module, TensorClass& tensor) {
   for (auto [name, function] : {std::pair{"logical_and", static_cast<BinaryFn>(logical_and)},
                                 std::pair{"logical_or", static_cast<BinaryFn>(logical_or)},
                                 std::pair{"logical_xor", static_cast<BinaryFn>(logical_xor)}})
-    both(name, [name = name, function = function](const Tensor& self, py::handle other) {
+    both(name, [name = name, function = function](const Tensor& self, TensorOrNumber other) {
       return call_releasing_gil(function, self, to_tensor(other, name, "other"));
     }, py::arg("other"));
   both("lerp", [](const Tensor& self, py::handle end, py::handle weight) {

@@ -28,7 +28,7 @@ RnnMode rnn_mode(const std::string& name, const char*& op) {
 
 void bind_recurrent(py::module_& module) {
   // A list: [output, h_n] or, for LSTM, [output, h_n, c_n].
-  module.def("_recurrent_layer", [](const std::string& mode_name, py::handle input,
+  module.def("_recurrent_layer", [](const std::string& mode_name, TensorArgument input,
                                     const std::vector<int64_t>& batch_sizes, py::handle hx, py::handle cx,
                                     py::handle w_ih, py::handle w_hh, py::handle b_ih, py::handle b_hh, bool reverse) {
     const char* op = nullptr;
@@ -45,7 +45,7 @@ void bind_recurrent(py::module_& module) {
   }, py::arg("mode"), py::arg("input"), py::arg("batch_sizes"), py::arg("hx"), py::arg("cx"), py::arg("weight_ih"),
      py::arg("weight_hh"), py::arg("bias_ih"), py::arg("bias_hh"), py::arg("reverse"));
 
-  module.def("_embedding", [](py::handle weight, py::handle indices, int64_t padding_idx, bool scale_grad_by_freq) {
+  module.def("_embedding", [](OptionalTensor weight, py::handle indices, int64_t padding_idx, bool scale_grad_by_freq) {
     const Tensor w = to_tensor(weight, "embedding", "weight"), i = to_tensor(indices, "embedding", "input");
     return call_releasing_gil(embedding, w, i, padding_idx, scale_grad_by_freq);
   }, py::arg("weight"), py::arg("indices"), py::arg("padding_idx"), py::arg("scale_grad_by_freq"));

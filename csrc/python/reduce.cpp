@@ -38,7 +38,7 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
   for (auto [name, function] : {std::pair{"sum", static_cast<DimsDTypeFn>(sum)},
                                 std::pair{"prod", static_cast<DimsDTypeFn>(prod)},
                                 std::pair{"mean", static_cast<DimsDTypeFn>(mean)}}) {
-    both(name, [name = name, function = function](const Tensor& self, py::handle dim, bool keepdim, py::handle dtype) {
+    both(name, [name = name, function = function](const Tensor& self, py::handle dim, bool keepdim, DTypeArgument dtype) {
       return call_releasing_gil(function, self, dims_argument(dim, name), keepdim, dtype_argument(dtype, name));
     }, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
   }
@@ -68,16 +68,14 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
   // max/min: no argument -> the value; a dim -> (values, indices); a tensor -> maximum/minimum.
   for (bool is_max : {true, false}) {
     const char* name = is_max ? "max" : "min";
-    py::object result_type = py::module_::import("collections").attr("namedtuple")(name, py::make_tuple("values", "indices"));
-    module.attr(is_max ? "_MaxResult" : "_MinResult") = result_type;
-    py::handle result_handle = result_type;  // kept alive by the module attribute
+    const py::handle result_handle = values_indices_type(module, name, is_max ? "_MaxResult" : "_MinResult");
     using WholeFn = Tensor (*)(const Tensor&);
     using PairFn = Tensor (*)(const Tensor&, const Tensor&);
     using DimFn = ValuesIndices (*)(const Tensor&, int64_t, bool);
     const WholeFn whole = is_max ? static_cast<WholeFn>(max) : static_cast<WholeFn>(min);
     const PairFn elementwise = is_max ? maximum : minimum;
     const DimFn along = is_max ? static_cast<DimFn>(max) : static_cast<DimFn>(min);
-    both(name, [=](const Tensor& self, py::handle dim, bool keepdim) -> py::object {
+    both(name, [=](const Tensor& self, Dim dim, bool keepdim) -> py::object {
       if (dim.is_none()) return py::cast(call_releasing_gil(whole, self));
       if (is_tensor(dim)) return py::cast(call_releasing_gil(elementwise, self, as_tensor(dim)));
       const ValuesIndices result = call_releasing_gil(along, self, to_dim(dim, name), keepdim);
@@ -87,7 +85,7 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
   using ArgFn = Tensor (*)(const Tensor&, std::optional<int64_t>, bool);
   for (auto [name, function] : {std::pair{"argmax", static_cast<ArgFn>(argmax)},
                                 std::pair{"argmin", static_cast<ArgFn>(argmin)}}) {
-    both(name, [name = name, function = function](const Tensor& self, py::handle dim, bool keepdim) {
+    both(name, [name = name, function = function](const Tensor& self, Dim dim, bool keepdim) {
       const std::optional<int64_t> axis = dim.is_none() ? std::nullopt : std::optional<int64_t>(to_dim(dim, name));
       return call_releasing_gil(function, self, axis, keepdim);
     }, py::arg("dim") = py::none(), py::arg("keepdim") = false);
@@ -96,7 +94,7 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
   using SoftmaxFn = Tensor (*)(const Tensor&, int64_t, std::optional<DType>);
   for (auto [name, function] : {std::pair{"softmax", static_cast<SoftmaxFn>(softmax)},
                                 std::pair{"log_softmax", static_cast<SoftmaxFn>(log_softmax)}}) {
-    both(name, [name = name, function = function](const Tensor& self, py::handle dim, py::handle dtype) {
+    both(name, [name = name, function = function](const Tensor& self, Dim dim, DTypeArgument dtype) {
       return call_releasing_gil(function, self, to_dim(dim, name), dtype_argument(dtype, name));
     }, py::arg("dim"), py::arg("dtype") = py::none());
   }
@@ -106,7 +104,7 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
                py::arg("dim"), docstring(name));
 
   // p: a number, "fro" (the 2-norm of the elements) or None (2); every norm here is a vector norm.
-  both("norm", [](const Tensor& self, py::handle p, py::handle dim, bool keepdim, py::handle dtype) {
+  both("norm", [](const Tensor& self, py::handle p, py::handle dim, bool keepdim, DTypeArgument dtype) {
     double order = 2.0;
     if (py::isinstance<py::str>(p)) {
       const std::string name = p.cast<std::string>();

@@ -70,7 +70,7 @@ void bind_shape(py::module_& module, TensorClass& tensor) {
   };
   tensor.def("repeat_interleave", repeat_interleave_function, py::arg("repeats"), py::arg("dim") = py::none(),
              docstring("repeat_interleave"));
-  module.def("repeat_interleave", [=](py::handle input, py::handle repeats, py::handle dim) {
+  module.def("repeat_interleave", [=](TensorArgument input, TensorOrNumber repeats, OptionalInteger dim) {
     // repeat_interleave(repeats): the positions of a tensor of counts, each repeated.
     if (repeats.is_none()) {
       using CountsOnly = Tensor (*)(const Tensor&);
@@ -86,9 +86,9 @@ void bind_shape(py::module_& module, TensorClass& tensor) {
   both("diag", [](const Tensor& self, int64_t diagonal) { return call_releasing_gil(diag, self, diagonal); },
        py::arg("diagonal") = 0);
 
-  both("unbind", [](const Tensor& self, py::handle dim) { return to_python_tuple(unbind(self, to_dim(dim, "unbind"))); },
+  both("unbind", [](const Tensor& self, Dim dim) { return to_python_tuple(unbind(self, to_dim(dim, "unbind"))); },
        py::arg("dim") = 0);
-  both("unflatten", [](const Tensor& self, py::handle dim, py::handle sizes) {
+  both("unflatten", [](const Tensor& self, Dim dim, py::handle sizes) {
     return unflatten(self, to_dim(dim, "unflatten"), to_shape(sizes, "unflatten"));
   }, py::arg("dim"), py::arg("sizes"));
   for (const char* name : {"movedim", "moveaxis"}) {

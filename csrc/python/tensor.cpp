@@ -149,7 +149,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
              return as_tensor(legacy_new(dtype_object(default_dtype()), args, kwargs)).impl_ptr();
            }))
       .def_property_readonly("shape", [](const Tensor& self) { return make_size(self.sizes()); }, docstring("shape"))
-      .def("size", [](const Tensor& self, py::handle dim) -> py::object {
+      .def("size", [](const Tensor& self, Dim dim) -> py::object {
              if (dim.is_none()) return make_size(self.sizes());
              return py::int_(self.size(to_dim(dim, "size")));
            }, py::arg("dim") = py::none(), docstring("size"))
@@ -162,7 +162,7 @@ void bind_tensor(py::module_& module, TensorClass& tensor) {
       .def_property_readonly("dtype", [](const Tensor& self) { return dtype_object(self.dtype()); }, docstring("dtype"))
       .def_property_readonly("device", [](const Tensor& self) { return device_object(self.device()); }, docstring("device"))
       .def_property_readonly("is_cuda", [](const Tensor& self) { return self.device().type == DeviceType::CUDA; }, docstring("is_cuda"))
-      .def("stride", [](const Tensor& self, py::handle dim) -> py::object {
+      .def("stride", [](const Tensor& self, Dim dim) -> py::object {
              if (dim.is_none()) return py::tuple(py::cast(std::vector<int64_t>(self.strides().begin(), self.strides().end())));
              return py::int_(self.stride(to_dim(dim, "stride")));
            }, py::arg("dim") = py::none(), docstring("stride"))

@@ -41,7 +41,7 @@ void bind_view(py::module_& module, TensorClass& tensor) {
     return reshaping(self, other.sizes());
   }), py::arg("other"), docstring("reshape_as"));
   for (const char* name : {"transpose", "swapaxes", "swapdims"}) {
-    auto transpose_function = [name](const Tensor& self, py::handle dim0, py::handle dim1) {
+    auto transpose_function = [name](const Tensor& self, Dim dim0, Dim dim1) {
       return transpose(self, to_dim(dim0, name), to_dim(dim1, name));
     };
     tensor.def(name, transpose_function, py::arg("dim0"), py::arg("dim1"), docstring(name));
@@ -72,7 +72,7 @@ void bind_view(py::module_& module, TensorClass& tensor) {
   };
   tensor.def("squeeze", squeeze_function, py::arg("dim") = py::none(), docstring("squeeze"));
   module.def("squeeze", checked("squeeze", {"input"}, squeeze_function), py::arg("input"), py::arg("dim") = py::none(), docstring("squeeze"));
-  auto unsqueeze_function = [](const Tensor& self, py::handle dim) { return unsqueeze(self, to_dim(dim, "unsqueeze")); };
+  auto unsqueeze_function = [](const Tensor& self, Dim dim) { return unsqueeze(self, to_dim(dim, "unsqueeze")); };
   tensor.def("unsqueeze", unsqueeze_function, py::arg("dim"), docstring("unsqueeze"));
   module.def("unsqueeze", checked("unsqueeze", {"input"}, unsqueeze_function), py::arg("input"), py::arg("dim"), docstring("unsqueeze"));
   tensor.def("expand", [](const Tensor& self, py::args sizes, py::handle size) {
@@ -87,23 +87,23 @@ void bind_view(py::module_& module, TensorClass& tensor) {
   module.def("broadcast_to", checked("broadcast_to", {"input"}, broadcast_to_function), py::arg("input"),
              py::arg("size"), docstring("broadcast_to"));
   tensor.def("broadcast_to", broadcast_to_function, py::arg("size"), docstring("broadcast_to"));
-  auto flatten_function = [](const Tensor& self, py::handle start_dim, py::handle end_dim) {
+  auto flatten_function = [](const Tensor& self, Dim start_dim, Dim end_dim) {
     const int64_t start = to_dim(start_dim, "flatten"), end = to_dim(end_dim, "flatten");
     return run_releasing_gil(self.is_contiguous() ? 0 : self.numel(), [&] { return flatten(self, start, end); });
   };
   tensor.def("flatten", flatten_function, py::arg("start_dim") = 0, py::arg("end_dim") = -1, docstring("flatten"));
   module.def("flatten", checked("flatten", {"input"}, flatten_function), py::arg("input"), py::arg("start_dim") = 0, py::arg("end_dim") = -1, docstring("flatten"));
-  auto narrow_function = [](const Tensor& self, py::handle dim, py::handle start, py::handle length) {
+  auto narrow_function = [](const Tensor& self, Dim dim, Integer start, Integer length) {
     return narrow(self, to_dim(dim, "narrow"), to_int(start, "narrow", "start"), to_int(length, "narrow", "length"));
   };
   tensor.def("narrow", narrow_function, py::arg("dim"), py::arg("start"), py::arg("length"), docstring("narrow"));
   module.def("narrow", checked("narrow", {"input"}, narrow_function), py::arg("input"), py::arg("dim"), py::arg("start"), py::arg("length"), docstring("narrow"));
-  auto select_function = [](const Tensor& self, py::handle dim, py::handle index) {
+  auto select_function = [](const Tensor& self, Dim dim, Integer index) {
     return select(self, to_dim(dim, "select"), to_int(index, "select", "index"));
   };
   tensor.def("select", select_function, py::arg("dim"), py::arg("index"), docstring("select"));
   module.def("select", checked("select", {"input"}, select_function), py::arg("input"), py::arg("dim"), py::arg("index"), docstring("select"));
-  tensor.def("as_strided", [](const Tensor& self, py::handle sizes, py::handle strides, py::handle offset) {
+  tensor.def("as_strided", [](const Tensor& self, py::handle sizes, py::handle strides, Integer offset) {
     return as_strided(self, to_shape(sizes, "as_strided"), to_shape(strides, "as_strided"),
                       offset.is_none() ? self.storage_offset() : to_int(offset, "as_strided", "storage_offset"));
   }, py::arg("size"), py::arg("stride"), py::arg("storage_offset") = py::none(), docstring("as_strided"));

@@ -3,20 +3,20 @@ tapegrad's C++ core
 """
 from __future__ import annotations
 import collections.abc
-from importlib._bootstrap import max as _MaxResult
-from importlib._bootstrap import min as _MinResult
-from importlib._bootstrap import sort as _SortResult
-from importlib._bootstrap import topk as _TopkResult
 import numpy
+from tapegrad.return_types import max as _MaxResult
+from tapegrad.return_types import min as _MinResult
+from tapegrad.return_types import sort as _SortResult
+from tapegrad.return_types import topk as _TopkResult
 import typing
 __all__: list[str] = ['Generator', 'Node', 'RemovableHandle', 'Tensor', 'abs', 'acos', 'add', 'addcdiv', 'addcmul', 'all', 'allclose', 'amax', 'amin', 'any', 'arange', 'argmax', 'argmin', 'argsort', 'as_tensor', 'asin', 'atan', 'bernoulli', 'bmm', 'bool', 'broadcast_to', 'cat', 'ceil', 'chunk', 'clamp', 'clamp_max', 'clamp_min', 'clip', 'clone', 'column_stack', 'concat', 'concatenate', 'cos', 'cosh', 'cumprod', 'cumsum', 'default_generator', 'device', 'diag', 'div', 'divide', 'dot', 'dstack', 'dtype', 'einsum', 'empty', 'empty_like', 'eq', 'equal', 'erf', 'exp', 'exp2', 'expm1', 'eye', 'flatten', 'flip', 'fliplr', 'flipud', 'float32', 'float64', 'floor', 'floor_divide', 'frac', 'from_dlpack', 'from_numpy', 'full', 'full_like', 'gather', 'ge', 'get_default_dtype', 'get_num_threads', 'get_rng_state', 'gt', 'hstack', 'index_add', 'index_put', 'index_select', 'initial_seed', 'int32', 'int64', 'is_grad_enabled', 'is_inference_mode_enabled', 'is_tensor', 'isclose', 'isfinite', 'isinf', 'isnan', 'le', 'lerp', 'linear', 'linspace', 'log', 'log10', 'log1p', 'log2', 'log_softmax', 'logical_and', 'logical_not', 'logical_or', 'logical_xor', 'logsumexp', 'lt', 'manual_seed', 'masked_fill', 'masked_select', 'matmul', 'max', 'maximum', 'mean', 'meshgrid', 'min', 'minimum', 'mm', 'moveaxis', 'movedim', 'mul', 'multinomial', 'multiply', 'nan_to_num', 'narrow', 'ne', 'neg', 'negative', 'nonzero', 'norm', 'ones', 'ones_like', 'permute', 'pow', 'prod', 'rand', 'rand_like', 'randint', 'randint_like', 'randn', 'randn_like', 'randperm', 'reciprocal', 'relu', 'remainder', 'repeat_interleave', 'reshape', 'roll', 'round', 'rsqrt', 'scatter', 'scatter_add', 'seed', 'select', 'set_default_dtype', 'set_num_threads', 'set_rng_state', 'sigmoid', 'sign', 'sin', 'sinh', 'softmax', 'sort', 'split', 'sqrt', 'square', 'squeeze', 'stack', 'std', 'sub', 'subtract', 'sum', 'sum_to', 'swapaxes', 'swapdims', 't', 'take_along_dim', 'tan', 'tanh', 'tensor', 'threshold_backward', 'tile', 'topk', 'transpose', 'tril', 'triu', 'true_divide', 'trunc', 'unbind', 'unflatten', 'unsqueeze', 'var', 'vstack', 'where', 'zeros', 'zeros_like']
 class dtype:
     """
     The element type.
     """
-    def __reduce__(self: numpy.dtype[typing.Any]) -> str:
+    def __reduce__(self) -> str:
         ...
-    def __repr__(self: numpy.dtype[typing.Any]) -> str:
+    def __repr__(self) -> str:
         """
         The tensor as PyTorch prints it.
         """
@@ -42,7 +42,7 @@ class device:
         """
         Identity hash.
         """
-    def __init__(self, type: typing.Any, index: typing.Any = None) -> None:
+    def __init__(self, type: typing.Any, index: typing.SupportsIndex | None = None) -> None:
         ...
     def __reduce__(self) -> tuple[type, tuple[str]]:
         ...
@@ -72,11 +72,11 @@ class Tensor:
         """
         abs(self).
         """
-    def __add__(self, arg0: typing.Any) -> typing.Any:
+    def __add__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         self + other.
         """
-    def __array__(self, dtype: typing.Any = None, copy: typing.Any = None) -> typing.Any:
+    def __array__(self, dtype: numpy.dtype[typing.Any] | type | None = None, copy: typing.Any = None) -> typing.Any:
         """
         A NumPy array of the tensor's data.
         """
@@ -94,7 +94,7 @@ class Tensor:
         """
         The DLPack device (CPU, 0).
         """
-    def __eq__(self, arg0: typing.Any) -> typing.Any:
+    def __eq__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         Elementwise self == other.
         """
@@ -102,7 +102,7 @@ class Tensor:
         """
         Value of a one-element tensor as float.
         """
-    def __floordiv__(self, arg0: typing.Any) -> typing.Any:
+    def __floordiv__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         self // other.
         """
@@ -111,7 +111,7 @@ class Tensor:
         format(t, spec): a 0-d tensor formats as its number (f"{loss:.4f}"), as in PyTorch; any
             other tensor only with an empty spec.
         """
-    def __ge__(self, arg0: typing.Any) -> typing.Any:
+    def __ge__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         Elementwise self >= other.
         """
@@ -119,7 +119,7 @@ class Tensor:
         """
         Indexing as NumPy and PyTorch: ints, slices, None, Ellipsis, bool and integer tensors.
         """
-    def __gt__(self, arg0: typing.Any) -> typing.Any:
+    def __gt__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         Elementwise self > other.
         """
@@ -127,11 +127,11 @@ class Tensor:
         """
         Identity hash.
         """
-    def __iadd__(self, arg0: typing.Any) -> Tensor:
+    def __iadd__(self, arg0: Tensor | float | int | bool) -> Tensor:
         """
         self += other, in place.
         """
-    def __imul__(self, arg0: typing.Any) -> Tensor:
+    def __imul__(self, arg0: Tensor | float | int | bool) -> Tensor:
         """
         self *= other, in place.
         """
@@ -149,7 +149,7 @@ class Tensor:
         """
         Bitwise/logical not of an integer or bool tensor.
         """
-    def __isub__(self, arg0: typing.Any) -> Tensor:
+    def __isub__(self, arg0: Tensor | float | int | bool) -> Tensor:
         """
         self -= other, in place.
         """
@@ -157,11 +157,11 @@ class Tensor:
         """
         Iterates over the rows along dim 0.
         """
-    def __itruediv__(self, arg0: typing.Any) -> Tensor:
+    def __itruediv__(self, arg0: Tensor | float | int | bool) -> Tensor:
         """
         self /= other, in place.
         """
-    def __le__(self, arg0: typing.Any) -> typing.Any:
+    def __le__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         Elementwise self <= other.
         """
@@ -169,23 +169,23 @@ class Tensor:
         """
         Size of dim 0.
         """
-    def __lt__(self, arg0: typing.Any) -> typing.Any:
+    def __lt__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         Elementwise self < other.
         """
-    def __matmul__(self, arg0: typing.Any) -> typing.Any:
+    def __matmul__(self, arg0: Tensor) -> typing.Any:
         """
         self @ other.
         """
-    def __mod__(self, arg0: typing.Any) -> typing.Any:
+    def __mod__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         self % other.
         """
-    def __mul__(self, arg0: typing.Any) -> typing.Any:
+    def __mul__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         self * other.
         """
-    def __ne__(self, arg0: typing.Any) -> typing.Any:
+    def __ne__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         Elementwise self != other.
         """
@@ -193,11 +193,11 @@ class Tensor:
         """
         -self.
         """
-    def __pow__(self, arg0: typing.Any) -> typing.Any:
+    def __pow__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         self ** other.
         """
-    def __radd__(self, arg0: typing.Any) -> typing.Any:
+    def __radd__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         other + self.
         """
@@ -207,31 +207,31 @@ class Tensor:
         """
         Like PyTorch's: tensor([[1., 2.]], dtype=tapegrad.float64, requires_grad=True).
         """
-    def __rfloordiv__(self, arg0: typing.Any) -> typing.Any:
+    def __rfloordiv__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         other // self.
         """
-    def __rmatmul__(self, arg0: typing.Any) -> typing.Any:
+    def __rmatmul__(self, arg0: Tensor) -> typing.Any:
         """
         other @ self.
         """
-    def __rmod__(self, arg0: typing.Any) -> typing.Any:
+    def __rmod__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         other % self.
         """
-    def __rmul__(self, arg0: typing.Any) -> typing.Any:
+    def __rmul__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         other * self.
         """
-    def __rpow__(self, arg0: typing.Any) -> typing.Any:
+    def __rpow__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         other ** self.
         """
-    def __rsub__(self, arg0: typing.Any) -> typing.Any:
+    def __rsub__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         other - self.
         """
-    def __rtruediv__(self, arg0: typing.Any) -> typing.Any:
+    def __rtruediv__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         other / self.
         """
@@ -243,11 +243,11 @@ class Tensor:
         """
         Like PyTorch's: tensor([[1., 2.]], dtype=tapegrad.float64, requires_grad=True).
         """
-    def __sub__(self, arg0: typing.Any) -> typing.Any:
+    def __sub__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         self - other.
         """
-    def __truediv__(self, arg0: typing.Any) -> typing.Any:
+    def __truediv__(self, arg0: Tensor | float | int | bool) -> typing.Any:
         """
         self / other.
         """
@@ -263,11 +263,11 @@ class Tensor:
         """
         Elementwise arccosine.
         """
-    def add(self, other: typing.Any, *, alpha: typing.Any = None) -> Tensor:
+    def add(self, other: Tensor | float | int | bool, *, alpha: float | int | bool | None = None) -> Tensor:
         """
         input + alpha * other, broadcasting; other is a Tensor or a number.
         """
-    def add_(self, other: typing.Any, *, alpha: typing.Any = 1) -> Tensor:
+    def add_(self, other: Tensor | float | int | bool, *, alpha: float | int | bool | None = 1) -> Tensor:
         """
         In-place add: self += alpha * other.
         """
@@ -291,7 +291,7 @@ class Tensor:
         """
         True when every element is nonzero, overall or along dim.
         """
-    def allclose(self, other: typing.Any, rtol: typing.SupportsFloat | typing.SupportsIndex = 1e-05, atol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, equal_nan: bool = False) -> bool:
+    def allclose(self, other: Tensor, rtol: typing.SupportsFloat | typing.SupportsIndex = 1e-05, atol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, equal_nan: bool = False) -> bool:
         """
         True when |input - other| <= atol + rtol * |other| everywhere.
         """
@@ -307,19 +307,19 @@ class Tensor:
         """
         True when some element is nonzero, overall or along dim.
         """
-    def argmax(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: typing.SupportsIndex = None, keepdim: bool = False) -> Tensor:
         """
         Index of the maximum, flattened or along dim.
         """
-    def argmin(self, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: typing.SupportsIndex = None, keepdim: bool = False) -> Tensor:
         """
         Index of the minimum, flattened or along dim.
         """
-    def argsort(self, dim: typing.Any = -1, descending: bool = False, *, stable: typing.Any = False) -> Tensor:
+    def argsort(self, dim: typing.SupportsIndex = -1, descending: bool = False, *, stable: typing.Any = False) -> Tensor:
         """
         The indices that sort input along dim (as sort(...).indices).
         """
-    def as_strided(self, size: typing.Any, stride: typing.Any, storage_offset: typing.Any = None) -> Tensor:
+    def as_strided(self, size: typing.Any, stride: typing.Any, storage_offset: typing.SupportsIndex = None) -> Tensor:
         """
         A view with the given sizes, strides and storage offset; no bounds beyond the storage are allowed.
         """
@@ -335,15 +335,15 @@ class Tensor:
         """
         Computes gradients of this tensor w.r.t. the graph's leaves into their .grad (gradient needed unless scalar).
         """
-    def bernoulli(self, p: typing.Any = None, *, generator: typing.Any = None) -> Tensor:
+    def bernoulli(self, p: typing.Any = None, *, generator: Generator | None = None) -> Tensor:
         """
         0 or 1 per element, 1 with the probability the element holds (or p, when given); zero gradient.
         """
-    def bernoulli_(self, p: typing.Any = 0.5, *, generator: typing.Any = None) -> Tensor:
+    def bernoulli_(self, p: typing.Any = 0.5, *, generator: Generator | None = None) -> Tensor:
         """
         In place: each element 0 or 1, 1 with probability p (a number or a broadcastable tensor).
         """
-    def bmm(self, other: typing.Any) -> Tensor:
+    def bmm(self, other: Tensor) -> Tensor:
         """
         Batched product of two 3-D tensors.
         """
@@ -407,15 +407,15 @@ class Tensor:
         """
         The tensor itself: every tensor is on the CPU.
         """
-    def cuda(self, device: typing.Any = None, non_blocking: typing.Any = False) -> Tensor:
+    def cuda(self, device: device | str | None = None, non_blocking: typing.Any = False) -> Tensor:
         """
         Raises: tapegrad has no CUDA backend.
         """
-    def cumprod(self, dim: typing.Any, *, dtype: typing.Any = None) -> Tensor:
+    def cumprod(self, dim: typing.SupportsIndex, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
         """
         Running product along dim; the gradient is exact where the input holds zeros.
         """
-    def cumsum(self, dim: typing.Any, *, dtype: typing.Any = None) -> Tensor:
+    def cumsum(self, dim: typing.SupportsIndex, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
         """
         Running sum along dim; integer and bool inputs sum in int64 unless dtype= is given.
         """
@@ -439,19 +439,19 @@ class Tensor:
         """
         Number of dims.
         """
-    def div(self, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+    def div(self, other: Tensor | float | int | bool, *, rounding_mode: str | None = None) -> Tensor:
         """
         input / other, broadcasting; rounding_mode None, 'trunc' or 'floor'.
         """
-    def div_(self, other: typing.Any) -> Tensor:
+    def div_(self, other: Tensor | float | int | bool) -> Tensor:
         """
         In-place divide by other.
         """
-    def divide(self, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+    def divide(self, other: Tensor | float | int | bool, *, rounding_mode: str | None = None) -> Tensor:
         """
         Alias of div.
         """
-    def dot(self, other: typing.Any) -> Tensor:
+    def dot(self, other: Tensor) -> Tensor:
         """
         Inner product of two 1-D tensors.
         """
@@ -463,11 +463,11 @@ class Tensor:
         """
         Bytes per element.
         """
-    def eq(self, other: typing.Any) -> Tensor:
+    def eq(self, other: Tensor | float | int | bool) -> Tensor:
         """
         Elementwise input == other, as a bool tensor.
         """
-    def equal(self, other: typing.Any) -> bool:
+    def equal(self, other: Tensor) -> bool:
         """
         True when both tensors have the same shape and elements.
         """
@@ -487,7 +487,7 @@ class Tensor:
         """
         A broadcast view with the given sizes (-1 keeps a size); no copy.
         """
-    def expand_as(self, other: typing.Any) -> Tensor:
+    def expand_as(self, other: Tensor) -> Tensor:
         """
         expand(other.shape).
         """
@@ -499,7 +499,7 @@ class Tensor:
         """
         Fills the tensor with value in place.
         """
-    def flatten(self, start_dim: typing.Any = 0, end_dim: typing.Any = -1) -> Tensor:
+    def flatten(self, start_dim: typing.SupportsIndex = 0, end_dim: typing.SupportsIndex = -1) -> Tensor:
         """
         Flattens dims start_dim..end_dim into one.
         """
@@ -523,7 +523,7 @@ class Tensor:
         """
         Elementwise floor.
         """
-    def floor_divide(self, other: typing.Any) -> Tensor:
+    def floor_divide(self, other: Tensor | float | int | bool) -> Tensor:
         """
         input // other, rounding toward negative infinity.
         """
@@ -531,23 +531,23 @@ class Tensor:
         """
         Elementwise fractional part x - trunc(x).
         """
-    def gather(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
+    def gather(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor) -> Tensor:
         """
         Picks values along dim at index, as torch.gather.
         """
-    def ge(self, other: typing.Any) -> Tensor:
+    def ge(self, other: Tensor | float | int | bool) -> Tensor:
         """
         Elementwise input >= other, as a bool tensor.
         """
-    def gt(self, other: typing.Any) -> Tensor:
+    def gt(self, other: Tensor | float | int | bool) -> Tensor:
         """
         Elementwise input > other, as a bool tensor.
         """
-    def index_add(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: typing.Any, *, alpha: typing.Any = 1) -> Tensor:
+    def index_add(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, *, alpha: float | int | bool | None = 1) -> Tensor:
         """
         A copy of self with alpha * source's slices added along dim at the positions of index (1-D); repeats sum.
         """
-    def index_add_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: typing.Any, *, alpha: typing.Any = 1) -> Tensor:
+    def index_add_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, *, alpha: float | int | bool | None = 1) -> Tensor:
         """
         In-place index_add: alpha * source's slices added into self along dim at the positions of index.
         """
@@ -559,7 +559,7 @@ class Tensor:
         """
         Writes values at indices in place (accumulate adds, duplicates summed).
         """
-    def index_select(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
+    def index_select(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor) -> Tensor:
         """
         Picks the entries of index along dim.
         """
@@ -584,7 +584,7 @@ class Tensor:
         Whether the tensor's memory is in shared memory (after share_memory_ or a trip through a
             multiprocessing queue).
         """
-    def isclose(self, other: typing.Any, rtol: typing.SupportsFloat | typing.SupportsIndex = 1e-05, atol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, equal_nan: bool = False) -> Tensor:
+    def isclose(self, other: Tensor, rtol: typing.SupportsFloat | typing.SupportsIndex = 1e-05, atol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, equal_nan: bool = False) -> Tensor:
         """
         Elementwise |input - other| <= atol + rtol * |other|, as a bool tensor.
         """
@@ -604,7 +604,7 @@ class Tensor:
         """
         The value of a one-element tensor as a Python number.
         """
-    def le(self, other: typing.Any) -> Tensor:
+    def le(self, other: Tensor | float | int | bool) -> Tensor:
         """
         Elementwise input <= other, as a bool tensor.
         """
@@ -632,11 +632,11 @@ class Tensor:
         """
         Elementwise base-2 logarithm.
         """
-    def log_softmax(self, dim: typing.Any, dtype: typing.Any = None) -> Tensor:
+    def log_softmax(self, dim: typing.SupportsIndex, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
         """
         log(softmax(input)) along dim, computed stably.
         """
-    def logical_and(self, other: typing.Any) -> Tensor:
+    def logical_and(self, other: Tensor | float | int | bool) -> Tensor:
         """
         Elementwise logical and of input and other (nonzero is True), bool.
         """
@@ -644,11 +644,11 @@ class Tensor:
         """
         Elementwise logical not; the result is bool.
         """
-    def logical_or(self, other: typing.Any) -> Tensor:
+    def logical_or(self, other: Tensor | float | int | bool) -> Tensor:
         """
         Elementwise logical or of input and other (nonzero is True), bool.
         """
-    def logical_xor(self, other: typing.Any) -> Tensor:
+    def logical_xor(self, other: Tensor | float | int | bool) -> Tensor:
         """
         Elementwise logical exclusive or of input and other (nonzero is True), bool.
         """
@@ -660,11 +660,11 @@ class Tensor:
         """
         An int64 copy (self when already int64).
         """
-    def lt(self, other: typing.Any) -> Tensor:
+    def lt(self, other: Tensor | float | int | bool) -> Tensor:
         """
         Elementwise input < other, as a bool tensor.
         """
-    def masked_fill(self, mask: typing.Any, value: typing.Any) -> Tensor:
+    def masked_fill(self, mask: Tensor, value: typing.Any) -> Tensor:
         """
         A copy with value written where mask is true.
         """
@@ -672,35 +672,35 @@ class Tensor:
         """
         Writes value where mask is true, in place.
         """
-    def masked_select(self, mask: typing.Any) -> Tensor:
+    def masked_select(self, mask: Tensor) -> Tensor:
         """
         The elements of input (broadcast with the bool mask) where mask is True, as a 1-D tensor.
         """
-    def matmul(self, other: typing.Any) -> Tensor:
+    def matmul(self, other: Tensor) -> Tensor:
         """
         Matrix product with NumPy broadcasting rules (vector, matrix and batched operands).
         """
-    def max(self, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
+    def max(self, dim: typing.SupportsIndex = None, keepdim: bool = False) -> typing.Any:
         """
         Maximum of all elements, or (values, indices) along dim, or the elementwise maximum with a tensor.
         """
-    def maximum(self, other: typing.Any) -> Tensor:
+    def maximum(self, other: Tensor) -> Tensor:
         """
         Elementwise maximum of two tensors, broadcasting.
         """
-    def mean(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+    def mean(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
         """
         Mean over dim (all dims when None); floating dtypes only.
         """
-    def min(self, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
+    def min(self, dim: typing.SupportsIndex = None, keepdim: bool = False) -> typing.Any:
         """
         Minimum of all elements, or (values, indices) along dim, or the elementwise minimum with a tensor.
         """
-    def minimum(self, other: typing.Any) -> Tensor:
+    def minimum(self, other: Tensor) -> Tensor:
         """
         Elementwise minimum of two tensors, broadcasting.
         """
-    def mm(self, other: typing.Any) -> Tensor:
+    def mm(self, other: Tensor) -> Tensor:
         """
         Product of two 2-D matrices.
         """
@@ -712,19 +712,19 @@ class Tensor:
         """
         The dims at source moved to destination, the others keeping their order (a view).
         """
-    def mul(self, other: typing.Any) -> Tensor:
+    def mul(self, other: Tensor | float | int | bool) -> Tensor:
         """
         input * other, broadcasting; other is a Tensor or a number.
         """
-    def mul_(self, other: typing.Any) -> Tensor:
+    def mul_(self, other: Tensor | float | int | bool) -> Tensor:
         """
         In-place multiply by other.
         """
-    def multinomial(self, num_samples: typing.Any, replacement: bool = False, *, generator: typing.Any = None) -> Tensor:
+    def multinomial(self, num_samples: typing.SupportsIndex, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:
         """
         num_samples category indices (int64) per row of the non-negative weights in input (1-D or 2-D), with or without replacement.
         """
-    def multiply(self, other: typing.Any) -> Tensor:
+    def multiply(self, other: Tensor | float | int | bool) -> Tensor:
         """
         Alias of mul.
         """
@@ -732,7 +732,7 @@ class Tensor:
         """
         A copy with NaN, +inf and -inf replaced by nan, posinf and neginf (default: 0, the dtype's largest and lowest finite values).
         """
-    def narrow(self, dim: typing.Any, start: typing.Any, length: typing.Any) -> Tensor:
+    def narrow(self, dim: typing.SupportsIndex, start: typing.SupportsIndex, length: typing.SupportsIndex) -> Tensor:
         """
         A view of length elements from start along dim.
         """
@@ -740,7 +740,7 @@ class Tensor:
         """
         Number of dims.
         """
-    def ne(self, other: typing.Any) -> Tensor:
+    def ne(self, other: Tensor | float | int | bool) -> Tensor:
         """
         Elementwise input != other, as a bool tensor.
         """
@@ -756,23 +756,23 @@ class Tensor:
         """
         Number of elements.
         """
-    def new_empty(self, *args, size: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    def new_empty(self, *args, size: typing.Any = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
         """
         An uninitialised tensor of the given size, with self's dtype and device unless given.
         """
-    def new_full(self, size: typing.Any, fill_value: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    def new_full(self, size: typing.Any, fill_value: typing.Any, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
         """
         A tensor of the given size filled with fill_value, with self's dtype and device unless given.
         """
-    def new_ones(self, *args, size: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    def new_ones(self, *args, size: typing.Any = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
         """
         A tensor of ones of the given size, with self's dtype and device unless given.
         """
-    def new_tensor(self, data: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    def new_tensor(self, data: typing.Any, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
         """
         A new tensor (a copy, without history) from data, with self's dtype and device unless given.
         """
-    def new_zeros(self, *args, size: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+    def new_zeros(self, *args, size: typing.Any = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
         """
         A tensor of zeros of the given size, with self's dtype and device unless given.
         """
@@ -780,11 +780,11 @@ class Tensor:
         """
         Indices of the nonzero elements, one row per element.
         """
-    def norm(self, p: typing.Any = 'fro', dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+    def norm(self, p: typing.Any = 'fro', dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
         """
         The vector p-norm over dim (all elements when None): p = 2 ('fro'), 1, inf, -inf, 0 or any number.
         """
-    def normal_(self, mean: typing.SupportsFloat | typing.SupportsIndex = 0.0, std: typing.SupportsFloat | typing.SupportsIndex = 1.0, *, generator: typing.Any = None) -> Tensor:
+    def normal_(self, mean: typing.SupportsFloat | typing.SupportsIndex = 0.0, std: typing.SupportsFloat | typing.SupportsIndex = 1.0, *, generator: Generator | None = None) -> Tensor:
         """
         Fills in place with normal samples of the given mean and std.
         """
@@ -800,11 +800,11 @@ class Tensor:
         """
         A view with the dims reordered.
         """
-    def pow(self, exponent: typing.Any) -> Tensor:
+    def pow(self, exponent: Tensor | float | int | bool) -> Tensor:
         """
         input ** exponent; either may be a number (not both).
         """
-    def prod(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+    def prod(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
         """
         Product over dim (all dims when None).
         """
@@ -828,7 +828,7 @@ class Tensor:
         """
         In-place relu.
         """
-    def remainder(self, other: typing.Any) -> Tensor:
+    def remainder(self, other: Tensor | float | int | bool) -> Tensor:
         """
         Python-style modulus: the result has the sign of other.
         """
@@ -848,7 +848,7 @@ class Tensor:
         """
         The tensor with the given shape: a view when possible, a copy otherwise.
         """
-    def reshape_as(self, other: typing.Any) -> Tensor:
+    def reshape_as(self, other: Tensor) -> Tensor:
         """
         reshape(other.shape).
         """
@@ -868,23 +868,23 @@ class Tensor:
         """
         Elementwise 1 / sqrt(x).
         """
-    def scatter(self, dim: typing.Any, index: typing.Any, src: typing.Any = None, *, value: typing.Any = None, reduce: typing.Any = None) -> Tensor:
+    def scatter(self, dim: typing.SupportsIndex, index: Tensor, src: typing.Any = None, *, value: typing.Any = None, reduce: typing.Any = None) -> Tensor:
         """
         A copy of self with src's elements (or value) written along dim at the places index names: out[i][index[i][j]] = src[i][j] for dim=1. reduce='add' sums instead (no gradient, as PyTorch's).
         """
-    def scatter_(self, dim: typing.Any, index: typing.Any, src: typing.Any = None, *, value: typing.Any = None, reduce: typing.Any = None) -> Tensor:
+    def scatter_(self, dim: typing.SupportsIndex, index: Tensor, src: typing.Any = None, *, value: typing.Any = None, reduce: typing.Any = None) -> Tensor:
         """
         In-place scatter: src (or value) written into self along dim at the places index names.
         """
-    def scatter_add(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any) -> Tensor:
+    def scatter_add(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor) -> Tensor:
         """
         A copy of self with src's elements added along dim at the places index names; repeated places sum.
         """
-    def scatter_add_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any) -> Tensor:
+    def scatter_add_(self, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor) -> Tensor:
         """
         In-place scatter_add: src's elements added into self along dim at the places index names.
         """
-    def select(self, dim: typing.Any, index: typing.Any) -> Tensor:
+    def select(self, dim: typing.SupportsIndex, index: typing.SupportsIndex) -> Tensor:
         """
         A view of index along dim, with dim removed.
         """
@@ -910,15 +910,15 @@ class Tensor:
         """
         Elementwise hyperbolic sine.
         """
-    def size(self, dim: typing.Any = None) -> typing.Any:
+    def size(self, dim: typing.SupportsIndex = None) -> typing.Any:
         """
         The sizes as a Size, or the size of dim.
         """
-    def softmax(self, dim: typing.Any, dtype: typing.Any = None) -> Tensor:
+    def softmax(self, dim: typing.SupportsIndex, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
         """
         Softmax along dim.
         """
-    def sort(self, dim: typing.Any = -1, descending: bool = False, *, stable: typing.Any = None) -> typing.Any:
+    def sort(self, dim: typing.SupportsIndex = -1, descending: bool = False, *, stable: typing.Any = None) -> typing.Any:
         """
         (values, indices) with each run along dim sorted, ascending unless descending=True; stable, NaN above every number.
         """
@@ -950,31 +950,31 @@ class Tensor:
         """
         The offset of the first element in the storage, in elements.
         """
-    def stride(self, dim: typing.Any = None) -> typing.Any:
+    def stride(self, dim: typing.SupportsIndex = None) -> typing.Any:
         """
         The strides in elements, or the stride of dim.
         """
-    def sub(self, other: typing.Any, *, alpha: typing.Any = None) -> Tensor:
+    def sub(self, other: Tensor | float | int | bool, *, alpha: float | int | bool | None = None) -> Tensor:
         """
         input - alpha * other, broadcasting; other is a Tensor or a number.
         """
-    def sub_(self, other: typing.Any, *, alpha: typing.Any = 1) -> Tensor:
+    def sub_(self, other: Tensor | float | int | bool, *, alpha: float | int | bool | None = 1) -> Tensor:
         """
         In-place sub: self -= alpha * other.
         """
-    def subtract(self, other: typing.Any, *, alpha: typing.Any = None) -> Tensor:
+    def subtract(self, other: Tensor | float | int | bool, *, alpha: float | int | bool | None = None) -> Tensor:
         """
         Alias of sub.
         """
-    def sum(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+    def sum(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
         """
         Sum over dim (all dims when None), keepdim keeps reduced dims as size 1; dtype sets the result dtype.
         """
-    def swapaxes(self, dim0: typing.Any, dim1: typing.Any) -> Tensor:
+    def swapaxes(self, dim0: typing.SupportsIndex, dim1: typing.SupportsIndex) -> Tensor:
         """
         Alias of transpose.
         """
-    def swapdims(self, dim0: typing.Any, dim1: typing.Any) -> Tensor:
+    def swapdims(self, dim0: typing.SupportsIndex, dim1: typing.SupportsIndex) -> Tensor:
         """
         Alias of transpose.
         """
@@ -982,7 +982,7 @@ class Tensor:
         """
         Transpose of a tensor of at most 2 dims.
         """
-    def take_along_dim(self, indices: typing.Any, dim: typing.Any = None) -> Tensor:
+    def take_along_dim(self, indices: Tensor, dim: typing.SupportsIndex = None) -> Tensor:
         """
         Values of input at indices along dim, the other dims broadcast (gather with broadcasting); no dim: over the flattened input.
         """
@@ -998,7 +998,7 @@ class Tensor:
         """
         As repeat, with fewer repeats than dims allowed (they apply to the last dims).
         """
-    def to(self, *args, dtype: typing.Any = None, device: typing.Any = None, non_blocking: typing.Any = False, copy: typing.Any = None) -> Tensor:
+    def to(self, *args, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, non_blocking: typing.Any = False, copy: typing.Any = None) -> Tensor:
         """
         A tensor of the given dtype (and device; only 'cpu' exists): self when nothing changes.
         """
@@ -1006,11 +1006,11 @@ class Tensor:
         """
         The elements as nested Python lists.
         """
-    def topk(self, k: typing.Any, dim: typing.Any = -1, largest: bool = True, sorted: bool = True) -> typing.Any:
+    def topk(self, k: typing.SupportsIndex, dim: typing.SupportsIndex = -1, largest: bool = True, sorted: bool = True) -> typing.Any:
         """
         (values, indices) of the k largest (largest=False: smallest) elements along dim, in sorted order.
         """
-    def transpose(self, dim0: typing.Any, dim1: typing.Any) -> Tensor:
+    def transpose(self, dim0: typing.SupportsIndex, dim1: typing.SupportsIndex) -> Tensor:
         """
         A view with dims dim0 and dim1 swapped.
         """
@@ -1022,7 +1022,7 @@ class Tensor:
         """
         The upper triangle of the last two dims (elements below `diagonal` zeroed).
         """
-    def true_divide(self, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+    def true_divide(self, other: Tensor | float | int | bool, *, rounding_mode: str | None = None) -> Tensor:
         """
         input / other without rounding.
         """
@@ -1030,27 +1030,27 @@ class Tensor:
         """
         Elementwise rounding toward zero.
         """
-    def type(self, dtype: typing.Any = None) -> typing.Any:
+    def type(self, dtype: numpy.dtype[typing.Any] | type | None = None) -> typing.Any:
         """
         The type name (no argument), or a copy converted to the given dtype.
         """
-    def type_as(self, other: typing.Any) -> Tensor:
+    def type_as(self, other: Tensor) -> Tensor:
         """
         self converted to other's dtype (self when it already has it).
         """
-    def unbind(self, dim: typing.Any = 0) -> tuple:
+    def unbind(self, dim: typing.SupportsIndex = 0) -> tuple:
         """
         A tuple of the slices along dim, each a view without that dim.
         """
-    def unflatten(self, dim: typing.Any, sizes: typing.Any) -> Tensor:
+    def unflatten(self, dim: typing.SupportsIndex, sizes: typing.Any) -> Tensor:
         """
         dim split into the given sizes (one may be -1).
         """
-    def uniform_(self, a: typing.SupportsFloat | typing.SupportsIndex = 0.0, b: typing.SupportsFloat | typing.SupportsIndex = 1.0, *, generator: typing.Any = None) -> Tensor:
+    def uniform_(self, a: typing.SupportsFloat | typing.SupportsIndex = 0.0, b: typing.SupportsFloat | typing.SupportsIndex = 1.0, *, generator: Generator | None = None) -> Tensor:
         """
         Fills in place with uniform samples in [from, to).
         """
-    def unsqueeze(self, dim: typing.Any) -> Tensor:
+    def unsqueeze(self, dim: typing.SupportsIndex) -> Tensor:
         """
         Inserts a size-1 dim at dim.
         """
@@ -1066,11 +1066,11 @@ class Tensor:
         """
         A view with the given shape (-1 infers one size); the tensor must be viewable without a copy.
         """
-    def view_as(self, other: typing.Any) -> Tensor:
+    def view_as(self, other: Tensor) -> Tensor:
         """
         view(other.shape).
         """
-    def where(self, condition: typing.Any, other: typing.Any) -> Tensor:
+    def where(self, condition: Tensor, other: Tensor | float | int | bool) -> Tensor:
         """
         Elementwise choice: input where condition is true, other elsewhere; either may be a number.
         """
@@ -1229,7 +1229,7 @@ class Generator:
         """
     def __getstate__(self) -> typing.Annotated[list[int], "FixedSize(7)"]:
         ...
-    def __init__(self, device: typing.Any = 'cpu') -> None:
+    def __init__(self, device: device | str | None = 'cpu') -> None:
         ...
     def __setstate__(self, arg0: typing.Annotated[collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], "FixedSize(7)"]) -> None:
         ...
@@ -1258,7 +1258,7 @@ class Generator:
         """
         The device; always cpu.
         """
-def _activation(name: str, input: typing.Any, inplace: bool = False, negative_slope: typing.SupportsFloat | typing.SupportsIndex = 0.01, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, input_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, threshold: typing.SupportsFloat | typing.SupportsIndex = 20.0) -> Tensor:
+def _activation(name: str, input: Tensor, inplace: bool = False, negative_slope: typing.SupportsFloat | typing.SupportsIndex = 0.01, alpha: typing.SupportsFloat | typing.SupportsIndex = 1.0, scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, input_scale: typing.SupportsFloat | typing.SupportsIndex = 1.0, beta: typing.SupportsFloat | typing.SupportsIndex = 1.0, threshold: typing.SupportsFloat | typing.SupportsIndex = 20.0) -> Tensor:
     ...
 def _adadelta_step(param: Tensor, grad: Tensor, square_avg: Tensor, acc_delta: Tensor, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, rho: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, maximize: bool = False) -> None:
     ...
@@ -1270,55 +1270,55 @@ def _adamax_step(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_inf: Tensor, 
     ...
 def _adamw_step(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor, max_exp_avg_sq: typing.Any, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, amsgrad: bool = False, maximize: bool = False) -> None:
     ...
-def _adaptive_pool(name: str, input: typing.Any, output_size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> tuple[Tensor, Tensor]:
+def _adaptive_pool(name: str, input: Tensor, output_size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex]) -> tuple[Tensor, Tensor]:
     ...
 def _backward(arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: bool) -> None:
     ...
-def _batch_norm(input: typing.Any, weight: typing.Any, bias: typing.Any, running_mean: typing.Any, running_var: typing.Any, training: bool, momentum: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
+def _batch_norm(input: Tensor, weight: Tensor | None, bias: Tensor | None, running_mean: typing.Any, running_var: typing.Any, training: bool, momentum: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
     ...
-def _binary_cross_entropy(input: typing.Any, target: typing.Any, weight: typing.Any = None, reduction: str = 'mean') -> Tensor:
+def _binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, reduction: str = 'mean') -> Tensor:
     ...
-def _binary_cross_entropy_with_logits(input: typing.Any, target: typing.Any, weight: typing.Any = None, pos_weight: typing.Any = None, reduction: str = 'mean') -> Tensor:
+def _binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None, pos_weight: Tensor | None = None, reduction: str = 'mean') -> Tensor:
     ...
-def _convolution(input: typing.Any, weight: typing.Any, bias: typing.Any, stride: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], padding: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], padding_same: bool, dilation: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], groups: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+def _convolution(input: Tensor, weight: Tensor, bias: Tensor | None, stride: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], padding: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], padding_same: bool, dilation: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], groups: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     ...
-def _cross_entropy(input: typing.Any, target: typing.Any, weight: typing.Any = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, reduction: str = 'mean', label_smoothing: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> Tensor:
+def _cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, reduction: str = 'mean', label_smoothing: typing.SupportsFloat | typing.SupportsIndex = 0.0) -> Tensor:
     ...
 def _detected_cpu_isa() -> str:
     ...
-def _dtype_of(arg0: typing.Any) -> typing.Any:
+def _dtype_of(arg0: numpy.dtype[typing.Any] | type | None) -> typing.Any:
     ...
-def _embedding(weight: typing.Any, indices: typing.Any, padding_idx: typing.SupportsInt | typing.SupportsIndex, scale_grad_by_freq: bool) -> Tensor:
+def _embedding(weight: Tensor | None, indices: typing.Any, padding_idx: typing.SupportsInt | typing.SupportsIndex, scale_grad_by_freq: bool) -> Tensor:
     ...
 def _get_cpu_isa() -> str:
     ...
-def _glu(input: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = -1) -> Tensor:
+def _glu(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex = -1) -> Tensor:
     ...
 def _grad(arg0: typing.Any, arg1: typing.Any, arg2: typing.Any, arg3: typing.Any, arg4: bool, arg5: bool) -> tuple:
     ...
-def _group_norm(input: typing.Any, num_groups: typing.SupportsInt | typing.SupportsIndex, weight: typing.Any, bias: typing.Any, eps: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
+def _group_norm(input: Tensor, num_groups: typing.SupportsInt | typing.SupportsIndex, weight: Tensor | None, bias: Tensor | None, eps: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
     ...
-def _hardtanh(input: typing.Any, min_val: typing.Any = -1.0, max_val: typing.Any = 1.0, inplace: bool = False) -> Tensor:
+def _hardtanh(input: Tensor, min_val: typing.Any = -1.0, max_val: typing.Any = 1.0, inplace: bool = False) -> Tensor:
     ...
-def _huber_loss(input: typing.Any, target: typing.Any, reduction: str = 'mean', delta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+def _huber_loss(input: Tensor, target: Tensor, reduction: str = 'mean', delta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
     ...
 def _is_anomaly_check_nan_enabled() -> bool:
     ...
 def _is_anomaly_enabled() -> bool:
     ...
-def _l1_loss(input: typing.Any, target: typing.Any, reduction: str = 'mean') -> Tensor:
+def _l1_loss(input: Tensor, target: Tensor, reduction: str = 'mean') -> Tensor:
     ...
-def _layer_norm(input: typing.Any, normalized_shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], weight: typing.Any, bias: typing.Any, eps: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
+def _layer_norm(input: Tensor, normalized_shape: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], weight: Tensor | None, bias: Tensor | None, eps: typing.SupportsFloat | typing.SupportsIndex) -> Tensor:
     ...
-def _log_softmax_backward_data(grad: typing.Any, output: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+def _log_softmax_backward_data(grad: Tensor, output: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     ...
-def _mse_loss(input: typing.Any, target: typing.Any, reduction: str = 'mean') -> Tensor:
+def _mse_loss(input: Tensor, target: Tensor, reduction: str = 'mean') -> Tensor:
     ...
 def _nadam_step(param: Tensor, grad: Tensor, exp_avg: Tensor, exp_avg_sq: Tensor, mu_product: Tensor, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, beta1: typing.SupportsFloat | typing.SupportsIndex, beta2: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, momentum_decay: typing.SupportsFloat | typing.SupportsIndex, decoupled_weight_decay: bool = False, maximize: bool = False) -> None:
     ...
-def _nll_loss(input: typing.Any, target: typing.Any, weight: typing.Any = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, reduction: str = 'mean') -> Tensor:
+def _nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, ignore_index: typing.SupportsInt | typing.SupportsIndex = -100, reduction: str = 'mean') -> Tensor:
     ...
-def _pool(name: str, input: typing.Any, kernel_size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], stride: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], padding: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dilation: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], ceil_mode: bool, count_include_pad: bool, divisor_override: typing.SupportsInt | typing.SupportsIndex) -> tuple[Tensor, Tensor]:
+def _pool(name: str, input: Tensor, kernel_size: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], stride: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], padding: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], dilation: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], ceil_mode: bool, count_include_pad: bool, divisor_override: typing.SupportsInt | typing.SupportsIndex) -> tuple[Tensor, Tensor]:
     ...
 def _profiler_enabled() -> bool:
     ...
@@ -1332,7 +1332,7 @@ def _profiler_stop() -> list:
     ...
 def _record_function(arg0: typing.Any, arg1: typing.Any, arg2: str, arg3: tuple, arg4: tuple, arg5: tuple, arg6: tuple, arg7: tuple, arg8: bool) -> tuple:
     ...
-def _recurrent_layer(mode: str, input: typing.Any, batch_sizes: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], hx: typing.Any, cx: typing.Any, weight_ih: typing.Any, weight_hh: typing.Any, bias_ih: typing.Any, bias_hh: typing.Any, reverse: bool) -> list[Tensor]:
+def _recurrent_layer(mode: str, input: Tensor, batch_sizes: collections.abc.Sequence[typing.SupportsInt | typing.SupportsIndex], hx: typing.Any, cx: typing.Any, weight_ih: typing.Any, weight_hh: typing.Any, bias_ih: typing.Any, bias_hh: typing.Any, reverse: bool) -> list[Tensor]:
     ...
 def _rmsprop_step(param: Tensor, grad: Tensor, square_avg: Tensor, grad_avg: typing.Any, momentum_buffer: typing.Any, step: Tensor, lr: typing.SupportsFloat | typing.SupportsIndex, alpha: typing.SupportsFloat | typing.SupportsIndex, eps: typing.SupportsFloat | typing.SupportsIndex, weight_decay: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex, centered: bool = False, maximize: bool = False) -> None:
     ...
@@ -1348,87 +1348,87 @@ def _set_size_type(arg0: typing.Any) -> None:
     ...
 def _sgd_step(param: Tensor, grad: Tensor, momentum_buffer: typing.Any, lr: typing.SupportsFloat | typing.SupportsIndex, momentum: typing.SupportsFloat | typing.SupportsIndex = 0.0, dampening: typing.SupportsFloat | typing.SupportsIndex = 0.0, weight_decay: typing.SupportsFloat | typing.SupportsIndex = 0.0, nesterov: bool = False, maximize: bool = False) -> Tensor:
     ...
-def _smooth_l1_loss(input: typing.Any, target: typing.Any, reduction: str = 'mean', beta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
+def _smooth_l1_loss(input: Tensor, target: Tensor, reduction: str = 'mean', beta: typing.SupportsFloat | typing.SupportsIndex = 1.0) -> Tensor:
     ...
-def _softmax_backward_data(grad: typing.Any, output: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
+def _softmax_backward_data(grad: Tensor, output: Tensor, dim: typing.SupportsInt | typing.SupportsIndex) -> Tensor:
     ...
-def abs(input: typing.Any) -> Tensor:
+def abs(input: Tensor) -> Tensor:
     """
     Elementwise absolute value |x|.
     """
-def acos(input: typing.Any) -> Tensor:
+def acos(input: Tensor) -> Tensor:
     """
     Elementwise arccosine.
     """
-def add(input: typing.Any, other: typing.Any, *, alpha: typing.Any = None) -> Tensor:
+def add(input: Tensor, other: Tensor | float | int | bool, *, alpha: float | int | bool | None = None) -> Tensor:
     """
     input + alpha * other, broadcasting; other is a Tensor or a number.
     """
-def addcdiv(input: typing.Any, tensor1: typing.Any, tensor2: typing.Any, *, value: typing.Any = 1) -> Tensor:
+def addcdiv(input: Tensor, tensor1: typing.Any, tensor2: typing.Any, *, value: typing.Any = 1) -> Tensor:
     """
     input + value * tensor1 / tensor2, elementwise with broadcasting.
     """
-def addcmul(input: typing.Any, tensor1: typing.Any, tensor2: typing.Any, *, value: typing.Any = 1) -> Tensor:
+def addcmul(input: Tensor, tensor1: typing.Any, tensor2: typing.Any, *, value: typing.Any = 1) -> Tensor:
     """
     input + value * tensor1 * tensor2, elementwise with broadcasting.
     """
-def all(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
+def all(input: Tensor, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
     """
     True when every element is nonzero, overall or along dim.
     """
-def allclose(input: typing.Any, other: typing.Any, rtol: typing.SupportsFloat | typing.SupportsIndex = 1e-05, atol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, equal_nan: bool = False) -> bool:
+def allclose(input: Tensor, other: Tensor, rtol: typing.SupportsFloat | typing.SupportsIndex = 1e-05, atol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, equal_nan: bool = False) -> bool:
     """
     True when |input - other| <= atol + rtol * |other| everywhere.
     """
-def amax(input: typing.Any, dim: typing.Any = (), keepdim: bool = False) -> Tensor:
+def amax(input: Tensor, dim: typing.Any = (), keepdim: bool = False) -> Tensor:
     """
     Maximum over dim (a list of dims allowed); gradient split evenly between ties.
     """
-def amin(input: typing.Any, dim: typing.Any = (), keepdim: bool = False) -> Tensor:
+def amin(input: Tensor, dim: typing.Any = (), keepdim: bool = False) -> Tensor:
     """
     Minimum over dim (a list of dims allowed); gradient split evenly between ties.
     """
-def any(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
+def any(input: Tensor, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
     """
     True when some element is nonzero, overall or along dim.
     """
-def arange(start: typing.Any, end: typing.Any = None, step: typing.Any = 1, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def arange(start: typing.Any, end: typing.Any = None, step: typing.Any = 1, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     Values from start to end (exclusive) in steps of step.
     """
-def argmax(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
+def argmax(input: Tensor, dim: typing.SupportsIndex = None, keepdim: bool = False) -> Tensor:
     """
     Index of the maximum, flattened or along dim.
     """
-def argmin(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
+def argmin(input: Tensor, dim: typing.SupportsIndex = None, keepdim: bool = False) -> Tensor:
     """
     Index of the minimum, flattened or along dim.
     """
-def argsort(input: typing.Any, dim: typing.Any = -1, descending: bool = False, *, stable: typing.Any = False) -> Tensor:
+def argsort(input: Tensor, dim: typing.SupportsIndex = -1, descending: bool = False, *, stable: typing.Any = False) -> Tensor:
     """
     The indices that sort input along dim (as sort(...).indices).
     """
-def as_tensor(data: typing.Any, dtype: typing.Any = None, *, device: typing.Any = None) -> Tensor:
+def as_tensor(data: typing.Any, dtype: numpy.dtype[typing.Any] | type | None = None, *, device: device | str | None = None) -> Tensor:
     """
     data as a tensor, sharing memory with a Tensor or NumPy array of the right dtype when it can.
     """
-def asin(input: typing.Any) -> Tensor:
+def asin(input: Tensor) -> Tensor:
     """
     Elementwise arcsine.
     """
-def atan(input: typing.Any) -> Tensor:
+def atan(input: Tensor) -> Tensor:
     """
     Elementwise arctangent.
     """
-def bernoulli(input: Tensor, p: typing.Any = None, *, generator: typing.Any = None) -> Tensor:
+def bernoulli(input: Tensor, p: typing.Any = None, *, generator: Generator | None = None) -> Tensor:
     """
     0 or 1 per element, 1 with the probability the element holds (or p, when given); zero gradient.
     """
-def bmm(input: typing.Any, other: typing.Any) -> Tensor:
+def bmm(input: Tensor, other: Tensor) -> Tensor:
     """
     Batched product of two 3-D tensors.
     """
-def broadcast_to(input: typing.Any, size: typing.Any) -> Tensor:
+def broadcast_to(input: Tensor, size: typing.Any) -> Tensor:
     """
     A broadcast view with the given shape.
     """
@@ -1436,31 +1436,31 @@ def cat(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0)
     """
     Concatenates tensors along an existing dim.
     """
-def ceil(input: typing.Any) -> Tensor:
+def ceil(input: Tensor) -> Tensor:
     """
     Elementwise ceiling.
     """
-def chunk(input: typing.Any, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
+def chunk(input: Tensor, chunks: typing.SupportsInt | typing.SupportsIndex, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
     """
     Splits into the given number of near-equal views along dim.
     """
-def clamp(input: typing.Any, min: typing.Any = None, max: typing.Any = None) -> Tensor:
+def clamp(input: Tensor, min: typing.Any = None, max: typing.Any = None) -> Tensor:
     """
     Limits every element to [min, max]; either bound may be None, a number or a Tensor.
     """
-def clamp_max(input: typing.Any, max: typing.Any) -> Tensor:
+def clamp_max(input: Tensor, max: typing.Any) -> Tensor:
     """
     Limits every element to at most max.
     """
-def clamp_min(input: typing.Any, min: typing.Any) -> Tensor:
+def clamp_min(input: Tensor, min: typing.Any) -> Tensor:
     """
     Limits every element to at least min.
     """
-def clip(input: typing.Any, min: typing.Any = None, max: typing.Any = None) -> Tensor:
+def clip(input: Tensor, min: typing.Any = None, max: typing.Any = None) -> Tensor:
     """
     Alias of clamp.
     """
-def clone(input: typing.Any) -> Tensor:
+def clone(input: Tensor) -> Tensor:
     """
     A copy that autograd records (gradients flow back to input).
     """
@@ -1476,35 +1476,35 @@ def concatenate(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIn
     """
     Alias of cat.
     """
-def cos(input: typing.Any) -> Tensor:
+def cos(input: Tensor) -> Tensor:
     """
     Elementwise cosine.
     """
-def cosh(input: typing.Any) -> Tensor:
+def cosh(input: Tensor) -> Tensor:
     """
     Elementwise hyperbolic cosine.
     """
-def cumprod(input: typing.Any, dim: typing.Any, *, dtype: typing.Any = None) -> Tensor:
+def cumprod(input: Tensor, dim: typing.SupportsIndex, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
     """
     Running product along dim; the gradient is exact where the input holds zeros.
     """
-def cumsum(input: typing.Any, dim: typing.Any, *, dtype: typing.Any = None) -> Tensor:
+def cumsum(input: Tensor, dim: typing.SupportsIndex, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
     """
     Running sum along dim; integer and bool inputs sum in int64 unless dtype= is given.
     """
-def diag(input: typing.Any, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+def diag(input: Tensor, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
     """
     1-D input: a square matrix with it on the `diagonal`-th diagonal; 2-D input: that diagonal, as a copy.
     """
-def div(input: typing.Any, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+def div(input: Tensor, other: Tensor | float | int | bool, *, rounding_mode: str | None = None) -> Tensor:
     """
     input / other, broadcasting; rounding_mode None, 'trunc' or 'floor'.
     """
-def divide(input: typing.Any, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+def divide(input: Tensor, other: Tensor | float | int | bool, *, rounding_mode: str | None = None) -> Tensor:
     """
     Alias of div.
     """
-def dot(input: typing.Any, other: typing.Any) -> Tensor:
+def dot(input: Tensor, other: Tensor) -> Tensor:
     """
     Inner product of two 1-D tensors.
     """
@@ -1516,67 +1516,67 @@ def einsum(equation: str, *args) -> Tensor:
     """
     Einstein summation over the operands, as torch.einsum (equation string first).
     """
-def empty(*args, size: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def empty(*args, size: typing.Any = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     An uninitialised tensor of the given size.
     """
-def empty_like(input: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def empty_like(input: Tensor, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     empty with the shape (and by default dtype) of input.
     """
-def eq(input: typing.Any, other: typing.Any) -> Tensor:
+def eq(input: Tensor, other: Tensor | float | int | bool) -> Tensor:
     """
     Elementwise input == other, as a bool tensor.
     """
-def equal(input: typing.Any, other: typing.Any) -> bool:
+def equal(input: Tensor, other: Tensor) -> bool:
     """
     True when both tensors have the same shape and elements.
     """
-def erf(input: typing.Any) -> Tensor:
+def erf(input: Tensor) -> Tensor:
     """
     Elementwise error function.
     """
-def exp(input: typing.Any) -> Tensor:
+def exp(input: Tensor) -> Tensor:
     """
     Elementwise e**x.
     """
-def exp2(input: typing.Any) -> Tensor:
+def exp2(input: Tensor) -> Tensor:
     """
     Elementwise 2**x.
     """
-def expm1(input: typing.Any) -> Tensor:
+def expm1(input: Tensor) -> Tensor:
     """
     Elementwise e**x - 1, accurate near 0.
     """
-def eye(n: typing.Any, m: typing.Any = None, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def eye(n: typing.SupportsIndex, m: typing.SupportsIndex = None, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     An n x m identity matrix.
     """
-def flatten(input: typing.Any, start_dim: typing.Any = 0, end_dim: typing.Any = -1) -> Tensor:
+def flatten(input: Tensor, start_dim: typing.SupportsIndex = 0, end_dim: typing.SupportsIndex = -1) -> Tensor:
     """
     Flattens dims start_dim..end_dim into one.
     """
-def flip(input: typing.Any, dims: typing.Any) -> Tensor:
+def flip(input: Tensor, dims: typing.Any) -> Tensor:
     """
     A copy with the order of the elements reversed along the given dims.
     """
-def fliplr(input: typing.Any) -> Tensor:
+def fliplr(input: Tensor) -> Tensor:
     """
     A copy with dim 1 reversed (input of at least 2 dims).
     """
-def flipud(input: typing.Any) -> Tensor:
+def flipud(input: Tensor) -> Tensor:
     """
     A copy with dim 0 reversed (input of at least 1 dim).
     """
-def floor(input: typing.Any) -> Tensor:
+def floor(input: Tensor) -> Tensor:
     """
     Elementwise floor.
     """
-def floor_divide(input: typing.Any, other: typing.Any) -> Tensor:
+def floor_divide(input: Tensor, other: Tensor | float | int | bool) -> Tensor:
     """
     input // other, rounding toward negative infinity.
     """
-def frac(input: typing.Any) -> Tensor:
+def frac(input: Tensor) -> Tensor:
     """
     Elementwise fractional part x - trunc(x).
     """
@@ -1588,19 +1588,19 @@ def from_numpy(ndarray: typing.Any) -> Tensor:
     """
     A tensor sharing memory with a NumPy array.
     """
-def full(size: typing.Any, fill_value: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def full(size: typing.Any, fill_value: typing.Any, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     A tensor of the given size filled with fill_value.
     """
-def full_like(input: typing.Any, fill_value: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def full_like(input: Tensor, fill_value: typing.Any, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     full with the shape (and by default dtype) of input.
     """
-def gather(input: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
+def gather(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor) -> Tensor:
     """
     Picks values along dim at index, as torch.gather.
     """
-def ge(input: typing.Any, other: typing.Any) -> Tensor:
+def ge(input: Tensor, other: Tensor | float | int | bool) -> Tensor:
     """
     Elementwise input >= other, as a bool tensor.
     """
@@ -1616,7 +1616,7 @@ def get_rng_state() -> Tensor:
     """
     The default generator's state as a uint8 tensor.
     """
-def gt(input: typing.Any, other: typing.Any) -> Tensor:
+def gt(input: Tensor, other: Tensor | float | int | bool) -> Tensor:
     """
     Elementwise input > other, as a bool tensor.
     """
@@ -1624,15 +1624,15 @@ def hstack(tensors: typing.Any) -> Tensor:
     """
     Tensors concatenated horizontally: along dim 1, or dim 0 for 1-D tensors.
     """
-def index_add(input: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, source: typing.Any, *, alpha: typing.Any = 1) -> Tensor:
+def index_add(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, source: Tensor, *, alpha: float | int | bool | None = 1) -> Tensor:
     """
     A copy of self with alpha * source's slices added along dim at the positions of index (1-D); repeats sum.
     """
-def index_put(input: typing.Any, indices: typing.Any, values: typing.Any, accumulate: bool = False) -> Tensor:
+def index_put(input: Tensor, indices: typing.Any, values: typing.Any, accumulate: bool = False) -> Tensor:
     """
     out-of-place index_put: a copy with values written at indices (accumulate adds).
     """
-def index_select(input: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any) -> Tensor:
+def index_select(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor) -> Tensor:
     """
     Picks the entries of index along dim.
     """
@@ -1652,79 +1652,79 @@ def is_tensor(obj: typing.Any) -> bool:
     """
     True when obj is a tapegrad Tensor.
     """
-def isclose(input: typing.Any, other: typing.Any, rtol: typing.SupportsFloat | typing.SupportsIndex = 1e-05, atol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, equal_nan: bool = False) -> Tensor:
+def isclose(input: Tensor, other: Tensor, rtol: typing.SupportsFloat | typing.SupportsIndex = 1e-05, atol: typing.SupportsFloat | typing.SupportsIndex = 1e-08, equal_nan: bool = False) -> Tensor:
     """
     Elementwise |input - other| <= atol + rtol * |other|, as a bool tensor.
     """
-def isfinite(input: typing.Any) -> Tensor:
+def isfinite(input: Tensor) -> Tensor:
     """
     Elementwise test for a finite number (bool): neither NaN nor infinite.
     """
-def isinf(input: typing.Any) -> Tensor:
+def isinf(input: Tensor) -> Tensor:
     """
     Elementwise test for +inf or -inf (bool).
     """
-def isnan(input: typing.Any) -> Tensor:
+def isnan(input: Tensor) -> Tensor:
     """
     Elementwise test for NaN (bool).
     """
-def le(input: typing.Any, other: typing.Any) -> Tensor:
+def le(input: Tensor, other: Tensor | float | int | bool) -> Tensor:
     """
     Elementwise input <= other, as a bool tensor.
     """
-def lerp(input: typing.Any, end: typing.Any, weight: typing.Any) -> Tensor:
+def lerp(input: Tensor, end: typing.Any, weight: typing.Any) -> Tensor:
     """
     Linear interpolation input + weight * (end - input), with a number or tensor weight.
     """
-def linear(input: typing.Any, weight: typing.Any, bias: typing.Any = None) -> Tensor:
+def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     input @ weight.T + bias, as torch.nn.functional.linear.
     """
-def linspace(start: typing.SupportsFloat | typing.SupportsIndex, end: typing.SupportsFloat | typing.SupportsIndex, steps: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def linspace(start: typing.SupportsFloat | typing.SupportsIndex, end: typing.SupportsFloat | typing.SupportsIndex, steps: typing.SupportsIndex, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     steps values evenly spaced from start to end (inclusive).
     """
-def log(input: typing.Any) -> Tensor:
+def log(input: Tensor) -> Tensor:
     """
     Elementwise natural logarithm.
     """
-def log10(input: typing.Any) -> Tensor:
+def log10(input: Tensor) -> Tensor:
     """
     Elementwise base-10 logarithm.
     """
-def log1p(input: typing.Any) -> Tensor:
+def log1p(input: Tensor) -> Tensor:
     """
     Elementwise log(1 + x), accurate near 0.
     """
-def log2(input: typing.Any) -> Tensor:
+def log2(input: Tensor) -> Tensor:
     """
     Elementwise base-2 logarithm.
     """
-def log_softmax(input: typing.Any, dim: typing.Any, dtype: typing.Any = None) -> Tensor:
+def log_softmax(input: Tensor, dim: typing.SupportsIndex, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
     """
     log(softmax(input)) along dim, computed stably.
     """
-def logical_and(input: typing.Any, other: typing.Any) -> Tensor:
+def logical_and(input: Tensor, other: Tensor | float | int | bool) -> Tensor:
     """
     Elementwise logical and of input and other (nonzero is True), bool.
     """
-def logical_not(input: typing.Any) -> Tensor:
+def logical_not(input: Tensor) -> Tensor:
     """
     Elementwise logical not; the result is bool.
     """
-def logical_or(input: typing.Any, other: typing.Any) -> Tensor:
+def logical_or(input: Tensor, other: Tensor | float | int | bool) -> Tensor:
     """
     Elementwise logical or of input and other (nonzero is True), bool.
     """
-def logical_xor(input: typing.Any, other: typing.Any) -> Tensor:
+def logical_xor(input: Tensor, other: Tensor | float | int | bool) -> Tensor:
     """
     Elementwise logical exclusive or of input and other (nonzero is True), bool.
     """
-def logsumexp(input: typing.Any, dim: typing.Any, keepdim: bool = False) -> Tensor:
+def logsumexp(input: Tensor, dim: typing.Any, keepdim: bool = False) -> Tensor:
     """
     log(sum(exp(input))) over dim, computed stably.
     """
-def lt(input: typing.Any, other: typing.Any) -> Tensor:
+def lt(input: Tensor, other: Tensor | float | int | bool) -> Tensor:
     """
     Elementwise input < other, as a bool tensor.
     """
@@ -1732,27 +1732,27 @@ def manual_seed(seed: typing.Any) -> typing.Any:
     """
     Seeds the default generator (or this generator) and returns it.
     """
-def masked_fill(input: typing.Any, mask: typing.Any, value: typing.Any) -> Tensor:
+def masked_fill(input: Tensor, mask: Tensor, value: typing.Any) -> Tensor:
     """
     A copy with value written where mask is true.
     """
-def masked_select(input: typing.Any, mask: typing.Any) -> Tensor:
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
     """
     The elements of input (broadcast with the bool mask) where mask is True, as a 1-D tensor.
     """
-def matmul(input: typing.Any, other: typing.Any) -> Tensor:
+def matmul(input: Tensor, other: Tensor) -> Tensor:
     """
     Matrix product with NumPy broadcasting rules (vector, matrix and batched operands).
     """
-def max(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
+def max(input: Tensor, dim: typing.SupportsIndex = None, keepdim: bool = False) -> typing.Any:
     """
     Maximum of all elements, or (values, indices) along dim, or the elementwise maximum with a tensor.
     """
-def maximum(input: typing.Any, other: typing.Any) -> Tensor:
+def maximum(input: Tensor, other: Tensor) -> Tensor:
     """
     Elementwise maximum of two tensors, broadcasting.
     """
-def mean(input: typing.Any, dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+def mean(input: Tensor, dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
     """
     Mean over dim (all dims when None); floating dtypes only.
     """
@@ -1760,151 +1760,151 @@ def meshgrid(*args, indexing: typing.Any = None) -> tuple:
     """
     Coordinate grids from 1-D tensors, as expanded views; indexing 'ij' (matrix) or 'xy' (Cartesian).
     """
-def min(input: typing.Any, dim: typing.Any = None, keepdim: bool = False) -> typing.Any:
+def min(input: Tensor, dim: typing.SupportsIndex = None, keepdim: bool = False) -> typing.Any:
     """
     Minimum of all elements, or (values, indices) along dim, or the elementwise minimum with a tensor.
     """
-def minimum(input: typing.Any, other: typing.Any) -> Tensor:
+def minimum(input: Tensor, other: Tensor) -> Tensor:
     """
     Elementwise minimum of two tensors, broadcasting.
     """
-def mm(input: typing.Any, other: typing.Any) -> Tensor:
+def mm(input: Tensor, other: Tensor) -> Tensor:
     """
     Product of two 2-D matrices.
     """
-def moveaxis(input: typing.Any, source: typing.Any, destination: typing.Any) -> Tensor:
+def moveaxis(input: Tensor, source: typing.Any, destination: typing.Any) -> Tensor:
     """
     Alias of movedim.
     """
-def movedim(input: typing.Any, source: typing.Any, destination: typing.Any) -> Tensor:
+def movedim(input: Tensor, source: typing.Any, destination: typing.Any) -> Tensor:
     """
     The dims at source moved to destination, the others keeping their order (a view).
     """
-def mul(input: typing.Any, other: typing.Any) -> Tensor:
+def mul(input: Tensor, other: Tensor | float | int | bool) -> Tensor:
     """
     input * other, broadcasting; other is a Tensor or a number.
     """
-def multinomial(input: Tensor, num_samples: typing.Any, replacement: bool = False, *, generator: typing.Any = None) -> Tensor:
+def multinomial(input: Tensor, num_samples: typing.SupportsIndex, replacement: bool = False, *, generator: Generator | None = None) -> Tensor:
     """
     num_samples category indices (int64) per row of the non-negative weights in input (1-D or 2-D), with or without replacement.
     """
-def multiply(input: typing.Any, other: typing.Any) -> Tensor:
+def multiply(input: Tensor, other: Tensor | float | int | bool) -> Tensor:
     """
     Alias of mul.
     """
-def nan_to_num(input: typing.Any, nan: typing.Any = 0.0, posinf: typing.Any = None, neginf: typing.Any = None) -> Tensor:
+def nan_to_num(input: Tensor, nan: typing.Any = 0.0, posinf: typing.Any = None, neginf: typing.Any = None) -> Tensor:
     """
     A copy with NaN, +inf and -inf replaced by nan, posinf and neginf (default: 0, the dtype's largest and lowest finite values).
     """
-def narrow(input: typing.Any, dim: typing.Any, start: typing.Any, length: typing.Any) -> Tensor:
+def narrow(input: Tensor, dim: typing.SupportsIndex, start: typing.SupportsIndex, length: typing.SupportsIndex) -> Tensor:
     """
     A view of length elements from start along dim.
     """
-def ne(input: typing.Any, other: typing.Any) -> Tensor:
+def ne(input: Tensor, other: Tensor | float | int | bool) -> Tensor:
     """
     Elementwise input != other, as a bool tensor.
     """
-def neg(input: typing.Any) -> Tensor:
+def neg(input: Tensor) -> Tensor:
     """
     Elementwise negation -x.
     """
-def negative(input: typing.Any) -> Tensor:
+def negative(input: Tensor) -> Tensor:
     """
     Alias of neg: elementwise -x.
     """
-def nonzero(input: typing.Any, *, as_tuple: bool = False) -> typing.Any:
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> typing.Any:
     """
     Indices of the nonzero elements, one row per element.
     """
-def norm(input: typing.Any, p: typing.Any = 'fro', dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+def norm(input: Tensor, p: typing.Any = 'fro', dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
     """
     The vector p-norm over dim (all elements when None): p = 2 ('fro'), 1, inf, -inf, 0 or any number.
     """
-def ones(*args, size: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def ones(*args, size: typing.Any = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     A tensor of ones of the given size.
     """
-def ones_like(input: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def ones_like(input: Tensor, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     ones with the shape (and by default dtype) of input.
     """
-def permute(input: typing.Any, dims: typing.Any) -> Tensor:
+def permute(input: Tensor, dims: typing.Any) -> Tensor:
     """
     A view with the dims reordered.
     """
-def pow(input: typing.Any, exponent: typing.Any) -> Tensor:
+def pow(input: Tensor | float | int | bool, exponent: Tensor | float | int | bool) -> Tensor:
     """
     input ** exponent; either may be a number (not both).
     """
-def prod(input: typing.Any, dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+def prod(input: Tensor, dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
     """
     Product over dim (all dims when None).
     """
-def rand(*args, size: typing.Any = None, generator: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def rand(*args, size: typing.Any = None, generator: Generator | None = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     Uniform samples in [0, 1) from the (given or default) generator; same stream as tapegrad's, not PyTorch's.
     """
-def rand_like(input: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def rand_like(input: Tensor, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     rand with the shape of input.
     """
-def randint(low: typing.Any, high: typing.Any = None, size: typing.Any = None, *, generator: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None) -> Tensor:
+def randint(low: typing.Any, high: typing.Any = None, size: typing.Any = None, *, generator: Generator | None = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None) -> Tensor:
     """
     Integers uniform in [low, high).
     """
-def randint_like(input: typing.Any, low: typing.Any = None, high: typing.Any = None, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def randint_like(input: Tensor, low: typing.SupportsIndex = None, high: typing.SupportsIndex = None, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     randint with the shape of input.
     """
-def randn(*args, size: typing.Any = None, generator: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def randn(*args, size: typing.Any = None, generator: Generator | None = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     Standard normal samples; the stream is tapegrad's own, not PyTorch's.
     """
-def randn_like(input: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def randn_like(input: Tensor, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     randn with the shape of input.
     """
-def randperm(n: typing.Any, *, generator: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None) -> Tensor:
+def randperm(n: typing.SupportsIndex, *, generator: Generator | None = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None) -> Tensor:
     """
     A random permutation of 0..n-1.
     """
-def reciprocal(input: typing.Any) -> Tensor:
+def reciprocal(input: Tensor) -> Tensor:
     """
     Elementwise 1 / x.
     """
-def relu(input: typing.Any) -> Tensor:
+def relu(input: Tensor) -> Tensor:
     """
     Elementwise max(x, 0).
     """
-def remainder(input: typing.Any, other: typing.Any) -> Tensor:
+def remainder(input: Tensor, other: Tensor | float | int | bool) -> Tensor:
     """
     Python-style modulus: the result has the sign of other.
     """
-def repeat_interleave(input: typing.Any, repeats: typing.Any = None, dim: typing.Any = None) -> Tensor:
+def repeat_interleave(input: Tensor, repeats: Tensor | float | int | bool = None, dim: typing.SupportsIndex | None = None) -> Tensor:
     """
     Each element (or slice along dim) repeated repeats times (an int or a tensor of counts); no dim: over the flattened input. With only a tensor of counts, the positions repeated.
     """
-def reshape(input: typing.Any, shape: typing.Any) -> Tensor:
+def reshape(input: Tensor, shape: typing.Any) -> Tensor:
     """
     The tensor with the given shape: a view when possible, a copy otherwise.
     """
-def roll(input: typing.Any, shifts: typing.Any, dims: typing.Any = None) -> Tensor:
+def roll(input: Tensor, shifts: typing.Any, dims: typing.Any = None) -> Tensor:
     """
     A copy with the elements shifted along dims, wrapping round; no dims: over the flattened tensor.
     """
-def round(input: typing.Any) -> Tensor:
+def round(input: Tensor) -> Tensor:
     """
     Elementwise rounding to the nearest integer, half to even.
     """
-def rsqrt(input: typing.Any) -> Tensor:
+def rsqrt(input: Tensor) -> Tensor:
     """
     Elementwise 1 / sqrt(x).
     """
-def scatter(input: typing.Any, dim: typing.Any, index: typing.Any, src: typing.Any = None, *, value: typing.Any = None, reduce: typing.Any = None) -> Tensor:
+def scatter(input: Tensor, dim: typing.SupportsIndex, index: Tensor, src: typing.Any = None, *, value: typing.Any = None, reduce: typing.Any = None) -> Tensor:
     """
     A copy of self with src's elements (or value) written along dim at the places index names: out[i][index[i][j]] = src[i][j] for dim=1. reduce='add' sums instead (no gradient, as PyTorch's).
     """
-def scatter_add(input: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex, index: typing.Any, src: typing.Any) -> Tensor:
+def scatter_add(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor) -> Tensor:
     """
     A copy of self with src's elements added along dim at the places index names; repeated places sum.
     """
@@ -1912,11 +1912,11 @@ def seed() -> typing.Any:
     """
     Seeds with a nondeterministic value and returns it.
     """
-def select(input: typing.Any, dim: typing.Any, index: typing.Any) -> Tensor:
+def select(input: Tensor, dim: typing.SupportsIndex, index: typing.SupportsIndex) -> Tensor:
     """
     A view of index along dim, with dim removed.
     """
-def set_default_dtype(d: typing.Any) -> None:
+def set_default_dtype(d: numpy.dtype[typing.Any] | type | None) -> None:
     """
     Sets the floating dtype new tensors get (float32 or float64).
     """
@@ -1928,43 +1928,43 @@ def set_rng_state(new_state: typing.Any) -> None:
     """
     Restores the default generator's state from get_rng_state().
     """
-def sigmoid(input: typing.Any) -> Tensor:
+def sigmoid(input: Tensor) -> Tensor:
     """
     Elementwise logistic sigmoid 1 / (1 + e**-x).
     """
-def sign(input: typing.Any) -> Tensor:
+def sign(input: Tensor) -> Tensor:
     """
     Elementwise sign: -1, 0 or 1.
     """
-def sin(input: typing.Any) -> Tensor:
+def sin(input: Tensor) -> Tensor:
     """
     Elementwise sine.
     """
-def sinh(input: typing.Any) -> Tensor:
+def sinh(input: Tensor) -> Tensor:
     """
     Elementwise hyperbolic sine.
     """
-def softmax(input: typing.Any, dim: typing.Any, dtype: typing.Any = None) -> Tensor:
+def softmax(input: Tensor, dim: typing.SupportsIndex, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
     """
     Softmax along dim.
     """
-def sort(input: typing.Any, dim: typing.Any = -1, descending: bool = False, *, stable: typing.Any = None) -> typing.Any:
+def sort(input: Tensor, dim: typing.SupportsIndex = -1, descending: bool = False, *, stable: typing.Any = None) -> typing.Any:
     """
     (values, indices) with each run along dim sorted, ascending unless descending=True; stable, NaN above every number.
     """
-def split(tensor: typing.Any, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
+def split(tensor: Tensor, split_size_or_sections: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 0) -> list:
     """
     Splits into pieces of split_size (or of the listed sizes) along dim; the pieces are views.
     """
-def sqrt(input: typing.Any) -> Tensor:
+def sqrt(input: Tensor) -> Tensor:
     """
     Elementwise square root.
     """
-def square(input: typing.Any) -> Tensor:
+def square(input: Tensor) -> Tensor:
     """
     Elementwise x * x.
     """
-def squeeze(input: typing.Any, dim: typing.Any = None) -> Tensor:
+def squeeze(input: Tensor, dim: typing.Any = None) -> Tensor:
     """
     Removes size-1 dims (only dim, when given).
     """
@@ -1972,99 +1972,99 @@ def stack(tensors: typing.Any, dim: typing.SupportsInt | typing.SupportsIndex = 
     """
     Stacks tensors along a new dim.
     """
-def std(input: typing.Any, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
+def std(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
     """
     Standard deviation over dim with Bessel's correction (correction=1 by default).
     """
-def sub(input: typing.Any, other: typing.Any, *, alpha: typing.Any = None) -> Tensor:
+def sub(input: Tensor, other: Tensor | float | int | bool, *, alpha: float | int | bool | None = None) -> Tensor:
     """
     input - alpha * other, broadcasting; other is a Tensor or a number.
     """
-def subtract(input: typing.Any, other: typing.Any, *, alpha: typing.Any = None) -> Tensor:
+def subtract(input: Tensor, other: Tensor | float | int | bool, *, alpha: float | int | bool | None = None) -> Tensor:
     """
     Alias of sub.
     """
-def sum(input: typing.Any, dim: typing.Any = None, keepdim: bool = False, *, dtype: typing.Any = None) -> Tensor:
+def sum(input: Tensor, dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
     """
     Sum over dim (all dims when None), keepdim keeps reduced dims as size 1; dtype sets the result dtype.
     """
-def sum_to(grad: typing.Any, shape: typing.Any) -> Tensor:
+def sum_to(grad: Tensor, shape: typing.Any) -> Tensor:
     """
     Sums input down to the given broadcast-compatible shape (the backward of broadcasting).
     """
-def swapaxes(input: typing.Any, dim0: typing.Any, dim1: typing.Any) -> Tensor:
+def swapaxes(input: Tensor, dim0: typing.SupportsIndex, dim1: typing.SupportsIndex) -> Tensor:
     """
     Alias of transpose.
     """
-def swapdims(input: typing.Any, dim0: typing.Any, dim1: typing.Any) -> Tensor:
+def swapdims(input: Tensor, dim0: typing.SupportsIndex, dim1: typing.SupportsIndex) -> Tensor:
     """
     Alias of transpose.
     """
-def t(input: typing.Any) -> Tensor:
+def t(input: Tensor) -> Tensor:
     """
     Transpose of a tensor of at most 2 dims.
     """
-def take_along_dim(input: typing.Any, indices: typing.Any, dim: typing.Any = None) -> Tensor:
+def take_along_dim(input: Tensor, indices: Tensor, dim: typing.SupportsIndex = None) -> Tensor:
     """
     Values of input at indices along dim, the other dims broadcast (gather with broadcasting); no dim: over the flattened input.
     """
-def tan(input: typing.Any) -> Tensor:
+def tan(input: Tensor) -> Tensor:
     """
     Elementwise tangent.
     """
-def tanh(input: typing.Any) -> Tensor:
+def tanh(input: Tensor) -> Tensor:
     """
     Elementwise hyperbolic tangent.
     """
-def tensor(data: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: typing.Any, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     A new tensor copied from data (nested lists, numbers, NumPy arrays); dtype inferred as PyTorch does.
     """
-def threshold_backward(grad_output: typing.Any, input: typing.Any) -> Tensor:
+def threshold_backward(grad_output: Tensor, input: Tensor) -> Tensor:
     """
     ReLU's backward: grad_output where input > threshold, 0 elsewhere.
     """
-def tile(input: typing.Any, dims: typing.Any) -> Tensor:
+def tile(input: Tensor, dims: typing.Any) -> Tensor:
     """
     As repeat, with fewer repeats than dims allowed (they apply to the last dims).
     """
-def topk(input: typing.Any, k: typing.Any, dim: typing.Any = -1, largest: bool = True, sorted: bool = True) -> typing.Any:
+def topk(input: Tensor, k: typing.SupportsIndex, dim: typing.SupportsIndex = -1, largest: bool = True, sorted: bool = True) -> typing.Any:
     """
     (values, indices) of the k largest (largest=False: smallest) elements along dim, in sorted order.
     """
-def transpose(input: typing.Any, dim0: typing.Any, dim1: typing.Any) -> Tensor:
+def transpose(input: Tensor, dim0: typing.SupportsIndex, dim1: typing.SupportsIndex) -> Tensor:
     """
     A view with dims dim0 and dim1 swapped.
     """
-def tril(input: typing.Any, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+def tril(input: Tensor, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
     """
     The lower triangle of the last two dims (elements above `diagonal` zeroed).
     """
-def triu(input: typing.Any, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
+def triu(input: Tensor, diagonal: typing.SupportsInt | typing.SupportsIndex = 0) -> Tensor:
     """
     The upper triangle of the last two dims (elements below `diagonal` zeroed).
     """
-def true_divide(input: typing.Any, other: typing.Any, *, rounding_mode: typing.Any = None) -> Tensor:
+def true_divide(input: Tensor, other: Tensor | float | int | bool, *, rounding_mode: str | None = None) -> Tensor:
     """
     input / other without rounding.
     """
-def trunc(input: typing.Any) -> Tensor:
+def trunc(input: Tensor) -> Tensor:
     """
     Elementwise rounding toward zero.
     """
-def unbind(input: typing.Any, dim: typing.Any = 0) -> tuple:
+def unbind(input: Tensor, dim: typing.SupportsIndex = 0) -> tuple:
     """
     A tuple of the slices along dim, each a view without that dim.
     """
-def unflatten(input: typing.Any, dim: typing.Any, sizes: typing.Any) -> Tensor:
+def unflatten(input: Tensor, dim: typing.SupportsIndex, sizes: typing.Any) -> Tensor:
     """
     dim split into the given sizes (one may be -1).
     """
-def unsqueeze(input: typing.Any, dim: typing.Any) -> Tensor:
+def unsqueeze(input: Tensor, dim: typing.SupportsIndex) -> Tensor:
     """
     Inserts a size-1 dim at dim.
     """
-def var(input: typing.Any, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
+def var(input: Tensor, dim: typing.Any = None, unbiased: typing.Any = None, keepdim: bool = False, *, correction: typing.Any = None) -> Tensor:
     """
     Variance over dim with Bessel's correction (correction=1 by default).
     """
@@ -2072,15 +2072,15 @@ def vstack(tensors: typing.Any) -> Tensor:
     """
     Tensors concatenated vertically, 1-D ones as rows (along dim 0 of at least 2-D views).
     """
-def where(condition: typing.Any, input: typing.Any, other: typing.Any) -> Tensor:
+def where(condition: Tensor, input: Tensor | float | int | bool, other: Tensor | float | int | bool) -> Tensor:
     """
     Elementwise choice: input where condition is true, other elsewhere; either may be a number.
     """
-def zeros(*args, size: typing.Any = None, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def zeros(*args, size: typing.Any = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     A tensor of zeros of the given size.
     """
-def zeros_like(input: typing.Any, *, dtype: typing.Any = None, device: typing.Any = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(input: Tensor, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     zeros with the shape (and by default dtype) of input.
     """

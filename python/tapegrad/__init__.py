@@ -208,7 +208,7 @@ from ._printoptions import set_printoptions
 from .autograd import no_grad, enable_grad, inference_mode, set_grad_enabled
 from . import autograd, cuda, datasets, distributed, profiler, utils, viz
 from . import nn, optim
-from . import accelerator, distributions, multiprocessing
+from . import accelerator, distributions, multiprocessing, return_types
 from .serialization import load, save
 
 float = float32
