@@ -593,6 +593,50 @@ def test_near_overflow_and_subnormal_results(op):
              rtol=2e-6)
 
 
+# Both sides of vector_math::erf's branch at 0.875 and of its clamp at 4, the region where float32
+# erf rounds to ±1, subnormal and huge inputs (x * x overflows), on a dense sweep.
+ERF_SPECIAL = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 1e-45, -1e-40, 1e-30, 0.87499994, 0.875, -0.875, 3.9,
+                        3.92, 3.9999998, 4.0, -4.0, 9.0, 1e19, 1e30, -1e30, 3.4e38, -3.4e38], dtype=np.float32)
+ERF_SWEEP = np.concatenate([np.linspace(-8, 8, 1 << 20, dtype=np.float32), ERF_SPECIAL])
+
+
+def float32_tensor(values, layout):
+    """Contiguous (the vector kernels' path) or strided, every other element of a wider tensor (the loops')."""
+    if layout == "strided":
+        return tg.tensor(np.stack([values, np.zeros_like(values)], axis=-1))[:, 0]
+    return tg.tensor(values)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+def test_float32_erf_within_two_ulp(isa, layout):
+    # Contiguous float32 runs vector_math::erf, strided std::erf. Ulps of the correctly rounded
+    # result, from float64 erf.
+    ours = tg.erf(float32_tensor(ERF_SWEEP, layout)).numpy()
+    reference = torch.erf(torch.tensor(ERF_SWEEP, dtype=torch.float64)).numpy()
+    nan = np.isnan(reference)
+    assert np.array_equal(np.isnan(ours), nan)
+    assert np.array_equal(np.signbit(ours[~nan]), np.signbit(reference[~nan]))  # -0 stays -0
+    ulp = np.spacing(np.abs(reference.astype(np.float32))).astype(np.float64)
+    errors = np.abs(ours.astype(np.float64) - reference) / ulp
+    assert np.nanmax(errors) <= 2, f"{np.nanmax(errors):.2f} ulp at x = {ERF_SWEEP[np.nanargmax(errors)]!r}"
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "strided"])
+@pytest.mark.parametrize("name, op", [("erf", lambda lib, a: lib.erf(a)),
+                                      ("gelu", lambda lib, a: lib.nn.functional.gelu(a))])
+def test_float32_erf_and_gelu_match_torch_on_a_dense_sweep(isa, layout, name, op):
+    # Forward and backward (GELU's gradient takes erf and exp of the input). PyTorch's vectorised
+    # float32 GELU overflows above 1.7e38 (inf at 2e38, nan at +inf); its scalar loop and float64
+    # kernel give x there, as ours do.
+    inputs = ERF_SWEEP[~(ERF_SWEEP > 1e38)] if name == "gelu" else ERF_SWEEP
+    with np.errstate(all="ignore"):
+        check_op(op, inputs=[inputs], dtypes=(tg.float32,), layouts=(layout,))
+    if name == "gelu":
+        large = np.array([2e38, 3.4e38, np.inf], dtype=np.float32)
+        expected = torch.nn.functional.gelu(torch.tensor(large, dtype=torch.float64)).float()
+        assert_close(tg.nn.functional.gelu(float32_tensor(large, layout)), expected, 0, 0)
+
+
 def test_exp_and_sigmoid_near_float32_limits():
     assert tg.full((32,), 88.5).exp()[0].item() == pytest.approx(2.7231e38, rel=1e-4)
     assert tg.full((64,), 88.5)[::2].exp()[0].item() == pytest.approx(2.7231e38, rel=1e-4)

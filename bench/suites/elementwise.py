@@ -16,7 +16,8 @@ def binary(symbol):
     return Case(f"a {symbol} b, 1M float32", torchlike=make, numpy=make_numpy)
 
 
-def unary(name, numpy_function):
+def unary(name, numpy_function=None):
+    """A tensor method; numpy_function None where NumPy has no equivalent (erf)."""
     def make(lib):
         a = lib.rand(SIZE) * 4 - 2
         return getattr(a, name)
@@ -25,7 +26,7 @@ def unary(name, numpy_function):
         a = (np.random.rand(SIZE) * 4 - 2).astype(np.float32)
         return lambda: numpy_function(np, a)
 
-    return Case(f"{name}, 1M float32", torchlike=make, numpy=make_numpy)
+    return Case(f"{name}, 1M float32", torchlike=make, numpy=make_numpy if numpy_function else None)
 
 
 def activation(name, **options):
@@ -39,6 +40,17 @@ def activation(name, **options):
     return Case(f"F.{label}, 1M float32", torchlike=make)
 
 
+def activation_forward_backward(name):
+    """The activation and its input's gradient through autograd.grad (no .grad accumulation timed)."""
+    def make(lib):
+        x = (lib.rand(SIZE) * 8 - 4).requires_grad_()
+        grad = lib.rand(SIZE)
+        function = getattr(lib.nn.functional, name)
+        return lambda: lib.autograd.grad(function(x), (x,), grad)
+
+    return Case(f"F.{name} fwd+bwd, 1M float32", torchlike=make)
+
+
 CASES = [
     binary("+"),
     binary("*"),
@@ -46,7 +58,9 @@ CASES = [
     unary("exp", lambda np, a: np.exp(a)),
     unary("sigmoid", lambda np, a: 1 / (1 + np.exp(-a))),
     unary("tanh", lambda np, a: np.tanh(a)),
+    unary("erf"),
     activation("gelu"),
+    activation_forward_backward("gelu"),
     activation("gelu", approximate="tanh"),
     activation("silu"),
 ]

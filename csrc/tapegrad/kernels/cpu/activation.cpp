@@ -55,11 +55,11 @@ void activation_loop(Activation kind, const cpu::Loop<2>& loop, const Activation
   }
 }
 
-// Contiguous float32 silu and tanh-GELU through the vector kernels of the widest ISA this CPU runs.
+// Contiguous float32 silu and both GELUs through the vector kernels of the widest ISA this CPU runs.
 // False when not applicable.
 bool try_vectorised_activation(Activation kind, const Tensor& out, const Tensor& a) {
   if (a.dtype() != DType::Float32 || !a.is_contiguous() || !out.is_contiguous() || a.sizes() != out.sizes()) return false;
-  if (kind != Activation::Silu && kind != Activation::GeluTanh) return false;
+  if (kind != Activation::Silu && kind != Activation::Gelu && kind != Activation::GeluTanh) return false;
   auto* run = cpu::active_isa() == cpu::Isa::Avx512 ? &cpu::float_activation_contiguous_avx512
               : cpu::active_isa() == cpu::Isa::Avx2 ? &cpu::float_activation_contiguous_avx2
                                                      : &cpu::float_activation_contiguous_baseline;

@@ -189,10 +189,10 @@ Kernel* for_active_isa(Kernel* baseline, Kernel* avx2, Kernel* avx512) {
   }
 }
 
-// Contiguous float32 exp/tanh/sigmoid through the vector kernels. False when not applicable.
+// Contiguous float32 exp/tanh/sigmoid/erf through the vector kernels. False when not applicable.
 bool try_vectorised_float_unary(UnaryOp op, const Tensor& out, const Tensor& a) {
   if (a.dtype() != DType::Float32 || !a.is_contiguous() || !out.is_contiguous() || a.sizes() != out.sizes()) return false;
-  if (op != UnaryOp::Exp && op != UnaryOp::Tanh && op != UnaryOp::Sigmoid) return false;
+  if (op != UnaryOp::Exp && op != UnaryOp::Tanh && op != UnaryOp::Sigmoid && op != UnaryOp::Erf) return false;
   auto* run = for_active_isa(&cpu::float_unary_contiguous_baseline, &cpu::float_unary_contiguous_avx2,
                              &cpu::float_unary_contiguous_avx512);
   const float* in = static_cast<const float*>(a.raw_data());

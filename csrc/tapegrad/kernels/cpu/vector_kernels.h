@@ -26,18 +26,30 @@ inline bool float_unary_contiguous_impl(kernels::UnaryOp op, const float* __rest
     case kernels::UnaryOp::Sigmoid:
       for (int64_t i = 0; i < n; ++i) out[i] = vector_math::sigmoid(in[i]);
       return true;
+    case kernels::UnaryOp::Erf:
+      for (int64_t i = 0; i < n; ++i) out[i] = vector_math::erf(in[i]);
+      return true;
     default:
       return false;
   }
 }
 
-// silu and the tanh GELU; false for the other activations (the caller then uses the generic loop).
+// silu and both GELUs; false for the other activations (the caller then uses the generic loop).
 inline bool float_activation_contiguous_impl(kernels::Activation kind, const float* __restrict in, float* __restrict out,
                                              int64_t n) {
   switch (kind) {
     case kernels::Activation::Silu:
       for (int64_t i = 0; i < n; ++i) out[i] = in[i] * vector_math::sigmoid(in[i]);
       return true;
+    // As activation.cpp's generic loop writes it, so the two agree to erf's rounding.
+    case kernels::Activation::Gelu: {
+      constexpr float sqrt_half = 0.707106781186547524f;
+      for (int64_t i = 0; i < n; ++i) {
+        const float x = in[i];
+        out[i] = x * 0.5f * (1.0f + vector_math::erf(x * sqrt_half));
+      }
+      return true;
+    }
     case kernels::Activation::GeluTanh: {
       constexpr float beta = 0.797884560802865355f, kappa = 0.044715f;  // sqrt(2 / pi)
       for (int64_t i = 0; i < n; ++i) {
