@@ -188,7 +188,8 @@ Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias
 // gradient is that convolution's forward and its weight gradient that convolution's weight gradient
 // with input and output exchanged: the kernels serve as they are. Composing it instead (zeros
 // inserted between the input's elements, padding, a convolution with the flipped weight) multiplies
-// stride^2 - 1 zeros for every value at stride 2 and allocates the dilated input.
+// stride^2 - 1 zeros for every value and allocates the dilated input: forward and backward of
+// 32x16x16x16 -> 8@4x4 stride 2 took 17.9 ms that way against 3.9 ms here (one thread).
 
 namespace {
 
