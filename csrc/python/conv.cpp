@@ -42,6 +42,21 @@ void bind_conv(py::module_& module) {
   }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
      py::arg("padding_same"), py::arg("dilation"), py::arg("groups"));
 
+  module.def("_convolution_transpose", [](TensorArgument input, TensorArgument weight, OptionalTensor bias,
+                                          const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
+                                          const std::vector<int64_t>& output_padding, int64_t groups,
+                                          const std::vector<int64_t>& dilation) {
+    const char* op = stride.size() == 1 ? "conv_transpose1d" : "conv_transpose2d";
+    const Tensor x = to_tensor(input, op, "input"), w = to_tensor(weight, op, "weight");
+    const Tensor b = to_optional_tensor(bias, op, "bias");
+    // The GEMM's work: every input element is multiplied by a kernel's worth of weight.
+    const int64_t work = w.numel() * (x.dim() > 0 ? x.numel() / std::max<int64_t>(x.size(0), 1) : 0);
+    return run_releasing_gil(work, [&] {
+      return convolution_transpose(x, w, b, stride, padding, output_padding, groups, dilation, op);
+    });
+  }, py::arg("input"), py::arg("weight"), py::arg("bias"), py::arg("stride"), py::arg("padding"),
+     py::arg("output_padding"), py::arg("groups"), py::arg("dilation"));
+
   // (output, indices): indices is None for averages.
   module.def("_pool", [](const std::string& name, TensorArgument input, std::vector<int64_t> kernel_size,
                          std::vector<int64_t> stride, std::vector<int64_t> padding, std::vector<int64_t> dilation,

@@ -8,6 +8,8 @@
 #include "tapegrad/autograd/node.h"
 #include "tapegrad/kernels/backend.h"
 #include "tapegrad/ops/copy.h"
+#include "tapegrad/ops/elementwise.h"
+#include "tapegrad/ops/reduce.h"
 #include "tapegrad/ops/view.h"
 
 namespace tg {
@@ -62,6 +64,15 @@ struct ConvolutionBackward final : Node {
   }
   std::string name() const override { return "ConvolutionBackward0"; }
 };
+
+// The input's layout (batched or not) for a convolution with `spatial_dims` spatial dims; an input
+// of any other rank is PyTorch's error.
+ConvShape shape_of(const Tensor& input, int64_t spatial_dims, const char* op) {
+  TG_CHECK(input.dim() == spatial_dims + 1 || input.dim() == spatial_dims + 2, op, "Expected ", spatial_dims + 1,
+           "D (unbatched) or ", spatial_dims + 2, "D (batched) input to ", op, ", but got input of size: ",
+           input.sizes());
+  return ConvShape{spatial_dims, input.dim() == spatial_dims + 2};
+}
 
 std::string dims_text(const DimVector& sizes, int64_t first) {
   std::string text;
@@ -141,13 +152,10 @@ ConvGeometry geometry_of(const Tensor& input, const Tensor& weight, const Tensor
 Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias, const std::vector<int64_t>& stride,
                    ConvPadding padding_kind, const std::vector<int64_t>& padding,
                    const std::vector<int64_t>& dilation, int64_t groups, const char* op) {
-  const int64_t spatial_dims = static_cast<int64_t>(stride.size());
-  TG_CHECK(input.dim() == spatial_dims + 1 || input.dim() == spatial_dims + 2, op, "Expected ", spatial_dims + 1,
-           "D (unbatched) or ", spatial_dims + 2, "D (batched) input to ", op, ", but got input of size: ",
-           input.sizes());
-  const ConvShape shape{spatial_dims, input.dim() == spatial_dims + 2};
+  const ConvShape shape = shape_of(input, static_cast<int64_t>(stride.size()), op);
   const ConvGeometry g =
       geometry_of(input, weight, bias, shape, stride, padding_kind, padding, dilation, groups, op);
+  const int64_t spatial_dims = shape.spatial_dims;
 
   DimVector out_sizes;
   if (shape.batched) out_sizes.push_back(g.batch);
@@ -167,6 +175,155 @@ Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias
     auto node = make_node<ConvolutionBackward>(g, shape, input.sizes(), bias.defined());
     if (weight.requires_grad()) node->save(ConvolutionBackward::Input, input);
     node->save(ConvolutionBackward::Weight, weight);
+    if (bias.defined()) node->connect({&input, &weight, &bias}, {&out});
+    else node->connect({&input, &weight}, {&out});
+  }
+  return out;
+}
+
+// ---- transposed convolution ----------------------------------------------------------------------
+// A transposed convolution is the adjoint of the convolution that maps its output's shape back onto
+// its input's, with the same weight (PyTorch's (C, O / groups, K...) layout is that convolution's
+// (out, in / groups, K...)). So its forward is that convolution's input gradient (col2im), its input
+// gradient is that convolution's forward and its weight gradient that convolution's weight gradient
+// with input and output exchanged: the kernels serve as they are. Composing it instead (zeros
+// inserted between the input's elements, padding, a convolution with the flipped weight) multiplies
+// stride^2 - 1 zeros for every value and allocates the dilated input: forward and backward of
+// 32x16x16x16 -> 8@4x4 stride 2 took 17.9 ms that way against 3.9 ms here (one thread).
+
+namespace {
+
+struct ConvolutionTransposeBackward final : Node {
+  enum Slot { Input, Weight };
+  static constexpr const char* kBackwardOp = "conv_transpose_backward";  // errors and the profiler
+  ConvGeometry geometry;  // of the convolution whose adjoint this is: its input is our output
+  ConvShape shape;
+  DimVector input_sizes;
+  bool has_bias;
+  ConvolutionTransposeBackward(ConvGeometry g, ConvShape s, DimVector sizes, bool bias)
+      : geometry(g), shape(s), input_sizes(std::move(sizes)), has_bias(bias) {}
+
+  TensorList apply(TensorList&& grads) override {
+    if (GradMode::is_enabled())
+      fail<NotImplementedError>(name(), "double backward (create_graph=True) through convolution is not implemented");
+    const Tensor input = saved(Input), weight = saved(Weight);
+    const ConvGeometry& g = geometry;
+    const Tensor weight_4d = contiguous(shape.weight_4d(weight));
+    const Tensor grad = view(contiguous(grads[0]), {g.batch, g.in_channels, g.in_h, g.in_w});
+    Tensor grad_input, grad_weight, grad_bias;
+    if (needs_input_grad(0)) {
+      grad_input =
+          Tensor::empty({g.batch, g.out_channels, g.out_h, g.out_w}, weight.dtype(), weight.device(), kBackwardOp);
+      kernels::backend(kBackwardOp, grad_input, grad, weight_4d)->conv2d(grad_input, grad, weight_4d, Tensor(), g);
+      grad_input = view(grad_input, input_sizes);
+    }
+    if (needs_input_grad(1)) {
+      // The convolution's weight gradient: its output gradient is our input, its input our grad.
+      const Tensor input_4d = contiguous(shape.input_4d(input));
+      grad_weight = Tensor::empty(weight_4d.sizes(), weight.dtype(), weight.device(), kBackwardOp);
+      kernels::backend(kBackwardOp, grad_weight, input_4d, grad, weight_4d)
+          ->conv2d_backward(Tensor(), grad_weight, Tensor(), input_4d, grad, weight_4d, g);
+      grad_weight = view(grad_weight, weight.sizes());
+    }
+    if (!has_bias) return {grad_input, grad_weight};
+    if (needs_input_grad(2)) grad_bias = sum(grad, {0, 2, 3});
+    return {grad_input, grad_weight, grad_bias};
+  }
+  std::string name() const override { return "ConvolutionBackward0"; }
+};
+
+// Checks the arguments as PyTorch does (its messages, with the op named) and fills the geometry of
+// the convolution whose adjoint the transposed one is.
+ConvGeometry transpose_geometry_of(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                                   const ConvShape& shape, const std::vector<int64_t>& stride,
+                                   const std::vector<int64_t>& padding, const std::vector<int64_t>& output_padding,
+                                   int64_t groups, const std::vector<int64_t>& dilation, const char* op) {
+  const auto spatial = static_cast<size_t>(shape.spatial_dims);
+  TG_CHECK(weight.dim() == shape.spatial_dims + 2, op, "expected a ", shape.spatial_dims + 2,
+           "-D weight, got shape ", weight.sizes());
+  TG_CHECK(stride.size() == spatial && padding.size() == spatial && output_padding.size() == spatial &&
+               dilation.size() == spatial,
+           op, "expected stride, padding, output_padding and dilation of ", spatial, " values each");
+  for (size_t d = 0; d < spatial; ++d) {
+    TG_CHECK(stride[d] > 0, op, "non-positive stride is not supported, got stride ", stride[d]);
+    TG_CHECK(dilation[d] > 0, op, "dilation should be greater than zero, got dilation ", dilation[d]);
+    TG_CHECK(padding[d] >= 0, op, "negative padding is not supported, got padding ", padding[d]);
+    TG_CHECK(output_padding[d] >= 0, op, "negative output_padding is not supported, got output_padding ",
+             output_padding[d]);
+    TG_CHECK(output_padding[d] < stride[d] || output_padding[d] < dilation[d], op,
+             "output padding must be smaller than either stride or dilation, but got output_padding ",
+             output_padding[d], ", stride ", stride[d], " and dilation ", dilation[d], " (input ", input.sizes(),
+             ", weight ", weight.sizes(), ")");
+  }
+  TG_CHECK(groups > 0, op, "non-positive groups is not supported, got groups ", groups);
+  TG_CHECK(input.dtype() == weight.dtype() && (!bias.defined() || bias.dtype() == input.dtype()), op,
+           "expected input (", dtype_name(input.dtype()), "), weight (", dtype_name(weight.dtype()),
+           ") and bias to have the same dtype");
+  TG_CHECK_TYPE(is_floating(input.dtype()), op, "not implemented for dtype ", dtype_name(input.dtype()));
+  const int64_t batch_dim = shape.batched ? 1 : 0;
+  const int64_t in_channels = input.size(batch_dim), out_channels = weight.size(1) * groups;
+  TG_CHECK(weight.size(0) % groups == 0, op, "Given groups=", groups, ", expected weight to be divisible by ",
+           groups, " at dimension 0, but got weight of size ", weight.sizes(), " instead");
+  TG_CHECK(weight.size(0) == in_channels, op, "Given transposed=1, weight of size ", weight.sizes(),
+           ", expected input", input.sizes(), " to have ", weight.size(0), " channels, but got ", in_channels,
+           " channels instead");
+  TG_CHECK(!bias.defined() || (bias.dim() == 1 && bias.size(0) == out_channels), op,
+           "Given transposed=1, weight of size ", weight.sizes(), ", expected bias to be 1-dimensional with ",
+           out_channels, " elements, but got bias of size ", bias.sizes(), " instead");
+
+  int64_t in_size[2] = {1, 1}, kernel[2] = {1, 1}, out_size[2] = {1, 1}, pads[2] = {0, 0};
+  int64_t strides[2] = {1, 1}, dilations[2] = {1, 1};
+  DimVector input_sizes, output_sizes;
+  for (size_t d = 0; d < spatial; ++d) {
+    const size_t k = d + 2 - spatial;  // the 1-D op's one dim is the width
+    const int64_t size = input.size(batch_dim + 1 + static_cast<int64_t>(d));
+    kernel[k] = weight.size(2 + static_cast<int64_t>(d));
+    in_size[k] = size;
+    out_size[k] = (size - 1) * stride[d] - 2 * padding[d] + dilation[d] * (kernel[k] - 1) + output_padding[d] + 1;
+    pads[k] = padding[d];
+    strides[k] = stride[d];
+    dilations[k] = dilation[d];
+    input_sizes.push_back(size);
+    output_sizes.push_back(out_size[k]);
+  }
+  for (size_t d = 0; d < spatial; ++d)
+    TG_CHECK(output_sizes[d] > 0, op, "Given input size per channel: ", dims_text(input_sizes, 0),
+             ". Calculated output size per channel: ", dims_text(output_sizes, 0), ". Output size is too small (input ",
+             input.sizes(), ", weight ", weight.sizes(), ")");
+  // Our output is that convolution's input, our input its output.
+  return ConvGeometry{shape.batched ? input.size(0) : 1, out_channels, in_channels, groups,
+                      out_size[0], out_size[1], kernel[0], kernel[1], in_size[0], in_size[1],
+                      strides[0], strides[1], pads[0], pads[1], dilations[0], dilations[1]};
+}
+
+}  // namespace
+
+Tensor convolution_transpose(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                             const std::vector<int64_t>& stride, const std::vector<int64_t>& padding,
+                             const std::vector<int64_t>& output_padding, int64_t groups,
+                             const std::vector<int64_t>& dilation, const char* op) {
+  const ConvShape shape = shape_of(input, static_cast<int64_t>(stride.size()), op);
+  const ConvGeometry g =
+      transpose_geometry_of(input, weight, bias, shape, stride, padding, output_padding, groups, dilation, op);
+  DimVector out_sizes;
+  if (shape.batched) out_sizes.push_back(g.batch);
+  out_sizes.push_back(g.in_channels);
+  if (shape.spatial_dims == 2) out_sizes.push_back(g.in_h);
+  out_sizes.push_back(g.in_w);
+  Tensor out = Tensor::empty(out_sizes, input.dtype(), input.device(), op);
+  {
+    NoGradGuard no_grad;  // the views and the bias's add are this op's plumbing, not graph nodes
+    Tensor out_4d = view(out, {g.batch, g.in_channels, g.in_h, g.in_w});
+    const Tensor input_4d = contiguous(shape.input_4d(input));
+    const Tensor weight_4d = contiguous(shape.weight_4d(weight));
+    kernels::backend(op, out_4d, input_4d, weight_4d)
+        ->conv2d_backward(out_4d, Tensor(), Tensor(), input_4d, Tensor(), weight_4d, g);
+    if (bias.defined()) add_(out_4d, view(bias, {1, g.in_channels, 1, 1}));
+  }
+  if (needs_grad(input, weight) || (bias.defined() && needs_grad(bias))) {
+    auto node = make_node<ConvolutionTransposeBackward>(g, shape, input.sizes(), bias.defined());
+    if (weight.requires_grad()) node->save(ConvolutionTransposeBackward::Input, input);
+    node->save(ConvolutionTransposeBackward::Weight, weight);
     if (bias.defined()) node->connect({&input, &weight, &bias}, {&out});
     else node->connect({&input, &weight}, {&out});
   }

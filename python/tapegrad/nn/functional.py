@@ -9,7 +9,8 @@ from .. import _C
 
 __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "dropout", "one_hot", "flatten",
            "mse_loss", "l1_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "conv1d", "conv2d",
+           "binary_cross_entropy_with_logits", "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "pad",
+           "unfold", "fold",
            "max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
            "adaptive_max_pool2d", "embedding",
            "batch_norm", "layer_norm", "group_norm", "rms_norm", "normalize", "dropout1d", "dropout2d",
@@ -32,11 +33,12 @@ def linear(input, weight, bias=None):
     return _core("linear")(input, weight, bias)
 
 
-def _tuple(value, n, name):
+def _tuple(value, n, name, op=None):
     """An int or a sequence of n ints as a list of n ints, as PyTorch's conv arguments take them."""
     values = [value] * n if isinstance(value, int) else list(value)
     if len(values) != n:
-        raise RuntimeError(f"[conv{n}d] expected {name} to be a single integer or a list of {n} integers, got {value!r}")
+        raise RuntimeError(f"[{op or f'conv{n}d'}] expected {name} to be a single integer or a list of {n} integers, "
+                           f"got {value!r}")
     return values
 
 
@@ -58,6 +60,24 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution over (N, C, H, W) or (C, H, W), any input strides (channels-last included)."""
     return _convolution(2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def _conv_transpose(n, input, weight, bias, stride, padding, output_padding, groups, dilation):
+    op = f"conv_transpose{n}d"
+    return _C._convolution_transpose(input, weight, bias, _tuple(stride, n, "stride", op),
+                                     _tuple(padding, n, "padding", op), _tuple(output_padding, n, "output_padding", op),
+                                     groups, _tuple(dilation, n, "dilation", op))
+
+
+def conv_transpose1d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """1-D transposed convolution (conv1d's adjoint) over (N, C, L) or (C, L), weight (C, O / groups, K)."""
+    return _conv_transpose(1, input, weight, bias, stride, padding, output_padding, groups, dilation)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
+    """2-D transposed convolution (conv2d's adjoint) over (N, C, H, W) or (C, H, W), weight (C, O / groups, KH, KW);
+    it runs on conv2d's input-gradient (col2im) kernel, with no zeros inserted between the input's elements."""
+    return _conv_transpose(2, input, weight, bias, stride, padding, output_padding, groups, dilation)
 
 
 def _max_pool(n, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices):
@@ -603,5 +623,6 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
                                                 _reduction(size_average, reduce, reduction))
 
 
-# Composed of the functions above, so imported last (attention.py imports this module).
+# Composed of the functions above, so imported last (attention.py and padding.py import this module).
 from .attention import scaled_dot_product_attention  # noqa: E402
+from .padding import fold, pad, unfold  # noqa: E402
