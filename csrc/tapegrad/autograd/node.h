@@ -212,8 +212,9 @@ class AccumulateGrad final : public Node {
   // The one way around the engine's buffers: a formula whose gradient for the input behind `edge`
   // is a product can add it onto that leaf's existing .grad itself (a GEMM with beta = 1), instead
   // of returning a fresh gradient-sized tensor for apply() to add_. In a gradient-accumulation loop
-  // (784-128-10 MLP, 4 micro-batches a step, one thread) that saves 21 µs of 60 per micro-batch at
-  // batch 1 and 24 of 207 at batch 32. `add_into(grad)` does the writing and may decline (a layout
+  // (784-128-10 MLP, 4 micro-batches a step, one thread, bench/grad_accumulation.py) it takes a
+  // micro-batch from 77-82 µs to 52-58 at batch 1 and from 226-229 to 191-210 at batch 32 (three
+  // runs each way, back to back). `add_into(grad)` does the writing and may decline (a layout
   // it cannot write). Taken only where nobody could tell the difference: during backward() (never
   // grad()) without create_graph, `edge` the sink's only edge, .grad already there, shaped and
   // typed as the leaf and not requiring grad, and no leaf hooks to show the gradient to; the
