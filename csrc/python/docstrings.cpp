@@ -277,7 +277,7 @@ const char* docstring(std::string_view name) {
       {"long", "An int64 copy (self when already int64)."},
       {"int", "An int32 copy (self when already int32)."},
       {"bool", "A bool copy (self when already bool)."},
-      {"scatter", "A copy of self with src's elements (or value) written along dim at the places index names: out[i][index[i][j]] = src[i][j] for dim=1. reduce='add' sums instead (no gradient, as PyTorch's)."},
+      {"scatter", "A copy of self with src's elements (or value) written along dim at the places index names: `out[i][index[i][j]] = src[i][j]` for dim=1. reduce='add' sums instead (no gradient, as PyTorch's)."},
       {"scatter_", "In-place scatter: src (or value) written into self along dim at the places index names."},
       {"scatter_add", "A copy of self with src's elements added along dim at the places index names; repeated places sum."},
       {"scatter_add_", "In-place scatter_add: src's elements added into self along dim at the places index names."},

@@ -870,7 +870,7 @@ class Tensor:
         """
     def scatter(self, dim: typing.SupportsIndex, index: Tensor, src: typing.Any = None, *, value: typing.Any = None, reduce: typing.Any = None) -> Tensor:
         """
-        A copy of self with src's elements (or value) written along dim at the places index names: out[i][index[i][j]] = src[i][j] for dim=1. reduce='add' sums instead (no gradient, as PyTorch's).
+        A copy of self with src's elements (or value) written along dim at the places index names: `out[i][index[i][j]] = src[i][j]` for dim=1. reduce='add' sums instead (no gradient, as PyTorch's).
         """
     def scatter_(self, dim: typing.SupportsIndex, index: Tensor, src: typing.Any = None, *, value: typing.Any = None, reduce: typing.Any = None) -> Tensor:
         """
@@ -1904,7 +1904,7 @@ def rsqrt(input: Tensor) -> Tensor:
     """
 def scatter(input: Tensor, dim: typing.SupportsIndex, index: Tensor, src: typing.Any = None, *, value: typing.Any = None, reduce: typing.Any = None) -> Tensor:
     """
-    A copy of self with src's elements (or value) written along dim at the places index names: out[i][index[i][j]] = src[i][j] for dim=1. reduce='add' sums instead (no gradient, as PyTorch's).
+    A copy of self with src's elements (or value) written along dim at the places index names: `out[i][index[i][j]] = src[i][j]` for dim=1. reduce='add' sums instead (no gradient, as PyTorch's).
     """
 def scatter_add(input: Tensor, dim: typing.SupportsInt | typing.SupportsIndex, index: Tensor, src: Tensor) -> Tensor:
     """
