@@ -363,3 +363,13 @@ def test_conv_transpose_module_bad_arguments():
         nn.ConvTranspose2d(4, 6, 3, padding_mode="reflect")
     with pytest.raises(ValueError, match="out_channels must be divisible by groups"):
         nn.ConvTranspose2d(4, 6, 3, groups=4)
+
+
+@pytest.mark.parametrize("mode, values, pad", [("replicate", [1., 2.], (2, -3)), ("reflect", [1., 2., 3.], (2, -4)),
+                                               ("replicate", [1., 2.], (-3, 2)), ("reflect", [1., 2., 3.], (-4, 2))])
+def test_border_pad_where_the_crop_on_one_side_exceeds_the_pad_on_the_other(mode, values, pad):
+    ours, theirs = tg.tensor([[values]], requires_grad=True), torch.tensor([[values]], requires_grad=True)
+    result, expected = tg.nn.functional.pad(ours, pad, mode), torch.nn.functional.pad(theirs, pad, mode=mode)
+    result.sum().backward()
+    expected.sum().backward()
+    assert result.tolist() == expected.tolist() and ours.grad.tolist() == theirs.grad.tolist()

@@ -35,6 +35,8 @@ def test_tensor_number_dtype_and_device_parameters_are_typed():
     untyped = sorted(set(re.findall(r"\b((?:input|other|dtype|device|generator|alpha|index|target): typing\.Any)",
                                     committed)))
     assert not untyped, f"parameters shown as typing.Any: {untyped} (use the types in csrc/python/arguments.h)"
+    assert "numpy.dtype" not in committed, "a dtype parameter names NumPy's dtype instead of tapegrad's"
+    assert not re.search(r"SupportsIndex = None", committed), "a parameter defaulting to None does not admit None"
 
 
 def _editor(code):

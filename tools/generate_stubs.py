@@ -22,9 +22,11 @@ def generate() -> str:
         subprocess.run([sys.executable, "-m", "pybind11_stubgen", "--exit-code", "-o", folder, "tapegrad._C"],
                        check=True, capture_output=True, text=True)
         stubs = (pathlib.Path(folder) / "tapegrad" / "_C.pyi").read_text()
-    # pybind11-stubgen's FixNumpyDtype reads every annotation named `dtype` as NumPy's, our own
-    # class's `self` included; a method's self needs no annotation.
-    return re.sub(r"\(self: numpy\.dtype\[typing\.Any\]", "(self", stubs)
+    # pybind11-stubgen's FixNumpyDtype reads every annotation named `dtype` as NumPy's: ours (the
+    # dtype parameters, the dtype class's own self). No binding takes a NumPy dtype.
+    stubs = stubs.replace("(self: numpy.dtype[typing.Any]", "(self").replace("numpy.dtype[typing.Any]", "dtype")
+    # A parameter whose default is None takes None; the Dim and Integer hints of arguments.h leave it out.
+    return re.sub(r": typing\.SupportsIndex = None\b", ": typing.SupportsIndex | None = None", stubs)
 
 
 def main() -> None:

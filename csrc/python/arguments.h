@@ -84,6 +84,7 @@ TG_ARGUMENT_HINT(OptionalNumber, "float | int | bool | None");
 TG_ARGUMENT_HINT(Dim, "typing.SupportsIndex");
 TG_ARGUMENT_HINT(Integer, "typing.SupportsIndex");
 TG_ARGUMENT_HINT(OptionalInteger, "typing.SupportsIndex | None");
+TG_ARGUMENT_HINT(DimOrTensor, "typing.SupportsIndex | tapegrad._C.Tensor | None");  // max(dim) or max(other)
 TG_ARGUMENT_HINT(OptionalDims, "typing.SupportsIndex | collections.abc.Sequence[typing.SupportsIndex] | None");
 TG_ARGUMENT_HINT(Shape, "collections.abc.Sequence[typing.SupportsIndex]");
 TG_ARGUMENT_HINT(Tensors, "collections.abc.Sequence[tapegrad._C.Tensor]");

@@ -75,7 +75,7 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
     const WholeFn whole = is_max ? static_cast<WholeFn>(max) : static_cast<WholeFn>(min);
     const PairFn elementwise = is_max ? maximum : minimum;
     const DimFn along = is_max ? static_cast<DimFn>(max) : static_cast<DimFn>(min);
-    both(name, [=](const Tensor& self, Dim dim, bool keepdim) -> py::object {
+    both(name, [=](const Tensor& self, DimOrTensor dim, bool keepdim) -> py::object {
       if (dim.is_none()) return py::cast(call_releasing_gil(whole, self));
       if (is_tensor(dim)) return py::cast(call_releasing_gil(elementwise, self, as_tensor(dim)));
       const ValuesIndices result = call_releasing_gil(along, self, to_dim(dim, name), keepdim);
@@ -85,7 +85,7 @@ void bind_reduce(py::module_& module, TensorClass& tensor) {
   using ArgFn = Tensor (*)(const Tensor&, std::optional<int64_t>, bool);
   for (auto [name, function] : {std::pair{"argmax", static_cast<ArgFn>(argmax)},
                                 std::pair{"argmin", static_cast<ArgFn>(argmin)}}) {
-    both(name, [name = name, function = function](const Tensor& self, Dim dim, bool keepdim) {
+    both(name, [name = name, function = function](const Tensor& self, OptionalInteger dim, bool keepdim) {
       const std::optional<int64_t> axis = dim.is_none() ? std::nullopt : std::optional<int64_t>(to_dim(dim, name));
       return call_releasing_gil(function, self, axis, keepdim);
     }, py::arg("dim") = py::none(), py::arg("keepdim") = false);

@@ -76,7 +76,7 @@ class Tensor:
         """
         self + other.
         """
-    def __array__(self, dtype: numpy.dtype[typing.Any] | type | None = None, copy: typing.Any = None) -> typing.Any:
+    def __array__(self, dtype: dtype | type | None = None, copy: typing.Any = None) -> typing.Any:
         """
         A NumPy array of the tensor's data.
         """
@@ -307,11 +307,11 @@ class Tensor:
         """
         True when some element is nonzero, overall or along dim.
         """
-    def argmax(self, dim: typing.SupportsIndex = None, keepdim: bool = False) -> Tensor:
+    def argmax(self, dim: typing.SupportsIndex | None = None, keepdim: bool = False) -> Tensor:
         """
         Index of the maximum, flattened or along dim.
         """
-    def argmin(self, dim: typing.SupportsIndex = None, keepdim: bool = False) -> Tensor:
+    def argmin(self, dim: typing.SupportsIndex | None = None, keepdim: bool = False) -> Tensor:
         """
         Index of the minimum, flattened or along dim.
         """
@@ -319,7 +319,7 @@ class Tensor:
         """
         The indices that sort input along dim (as sort(...).indices).
         """
-    def as_strided(self, size: typing.Any, stride: typing.Any, storage_offset: typing.SupportsIndex = None) -> Tensor:
+    def as_strided(self, size: typing.Any, stride: typing.Any, storage_offset: typing.SupportsIndex | None = None) -> Tensor:
         """
         A view with the given sizes, strides and storage offset; no bounds beyond the storage are allowed.
         """
@@ -411,11 +411,11 @@ class Tensor:
         """
         Raises: tapegrad has no CUDA backend.
         """
-    def cumprod(self, dim: typing.SupportsIndex, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+    def cumprod(self, dim: typing.SupportsIndex, *, dtype: dtype | type | None = None) -> Tensor:
         """
         Running product along dim; the gradient is exact where the input holds zeros.
         """
-    def cumsum(self, dim: typing.SupportsIndex, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+    def cumsum(self, dim: typing.SupportsIndex, *, dtype: dtype | type | None = None) -> Tensor:
         """
         Running sum along dim; integer and bool inputs sum in int64 unless dtype= is given.
         """
@@ -632,7 +632,7 @@ class Tensor:
         """
         Elementwise base-2 logarithm.
         """
-    def log_softmax(self, dim: typing.SupportsIndex, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+    def log_softmax(self, dim: typing.SupportsIndex, dtype: dtype | type | None = None) -> Tensor:
         """
         log(softmax(input)) along dim, computed stably.
         """
@@ -680,7 +680,7 @@ class Tensor:
         """
         Matrix product with NumPy broadcasting rules (vector, matrix and batched operands).
         """
-    def max(self, dim: typing.SupportsIndex = None, keepdim: bool = False) -> typing.Any:
+    def max(self, dim: typing.SupportsIndex | Tensor | None = None, keepdim: bool = False) -> typing.Any:
         """
         Maximum of all elements, or (values, indices) along dim, or the elementwise maximum with a tensor.
         """
@@ -688,11 +688,11 @@ class Tensor:
         """
         Elementwise maximum of two tensors, broadcasting.
         """
-    def mean(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+    def mean(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: dtype | type | None = None) -> Tensor:
         """
         Mean over dim (all dims when None); floating dtypes only.
         """
-    def min(self, dim: typing.SupportsIndex = None, keepdim: bool = False) -> typing.Any:
+    def min(self, dim: typing.SupportsIndex | Tensor | None = None, keepdim: bool = False) -> typing.Any:
         """
         Minimum of all elements, or (values, indices) along dim, or the elementwise minimum with a tensor.
         """
@@ -756,23 +756,23 @@ class Tensor:
         """
         Number of elements.
         """
-    def new_empty(self, *args, size: typing.Any = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+    def new_empty(self, *args, size: typing.Any = None, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
         """
         An uninitialised tensor of the given size, with self's dtype and device unless given.
         """
-    def new_full(self, size: typing.Any, fill_value: typing.Any, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+    def new_full(self, size: typing.Any, fill_value: typing.Any, *, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
         """
         A tensor of the given size filled with fill_value, with self's dtype and device unless given.
         """
-    def new_ones(self, *args, size: typing.Any = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+    def new_ones(self, *args, size: typing.Any = None, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
         """
         A tensor of ones of the given size, with self's dtype and device unless given.
         """
-    def new_tensor(self, data: typing.Any, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+    def new_tensor(self, data: typing.Any, *, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
         """
         A new tensor (a copy, without history) from data, with self's dtype and device unless given.
         """
-    def new_zeros(self, *args, size: typing.Any = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+    def new_zeros(self, *args, size: typing.Any = None, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
         """
         A tensor of zeros of the given size, with self's dtype and device unless given.
         """
@@ -780,7 +780,7 @@ class Tensor:
         """
         Indices of the nonzero elements, one row per element.
         """
-    def norm(self, p: typing.Any = 'fro', dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+    def norm(self, p: typing.Any = 'fro', dim: typing.Any = None, keepdim: bool = False, *, dtype: dtype | type | None = None) -> Tensor:
         """
         The vector p-norm over dim (all elements when None): p = 2 ('fro'), 1, inf, -inf, 0 or any number.
         """
@@ -804,7 +804,7 @@ class Tensor:
         """
         input ** exponent; either may be a number (not both).
         """
-    def prod(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+    def prod(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: dtype | type | None = None) -> Tensor:
         """
         Product over dim (all dims when None).
         """
@@ -910,11 +910,11 @@ class Tensor:
         """
         Elementwise hyperbolic sine.
         """
-    def size(self, dim: typing.SupportsIndex = None) -> typing.Any:
+    def size(self, dim: typing.SupportsIndex | None = None) -> typing.Any:
         """
         The sizes as a Size, or the size of dim.
         """
-    def softmax(self, dim: typing.SupportsIndex, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+    def softmax(self, dim: typing.SupportsIndex, dtype: dtype | type | None = None) -> Tensor:
         """
         Softmax along dim.
         """
@@ -950,7 +950,7 @@ class Tensor:
         """
         The offset of the first element in the storage, in elements.
         """
-    def stride(self, dim: typing.SupportsIndex = None) -> typing.Any:
+    def stride(self, dim: typing.SupportsIndex | None = None) -> typing.Any:
         """
         The strides in elements, or the stride of dim.
         """
@@ -966,7 +966,7 @@ class Tensor:
         """
         Alias of sub.
         """
-    def sum(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+    def sum(self, dim: typing.Any = None, keepdim: bool = False, *, dtype: dtype | type | None = None) -> Tensor:
         """
         Sum over dim (all dims when None), keepdim keeps reduced dims as size 1; dtype sets the result dtype.
         """
@@ -982,7 +982,7 @@ class Tensor:
         """
         Transpose of a tensor of at most 2 dims.
         """
-    def take_along_dim(self, indices: Tensor, dim: typing.SupportsIndex = None) -> Tensor:
+    def take_along_dim(self, indices: Tensor, dim: typing.SupportsIndex | None = None) -> Tensor:
         """
         Values of input at indices along dim, the other dims broadcast (gather with broadcasting); no dim: over the flattened input.
         """
@@ -998,7 +998,7 @@ class Tensor:
         """
         As repeat, with fewer repeats than dims allowed (they apply to the last dims).
         """
-    def to(self, *args, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, non_blocking: typing.Any = False, copy: typing.Any = None) -> Tensor:
+    def to(self, *args, dtype: dtype | type | None = None, device: device | str | None = None, non_blocking: typing.Any = False, copy: typing.Any = None) -> Tensor:
         """
         A tensor of the given dtype (and device; only 'cpu' exists): self when nothing changes.
         """
@@ -1030,7 +1030,7 @@ class Tensor:
         """
         Elementwise rounding toward zero.
         """
-    def type(self, dtype: numpy.dtype[typing.Any] | type | None = None) -> typing.Any:
+    def type(self, dtype: dtype | type | None = None) -> typing.Any:
         """
         The type name (no argument), or a copy converted to the given dtype.
         """
@@ -1288,7 +1288,7 @@ def _cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None, 
     ...
 def _detected_cpu_isa() -> str:
     ...
-def _dtype_of(arg0: numpy.dtype[typing.Any] | type | None) -> typing.Any:
+def _dtype_of(arg0: dtype | type | None) -> typing.Any:
     ...
 def _embedding(weight: Tensor | None, indices: typing.Any, padding_idx: typing.SupportsInt | typing.SupportsIndex, scale_grad_by_freq: bool) -> Tensor:
     ...
@@ -1394,15 +1394,15 @@ def any(input: Tensor, dim: typing.Any = None, keepdim: bool = False) -> Tensor:
     """
     True when some element is nonzero, overall or along dim.
     """
-def arange(start: typing.Any, end: typing.Any = None, step: typing.Any = 1, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def arange(start: typing.Any, end: typing.Any = None, step: typing.Any = 1, *, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     Values from start to end (exclusive) in steps of step.
     """
-def argmax(input: Tensor, dim: typing.SupportsIndex = None, keepdim: bool = False) -> Tensor:
+def argmax(input: Tensor, dim: typing.SupportsIndex | None = None, keepdim: bool = False) -> Tensor:
     """
     Index of the maximum, flattened or along dim.
     """
-def argmin(input: Tensor, dim: typing.SupportsIndex = None, keepdim: bool = False) -> Tensor:
+def argmin(input: Tensor, dim: typing.SupportsIndex | None = None, keepdim: bool = False) -> Tensor:
     """
     Index of the minimum, flattened or along dim.
     """
@@ -1410,7 +1410,7 @@ def argsort(input: Tensor, dim: typing.SupportsIndex = -1, descending: bool = Fa
     """
     The indices that sort input along dim (as sort(...).indices).
     """
-def as_tensor(data: typing.Any, dtype: numpy.dtype[typing.Any] | type | None = None, *, device: device | str | None = None) -> Tensor:
+def as_tensor(data: typing.Any, dtype: dtype | type | None = None, *, device: device | str | None = None) -> Tensor:
     """
     data as a tensor, sharing memory with a Tensor or NumPy array of the right dtype when it can.
     """
@@ -1486,11 +1486,11 @@ def cosh(input: Tensor) -> Tensor:
     """
     Elementwise hyperbolic cosine.
     """
-def cumprod(input: Tensor, dim: typing.SupportsIndex, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+def cumprod(input: Tensor, dim: typing.SupportsIndex, *, dtype: dtype | type | None = None) -> Tensor:
     """
     Running product along dim; the gradient is exact where the input holds zeros.
     """
-def cumsum(input: Tensor, dim: typing.SupportsIndex, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+def cumsum(input: Tensor, dim: typing.SupportsIndex, *, dtype: dtype | type | None = None) -> Tensor:
     """
     Running sum along dim; integer and bool inputs sum in int64 unless dtype= is given.
     """
@@ -1518,11 +1518,11 @@ def einsum(equation: str, *args) -> Tensor:
     """
     Einstein summation over the operands, as torch.einsum (equation string first).
     """
-def empty(*args, size: typing.Any = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def empty(*args, size: typing.Any = None, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     An uninitialised tensor of the given size.
     """
-def empty_like(input: Tensor, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def empty_like(input: Tensor, *, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     empty with the shape (and by default dtype) of input.
     """
@@ -1550,7 +1550,7 @@ def expm1(input: Tensor) -> Tensor:
     """
     Elementwise e**x - 1, accurate near 0.
     """
-def eye(n: typing.SupportsIndex, m: typing.SupportsIndex = None, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def eye(n: typing.SupportsIndex, m: typing.SupportsIndex | None = None, *, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     An n x m identity matrix.
     """
@@ -1590,11 +1590,11 @@ def from_numpy(ndarray: typing.Any) -> Tensor:
     """
     A tensor sharing memory with a NumPy array.
     """
-def full(size: typing.Any, fill_value: typing.Any, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def full(size: typing.Any, fill_value: typing.Any, *, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     A tensor of the given size filled with fill_value.
     """
-def full_like(input: Tensor, fill_value: typing.Any, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def full_like(input: Tensor, fill_value: typing.Any, *, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     full with the shape (and by default dtype) of input.
     """
@@ -1682,7 +1682,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """
     input @ weight.T + bias, as torch.nn.functional.linear.
     """
-def linspace(start: typing.SupportsFloat | typing.SupportsIndex, end: typing.SupportsFloat | typing.SupportsIndex, steps: typing.SupportsIndex, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def linspace(start: typing.SupportsFloat | typing.SupportsIndex, end: typing.SupportsFloat | typing.SupportsIndex, steps: typing.SupportsIndex, *, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     steps values evenly spaced from start to end (inclusive).
     """
@@ -1702,7 +1702,7 @@ def log2(input: Tensor) -> Tensor:
     """
     Elementwise base-2 logarithm.
     """
-def log_softmax(input: Tensor, dim: typing.SupportsIndex, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+def log_softmax(input: Tensor, dim: typing.SupportsIndex, dtype: dtype | type | None = None) -> Tensor:
     """
     log(softmax(input)) along dim, computed stably.
     """
@@ -1746,7 +1746,7 @@ def matmul(input: Tensor, other: Tensor) -> Tensor:
     """
     Matrix product with NumPy broadcasting rules (vector, matrix and batched operands).
     """
-def max(input: Tensor, dim: typing.SupportsIndex = None, keepdim: bool = False) -> typing.Any:
+def max(input: Tensor, dim: typing.SupportsIndex | Tensor | None = None, keepdim: bool = False) -> typing.Any:
     """
     Maximum of all elements, or (values, indices) along dim, or the elementwise maximum with a tensor.
     """
@@ -1754,7 +1754,7 @@ def maximum(input: Tensor, other: Tensor) -> Tensor:
     """
     Elementwise maximum of two tensors, broadcasting.
     """
-def mean(input: Tensor, dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+def mean(input: Tensor, dim: typing.Any = None, keepdim: bool = False, *, dtype: dtype | type | None = None) -> Tensor:
     """
     Mean over dim (all dims when None); floating dtypes only.
     """
@@ -1762,7 +1762,7 @@ def meshgrid(*args, indexing: typing.Any = None) -> tuple:
     """
     Coordinate grids from 1-D tensors, as expanded views; indexing 'ij' (matrix) or 'xy' (Cartesian).
     """
-def min(input: Tensor, dim: typing.SupportsIndex = None, keepdim: bool = False) -> typing.Any:
+def min(input: Tensor, dim: typing.SupportsIndex | Tensor | None = None, keepdim: bool = False) -> typing.Any:
     """
     Minimum of all elements, or (values, indices) along dim, or the elementwise minimum with a tensor.
     """
@@ -1818,15 +1818,15 @@ def nonzero(input: Tensor, *, as_tuple: bool = False) -> typing.Any:
     """
     Indices of the nonzero elements, one row per element.
     """
-def norm(input: Tensor, p: typing.Any = 'fro', dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+def norm(input: Tensor, p: typing.Any = 'fro', dim: typing.Any = None, keepdim: bool = False, *, dtype: dtype | type | None = None) -> Tensor:
     """
     The vector p-norm over dim (all elements when None): p = 2 ('fro'), 1, inf, -inf, 0 or any number.
     """
-def ones(*args, size: typing.Any = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def ones(*args, size: typing.Any = None, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     A tensor of ones of the given size.
     """
-def ones_like(input: Tensor, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def ones_like(input: Tensor, *, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     ones with the shape (and by default dtype) of input.
     """
@@ -1838,35 +1838,35 @@ def pow(input: Tensor | float | int | bool, exponent: Tensor | float | int | boo
     """
     input ** exponent; either may be a number (not both).
     """
-def prod(input: Tensor, dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+def prod(input: Tensor, dim: typing.Any = None, keepdim: bool = False, *, dtype: dtype | type | None = None) -> Tensor:
     """
     Product over dim (all dims when None).
     """
-def rand(*args, size: typing.Any = None, generator: Generator | None = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def rand(*args, size: typing.Any = None, generator: Generator | None = None, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     Uniform samples in [0, 1) from the (given or default) generator; same stream as tapegrad's, not PyTorch's.
     """
-def rand_like(input: Tensor, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def rand_like(input: Tensor, *, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     rand with the shape of input.
     """
-def randint(low: typing.Any, high: typing.Any = None, size: typing.Any = None, *, generator: Generator | None = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None) -> Tensor:
+def randint(low: typing.Any, high: typing.Any = None, size: typing.Any = None, *, generator: Generator | None = None, dtype: dtype | type | None = None, device: device | str | None = None) -> Tensor:
     """
     Integers uniform in [low, high).
     """
-def randint_like(input: Tensor, low: typing.SupportsIndex = None, high: typing.SupportsIndex = None, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def randint_like(input: Tensor, low: typing.SupportsIndex | None = None, high: typing.SupportsIndex | None = None, *, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     randint with the shape of input.
     """
-def randn(*args, size: typing.Any = None, generator: Generator | None = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def randn(*args, size: typing.Any = None, generator: Generator | None = None, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     Standard normal samples; the stream is tapegrad's own, not PyTorch's.
     """
-def randn_like(input: Tensor, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def randn_like(input: Tensor, *, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     randn with the shape of input.
     """
-def randperm(n: typing.SupportsIndex, *, generator: Generator | None = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None) -> Tensor:
+def randperm(n: typing.SupportsIndex, *, generator: Generator | None = None, dtype: dtype | type | None = None, device: device | str | None = None) -> Tensor:
     """
     A random permutation of 0..n-1.
     """
@@ -1918,7 +1918,7 @@ def select(input: Tensor, dim: typing.SupportsIndex, index: typing.SupportsIndex
     """
     A view of index along dim, with dim removed.
     """
-def set_default_dtype(d: numpy.dtype[typing.Any] | type | None) -> None:
+def set_default_dtype(d: dtype | type | None) -> None:
     """
     Sets the floating dtype new tensors get (float32 or float64).
     """
@@ -1946,7 +1946,7 @@ def sinh(input: Tensor) -> Tensor:
     """
     Elementwise hyperbolic sine.
     """
-def softmax(input: Tensor, dim: typing.SupportsIndex, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+def softmax(input: Tensor, dim: typing.SupportsIndex, dtype: dtype | type | None = None) -> Tensor:
     """
     Softmax along dim.
     """
@@ -1986,7 +1986,7 @@ def subtract(input: Tensor, other: Tensor | float | int | bool, *, alpha: float 
     """
     Alias of sub.
     """
-def sum(input: Tensor, dim: typing.Any = None, keepdim: bool = False, *, dtype: numpy.dtype[typing.Any] | type | None = None) -> Tensor:
+def sum(input: Tensor, dim: typing.Any = None, keepdim: bool = False, *, dtype: dtype | type | None = None) -> Tensor:
     """
     Sum over dim (all dims when None), keepdim keeps reduced dims as size 1; dtype sets the result dtype.
     """
@@ -2006,7 +2006,7 @@ def t(input: Tensor) -> Tensor:
     """
     Transpose of a tensor of at most 2 dims.
     """
-def take_along_dim(input: Tensor, indices: Tensor, dim: typing.SupportsIndex = None) -> Tensor:
+def take_along_dim(input: Tensor, indices: Tensor, dim: typing.SupportsIndex | None = None) -> Tensor:
     """
     Values of input at indices along dim, the other dims broadcast (gather with broadcasting); no dim: over the flattened input.
     """
@@ -2018,7 +2018,7 @@ def tanh(input: Tensor) -> Tensor:
     """
     Elementwise hyperbolic tangent.
     """
-def tensor(data: typing.Any, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def tensor(data: typing.Any, *, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     A new tensor copied from data (nested lists, numbers, NumPy arrays); dtype inferred as PyTorch does.
     """
@@ -2078,11 +2078,11 @@ def where(condition: Tensor, input: Tensor | float | int | bool, other: Tensor |
     """
     Elementwise choice: input where condition is true, other elsewhere; either may be a number.
     """
-def zeros(*args, size: typing.Any = None, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def zeros(*args, size: typing.Any = None, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     A tensor of zeros of the given size.
     """
-def zeros_like(input: Tensor, *, dtype: numpy.dtype[typing.Any] | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
+def zeros_like(input: Tensor, *, dtype: dtype | type | None = None, device: device | str | None = None, requires_grad: bool = False) -> Tensor:
     """
     zeros with the shape (and by default dtype) of input.
     """

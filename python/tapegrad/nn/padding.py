@@ -103,7 +103,7 @@ class _DimPadding:
 
     def __init__(self, dim, size, positions, before, device):
         self.dim, self.size = dim, size
-        self.start = max(before, 0)
+        self.start = min(max(before, 0), len(positions))  # a crop after may leave less than the pad before
         self.stop = max(min(before + size, len(positions)), self.start)
         self.first = min(self.start - before, size)  # a dim cropped away entirely copies nothing
         self.after = len(positions) - self.stop
