@@ -30,20 +30,31 @@ struct ConvShape {
   Tensor weight_4d(const Tensor& weight) const { return spatial_dims == 1 ? unsqueeze(weight, 2) : weight; }
 };
 
-struct ConvolutionBackward final : Node {
+// What the convolution's and the transposed convolution's nodes share: PyTorch gives both one name.
+struct ConvolutionNode : Node {
   enum Slot { Input, Weight };
-  ConvGeometry geometry;
+  ConvGeometry geometry;  // the transposed convolution's is that of the convolution it is the adjoint of
   ConvShape shape;
   DimVector input_sizes;  // the input is saved only when the weight needs its gradient
   bool has_bias;
-  ConvolutionBackward(ConvGeometry g, ConvShape s, DimVector sizes, bool bias)
+  ConvolutionNode(ConvGeometry g, ConvShape s, DimVector sizes, bool bias)
       : geometry(g), shape(s), input_sizes(std::move(sizes)), has_bias(bias) {}
+  std::string name() const override { return "ConvolutionBackward0"; }
 
-  TensorList apply(TensorList&& grads) override {
-    // The backward is a kernel, not a composition of differentiable ops, so a second derivative
-    // through it would silently come out as zero: refuse create_graph instead.
+ protected:
+  // The backward is a kernel, not a composition of differentiable ops, so a second derivative
+  // through it would silently come out as zero: refuse create_graph instead.
+  void refuse_double_backward() const {
     if (GradMode::is_enabled())
       fail<NotImplementedError>(name(), "double backward (create_graph=True) through convolution is not implemented");
+  }
+};
+
+struct ConvolutionBackward final : ConvolutionNode {
+  using ConvolutionNode::ConvolutionNode;
+
+  TensorList apply(TensorList&& grads) override {
+    refuse_double_backward();
     const Tensor input = saved(Input), weight = saved(Weight);
     const ConvGeometry& g = geometry;
     const Tensor input_4d = input.defined() ? shape.input_4d(input) : input;
@@ -62,7 +73,6 @@ struct ConvolutionBackward final : Node {
     if (!has_bias) return {grad_input, grad_weight};
     return {grad_input, grad_weight, grad_bias};
   }
-  std::string name() const override { return "ConvolutionBackward0"; }
 };
 
 // The input's layout (batched or not) for a convolution with `spatial_dims` spatial dims; an input
@@ -193,19 +203,12 @@ Tensor convolution(const Tensor& input, const Tensor& weight, const Tensor& bias
 
 namespace {
 
-struct ConvolutionTransposeBackward final : Node {
-  enum Slot { Input, Weight };
+struct ConvolutionTransposeBackward final : ConvolutionNode {
   static constexpr const char* kBackwardOp = "conv_transpose_backward";  // errors and the profiler
-  ConvGeometry geometry;  // of the convolution whose adjoint this is: its input is our output
-  ConvShape shape;
-  DimVector input_sizes;
-  bool has_bias;
-  ConvolutionTransposeBackward(ConvGeometry g, ConvShape s, DimVector sizes, bool bias)
-      : geometry(g), shape(s), input_sizes(std::move(sizes)), has_bias(bias) {}
+  using ConvolutionNode::ConvolutionNode;  // geometry: its input is our output
 
   TensorList apply(TensorList&& grads) override {
-    if (GradMode::is_enabled())
-      fail<NotImplementedError>(name(), "double backward (create_graph=True) through convolution is not implemented");
+    refuse_double_backward();
     const Tensor input = saved(Input), weight = saved(Weight);
     const ConvGeometry& g = geometry;
     const Tensor weight_4d = contiguous(shape.weight_4d(weight));
@@ -229,7 +232,6 @@ struct ConvolutionTransposeBackward final : Node {
     if (needs_input_grad(2)) grad_bias = sum(grad, {0, 2, 3});
     return {grad_input, grad_weight, grad_bias};
   }
-  std::string name() const override { return "ConvolutionBackward0"; }
 };
 
 // Checks the arguments as PyTorch does (its messages, with the op named) and fills the geometry of
